@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Entry point of the `oao` CLI. Hardhat 3 needs Node >= 22: the npm `node` package installs one
+// into node_modules/.bin, which `npx`/`npm run` put first on PATH. If we were started by an older
+// Node anyway, re-run ourselves with the project's Node 22.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 22) {
+  const node22 = join(root, "node_modules", ".bin", "node");
+  if (!existsSync(node22)) {
+    console.error(`oao needs Node >= 22 (this is ${process.version}); run \`npm install\` first.`);
+    process.exit(1);
+  }
+  const result = spawnSync(node22, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
+  process.exit(result.status ?? 1);
+}
+
+process.env.HARDHAT_DISABLE_TELEMETRY ??= "true";
+const { register } = await import("tsx/esm/api");
+register();
+await import(join(root, "keeper", "src", "cli", "main.ts"));

@@ -1,0 +1,37 @@
+/**
+ * The `oao` command line. Each command group lives in its own module and is registered here:
+ * `oao vm …` (cli/vm.ts), `oao model …` (cli/model.ts), `oao dispute …` (cli/dispute.ts),
+ * `oao keeper …` (cli/keeper.ts), `oao demo` / `oao devnet` (cli/demo.ts).
+ *
+ * Convention for every command with `--json`: human-readable progress goes to stderr, and the last
+ * line of stdout is exactly one JSON object (bigints as decimal strings).
+ */
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+
+const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command("oao")
+    .description("Onchain AI Oracle: optimistic fraud proofs for machine learning")
+    .version(pkg.version)
+    .showHelpAfterError();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`oao: ${message}`);
+    process.exit(1);
+  }
+}
+
+await main(process.argv);
