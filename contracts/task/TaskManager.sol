@@ -181,11 +181,11 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             challenger.status = ClaimStatus.Standing;
             challenger.windowEnd = windowEnd;
             task.standingClaimId = challengerId;
-            // AtCommit requests were called back with the old output; {deliver} gives them the new one.
-            if (
-                _oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit
-                    && task.deliveredOutputHash != challenger.outputHash
-            ) task.deliveryPending = true;
+            // AtCommit requests were called back with an older output; {deliver} gives them the new one (and
+            // nothing is due if the new standing output is the one they already have).
+            if (_oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit) {
+                task.deliveryPending = task.deliveredOutputHash != challenger.outputHash;
+            }
         } else {
             // The defender had already lost another game and something else stands: release the winner.
             challenger.status = ClaimStatus.Released;
