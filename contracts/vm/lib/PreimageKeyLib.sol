@@ -14,11 +14,11 @@ library PreimageKeyLib {
         return (hash & ~bytes32(uint256(0xff) << 248)) | bytes32(uint256(keyType) << 248);
     }
 
-    /// @notice The localized form of a local key: `keccak256(key ‖ caller ‖ localContext)` over 84 packed
-    ///         bytes, with the first byte set to 1. Only `caller` can load data under it, so a game reads
-    ///         only its own local data.
+    /// @notice The localized form of a local key: `keccak256(abi.encode(key, caller, localContext))`
+    ///         (96 bytes, the address left-padded to 32), with the first byte set to 1. Only `caller` can
+    ///         load data under it, so a game reads only its own local data.
     function localize(bytes32 key, address caller, bytes32 localContext) internal pure returns (bytes32) {
-        return withType(keccak256(abi.encodePacked(key, caller, localContext)), LOCAL_KEY_TYPE);
+        return withType(keccak256(abi.encode(key, caller, localContext)), LOCAL_KEY_TYPE);
     }
 
     /// @notice The (unlocalized) local key of identifier `ident` (< 2^248, checked by the caller).

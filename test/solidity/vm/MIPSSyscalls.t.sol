@@ -229,7 +229,7 @@ contract MIPSSyscallsTest is MIPSTestBase {
         assertEq(mips.step(packed, proof, CONTEXT), hashOf(e));
 
         // Game B, same key and context, reads under its own localized key: not loaded.
-        bytes32 localizedB = keccak256(abi.encodePacked(localKey, GAME_B, CONTEXT));
+        bytes32 localizedB = keccak256(abi.encode(localKey, GAME_B, CONTEXT));
         localizedB = (localizedB & ~bytes32(uint256(0xff) << 248)) | bytes32(uint256(1) << 248);
         assertTrue(localizedA != localizedB);
         vm.prank(GAME_B);

@@ -21,7 +21,7 @@ contract PreimageOracleTest is Test {
 
     function localizedKey(uint256 ident, address caller, bytes32 ctx) internal pure returns (bytes32) {
         bytes32 key = bytes32((uint256(1) << 248) | ident);
-        bytes32 h = keccak256(abi.encodePacked(key, caller, ctx));
+        bytes32 h = keccak256(abi.encode(key, caller, ctx));
         return (h & ~bytes32(uint256(0xff) << 248)) | bytes32(uint256(1) << 248);
     }
 
