@@ -22,6 +22,12 @@ if (major < 22) {
 }
 
 process.env.HARDHAT_DISABLE_TELEMETRY ??= "true";
+// node:sqlite (the keeper's store) is stable enough for us; keep its experimental notice off users' screens.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  if (String(warning).includes("SQLite is an experimental feature")) return;
+  emitWarning(warning, ...rest);
+};
 const { register } = await import("tsx/esm/api");
 register();
 await import(join(root, "keeper", "src", "cli", "main.ts"));

@@ -1,0 +1,42 @@
+/** Prometheus metrics of the keeper (prom-client), on their own registry so tests can inspect them. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface KeeperMetrics {
+  registry: Registry;
+  requestsSeen: Counter;
+  commits: Counter;
+  challenges: Counter;
+  gamesWon: Counter;
+  gamesLost: Counter;
+  txSent: Counter<"kind">;
+  txFailed: Counter<"kind">;
+  rpcErrors: Counter;
+  queueDepth: Gauge;
+  headBlock: Gauge;
+  requestToCommitSeconds: Histogram;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): KeeperMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "oao_keeper_" });
+  const registers = [registry];
+  return {
+    registry,
+    requestsSeen: new Counter({ name: "oao_keeper_requests_seen_total", help: "Requests observed on chain", registers }),
+    commits: new Counter({ name: "oao_keeper_commits_total", help: "Claims this keeper committed", registers }),
+    challenges: new Counter({ name: "oao_keeper_challenges_total", help: "Challenges this keeper opened", registers }),
+    gamesWon: new Counter({ name: "oao_keeper_games_won_total", help: "Dispute games won", registers }),
+    gamesLost: new Counter({ name: "oao_keeper_games_lost_total", help: "Dispute games lost", registers }),
+    txSent: new Counter({ name: "oao_keeper_tx_sent_total", help: "Transactions sent", labelNames: ["kind"], registers }),
+    txFailed: new Counter({ name: "oao_keeper_tx_failed_total", help: "Transactions that reverted or were dropped", labelNames: ["kind"], registers }),
+    rpcErrors: new Counter({ name: "oao_keeper_rpc_errors_total", help: "JSON-RPC errors (retried or not)", registers }),
+    queueDepth: new Gauge({ name: "oao_keeper_queue_depth", help: "Work items waiting", registers }),
+    headBlock: new Gauge({ name: "oao_keeper_head_block", help: "Latest block the keeper processed", registers }),
+    requestToCommitSeconds: new Histogram({
+      name: "oao_keeper_request_to_commit_seconds",
+      help: "From the request's block to our commit's inclusion",
+      buckets: [0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+  };
+}

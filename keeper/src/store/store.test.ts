@@ -1,0 +1,72 @@
+import { describe, it, expect } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStore } from "./store.ts";
+import { StoreError } from "../errors.ts";
+
+const request = (id: bigint, status: "pending" | "committed" = "pending") => ({
+  requestId: id,
+  modelId: 1n,
+  requester: "0x00000000000000000000000000000000000000aa" as const,
+  input: new Uint8Array([1, 2, 3]),
+  blockNumber: 10n + (id % 1000n),
+  status,
+  error: null,
+});
+
+describe("keeper store", () => {
+  it("persists requests, claims, games and txs across reopen", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "oao-store-")), "keeper.db");
+    const a = openStore(path);
+    a.upsertRequest(request(2n ** 70n));
+    a.upsertClaim({
+      claimId: 5n,
+      requestId: 2n ** 70n,
+      operator: "0x00000000000000000000000000000000000000bb",
+      output: new Uint8Array([7]),
+      outputHash: "0x01",
+      traceRoot: "0x02",
+      ours: true,
+      status: "standing",
+    });
+    a.upsertGame({ gameId: 9n, requestId: 2n ** 70n, role: "defender", status: "active", state: { depth: 3n, moves: [1] } });
+    a.putTx({ nonce: 4, kind: "commit", payload: { requestId: 2n ** 70n }, hash: null, status: "pending" });
+    a.setMeta("cursor", "123");
+    a.close();
+
+    const b = openStore(path);
+    expect(b.getRequest(2n ** 70n)).toEqual(request(2n ** 70n));
+    expect(b.getClaim(5n)?.ours).toBe(true);
+    expect(b.getGame<{ depth: bigint }>(9n)?.state.depth).toBe(3n);
+    expect(b.listTxs("pending")[0]?.payload).toEqual({ requestId: 2n ** 70n });
+    expect(b.getMeta("cursor")).toBe("123");
+    b.close();
+  });
+
+  it("rolls back a failed transaction entirely", () => {
+    const store = openStore(":memory:");
+    expect(() =>
+      store.transaction(() => {
+        store.upsertRequest(request(1n));
+        throw new Error("crash in the middle");
+      }),
+    ).toThrow("crash in the middle");
+    expect(store.getRequest(1n)).toBeUndefined();
+  });
+
+  it("lists by status in block order and counts", () => {
+    const store = openStore(":memory:");
+    store.upsertRequest(request(3n));
+    store.upsertRequest(request(1n));
+    store.upsertRequest(request(2n, "committed"));
+    expect(store.listRequests("pending").map((r) => r.requestId)).toEqual([1n, 3n]);
+    expect(store.countRequests()).toBe(3);
+    expect(store.countRequests("committed")).toBe(1);
+  });
+
+  it("refuses to change the status of an unknown request", () => {
+    const store = openStore(":memory:");
+    expect(() => store.setRequestStatus(42n, "done")).toThrow(StoreError);
+  });
+});
