@@ -3,10 +3,11 @@
  *   oao model info (DIR | --model NAME) [--json]
  *   oao model run  (DIR | --model NAME) --input FILE.json [--json]
  *   oao model eval --model mnist [--json]
+ *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--json]
  * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME.
  */
 import { Command } from "commander";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -20,8 +21,11 @@ import {
   dtypeName,
   elementCount,
   InputError,
+  buildModel,
+  encodeModelFile,
   type Model,
 } from "../../graph/index.ts";
+import { importOnnx } from "../../graph/onnx/import.ts";
 
 const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 
@@ -159,6 +163,29 @@ export function buildModelCommand(): Command {
       const floatAccuracy = (model.metadata.training as { floatAccuracy?: number } | undefined)?.floatAccuracy ?? null;
       emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), accuracy, floatAccuracy, samples: test.length }, () =>
         console.log(`accuracy ${(accuracy * 100).toFixed(2)}% (float ${floatAccuracy === null ? "n/a" : (floatAccuracy * 100).toFixed(2) + "%"}) on ${test.length} digits`),
+      );
+    });
+
+  cmd
+    .command("import")
+    .description("import an ONNX model, quantizing it post-training from calibration samples")
+    .argument("<file>", "the .onnx file")
+    .requiredOption("--calibration <file>", "JSON array of samples (same format as run --input)")
+    .requiredOption("--out <dir>", "directory to write model.oao into")
+    .option("--name <name>", "model name in the metadata")
+    .option("--json", "one JSON object on stdout")
+    .action((file: string, opts: { calibration: string; out: string; name?: string; json?: boolean }) => {
+      if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
+      const samples = readSamples(opts.calibration);
+      console.error(`importing ${file} with ${samples.length} calibration samples…`);
+      const { spec } = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, "") });
+      const model = buildModel(spec);
+      mkdirSync(opts.out, { recursive: true });
+      const out = join(opts.out, "model.oao");
+      writeFileSync(out, encodeModelFile(model));
+      const info = modelInfo(model);
+      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params }, () =>
+        console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot}`),
       );
     });
 
