@@ -73,3 +73,14 @@ describe("oao model import", () => {
     for (const o of out.outputs) expect(o.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);
   });
 });
+
+describe("oao model check", () => {
+  it("runs every MNIST node natively and in the VM: all equal, alpha well above 100", async () => {
+    const res = (await run(["check", "--model", "mnist", "--json"])) as { allEqual: boolean; alpha: number; absolutePrestate: string; nodes: { vmSteps: number; equal: boolean }[] };
+    expect(res.allEqual).toBe(true);
+    expect(res.nodes).toHaveLength(3);
+    for (const n of res.nodes) expect(n.vmSteps).toBeGreaterThan(1000);
+    expect(res.alpha).toBeGreaterThan(100);
+    expect(res.absolutePrestate).toMatch(/^0x03/);
+  });
+});
