@@ -7,11 +7,16 @@
  *
  * Run: `npm run build:guest` (or `tsx keeper/guest/build.ts [--out DIR] [--check]`). With
  * `--check` it builds into a temporary folder and fails if any hash differs from hashes.json.
+ *
+ * When qemu-mips is installed, the build also records build/expected.json: the exit code and
+ * stdout of every program under qemu-mips, the reference the VM tests compare with. Programs whose
+ * source starts with a `vm-only` comment (they use the VM's oracle descriptors, or trap) are left
+ * out.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -55,6 +60,14 @@ export interface GuestProgram {
   name: string;
   /** Path relative to the repository root. */
   source: string;
+  /** Runs only in the VM (marked `vm-only` in its first line), not under qemu-mips. */
+  vmOnly: boolean;
+}
+
+/** What a program did under qemu-mips. */
+export interface ExpectedRun {
+  exitCode: number;
+  stdout: string;
 }
 
 export function findClang(): string | undefined {
@@ -89,7 +102,12 @@ export function listGuestPrograms(): GuestProgram[] {
     for (const file of readdirSync(abs).sort()) {
       const ext = extname(file);
       if (ext !== ".c" && ext !== ".S") continue;
-      programs.push({ name: basename(file, ext), source: relative(REPO_ROOT, join(abs, file)) });
+      const firstLine = readFileSync(join(abs, file), "utf8").split("\n", 1)[0] ?? "";
+      programs.push({
+        name: basename(file, ext),
+        source: relative(REPO_ROOT, join(abs, file)),
+        vmOnly: /\bvm-only\b/.test(firstLine),
+      });
     }
   }
   const names = new Set<string>();
@@ -137,6 +155,36 @@ export function buildGuestPrograms(outDir: string, clang: string, lld: string): 
   return hashes;
 }
 
+export function findQemu(): string | undefined {
+  try {
+    execFileSync("qemu-mips", ["-version"], { encoding: "utf8" });
+    return "qemu-mips";
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a program under qemu-mips: exit code (128 + signal if killed) and stdout. */
+export function runUnderQemu(qemu: string, elf: string): ExpectedRun {
+  const result = spawnSync(qemu, [elf], { encoding: "utf8", timeout: 60_000 });
+  if (result.error !== undefined) throw result.error;
+  const exitCode = result.status ?? 128 + (osConstants.signals[result.signal as NodeJS.Signals] ?? 0);
+  return { exitCode, stdout: result.stdout };
+}
+
+export function recordExpected(qemu: string, dir: string): Record<string, ExpectedRun> {
+  const expected: Record<string, ExpectedRun> = {};
+  for (const p of listGuestPrograms()) {
+    if (!p.vmOnly) expected[p.name] = runUnderQemu(qemu, join(dir, `${p.name}.elf`));
+  }
+  writeFileSync(join(dir, "expected.json"), JSON.stringify(expected, null, 2) + "\n");
+  return expected;
+}
+
+export function readExpected(): Record<string, ExpectedRun> {
+  return JSON.parse(readFileSync(join(GUEST_BUILD_DIR, "expected.json"), "utf8")) as Record<string, ExpectedRun>;
+}
+
 export function readCommittedHashes(): Record<string, string> {
   return JSON.parse(readFileSync(join(GUEST_BUILD_DIR, "hashes.json"), "utf8")) as Record<string, string>;
 }
@@ -179,6 +227,9 @@ function main(argv: string[]): void {
   const sorted = Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => (a < b ? -1 : 1)));
   writeFileSync(join(outDir, "hashes.json"), JSON.stringify(sorted, null, 2) + "\n");
   console.error(`build-guest: built ${Object.keys(hashes).length} programs into ${relative(REPO_ROOT, outDir) || outDir}`);
+  const qemu = findQemu();
+  if (qemu === undefined) console.error("build-guest: qemu-mips not found: expected.json left as it is");
+  else recordExpected(qemu, outDir);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

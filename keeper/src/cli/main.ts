@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
+import { buildModelCommand } from "./model.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .description("Onchain AI Oracle: optimistic fraud proofs for machine learning")
     .version(pkg.version)
     .showHelpAfterError();
+  program.addCommand(buildModelCommand());
   return program;
 }
 

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {Model, ModelParams} from "../lib/Types.sol";
+
+/// @title IModelRegistry
+/// @notice Anyone registers an immutable model and gets its id. A model is never changed; a new version is a
+/// new model id. Its owner may deprecate it (no new requests).
+interface IModelRegistry {
+    event ModelRegistered(
+        uint256 indexed modelId,
+        address indexed owner,
+        bytes32 modelRoot,
+        bytes32 absolutePrestate,
+        uint32 nodeCount,
+        uint96 fee,
+        address feeReceiver,
+        uint16 feeShareBps,
+        string metadataURI
+    );
+    event ModelDeprecated(uint256 indexed modelId);
+
+    /// @notice Register a model; the caller becomes its owner. Ids start at 1.
+    /// @dev Reverts with ZeroModelRoot, ZeroAbsolutePrestate, ZeroNodeCount, FeeShareTooHigh or ZeroFeeReceiver.
+    function registerModel(ModelParams calldata params) external returns (uint256 modelId);
+
+    /// @notice Stop new requests to a model. Only its owner; irreversible.
+    function deprecateModel(uint256 modelId) external;
+
+    /// @notice A registered model. Reverts UnknownModel for an id never registered.
+    function getModel(uint256 modelId) external view returns (Model memory);
+
+    /// @notice Number of models registered (the highest id).
+    function modelCount() external view returns (uint256);
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {Claim, Game, GameWinner, RequestStatus, Task} from "../lib/Types.sol";
+
+/// @title ITaskManager
+/// @notice The result lifecycle of a request: commit, challenge (through dispute games), overturn, finalize,
+/// deliver, expire. See docs/protocol.md §1.4.
+interface ITaskManager {
+    /// @notice An operator answered a request; the claim is standing until `windowEnd` at least.
+    event ClaimCommitted(
+        uint256 indexed requestId,
+        uint256 indexed claimId,
+        address indexed operator,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        uint64 windowEnd,
+        bytes output
+    );
+    /// @notice A competing claim was posted against the standing claim and a game opened between them.
+    event ClaimChallenged(
+        uint256 indexed requestId,
+        uint256 indexed defenderClaimId,
+        uint256 indexed challengerClaimId,
+        address challenger,
+        address game,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        bytes output
+    );
+    /// @notice A game reported its winner. `loserSlashed` is what the loser's stake lost (0 if its bond was
+    /// already slashed in an earlier game).
+    event GameResolved(
+        address indexed game,
+        uint256 indexed requestId,
+        GameWinner winner,
+        uint256 winnerClaimId,
+        uint256 loserClaimId,
+        uint256 loserSlashed
+    );
+    /// @notice The standing claim lost; the challenger's claim is standing now with a fresh window.
+    event ClaimOverturned(
+        uint256 indexed requestId, uint256 indexed oldClaimId, uint256 indexed newClaimId, uint64 windowEnd
+    );
+    /// @notice The request's result is final.
+    event RequestFinalized(uint256 indexed requestId, uint256 indexed claimId, address operator, bytes32 outputHash);
+    /// @notice No claim was committed by the deadline; the request was refunded.
+    event RequestExpired(uint256 indexed requestId);
+    event DisputeGameFactorySet(address indexed factory);
+
+    /// @notice Answer `requestId` with `output` and the root of its graph-state trace. Locks a bond from the
+    /// caller's free stake. With DeliveryMode.AtCommit the result is delivered in the same transaction, so the
+    /// transaction must carry the callback's gas.
+    function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external returns (uint256 claimId);
+
+    /// @notice Post a competing claim (different output) against the standing claim during its window. Locks a
+    /// bond and opens a game between the two.
+    function challenge(uint256 requestId, bytes calldata output, bytes32 traceRoot)
+        external
+        returns (uint256 claimId, address game);
+
+    /// @notice Report the outcome of the calling game. Only a game this contract created, once.
+    function resolveGame(GameWinner winner) external;
+
+    /// @notice Finalize the standing claim after its window with no open game against it: release its bond,
+    /// pay the fees, and deliver if a delivery is due. Anyone.
+    function finalize(uint256 requestId) external;
+
+    /// @notice Deliver the standing claim's output after an overturn (AtCommit mode). Anyone.
+    function deliver(uint256 requestId) external;
+
+    /// @notice Refund a request that got no claim by its deadline. Anyone; refund goes to the requester.
+    function expire(uint256 requestId) external;
+
+    function setDisputeGameFactory(address factory) external;
+
+    function getStatus(uint256 requestId) external view returns (RequestStatus);
+    function isFinalized(uint256 requestId) external view returns (bool);
+    function getTask(uint256 requestId) external view returns (Task memory);
+    /// @notice A claim; reverts UnknownClaim.
+    function getClaim(uint256 claimId) external view returns (Claim memory);
+    /// @notice A claim's output bytes; reverts UnknownClaim.
+    function getClaimOutput(uint256 claimId) external view returns (bytes memory);
+    function getGame(address game) external view returns (Game memory);
+    function claimCount() external view returns (uint256);
+
+    function oracle() external view returns (address);
+    function staking() external view returns (address);
+    function disputeGameFactory() external view returns (address);
+    function challengeWindow() external view returns (uint64);
+    function claimBond() external view returns (uint128);
+    function maxOutputBytes() external view returns (uint32);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {RequestStatus, FeeState, GameStatus} from "./Types.sol";
+
+// All custom errors of the core contracts, in one place. Each carries the values a caller needs to see
+// what to fix. Grouped by the contract that raises them.
+
+// ---------------------------------------------------------------- shared
+/// @notice A required address parameter was address(0).
+error ZeroAddress();
+/// @notice A required amount was zero.
+error ZeroAmount();
+
+// ---------------------------------------------------------------- model registry (AIOracle)
+error ZeroModelRoot();
+error ZeroAbsolutePrestate();
+error ZeroNodeCount();
+/// @notice `feeShareBps` above 10_000.
+error FeeShareTooHigh(uint16 feeShareBps);
+/// @notice A fee share was set without a receiver for it.
+error ZeroFeeReceiver(uint16 feeShareBps);
+error UnknownModel(uint256 modelId);
+error ModelIsDeprecated(uint256 modelId);
+error NotModelOwner(uint256 modelId, address caller, address owner);
+
+// ---------------------------------------------------------------- requests and fees (AIOracle)
+error EmptyInput();
+error GasLimitTooHigh(uint256 gasLimit, uint256 maxGasLimit);
+/// @notice Callback gas was asked for, but there is no callback contract to spend it.
+error ZeroCallbackWithGas(uint64 gasLimit);
+/// @notice A callback contract was given with a gas limit of 0 (the callback could never run).
+error CallbackWithoutGas(address callbackContract);
+error DeadlineInPast(uint64 deadline, uint256 timestamp);
+error InsufficientFee(uint256 paid, uint256 required);
+error FeeAboveMax(uint256 fee, uint256 maxFee);
+error UnknownRequest(uint256 requestId);
+error FeeNotEscrowed(uint256 requestId, FeeState feeState);
+error NotTaskManager(address caller);
+error TaskManagerAlreadySet(address taskManager);
+error CallbackGasPriceOutOfBounds(uint256 price, uint256 minPrice, uint256 maxPrice);
+error ProtocolFeeTooHigh(uint256 fee, uint256 maxFee);
+/// @notice The transaction does not carry enough gas to give the callback exactly its gas limit (EIP-150).
+error InsufficientGasForCallback(uint256 gasAvailable, uint256 gasLimit);
+error NothingToWithdraw(address account);
+error WithdrawalFailed(address to, uint256 amount);
+error InvalidOracleConfig();
+
+// ---------------------------------------------------------------- staking
+error InsufficientFreeStake(address operator, uint256 free, uint256 needed);
+error NothingUnbonding(address staker);
+error UnbondingNotEnded(address staker, uint64 unbondingEnd, uint256 timestamp);
+error NotSlasher(address caller);
+error OperatorJailed(address operator, uint64 jailedUntil);
+error StakeBelowMinimum(address operator, uint256 active, uint256 minimum);
+error LockUnderflow(address operator, uint256 locked, uint256 amount);
+error InvalidSlashShares(uint16 winnerShareBps, uint16 requesterShareBps);
+error NothingToClaim(address account);
+
+// ---------------------------------------------------------------- task manager
+error RequestNotOpen(uint256 requestId, RequestStatus status);
+error DeadlinePassed(uint256 requestId, uint64 deadline, uint256 timestamp);
+error DeadlineNotPassed(uint256 requestId, uint64 deadline, uint256 timestamp);
+error EmptyOutput();
+error OutputTooLarge(uint256 length, uint256 maxLength);
+error ZeroTraceRoot();
+error NotCommitted(uint256 requestId, RequestStatus status);
+error ChallengeWindowClosed(uint256 requestId, uint64 windowEnd, uint256 timestamp);
+error ChallengeWindowOpen(uint256 requestId, uint64 windowEnd, uint256 timestamp);
+/// @notice A competing claim must have a different output than the standing claim.
+error SameOutput(uint256 requestId, bytes32 outputHash);
+error CannotChallengeOwnClaim(uint256 claimId, address operator);
+error GamesOpen(uint256 requestId, uint32 openGames);
+error NoDeliveryPending(uint256 requestId);
+error UnknownGame(address caller);
+error GameAlreadyResolved(address game, GameStatus status);
+/// @notice The game factory returned address(0) or a game already in use.
+error InvalidGame(address game);
+error UnknownClaim(uint256 claimId);
+error InvalidTaskManagerConfig();
+
+// ---------------------------------------------------------------- callback receiver (dapps)
+/// @notice A callback entry point was called by someone other than the oracle.
+error UnauthorizedCallbackSender(address sender, address oracle);

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @notice Where a request is in its life (docs/protocol.md §1.4).
+/// @dev `Requested`, `Challenged`, `Expired` and `Finalized` are derived or transient: the task manager stores
+/// `None`, `Committed`, `Delivered` and `Refunded`, and {ITaskManager-getStatus} derives the others
+/// (`Challenged` = committed with an open game against the standing claim; `Expired` = requested, deadline
+/// passed, not yet refunded; `Finalized` = only inside the finalizing transaction, before delivery).
+enum RequestStatus {
+    None,
+    Requested,
+    Committed,
+    Challenged,
+    Finalized,
+    Delivered,
+    Expired,
+    Refunded
+}
+
+/// @notice When the requester's callback runs.
+/// @dev `AtCommit` is the OAO behaviour: call back when a claim is committed, and once more with the new
+/// output if that claim is overturned. `AtFinality`: call back once, when the result can no longer change.
+enum DeliveryMode {
+    AtCommit,
+    AtFinality
+}
+
+/// @notice What happened to a request's escrowed fee.
+enum FeeState {
+    None,
+    Escrowed,
+    Settled,
+    Refunded
+}
+
+/// @notice The state of one claim (an operator's answer to a request).
+enum ClaimStatus {
+    None,
+    /// @dev The request's current answer. Its bond stays locked until finalization or defeat.
+    Standing,
+    /// @dev A challenger's competing claim, waiting for its game.
+    Challenging,
+    /// @dev Lost a game; its bond was slashed. A claim is defeated at most once.
+    Defeated,
+    /// @dev Won a game against a claim that was no longer standing; its bond was unlocked.
+    Released,
+    /// @dev The standing claim at finalization; its bond was unlocked and it was paid.
+    Accepted
+}
+
+/// @notice The outcome a dispute game reports.
+enum GameWinner {
+    Defender,
+    Challenger
+}
+
+/// @notice The state of one dispute game, as recorded by the task manager.
+enum GameStatus {
+    None,
+    Open,
+    DefenderWon,
+    ChallengerWon
+}
+
+/// @notice A registered model. Immutable once registered, except that its owner may deprecate it.
+struct Model {
+    /// @dev Account that registered the model; the only one that may deprecate it.
+    address owner;
+    /// @dev Number of nodes in the model's computation graph (the phase-2 trace has nodeCount + 1 states).
+    uint32 nodeCount;
+    /// @dev Share of the model fee paid to `feeReceiver`, in basis points; the rest pays the operator.
+    uint16 feeShareBps;
+    /// @dev Deprecated models take no new requests; requests already made complete normally.
+    bool deprecated;
+    /// @dev Receives `feeShareBps` of the model fee of every settled request.
+    address feeReceiver;
+    /// @dev Model fee in wei, charged per request.
+    uint96 fee;
+    /// @dev Commitment to the graph and weights (docs/protocol.md §3).
+    bytes32 modelRoot;
+    /// @dev Initial VM state hash of the guest program that recomputes a node (the "absolute prestate").
+    bytes32 absolutePrestate;
+    /// @dev Where the model's files and description live (e.g. ipfs://...).
+    string metadataURI;
+}
+
+/// @notice What a model owner supplies to register a model.
+struct ModelParams {
+    bytes32 modelRoot;
+    bytes32 absolutePrestate;
+    uint32 nodeCount;
+    uint96 fee;
+    address feeReceiver;
+    uint16 feeShareBps;
+    string metadataURI;
+}
+
+/// @notice The options of the richer request entry point {IAIOracleExtended-requestWithOptions}.
+struct RequestParams {
+    uint256 modelId;
+    bytes input;
+    /// @dev Contract called with the result; address(0) for none (then `gasLimit` must be 0).
+    address callbackContract;
+    /// @dev Exact gas given to the callback.
+    uint64 gasLimit;
+    /// @dev Passed back to the callback unchanged.
+    bytes callbackData;
+    DeliveryMode deliveryMode;
+    /// @dev A claim must be committed by this timestamp, else the request is refundable. 0: the default timeout.
+    uint64 deadline;
+    /// @dev The request reverts if the fee would exceed this (slippage guard against fee changes).
+    uint256 maxFee;
+}
+
+/// @notice A request as stored by the oracle.
+struct Request {
+    address requester;
+    uint64 deadline;
+    DeliveryMode deliveryMode;
+    FeeState feeState;
+    address callbackContract;
+    uint64 gasLimit;
+    /// @dev Number of result deliveries so far (AICallbackResult events).
+    uint32 deliveries;
+    /// @dev Whether the last callback returned without reverting (false before the first).
+    bool lastCallbackSucceeded;
+    /// @dev Whether `callbackFee` has been paid out (to the executor of the first delivery or error callback).
+    bool callbackFeePaid;
+    uint64 createdAt;
+    uint256 modelId;
+    bytes32 inputHash;
+    /// @dev The fee parts, fixed at request time; they sum to what was escrowed.
+    uint128 modelFee;
+    uint128 callbackFee;
+    uint128 protocolFee;
+    bytes callbackData;
+}
+
+/// @notice The fixed-size part of a request (what the task manager and dispute games read).
+struct RequestHeader {
+    address requester;
+    uint64 deadline;
+    DeliveryMode deliveryMode;
+    FeeState feeState;
+    address callbackContract;
+    uint64 gasLimit;
+    uint256 modelId;
+    bytes32 inputHash;
+}
+
+/// @notice One claim: an operator's output for a request and its commitment to the whole computation.
+struct Claim {
+    uint256 requestId;
+    address operator;
+    /// @dev End of this claim's challenge window (only meaningful while it is standing).
+    uint64 windowEnd;
+    ClaimStatus status;
+    /// @dev Open games in which this claim is the defender.
+    uint32 openGames;
+    uint64 committedAt;
+    uint128 bond;
+    bytes32 outputHash;
+    /// @dev Merkle root over the graph states [State_0 .. State_n] (docs/protocol.md §3).
+    bytes32 traceRoot;
+}
+
+/// @notice One dispute game between a defender (standing) claim and a challenger claim.
+struct Game {
+    uint256 requestId;
+    uint256 defenderClaimId;
+    uint256 challengerClaimId;
+    GameStatus status;
+}
+
+/// @notice Per-request lifecycle state held by the task manager.
+struct Task {
+    RequestStatus status;
+    /// @dev A redelivery is due (AtCommit mode, the standing claim changed after a delivery).
+    bool deliveryPending;
+    uint256 standingClaimId;
+    /// @dev keccak256 of the output last delivered to the requester (0 if none).
+    bytes32 deliveredOutputHash;
+}
+
+/// @notice One staker's balances in the staking contract.
+struct StakeAccount {
+    /// @dev Bonded stake, including the locked part. Only `active - locked` can be unstaked or locked again.
+    uint128 active;
+    /// @dev Part of `active` locked as bonds of open claims.
+    uint128 locked;
+    /// @dev Stake on its way out; withdrawable at `unbondingEnd`, slashable until then.
+    uint128 unbonding;
+    uint64 unbondingEnd;
+    /// @dev The staker may not lock new bonds (commit or challenge) before this time.
+    uint64 jailedUntil;
+}
+
+/// @notice Deployment parameters of the oracle. Prices in wei, durations in seconds.
+struct OracleConfig {
+    address owner;
+    /// @dev Receives protocol fees.
+    address treasury;
+    /// @dev Governance price per callback gas unit; quotes use max(this, block.basefee).
+    uint256 callbackGasPrice;
+    /// @dev Immutable bounds on the governance price.
+    uint256 minCallbackGasPrice;
+    uint256 maxCallbackGasPrice;
+    /// @dev Flat protocol fee per request, at most `maxProtocolFee` (immutable).
+    uint256 protocolFee;
+    uint256 maxProtocolFee;
+    /// @dev Largest callback gas limit a request may ask for.
+    uint64 maxCallbackGasLimit;
+    /// @dev Deadline of OAO requests (and of option requests with deadline 0): now + requestTimeout.
+    uint64 requestTimeout;
+}

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IAIOracle} from "../interfaces/IAIOracle.sol";
+import {IAIOracleExtended} from "../interfaces/IAIOracleExtended.sol";
+import {IAIOracleCallbackReceiver} from "../interfaces/IAIOracleCallbackReceiver.sol";
+import {ITaskManager} from "../interfaces/ITaskManager.sol";
+import {ModelRegistry} from "./ModelRegistry.sol";
+import {ExactGasCall} from "../lib/ExactGasCall.sol";
+import {
+    DeliveryMode,
+    FeeState,
+    Model,
+    OracleConfig,
+    Request,
+    RequestHeader,
+    RequestParams,
+    RequestStatus,
+    Task
+} from "../lib/Types.sol";
+import {
+    CallbackGasPriceOutOfBounds,
+    CallbackWithoutGas,
+    DeadlineInPast,
+    EmptyInput,
+    FeeAboveMax,
+    FeeNotEscrowed,
+    GasLimitTooHigh,
+    InsufficientFee,
+    InvalidOracleConfig,
+    NothingToWithdraw,
+    NotTaskManager,
+    ProtocolFeeTooHigh,
+    TaskManagerAlreadySet,
+    UnknownRequest,
+    WithdrawalFailed,
+    ZeroAddress,
+    ZeroCallbackWithGas
+} from "../lib/Errors.sol";
+
+/// @title AIOracle
+/// @notice The entry point dapps call: ORA OAO-compatible requests, the model registry, fee escrow and
+/// settlement, and result delivery with Chainlink-grade callback safety. The result lifecycle (claims,
+/// challenge windows, games) lives in the {ITaskManager}, which calls {deliver}, {settle} and {refund}.
+/// See docs/protocol.md §1.
+contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyGuardTransient {
+    using ExactGasCall for address;
+
+    /// @notice Gas charged on top of a callback's gas limit for the delivery around it (event, bookkeeping).
+    uint256 public constant CALLBACK_OVERHEAD_GAS = 50_000;
+    /// @notice At most this many bytes of a callback's return or revert data are copied and logged.
+    uint256 public constant MAX_RETURN_DATA_COPY = 256;
+    /// @notice Gas given to a push refund (excess payment, expiry refund); if it fails the amount is credited.
+    uint256 public constant REFUND_PUSH_GAS = 50_000;
+    /// @notice `errorCode` of {IAIOracleCallbackReceiver-aiOracleCallbackError} for an expired request.
+    uint8 public constant ERROR_EXPIRED = 1;
+
+    uint256 public immutable minCallbackGasPrice;
+    uint256 public immutable maxCallbackGasPrice;
+    uint256 public immutable maxProtocolFee;
+    uint64 public immutable maxCallbackGasLimit;
+    uint64 public immutable requestTimeout;
+
+    address private _taskManager;
+    address private _treasury;
+    uint256 private _callbackGasPrice;
+    uint256 private _protocolFee;
+    uint256 private _requestCount;
+    mapping(uint256 requestId => Request) private _requests;
+    mapping(address account => uint256) private _credits;
+
+    modifier onlyTaskManager() {
+        if (msg.sender != _taskManager) revert NotTaskManager(msg.sender);
+        _;
+    }
+
+    constructor(OracleConfig memory config) Ownable(config.owner) {
+        if (config.treasury == address(0)) revert ZeroAddress();
+        if (config.minCallbackGasPrice > config.maxCallbackGasPrice) revert InvalidOracleConfig();
+        if (config.maxCallbackGasLimit == 0 || config.requestTimeout == 0) revert InvalidOracleConfig();
+        minCallbackGasPrice = config.minCallbackGasPrice;
+        maxCallbackGasPrice = config.maxCallbackGasPrice;
+        maxProtocolFee = config.maxProtocolFee;
+        maxCallbackGasLimit = config.maxCallbackGasLimit;
+        requestTimeout = config.requestTimeout;
+        _setTreasury(config.treasury);
+        _setCallbackGasPrice(config.callbackGasPrice);
+        _setProtocolFee(config.protocolFee);
+    }
+
+    // ================================================================== requests
+
+    /// @inheritdoc IAIOracle
+    function requestCallback(
+        uint256 modelId,
+        bytes calldata input,
+        address callbackContract,
+        uint64 gasLimit,
+        bytes calldata callbackData
+    ) external payable nonReentrant returns (uint256) {
+        return _request(
+            RequestParams({
+                modelId: modelId,
+                input: input,
+                callbackContract: callbackContract,
+                gasLimit: gasLimit,
+                callbackData: callbackData,
+                deliveryMode: DeliveryMode.AtCommit,
+                deadline: 0,
+                maxFee: type(uint256).max
+            })
+        );
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function requestWithOptions(RequestParams calldata params) external payable nonReentrant returns (uint256) {
+        return _request(params);
+    }
+
+    /// @inheritdoc IAIOracle
+    function estimateFee(uint256 modelId, uint256 gasLimit) external view returns (uint256) {
+        if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
+        (uint256 modelFee, uint256 callbackFee, uint256 protocolFeePart) =
+            _feeParts(_activeModel(modelId), uint64(gasLimit));
+        return modelFee + callbackFee + protocolFeePart;
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function estimateFeeParts(uint256 modelId, uint64 gasLimit)
+        external
+        view
+        returns (uint256 modelFee, uint256 callbackFee, uint256 protocolFeePart)
+    {
+        if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
+        return _feeParts(_activeModel(modelId), gasLimit);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function callbackGasPrice() public view returns (uint256) {
+        return _callbackGasPrice > block.basefee ? _callbackGasPrice : block.basefee;
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc IAIOracle
+    function isFinalized(uint256 requestId) external view returns (bool) {
+        if (_taskManager == address(0)) return false;
+        return ITaskManager(_taskManager).isFinalized(requestId);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function getRequest(uint256 requestId) external view returns (Request memory) {
+        return _existingRequest(requestId);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function getRequestHeader(uint256 requestId) external view returns (RequestHeader memory) {
+        Request storage r = _existingRequest(requestId);
+        return RequestHeader({
+            requester: r.requester,
+            deadline: r.deadline,
+            deliveryMode: r.deliveryMode,
+            feeState: r.feeState,
+            callbackContract: r.callbackContract,
+            gasLimit: r.gasLimit,
+            modelId: r.modelId,
+            inputHash: r.inputHash
+        });
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function getStatus(uint256 requestId) external view returns (RequestStatus) {
+        if (requestId == 0 || requestId > _requestCount) return RequestStatus.None;
+        if (_taskManager == address(0)) {
+            return block.timestamp > _requests[requestId].deadline ? RequestStatus.Expired : RequestStatus.Requested;
+        }
+        return ITaskManager(_taskManager).getStatus(requestId);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function getOutputHash(uint256 requestId) external view returns (bytes32) {
+        uint256 claimId = _standingClaimId(requestId);
+        return claimId == 0 ? bytes32(0) : ITaskManager(_taskManager).getClaim(claimId).outputHash;
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function getResult(uint256 requestId) external view returns (bytes memory output, bool finalized) {
+        uint256 claimId = _standingClaimId(requestId);
+        if (claimId == 0) return (output, false);
+        ITaskManager tm = ITaskManager(_taskManager);
+        return (tm.getClaimOutput(claimId), tm.isFinalized(requestId));
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function requestCount() external view returns (uint256) {
+        return _requestCount;
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function pendingWithdrawal(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function taskManager() external view returns (address) {
+        return _taskManager;
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @notice The governance callback gas price (quotes use max(this, block.basefee)).
+    function baseCallbackGasPrice() external view returns (uint256) {
+        return _callbackGasPrice;
+    }
+
+    /// @notice The flat protocol fee per request.
+    function protocolFee() external view returns (uint256) {
+        return _protocolFee;
+    }
+
+    // ================================================================== payments
+
+    /// @inheritdoc IAIOracleExtended
+    function withdraw(address payable to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = _credits[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, to, amount);
+        // The recipient is the caller's choice; its return data is not copied.
+        if (!address(to).sendValue(amount, gasleft())) revert WithdrawalFailed(to, amount);
+    }
+
+    // ================================================================== task manager hooks
+
+    /// @inheritdoc IAIOracleExtended
+    function deliver(uint256 requestId, bytes calldata output, address executor)
+        external
+        onlyTaskManager
+        nonReentrant
+    {
+        Request storage r = _existingRequest(requestId);
+        if (r.feeState != FeeState.Escrowed) revert FeeNotEscrowed(requestId, r.feeState);
+        // Effects first: the callback cannot observe or change anything half-done.
+        unchecked {
+            // A request is delivered at most once per claim, and claims are bounded by bonds: no overflow.
+            r.deliveries += 1;
+        }
+        emit AICallbackResult(r.requester, requestId, executor, output);
+        _payCallbackFee(r, requestId, executor);
+        address target = r.callbackContract;
+        if (target == address(0)) return;
+        (bool success, bytes memory returnData) = target.callWithExactGas(
+            r.gasLimit,
+            abi.encodeCall(IAIOracleCallbackReceiver.aiOracleCallback, (requestId, output, r.callbackData)),
+            MAX_RETURN_DATA_COPY
+        );
+        r.lastCallbackSucceeded = success;
+        emit CallbackExecuted(requestId, target, false, success, returnData);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function settle(uint256 requestId, address operator, address executor) external onlyTaskManager nonReentrant {
+        Request storage r = _existingRequest(requestId);
+        if (r.feeState != FeeState.Escrowed) revert FeeNotEscrowed(requestId, r.feeState);
+        r.feeState = FeeState.Settled;
+        Model storage model = _existingModel(r.modelId);
+        uint256 modelShare = uint256(r.modelFee) * model.feeShareBps / BPS;
+        // modelShare <= modelFee because feeShareBps <= BPS.
+        uint256 operatorPay = r.modelFee - modelShare;
+        _payCallbackFee(r, requestId, executor);
+        _credit(operator, operatorPay);
+        _credit(model.feeReceiver, modelShare);
+        _credit(_treasury, r.protocolFee);
+        emit FeeSettled(requestId, operator, operatorPay, model.feeReceiver, modelShare, _treasury, r.protocolFee);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function refund(uint256 requestId, address executor)
+        external
+        onlyTaskManager
+        nonReentrant
+        returns (uint256 refunded)
+    {
+        Request storage r = _existingRequest(requestId);
+        if (r.feeState != FeeState.Escrowed) revert FeeNotEscrowed(requestId, r.feeState);
+        r.feeState = FeeState.Refunded;
+        refunded = uint256(r.modelFee) + r.protocolFee;
+        address target = r.callbackContract;
+        // With a callback, the executor runs the error callback and is paid its gas; otherwise all goes back.
+        if (target == address(0)) refunded += r.callbackFee;
+        else _payCallbackFee(r, requestId, executor);
+        address requester = r.requester;
+        emit RequestRefunded(requestId, requester, refunded);
+        _pushOrCredit(requester, refunded);
+        if (target == address(0)) return refunded;
+        (bool success, bytes memory returnData) = target.callWithExactGas(
+            r.gasLimit,
+            abi.encodeCall(
+                IAIOracleCallbackReceiver.aiOracleCallbackError,
+                (requestId, ERROR_EXPIRED, abi.encode(refunded), r.callbackData)
+            ),
+            MAX_RETURN_DATA_COPY
+        );
+        r.lastCallbackSucceeded = success;
+        emit CallbackExecuted(requestId, target, true, success, returnData);
+    }
+
+    // ================================================================== governance
+
+    /// @inheritdoc IAIOracleExtended
+    function setTaskManager(address taskManager_) external onlyOwner {
+        if (taskManager_ == address(0)) revert ZeroAddress();
+        if (_taskManager != address(0)) revert TaskManagerAlreadySet(_taskManager);
+        _taskManager = taskManager_;
+        emit TaskManagerSet(taskManager_);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function setCallbackGasPrice(uint256 price) external onlyOwner {
+        _setCallbackGasPrice(price);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function setProtocolFee(uint256 fee) external onlyOwner {
+        _setProtocolFee(fee);
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function setTreasury(address treasury_) external onlyOwner {
+        if (treasury_ == address(0)) revert ZeroAddress();
+        _setTreasury(treasury_);
+    }
+
+    // ================================================================== internals
+
+    function _request(RequestParams memory p) private returns (uint256 requestId) {
+        Model storage model = _activeModel(p.modelId);
+        if (p.input.length == 0) revert EmptyInput();
+        if (p.gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(p.gasLimit, maxCallbackGasLimit);
+        if (p.callbackContract == address(0) && p.gasLimit != 0) revert ZeroCallbackWithGas(p.gasLimit);
+        if (p.callbackContract != address(0) && p.gasLimit == 0) revert CallbackWithoutGas(p.callbackContract);
+        uint64 deadline = p.deadline == 0 ? SafeCast.toUint64(block.timestamp + requestTimeout) : p.deadline;
+        if (deadline <= block.timestamp) revert DeadlineInPast(deadline, block.timestamp);
+        (uint256 modelFee, uint256 callbackFee, uint256 protocolFee_) = _feeParts(model, p.gasLimit);
+        uint256 fee = modelFee + callbackFee + protocolFee_;
+        if (fee > p.maxFee) revert FeeAboveMax(fee, p.maxFee);
+        if (msg.value < fee) revert InsufficientFee(msg.value, fee);
+
+        requestId = ++_requestCount;
+        Request storage r = _requests[requestId];
+        r.requester = msg.sender;
+        r.deadline = deadline;
+        r.deliveryMode = p.deliveryMode;
+        r.feeState = FeeState.Escrowed;
+        r.callbackContract = p.callbackContract;
+        r.gasLimit = p.gasLimit;
+        r.createdAt = uint64(block.timestamp);
+        r.modelId = p.modelId;
+        r.inputHash = keccak256(p.input);
+        r.modelFee = SafeCast.toUint128(modelFee);
+        r.callbackFee = SafeCast.toUint128(callbackFee);
+        r.protocolFee = SafeCast.toUint128(protocolFee_);
+        r.callbackData = p.callbackData;
+
+        emit AICallbackRequest(msg.sender, requestId, p.modelId, p.input, p.callbackContract, p.gasLimit, p.callbackData);
+        emit RequestCreated(
+            requestId, msg.sender, p.modelId, r.inputHash, p.deliveryMode, deadline, modelFee, callbackFee, protocolFee_
+        );
+        unchecked {
+            // msg.value >= fee was checked above.
+            uint256 excess = msg.value - fee;
+            if (excess != 0) _pushOrCredit(msg.sender, excess);
+        }
+    }
+
+    function _feeParts(Model storage model, uint64 gasLimit)
+        private
+        view
+        returns (uint256 modelFee, uint256 callbackFee, uint256 protocolFee_)
+    {
+        modelFee = model.fee;
+        callbackFee = gasLimit == 0 ? 0 : (uint256(gasLimit) + CALLBACK_OVERHEAD_GAS) * callbackGasPrice();
+        protocolFee_ = _protocolFee;
+    }
+
+    /// @dev Pays the callback fee to `executor` the first time; later calls pay nothing.
+    function _payCallbackFee(Request storage r, uint256 requestId, address executor) private {
+        if (r.callbackFeePaid) return;
+        r.callbackFeePaid = true;
+        uint256 amount = r.callbackFee;
+        if (amount == 0) return;
+        _credit(executor, amount);
+        emit CallbackFeePaid(requestId, executor, amount);
+    }
+
+    function _credit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        _credits[account] += amount;
+        emit PaymentCredited(account, amount);
+    }
+
+    /// @dev Push to requesters (who may not know about {withdraw}) with bounded gas; credit on failure.
+    function _pushOrCredit(address account, uint256 amount) private {
+        if (account.sendValue(amount, REFUND_PUSH_GAS)) emit PaymentSent(account, amount);
+        else _credit(account, amount);
+    }
+
+    function _standingClaimId(uint256 requestId) private view returns (uint256) {
+        if (_taskManager == address(0) || requestId == 0 || requestId > _requestCount) return 0;
+        Task memory task = ITaskManager(_taskManager).getTask(requestId);
+        return task.standingClaimId;
+    }
+
+    function _existingRequest(uint256 requestId) private view returns (Request storage r) {
+        if (requestId == 0 || requestId > _requestCount) revert UnknownRequest(requestId);
+        r = _requests[requestId];
+    }
+
+    function _setCallbackGasPrice(uint256 price) private {
+        if (price < minCallbackGasPrice || price > maxCallbackGasPrice) {
+            revert CallbackGasPriceOutOfBounds(price, minCallbackGasPrice, maxCallbackGasPrice);
+        }
+        _callbackGasPrice = price;
+        emit CallbackGasPriceSet(price);
+    }
+
+    function _setProtocolFee(uint256 fee) private {
+        if (fee > maxProtocolFee) revert ProtocolFeeTooHigh(fee, maxProtocolFee);
+        _protocolFee = fee;
+        emit ProtocolFeeSet(fee);
+    }
+
+    function _setTreasury(address treasury_) private {
+        _treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+}

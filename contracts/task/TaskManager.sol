@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {ITaskManager} from "../interfaces/ITaskManager.sol";
+import {IAIOracleExtended} from "../interfaces/IAIOracleExtended.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {IDisputeGameFactory} from "../interfaces/IDisputeGame.sol";
+import {
+    Claim,
+    ClaimStatus,
+    DeliveryMode,
+    Game,
+    GameStatus,
+    GameWinner,
+    RequestHeader,
+    RequestStatus,
+    Task
+} from "../lib/Types.sol";
+import {
+    CannotChallengeOwnClaim,
+    ChallengeWindowClosed,
+    ChallengeWindowOpen,
+    DeadlineNotPassed,
+    DeadlinePassed,
+    EmptyOutput,
+    GameAlreadyResolved,
+    GamesOpen,
+    InvalidGame,
+    InvalidTaskManagerConfig,
+    NoDeliveryPending,
+    NotCommitted,
+    OutputTooLarge,
+    RequestNotOpen,
+    SameOutput,
+    UnknownClaim,
+    UnknownGame,
+    ZeroAddress,
+    ZeroTraceRoot
+} from "../lib/Errors.sol";
+
+/// @title TaskManager
+/// @notice The result lifecycle of oracle requests (docs/protocol.md §1.4):
+/// `Requested -> Committed -> (Challenged -> Committed)* -> Finalized -> Delivered`, or
+/// `Requested -> Expired -> Refunded`. Operators commit claims (output + trace root) with a bond; any staked
+/// party may post a competing claim during the standing claim's window, which opens a dispute game; a game's
+/// loser is slashed and the winner's claim becomes or stays standing. Money and callbacks are the oracle's.
+contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
+    using SafeCast for uint256;
+
+    IAIOracleExtended private immutable _oracle;
+    IStaking private immutable _staking;
+    uint64 private immutable _challengeWindow;
+    uint128 private immutable _claimBond;
+    uint32 private immutable _maxOutputBytes;
+
+    IDisputeGameFactory private _gameFactory;
+    uint256 private _claimCount;
+    mapping(uint256 requestId => Task) private _tasks;
+    mapping(uint256 claimId => Claim) private _claims;
+    mapping(uint256 claimId => bytes) private _outputs;
+    mapping(address game => Game) private _games;
+
+    /// @param challengeWindow_ Seconds a standing claim can be challenged.
+    /// @param claimBond_ Stake locked by every claim, slashed if it loses a game.
+    /// @param maxOutputBytes_ Largest output a claim may carry.
+    constructor(
+        IAIOracleExtended oracle_,
+        IStaking staking_,
+        IDisputeGameFactory gameFactory_,
+        address owner_,
+        uint64 challengeWindow_,
+        uint128 claimBond_,
+        uint32 maxOutputBytes_
+    ) Ownable(owner_) {
+        if (address(oracle_) == address(0) || address(staking_) == address(0)) revert ZeroAddress();
+        if (address(gameFactory_) == address(0)) revert ZeroAddress();
+        if (challengeWindow_ == 0 || claimBond_ == 0 || maxOutputBytes_ == 0) revert InvalidTaskManagerConfig();
+        _oracle = oracle_;
+        _staking = staking_;
+        _challengeWindow = challengeWindow_;
+        _claimBond = claimBond_;
+        _maxOutputBytes = maxOutputBytes_;
+        _gameFactory = gameFactory_;
+        emit DisputeGameFactorySet(address(gameFactory_));
+    }
+
+    // ================================================================== operators
+
+    /// @inheritdoc ITaskManager
+    function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot)
+        external
+        nonReentrant
+        returns (uint256 claimId)
+    {
+        RequestHeader memory request = _oracle.getRequestHeader(requestId);
+        Task storage task = _tasks[requestId];
+        if (task.status != RequestStatus.None) revert RequestNotOpen(requestId, _status(requestId, task));
+        if (block.timestamp > request.deadline) revert DeadlinePassed(requestId, request.deadline, block.timestamp);
+
+        claimId = _newClaim(requestId, output, traceRoot, ClaimStatus.Standing);
+        uint64 windowEnd = _claims[claimId].windowEnd;
+        task.status = RequestStatus.Committed;
+        task.standingClaimId = claimId;
+        emit ClaimCommitted(requestId, claimId, msg.sender, keccak256(output), traceRoot, windowEnd, output);
+
+        _staking.lock(msg.sender, _claimBond);
+        if (request.deliveryMode == DeliveryMode.AtCommit) _deliver(requestId, task, output, keccak256(output));
+    }
+
+    /// @inheritdoc ITaskManager
+    function challenge(uint256 requestId, bytes calldata output, bytes32 traceRoot)
+        external
+        nonReentrant
+        returns (uint256 claimId, address game)
+    {
+        Task storage task = _tasks[requestId];
+        if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
+        uint256 defenderId = task.standingClaimId;
+        Claim storage defender = _claims[defenderId];
+        if (block.timestamp > defender.windowEnd) {
+            revert ChallengeWindowClosed(requestId, defender.windowEnd, block.timestamp);
+        }
+        if (keccak256(output) == defender.outputHash) revert SameOutput(requestId, defender.outputHash);
+        if (msg.sender == defender.operator) revert CannotChallengeOwnClaim(defenderId, msg.sender);
+
+        claimId = _newClaim(requestId, output, traceRoot, ClaimStatus.Challenging);
+        unchecked {
+            // One game per challenger claim, each backed by a bond: cannot reach 2^32.
+            defender.openGames += 1;
+        }
+        _staking.lock(msg.sender, _claimBond);
+
+        game = address(_gameFactory.createGame(requestId, defenderId, claimId));
+        if (game == address(0) || _games[game].status != GameStatus.None) revert InvalidGame(game);
+        _games[game] = Game({
+            requestId: requestId,
+            defenderClaimId: defenderId,
+            challengerClaimId: claimId,
+            status: GameStatus.Open
+        });
+        emit ClaimChallenged(requestId, defenderId, claimId, msg.sender, game, keccak256(output), traceRoot, output);
+    }
+
+    /// @inheritdoc ITaskManager
+    function resolveGame(GameWinner winner) external nonReentrant {
+        Game storage game = _games[msg.sender];
+        if (game.status == GameStatus.None) revert UnknownGame(msg.sender);
+        if (game.status != GameStatus.Open) revert GameAlreadyResolved(msg.sender, game.status);
+        uint256 requestId = game.requestId;
+        uint256 defenderId = game.defenderClaimId;
+        uint256 challengerId = game.challengerClaimId;
+        Claim storage defender = _claims[defenderId];
+        Claim storage challenger = _claims[challengerId];
+        // The defender's count of open games drops whatever the outcome; it only gates finalization.
+        defender.openGames -= 1;
+        address requester = _oracle.getRequestHeader(requestId).requester;
+
+        if (winner == GameWinner.Defender) {
+            game.status = GameStatus.DefenderWon;
+            // A challenger's claim is in exactly one game: it is defeated now and slashed once.
+            challenger.status = ClaimStatus.Defeated;
+            uint256 slashed = _staking.slash(challenger.operator, challenger.bond, defender.operator, requester);
+            emit GameResolved(msg.sender, requestId, winner, defenderId, challengerId, slashed);
+            return;
+        }
+
+        game.status = GameStatus.ChallengerWon;
+        Task storage task = _tasks[requestId];
+        // A standing claim with an open game cannot have been finalized, so the task is still Committed.
+        bool overturn = defender.status == ClaimStatus.Standing;
+        // A claim's bond is slashed at most once: in the first game it loses.
+        bool slashDefender = defender.status != ClaimStatus.Defeated;
+        defender.status = ClaimStatus.Defeated;
+        uint64 windowEnd;
+        if (overturn) {
+            windowEnd = (block.timestamp + _challengeWindow).toUint64();
+            challenger.status = ClaimStatus.Standing;
+            challenger.windowEnd = windowEnd;
+            task.standingClaimId = challengerId;
+            // AtCommit requests were called back with an older output; {deliver} gives them the new one (and
+            // nothing is due if the new standing output is the one they already have).
+            if (_oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit) {
+                task.deliveryPending = task.deliveredOutputHash != challenger.outputHash;
+            }
+        } else {
+            // The defender had already lost another game and something else stands: release the winner.
+            challenger.status = ClaimStatus.Released;
+            _staking.unlock(challenger.operator, challenger.bond);
+        }
+        uint256 defenderSlashed =
+            slashDefender ? _staking.slash(defender.operator, defender.bond, challenger.operator, requester) : 0;
+        emit GameResolved(msg.sender, requestId, winner, challengerId, defenderId, defenderSlashed);
+        if (overturn) emit ClaimOverturned(requestId, defenderId, challengerId, windowEnd);
+    }
+
+    /// @inheritdoc ITaskManager
+    function finalize(uint256 requestId) external nonReentrant {
+        Task storage task = _tasks[requestId];
+        if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
+        uint256 claimId = task.standingClaimId;
+        Claim storage claim = _claims[claimId];
+        if (block.timestamp <= claim.windowEnd) {
+            revert ChallengeWindowOpen(requestId, claim.windowEnd, block.timestamp);
+        }
+        if (claim.openGames != 0) revert GamesOpen(requestId, claim.openGames);
+
+        claim.status = ClaimStatus.Accepted;
+        task.status = RequestStatus.Finalized;
+        emit RequestFinalized(requestId, claimId, claim.operator, claim.outputHash);
+        _staking.unlock(claim.operator, claim.bond);
+
+        RequestHeader memory request = _oracle.getRequestHeader(requestId);
+        if (request.deliveryMode == DeliveryMode.AtFinality || task.deliveryPending) {
+            _deliver(requestId, task, _outputs[claimId], claim.outputHash);
+        }
+        task.status = RequestStatus.Delivered;
+        _oracle.settle(requestId, claim.operator, msg.sender);
+    }
+
+    /// @inheritdoc ITaskManager
+    function deliver(uint256 requestId) external nonReentrant {
+        Task storage task = _tasks[requestId];
+        if (task.status != RequestStatus.Committed || !task.deliveryPending) revert NoDeliveryPending(requestId);
+        uint256 claimId = task.standingClaimId;
+        _deliver(requestId, task, _outputs[claimId], _claims[claimId].outputHash);
+    }
+
+    /// @inheritdoc ITaskManager
+    function expire(uint256 requestId) external nonReentrant {
+        RequestHeader memory request = _oracle.getRequestHeader(requestId);
+        Task storage task = _tasks[requestId];
+        if (task.status != RequestStatus.None) revert RequestNotOpen(requestId, _status(requestId, task));
+        if (block.timestamp <= request.deadline) {
+            revert DeadlineNotPassed(requestId, request.deadline, block.timestamp);
+        }
+        task.status = RequestStatus.Refunded;
+        emit RequestExpired(requestId);
+        _oracle.refund(requestId, msg.sender);
+    }
+
+    // ================================================================== governance
+
+    /// @inheritdoc ITaskManager
+    function setDisputeGameFactory(address factory) external onlyOwner {
+        if (factory == address(0)) revert ZeroAddress();
+        _gameFactory = IDisputeGameFactory(factory);
+        emit DisputeGameFactorySet(factory);
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc ITaskManager
+    function getStatus(uint256 requestId) external view returns (RequestStatus) {
+        return _status(requestId, _tasks[requestId]);
+    }
+
+    /// @inheritdoc ITaskManager
+    function isFinalized(uint256 requestId) external view returns (bool) {
+        RequestStatus status = _tasks[requestId].status;
+        return status == RequestStatus.Finalized || status == RequestStatus.Delivered;
+    }
+
+    /// @inheritdoc ITaskManager
+    function getTask(uint256 requestId) external view returns (Task memory) {
+        return _tasks[requestId];
+    }
+
+    /// @inheritdoc ITaskManager
+    function getClaim(uint256 claimId) external view returns (Claim memory) {
+        return _existingClaim(claimId);
+    }
+
+    /// @inheritdoc ITaskManager
+    function getClaimOutput(uint256 claimId) external view returns (bytes memory) {
+        _existingClaim(claimId);
+        return _outputs[claimId];
+    }
+
+    /// @inheritdoc ITaskManager
+    function getGame(address game) external view returns (Game memory) {
+        return _games[game];
+    }
+
+    /// @inheritdoc ITaskManager
+    function claimCount() external view returns (uint256) {
+        return _claimCount;
+    }
+
+    function oracle() external view returns (address) {
+        return address(_oracle);
+    }
+
+    function staking() external view returns (address) {
+        return address(_staking);
+    }
+
+    function disputeGameFactory() external view returns (address) {
+        return address(_gameFactory);
+    }
+
+    function challengeWindow() external view returns (uint64) {
+        return _challengeWindow;
+    }
+
+    function claimBond() external view returns (uint128) {
+        return _claimBond;
+    }
+
+    function maxOutputBytes() external view returns (uint32) {
+        return _maxOutputBytes;
+    }
+
+    // ================================================================== internals
+
+    function _newClaim(uint256 requestId, bytes calldata output, bytes32 traceRoot, ClaimStatus status)
+        private
+        returns (uint256 claimId)
+    {
+        if (output.length == 0) revert EmptyOutput();
+        if (output.length > _maxOutputBytes) revert OutputTooLarge(output.length, _maxOutputBytes);
+        if (traceRoot == bytes32(0)) revert ZeroTraceRoot();
+        claimId = ++_claimCount;
+        _claims[claimId] = Claim({
+            requestId: requestId,
+            operator: msg.sender,
+            windowEnd: status == ClaimStatus.Standing ? (block.timestamp + _challengeWindow).toUint64() : 0,
+            status: status,
+            openGames: 0,
+            committedAt: uint64(block.timestamp),
+            bond: _claimBond,
+            outputHash: keccak256(output),
+            traceRoot: traceRoot
+        });
+        _outputs[claimId] = output;
+    }
+
+    /// @dev Record the delivery, then let the oracle run the callback (state is final before the call).
+    function _deliver(uint256 requestId, Task storage task, bytes memory output, bytes32 outputHash) private {
+        task.deliveryPending = false;
+        task.deliveredOutputHash = outputHash;
+        _oracle.deliver(requestId, output, msg.sender);
+    }
+
+    function _status(uint256 requestId, Task storage task) private view returns (RequestStatus) {
+        RequestStatus stored = task.status;
+        if (stored == RequestStatus.None) {
+            if (requestId == 0 || requestId > _oracle.requestCount()) return RequestStatus.None;
+            RequestHeader memory request = _oracle.getRequestHeader(requestId);
+            return block.timestamp > request.deadline ? RequestStatus.Expired : RequestStatus.Requested;
+        }
+        if (stored == RequestStatus.Committed && _claims[task.standingClaimId].openGames != 0) {
+            return RequestStatus.Challenged;
+        }
+        return stored;
+    }
+
+    function _existingClaim(uint256 claimId) private view returns (Claim storage claim) {
+        claim = _claims[claimId];
+        if (claim.status == ClaimStatus.None) revert UnknownClaim(claimId);
+    }
+}

@@ -1,0 +1,102 @@
+/**
+ * The native graph executor: runs a model's nodes through the wasm kernels, producing the output,
+ * every node output, every State_k and the traceRoot (docs/protocol.md §3.4, §3.5).
+ */
+import { type Bytes32 } from "./hash.ts";
+import { InputError } from "./errors.ts";
+import { decodeSlot, SlotKind } from "./ops.ts";
+import { buildTrace, type Trace } from "./state.ts";
+import { dtypeName, elementCount, tensorHash, type Tensor } from "./tensor.ts";
+import { KernelRuntime, type MemTensor } from "./kernels.ts";
+import type { Model } from "./model.ts";
+
+export interface RunResult {
+  output: Tensor;
+  /** node k's output at index k-1 */
+  nodeOutputs: Tensor[];
+  inputHash: Bytes32;
+  trace: Trace;
+}
+
+export class Executor {
+  private readonly runtime: KernelRuntime;
+  private readonly weightMem: MemTensor[];
+  private readonly descMem: { ptr: number; len: number }[];
+  private readonly base: number;
+
+  constructor(readonly model: Model) {
+    this.runtime = new KernelRuntime();
+    this.weightMem = model.weights.map((w) => this.runtime.writeTensor(w));
+    this.descMem = model.nodeBytes.map((b) => ({ ptr: this.runtime.writeBytes(b), len: b.length }));
+    this.base = this.runtime.mark();
+  }
+
+  /** Checks an input tensor against the model's input spec. */
+  checkInput(input: Tensor): void {
+    const want = this.model.input;
+    if (input.dtype !== want.dtype || input.shape.length !== want.shape.length || input.shape.some((d, i) => d !== want.shape[i])) {
+      throw new InputError(
+        `input is ${dtypeName(input.dtype)}[${input.shape.join(",")}] (${elementCount(input.shape)} values) but the model takes ${dtypeName(want.dtype)}[${want.shape.join(",")}] (${elementCount(want.shape)} values)`,
+      );
+    }
+  }
+
+  /** Computes every node into kernel memory (caller releases). */
+  private execute(input: Tensor): MemTensor[] {
+    const rt = this.runtime;
+    const inMem = rt.writeTensor(input);
+    const outMem: MemTensor[] = [];
+    this.model.nodes.forEach((node, i) => {
+      const ins = node.inputs.map((ref) => {
+        const { kind, index } = decodeSlot(ref);
+        return kind === SlotKind.input ? inMem : kind === SlotKind.weight ? this.weightMem[index]! : outMem[index - 1]!;
+      });
+      const out = rt.allocTensor({ dtype: node.outDtype, shape: node.outShape });
+      rt.runNode(this.descMem[i]!.ptr, this.descMem[i]!.len, ins, out);
+      outMem.push(out);
+    });
+    return outMem;
+  }
+
+  /** Runs every node and builds the trace: output, node outputs, states, traceRoot. */
+  run(input: Tensor): RunResult {
+    this.checkInput(input);
+    this.runtime.release(this.base);
+    try {
+      const nodeOutputs = this.execute(input).map((m) => this.runtime.readTensor(m));
+      const inputHash = tensorHash(input);
+      const trace = buildTrace(inputHash, this.model.weightsRoot, nodeOutputs.map(tensorHash));
+      return { output: nodeOutputs[nodeOutputs.length - 1]!, nodeOutputs, inputHash, trace };
+    } finally {
+      this.runtime.release(this.base);
+    }
+  }
+
+  /** Runs the nodes only, without hashing: the output tensor. */
+  infer(input: Tensor): Tensor {
+    this.checkInput(input);
+    this.runtime.release(this.base);
+    try {
+      const outs = this.execute(input);
+      return this.runtime.readTensor(outs[outs.length - 1]!);
+    } finally {
+      this.runtime.release(this.base);
+    }
+  }
+
+  /** Runs one node k (1-based) on explicit input tensors (for per-node checks against the guest). */
+  runNode(k: number, inputs: readonly Tensor[]): Tensor {
+    const node = this.model.nodes[k - 1];
+    if (!node) throw new InputError(`node ${k} outside 1..${this.model.nodes.length}`);
+    const rt = this.runtime;
+    rt.release(this.base);
+    try {
+      const ins = inputs.map((t) => rt.writeTensor(t));
+      const out = rt.allocTensor({ dtype: node.outDtype, shape: node.outShape });
+      rt.runNode(this.descMem[k - 1]!.ptr, this.descMem[k - 1]!.len, ins, out);
+      return rt.readTensor(out);
+    } finally {
+      rt.release(this.base);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * keeper/graph: the deterministic ML core (docs/protocol.md §3). Pure: no I/O, no clock, no floats
+ * in committed computation. (train/ holds the float training and quantization tools; it reads the
+ * MNIST digits and is not part of the core.)
+ */
+export { keccak, hashPair, toHex, fromHex, equalBytes, concatBytes, type Bytes32 } from "./hash.ts";
+export { GraphError, ModelFormatError, InputError } from "./errors.ts";
+export { depthFor, merkleRoot, merkleLevels, merkleProof, rootFromProof, zeroHash } from "./merkle.ts";
+export {
+  DType,
+  CHUNK_BYTES,
+  type Tensor,
+  type Int8Tensor,
+  type Int32Tensor,
+  int8Tensor,
+  int32Tensor,
+  encodeHeader,
+  decodeHeader,
+  encodeTensor,
+  decodeTensor,
+  chunkRoot,
+  tensorHash,
+  tensorHashOfBytes,
+  tensorPreimages,
+  elementCount,
+  dtypeName,
+} from "./tensor.ts";
+export { Op, OP_NAMES, OP_ATTRS, SlotKind, slotRef, inputSlot, weightSlot, nodeSlot, decodeSlot, slotName, encodeNodeDesc, decodeNodeDesc, type NodeDesc } from "./ops.ts";
+export {
+  buildModel,
+  validateModel,
+  encodeModelFile,
+  decodeModelFile,
+  encodeDescriptor,
+  decodeDescriptor,
+  canonicalJson,
+  MODEL_MAGIC,
+  MODEL_VERSION,
+  type Model,
+  type ModelSpec,
+  type ModelMetadata,
+  type QuantParams,
+  type Descriptor,
+} from "./model.ts";
+export { stateHash, initialState, NodesTree, buildTrace, traceProof, claimProof, verifyClaim, type Trace, type ClaimProof } from "./state.ts";
+export { KernelRuntime, KERNEL_ERRORS, type MemTensor, type TensorSpec } from "./kernels.ts";
+export { Executor, type RunResult } from "./executor.ts";
+export { quantizeInput, dequantize } from "./quant.ts";

@@ -1,0 +1,177 @@
+/**
+ * The C kernels (keeper/guest/kernels/oao_kernels.c) compiled to wasm32 and embedded in
+ * kernels-wasm.ts: the native side of the "dual compilation" (the guest runs the same C as MIPS).
+ * A KernelRuntime owns one wasm instance and a bump allocator over its linear memory.
+ */
+import { KERNELS_WASM_BASE64 } from "./kernels-wasm.ts";
+import { GraphError } from "./errors.ts";
+import { DType, elementCount, elementSize, type Tensor } from "./tensor.ts";
+
+/** Messages for the kernels' status codes (oao_kernels.h). */
+export const KERNEL_ERRORS: Record<number, string> = {
+  [-1]: "node description is truncated",
+  [-2]: "unknown op code",
+  [-3]: "wrong number of inputs for the op",
+  [-4]: "an input has the wrong dtype for the op",
+  [-5]: "an input has the wrong shape for the op",
+  [-6]: "the output dtype does not match the op",
+  [-7]: "the output shape does not match the op and its inputs",
+  [-8]: "wrong number of attributes for the op",
+  [-9]: "an attribute value is out of range (zero points and clamps in -128..127, m >= 0, s in 1..62, windows/strides/pads valid)",
+  [-10]: "the output tensor header is invalid",
+  [-11]: "node description has trailing bytes",
+};
+
+// The project's TS lib has no DOM/WebAssembly types: declare the few we use.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface KernelExports {
+  memory: WasmMemory;
+  __heap_base: { value: number };
+  oao_node_run(desc: number, len: number, inputs: number, nIn: number, out: number): number;
+  oao_node_validate(desc: number, len: number, inputs: number, nIn: number, out: number): number;
+  oao_rq(v: number, m: number, s: number): number;
+}
+
+let wasmModule: object | undefined;
+function kernelModule(): object {
+  wasmModule ??= new WA.Module(Buffer.from(KERNELS_WASM_BASE64, "base64"));
+  return wasmModule;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const TENSOR_STRUCT_BYTES = 36; // 9 × u32 (oao_tensor)
+
+export interface TensorSpec {
+  dtype: number;
+  shape: readonly number[];
+}
+
+/** A tensor living in kernel memory. */
+export interface MemTensor extends TensorSpec {
+  ptr: number;
+}
+
+export class KernelRuntime {
+  private readonly exports: KernelExports;
+  private top: number;
+  private readonly scratch: number;
+
+  constructor() {
+    const instance = new WA.Instance(kernelModule(), {});
+    this.exports = instance.exports as unknown as KernelExports;
+    this.top = align(Number(this.exports.__heap_base.value), 16);
+    this.scratch = this.alloc(TENSOR_STRUCT_BYTES * 10 + 1024);
+  }
+
+  private get memory(): WasmMemory {
+    return this.exports.memory;
+  }
+
+  /** Bump-allocates `bytes` (16-byte aligned), growing memory as needed. */
+  alloc(bytes: number): number {
+    const ptr = this.top;
+    const end = align(ptr + Math.max(bytes, 1), 16);
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
+    this.top = end;
+    return ptr;
+  }
+
+  /** Allocation mark, to free everything allocated after it with `release`. */
+  mark(): number {
+    return this.top;
+  }
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  writeBytes(bytes: Uint8Array): number {
+    const ptr = this.alloc(bytes.length);
+    new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+    return ptr;
+  }
+
+  /** Copies a tensor into kernel memory (native = little-endian order for int32). */
+  writeTensor(t: Tensor): MemTensor {
+    const ptr = this.alloc(t.data.byteLength);
+    if (t.dtype === DType.int8) new Int8Array(this.memory.buffer, ptr, t.data.length).set(t.data);
+    else if (LITTLE_ENDIAN_HOST) new Int32Array(this.memory.buffer, ptr, t.data.length).set(t.data);
+    else {
+      const view = new DataView(this.memory.buffer, ptr, t.data.byteLength);
+      for (let i = 0; i < t.data.length; i++) view.setInt32(4 * i, t.data[i]!, true);
+    }
+    return { ptr, dtype: t.dtype, shape: t.shape };
+  }
+
+  readTensor(m: MemTensor): Tensor {
+    const n = elementCount(m.shape);
+    if (m.dtype === DType.int8) return { dtype: DType.int8, shape: [...m.shape], data: new Int8Array(this.memory.buffer, m.ptr, n).slice() };
+    if (LITTLE_ENDIAN_HOST) return { dtype: DType.int32, shape: [...m.shape], data: new Int32Array(this.memory.buffer, m.ptr, n).slice() };
+    const view = new DataView(this.memory.buffer, m.ptr, 4 * n);
+    const data = new Int32Array(n);
+    for (let i = 0; i < n; i++) data[i] = view.getInt32(4 * i, true);
+    return { dtype: DType.int32, shape: [...m.shape], data };
+  }
+
+  private writeStructs(inputs: readonly (TensorSpec & { ptr?: number })[]): number {
+    if (inputs.length > 8) throw new GraphError(`a node has at most 8 inputs, got ${inputs.length}`);
+    const view = new DataView(this.memory.buffer);
+    inputs.forEach((t, i) => {
+      const base = this.scratch + TENSOR_STRUCT_BYTES * i;
+      view.setUint32(base, t.ptr ?? 0, true);
+      view.setUint32(base + 4, t.dtype, true);
+      view.setUint32(base + 8, t.shape.length, true);
+      for (let d = 0; d < 6; d++) view.setUint32(base + 12 + 4 * d, t.shape[d] ?? 0, true);
+    });
+    return this.scratch;
+  }
+
+  private readStruct(ptr: number): TensorSpec {
+    const view = new DataView(this.memory.buffer);
+    const dtype = view.getUint32(ptr + 4, true);
+    const rank = view.getUint32(ptr + 8, true);
+    const shape: number[] = [];
+    for (let d = 0; d < rank; d++) shape.push(view.getUint32(ptr + 12 + 4 * d, true));
+    return { dtype, shape };
+  }
+
+  /** Validates a node description (already in memory at descPtr) against input specs; returns the output spec. */
+  validateNode(descPtr: number, descLen: number, inputs: readonly TensorSpec[]): TensorSpec {
+    const inPtr = this.writeStructs(inputs);
+    const outPtr = this.scratch + TENSOR_STRUCT_BYTES * 9;
+    const rc = this.exports.oao_node_validate(descPtr, descLen, inPtr, inputs.length, outPtr);
+    if (rc !== 0) throw new GraphError(KERNEL_ERRORS[rc] ?? `kernel status ${rc}`);
+    return this.readStruct(outPtr);
+  }
+
+  /** Runs a node: inputs in memory, output written to `out.ptr`. */
+  runNode(descPtr: number, descLen: number, inputs: readonly MemTensor[], out: MemTensor): void {
+    const inPtr = this.writeStructs(inputs);
+    const outPtr = this.scratch + TENSOR_STRUCT_BYTES * 9;
+    new DataView(this.memory.buffer).setUint32(outPtr, out.ptr, true);
+    const rc = this.exports.oao_node_run(descPtr, descLen, inPtr, inputs.length, outPtr);
+    if (rc !== 0) throw new GraphError(KERNEL_ERRORS[rc] ?? `kernel status ${rc}`);
+  }
+
+  /** Allocates room for a tensor of the given spec. */
+  allocTensor(spec: TensorSpec): MemTensor {
+    return { ptr: this.alloc(elementCount(spec.shape) * elementSize(spec.dtype)), dtype: spec.dtype, shape: spec.shape };
+  }
+
+  rq(v: number, m: number, s: number): number {
+    return this.exports.oao_rq(v, m, s);
+  }
+}
+
+function align(x: number, a: number): number {
+  return Math.ceil(x / a) * a;
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { keccak } from "./hash.ts";
+import { buildModel, decodeDescriptor, decodeModelFile, encodeModelFile, type ModelSpec } from "./model.ts";
+import { Op, inputSlot, nodeSlot, weightSlot, encodeNodeDesc } from "./ops.ts";
+import { DType, int32Tensor, int8Tensor, tensorHash } from "./tensor.ts";
+import { Executor } from "./executor.ts";
+import { refNode } from "./reference.ts";
+import { verifyClaim, claimProof } from "./state.ts";
+import { depthFor, merkleRoot } from "./merkle.ts";
+import { seededRandom } from "./fixtures.ts";
+import { quantizeInput } from "./quant.ts";
+
+/** A small CNN using every op: conv → relu → maxpool → reshape → gemm, mul, add → softmax. */
+function tinySpec(): ModelSpec {
+  const rand = seededRandom(11);
+  const r8 = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 256) - 128);
+  const table = Array.from({ length: 256 }, (_, d) => Math.round(65536 * Math.exp(-d * 0.05)));
+  return {
+    input: { dtype: DType.int8, shape: [1, 1, 6, 6] },
+    weights: [int8Tensor([2, 1, 3, 3], r8(18)), int32Tensor([2], [100, -50]), int8Tensor([4, 8], r8(32)), int32Tensor([4], [7, 8, 9, 10])],
+    nodes: [
+      { op: Op.Conv2D, inputs: [inputSlot(), weightSlot(0), weightSlot(1)], outDtype: DType.int8, outShape: [1, 2, 4, 4], attrs: [-3, 0, 1 << 30, 38, 2, -128, 127, 1, 1, 0, 0, 0, 0, 1, 1, 1] },
+      { op: Op.Relu, inputs: [nodeSlot(1)], outDtype: DType.int8, outShape: [1, 2, 4, 4], attrs: [2] },
+      { op: Op.MaxPool, inputs: [nodeSlot(2)], outDtype: DType.int8, outShape: [1, 2, 2, 2], attrs: [2, 2, 2, 2, 0, 0, 0, 0] },
+      { op: Op.Reshape, inputs: [nodeSlot(3)], outDtype: DType.int8, outShape: [1, 8], attrs: [] },
+      { op: Op.Gemm, inputs: [nodeSlot(4), weightSlot(2), weightSlot(3)], outDtype: DType.int8, outShape: [1, 4], attrs: [2, 0, 1 << 30, 37, 0, -128, 127] },
+      { op: Op.Mul, inputs: [nodeSlot(5), nodeSlot(5)], outDtype: DType.int8, outShape: [1, 4], attrs: [0, 0, 1 << 30, 36, -10, -128, 127] },
+      { op: Op.Add, inputs: [nodeSlot(5), nodeSlot(6)], outDtype: DType.int8, outShape: [1, 4], attrs: [0, 1 << 30, 31, -10, 1 << 30, 32, 1 << 30, 50, 0, -128, 127, 20] },
+      { op: Op.Softmax, inputs: [nodeSlot(7)], outDtype: DType.int8, outShape: [1, 4], attrs: table },
+    ],
+    metadata: { name: "tiny", input: { scale: 1 / 255, zeroPoint: -128 }, output: { scale: 1 / 256, zeroPoint: -128 } },
+  };
+}
+
+describe("models (§3.3, §3.7)", () => {
+  it("modelRoot commits to the descriptor, which commits to nodes, weights and metadata", () => {
+    const m = buildModel(tinySpec());
+    expect(m.modelRoot).toEqual(keccak(m.descriptor));
+    const d = decodeDescriptor(m.descriptor);
+    expect(d.nodeCount).toBe(8);
+    expect(d.weightCount).toBe(4);
+    expect(d.graphRoot).toEqual(merkleRoot(m.nodes.map((n) => keccak(encodeNodeDesc(n))), 3));
+    expect(d.weightsRoot).toEqual(merkleRoot(m.weights.map(tensorHash), depthFor(4)));
+    expect(d.metadataHash).toEqual(keccak(m.metadataBytes));
+    expect(d.outputHeader).toEqual(m.outputHeader);
+  });
+
+  it("file round-trips byte for byte", () => {
+    const m = buildModel(tinySpec());
+    const file = encodeModelFile(m);
+    const back = decodeModelFile(file);
+    expect(back.modelRoot).toEqual(m.modelRoot);
+    expect(encodeModelFile(back)).toEqual(file);
+  });
+
+  it("corrupt files fail with a clear error", () => {
+    const file = encodeModelFile(buildModel(tinySpec()));
+    const flipped = file.slice();
+    flipped[200]! ^= 1;
+    expect(() => decodeModelFile(flipped)).toThrow(/integrity hash mismatch/);
+    expect(() => decodeModelFile(file.subarray(0, 100))).toThrow(/integrity hash mismatch/);
+    expect(() => decodeModelFile(new Uint8Array(50))).toThrow(/not a model file/);
+    // a weight changed and the integrity hash recomputed: the descriptor's weightsRoot catches it
+    const body = file.slice(0, file.length - 32);
+    body[body.length - 3]! ^= 1;
+    const resealed = new Uint8Array(file.length);
+    resealed.set(body);
+    resealed.set(keccak(body), body.length);
+    expect(() => decodeModelFile(resealed)).toThrow(/weightsRoot does not match/);
+  });
+
+  it("invalid graphs fail naming the node", () => {
+    const spec = tinySpec();
+    spec.nodes[4]!.outShape = [1, 5];
+    expect(() => buildModel(spec)).toThrow(/node 5 \(Gemm\).*output shape/);
+    const spec2 = tinySpec();
+    spec2.nodes[1]!.inputs = [nodeSlot(3)];
+    expect(() => buildModel(spec2)).toThrow(/node 2 \(Relu\) reads node 3/);
+    const spec3 = tinySpec();
+    spec3.nodes[0]!.inputs = [inputSlot(), weightSlot(9), weightSlot(1)];
+    expect(() => buildModel(spec3)).toThrow(/reads weight 9/);
+  });
+});
+
+describe("executor", () => {
+  it("matches the reference node by node, and its claim verifies", () => {
+    const m = buildModel(tinySpec());
+    const exec = new Executor(m);
+    const rand = seededRandom(5);
+    const distinct = m.nodes.map(() => new Set<number>());
+    for (let s = 0; s < 20; s++) {
+      const input = int8Tensor([1, 1, 6, 6], Array.from({ length: 36 }, () => Math.floor(rand() * 256) - 128));
+      const res = exec.run(input);
+      const slots = (ref: number) => (ref >>> 24 === 0 ? input : ref >>> 24 === 1 ? m.weights[ref & 0xffffff]! : res.nodeOutputs[(ref & 0xffffff) - 1]!);
+      m.nodes.forEach((node, i) => expect(Array.from(res.nodeOutputs[i]!.data)).toEqual(Array.from(refNode(node, node.inputs.map(slots)).data)));
+      res.nodeOutputs.forEach((t, i) => t.data.forEach((v) => distinct[i]!.add(v)));
+      expect(exec.infer(input).data).toEqual(res.output.data);
+      expect(res.trace.states).toHaveLength(9);
+      expect(verifyClaim({ inputHash: tensorHash(input), weightsRoot: m.weightsRoot, nodeCount: 8, outputHash: tensorHash(res.output), proof: claimProof(res.trace) })).toBe(true);
+    }
+    // the fixture is not degenerate: every node produces varied values
+    expect(distinct.map((d) => d.size > 4), JSON.stringify(distinct.map((d) => [...d].slice(0, 8)))).toEqual(m.nodes.map(() => true));
+  });
+
+  it("rejects inputs of the wrong size or dtype", () => {
+    const m = buildModel(tinySpec());
+    const exec = new Executor(m);
+    expect(() => exec.run(int8Tensor([1, 36], new Int8Array(36)))).toThrow(/input is int8\[1,36\].*takes int8\[1,1,6,6\]/);
+    expect(() => quantizeInput(m, [1, 2, 3])).toThrow(/has 3 values but model tiny takes 36/);
+    expect(() => quantizeInput(m, new Array(36).fill(Number.NaN))).toThrow(/not a finite number/);
+  });
+});

@@ -1,0 +1,315 @@
+/**
+ * Models (docs/protocol.md §3.3) and the model file (§3.7): building, the descriptor and modelRoot,
+ * encoding and loading with integrity and commitment checks. Node shape rules are checked by the
+ * same C kernels that compute them (kernels.ts).
+ */
+import { concatBytes, equalBytes, keccak, toHex, type Bytes32 } from "./hash.ts";
+import { depthFor, merkleRoot } from "./merkle.ts";
+import { ModelFormatError, GraphError } from "./errors.ts";
+import { decodeNodeDesc, encodeNodeDesc, decodeSlot, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
+import { decodeHeader, decodeTensor, dtypeName, encodeHeader, encodeTensor, tensorHashOfBytes, type DType, type Tensor } from "./tensor.ts";
+import { KernelRuntime, type TensorSpec } from "./kernels.ts";
+
+export const MODEL_MAGIC = 0x4f414f4d; // "OAOM"
+export const MODEL_VERSION = 1;
+const FILE_MAGIC = new TextEncoder().encode("OAOMODEL");
+const FILE_VERSION = 1;
+
+export interface QuantParams {
+  /** real = scale · (q − zeroPoint) */
+  scale: number;
+  zeroPoint: number;
+}
+
+/** Off-chain information committed by metadataHash; not used by committed computation. */
+export interface ModelMetadata {
+  name: string;
+  input: QuantParams;
+  output: QuantParams;
+  labels?: string[];
+  [key: string]: unknown;
+}
+
+export interface ModelSpec {
+  input: TensorSpec;
+  nodes: NodeDesc[];
+  weights: Tensor[];
+  metadata: ModelMetadata;
+}
+
+export interface Model extends ModelSpec {
+  nodeBytes: Uint8Array[];
+  nodeHashes: Bytes32[];
+  weightHashes: Bytes32[];
+  metadataBytes: Uint8Array;
+  inputHeader: Uint8Array;
+  outputHeader: Uint8Array;
+  output: TensorSpec;
+  graphRoot: Bytes32;
+  weightsRoot: Bytes32;
+  metadataHash: Bytes32;
+  descriptor: Uint8Array;
+  modelRoot: Bytes32;
+}
+
+/** JSON with sorted keys (the committed metadata bytes). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  if (typeof value === "number" && !Number.isFinite(value)) throw new GraphError(`metadata number ${value} is not finite`);
+  return JSON.stringify(value);
+}
+
+export function encodeDescriptor(p: {
+  nodeCount: number;
+  weightCount: number;
+  graphRoot: Bytes32;
+  weightsRoot: Bytes32;
+  metadataHash: Bytes32;
+  inputHeader: Uint8Array;
+  outputHeader: Uint8Array;
+}): Uint8Array {
+  const out = new Uint8Array(112 + 1 + p.inputHeader.length + 1 + p.outputHeader.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, MODEL_MAGIC, false);
+  view.setUint32(4, MODEL_VERSION, false);
+  view.setUint32(8, p.nodeCount, false);
+  view.setUint32(12, p.weightCount, false);
+  out.set(p.graphRoot, 16);
+  out.set(p.weightsRoot, 48);
+  out.set(p.metadataHash, 80);
+  out[112] = p.inputHeader.length;
+  out.set(p.inputHeader, 113);
+  out[113 + p.inputHeader.length] = p.outputHeader.length;
+  out.set(p.outputHeader, 114 + p.inputHeader.length);
+  return out;
+}
+
+export interface Descriptor {
+  nodeCount: number;
+  weightCount: number;
+  graphRoot: Bytes32;
+  weightsRoot: Bytes32;
+  metadataHash: Bytes32;
+  inputHeader: Uint8Array;
+  outputHeader: Uint8Array;
+}
+
+export function decodeDescriptor(bytes: Uint8Array): Descriptor {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 114) throw new ModelFormatError(`model descriptor of ${bytes.length} bytes is truncated (at least 114)`);
+  if (view.getUint32(0, false) !== MODEL_MAGIC) throw new ModelFormatError("model descriptor magic is not OAOM");
+  if (view.getUint32(4, false) !== MODEL_VERSION) throw new ModelFormatError(`model descriptor version ${view.getUint32(4, false)} is not ${MODEL_VERSION}`);
+  const inLen = bytes[112]!;
+  const outLenAt = 113 + inLen;
+  if (bytes.length < outLenAt + 1) throw new ModelFormatError("model descriptor truncated in the input header");
+  const outLen = bytes[outLenAt]!;
+  if (bytes.length !== outLenAt + 1 + outLen) throw new ModelFormatError(`model descriptor has ${bytes.length} bytes, expected ${outLenAt + 1 + outLen}`);
+  return {
+    nodeCount: view.getUint32(8, false),
+    weightCount: view.getUint32(12, false),
+    graphRoot: bytes.slice(16, 48),
+    weightsRoot: bytes.slice(48, 80),
+    metadataHash: bytes.slice(80, 112),
+    inputHeader: bytes.slice(113, 113 + inLen),
+    outputHeader: bytes.slice(outLenAt + 1, outLenAt + 1 + outLen),
+  };
+}
+
+/** Spec (dtype, shape) of every slot reference a node may use, checking that it exists. */
+function resolveSlot(ref: number, k: number, spec: ModelSpec): TensorSpec {
+  const { kind, index } = decodeSlot(ref);
+  if (kind === SlotKind.input && index === 0) return spec.input;
+  if (kind === SlotKind.weight && index < spec.weights.length) return spec.weights[index]!;
+  if (kind === SlotKind.node && index >= 1 && index < k) {
+    const n = spec.nodes[index - 1]!;
+    return { dtype: n.outDtype, shape: n.outShape };
+  }
+  throw new ModelFormatError(`node ${k} (${OP_NAMES[spec.nodes[k - 1]!.op] ?? "?"}) reads ${slotName(ref)}, which does not exist before it (weights: ${spec.weights.length})`);
+}
+
+/** Validates every node with the kernels' own shape rules. */
+export function validateModel(spec: ModelSpec, runtime = new KernelRuntime()): void {
+  if (spec.nodes.length < 1) throw new ModelFormatError("a model needs at least one node");
+  const mark = runtime.mark();
+  try {
+    spec.nodes.forEach((node, i) => {
+      const k = i + 1;
+      const desc = encodeNodeDesc(node);
+      const inputs = node.inputs.map((ref) => resolveSlot(ref, k, spec));
+      const ptr = runtime.writeBytes(desc);
+      try {
+        runtime.validateNode(ptr, desc.length, inputs);
+      } catch (e) {
+        const shapes = inputs.map((t) => `${dtypeName(t.dtype)}[${t.shape.join(",")}]`).join(", ");
+        throw new ModelFormatError(`node ${k} (${OP_NAMES[node.op] ?? `op ${node.op}`}): ${(e as Error).message}; inputs ${shapes}, output ${dtypeName(node.outDtype)}[${node.outShape.join(",")}]`);
+      }
+    });
+  } finally {
+    runtime.release(mark);
+  }
+}
+
+/** Computes every commitment of a model (and validates it). */
+export function buildModel(spec: ModelSpec, runtime?: KernelRuntime): Model {
+  validateModel(spec, runtime);
+  const nodeBytes = spec.nodes.map(encodeNodeDesc);
+  const nodeHashes = nodeBytes.map((b) => keccak(b));
+  const weightHashes = spec.weights.map((w) => tensorHashOfBytes(encodeHeader(w.dtype, w.shape), encodeTensor(w)));
+  const metadataBytes = new TextEncoder().encode(canonicalJson(spec.metadata));
+  const last = spec.nodes[spec.nodes.length - 1]!;
+  const inputHeader = encodeHeader(spec.input.dtype, spec.input.shape);
+  const outputHeader = encodeHeader(last.outDtype, last.outShape);
+  const graphRoot = merkleRoot(nodeHashes, depthFor(nodeHashes.length));
+  const weightsRoot = merkleRoot(weightHashes, depthFor(weightHashes.length));
+  const metadataHash = keccak(metadataBytes);
+  const descriptor = encodeDescriptor({
+    nodeCount: spec.nodes.length,
+    weightCount: spec.weights.length,
+    graphRoot,
+    weightsRoot,
+    metadataHash,
+    inputHeader,
+    outputHeader,
+  });
+  return {
+    ...spec,
+    nodeBytes,
+    nodeHashes,
+    weightHashes,
+    metadataBytes,
+    inputHeader,
+    outputHeader,
+    output: { dtype: last.outDtype, shape: last.outShape },
+    graphRoot,
+    weightsRoot,
+    metadataHash,
+    descriptor,
+    modelRoot: keccak(descriptor),
+  };
+}
+
+class Writer {
+  private parts: Uint8Array[] = [];
+  u32(v: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v, false);
+    this.parts.push(b);
+  }
+  bytes(b: Uint8Array): void {
+    this.parts.push(b);
+  }
+  lenBytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.bytes(b);
+  }
+  done(): Uint8Array {
+    return concatBytes(...this.parts);
+  }
+}
+
+/** The model file (§3.7). */
+export function encodeModelFile(model: Model): Uint8Array {
+  const w = new Writer();
+  w.bytes(FILE_MAGIC);
+  w.u32(FILE_VERSION);
+  w.lenBytes(model.descriptor);
+  w.lenBytes(model.metadataBytes);
+  w.u32(model.nodeBytes.length);
+  for (const b of model.nodeBytes) w.lenBytes(b);
+  w.u32(model.weights.length);
+  for (const t of model.weights) {
+    w.lenBytes(encodeHeader(t.dtype, t.shape));
+    w.lenBytes(encodeTensor(t));
+  }
+  const body = w.done();
+  return concatBytes(body, keccak(body));
+}
+
+class Reader {
+  private off = 0;
+  private readonly view: DataView;
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  u32(what: string): number {
+    if (this.off + 4 > this.buf.length) throw new ModelFormatError(`model file truncated reading ${what} at byte ${this.off}`);
+    const v = this.view.getUint32(this.off, false);
+    this.off += 4;
+    return v;
+  }
+  bytes(n: number, what: string): Uint8Array {
+    if (this.off + n > this.buf.length) throw new ModelFormatError(`model file truncated reading ${what} (${n} bytes at byte ${this.off})`);
+    const b = this.buf.slice(this.off, this.off + n);
+    this.off += n;
+    return b;
+  }
+  lenBytes(what: string): Uint8Array {
+    return this.bytes(this.u32(`${what} length`), what);
+  }
+  get offset(): number {
+    return this.off;
+  }
+}
+
+/** Loads a model file: integrity hash, then every commitment recomputed and compared, then node validation. */
+export function decodeModelFile(file: Uint8Array, runtime?: KernelRuntime): Model {
+  if (file.length < FILE_MAGIC.length + 4 + 32 || !equalBytes(file.subarray(0, FILE_MAGIC.length), FILE_MAGIC)) {
+    throw new ModelFormatError("not a model file: it does not start with OAOMODEL");
+  }
+  const body = file.subarray(0, file.length - 32);
+  const stored = file.subarray(file.length - 32);
+  const actual = keccak(body);
+  if (!equalBytes(stored, actual)) {
+    throw new ModelFormatError(`corrupt model file: integrity hash mismatch (stored ${toHex(stored)}, content hashes to ${toHex(actual)}); re-export or re-download the model`);
+  }
+  const r = new Reader(body);
+  r.bytes(FILE_MAGIC.length, "magic");
+  const version = r.u32("format version");
+  if (version !== FILE_VERSION) throw new ModelFormatError(`model file format version ${version} is not supported (expected ${FILE_VERSION})`);
+  const descriptor = r.lenBytes("descriptor");
+  const metadataBytes = r.lenBytes("metadata");
+  const n = r.u32("node count");
+  const nodes: NodeDesc[] = [];
+  for (let k = 1; k <= n; k++) {
+    const b = r.lenBytes(`node ${k}`);
+    try {
+      nodes.push(decodeNodeDesc(b));
+    } catch (e) {
+      throw new ModelFormatError(`node ${k}: ${(e as Error).message}`);
+    }
+  }
+  const wCount = r.u32("weight count");
+  const weights: Tensor[] = [];
+  for (let j = 0; j < wCount; j++) {
+    const header = r.lenBytes(`weight ${j} header`);
+    const { dtype, shape } = decodeHeader(header);
+    weights.push(decodeTensor(dtype, shape, r.lenBytes(`weight ${j} data`)));
+  }
+  if (r.offset !== body.length) throw new ModelFormatError(`model file has ${body.length - r.offset} unexpected trailing bytes`);
+  let metadata: ModelMetadata;
+  try {
+    metadata = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(metadataBytes)) as ModelMetadata;
+  } catch (e) {
+    throw new ModelFormatError(`model metadata is not UTF-8 JSON: ${(e as Error).message}`);
+  }
+  const d = decodeDescriptor(descriptor);
+  const input = decodeHeader(d.inputHeader);
+  const model = buildModel({ input: { dtype: input.dtype as DType, shape: input.shape }, nodes, weights, metadata }, runtime);
+  const checks: [string, Uint8Array, Uint8Array][] = [
+    ["metadata bytes", model.metadataBytes, metadataBytes],
+    ["graphRoot", model.graphRoot, d.graphRoot],
+    ["weightsRoot", model.weightsRoot, d.weightsRoot],
+    ["output header", model.outputHeader, d.outputHeader],
+    ["descriptor", model.descriptor, descriptor],
+  ];
+  for (const [what, computed, stored2] of checks) {
+    if (!equalBytes(computed, stored2)) throw new ModelFormatError(`model file ${what} does not match its contents (computed ${toHex(computed)}, stored ${toHex(stored2)})`);
+  }
+  return model;
+}

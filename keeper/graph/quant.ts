@@ -1,0 +1,26 @@
+/**
+ * Converting between real numbers and a model's int8 input/output (metadata scale and zero point).
+ * Floats here are outside committed computation: the committed input is the int8 tensor.
+ */
+import { InputError } from "./errors.ts";
+import { elementCount, int8Tensor, type Int8Tensor, type Tensor } from "./tensor.ts";
+import type { Model } from "./model.ts";
+
+/** A flat array of real numbers in the model's input layout → the int8 input tensor. */
+export function quantizeInput(model: Model, values: readonly number[]): Int8Tensor {
+  const want = elementCount(model.input.shape);
+  if (values.length !== want) {
+    throw new InputError(`a sample has ${values.length} values but model ${model.metadata.name} takes ${want} (shape [${model.input.shape.join(",")}])`);
+  }
+  const { scale, zeroPoint } = model.metadata.input;
+  return int8Tensor([...model.input.shape], values.map((x, i) => {
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new InputError(`sample value ${i} is ${JSON.stringify(x)}, not a finite number`);
+    return Math.min(127, Math.max(-128, Math.round(x / scale) + zeroPoint));
+  }));
+}
+
+/** The output tensor as real numbers. */
+export function dequantize(model: Model, t: Tensor): number[] {
+  const { scale, zeroPoint } = model.metadata.output;
+  return Array.from(t.data, (q) => scale * (q - zeroPoint));
+}

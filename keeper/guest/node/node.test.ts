@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildModel, decodeModelFile, type ModelSpec } from "../../graph/model.ts";
+import { Executor } from "../../graph/executor.ts";
+import { inputSlot, weightSlot } from "../../graph/ops.ts";
+import { ALL_OPS, randomNodeCase, seededRandom } from "../../graph/fixtures.ts";
+import { nodeCheck } from "../../graph/preimages.ts";
+import { int8Tensor, type Tensor } from "../../graph/tensor.ts";
+import { keccak } from "../../graph/hash.ts";
+import { OP_NAMES } from "../../graph/ops.ts";
+import { hasQemu, runGuestQemu } from "./qemu.ts";
+import { loadMnist } from "../../graph/train/mnist-data.ts";
+import { quantizeInput } from "../../graph/quant.ts";
+
+const ELF = fileURLToPath(new URL("../build/oao_node.elf", import.meta.url));
+
+/** A one-node model from a random case: input = the case's first tensor, weights = the rest. */
+function oneNodeModel(node: ModelSpec["nodes"][number], inputs: Tensor[]) {
+  const spec: ModelSpec = {
+    input: { dtype: inputs[0]!.dtype, shape: inputs[0]!.shape },
+    weights: inputs.slice(1),
+    nodes: [{ ...node, inputs: [inputSlot(), ...inputs.slice(1).map((_, j) => weightSlot(j))] }],
+    metadata: { name: "case", input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 } },
+  };
+  return buildModel(spec);
+}
+
+describe.skipIf(!hasQemu())("guest node program (MIPS, under qemu-mips) vs the native wasm kernels", () => {
+  for (const op of ALL_OPS) {
+    it(`${OP_NAMES[op]}: random cases agree bit for bit (VALID for the native state, INVALID for another)`, async () => {
+      const rand = seededRandom(500 + op);
+      for (let i = 0; i < 4; i++) {
+        const c = randomNodeCase(op, rand);
+        const model = oneNodeModel(c.node, c.inputs);
+        const res = new Executor(model).run(c.inputs[0]!);
+        const honest = await runGuestQemu(ELF, nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1));
+        expect(honest.exitCode, honest.stderr).toBe(0);
+        const wrong = await runGuestQemu(ELF, nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1, keccak(new Uint8Array([i]))));
+        expect(wrong.exitCode, wrong.stderr).toBe(1);
+      }
+    });
+  }
+
+  it("every node of the shipped MNIST model: VALID for the native State_k, INVALID for a one-element change", async () => {
+    const model = decodeModelFile(new Uint8Array(readFileSync(new URL("../../models/mnist/model.oao", import.meta.url))));
+    const exec = new Executor(model);
+    const sample = loadMnist().test[3]!;
+    const input = quantizeInput(model, Array.from(sample.pixels));
+    const res = exec.run(input);
+    for (let k = 1; k <= model.nodes.length; k++) {
+      const ok = await runGuestQemu(ELF, nodeCheck(model, input, res.nodeOutputs, k));
+      expect(ok.exitCode, `node ${k}: ${ok.stderr}`).toBe(0);
+      // a claim whose node-k output differs in one element
+      const tampered = res.nodeOutputs.map((t) => ({ ...t, data: t.data.slice() })) as Tensor[];
+      const t = tampered[k - 1]!;
+      t.data[0] = t.data[0] === 5 ? 6 : 5;
+      const bad = nodeCheck(model, input, tampered, k);
+      const run = await runGuestQemu(ELF, { ...bad, preimages: nodeCheck(model, input, res.nodeOutputs, k).preimages });
+      expect(run.exitCode, `node ${k} tampered: ${run.stderr}`).toBe(1);
+    }
+  });
+
+  it("panics (exit 2) on a node index outside the model", async () => {
+    const c = randomNodeCase(ALL_OPS[0]!, seededRandom(1));
+    const model = oneNodeModel(c.node, c.inputs);
+    const res = new Executor(model).run(c.inputs[0]!);
+    const check = nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1);
+    const idx = new Uint8Array(32);
+    idx[31] = 2;
+    check.locals.set(2, idx);
+    const run = await runGuestQemu(ELF, check);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/node index outside/);
+  });
+});
+
+void int8Tensor;

@@ -1,0 +1,20 @@
+/* The bump allocator over mmap: many allocations across chunk boundaries, written and summed. */
+#include "oao_guest.h"
+
+int main(void) {
+  uint32_t total = 0;
+  uint32_t *prev = 0;
+  for (uint32_t i = 1; i <= 40; i++) {
+    uint32_t n = i * 997u;
+    uint32_t *p = (uint32_t *)oao_alloc(n * 4u);
+    if (((uintptr_t)p & 7u) != 0) oao_panic("unaligned allocation");
+    if (prev != 0 && p == prev) oao_panic("allocation reused");
+    for (uint32_t k = 0; k < n; k++) p[k] = k * i;
+    for (uint32_t k = 0; k < n; k += 97) total += p[k];
+    prev = p;
+  }
+  oao_print("alloc ");
+  oao_print_u32(total);
+  oao_print("\n");
+  return 0;
+}

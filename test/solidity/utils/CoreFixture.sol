@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "forge-std/Test.sol";
+
+import {AIOracle} from "../../../contracts/oracle/AIOracle.sol";
+import {Staking} from "../../../contracts/staking/Staking.sol";
+import {TaskManager} from "../../../contracts/task/TaskManager.sol";
+import {IAIOracleExtended} from "../../../contracts/interfaces/IAIOracleExtended.sol";
+import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
+import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGame.sol";
+import {MockStakeToken} from "../../../contracts/mocks/MockStakeToken.sol";
+import {ToyDisputeGame, ToyDisputeGameFactory} from "../../../contracts/mocks/ToyDisputeGame.sol";
+import {
+    DeliveryMode, GameWinner, ModelParams, OracleConfig, RequestParams
+} from "../../../contracts/lib/Types.sol";
+
+/// @dev The whole core deployed and wired as the production modules do, with a toy dispute game, one model and
+/// three staked operators.
+abstract contract CoreFixture is Test {
+    uint256 internal constant MIN_STAKE = 100 ether;
+    uint128 internal constant BOND = 10 ether;
+    uint64 internal constant WINDOW = 1 hours;
+    uint64 internal constant UNBONDING = 7 days;
+    uint64 internal constant JAIL = 3 days;
+    uint16 internal constant WINNER_BPS = 5_000;
+    uint16 internal constant REQUESTER_BPS = 2_000;
+    uint64 internal constant TIMEOUT = 1 hours;
+    uint64 internal constant MAX_GAS = 2_000_000;
+    uint256 internal constant GAS_PRICE = 1 gwei;
+    uint256 internal constant PROTOCOL_FEE = 0.001 ether;
+    uint96 internal constant MODEL_FEE = 0.01 ether;
+    uint16 internal constant MODEL_SHARE_BPS = 3_000;
+    uint32 internal constant MAX_OUTPUT = 4096;
+    uint64 internal constant CB_GAS = 200_000;
+
+    MockStakeToken internal token;
+    AIOracle internal oracle;
+    Staking internal staking;
+    TaskManager internal tm;
+    ToyDisputeGameFactory internal factory;
+
+    address internal owner = makeAddr("owner");
+    address internal treasury = makeAddr("treasury");
+    address internal stakingTreasury = makeAddr("stakingTreasury");
+    address internal referee = makeAddr("referee");
+    address internal modelOwner = makeAddr("modelOwner");
+    address internal modelFeeReceiver = makeAddr("modelFeeReceiver");
+    address internal alice = makeAddr("alice");
+    address internal bob = makeAddr("bob");
+    address internal carol = makeAddr("carol");
+    address internal user = makeAddr("user");
+    address internal keeper = makeAddr("keeper");
+
+    uint256 internal modelId;
+
+    bytes internal constant INPUT = hex"0102030405";
+    bytes internal constant OUTPUT_A = hex"07";
+    bytes internal constant OUTPUT_B = hex"03";
+    bytes internal constant OUTPUT_C = hex"05";
+    bytes32 internal constant TRACE_A = keccak256("traceA");
+    bytes32 internal constant TRACE_B = keccak256("traceB");
+    bytes32 internal constant TRACE_C = keccak256("traceC");
+
+    function setUp() public virtual {
+        vm.warp(1_700_000_000);
+        token = new MockStakeToken();
+        oracle = new AIOracle(
+            OracleConfig({
+                owner: owner,
+                treasury: treasury,
+                callbackGasPrice: GAS_PRICE,
+                minCallbackGasPrice: 0.01 gwei,
+                maxCallbackGasPrice: 1000 gwei,
+                protocolFee: PROTOCOL_FEE,
+                maxProtocolFee: 1 ether,
+                maxCallbackGasLimit: MAX_GAS,
+                requestTimeout: TIMEOUT
+            })
+        );
+        staking = new Staking(token, owner, stakingTreasury, MIN_STAKE, UNBONDING, JAIL, WINNER_BPS, REQUESTER_BPS);
+        factory = new ToyDisputeGameFactory(referee);
+        tm = new TaskManager(
+            IAIOracleExtended(address(oracle)),
+            IStaking(address(staking)),
+            IDisputeGameFactory(address(factory)),
+            owner,
+            WINDOW,
+            BOND,
+            MAX_OUTPUT
+        );
+        vm.startPrank(owner);
+        oracle.setTaskManager(address(tm));
+        staking.setSlasher(address(tm), true);
+        vm.stopPrank();
+
+        vm.prank(modelOwner);
+        modelId = oracle.registerModel(_modelParams());
+
+        _fundAndStake(alice, MIN_STAKE + 50 ether);
+        _fundAndStake(bob, MIN_STAKE + 50 ether);
+        _fundAndStake(carol, MIN_STAKE + 50 ether);
+        vm.deal(user, 100 ether);
+        vm.deal(keeper, 1 ether);
+    }
+
+    function _modelParams() internal pure returns (ModelParams memory) {
+        return ModelParams({
+            modelRoot: keccak256("mnist-model"),
+            absolutePrestate: keccak256("guest-prestate"),
+            nodeCount: 6,
+            fee: MODEL_FEE,
+            feeReceiver: address(0xFEE),
+            feeShareBps: MODEL_SHARE_BPS,
+            metadataURI: "ipfs://mnist"
+        });
+    }
+
+    function _fundAndStake(address who, uint256 amount) internal {
+        token.mint(who, amount);
+        vm.startPrank(who);
+        token.approve(address(staking), amount);
+        staking.stake(amount);
+        vm.stopPrank();
+    }
+
+    /// @dev An OAO request from `user` without a callback.
+    function _requestNoCallback() internal returns (uint256 id) {
+        uint256 fee = oracle.estimateFee(modelId, 0);
+        vm.prank(user);
+        id = oracle.requestCallback{value: fee}(modelId, INPUT, address(0), 0, "");
+    }
+
+    function _requestFrom(address requester, address callback, uint64 gasLimit, DeliveryMode mode)
+        internal
+        returns (uint256 id)
+    {
+        uint256 fee = oracle.estimateFee(modelId, gasLimit);
+        vm.deal(requester, requester.balance + fee);
+        vm.prank(requester);
+        id = oracle.requestWithOptions{value: fee}(
+            RequestParams({
+                modelId: modelId,
+                input: INPUT,
+                callbackContract: callback,
+                gasLimit: gasLimit,
+                callbackData: hex"c0ffee",
+                deliveryMode: mode,
+                deadline: 0,
+                maxFee: fee
+            })
+        );
+    }
+
+    function _commit(address operator, uint256 id, bytes memory output, bytes32 traceRoot)
+        internal
+        returns (uint256 claimId)
+    {
+        vm.prank(operator);
+        claimId = tm.commit{gas: 5_000_000}(id, output, traceRoot);
+    }
+
+    function _challenge(address operator, uint256 id, bytes memory output, bytes32 traceRoot)
+        internal
+        returns (uint256 claimId, ToyDisputeGame game)
+    {
+        vm.prank(operator);
+        address g;
+        (claimId, g) = tm.challenge(id, output, traceRoot);
+        game = ToyDisputeGame(g);
+    }
+
+    function _resolve(ToyDisputeGame game, GameWinner winner) internal {
+        vm.prank(referee);
+        game.resolve(winner);
+    }
+
+    function _finalize(uint256 id) internal {
+        vm.prank(keeper);
+        tm.finalize{gas: 5_000_000}(id);
+    }
+}
