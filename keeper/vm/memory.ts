@@ -4,8 +4,9 @@
  * `zero[h]`. Proofs are 28 × 32 bytes: the leaf, then its 27 siblings from the bottom.
  *
  * Representation, built for a fast interpreter and cheap roots after millions of steps:
- * - a flat page table of 2^20 pages of 4 KiB, each an Int32Array of 1024 big-endian words;
- *   pages never written share one all-zero page, so a load needs no check;
+ * - a flat page table: `slots[page]` (2^20 pages of 4 KiB) indexes `store`, the page objects
+ *   (Int32Arrays of 1024 big-endian words); slot 0 is a shared all-zero page, so a load needs no
+ *   check. (A typed-array table is allocated lazily by the OS: a Memory costs nothing to create.)
  * - `flags[page]`: WRITABLE (this Memory owns the page object and may write it in place) and
  *   TRACKED (the page is already in the dirty list since the last root). A store whose page has
  *   both flags writes directly; otherwise `prepareWrite` allocates, copies on write (snapshots
@@ -73,12 +74,14 @@ export interface MemorySnapshot {
 }
 
 export class Memory {
-  /** Page table: page index -> 1024 big-endian words. */
-  readonly pages: Int32Array[];
+  /** Page table: page index -> slot in `store` (0: the zero page). */
+  readonly slots: Int32Array;
+  /** slot -> page (1024 big-endian words); store[0] is the zero page. */
+  readonly store: Int32Array[] = [ZERO_PAGE];
   /** PAGE_WRITABLE | PAGE_TRACKED per page. */
   readonly flags: Uint8Array;
-  /** Indices of pages that are not the zero page, in the order they were mapped. */
-  private readonly mapped: number[] = [];
+  /** slot -> page index (slot 0 unused): the pages that are not the zero page. */
+  private readonly mapped: number[] = [-1];
   /** Pages written since the last root. */
   private dirty: number[] = [];
   /** levels[k]: node index -> 8 words, for k = 0 (page roots) .. 20 (root); absent = zero. */
@@ -86,7 +89,7 @@ export class Memory {
   private readonly rootCache: PageRootCache;
 
   constructor(rootCache: PageRootCache = new WeakMap()) {
-    this.pages = new Array<Int32Array>(PAGE_COUNT).fill(ZERO_PAGE);
+    this.slots = new Int32Array(PAGE_COUNT);
     this.flags = new Uint8Array(PAGE_COUNT);
     for (let k = 0; k <= UPPER_LEVELS; k++) this.levels.push(new Map());
     this.rootCache = rootCache;
@@ -94,36 +97,42 @@ export class Memory {
 
   /** Number of pages that hold data (not the shared zero page). */
   get pageCount(): number {
-    return this.mapped.length;
+    return this.mapped.length - 1;
+  }
+
+  /** The page object holding page index `pi` (the zero page if never written). */
+  page(pi: number): Int32Array {
+    return this.store[this.slots[pi]!]!;
   }
 
   /** The word at a word-aligned address, unsigned. */
   readMem(addr: number): number {
-    return this.pages[addr >>> PAGE_SHIFT]![(addr >>> 2) & (PAGE_WORDS - 1)]! >>> 0;
+    return this.store[this.slots[addr >>> PAGE_SHIFT]!]![(addr >>> 2) & (PAGE_WORDS - 1)]! >>> 0;
   }
 
   /** Stores a word at a word-aligned address. */
   writeMem(addr: number, value: number): void {
     const pi = addr >>> PAGE_SHIFT;
     if (this.flags[pi] !== PAGE_READY) this.prepareWrite(pi);
-    this.pages[pi]![(addr >>> 2) & (PAGE_WORDS - 1)] = value | 0;
+    this.store[this.slots[pi]!]![(addr >>> 2) & (PAGE_WORDS - 1)] = value | 0;
   }
 
   /** Makes page `pi` writable in place and records it as dirty. The interpreter's slow path. */
   prepareWrite(pi: number): void {
     let f = this.flags[pi]!;
     if ((f & PAGE_WRITABLE) === 0) {
-      const old = this.pages[pi]!;
-      if (old === ZERO_PAGE) {
-        this.pages[pi] = new Int32Array(PAGE_WORDS);
+      const slot = this.slots[pi]!;
+      if (slot === 0) {
+        this.slots[pi] = this.store.length;
+        this.store.push(new Int32Array(PAGE_WORDS));
         this.mapped.push(pi);
       } else {
-        this.pages[pi] = old.slice();
+        this.store[slot] = this.store[slot]!.slice();
       }
       f |= PAGE_WRITABLE;
     } else {
       // Written in place: a cached root of this object is about to go stale.
-      this.rootCache.delete(this.pages[pi]!);
+      this.rootCache.delete(this.page(pi));
     }
     if ((f & PAGE_TRACKED) === 0) {
       this.dirty.push(pi);
@@ -173,7 +182,7 @@ export class Memory {
       this.dirty = [];
       for (const pi of indices) {
         this.flags[pi] = this.flags[pi]! & ~PAGE_TRACKED;
-        this.levels[0]!.set(pi, this.pageRoot(this.pages[pi]!));
+        this.levels[0]!.set(pi, this.pageRoot(this.page(pi)));
       }
       for (let k = 1; k <= UPPER_LEVELS; k++) {
         const below = this.levels[k - 1]!;
@@ -209,7 +218,7 @@ export class Memory {
     this.rootWords();
     const out = new Int32Array(8 * (MEMORY_DEPTH + 1));
     const pi = addr >>> PAGE_SHIFT;
-    const page = this.pages[pi]!;
+    const page = this.page(pi);
     const leaf = (addr >>> 5) & 127;
     out.set(page.subarray(8 * leaf, 8 * leaf + 8), 0);
     // siblings inside the page: height 0 is the sibling leaf, then the page subtree
@@ -234,12 +243,9 @@ export class Memory {
    * snapshot's page objects never change. O(mapped pages).
    */
   snapshot(): MemorySnapshot {
-    const indices = Int32Array.from(this.mapped);
-    const pages: Int32Array[] = [];
-    for (const pi of this.mapped) {
-      pages.push(this.pages[pi]!);
-      this.flags[pi] = this.flags[pi]! & ~PAGE_WRITABLE;
-    }
+    const indices = Int32Array.from(this.mapped.slice(1));
+    const pages = this.store.slice(1);
+    for (const pi of indices) this.flags[pi] = this.flags[pi]! & ~PAGE_WRITABLE;
     return { indices, pages, rootCache: this.rootCache };
   }
 
@@ -248,7 +254,8 @@ export class Memory {
     const m = new Memory(snap.rootCache);
     for (let i = 0; i < snap.indices.length; i++) {
       const pi = snap.indices[i]!;
-      m.pages[pi] = snap.pages[i]!;
+      m.slots[pi] = m.store.length;
+      m.store.push(snap.pages[i]!);
       m.mapped.push(pi);
       m.flags[pi] = PAGE_TRACKED;
       m.dirty.push(pi);

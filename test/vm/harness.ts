@@ -25,8 +25,13 @@ export interface StepCase {
 
 export type VmChain = Awaited<ReturnType<typeof deployVm>>;
 
-export async function deployVm() {
-  const connection = await network.create();
+/**
+ * Deploys PreimageOracle + MIPS on a fresh in-process chain. `hardfork` overrides the chain's
+ * (Hardhat's default is prague, whose EIP-7623 calldata floor can hide execution gas in gasUsed).
+ */
+export async function deployVm(options: { hardfork?: string } = {}) {
+  const connection =
+    options.hardfork === undefined ? await network.create() : await network.create({ override: { hardfork: options.hardfork } });
   const { viem } = connection;
   const publicClient = await viem.getPublicClient();
   const [wallet, other] = await viem.getWalletClients();
@@ -63,7 +68,11 @@ export async function deployVm() {
     return mips.read.step([c.preState, c.proof, c.localContext], { account: from });
   }
 
-  /** `MIPS.step` as a transaction; returns the receipt's gas and the calldata's intrinsic gas. */
+  /**
+   * `MIPS.step` as a transaction; returns the receipt's gas and the pre-prague intrinsic gas
+   * (21,000 + 4/16 per zero/non-zero calldata byte), so on a cancun chain gasUsed - intrinsic is
+   * the execution gas.
+   */
   async function sendStep(c: StepCase): Promise<{ gasUsed: bigint; intrinsic: bigint; calldataBytes: number }> {
     const data = encodeFunctionData({ abi: mips.abi, functionName: "step", args: [c.preState, c.proof, c.localContext] });
     const hash = await wallet!.sendTransaction({ to: mips.address, data });
