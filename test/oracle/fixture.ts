@@ -17,7 +17,9 @@ import {
   ContractFunctionRevertedError,
   decodeErrorResult,
   decodeEventLog,
+  getAddress,
   keccak256,
+  parseAbi,
   parseEther,
   toHex,
 } from "viem";
@@ -75,7 +77,8 @@ export async function createOracleWorld() {
   const role = (i: number) => {
     const w = wallets[i];
     if (w === undefined) throw new Error(`the test network needs at least ${i + 1} accounts`);
-    return w;
+    // Checksummed, as viem decodes addresses in events and return values.
+    return Object.assign(w, { address: getAddress(w.account.address) });
   };
   const deployer = role(0); // owner of the core and referee of the toy games
   const treasury = role(1);
@@ -96,6 +99,8 @@ export async function createOracleWorld() {
       if (item.type === "error" && !errorAbi.some((e) => e.type === "error" && e.name === item.name)) errorAbi.push(item);
     }
   }
+  // Raised from assembly in ExactGasCall, so solc leaves it out of every contract ABI.
+  errorAbi.push(...parseAbi(["error InsufficientGasForCallback(uint256 gasAvailable, uint256 gasLimit)"]));
   const eventAbi: Abi[number][] = [];
   for (const name of ["AIOracle", "Staking", "TaskManager"]) {
     const artifact = await hre.artifacts.readArtifact(name);
@@ -104,7 +109,7 @@ export async function createOracleWorld() {
 
   async function deploy() {
     const core = await ignition.deploy(OracleDevModule, {
-      parameters: { OracleDev: { treasury: treasury.account.address } },
+      parameters: { OracleDev: { treasury: treasury.address } },
     });
     const { aiOracle, staking, stakeToken } = core;
     await aiOracle.write.registerModel(
@@ -114,7 +119,7 @@ export async function createOracleWorld() {
           absolutePrestate: keccak256(toHex("guest-prestate")),
           nodeCount: 6,
           fee: MODEL_FEE,
-          feeReceiver: modelFeeReceiver.account.address,
+          feeReceiver: modelFeeReceiver.address,
           feeShareBps: Number(MODEL_SHARE_BPS),
           metadataURI: "ipfs://mnist",
         },
@@ -122,7 +127,7 @@ export async function createOracleWorld() {
       { account: modelOwner.account },
     );
     for (const operator of [alice, bob, carol]) {
-      await stakeToken.write.mint([operator.account.address, OPERATOR_STAKE]);
+      await stakeToken.write.mint([operator.address, OPERATOR_STAKE]);
       await stakeToken.write.approve([staking.address, OPERATOR_STAKE], { account: operator.account });
       await staking.write.stake([OPERATOR_STAKE], { account: operator.account });
     }
@@ -133,44 +138,54 @@ export async function createOracleWorld() {
   // Deploy once; every later call reverts to the snapshot taken right after.
   const deployed = await networkHelpers.loadFixture(deploy);
 
-  /** Gas fees (wei) paid by each sender through {@link send}, so balance checks can add them back. */
-  const gasPaid = new Map<Address, bigint>();
-
-  /** Waits for a transaction, records its fee against its sender, and returns the receipt. */
+  /** Waits for a transaction and returns the receipt. */
   async function send(hash: Promise<Hex>): Promise<TransactionReceipt> {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash });
-    const from = receipt.from.toLowerCase() as Address;
-    gasPaid.set(from, (gasPaid.get(from) ?? 0n) + receipt.gasUsed * receipt.effectiveGasPrice);
-    return receipt;
+    return publicClient.waitForTransactionReceipt({ hash: await hash });
+  }
+
+  /** Gas fees (wei) each sender paid in blocks `from..to` (reverted transactions included). */
+  async function gasFees(from: bigint, to: bigint) {
+    const paid = new Map<string, bigint>();
+    for (let n = from; n <= to; n++) {
+      const block = await publicClient.getBlock({ blockNumber: n, includeTransactions: true });
+      for (const tx of block.transactions) {
+        const receipt = await publicClient.getTransactionReceipt({ hash: tx.hash });
+        const sender = receipt.from.toLowerCase();
+        paid.set(sender, (paid.get(sender) ?? 0n) + receipt.gasUsed * receipt.effectiveGasPrice);
+      }
+    }
+    return paid;
   }
 
   /**
    * Snapshot of the ETH balance, the oracle credit and the stake-token balance of each account; `delta()` gives the
-   * changes since, with gas fees paid through {@link send} added back (so a sender's delta is what the protocol
-   * moved, not what the chain charged).
+   * changes since, with the gas fees of every transaction mined in between added back to its sender (so a
+   * sender's delta is what the protocol moved, not what the chain charged).
    */
   async function ledger(accounts: Record<string, Address>) {
     const read = async () => {
-      const out: Record<string, { eth: bigint; credit: bigint; token: bigint; gas: bigint }> = {};
+      const out: Record<string, { eth: bigint; credit: bigint; token: bigint }> = {};
       for (const [label, address] of Object.entries(accounts)) {
         out[label] = {
           eth: await publicClient.getBalance({ address }),
           credit: await deployed.aiOracle.read.pendingWithdrawal([address]),
           token: await deployed.stakeToken.read.balanceOf([address]),
-          gas: gasPaid.get(address.toLowerCase() as Address) ?? 0n,
         };
       }
       return out;
     };
+    const startBlock = await publicClient.getBlockNumber();
     const before = await read();
     return {
       async delta() {
         const after = await read();
+        const fees = await gasFees(startBlock + 1n, await publicClient.getBlockNumber());
         const out: Record<string, { eth: bigint; credit: bigint; token: bigint }> = {};
-        for (const label of Object.keys(accounts)) {
+        for (const [label, address] of Object.entries(accounts)) {
           const a = after[label]!;
           const b = before[label]!;
-          out[label] = { eth: a.eth - b.eth + (a.gas - b.gas), credit: a.credit - b.credit, token: a.token - b.token };
+          const gas = fees.get(address.toLowerCase()) ?? 0n;
+          out[label] = { eth: a.eth - b.eth + gas, credit: a.credit - b.credit, token: a.token - b.token };
         }
         return out;
       },
@@ -217,7 +232,7 @@ export async function createOracleWorld() {
     const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
     if (reverted?.data !== undefined) return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] };
     const raw = reverted?.raw ?? findRevertData(error);
-    if (raw === undefined) return undefined;
+    if (raw === undefined || raw.length < 10) return undefined;
     const result = decodeErrorResult({ abi: errorAbi, data: raw });
     return { errorName: result.errorName, args: (result.args ?? []) as readonly unknown[] };
   }
@@ -298,7 +313,7 @@ export async function createOracleWorld() {
     publicClient,
     wallets: { deployer, treasury, modelOwner, modelFeeReceiver, alice, bob, carol, user, keeper, stranger },
     ...deployed,
-    reset: () => networkHelpers.loadFixture(deploy).then(() => gasPaid.clear()),
+    reset: () => networkHelpers.loadFixture(deploy),
     send,
     ledger,
     events,
