@@ -224,7 +224,12 @@ export async function createOracleWorld() {
     expect(caught, `expected a revert with ${name}`).toBeDefined();
     const decoded = decodeRevert(caught);
     expect(decoded?.errorName, `revert of ${String(caught).slice(0, 400)}`).toBe(name);
-    if (args !== undefined) expect(decoded?.args ?? []).toEqual(args);
+    if (args !== undefined) expect((decoded?.args ?? []).map(checksummed)).toEqual(args.map(checksummed));
+  }
+
+  /** Addresses compare equal whatever their case. */
+  function checksummed(value: unknown): unknown {
+    return typeof value === "string" && /^0x[0-9a-fA-F]{40}$/.test(value) ? getAddress(value) : value;
   }
 
   function decodeRevert(error: unknown): { errorName: string; args: readonly unknown[] } | undefined {
