@@ -140,14 +140,17 @@ contract MIPS is IBigStepper {
         }
 
         uint32 rtReg = (insn >> 16) & 0x1f;
-        uint32 mem = MIPSMemory.readMem(state.memRoot, addr & ~uint32(3), proof, DATA_PROOF);
-        uint32 val = Ins.executeMipsInstruction(insn, addr, state.registers[rtReg], mem);
+        uint32 alignedAddr = addr & ~uint32(3);
         if (isStore) {
-            state.memRoot = MIPSMemory.writeMem(state.memRoot, addr & ~uint32(3), proof, DATA_PROOF, val);
+            // Read-modify-write: writeMem checks the proof wordFromProof read the old word from.
+            uint32 mem = MIPSMemory.wordFromProof(alignedAddr, proof, DATA_PROOF);
+            uint32 val = Ins.executeMipsInstruction(insn, addr, state.registers[rtReg], mem);
+            state.memRoot = MIPSMemory.writeMem(state.memRoot, alignedAddr, proof, DATA_PROOF, val);
             // sc always succeeds (single-threaded): rt <- 1.
             Ins.handleRd(state, rtReg, 1, opcode == Ins.OP_SC);
         } else {
-            Ins.handleRd(state, rtReg, val, true);
+            uint32 mem = MIPSMemory.readMem(state.memRoot, alignedAddr, proof, DATA_PROOF);
+            Ins.handleRd(state, rtReg, Ins.executeMipsInstruction(insn, addr, state.registers[rtReg], mem), true);
         }
     }
 }

@@ -4,8 +4,9 @@
  * `zero[h]`. Proofs are 28 × 32 bytes: the leaf, then its 27 siblings from the bottom.
  *
  * Representation, built for a fast interpreter and cheap roots after millions of steps:
- * - a flat page table of 2^20 pages of 4 KiB, each an Int32Array of 1024 big-endian words;
- *   pages never written share one all-zero page, so a load needs no check;
+ * - a flat page table: `slots[page]` (2^20 pages of 4 KiB) indexes `store`, the page objects
+ *   (Int32Arrays of 1024 big-endian words); slot 0 is a shared all-zero page, so a load needs no
+ *   check. (A typed-array table is allocated lazily by the OS: a Memory costs nothing to create.)
  * - `flags[page]`: WRITABLE (this Memory owns the page object and may write it in place) and
  *   TRACKED (the page is already in the dirty list since the last root). A store whose page has
  *   both flags writes directly; otherwise `prepareWrite` allocates, copies on write (snapshots
@@ -45,24 +46,29 @@ export function zeroHash(height: number): Uint8Array {
   return wordsToBytes(ZERO_HASHES, 8 * height, 8);
 }
 
-/** Words of one page's subtree, reused: heights 1..7 stored consecutively (64+32+…+1 nodes). */
-const PAGE_TREE = new Int32Array(8 * 127);
+/** Word offsets of each height (1..7) in a page subtree: 64+32+…+1 = 127 nodes of 8 words. */
 const PAGE_LEVEL_OFFSET = [0, 0, 64, 96, 112, 120, 124, 126].map((n) => 8 * n);
+const PAGE_ROOT_OFFSET = PAGE_LEVEL_OFFSET[PAGE_HEIGHT]!;
 
-/** Computes the subtree of one page into PAGE_TREE; returns the word offset of the root there. */
-function hashPage(page: Int32Array): number {
+/** The subtree of one page above its leaves (heights 1..7; the root at PAGE_ROOT_OFFSET). */
+function hashPage(page: Int32Array): Int32Array {
+  const tree = new Int32Array(8 * 127);
   // height 1 from the leaves (each leaf is 8 words of the page)
-  for (let i = 0; i < 64; i++) hashPair(PAGE_TREE, 8 * i, page, 16 * i, page, 16 * i + 8);
+  for (let i = 0; i < 64; i++) hashPair(tree, 8 * i, page, 16 * i, page, 16 * i + 8);
   for (let h = 2; h <= PAGE_HEIGHT; h++) {
     const src = PAGE_LEVEL_OFFSET[h - 1]!;
     const dst = PAGE_LEVEL_OFFSET[h]!;
     const n = 128 >>> h;
-    for (let i = 0; i < n; i++) hashPair(PAGE_TREE, dst + 8 * i, PAGE_TREE, src + 16 * i, PAGE_TREE, src + 16 * i + 8);
+    for (let i = 0; i < n; i++) hashPair(tree, dst + 8 * i, tree, src + 16 * i, tree, src + 16 * i + 8);
   }
-  return PAGE_LEVEL_OFFSET[PAGE_HEIGHT]!;
+  return tree;
 }
 
-/** Cache of page subtree roots by page object; shared by a Memory and its snapshots. */
+/**
+ * Page subtrees by page object, shared by a Memory and its snapshots. An entry stays valid while
+ * its page object is unchanged: frozen (snapshot) pages never change, and a live page's entry is
+ * dropped on its first write after hashing.
+ */
 export type PageRootCache = WeakMap<Int32Array, Int32Array>;
 
 /** Pages of a memory frozen at a point: page index -> page object (never written again). */
@@ -73,12 +79,14 @@ export interface MemorySnapshot {
 }
 
 export class Memory {
-  /** Page table: page index -> 1024 big-endian words. */
-  readonly pages: Int32Array[];
+  /** Page table: page index -> slot in `store` (0: the zero page). */
+  readonly slots: Int32Array;
+  /** slot -> page (1024 big-endian words); store[0] is the zero page. */
+  readonly store: Int32Array[] = [ZERO_PAGE];
   /** PAGE_WRITABLE | PAGE_TRACKED per page. */
   readonly flags: Uint8Array;
-  /** Indices of pages that are not the zero page, in the order they were mapped. */
-  private readonly mapped: number[] = [];
+  /** slot -> page index (slot 0 unused): the pages that are not the zero page. */
+  private readonly mapped: number[] = [-1];
   /** Pages written since the last root. */
   private dirty: number[] = [];
   /** levels[k]: node index -> 8 words, for k = 0 (page roots) .. 20 (root); absent = zero. */
@@ -86,7 +94,7 @@ export class Memory {
   private readonly rootCache: PageRootCache;
 
   constructor(rootCache: PageRootCache = new WeakMap()) {
-    this.pages = new Array<Int32Array>(PAGE_COUNT).fill(ZERO_PAGE);
+    this.slots = new Int32Array(PAGE_COUNT);
     this.flags = new Uint8Array(PAGE_COUNT);
     for (let k = 0; k <= UPPER_LEVELS; k++) this.levels.push(new Map());
     this.rootCache = rootCache;
@@ -94,36 +102,42 @@ export class Memory {
 
   /** Number of pages that hold data (not the shared zero page). */
   get pageCount(): number {
-    return this.mapped.length;
+    return this.mapped.length - 1;
+  }
+
+  /** The page object holding page index `pi` (the zero page if never written). */
+  page(pi: number): Int32Array {
+    return this.store[this.slots[pi]!]!;
   }
 
   /** The word at a word-aligned address, unsigned. */
   readMem(addr: number): number {
-    return this.pages[addr >>> PAGE_SHIFT]![(addr >>> 2) & (PAGE_WORDS - 1)]! >>> 0;
+    return this.store[this.slots[addr >>> PAGE_SHIFT]!]![(addr >>> 2) & (PAGE_WORDS - 1)]! >>> 0;
   }
 
   /** Stores a word at a word-aligned address. */
   writeMem(addr: number, value: number): void {
     const pi = addr >>> PAGE_SHIFT;
     if (this.flags[pi] !== PAGE_READY) this.prepareWrite(pi);
-    this.pages[pi]![(addr >>> 2) & (PAGE_WORDS - 1)] = value | 0;
+    this.store[this.slots[pi]!]![(addr >>> 2) & (PAGE_WORDS - 1)] = value | 0;
   }
 
   /** Makes page `pi` writable in place and records it as dirty. The interpreter's slow path. */
   prepareWrite(pi: number): void {
     let f = this.flags[pi]!;
     if ((f & PAGE_WRITABLE) === 0) {
-      const old = this.pages[pi]!;
-      if (old === ZERO_PAGE) {
-        this.pages[pi] = new Int32Array(PAGE_WORDS);
+      const slot = this.slots[pi]!;
+      if (slot === 0) {
+        this.slots[pi] = this.store.length;
+        this.store.push(new Int32Array(PAGE_WORDS));
         this.mapped.push(pi);
       } else {
-        this.pages[pi] = old.slice();
+        this.store[slot] = this.store[slot]!.slice();
       }
       f |= PAGE_WRITABLE;
     } else {
       // Written in place: a cached root of this object is about to go stale.
-      this.rootCache.delete(this.pages[pi]!);
+      this.rootCache.delete(this.page(pi));
     }
     if ((f & PAGE_TRACKED) === 0) {
       this.dirty.push(pi);
@@ -155,15 +169,18 @@ export class Memory {
     return out;
   }
 
+  private pageTree(page: Int32Array): Int32Array {
+    let tree = this.rootCache.get(page);
+    if (tree === undefined) {
+      tree = hashPage(page);
+      this.rootCache.set(page, tree);
+    }
+    return tree;
+  }
+
   private pageRoot(page: Int32Array): Int32Array {
     if (page === ZERO_PAGE) return ZERO_HASHES.subarray(8 * PAGE_HEIGHT, 8 * PAGE_HEIGHT + 8);
-    let root = this.rootCache.get(page);
-    if (root === undefined) {
-      const off = hashPage(page);
-      root = PAGE_TREE.slice(off, off + 8);
-      this.rootCache.set(page, root);
-    }
-    return root;
+    return this.pageTree(page).subarray(PAGE_ROOT_OFFSET, PAGE_ROOT_OFFSET + 8);
   }
 
   /** The memory root as 8 words. Rehashes only what changed since the previous call. */
@@ -173,7 +190,7 @@ export class Memory {
       this.dirty = [];
       for (const pi of indices) {
         this.flags[pi] = this.flags[pi]! & ~PAGE_TRACKED;
-        this.levels[0]!.set(pi, this.pageRoot(this.pages[pi]!));
+        this.levels[0]!.set(pi, this.pageRoot(this.page(pi)));
       }
       for (let k = 1; k <= UPPER_LEVELS; k++) {
         const below = this.levels[k - 1]!;
@@ -209,16 +226,16 @@ export class Memory {
     this.rootWords();
     const out = new Int32Array(8 * (MEMORY_DEPTH + 1));
     const pi = addr >>> PAGE_SHIFT;
-    const page = this.pages[pi]!;
+    const page = this.page(pi);
     const leaf = (addr >>> 5) & 127;
     out.set(page.subarray(8 * leaf, 8 * leaf + 8), 0);
     // siblings inside the page: height 0 is the sibling leaf, then the page subtree
     out.set(page.subarray(8 * (leaf ^ 1), 8 * (leaf ^ 1) + 8), 8);
-    hashPage(page);
+    const tree = page === ZERO_PAGE ? undefined : this.pageTree(page);
     for (let h = 1; h < PAGE_HEIGHT; h++) {
       const sib = (leaf >>> h) ^ 1;
       const off = PAGE_LEVEL_OFFSET[h]! + 8 * sib;
-      out.set(PAGE_TREE.subarray(off, off + 8), 8 * (h + 1));
+      out.set(tree === undefined ? ZERO_HASHES.subarray(8 * h, 8 * h + 8) : tree.subarray(off, off + 8), 8 * (h + 1));
     }
     for (let k = 0; k < UPPER_LEVELS; k++) {
       const sib = (pi >>> k) ^ 1;
@@ -234,12 +251,9 @@ export class Memory {
    * snapshot's page objects never change. O(mapped pages).
    */
   snapshot(): MemorySnapshot {
-    const indices = Int32Array.from(this.mapped);
-    const pages: Int32Array[] = [];
-    for (const pi of this.mapped) {
-      pages.push(this.pages[pi]!);
-      this.flags[pi] = this.flags[pi]! & ~PAGE_WRITABLE;
-    }
+    const indices = Int32Array.from(this.mapped.slice(1));
+    const pages = this.store.slice(1);
+    for (const pi of indices) this.flags[pi] = this.flags[pi]! & ~PAGE_WRITABLE;
     return { indices, pages, rootCache: this.rootCache };
   }
 
@@ -248,7 +262,8 @@ export class Memory {
     const m = new Memory(snap.rootCache);
     for (let i = 0; i < snap.indices.length; i++) {
       const pi = snap.indices[i]!;
-      m.pages[pi] = snap.pages[i]!;
+      m.slots[pi] = m.store.length;
+      m.store.push(snap.pages[i]!);
       m.mapped.push(pi);
       m.flags[pi] = PAGE_TRACKED;
       m.dirty.push(pi);

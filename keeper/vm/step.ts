@@ -66,7 +66,8 @@ export function runFast(m: Machine, maxSteps: number): number {
   if (m.exited || maxSteps <= 0) return 0;
   const r = m.registers;
   const mem = m.memory;
-  const pages = mem.pages;
+  const slots = mem.slots;
+  const store = mem.store;
   const flags = mem.flags;
   const io = machineIO(m);
   const start = m.step;
@@ -79,7 +80,7 @@ export function runFast(m: Machine, maxSteps: number): number {
     while (done < maxSteps) {
       slow: {
         if ((pc & 3) !== 0) break slow;
-        const insn = pages[pc >>> 12]![(pc >>> 2) & 1023]!;
+        const insn = store[slots[pc >>> 12]!]![(pc >>> 2) & 1023]!;
         const rs = (insn >>> 21) & 31;
         const rt = (insn >>> 16) & 31;
         switch (insn >>> 26) {
@@ -267,7 +268,7 @@ export function runFast(m: Machine, maxSteps: number): number {
           case 0x20: {
             // lb
             const addr = (r[rs]! + ((insn << 16) >> 16)) | 0;
-            const w = pages[addr >>> 12]![(addr >>> 2) & 1023]!;
+            const w = store[slots[addr >>> 12]!]![(addr >>> 2) & 1023]!;
             r[rt] = (w << ((addr & 3) << 3)) >> 24;
             break;
           }
@@ -275,7 +276,7 @@ export function runFast(m: Machine, maxSteps: number): number {
             // lh
             const addr = (r[rs]! + ((insn << 16) >> 16)) | 0;
             if ((addr & 1) !== 0) break slow;
-            const w = pages[addr >>> 12]![(addr >>> 2) & 1023]!;
+            const w = store[slots[addr >>> 12]!]![(addr >>> 2) & 1023]!;
             r[rt] = (w << ((addr & 2) << 3)) >> 16;
             break;
           }
@@ -283,13 +284,13 @@ export function runFast(m: Machine, maxSteps: number): number {
             // lw
             const addr = (r[rs]! + ((insn << 16) >> 16)) | 0;
             if ((addr & 3) !== 0) break slow;
-            r[rt] = pages[addr >>> 12]![(addr >>> 2) & 1023]!;
+            r[rt] = store[slots[addr >>> 12]!]![(addr >>> 2) & 1023]!;
             break;
           }
           case 0x24: {
             // lbu
             const addr = (r[rs]! + ((insn << 16) >> 16)) | 0;
-            const w = pages[addr >>> 12]![(addr >>> 2) & 1023]!;
+            const w = store[slots[addr >>> 12]!]![(addr >>> 2) & 1023]!;
             r[rt] = (w >>> (24 - ((addr & 3) << 3))) & 0xff;
             break;
           }
@@ -297,7 +298,7 @@ export function runFast(m: Machine, maxSteps: number): number {
             // lhu
             const addr = (r[rs]! + ((insn << 16) >> 16)) | 0;
             if ((addr & 1) !== 0) break slow;
-            const w = pages[addr >>> 12]![(addr >>> 2) & 1023]!;
+            const w = store[slots[addr >>> 12]!]![(addr >>> 2) & 1023]!;
             r[rt] = (w >>> (16 - ((addr & 2) << 3))) & 0xffff;
             break;
           }
@@ -306,7 +307,7 @@ export function runFast(m: Machine, maxSteps: number): number {
             const addr = (r[rs]! + ((insn << 16) >> 16)) | 0;
             const pi = addr >>> 12;
             if (flags[pi] !== PAGE_READY) mem.prepareWrite(pi);
-            const page = pages[pi]!;
+            const page = store[slots[pi]!]!;
             const i = (addr >>> 2) & 1023;
             const shift = 24 - ((addr & 3) << 3);
             page[i] = (page[i]! & ~(0xff << shift)) | ((r[rt]! & 0xff) << shift);
@@ -318,7 +319,7 @@ export function runFast(m: Machine, maxSteps: number): number {
             if ((addr & 1) !== 0) break slow;
             const pi = addr >>> 12;
             if (flags[pi] !== PAGE_READY) mem.prepareWrite(pi);
-            const page = pages[pi]!;
+            const page = store[slots[pi]!]!;
             const i = (addr >>> 2) & 1023;
             const shift = 16 - ((addr & 2) << 3);
             page[i] = (page[i]! & ~(0xffff << shift)) | ((r[rt]! & 0xffff) << shift);
@@ -330,7 +331,7 @@ export function runFast(m: Machine, maxSteps: number): number {
             if ((addr & 3) !== 0) break slow;
             const pi = addr >>> 12;
             if (flags[pi] !== PAGE_READY) mem.prepareWrite(pi);
-            pages[pi]![(addr >>> 2) & 1023] = r[rt]!;
+            store[slots[pi]!]![(addr >>> 2) & 1023] = r[rt]!;
             break;
           }
           default: // lwl/lwr/swl/swr, ll/sc, pref, SPECIAL3, invalid

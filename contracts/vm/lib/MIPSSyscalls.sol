@@ -137,13 +137,18 @@ library MIPSSyscalls {
         view
         returns (uint32)
     {
-        uint32 mem = MIPSMemory.readMem(state.memRoot, addr & ~uint32(3), proof, DATA_PROOF);
+        // Read-modify-write: writeMem checks the proof wordFromProof reads; with n == 0 nothing is
+        // written, so the proof is checked by readMem instead.
+        uint32 mem = MIPSMemory.wordFromProof(addr & ~uint32(3), proof, DATA_PROOF);
         (bytes32 part, uint256 partLen) = _readPart(state, ctx);
         // unchecked: addr & 3 <= 3, so 4 - (addr & 3) >= 1; preimageOffset + n cannot overflow (offsets
         // are bounded by the 32 KiB preimage limit).
         unchecked {
             uint256 n = _min(_min(count, 4 - (addr & 3)), partLen);
-            if (n == 0) return 0;
+            if (n == 0) {
+                MIPSMemory.readMem(state.memRoot, addr & ~uint32(3), proof, DATA_PROOF);
+                return 0;
+            }
             uint32 newMem = _insertBytes(mem, addr & 3, n, part);
             state.memRoot = MIPSMemory.writeMem(state.memRoot, addr & ~uint32(3), proof, DATA_PROOF, newMem);
             state.preimageOffset += uint32(n);

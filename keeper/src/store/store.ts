@@ -55,7 +55,12 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
-export type RequestStatus = "pending" | "computing" | "committed" | "skipped" | "failed" | "done";
+/**
+ * pending: ours to answer; computing: commit in flight; committed: our claim stands;
+ * watching: another operator's claim stands and we check it; disputed: we challenged it;
+ * skipped: not a model we serve; failed: cannot be answered (the error says why); done: settled.
+ */
+export type RequestStatus = "pending" | "computing" | "committed" | "watching" | "disputed" | "skipped" | "failed" | "done";
 export type GameRole = "defender" | "challenger";
 
 export interface StoredRequest {

@@ -1,0 +1,43 @@
+/**
+ * From a request to a claim: decode the request's input bytes as the model's input tensor, run
+ * the native executor, and build everything a commit carries (output bytes, traceRoot and the
+ * §3.5 proof). Malformed input is an `InputError` the keeper records on the request (it never
+ * commits, and never crashes on it).
+ */
+import {
+  claimProof,
+  decodeTensor,
+  elementCount,
+  encodeTensor,
+  Executor,
+  InputError,
+  toHex,
+  type ClaimProof,
+  type Model,
+  type RunResult,
+} from "../../graph/index.ts";
+import { elementSize } from "../../graph/tensor.ts";
+
+export interface ComputedClaim {
+  output: Uint8Array;
+  traceRoot: `0x${string}`;
+  proof: ClaimProof;
+  run: RunResult;
+}
+
+/** Decodes the canonical bytes of a request input (docs/protocol.md §3.2) for `model`. */
+export function decodeRequestInput(model: Model, input: Uint8Array) {
+  const { dtype, shape } = model.input;
+  const expected = elementCount(shape) * elementSize(dtype);
+  if (input.length !== expected) {
+    throw new InputError(
+      `request input is ${input.length} bytes but the model takes ${expected} (shape [${shape.join(",")}], canonical encoding)`,
+    );
+  }
+  return decodeTensor(dtype, [...shape], input);
+}
+
+export function computeClaim(executor: Executor, input: Uint8Array): ComputedClaim {
+  const run = executor.run(decodeRequestInput(executor.model, input));
+  return { output: encodeTensor(run.output), traceRoot: toHex(run.trace.traceRoot) as `0x${string}`, proof: claimProof(run.trace), run };
+}

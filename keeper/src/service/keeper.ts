@@ -1,0 +1,336 @@
+/**
+ * The keeper service: monitor -> scheduler -> (pure) compute -> responder, in the op-challenger
+ * mould. One `tick` reads newly confirmed events, records them in the store, answers pending
+ * requests, checks other operators' claims and challenges wrong ones, lets the dispute agent play
+ * its games, and finalizes claims whose window has passed. Everything it decides is recorded in the
+ * store first, so a keeper killed at any point resumes from there.
+ *
+ * The only component that sends transactions is the responder.
+ */
+import {
+  decodeEventLog,
+  encodeFunctionData,
+  type Address,
+  type Hex,
+  type Log,
+  type PublicClient,
+} from "viem";
+import { AIOracleAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
+import { InputError, toHex } from "../../graph/index.ts";
+import type { Responder } from "../chain/responder.ts";
+import { createChainWatcher, type ChainWatcher } from "../chain/watcher.ts";
+import type { Logger } from "./logger.ts";
+import type { KeeperMetrics } from "./metrics.ts";
+import type { KeeperStore, StoredRequest } from "../store/store.ts";
+import { computeClaim, type ComputedClaim } from "./inference.ts";
+import type { ModelBook } from "./models.ts";
+import { encodeClaimCall } from "./claims.ts";
+
+/**
+ * Fault injection for tests and demos only: rewrites the claim this keeper computed before it is
+ * committed (keeper/src/dispute builds consistent wrong claims, e.g. wrong from node N on).
+ */
+export type ClaimTransform = (claim: ComputedClaim, request: StoredRequest) => ComputedClaim;
+
+/** The dispute agent (keeper/src/dispute): plays every game this keeper is in. */
+export interface DisputeAgent {
+  /** Called when a game involving one of our claims is created. */
+  onGameCreated(game: { game: Address; requestId: bigint; defenderClaimId: bigint; challengerClaimId: bigint; ourSide: "defender" | "challenger"; ours: ComputedClaim }): void;
+  tick(): Promise<void>;
+}
+
+export interface KeeperParams {
+  publicClient: PublicClient;
+  responder: Responder;
+  addresses: { aiOracle: Address; taskManager: Address; staking: Address };
+  store: KeeperStore;
+  models: ModelBook;
+  log: Logger;
+  metrics: KeeperMetrics;
+  confirmations?: number;
+  /** Block to start reading from when the store has no cursor yet. */
+  fromBlock?: bigint;
+  /** Most requests computed per tick: bounds memory and keeps each tick short. */
+  batchSize?: number;
+  fault?: ClaimTransform;
+  disputes?: DisputeAgent;
+}
+
+export interface Keeper {
+  tick(): Promise<void>;
+  /** Runs ticks until `signal` aborts; resolves after the current tick finishes. */
+  run(signal: AbortSignal, pollIntervalMs?: number): Promise<void>;
+  readiness(): { ready: boolean; reason?: string };
+}
+
+const EVENTS_ABI = [...AIOracleAbi, ...TaskManagerAbi].filter((item) => item.type === "event");
+const WATCHED = new Set(["AICallbackRequest", "ClaimCommitted", "ClaimChallenged", "GameResolved", "ClaimOverturned", "RequestFinalized", "RequestExpired"]);
+const CURSOR = "cursor";
+
+export function createKeeper(params: KeeperParams): Keeper {
+  const { publicClient, responder, store, models, log, metrics, addresses } = params;
+  const batchSize = params.batchSize ?? 16;
+  const me = responder.address.toLowerCase();
+  const computed = new Map<bigint, ComputedClaim>(); // per request, bounded by the live set
+  let watcher: ChainWatcher | undefined;
+  let synced = false;
+  let lastError: string | undefined;
+
+  async function getWatcher(): Promise<ChainWatcher> {
+    if (watcher) return watcher;
+    const saved = store.getMeta(CURSOR);
+    const fromBlock = saved !== undefined ? BigInt(saved) : (params.fromBlock ?? (await publicClient.getBlockNumber()));
+    watcher = createChainWatcher({
+      publicClient,
+      address: [addresses.aiOracle, addresses.taskManager],
+      events: EVENTS_ABI.filter((e) => WATCHED.has(e.name)) as never,
+      fromBlock,
+      confirmations: params.confirmations ?? 0,
+    });
+    return watcher;
+  }
+
+  function claimFor(request: StoredRequest): ComputedClaim {
+    const cached = computed.get(request.requestId);
+    if (cached) return cached;
+    const loaded = models.get(request.modelId);
+    if (!loaded) throw new InputError(`model ${request.modelId} is not served by this keeper`);
+    const claim = computeClaim(loaded.executor, request.input);
+    computed.set(request.requestId, claim);
+    return claim;
+  }
+
+  function handleLog(log_: Log): void {
+    const { eventName, args } = decodeEventLog({ abi: EVENTS_ABI, data: log_.data, topics: log_.topics }) as {
+      eventName: string;
+      args: Record<string, unknown>;
+    };
+    switch (eventName) {
+      case "AICallbackRequest": {
+        const requestId = args.requestId as bigint;
+        if (store.getRequest(requestId)) return; // seen before (re-read after a reorg or restart)
+        metrics.requestsSeen.inc();
+        const served = models.get(args.modelId as bigint) !== undefined;
+        store.upsertRequest({
+          requestId,
+          modelId: args.modelId as bigint,
+          requester: args.account as Address,
+          input: hexBytes(args.input as Hex),
+          blockNumber: log_.blockNumber ?? 0n,
+          status: served ? "pending" : "skipped",
+          error: served ? null : `model ${args.modelId} is not served by this keeper`,
+        });
+        return;
+      }
+      case "ClaimCommitted":
+      case "ClaimChallenged": {
+        const isCommit = eventName === "ClaimCommitted";
+        const claimId = (isCommit ? args.claimId : args.challengerClaimId) as bigint;
+        const operator = (isCommit ? args.operator : args.challenger) as Address;
+        store.upsertClaim({
+          claimId,
+          requestId: args.requestId as bigint,
+          operator,
+          output: hexBytes(args.output as Hex),
+          outputHash: args.outputHash as Hex,
+          traceRoot: args.traceRoot as Hex,
+          ours: operator.toLowerCase() === me,
+          status: isCommit ? "standing" : "challenging",
+        });
+        if (isCommit && operator.toLowerCase() !== me) {
+          // Another operator answered: check its claim instead of answering ourselves.
+          const request = store.getRequest(args.requestId as bigint);
+          if (request && ["pending", "computing", "failed"].includes(request.status) && request.error === null) {
+            store.setRequestStatus(request.requestId, "watching");
+          }
+        }
+        if (!isCommit) onChallenge(args);
+        return;
+      }
+      case "ClaimOverturned": {
+        const oldClaim = store.getClaim(args.oldClaimId as bigint);
+        if (oldClaim) store.upsertClaim({ ...oldClaim, status: "defeated" });
+        const newClaim = store.getClaim(args.newClaimId as bigint);
+        if (newClaim) store.upsertClaim({ ...newClaim, status: "standing" });
+        return;
+      }
+      case "RequestFinalized":
+      case "RequestExpired": {
+        const requestId = args.requestId as bigint;
+        if (store.getRequest(requestId)) store.setRequestStatus(requestId, "done");
+        computed.delete(requestId);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  function onChallenge(args: Record<string, unknown>): void {
+    if (!params.disputes) return;
+    const defender = store.getClaim(args.defenderClaimId as bigint);
+    const challengerIsUs = (args.challenger as Address).toLowerCase() === me;
+    const defenderIsUs = defender?.ours === true;
+    if (!challengerIsUs && !defenderIsUs) return;
+    const request = store.getRequest(args.requestId as bigint);
+    if (!request) return;
+    params.disputes.onGameCreated({
+      game: args.game as Address,
+      requestId: request.requestId,
+      defenderClaimId: args.defenderClaimId as bigint,
+      challengerClaimId: args.challengerClaimId as bigint,
+      ourSide: challengerIsUs ? "challenger" : "defender",
+      ours: claimFor(request),
+    });
+  }
+
+  async function answerPending(): Promise<void> {
+    for (const request of store.listRequests("pending", batchSize)) {
+      let claim: ComputedClaim;
+      try {
+        claim = claimFor(request);
+        if (params.fault) claim = params.fault(claim, request);
+      } catch (error) {
+        // Malformed input or an unserved model: record why and move on (never crash, never commit).
+        store.setRequestStatus(request.requestId, "failed", (error as Error).message);
+        log.warn({ requestId: request.requestId.toString(), error: (error as Error).message }, "cannot answer request");
+        continue;
+      }
+      const started = Date.now();
+      store.setRequestStatus(request.requestId, "computing");
+      try {
+        await responder.submit({
+          kind: "commit",
+          to: addresses.taskManager,
+          data: encodeClaimCall("commit", request.requestId, claim),
+        });
+        metrics.commits.inc();
+        metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
+        store.setRequestStatus(request.requestId, "committed");
+      } catch (error) {
+        // Usually another operator committed first: then we check its claim.
+        store.setRequestStatus(request.requestId, "watching");
+        log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "commit not accepted");
+      }
+    }
+  }
+
+  async function checkOthers(): Promise<void> {
+    for (const request of store.listRequests("watching", batchSize * 4)) {
+      const standing = store.listClaims(request.requestId).find((c) => c.status === "standing");
+      if (!standing) continue; // its ClaimCommitted event is not confirmed yet
+      if (standing.ours) {
+        store.setRequestStatus(request.requestId, "committed");
+        continue;
+      }
+      const ours = claimFor(request); // served model, well-formed input: it was computed before
+      if (standing.output !== null && toHex(ours.output) === toHex(standing.output)) {
+        store.setRequestStatus(request.requestId, "done"); // agrees: nothing for us to do
+        continue;
+      }
+      log.warn({ requestId: request.requestId.toString(), claimId: standing.claimId.toString() }, "wrong claim: challenging");
+      store.setRequestStatus(request.requestId, "disputed");
+      try {
+        await responder.submit({
+          kind: "challenge",
+          to: addresses.taskManager,
+          data: encodeClaimCall("challenge", request.requestId, ours),
+        });
+        metrics.challenges.inc();
+      } catch (error) {
+        store.setRequestStatus(request.requestId, "failed", `challenge not accepted: ${shortError(error)}`);
+        log.error({ requestId: request.requestId.toString(), error: shortError(error) }, "challenge not accepted");
+      }
+    }
+  }
+
+  async function finalizeDue(): Promise<void> {
+    const block = await publicClient.getBlock();
+    for (const request of store.listRequests("committed", batchSize * 4)) {
+      const task = await publicClient.readContract({
+        address: addresses.taskManager,
+        abi: TaskManagerAbi,
+        functionName: "getTask",
+        args: [request.requestId],
+        blockNumber: block.number,
+      });
+      const claim = await publicClient.readContract({
+        address: addresses.taskManager,
+        abi: TaskManagerAbi,
+        functionName: "getClaim",
+        args: [task.standingClaimId],
+        blockNumber: block.number,
+      });
+      if (task.status !== 2 /* Committed */) continue;
+      if (claim.windowEnd >= block.timestamp || claim.openGames !== 0) continue;
+      try {
+        await responder.submit({
+          kind: "finalize",
+          to: addresses.taskManager,
+          data: encodeFunctionData({ abi: TaskManagerAbi, functionName: "finalize", args: [request.requestId] }),
+        });
+        store.setRequestStatus(request.requestId, "done");
+      } catch (error) {
+        log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "finalize not accepted yet");
+      }
+    }
+  }
+
+  async function tick(): Promise<void> {
+    const w = await getWatcher();
+    const events = await w.poll();
+    store.transaction(() => {
+      for (const event of events) {
+        if (event.type === "reorg") {
+          log.warn({ commonAncestor: event.commonAncestor.toString() }, "reorg: re-reading");
+          continue;
+        }
+        for (const l of event.logs) handleLog(l);
+      }
+      store.setMeta(CURSOR, w.cursor.toString());
+    });
+    metrics.headBlock.set(Number(w.cursor));
+    metrics.queueDepth.set(store.countRequests("pending"));
+    synced = true;
+    await answerPending();
+    await checkOthers();
+    await params.disputes?.tick();
+    await finalizeDue();
+  }
+
+  return {
+    tick,
+    async run(signal, pollIntervalMs = 1_000) {
+      while (!signal.aborted) {
+        try {
+          await tick();
+          lastError = undefined;
+        } catch (error) {
+          lastError = shortError(error);
+          metrics.rpcErrors.inc();
+          log.error({ error: lastError }, "tick failed; retrying");
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollIntervalMs);
+          signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      }
+    },
+    readiness: () =>
+      !synced ? { ready: false, reason: "not synced yet" } : lastError ? { ready: false, reason: lastError } : { ready: true },
+  };
+}
+
+function hexBytes(hex: Hex): Uint8Array {
+  const out = new Uint8Array((hex.length - 2) / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return out;
+}
+
+export function shortError(error: unknown): string {
+  const e = error as { shortMessage?: string; message?: string; cause?: { data?: { errorName?: string; args?: unknown[] } } };
+  const name = e.cause?.data?.errorName;
+  if (name) return `${name}(${(e.cause?.data?.args ?? []).map(String).join(", ")})`;
+  return e.shortMessage ?? e.message ?? String(error);
+}
+

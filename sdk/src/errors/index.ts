@@ -1,0 +1,17 @@
+export { BaseError, type BaseErrorParameters, type BaseErrorType } from "./base.ts";
+export {
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+  MissingAddressError,
+  type MissingAddressErrorType,
+} from "./parameters.ts";
+export {
+  RequestExpiredError,
+  type RequestExpiredErrorType,
+  RequestNotFoundError,
+  type RequestNotFoundErrorType,
+  WaitAbortedError,
+  type WaitAbortedErrorType,
+  WaitTimeoutError,
+  type WaitTimeoutErrorType,
+} from "./wait.ts";

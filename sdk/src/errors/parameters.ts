@@ -1,0 +1,25 @@
+import { BaseError } from "./base.ts";
+
+export type InvalidParameterErrorType = InvalidParameterError & { name: "InvalidParameterError" };
+/** A parameter is wrong before anything is sent; the message says which one and what to pass. */
+export class InvalidParameterError extends BaseError {
+  readonly parameter: string;
+  constructor({ parameter, message, value }: { parameter: string; message: string; value?: unknown }) {
+    super(`Invalid \`${parameter}\`: ${message}`, {
+      name: "InvalidParameterError",
+      metaMessages: value !== undefined ? [`Got: ${typeof value === "bigint" ? `${value}n` : JSON.stringify(value)}`] : undefined,
+    });
+    this.parameter = parameter;
+  }
+}
+
+export type MissingAddressErrorType = MissingAddressError & { name: "MissingAddressError" };
+/** An action needs a contract address the caller did not configure. */
+export class MissingAddressError extends BaseError {
+  constructor({ contract }: { contract: string }) {
+    super(`No address configured for the ${contract} contract.`, {
+      name: "MissingAddressError",
+      details: `Pass \`addresses.${contract}\` to oaoActions({ addresses }) or \`address\` to the action.`,
+    });
+  }
+}
