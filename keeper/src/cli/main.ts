@@ -8,8 +8,10 @@
  */
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
+import { vmCommand } from "./vm.ts";
 import { buildModelCommand } from "./model.ts";
 import { buildDisputeCommand } from "./dispute.ts";
+import { buildKeeperCommand } from "./keeper.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -20,8 +22,10 @@ export function buildProgram(): Command {
     .description("Onchain AI Oracle: optimistic fraud proofs for machine learning")
     .version(pkg.version)
     .showHelpAfterError();
+  program.addCommand(vmCommand());
   program.addCommand(buildModelCommand());
   program.addCommand(buildDisputeCommand());
+  program.addCommand(buildKeeperCommand());
   return program;
 }
 
