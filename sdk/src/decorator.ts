@@ -24,7 +24,8 @@ export interface OaoAddresses {
 /** Parameters of an action with the contract address made optional (the decorator fills it). */
 type WithAddress<T extends { address: Address }> = Omit<T, "address"> & { address?: Address };
 
-export interface OaoActions {
+// A type alias (not an interface) so that viem's `extend` accepts it.
+export type OaoActions = {
   estimateFee: (p: WithAddress<EstimateFeeParameters>) => ReturnType<typeof estimateFee>;
   requestInference: (p: WithAddress<RequestInferenceParameters>) => ReturnType<typeof requestInference>;
   getRequest: (p: WithAddress<GetRequestParameters>) => ReturnType<typeof getRequest>;
@@ -35,7 +36,7 @@ export interface OaoActions {
   requestUnstake: (p: WithAddress<RequestUnstakeParameters>) => ReturnType<typeof requestUnstake>;
   withdraw: (p: WithAddress<WithdrawParameters>) => ReturnType<typeof withdraw>;
   getOperator: (p: WithAddress<GetOperatorParameters>) => ReturnType<typeof getOperator>;
-}
+};
 
 /**
  * `client.extend(oaoActions({ addresses }))`: the actions bound to a client and the deployment's
@@ -53,16 +54,16 @@ export function oaoActions({ addresses }: { addresses: OaoAddresses }) {
     const c = client as Client<Transport, Chain | undefined, Account | undefined>;
     const oracle = (a: Address | undefined) => a ?? addresses.oracle;
     return {
-      estimateFee: (p) => estimateFee(c, { ...p, address: oracle(p.address) }),
-      requestInference: (p) => requestInference(c, { ...p, address: oracle(p.address) }),
-      getRequest: (p) => getRequest(c, { ...p, address: oracle(p.address) }),
-      waitForResult: (p) => waitForResult(c, { ...p, address: oracle(p.address) }),
-      registerModel: (p) => registerModel(c, { ...p, address: oracle(p.address) }),
+      estimateFee: async (p) => estimateFee(c, { ...p, address: oracle(p.address) }),
+      requestInference: async (p) => requestInference(c, { ...p, address: oracle(p.address) }),
+      getRequest: async (p) => getRequest(c, { ...p, address: oracle(p.address) }),
+      waitForResult: async (p) => waitForResult(c, { ...p, address: oracle(p.address) }),
+      registerModel: async (p) => registerModel(c, { ...p, address: oracle(p.address) }),
       watchRequests: (p) => watchRequests(c, { ...p, address: oracle(p.address) }),
-      stake: (p) => stake(c, { ...p, address: staking(p.address) }),
-      requestUnstake: (p) => requestUnstake(c, { ...p, address: staking(p.address) }),
-      withdraw: (p) => withdraw(c, { ...p, address: staking(p.address) }),
-      getOperator: (p) => getOperator(c, { ...p, address: staking(p.address) }),
+      stake: async (p) => stake(c, { ...p, address: staking(p.address) }),
+      requestUnstake: async (p) => requestUnstake(c, { ...p, address: staking(p.address) }),
+      withdraw: async (p) => withdraw(c, { ...p, address: staking(p.address) }),
+      getOperator: async (p) => getOperator(c, { ...p, address: staking(p.address) }),
     };
   };
 }
