@@ -2,6 +2,7 @@
  * The SDK's actions against a real JSON-RPC node (the in-process Hardhat chain behind
  * network.createServer), through a plain viem http transport.
  */
+import { readFileSync } from "node:fs";
 import { type Address, parseEther, zeroAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -82,6 +83,13 @@ afterAll(async () => {
 });
 
 describe("sdk actions", () => {
+  it("deploys at the addresses subgraph/networks.json lists for localhost", () => {
+    const networks = JSON.parse(readFileSync(new URL("../../subgraph/networks.json", import.meta.url), "utf8"));
+    expect(networks.localhost.AIOracle.address.toLowerCase()).toBe(d.addresses.oracle.toLowerCase());
+    expect(networks.localhost.Staking.address.toLowerCase()).toBe(d.addresses.staking.toLowerCase());
+    expect(networks.localhost.TaskManager.address.toLowerCase()).toBe(d.addresses.taskManager.toLowerCase());
+  });
+
   it("registerModel returns the new model id", () => {
     expect(modelId).toBe(1n);
   });
