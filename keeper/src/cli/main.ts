@@ -8,7 +8,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
+import { vmCommand } from "./vm.ts";
 import { buildModelCommand } from "./model.ts";
+import { buildKeeperCommand } from "./keeper.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -19,7 +21,9 @@ export function buildProgram(): Command {
     .description("Onchain AI Oracle: optimistic fraud proofs for machine learning")
     .version(pkg.version)
     .showHelpAfterError();
+  program.addCommand(vmCommand());
   program.addCommand(buildModelCommand());
+  program.addCommand(buildKeeperCommand());
   return program;
 }
 
