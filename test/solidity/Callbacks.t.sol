@@ -121,6 +121,10 @@ contract CallbacksTest is CoreFixture {
         assertFalse(target.deliverReentered());
         assertTrue(oracle.getRequest(id).lastCallbackSucceeded); // it swallowed its own failures
         assertEq(oracle.requestCount(), 1);
+        // The same request outside a callback is valid: only the re-entrancy guard stopped it.
+        vm.prank(address(target));
+        oracle.requestCallback{value: 1 ether}(1, hex"01", address(target), 100_000, "");
+        assertEq(oracle.requestCount(), 2);
 
         // Also at finality and through the error callback at expiry.
         uint256 id2 = _requestFrom(user, address(target), BIG_GAS, DeliveryMode.AtFinality);
@@ -137,7 +141,7 @@ contract CallbacksTest is CoreFixture {
         tm.expire{gas: 3_000_000}(id3);
         assertEq(target.calls(), 3);
         assertFalse(target.deliverReentered());
-        assertEq(oracle.requestCount(), 3);
+        assertEq(oracle.requestCount(), 4);
     }
 
     function test_callback_getsExactlyItsGas() public {

@@ -9,6 +9,7 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { buildModelCommand } from "./model.ts";
+import { buildKeeperCommand } from "./keeper.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError();
   program.addCommand(buildModelCommand());
+  program.addCommand(buildKeeperCommand());
   return program;
 }
 

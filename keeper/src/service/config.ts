@@ -10,7 +10,8 @@ import { ConfigError } from "../errors.ts";
 
 const address = z
   .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address")
+  .transform((value) => value as `0x${string}`);
 
 export const keeperConfigSchema = z
   .object({

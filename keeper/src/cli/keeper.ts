@@ -1,0 +1,173 @@
+/**
+ * `oao keeper …`: what a staker runs.
+ *   oao keeper run      --config FILE          watch, answer, check, challenge, dispute, finalize
+ *   oao keeper stake    AMOUNT --config FILE   approve the stake token and stake AMOUNT (wei)
+ *   oao keeper unstake  AMOUNT --config FILE   start unbonding AMOUNT
+ *   oao keeper withdraw        --config FILE   withdraw unbonded stake, rewards and oracle credits
+ *   oao keeper status  [--json] --config FILE  stake, locks, jail, pending rewards, store counts
+ * The operator key comes from OAO_PRIVATE_KEY or OAO_PRIVATE_KEY_FILE (never from the config file,
+ * never logged). Every option can also come from the environment (docs/operator-guide.md).
+ */
+import { Command } from "commander";
+import { encodeFunctionData, erc20Abi, type Address } from "viem";
+import { AIOracleAbi, StakingAbi } from "../../../sdk/src/abis/generated.ts";
+import { loadKeeperConfig, loadSigningKey, type KeeperConfig } from "../service/config.ts";
+import { createKeeper } from "../service/keeper.ts";
+import { startOpsServer } from "../service/http.ts";
+import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
+import { ConfigError } from "../errors.ts";
+
+interface CommonOpts {
+  config?: string;
+  json?: boolean;
+}
+
+function configFrom(opts: CommonOpts): KeeperConfig {
+  return loadKeeperConfig(opts.config ?? process.env.OAO_CONFIG);
+}
+
+function parseAmount(text: string): bigint {
+  if (!/^\d+$/.test(text)) throw new ConfigError(`amount ${JSON.stringify(text)} must be a whole number of wei (digits only)`);
+  const amount = BigInt(text);
+  if (amount === 0n) throw new ConfigError("amount must be greater than zero");
+  return amount;
+}
+
+async function withRuntime<T>(opts: CommonOpts, fn: (rt: KeeperRuntime) => Promise<T>): Promise<T> {
+  const runtime = await createKeeperRuntime(configFrom(opts), loadSigningKey());
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.responder.idle();
+    runtime.close();
+  }
+}
+
+export async function operatorStatus(rt: KeeperRuntime, operator: Address) {
+  const { staking, aiOracle } = rt.config.contracts;
+  const [account, free, claimable, eligible, credit] = await Promise.all([
+    rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "getAccount", args: [operator] }),
+    rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "freeStake", args: [operator] }),
+    rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "claimable", args: [operator] }),
+    rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "isEligible", args: [operator] }),
+    rt.publicClient.readContract({ address: aiOracle, abi: AIOracleAbi, functionName: "pendingWithdrawal", args: [operator] }),
+  ]);
+  return {
+    operator,
+    active: account.active.toString(),
+    locked: account.locked.toString(),
+    free: free.toString(),
+    unbonding: account.unbonding.toString(),
+    unbondingEnd: Number(account.unbondingEnd),
+    jailedUntil: Number(account.jailedUntil),
+    eligible,
+    rewardsClaimable: claimable.toString(),
+    oracleCredit: credit.toString(),
+    requests: {
+      pending: rt.store.countRequests("pending"),
+      committed: rt.store.countRequests("committed"),
+      watching: rt.store.countRequests("watching"),
+      disputed: rt.store.countRequests("disputed"),
+      failed: rt.store.countRequests("failed"),
+      done: rt.store.countRequests("done"),
+    },
+  };
+}
+
+export function buildKeeperCommand(): Command {
+  const keeper = new Command("keeper").description("run an operator keeper and manage its stake");
+  const withConfig = (c: Command) => c.option("-c, --config <file>", "keeper config file (JSON); or set OAO_CONFIG");
+
+  withConfig(keeper.command("run").description("watch the chain and serve as an operator until SIGINT/SIGTERM")).action(
+    async (opts: CommonOpts) => {
+      const rt = await createKeeperRuntime(configFrom(opts), loadSigningKey());
+      const service = createKeeper({
+        publicClient: rt.publicClient,
+        responder: rt.responder,
+        addresses: rt.config.contracts,
+        store: rt.store,
+        models: rt.models,
+        log: rt.log,
+        metrics: rt.metrics,
+        confirmations: rt.config.confirmations,
+        batchSize: Math.min(64, rt.config.maxQueue),
+      });
+      const ops = await startOpsServer({ ...rt.config.http, metrics: rt.metrics, readiness: service.readiness });
+      rt.log.info({ ops: ops.url }, "keeper running");
+      const stop = new AbortController();
+      for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+          rt.log.info({ signal }, "shutting down after the current tick");
+          stop.abort();
+        });
+      }
+      await service.run(stop.signal, rt.config.pollIntervalMs);
+      await rt.responder.idle();
+      await ops.close();
+      rt.close();
+      rt.log.info("keeper stopped");
+    },
+  );
+
+  withConfig(keeper.command("stake <amount>").description("approve and stake AMOUNT wei of the stake token")).action(
+    (amount: string, opts: CommonOpts) =>
+      withRuntime(opts, async (rt) => {
+        const value = parseAmount(amount);
+        const staking = rt.config.contracts.staking;
+        const token = await rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "stakeToken" });
+        await rt.responder.submit({ kind: "approve", to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [staking, value] }) });
+        const receipt = await rt.responder.submit({ kind: "stake", to: staking, data: encodeFunctionData({ abi: StakingAbi, functionName: "stake", args: [value] }) });
+        console.log(JSON.stringify({ staked: value.toString(), tx: receipt.transactionHash }));
+      }),
+  );
+
+  withConfig(keeper.command("unstake <amount>").description("start unbonding AMOUNT wei of free stake")).action(
+    (amount: string, opts: CommonOpts) =>
+      withRuntime(opts, async (rt) => {
+        const value = parseAmount(amount);
+        const receipt = await rt.responder.submit({
+          kind: "unstake",
+          to: rt.config.contracts.staking,
+          data: encodeFunctionData({ abi: StakingAbi, functionName: "requestUnstake", args: [value] }),
+        });
+        console.log(JSON.stringify({ unbonding: value.toString(), tx: receipt.transactionHash }));
+      }),
+  );
+
+  withConfig(keeper.command("withdraw").description("withdraw unbonded stake, staking rewards and oracle credits")).action(
+    (opts: CommonOpts) =>
+      withRuntime(opts, async (rt) => {
+        const me = rt.responder.address;
+        const status = await operatorStatus(rt, me);
+        const sent: Record<string, string> = {};
+        const now = (await rt.publicClient.getBlock()).timestamp;
+        if (BigInt(status.unbonding) > 0n && BigInt(status.unbondingEnd) <= now) {
+          sent.stake = (await rt.responder.submit({ kind: "withdraw", to: rt.config.contracts.staking, data: encodeFunctionData({ abi: StakingAbi, functionName: "withdraw" }) })).transactionHash;
+        }
+        if (BigInt(status.rewardsClaimable) > 0n) {
+          sent.rewards = (await rt.responder.submit({ kind: "claimRewards", to: rt.config.contracts.staking, data: encodeFunctionData({ abi: StakingAbi, functionName: "claimRewards", args: [me] }) })).transactionHash;
+        }
+        if (BigInt(status.oracleCredit) > 0n) {
+          sent.oracleCredit = (await rt.responder.submit({ kind: "withdrawCredit", to: rt.config.contracts.aiOracle, data: encodeFunctionData({ abi: AIOracleAbi, functionName: "withdraw", args: [me] }) })).transactionHash;
+        }
+        if (Object.keys(sent).length === 0) {
+          console.error(
+            BigInt(status.unbonding) > 0n
+              ? `nothing to withdraw yet: ${status.unbonding} wei unbonding until ${new Date(status.unbondingEnd * 1000).toISOString()}`
+              : "nothing to withdraw",
+          );
+        }
+        console.log(JSON.stringify({ withdrawn: sent }));
+      }),
+  );
+
+  withConfig(keeper.command("status").description("show this operator's stake, locks, jail and rewards").option("--json", "one JSON object")).action(
+    (opts: CommonOpts) =>
+      withRuntime(opts, async (rt) => {
+        const status = await operatorStatus(rt, rt.responder.address);
+        if (opts.json) console.log(JSON.stringify(status));
+        else for (const [k, v] of Object.entries(status)) console.log(`${k.padEnd(18)} ${typeof v === "object" ? JSON.stringify(v) : v}`);
+      }),
+  );
+  return keeper;
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {CoreFixture} from "./utils/CoreFixture.sol";
+import {DigitClassifier} from "../../contracts/examples/DigitClassifier.sol";
+import {OAOPromptConsumer, IOraAIOracle} from "../../contracts/examples/OAOPromptConsumer.sol";
+import {MockAIOracle} from "../../contracts/mocks/MockAIOracle.sol";
+import {RevertingReceiver} from "../../contracts/mocks/HostileReceivers.sol";
+import {RecordingReceiver} from "../../contracts/mocks/RecordingReceiver.sol";
+import {IAIOracle} from "../../contracts/interfaces/IAIOracle.sol";
+import {ToyDisputeGame} from "../../contracts/mocks/ToyDisputeGame.sol";
+import {GameWinner} from "../../contracts/lib/Types.sol";
+import "../../contracts/lib/Errors.sol";
+
+contract ExamplesTest is CoreFixture {
+    function _logits(uint8 best) internal pure returns (bytes memory out) {
+        for (uint8 i = 0; i < 10; ++i) {
+            int32 score = i == best ? int32(500) : -int32(uint32(i)) * 7;
+            out = abi.encodePacked(out, score);
+        }
+    }
+
+    function test_digitClassifier_endToEndWithOverturn() public {
+        DigitClassifier dapp = new DigitClassifier(oracle, modelId);
+        uint256 fee = dapp.fee();
+        vm.expectRevert(abi.encodeWithSelector(DigitClassifier.InvalidImageLength.selector, uint256(5), uint256(784)));
+        vm.prank(user);
+        dapp.classify{value: fee}(INPUT);
+        vm.expectRevert(abi.encodeWithSelector(DigitClassifier.FeeTooLow.selector, fee - 1, fee));
+        vm.prank(user);
+        dapp.classify{value: fee - 1}(new bytes(784));
+
+        uint256 before = user.balance;
+        vm.prank(user);
+        uint256 id = dapp.classify{value: fee + 1 ether}(new bytes(784));
+        assertEq(before - user.balance, fee); // excess returned
+        assertEq(dapp.digitOf(id), dapp.NO_DIGIT());
+
+        _commit(alice, id, _logits(3), TRACE_A); // wrong answer delivered at commit
+        assertEq(dapp.digitOf(id), 3);
+        assertFalse(dapp.isFinal(id));
+        (, ToyDisputeGame game) = _challenge(bob, id, hex"07", TRACE_B);
+        _resolve(game, GameWinner.Challenger);
+        vm.prank(keeper);
+        tm.deliver{gas: 1_000_000}(id);
+        assertEq(dapp.digitOf(id), 7);
+        vm.warp(block.timestamp + WINDOW + 1);
+        _finalize(id);
+        assertTrue(dapp.isFinal(id));
+        assertEq(dapp.digitOf(id), 7);
+    }
+
+    function test_digitClassifier_rejectsStrangers() public {
+        DigitClassifier dapp = new DigitClassifier(oracle, modelId);
+        vm.expectRevert(abi.encodeWithSelector(UnauthorizedCallbackSender.selector, user, address(oracle)));
+        vm.prank(user);
+        dapp.aiOracleCallback(1, hex"01", "");
+    }
+
+    function test_oaoConsumer_worksAgainstOurOracle() public {
+        OAOPromptConsumer dapp = new OAOPromptConsumer(IOraAIOracle(address(oracle)));
+        uint256 fee = dapp.estimateFee(modelId);
+        vm.prank(user);
+        uint256 id = dapp.calculateAIResult{value: fee}(modelId, "what is 2+2");
+        _commit(alice, id, bytes("4"), TRACE_A);
+        assertEq(dapp.getAIResult(modelId, "what is 2+2"), "4");
+        assertFalse(dapp.isFinalized(id));
+        vm.warp(block.timestamp + WINDOW + 1);
+        _finalize(id);
+        assertTrue(dapp.isFinalized(id));
+        vm.expectRevert(abi.encodeWithSelector(OAOPromptConsumer.UnauthorizedCallbackSource.selector, user));
+        vm.prank(user);
+        dapp.aiOracleCallback(id, bytes("5"), "");
+    }
+
+    // ------------------------------------------------------------------ MockAIOracle, the dapp test kit
+
+    function test_mockOracle_fulfilCommitOverturnFinalize() public {
+        MockAIOracle mock = new MockAIOracle();
+        mock.setModelFee(1, 0.01 ether);
+        mock.setCallbackGasPrice(1 gwei);
+        assertEq(mock.estimateFee(1, 100_000), 0.01 ether + 100_000 gwei);
+        DigitClassifier dapp = new DigitClassifier(IAIOracle(address(mock)), 1);
+        vm.prank(user);
+        uint256 id = dapp.classify{value: dapp.fee()}(new bytes(784));
+        assertTrue(mock.commitResult(id, hex"02"));
+        assertEq(dapp.digitOf(id), 2);
+        assertFalse(dapp.isFinal(id));
+        assertTrue(mock.overturn(id, hex"05"));
+        assertEq(dapp.digitOf(id), 5);
+        mock.finalize(id);
+        assertTrue(dapp.isFinal(id));
+        vm.expectRevert(abi.encodeWithSelector(UnknownRequest.selector, id));
+        mock.fulfill(id, hex"01");
+
+        vm.prank(user);
+        uint256 id2 = dapp.classify{value: dapp.fee()}(new bytes(784));
+        assertTrue(mock.fulfill(id2, _logits(9)));
+        assertEq(dapp.digitOf(id2), 9);
+        assertTrue(dapp.isFinal(id2));
+    }
+
+    function test_mockOracle_expireAndFail() public {
+        MockAIOracle mock = new MockAIOracle();
+        mock.setModelFee(1, 0.01 ether);
+        RecordingReceiver rec = new RecordingReceiver(IAIOracle(address(mock)));
+        vm.deal(address(this), 1 ether);
+        uint256 id = mock.requestCallback{value: 0.01 ether}(1, INPUT, address(rec), 300_000, hex"aa");
+        assertEq(mock.getRequest(id).requester, address(this));
+        // The requester (this test contract) gets the refund; it has no receive, so the push fails and the mock keeps it.
+        assertTrue(mock.expire(id));
+        assertEq(rec.errorCount(), 1);
+        assertEq(rec.errorAt(0).errorCode, 1);
+        assertEq(rec.errorAt(0).callbackData, hex"aa");
+
+        uint256 id2 = mock.requestCallback{value: 0.01 ether}(1, INPUT, address(rec), 300_000, "");
+        assertTrue(mock.fail(id2, 7, "why"));
+        assertEq(rec.errorAt(1).errorCode, 7);
+        assertEq(rec.errorAt(1).errorData, "why");
+
+        vm.expectRevert(abi.encodeWithSelector(InsufficientFee.selector, 0, 0.01 ether));
+        mock.requestCallback(1, INPUT, address(rec), 100_000, "");
+    }
+
+    function test_mockOracle_hostileCallbackRecordedNotReverted() public {
+        MockAIOracle mock = new MockAIOracle();
+        address bad = address(new RevertingReceiver());
+        uint256 id = mock.requestCallback(1, INPUT, bad, 100_000, "");
+        assertFalse(mock.fulfill(id, hex"01"));
+        assertTrue(mock.isFinalized(id));
+        assertEq(mock.getRequest(id).output, hex"01");
+    }
+
+    function test_mockOracle_checksGasLikeTheRealOracle() public {
+        MockAIOracle mock = new MockAIOracle();
+        RecordingReceiver rec = new RecordingReceiver(IAIOracle(address(mock)));
+        uint256 id = mock.requestCallback(1, INPUT, address(rec), 1_000_000, "");
+        vm.expectPartialRevert(InsufficientGasForCallback.selector);
+        mock.fulfill{gas: 500_000}(id, hex"01");
+        assertTrue(mock.fulfill{gas: 1_500_000}(id, hex"01"));
+        assertGt(rec.deliveryAt(0).gasAtEntry, 1_000_000 - 2_000);
+    }
+}
