@@ -15,7 +15,7 @@ import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGame.so
 import {MockStakeToken} from "../../../contracts/mocks/MockStakeToken.sol";
 import {ToyDisputeGame, ToyDisputeGameFactory} from "../../../contracts/mocks/ToyDisputeGame.sol";
 import {
-    DeliveryMode, GameWinner, ModelParams, OracleConfig, RequestParams
+    DeliveryMode, GameWinner, ModelParams, OracleConfig, RequestHeader, RequestParams
 } from "../../../contracts/lib/Types.sol";
 
 /// @dev The whole core deployed and wired as the production modules do, with a toy dispute game, one model and
@@ -138,6 +138,22 @@ abstract contract CoreFixture is Test {
         return GraphTrace.claimProof(_trace(output, salt));
     }
 
+    /// @dev The §3.5 proof of a claim on `output` for request `id`, whatever its input and model: node k < n
+    /// outputs keccak256(salt, k), node n the output tensor.
+    function _proofFor(uint256 id, bytes memory output, bytes32 salt)
+        internal
+        view
+        returns (GraphCommitments.ClaimProof memory)
+    {
+        RequestHeader memory request = oracle.getRequestHeader(id);
+        GraphCommitments.ModelCommitment memory m = oracle.getModelCommitment(request.modelId);
+        bytes32[] memory outs = new bytes32[](m.nodeCount);
+        for (uint256 k = 1; k < m.nodeCount; ++k) outs[k - 1] = keccak256(abi.encode(salt, k));
+        outs[m.nodeCount - 1] = GraphCommitments.tensorHash(m.outputHeader, output);
+        bytes32 inputHash = keccak256(abi.encodePacked(m.inputHeader, request.inputHash));
+        return GraphTrace.claimProof(GraphTrace.build(inputHash, m.weightsRoot, outs));
+    }
+
     function _zeroRootProof() internal pure returns (GraphCommitments.ClaimProof memory p) {
         p = _proof(OUTPUT_A, TRACE_A);
         p.traceRoot = 0;
@@ -183,17 +199,19 @@ abstract contract CoreFixture is Test {
         internal
         returns (uint256 claimId)
     {
+        GraphCommitments.ClaimProof memory proof = _proofFor(id, output, traceRoot);
         vm.prank(operator);
-        claimId = tm.commit{gas: 5_000_000}(id, output, _proof(output, traceRoot));
+        claimId = tm.commit{gas: 5_000_000}(id, output, proof);
     }
 
     function _challenge(address operator, uint256 id, bytes memory output, bytes32 traceRoot)
         internal
         returns (uint256 claimId, ToyDisputeGame game)
     {
+        GraphCommitments.ClaimProof memory proof = _proofFor(id, output, traceRoot);
         vm.prank(operator);
         address g;
-        (claimId, g) = tm.challenge(id, output, _proof(output, traceRoot));
+        (claimId, g) = tm.challenge(id, output, proof);
         game = ToyDisputeGame(g);
     }
 
