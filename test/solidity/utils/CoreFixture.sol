@@ -87,11 +87,10 @@ abstract contract CoreFixture is Test {
             })
         );
         staking = new Staking(token, owner, stakingTreasury, MIN_STAKE, UNBONDING, JAIL, WINNER_BPS, REQUESTER_BPS);
-        factory = new ToyDisputeGameFactory(referee);
         tm = new TaskManager(
             IAIOracleExtended(address(oracle)),
             IStaking(address(staking)),
-            IDisputeGameFactory(address(factory)),
+            IDisputeGameFactory(_deployGameFactory()),
             owner,
             WINDOW,
             BOND,
@@ -101,6 +100,7 @@ abstract contract CoreFixture is Test {
         oracle.setTaskManager(address(tm));
         staking.setSlasher(address(tm), true);
         vm.stopPrank();
+        _afterTaskManagerDeployed();
 
         vm.prank(modelOwner);
         modelId = oracle.registerModel(_modelParams());
@@ -111,6 +111,14 @@ abstract contract CoreFixture is Test {
         vm.deal(user, 100 ether);
         vm.deal(keeper, 1 ether);
     }
+
+    /// @dev The game factory the task manager uses: the toy one, whose games a referee decides.
+    function _deployGameFactory() internal virtual returns (address) {
+        factory = new ToyDisputeGameFactory(referee);
+        return address(factory);
+    }
+
+    function _afterTaskManagerDeployed() internal virtual {}
 
     function _modelParams() internal pure returns (ModelParams memory) {
         return ModelParams({
