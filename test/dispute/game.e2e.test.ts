@@ -4,7 +4,7 @@
  * phase 1 over the real guest's VM trace, and one `MIPS.step` with a real witness. The honest side wins either
  * way round, the cheater is slashed and jailed, and every stake token is accounted for.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { getAddress, parseEventLogs } from "viem";
 import { localKey, localizeKey } from "../../keeper/vm/index.ts";
 import { deployProtocol, hx, Phase, Side, BOND, STAKE, WINNER_BPS, REQUESTER_BPS, VM_TRACE_DEPTH } from "./chain.ts";
@@ -26,6 +26,14 @@ const scenarios: Scenario[] = [
 export const measuredGas: Gas = {};
 
 describe("dispute game end to end (MNIST, real VM)", () => {
+  afterAll(() => {
+    // Gas per transaction kind over both scenarios (docs/benchmarks.md).
+    for (const [kind, list] of Object.entries(measuredGas)) {
+      const sorted = [...list].sort((a, b) => (a < b ? -1 : 1));
+      console.log(`gas ${kind}: n=${list.length} min=${sorted[0]} max=${sorted[sorted.length - 1]}`);
+    }
+  });
+
   for (const sc of scenarios) {
     it(sc.name, async () => {
       const p = await deployProtocol();
