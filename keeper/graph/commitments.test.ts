@@ -1,11 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { concatBytes, equalBytes, keccak, ZERO32 } from "./hash.ts";
+import { concatBytes, equalBytes, keccak, toHex, ZERO32 } from "./hash.ts";
 import { depthFor, merkleLevels, merkleProof, merkleRoot, rootFromProof, zeroHash } from "./merkle.ts";
 import { CHUNK_BYTES, DType, chunkRoot, decodeTensor, encodeHeader, encodeTensor, int32Tensor, int8Tensor, tensorHash, tensorPreimages } from "./tensor.ts";
 import { buildTrace, claimProof, initialState, NodesTree, stateHash, traceProof, verifyClaim } from "./state.ts";
 import { seededRandom } from "./fixtures.ts";
 
 const h = (i: number) => keccak(new Uint8Array([i]));
+
+describe("keccak256 (wasm, the guest's C keccak)", () => {
+  it("matches viem's keccak256 at every padding boundary", async () => {
+    const { keccak256 } = await import("viem");
+    expect(toHex(keccak(new Uint8Array(0)))).toBe("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+    const rand = seededRandom(77);
+    for (const len of [1, 31, 32, 64, 135, 136, 137, 271, 272, 273, 1000, 4096, 70000]) {
+      const b = Uint8Array.from({ length: len }, () => Math.floor(rand() * 256));
+      expect(toHex(keccak(b)), `length ${len}`).toBe(keccak256(b));
+    }
+  });
+});
 
 describe("Merkle trees (§3.1)", () => {
   it("depthFor is ceil(log2(max(count,1)))", () => {

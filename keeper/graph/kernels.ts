@@ -3,7 +3,7 @@
  * kernels-wasm.ts: the native side of the "dual compilation" (the guest runs the same C as MIPS).
  * A KernelRuntime owns one wasm instance and a bump allocator over its linear memory.
  */
-import { KERNELS_WASM_BASE64 } from "./kernels-wasm.ts";
+import { instantiateKernels, type KernelExports, type WasmMemory } from "./wasm.ts";
 import { GraphError } from "./errors.ts";
 import { DType, elementCount, elementSize, type Tensor } from "./tensor.ts";
 
@@ -21,31 +21,6 @@ export const KERNEL_ERRORS: Record<number, string> = {
   [-10]: "the output tensor header is invalid",
   [-11]: "node description has trailing bytes",
 };
-
-// The project's TS lib has no DOM/WebAssembly types: declare the few we use.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-interface KernelExports {
-  memory: WasmMemory;
-  __heap_base: { value: number };
-  oao_node_run(desc: number, len: number, inputs: number, nIn: number, out: number): number;
-  oao_node_validate(desc: number, len: number, inputs: number, nIn: number, out: number): number;
-  oao_rq(v: number, m: number, s: number): number;
-}
-
-let wasmModule: object | undefined;
-function kernelModule(): object {
-  wasmModule ??= new WA.Module(Buffer.from(KERNELS_WASM_BASE64, "base64"));
-  return wasmModule;
-}
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TENSOR_STRUCT_BYTES = 36; // 9 × u32 (oao_tensor)
@@ -66,8 +41,7 @@ export class KernelRuntime {
   private readonly scratch: number;
 
   constructor() {
-    const instance = new WA.Instance(kernelModule(), {});
-    this.exports = instance.exports as unknown as KernelExports;
+    this.exports = instantiateKernels();
     this.top = align(Number(this.exports.__heap_base.value), 16);
     this.scratch = this.alloc(TENSOR_STRUCT_BYTES * 10 + 1024);
   }

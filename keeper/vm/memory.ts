@@ -46,24 +46,29 @@ export function zeroHash(height: number): Uint8Array {
   return wordsToBytes(ZERO_HASHES, 8 * height, 8);
 }
 
-/** Words of one page's subtree, reused: heights 1..7 stored consecutively (64+32+…+1 nodes). */
-const PAGE_TREE = new Int32Array(8 * 127);
+/** Word offsets of each height (1..7) in a page subtree: 64+32+…+1 = 127 nodes of 8 words. */
 const PAGE_LEVEL_OFFSET = [0, 0, 64, 96, 112, 120, 124, 126].map((n) => 8 * n);
+const PAGE_ROOT_OFFSET = PAGE_LEVEL_OFFSET[PAGE_HEIGHT]!;
 
-/** Computes the subtree of one page into PAGE_TREE; returns the word offset of the root there. */
-function hashPage(page: Int32Array): number {
+/** The subtree of one page above its leaves (heights 1..7; the root at PAGE_ROOT_OFFSET). */
+function hashPage(page: Int32Array): Int32Array {
+  const tree = new Int32Array(8 * 127);
   // height 1 from the leaves (each leaf is 8 words of the page)
-  for (let i = 0; i < 64; i++) hashPair(PAGE_TREE, 8 * i, page, 16 * i, page, 16 * i + 8);
+  for (let i = 0; i < 64; i++) hashPair(tree, 8 * i, page, 16 * i, page, 16 * i + 8);
   for (let h = 2; h <= PAGE_HEIGHT; h++) {
     const src = PAGE_LEVEL_OFFSET[h - 1]!;
     const dst = PAGE_LEVEL_OFFSET[h]!;
     const n = 128 >>> h;
-    for (let i = 0; i < n; i++) hashPair(PAGE_TREE, dst + 8 * i, PAGE_TREE, src + 16 * i, PAGE_TREE, src + 16 * i + 8);
+    for (let i = 0; i < n; i++) hashPair(tree, dst + 8 * i, tree, src + 16 * i, tree, src + 16 * i + 8);
   }
-  return PAGE_LEVEL_OFFSET[PAGE_HEIGHT]!;
+  return tree;
 }
 
-/** Cache of page subtree roots by page object; shared by a Memory and its snapshots. */
+/**
+ * Page subtrees by page object, shared by a Memory and its snapshots. An entry stays valid while
+ * its page object is unchanged: frozen (snapshot) pages never change, and a live page's entry is
+ * dropped on its first write after hashing.
+ */
 export type PageRootCache = WeakMap<Int32Array, Int32Array>;
 
 /** Pages of a memory frozen at a point: page index -> page object (never written again). */
@@ -164,15 +169,18 @@ export class Memory {
     return out;
   }
 
+  private pageTree(page: Int32Array): Int32Array {
+    let tree = this.rootCache.get(page);
+    if (tree === undefined) {
+      tree = hashPage(page);
+      this.rootCache.set(page, tree);
+    }
+    return tree;
+  }
+
   private pageRoot(page: Int32Array): Int32Array {
     if (page === ZERO_PAGE) return ZERO_HASHES.subarray(8 * PAGE_HEIGHT, 8 * PAGE_HEIGHT + 8);
-    let root = this.rootCache.get(page);
-    if (root === undefined) {
-      const off = hashPage(page);
-      root = PAGE_TREE.slice(off, off + 8);
-      this.rootCache.set(page, root);
-    }
-    return root;
+    return this.pageTree(page).subarray(PAGE_ROOT_OFFSET, PAGE_ROOT_OFFSET + 8);
   }
 
   /** The memory root as 8 words. Rehashes only what changed since the previous call. */
@@ -223,11 +231,11 @@ export class Memory {
     out.set(page.subarray(8 * leaf, 8 * leaf + 8), 0);
     // siblings inside the page: height 0 is the sibling leaf, then the page subtree
     out.set(page.subarray(8 * (leaf ^ 1), 8 * (leaf ^ 1) + 8), 8);
-    hashPage(page);
+    const tree = page === ZERO_PAGE ? undefined : this.pageTree(page);
     for (let h = 1; h < PAGE_HEIGHT; h++) {
       const sib = (leaf >>> h) ^ 1;
       const off = PAGE_LEVEL_OFFSET[h]! + 8 * sib;
-      out.set(PAGE_TREE.subarray(off, off + 8), 8 * (h + 1));
+      out.set(tree === undefined ? ZERO_HASHES.subarray(8 * h, 8 * h + 8) : tree.subarray(off, off + 8), 8 * (h + 1));
     }
     for (let k = 0; k < UPPER_LEVELS; k++) {
       const sib = (pi >>> k) ^ 1;

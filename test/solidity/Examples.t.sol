@@ -108,6 +108,16 @@ contract ExamplesTest is CoreFixture {
         assertTrue(mock.fulfill(id2, _logits(9)));
         assertEq(dapp.digitOf(id2), 9);
         assertTrue(dapp.isFinal(id2));
+
+        // The shipped MNIST model's output: ten int8 scores (quantized softmax); negative scores compare signed.
+        vm.prank(user);
+        uint256 id3 = dapp.classify{value: dapp.fee()}(new bytes(784));
+        assertTrue(mock.fulfill(id3, hex"80808080808080f0a080"));
+        assertEq(dapp.digitOf(id3), 7);
+        vm.prank(user);
+        uint256 id4 = dapp.classify{value: dapp.fee()}(new bytes(784));
+        assertTrue(mock.fulfill(id4, hex"0102030405"));
+        assertEq(dapp.digitOf(id4), dapp.NO_DIGIT());
     }
 
     function test_mockOracle_expireAndFail() public {

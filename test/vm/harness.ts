@@ -38,13 +38,17 @@ export async function deployVm(options: { hardfork?: string } = {}) {
   if (wallet === undefined || other === undefined) throw new Error("expected two wallet clients");
   const oracle = await viem.deployContract("PreimageOracle");
   const mips = await viem.deployContract("MIPS", [oracle.address]);
+  const batch = await viem.deployContract("MIPSStepBatch", [mips.address]);
   const loaded = new Set<string>();
 
-  /** Loads the part a case reads (once). Local data is loaded by `wallet`, which then calls step. */
-  async function loadPreimage(c: StepCase): Promise<void> {
+  /**
+   * Loads the part a case reads (once). Local data is loaded for the contract that will call step:
+   * `wallet` (callStep, sendStep) or the batch contract (checkBatches).
+   */
+  async function loadPreimage(c: StepCase, caller: "wallet" | "batch" = "wallet"): Promise<void> {
     const p = c.preimage;
     if (p === undefined) return;
-    const id = `${p.key}:${c.localContext}:${p.offset}`;
+    const id = `${p.key}:${c.localContext}:${p.offset}:${caller}`;
     if (loaded.has(id)) return;
     const type = hexToBytes(p.key)[0];
     let hash: Hex;
@@ -53,9 +57,11 @@ export async function deployVm(options: { hardfork?: string } = {}) {
     } else if (type === 1) {
       const ident = hexToBigInt(p.key) & ((1n << 248n) - 1n);
       const word = size(p.data) === 0 ? pad("0x", { size: 32 }) : pad(p.data, { size: 32, dir: "right" });
-      hash = await oracle.write.loadLocalData([ident, c.localContext, word, BigInt(size(p.data)), BigInt(p.offset)], {
-        account: wallet!.account,
-      });
+      const args = [ident, c.localContext, word, BigInt(size(p.data)), BigInt(p.offset)] as const;
+      hash =
+        caller === "batch"
+          ? await batch.write.loadLocalData(args)
+          : await oracle.write.loadLocalData(args, { account: wallet!.account });
     } else {
       throw new Error(`${c.label}: preimage key type ${type} cannot be loaded`);
     }
@@ -106,5 +112,35 @@ export async function deployVm(options: { hardfork?: string } = {}) {
     return failures;
   }
 
-  return { connection, publicClient, wallet, other, oracle, mips, loadPreimage, callStep, sendStep, checkCases };
+  /**
+   * Replays `cases` (all with the same local context) through MIPSStepBatch, `batchSize` witnesses
+   * per eth_call. Returns a failure message for the first batch with a mismatch or a revert, or
+   * undefined when every post-state hash agrees.
+   */
+  async function checkBatches(cases: readonly StepCase[], batchSize = 256): Promise<string | undefined> {
+    for (const c of cases) await loadPreimage(c, "batch");
+    for (let i = 0; i < cases.length; i += batchSize) {
+      const chunk = cases.slice(i, i + batchSize);
+      const ctx = chunk[0]!.localContext;
+      if (chunk.some((c) => c.localContext !== ctx)) throw new Error("checkBatches: one local context per batch");
+      try {
+        const { result } = await batch.simulate.check([
+          chunk.map((c) => c.preState),
+          chunk.map((c) => c.proof),
+          chunk.map((c) => c.postStateHash),
+          ctx,
+        ]);
+        const [first, got] = result;
+        if (first < BigInt(chunk.length)) {
+          const c = chunk[Number(first)]!;
+          return `${c.label}: MIPS.step returned ${got}, expected ${c.postStateHash}`;
+        }
+      } catch (e) {
+        return `batch starting at ${chunk[0]!.label}: ${(e as Error).message.split("\n").slice(0, 3).join(" ")}`;
+      }
+    }
+    return undefined;
+  }
+
+  return { connection, publicClient, wallet, other, oracle, mips, batch, loadPreimage, callStep, sendStep, checkCases, checkBatches };
 }

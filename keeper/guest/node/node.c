@@ -14,7 +14,7 @@
  */
 #include "oao_guest.h"
 #include "../kernels/oao_kernels.c"
-#include "../node/keccak.c"
+#include "../kernels/keccak.c"
 
 #define CHUNK_BYTES 4096u
 

@@ -10,10 +10,20 @@ import { int8Tensor, type Tensor } from "../../graph/tensor.ts";
 import { keccak } from "../../graph/hash.ts";
 import { OP_NAMES } from "../../graph/ops.ts";
 import { hasQemu, runGuestQemu } from "./qemu.ts";
+import { absolutePrestate, runNodeCheckInVm } from "./vm.ts";
+import { createHash } from "node:crypto";
+import type { NodeCheck } from "../../graph/preimages.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { quantizeInput } from "../../graph/quant.ts";
 
 const ELF = fileURLToPath(new URL("../build/oao_node.elf", import.meta.url));
+const elfBytes = new Uint8Array(readFileSync(ELF));
+
+type GuestRunner = (check: NodeCheck) => Promise<{ exitCode: number; stderr: string }>;
+const RUNNERS: [string, GuestRunner, boolean][] = [
+  ["in the VM (keeper/vm)", async (c) => runNodeCheckInVm(elfBytes, c), true],
+  ["under qemu-mips", (c) => runGuestQemu(ELF, c), hasQemu()],
+];
 
 /** A one-node model from a random case: input = the case's first tensor, weights = the rest. */
 function oneNodeModel(node: ModelSpec["nodes"][number], inputs: Tensor[]) {
@@ -26,7 +36,16 @@ function oneNodeModel(node: ModelSpec["nodes"][number], inputs: Tensor[]) {
   return buildModel(spec);
 }
 
-describe.skipIf(!hasQemu())("guest node program (MIPS, under qemu-mips) vs the native wasm kernels", () => {
+describe("the published absolute prestate", () => {
+  it("is the initial VM state hash of the committed ELF", () => {
+    const published = JSON.parse(readFileSync(new URL("./prestate.json", import.meta.url), "utf8")) as { elfSha256: string; absolutePrestate: string };
+    expect(createHash("sha256").update(elfBytes).digest("hex")).toBe(published.elfSha256);
+    expect(absolutePrestate(elfBytes)).toBe(published.absolutePrestate);
+  });
+});
+
+for (const [where, runGuest, available] of RUNNERS)
+describe.skipIf(!available)(`guest node program ${where} vs the native wasm kernels`, () => {
   for (const op of ALL_OPS) {
     it(`${OP_NAMES[op]}: random cases agree bit for bit (VALID for the native state, INVALID for another)`, async () => {
       const rand = seededRandom(500 + op);
@@ -34,9 +53,9 @@ describe.skipIf(!hasQemu())("guest node program (MIPS, under qemu-mips) vs the n
         const c = randomNodeCase(op, rand);
         const model = oneNodeModel(c.node, c.inputs);
         const res = new Executor(model).run(c.inputs[0]!);
-        const honest = await runGuestQemu(ELF, nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1));
+        const honest = await runGuest(nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1));
         expect(honest.exitCode, honest.stderr).toBe(0);
-        const wrong = await runGuestQemu(ELF, nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1, keccak(new Uint8Array([i]))));
+        const wrong = await runGuest(nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1, keccak(new Uint8Array([i]))));
         expect(wrong.exitCode, wrong.stderr).toBe(1);
       }
     });
@@ -49,14 +68,14 @@ describe.skipIf(!hasQemu())("guest node program (MIPS, under qemu-mips) vs the n
     const input = quantizeInput(model, Array.from(sample.pixels));
     const res = exec.run(input);
     for (let k = 1; k <= model.nodes.length; k++) {
-      const ok = await runGuestQemu(ELF, nodeCheck(model, input, res.nodeOutputs, k));
+      const ok = await runGuest(nodeCheck(model, input, res.nodeOutputs, k));
       expect(ok.exitCode, `node ${k}: ${ok.stderr}`).toBe(0);
       // a claim whose node-k output differs in one element
       const tampered = res.nodeOutputs.map((t) => ({ ...t, data: t.data.slice() })) as Tensor[];
       const t = tampered[k - 1]!;
       t.data[0] = t.data[0] === 5 ? 6 : 5;
       const bad = nodeCheck(model, input, tampered, k);
-      const run = await runGuestQemu(ELF, { ...bad, preimages: nodeCheck(model, input, res.nodeOutputs, k).preimages });
+      const run = await runGuest({ ...bad, preimages: nodeCheck(model, input, res.nodeOutputs, k).preimages });
       expect(run.exitCode, `node ${k} tampered: ${run.stderr}`).toBe(1);
     }
   });
@@ -69,7 +88,7 @@ describe.skipIf(!hasQemu())("guest node program (MIPS, under qemu-mips) vs the n
     const idx = new Uint8Array(32);
     idx[31] = 2;
     check.locals.set(2, idx);
-    const run = await runGuestQemu(ELF, check);
+    const run = await runGuest(check);
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/node index outside/);
   });

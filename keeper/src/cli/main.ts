@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
+import { vmCommand } from "./vm.ts";
 import { buildModelCommand } from "./model.ts";
 import { buildKeeperCommand } from "./keeper.ts";
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .description("Onchain AI Oracle: optimistic fraud proofs for machine learning")
     .version(pkg.version)
     .showHelpAfterError();
+  program.addCommand(vmCommand());
   program.addCommand(buildModelCommand());
   program.addCommand(buildKeeperCommand());
   return program;

@@ -55,3 +55,32 @@ describe("oao model", () => {
     await expect(run(["info", "--model", "nope", "--json"])).rejects.toThrow(/no shipped model named nope/);
   });
 });
+
+describe("oao model import", () => {
+  it("imports an ONNX model with calibration samples and the result runs", async () => {
+    const { mlpToOnnx } = await import("../../graph/onnx/export.ts");
+    const { seededRandom } = await import("../../graph/fixtures.ts");
+    const rand = seededRandom(3);
+    const layer = (i: number, o: number) => ({ inSize: i, outSize: o, w: Float64Array.from({ length: i * o }, () => rand() - 0.5), b: Float64Array.from({ length: o }, () => rand() - 0.5) });
+    const dir = mkdtempSync(join(tmpdir(), "oao-import-"));
+    writeFileSync(join(dir, "m.onnx"), mlpToOnnx({ layers: [layer(6, 8), layer(8, 3)] }));
+    const samples = Array.from({ length: 20 }, () => Array.from({ length: 6 }, () => rand()));
+    writeFileSync(join(dir, "calib.json"), JSON.stringify(samples));
+    const res = (await run(["import", join(dir, "m.onnx"), "--calibration", join(dir, "calib.json"), "--out", join(dir, "out"), "--json"])) as { nodes: { op: string }[] };
+    expect(res.nodes.map((n) => n.op)).toEqual(["Gemm", "Gemm", "Softmax"]);
+    const out = (await run(["run", join(dir, "out"), "--input", join(dir, "calib.json"), "--json"])) as { outputs: number[][] };
+    expect(out.outputs).toHaveLength(20);
+    for (const o of out.outputs) expect(o.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);
+  });
+});
+
+describe("oao model check", () => {
+  it("runs every MNIST node natively and in the VM: all equal, with steps and alpha", async () => {
+    const res = (await run(["check", "--model", "mnist", "--json"])) as { allEqual: boolean; alpha: number; absolutePrestate: string; nodes: { vmSteps: number; equal: boolean }[] };
+    expect(res.allEqual).toBe(true);
+    expect(res.nodes).toHaveLength(3);
+    for (const n of res.nodes) expect(n.vmSteps).toBeGreaterThan(1000);
+    expect(res.alpha).toBeGreaterThan(0); // a wall-clock ratio: its value goes to docs/benchmarks.md, not here
+    expect(res.absolutePrestate).toMatch(/^0x03/);
+  });
+});

@@ -3,10 +3,12 @@
  *   oao model info (DIR | --model NAME) [--json]
  *   oao model run  (DIR | --model NAME) --input FILE.json [--json]
  *   oao model eval --model mnist [--json]
+ *   oao model check (DIR | --model NAME) [--input FILE.json] [--json]
+ *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--json]
  * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME.
  */
 import { Command } from "commander";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -20,8 +22,29 @@ import {
   dtypeName,
   elementCount,
   InputError,
+  buildModel,
+  encodeModelFile,
   type Model,
 } from "../../graph/index.ts";
+import { importOnnx } from "../../graph/onnx/import.ts";
+import { nodeCheck } from "../../graph/preimages.ts";
+import { decodeSlot, SlotKind } from "../../graph/ops.ts";
+import { absolutePrestate, runNodeCheckInVm } from "../../guest/node/vm.ts";
+
+const NODE_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
+
+/** Median wall time (ms) of `fn` over enough repetitions to take ~`budgetMs`. */
+function timeMs(fn: () => void, budgetMs = 50): number {
+  const times: number[] = [];
+  const start = performance.now();
+  do {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  } while (performance.now() - start < budgetMs && times.length < 10_000);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
 
 const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 
@@ -159,6 +182,76 @@ export function buildModelCommand(): Command {
       const floatAccuracy = (model.metadata.training as { floatAccuracy?: number } | undefined)?.floatAccuracy ?? null;
       emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), accuracy, floatAccuracy, samples: test.length }, () =>
         console.log(`accuracy ${(accuracy * 100).toFixed(2)}% (float ${floatAccuracy === null ? "n/a" : (floatAccuracy * 100).toFixed(2) + "%"}) on ${test.length} digits`),
+      );
+    });
+
+  cmd
+    .command("check")
+    .description("run every node natively and in the VM through the guest program: equality, VM steps, times, alpha")
+    .argument("[dir]", "model directory (holding model.oao) or model file")
+    .option("--model <name>", "a shipped model (keeper/models/<name>)")
+    .option("--input <file>", "samples file; the first sample is used (default: the first held-out digit for mnist, else zeros)")
+    .option("--json", "one JSON object on stdout")
+    .action(async (dir: string | undefined, opts: ModelOpts & { input?: string }) => {
+      const model = loadModelDir(resolveModelDir(dir, opts.model));
+      let sample: number[];
+      if (opts.input) {
+        const first = readSamples(opts.input)[0];
+        if (!first) throw new InputError(`${opts.input}: no samples`);
+        sample = first;
+      } else if (opts.model === "mnist") {
+        const { loadMnist } = await import("../../graph/train/mnist-data.ts");
+        sample = Array.from(loadMnist().test[0]!.pixels);
+      } else {
+        sample = new Array<number>(elementCount(model.input.shape)).fill(0);
+      }
+      const input = quantizeInput(model, sample);
+      const exec = new Executor(model);
+      const res = exec.run(input);
+      const elf = new Uint8Array(readFileSync(NODE_ELF));
+      const nodes = model.nodes.map((node, i) => {
+        const k = i + 1;
+        const ins = node.inputs.map((ref) => {
+          const { kind, index } = decodeSlot(ref);
+          return kind === SlotKind.input ? input : kind === SlotKind.weight ? model.weights[index]! : res.nodeOutputs[index - 1]!;
+        });
+        const nativeMs = timeMs(() => exec.runNode(k, ins));
+        const check = nodeCheck(model, input, res.nodeOutputs, k);
+        const t0 = performance.now();
+        const vm = runNodeCheckInVm(elf, check);
+        const vmMs = performance.now() - t0;
+        console.error(`node ${k} ${OP_NAMES[node.op]}: exit ${vm.exitCode}, ${vm.steps} steps, VM ${vmMs.toFixed(1)} ms, native ${nativeMs.toFixed(4)} ms`);
+        return { index: k, op: OP_NAMES[node.op] ?? `op${node.op}`, equal: vm.exitCode === 0, exitCode: vm.exitCode, vmSteps: vm.steps, vmMs, nativeMs, ratio: vmMs / nativeMs };
+      });
+      const allEqual = nodes.every((n) => n.equal);
+      const alpha = Math.min(...nodes.map((n) => n.ratio));
+      emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), absolutePrestate: absolutePrestate(elf), allEqual, alpha, nodes }, () => {
+        for (const n of nodes) console.log(`  ${n.index}. ${n.op}: ${n.equal ? "equal" : `DIFFERENT (exit ${n.exitCode})`}, ${n.vmSteps} VM steps, VM ${n.vmMs.toFixed(1)} ms / native ${n.nativeMs.toFixed(4)} ms`);
+        console.log(`allEqual ${allEqual}  alpha ${alpha.toFixed(0)}`);
+      });
+      if (!allEqual) process.exitCode = 1;
+    });
+
+  cmd
+    .command("import")
+    .description("import an ONNX model, quantizing it post-training from calibration samples")
+    .argument("<file>", "the .onnx file")
+    .requiredOption("--calibration <file>", "JSON array of samples (same format as run --input)")
+    .requiredOption("--out <dir>", "directory to write model.oao into")
+    .option("--name <name>", "model name in the metadata")
+    .option("--json", "one JSON object on stdout")
+    .action((file: string, opts: { calibration: string; out: string; name?: string; json?: boolean }) => {
+      if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
+      const samples = readSamples(opts.calibration);
+      console.error(`importing ${file} with ${samples.length} calibration samples…`);
+      const { spec } = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, "") });
+      const model = buildModel(spec);
+      mkdirSync(opts.out, { recursive: true });
+      const out = join(opts.out, "model.oao");
+      writeFileSync(out, encodeModelFile(model));
+      const info = modelInfo(model);
+      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params }, () =>
+        console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot}`),
       );
     });
 

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import * as ort from "onnxruntime-node";
+import { importOnnx } from "./import.ts";
+import { encodeOnnx, mlpToOnnx } from "./export.ts";
+import { buildModel } from "../model.ts";
+import { Executor } from "../executor.ts";
+import { dequantize, quantizeInput } from "../quant.ts";
+import { seededRandom } from "../fixtures.ts";
+import { loadMnist } from "../train/mnist-data.ts";
+import { trainMlp, argmax } from "../train/mlp.ts";
+
+const sessions = new Map<Uint8Array, ort.InferenceSession>();
+async function ortRun(bytes: Uint8Array, input: number[], shape: number[]): Promise<Float32Array> {
+  let session = sessions.get(bytes);
+  if (!session) sessions.set(bytes, (session = await ort.InferenceSession.create(bytes)));
+  const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor("float32", Float32Array.from(input), shape) });
+  return out[session.outputNames[0]!]!.data as Float32Array;
+}
+
+describe("ONNX import", () => {
+  it("an MLP trained on MNIST digits: int8 import agrees with onnxruntime (float)", async () => {
+    const { train, test } = loadMnist();
+    const mlp = trainMlp(train.filter((_, i) => i % 4 === 0), { sizes: [784, 32, 10], epochs: 3, batch: 32, lr: 0.05, momentum: 0.9, seed: 1 });
+    const bytes = mlpToOnnx(mlp);
+    const calib = train.filter((_, i) => i % 40 === 0).map((s) => Array.from(s.pixels));
+    const { spec } = importOnnx(bytes, calib, { name: "mlp-onnx" });
+    const model = buildModel(spec);
+    expect(model.nodes.map((n) => n.op)).toEqual([1, 1, 5]); // Relu fused into the first Gemm
+    const exec = new Executor(model);
+    const samples = test.filter((_, i) => i % 10 === 0);
+    let agree = 0, maxErr = 0, ortCorrect = 0, ourCorrect = 0;
+    for (const s of samples) {
+      const ref = await ortRun(bytes, Array.from(s.pixels), [1, 784]);
+      const ours = dequantize(model, exec.infer(quantizeInput(model, Array.from(s.pixels))));
+      if (argmax(ref) === argmax(ours)) agree++;
+      if (argmax(ref) === s.label) ortCorrect++;
+      if (argmax(ours) === s.label) ourCorrect++;
+      for (let i = 0; i < 10; i++) maxErr = Math.max(maxErr, Math.abs(ref[i]! - ours[i]!));
+    }
+    expect(agree / samples.length).toBeGreaterThanOrEqual(0.97);
+    expect(Math.abs(ortCorrect - ourCorrect) / samples.length).toBeLessThanOrEqual(0.02);
+    expect(maxErr).toBeLessThan(0.25);
+  });
+
+  it("a small CNN (Conv, Relu, MaxPool, Flatten, MatMul+Add, Mul, Add, Softmax) agrees with onnxruntime", async () => {
+    const rand = seededRandom(42);
+    const r = (n: number, s: number) => Array.from({ length: n }, () => (rand() * 2 - 1) * s);
+    const bytes = encodeOnnx({
+      input: { name: "x", shape: [1, 1, 8, 8] },
+      output: { name: "y", shape: [1, 5] },
+      initializers: [
+        { name: "cw", shape: [3, 1, 3, 3], data: r(27, 0.5) },
+        { name: "cb", shape: [3], data: r(3, 0.1) },
+        { name: "mw", shape: [27, 5], data: r(135, 0.3) },
+        { name: "mb", shape: [5], data: r(5, 0.1) },
+      ],
+      nodes: [
+        { op: "Conv", inputs: ["x", "cw", "cb"], outputs: ["c"], ints: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] } },
+        { op: "Relu", inputs: ["c"], outputs: ["cr"] },
+        { op: "MaxPool", inputs: ["cr"], outputs: ["p"], ints: { kernel_shape: [2, 2], strides: [3, 3] } },
+        { op: "Flatten", inputs: ["p"], outputs: ["f"], int: { axis: 1 } },
+        { op: "MatMul", inputs: ["f", "mw"], outputs: ["m"] },
+        { op: "Add", inputs: ["m", "mb"], outputs: ["ma"] },
+        { op: "Mul", inputs: ["ma", "ma"], outputs: ["sq"] },
+        { op: "Add", inputs: ["sq", "ma"], outputs: ["z"] },
+        { op: "Softmax", inputs: ["z"], outputs: ["y"], int: { axis: 1 } },
+      ],
+    });
+    const sample = () => Array.from({ length: 64 }, () => rand());
+    const calib = Array.from({ length: 200 }, sample);
+    const { spec, floatOutputs } = importOnnx(bytes, calib);
+    const model = buildModel(spec);
+    expect(model.nodes.map((n) => n.op)).toEqual([7, 8, 6, 1, 3, 2, 5]);
+    // the importer's float reading of the graph is onnxruntime's
+    for (let i = 0; i < 5; i++) {
+      const ref = await ortRun(bytes, calib[i]!, [1, 1, 8, 8]);
+      for (let j = 0; j < 5; j++) expect(floatOutputs[i]![j]).toBeCloseTo(ref[j]!, 4);
+    }
+    const exec = new Executor(model);
+    let maxErr = 0;
+    for (let t = 0; t < 30; t++) {
+      const x = sample();
+      const ref = await ortRun(bytes, x, [1, 1, 8, 8]);
+      const ours = dequantize(model, exec.infer(quantizeInput(model, x)));
+      for (let j = 0; j < 5; j++) maxErr = Math.max(maxErr, Math.abs(ref[j]! - ours[j]!));
+    }
+    expect(maxErr).toBeLessThan(0.1);
+  });
+
+  it("names unsupported ops and attributes", () => {
+    const base = { input: { name: "x", shape: [1, 4] }, output: { name: "y", shape: [1, 4] }, initializers: [] };
+    expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "Sigmoid", inputs: ["x"], outputs: ["y"], name: "act1" }] }), [[0, 0, 0, 0]])).toThrow(
+      /unsupported ONNX op Sigmoid \(node act1\); supported: Gemm, MatMul/,
+    );
+    expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "Softmax", inputs: ["x"], outputs: ["y"], int: { axis: 0 } }] }), [[0, 0, 0, 0]])).toThrow(/only the last axis/);
+    expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "Relu", inputs: ["x"], outputs: ["y"], int: { weird: 1 } }] }), [[0, 0, 0, 0]])).toThrow(/attribute weird is not supported/);
+    expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "Relu", inputs: ["x"], outputs: ["y"] }] }), [[0, 0]])).toThrow(/calibration sample 0 has 2 values/);
+    expect(() => importOnnx(new Uint8Array([1, 2, 3, 4, 5]), [[0]])).toThrow(/not an ONNX model|exactly one/);
+  });
+});

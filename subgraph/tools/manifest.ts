@@ -1,0 +1,62 @@
+/**
+ * Reads the parts of subgraph.yaml the coverage checks need: per data source (and template) its
+ * name, ABI file, mapping file and event handlers. The manifest is plain block YAML written by
+ * hand in one layout, so a line scanner suffices (no YAML dependency in the repo).
+ */
+import { readFileSync } from "node:fs";
+
+export interface ManifestSource {
+  name: string;
+  abiName: string;
+  abiFile: string;
+  mappingFile: string;
+  eventHandlers: { event: string; handler: string }[];
+}
+
+export function readManifest(path: string): ManifestSource[] {
+  const lines = readFileSync(path, "utf8").split("\n");
+  const sources: ManifestSource[] = [];
+  let current: ManifestSource | null = null;
+  let inAbis = false;
+  for (const line of lines) {
+    if (/^ {2}- kind: ethereum/.test(line)) {
+      current = { name: "", abiName: "", abiFile: "", mappingFile: "", eventHandlers: [] };
+      sources.push(current);
+      inAbis = false;
+      continue;
+    }
+    if (!current) continue;
+    let m: RegExpExecArray | null;
+    if ((m = /^ {4}name: (\S+)/.exec(line))) current.name = m[1]!;
+    else if ((m = /^ {6}abi: (\S+)/.exec(line))) current.abiName = m[1]!;
+    else if ((m = /^ {6}file: (\S+)/.exec(line))) current.mappingFile = m[1]!;
+    else if (/^ {6}abis:/.test(line)) inAbis = true;
+    else if (/^ {6}\S/.test(line)) inAbis = false;
+    else if (inAbis && (m = /^ {10}file: (\S+)/.exec(line))) current.abiFile ||= m[1]!;
+    else if ((m = /^ {8}- event: (.+)$/.exec(line))) current.eventHandlers.push({ event: m[1]!.trim(), handler: "" });
+    else if ((m = /^ {10}handler: (\S+)/.exec(line))) {
+      const last = current.eventHandlers.at(-1);
+      if (last) last.handler = m[1]!;
+    }
+  }
+  return sources;
+}
+
+interface AbiParam {
+  type: string;
+  indexed?: boolean;
+  components?: AbiParam[];
+}
+
+function canonicalType(p: AbiParam): string {
+  if (p.type.startsWith("tuple")) return `(${(p.components ?? []).map(canonicalType).join(",")})${p.type.slice(5)}`;
+  return p.type;
+}
+
+/** Event signatures as the manifest writes them: `Name(indexed address,uint256)`. */
+export function abiEventSignatures(abi: { type: string; name?: string; inputs?: AbiParam[] }[]): string[] {
+  return abi
+    .filter((item) => item.type === "event")
+    .map((e) => `${e.name}(${(e.inputs ?? []).map((p) => (p.indexed ? "indexed " : "") + canonicalType(p)).join(",")})`)
+    .sort();
+}
