@@ -121,10 +121,15 @@ describe("OracleCore deployed in-process", async () => {
   });
 
   it("hands ownership over in two steps; until accepted the deployer governs", async () => {
-    for (const c of [aiOracle, staking, taskManager]) {
+    const owned = [
+      { read: aiOracle.read, accept: () => aiOracle.write.acceptOwnership({ account: owner.account }) },
+      { read: staking.read, accept: () => staking.write.acceptOwnership({ account: owner.account }) },
+      { read: taskManager.read, accept: () => taskManager.write.acceptOwnership({ account: owner.account }) },
+    ];
+    for (const c of owned) {
       expect(await c.read.owner()).toBe(getAddress(deployer.account.address));
       expect(await c.read.pendingOwner()).toBe(getAddress(owner.account.address));
-      await wait(c.write.acceptOwnership({ account: owner.account }));
+      await wait(c.accept());
       expect(await c.read.owner()).toBe(getAddress(owner.account.address));
       expect(await c.read.pendingOwner()).toBe(zeroAddress);
     }
