@@ -4,6 +4,7 @@
  * DigitClassifier example, finalized after the window; malformed input and unserved models take the
  * error path without a crash; a restarted keeper resumes from its store.
  */
+import { syntheticDescriptor } from "../utils/claims.ts";
 import { describe, it, expect, beforeAll } from "vitest";
 import { network } from "hardhat";
 import { mkdtempSync } from "node:fs";
@@ -34,9 +35,8 @@ describe("keeper service", () => {
     const deployed = await conn.ignition.deploy(OracleDevModule, { parameters: { OracleDev: { treasury: owner!.account.address } } });
     await deployed.aiOracle.write.registerModel([
       {
-        modelRoot: toHex(model.modelRoot) as Hex,
+        descriptor: toHex(model.descriptor) as Hex,
         absolutePrestate: prestate.absolutePrestate as Hex,
-        nodeCount: model.nodes.length,
         fee: parseEther("0.01"),
         feeReceiver: owner!.account.address,
         feeShareBps: 1_000,
@@ -85,7 +85,7 @@ describe("keeper service", () => {
     await core.aiOracle.write.requestCallback([1n, "0x0102", "0x0000000000000000000000000000000000000000", 0n, "0x"], { value: feeBad, account: user!.account });
     const [owner] = await conn.viem.getWalletClients();
     await core.aiOracle.write.registerModel([
-      { modelRoot: `0x${"11".repeat(32)}`, absolutePrestate: prestate.absolutePrestate as Hex, nodeCount: 2, fee: 0n, feeReceiver: owner!.account.address, feeShareBps: 0, metadataURI: "" },
+      { descriptor: syntheticDescriptor({ nodeCount: 2, inputBytes: 1 }), absolutePrestate: prestate.absolutePrestate as Hex, fee: 0n, feeReceiver: owner!.account.address, feeShareBps: 0, metadataURI: "" },
     ]);
     await core.aiOracle.write.requestCallback([2n, "0x01", "0x0000000000000000000000000000000000000000", 0n, "0x"], {
       value: await core.aiOracle.read.estimateFee([2n, 0n]),
