@@ -152,11 +152,8 @@ export async function playUntilFinal(
     for (const party of order) {
       if (party === cheater && silentAfter !== undefined) {
         const posts = party.agent.scheduler.active().length === 0 ? 0 : sumTransactions(party);
-        if (posts >= silentAfter && seenGames.size > 0) {
-          // The silent cheater stops playing its games (it still runs the rest of its keeper).
-          await party.keeper.tick().catch(() => {});
-          continue;
-        }
+        // The silent cheater goes offline once it has made its allowed posts in a game.
+        if (posts >= silentAfter && seenGames.size > 0) continue;
       }
       await party.keeper.tick();
     }
