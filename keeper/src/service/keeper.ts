@@ -153,6 +153,9 @@ export function createKeeper(params: KeeperParams): Keeper {
         if (oldClaim) store.upsertClaim({ ...oldClaim, status: "defeated" });
         const newClaim = store.getClaim(args.newClaimId as bigint);
         if (newClaim) store.upsertClaim({ ...newClaim, status: "standing" });
+        // Our challenge won: the claim is now ours to see through to finalization.
+        const request = store.getRequest(args.requestId as bigint);
+        if (newClaim?.ours && request) store.setRequestStatus(request.requestId, "committed");
         return;
       }
       case "RequestFinalized":
