@@ -136,3 +136,47 @@ async function runDemo(opts: DemoOpts): Promise<void> {
     closeParties(parties);
   }
 }
+
+interface DevnetOpts {
+  port: string;
+  host: string;
+}
+
+export function buildDevnetCommand(): Command {
+  return new Command("devnet")
+    .description("a local chain on 127.0.0.1 with the protocol deployed, MNIST registered and an honest keeper running")
+    .option("--port <port>", "JSON-RPC port", "8545")
+    .option("--host <host>", "JSON-RPC host", "127.0.0.1")
+    .action(async (opts: DevnetOpts) => runDevnet(opts));
+}
+
+async function runDevnet(opts: DevnetOpts): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputError(`--port ${opts.port}: expected 0..65535`);
+  process.chdir(REPO_ROOT);
+  const { network } = await import("hardhat");
+  const server = await network.createServer({}, opts.host, port);
+  const { address, port: boundPort } = await server.listen();
+  const rpc = `http://${address}:${boundPort}`;
+  const world = await createLocalWorld({ rpc });
+  const modelFile = resolveModelPath("mnist");
+  const model = loadModelFile(modelFile);
+  const modelId = await world.registerModel(model);
+  // One honest keeper (dev account 1); fault "graph" is never used because it plays no cheater.
+  const parties = await createParties(world, { model, modelId, modelFile, fault: parseFault("graph:1"), seed: 0 });
+  const classifier = await world.conn.viem.deployContract("DigitClassifier", [world.addresses.aiOracle, modelId]);
+  const info = {
+    rpc,
+    chainId: await world.publicClient.getChainId(),
+    contracts: { ...world.addresses, digitClassifier: classifier.address },
+    modelId: modelId.toString(),
+    keeper: parties.honest.address,
+  };
+  console.log(JSON.stringify(info, null, 2));
+  console.error(`devnet ready on ${rpc}: the honest keeper answers model ${modelId} requests. Ctrl-C to stop.`);
+  const stop = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
+  await parties.honest.keeper.run(stop.signal, 500);
+  closeParties(parties);
+  await server.close();
+}

@@ -29,9 +29,10 @@ export interface GameParams {
 export const LOCAL_GAME: GameParams = { clockDuration: 3_600n, graphWidthBits: 2, vmWidthBits: 4, vmTraceDepth: 21 };
 
 export async function createLocalWorld(options: { rpc?: string; game?: Partial<GameParams> } = {}) {
-  if (options.rpc) process.env.OAO_RPC_URL = options.rpc;
   const { network } = await import("hardhat");
-  const conn = options.rpc ? await network.connect({ network: "external" }) : await network.create();
+  const conn = options.rpc
+    ? await network.connect({ network: "external", override: { url: options.rpc } })
+    : await network.create();
   const game = { ...LOCAL_GAME, ...options.game };
   const { OracleLocalModule } = await import("../../../ignition/modules/dev/OracleLocal.ts");
   const [owner] = await conn.viem.getWalletClients();
@@ -56,7 +57,8 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
       staking: deployed.staking.address,
       stakeToken: deployed.stakeToken.address,
       disputeGameFactory: deployed.disputeGameFactory.address,
-      preimageOracle: (await deployed.disputeGameFactory.read.implementation()) as Address,
+      preimageOracle: deployed.preimageOracle.address,
+      mips: deployed.mips.address,
     },
     /** Registers `model` (descriptor + the guest's absolute prestate); returns its id. */
     async registerModel(model: Model, fee = parseEther("0.01")): Promise<bigint> {
