@@ -22,6 +22,16 @@ if (major < 22) {
 }
 
 process.env.HARDHAT_DISABLE_TELEMETRY ??= "true";
+
+// First run after `npm install`: compile the contracts and generate the ABIs the keeper imports.
+if (!existsSync(join(root, "sdk", "src", "abis", "generated.ts")) || !existsSync(join(root, "artifacts"))) {
+  console.error("oao: first run: compiling the contracts and generating ABIs (npm run build)…");
+  const build = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: ["ignore", 2, 2], env: process.env });
+  if (build.status !== 0) {
+    console.error("oao: `npm run build` failed; run it yourself to see why.");
+    process.exit(1);
+  }
+}
 // node:sqlite (the keeper's store) is stable enough for us; keep its experimental notice off users' screens.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
