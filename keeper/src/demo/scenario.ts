@@ -9,7 +9,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeEventLog, parseAbi, type Address, type Hex } from "viem";
+import { decodeEventLog, parseAbi, type Address, type Hex, type Transport } from "viem";
 import { Side } from "../../game/types.ts";
 import { cheaterParty, resolveScenario, type Fault, type PartyTraces } from "../../game/faults.ts";
 import { encodeTensor, Executor, toHex, type Model, type Tensor } from "../../graph/index.ts";
@@ -24,6 +24,8 @@ import { devKey, type LocalWorld } from "./world.ts";
 
 export interface Party {
   name: "honest" | "cheater";
+  index: number;
+  dataDir: string;
   address: Address;
   runtime: KeeperRuntime;
   keeper: Keeper;
@@ -62,18 +64,19 @@ export async function createParties(world: LocalWorld, p: { model: Model; modelI
     return c;
   };
 
-  const make = async (name: "honest" | "cheater", index: number): Promise<Party> => {
-    const address = await world.fundAndStake(index);
+  /** Starts (or, with the same dataDir, restarts) a party's keeper; `transport` overrides the world's. */
+  const start = async (name: "honest" | "cheater", index: number, address: Address, options: { dataDir?: string; transport?: Transport; fromBlock?: bigint } = {}): Promise<Party> => {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `oao-${name}-`));
     const config = parseKeeperConfig({
       rpcUrl: "http://127.0.0.1:8545", // unused: the world's transport reaches the chain
       contracts: { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking },
-      dataDir: mkdtempSync(join(tmpdir(), `oao-${name}-`)),
+      dataDir,
       models: { [p.modelId.toString()]: p.modelFile },
       confirmations: 0,
       logLevel: "silent",
     });
     const runtime = await createKeeperRuntime(config, devKey(index), {
-      transport: world.transport,
+      transport: options.transport ?? world.transport,
       log: createLogger({ level: process.env.OAO_LOG_LEVEL ?? "silent" }),
       metrics: createMetrics({ defaultMetrics: false }),
     });
@@ -96,7 +99,7 @@ export async function createParties(world: LocalWorld, p: { model: Model; modelI
       log: runtime.log,
       metrics: runtime.metrics,
       confirmations: 0,
-      fromBlock: await runtime.publicClient.getBlockNumber(),
+      fromBlock: options.fromBlock ?? (await runtime.publicClient.getBlockNumber()),
       disputes: agent,
       ...(cheating
         ? {
@@ -107,12 +110,28 @@ export async function createParties(world: LocalWorld, p: { model: Model; modelI
           }
         : {}),
     });
-    return { name, address, runtime, keeper, agent };
+    return { name, index, dataDir, address, runtime, keeper, agent };
   };
 
-  const honest = await make("honest", HONEST_ACCOUNT);
-  const cheater = await make("cheater", CHEATER_ACCOUNT);
-  return { scenario, honest, cheater };
+  const startBlock = await world.publicClient.getBlockNumber();
+  const honestAddress = await world.fundAndStake(HONEST_ACCOUNT);
+  const cheaterAddress = await world.fundAndStake(CHEATER_ACCOUNT);
+  const parties = {
+    scenario,
+    honest: await start("honest", HONEST_ACCOUNT, honestAddress, { fromBlock: startBlock }),
+    cheater: await start("cheater", CHEATER_ACCOUNT, cheaterAddress, { fromBlock: startBlock }),
+    /**
+     * Replaces a party's keeper by a fresh one over the same database, as after a crash (the old
+     * process's state is dropped without closing anything); optionally on another transport.
+     */
+    async restart(name: "honest" | "cheater", options: { transport?: Transport } = {}): Promise<Party> {
+      const old = parties[name];
+      const fresh = await start(name, old.index, old.address, { dataDir: old.dataDir, transport: options.transport });
+      parties[name] = fresh;
+      return fresh;
+    },
+  };
+  return parties;
 }
 
 export interface PlayResult {
