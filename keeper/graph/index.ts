@@ -3,7 +3,7 @@
  * in committed computation. (train/ holds the float training and quantization tools; it reads the
  * MNIST digits and is not part of the core.)
  */
-export { keccak, hashPair, toHex, fromHex, equalBytes, concatBytes, type Bytes32 } from "./hash.ts";
+export { keccak, keccakStream, hashPair, toHex, fromHex, equalBytes, concatBytes, type Bytes32 } from "./hash.ts";
 export { GraphError, ModelFormatError, InputError } from "./errors.ts";
 export { depthFor, merkleRoot, merkleLevels, merkleProof, rootFromProof, zeroHash } from "./merkle.ts";
 export {
