@@ -8,8 +8,10 @@ import {AIOracleCallbackReceiver} from "../oracle/AIOracleCallbackReceiver.sol";
 /// @notice Example dapp: asks the oracle to classify a 28x28 grayscale digit (784 bytes, one byte per pixel,
 /// row by row) with an MNIST model, and stores the digit. Inherits the receiver base, so only the oracle can
 /// deliver results.
-/// @dev Output format: either one byte (the class index) or ten big-endian int32 scores (the model's logits),
-/// of which the argmax is taken. The result may be overturned in a dispute; `isFinal` tells when it can't.
+/// @dev Image format: the model's input tensor, int8[1,784], i.e. each pixel quantized with the model's input
+/// scale and zero point (`oao model info --model mnist`). Output formats: ten int8 scores (the shipped MNIST
+/// model's quantized softmax, int8[1,10]), ten big-endian int32 logits, or one byte (the class index); the
+/// argmax of the scores is the digit. The result may be overturned in a dispute; `isFinal` tells when it can't.
 contract DigitClassifier is AIOracleCallbackReceiver {
     uint256 public constant IMAGE_BYTES = 784;
     uint64 public constant CALLBACK_GAS_LIMIT = 200_000;
@@ -71,9 +73,17 @@ contract DigitClassifier is AIOracleCallbackReceiver {
         emit ClassificationFailed(requestId, errorCode);
     }
 
-    /// @dev One byte: the class. Forty bytes: argmax of ten int32 logits (first maximum wins). Else NO_DIGIT.
+    /// @dev One byte: the class. Ten bytes: argmax of ten int8 scores. Forty bytes: argmax of ten int32 logits.
+    /// The first maximum wins. Anything else: NO_DIGIT.
     function _digit(bytes calldata output) private pure returns (uint8) {
         if (output.length == 1) return uint8(output[0]) < 10 ? uint8(output[0]) : NO_DIGIT;
+        if (output.length == 10) {
+            uint8 top;
+            for (uint8 i = 1; i < 10; ++i) {
+                if (int8(uint8(output[i])) > int8(uint8(output[top]))) top = i;
+            }
+            return top;
+        }
         if (output.length != 40) return NO_DIGIT;
         uint8 best;
         int32 bestScore = type(int32).min;

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.20;
 
 import {Model, ModelParams} from "../lib/Types.sol";
+import {GraphCommitments} from "../lib/GraphCommitments.sol";
 
 /// @title IModelRegistry
 /// @notice Anyone registers an immutable model and gets its id. A model is never changed; a new version is a
@@ -20,8 +21,12 @@ interface IModelRegistry {
     );
     event ModelDeprecated(uint256 indexed modelId);
 
-    /// @notice Register a model; the caller becomes its owner. Ids start at 1.
-    /// @dev Reverts with ZeroModelRoot, ZeroAbsolutePrestate, ZeroNodeCount, FeeShareTooHigh or ZeroFeeReceiver.
+    /// @notice Register a model from its descriptor (docs/protocol.md §3.3); the caller becomes its owner. Ids
+    /// start at 1. `modelRoot = keccak256(descriptor)`; the node count, weights root and tensor headers are
+    /// decoded from it and kept for the claim checks (§3.5) and the dispute game.
+    /// @dev Reverts with InvalidModelDescriptor, InvalidNodeCount, InvalidTensorHeader (GraphCommitments),
+    /// ModelInputTooLarge (input above one 4096-byte chunk), ZeroAbsolutePrestate, FeeShareTooHigh or
+    /// ZeroFeeReceiver.
     function registerModel(ModelParams calldata params) external returns (uint256 modelId);
 
     /// @notice Stop new requests to a model. Only its owner; irreversible.
@@ -29,6 +34,10 @@ interface IModelRegistry {
 
     /// @notice A registered model. Reverts UnknownModel for an id never registered.
     function getModel(uint256 modelId) external view returns (Model memory);
+
+    /// @notice What the chain keeps from a model's descriptor (modelRoot, n, W, graphRoot, weightsRoot,
+    /// metadataHash, input and output tensor headers). Reverts UnknownModel.
+    function getModelCommitment(uint256 modelId) external view returns (GraphCommitments.ModelCommitment memory);
 
     /// @notice Number of models registered (the highest id).
     function modelCount() external view returns (uint256);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.20;
 
 import {Claim, Game, GameWinner, RequestStatus, Task} from "../lib/Types.sol";
+import {GraphCommitments} from "../lib/GraphCommitments.sol";
 
 /// @title ITaskManager
 /// @notice The result lifecycle of a request: commit, challenge (through dispute games), overturn, finalize,
@@ -48,14 +49,20 @@ interface ITaskManager {
     event RequestExpired(uint256 indexed requestId);
     event DisputeGameFactorySet(address indexed factory);
 
-    /// @notice Answer `requestId` with `output` and the root of its graph-state trace. Locks a bond from the
-    /// caller's free stake. With DeliveryMode.AtCommit the result is delivered in the same transaction, so the
-    /// transaction must carry the callback's gas.
-    function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external returns (uint256 claimId);
+    /// @notice Answer `requestId` with `output` (the canonical bytes of the model's output tensor) and the root of
+    /// its graph-state trace, `proof.traceRoot`, with the docs/protocol.md §3.5 proofs: leaf 0 is the request's
+    /// State_0, leaf n is the State_n whose output slot holds `output`. Locks a bond from the caller's free stake.
+    /// With DeliveryMode.AtCommit the result is delivered in the same transaction, so the transaction must carry
+    /// the callback's gas.
+    /// @dev Reverts (besides the lifecycle errors) with TensorLengthMismatch, InvalidProofLength,
+    /// InitialStateMismatch, OutputNotInFinalState or FinalStateMismatch (GraphCommitments).
+    function commit(uint256 requestId, bytes calldata output, GraphCommitments.ClaimProof calldata proof)
+        external
+        returns (uint256 claimId);
 
-    /// @notice Post a competing claim (different output) against the standing claim during its window. Locks a
-    /// bond and opens a game between the two.
-    function challenge(uint256 requestId, bytes calldata output, bytes32 traceRoot)
+    /// @notice Post a competing claim (different output, same §3.5 proofs as {commit}) against the standing claim
+    /// during its window. Locks a bond and opens a game between the two.
+    function challenge(uint256 requestId, bytes calldata output, GraphCommitments.ClaimProof calldata proof)
         external
         returns (uint256 claimId, address game);
 
@@ -81,6 +88,8 @@ interface ITaskManager {
     function getClaim(uint256 claimId) external view returns (Claim memory);
     /// @notice A claim's output bytes; reverts UnknownClaim.
     function getClaimOutput(uint256 claimId) external view returns (bytes memory);
+    /// @notice A claim's State_n (docs/protocol.md §3.5), checked when it was posted; reverts UnknownClaim.
+    function getClaimFinalState(uint256 claimId) external view returns (bytes32);
     function getGame(address game) external view returns (Game memory);
     function claimCount() external view returns (uint256);
 

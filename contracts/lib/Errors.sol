@@ -13,9 +13,10 @@ error ZeroAddress();
 error ZeroAmount();
 
 // ---------------------------------------------------------------- model registry (AIOracle)
-error ZeroModelRoot();
 error ZeroAbsolutePrestate();
-error ZeroNodeCount();
+/// @notice The model's input tensor is larger than one 4096-byte chunk (the chain commits to request inputs by
+/// keccak256 of their bytes, which is the tensor's chunk root only up to one chunk; docs/protocol.md §3.4).
+error ModelInputTooLarge(uint256 inputBytes, uint256 maxBytes);
 /// @notice `feeShareBps` above 10_000.
 error FeeShareTooHigh(uint16 feeShareBps);
 /// @notice A fee share was set without a receiver for it.

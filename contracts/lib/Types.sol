@@ -86,9 +86,10 @@ struct Model {
 
 /// @notice What a model owner supplies to register a model.
 struct ModelParams {
-    bytes32 modelRoot;
+    /// @dev The model descriptor (docs/protocol.md §3.3); `modelRoot = keccak256(descriptor)`, and the node count,
+    /// weights root and tensor headers the chain needs are decoded from it.
+    bytes descriptor;
     bytes32 absolutePrestate;
-    uint32 nodeCount;
     uint96 fee;
     address feeReceiver;
     uint16 feeShareBps;

@@ -3,15 +3,15 @@ pragma solidity ^0.8.24;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {Model, ModelParams} from "../lib/Types.sol";
+import {GraphCommitments} from "../lib/GraphCommitments.sol";
 import {
     FeeShareTooHigh,
+    ModelInputTooLarge,
     ModelIsDeprecated,
     NotModelOwner,
     UnknownModel,
     ZeroAbsolutePrestate,
-    ZeroFeeReceiver,
-    ZeroModelRoot,
-    ZeroNodeCount
+    ZeroFeeReceiver
 } from "../lib/Errors.sol";
 
 /// @title ModelRegistry
@@ -20,34 +20,38 @@ abstract contract ModelRegistry is IModelRegistry {
     uint16 internal constant BPS = 10_000;
 
     mapping(uint256 modelId => Model) private _models;
+    mapping(uint256 modelId => GraphCommitments.ModelCommitment) private _commitments;
     uint256 private _modelCount;
 
     /// @inheritdoc IModelRegistry
     function registerModel(ModelParams calldata params) external returns (uint256 modelId) {
-        if (params.modelRoot == bytes32(0)) revert ZeroModelRoot();
+        // Decoding checks the descriptor (magic, version, n >= 1, both tensor headers) and hashes it to modelRoot.
+        GraphCommitments.ModelCommitment memory c = GraphCommitments.decodeModelDescriptor(params.descriptor);
+        uint256 inputBytes = GraphCommitments.tensorByteLength(c.inputHeader);
+        if (inputBytes > GraphCommitments.CHUNK_BYTES) revert ModelInputTooLarge(inputBytes, GraphCommitments.CHUNK_BYTES);
         if (params.absolutePrestate == bytes32(0)) revert ZeroAbsolutePrestate();
-        if (params.nodeCount == 0) revert ZeroNodeCount();
         if (params.feeShareBps > BPS) revert FeeShareTooHigh(params.feeShareBps);
         if (params.feeShareBps != 0 && params.feeReceiver == address(0)) revert ZeroFeeReceiver(params.feeShareBps);
 
         modelId = ++_modelCount;
         _models[modelId] = Model({
             owner: msg.sender,
-            nodeCount: params.nodeCount,
+            nodeCount: c.nodeCount,
             feeShareBps: params.feeShareBps,
             deprecated: false,
             feeReceiver: params.feeReceiver,
             fee: params.fee,
-            modelRoot: params.modelRoot,
+            modelRoot: c.modelRoot,
             absolutePrestate: params.absolutePrestate,
             metadataURI: params.metadataURI
         });
+        _commitments[modelId] = c;
         emit ModelRegistered(
             modelId,
             msg.sender,
-            params.modelRoot,
+            c.modelRoot,
             params.absolutePrestate,
-            params.nodeCount,
+            c.nodeCount,
             params.fee,
             params.feeReceiver,
             params.feeShareBps,
@@ -67,6 +71,12 @@ abstract contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function getModel(uint256 modelId) external view returns (Model memory) {
         return _existingModel(modelId);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function getModelCommitment(uint256 modelId) external view returns (GraphCommitments.ModelCommitment memory) {
+        _existingModel(modelId);
+        return _commitments[modelId];
     }
 
     /// @inheritdoc IModelRegistry

@@ -9,6 +9,8 @@ import {ITaskManager} from "../interfaces/ITaskManager.sol";
 import {IAIOracleExtended} from "../interfaces/IAIOracleExtended.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IDisputeGameFactory} from "../interfaces/IDisputeGame.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {GraphCommitments} from "../lib/GraphCommitments.sol";
 import {
     Claim,
     ClaimStatus,
@@ -63,6 +65,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 claimId => Claim) private _claims;
     mapping(uint256 claimId => bytes) private _outputs;
     mapping(address game => Game) private _games;
+    /// @dev State_n of each claim, checked at posting (docs/protocol.md §3.5); a game's phase 2 starts from it.
+    mapping(uint256 claimId => bytes32) private _finalStates;
 
     /// @param challengeWindow_ Seconds a standing claim can be challenged.
     /// @param claimBond_ Stake locked by every claim, slashed if it loses a game.
@@ -91,7 +95,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     // ================================================================== operators
 
     /// @inheritdoc ITaskManager
-    function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot)
+    function commit(uint256 requestId, bytes calldata output, GraphCommitments.ClaimProof calldata proof)
         external
         nonReentrant
         returns (uint256 claimId)
@@ -101,18 +105,18 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         if (task.status != RequestStatus.None) revert RequestNotOpen(requestId, _status(requestId, task));
         if (block.timestamp > request.deadline) revert DeadlinePassed(requestId, request.deadline, block.timestamp);
 
-        claimId = _newClaim(requestId, output, traceRoot, ClaimStatus.Standing);
+        claimId = _newClaim(requestId, request, output, proof, ClaimStatus.Standing);
         uint64 windowEnd = _claims[claimId].windowEnd;
         task.status = RequestStatus.Committed;
         task.standingClaimId = claimId;
-        emit ClaimCommitted(requestId, claimId, msg.sender, keccak256(output), traceRoot, windowEnd, output);
+        emit ClaimCommitted(requestId, claimId, msg.sender, keccak256(output), proof.traceRoot, windowEnd, output);
 
         _staking.lock(msg.sender, _claimBond);
         if (request.deliveryMode == DeliveryMode.AtCommit) _deliver(requestId, task, output, keccak256(output));
     }
 
     /// @inheritdoc ITaskManager
-    function challenge(uint256 requestId, bytes calldata output, bytes32 traceRoot)
+    function challenge(uint256 requestId, bytes calldata output, GraphCommitments.ClaimProof calldata proof)
         external
         nonReentrant
         returns (uint256 claimId, address game)
@@ -127,7 +131,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         if (keccak256(output) == defender.outputHash) revert SameOutput(requestId, defender.outputHash);
         if (msg.sender == defender.operator) revert CannotChallengeOwnClaim(defenderId, msg.sender);
 
-        claimId = _newClaim(requestId, output, traceRoot, ClaimStatus.Challenging);
+        claimId = _newClaim(requestId, _oracle.getRequestHeader(requestId), output, proof, ClaimStatus.Challenging);
         unchecked {
             // One game per challenger claim, each backed by a bond: cannot reach 2^32.
             defender.openGames += 1;
@@ -142,7 +146,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             challengerClaimId: claimId,
             status: GameStatus.Open
         });
-        emit ClaimChallenged(requestId, defenderId, claimId, msg.sender, game, keccak256(output), traceRoot, output);
+        emit ClaimChallenged(
+            requestId, defenderId, claimId, msg.sender, game, keccak256(output), proof.traceRoot, output
+        );
     }
 
     /// @inheritdoc ITaskManager
@@ -281,6 +287,12 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITaskManager
+    function getClaimFinalState(uint256 claimId) external view returns (bytes32) {
+        _existingClaim(claimId);
+        return _finalStates[claimId];
+    }
+
+    /// @inheritdoc ITaskManager
     function getGame(address game) external view returns (Game memory) {
         return _games[game];
     }
@@ -316,14 +328,21 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     // ================================================================== internals
 
-    function _newClaim(uint256 requestId, bytes calldata output, bytes32 traceRoot, ClaimStatus status)
-        private
-        returns (uint256 claimId)
-    {
+    function _newClaim(
+        uint256 requestId,
+        RequestHeader memory request,
+        bytes calldata output,
+        GraphCommitments.ClaimProof calldata proof,
+        ClaimStatus status
+    ) private returns (uint256 claimId) {
         if (output.length == 0) revert EmptyOutput();
         if (output.length > _maxOutputBytes) revert OutputTooLarge(output.length, _maxOutputBytes);
+        bytes32 traceRoot = proof.traceRoot;
         if (traceRoot == bytes32(0)) revert ZeroTraceRoot();
         claimId = ++_claimCount;
+        // Guard (docs/protocol.md §3.5): the trace starts at this request's State_0 and ends at a State_n whose
+        // output slot is `output`, so any two claims agree at leaf 0 and differ at leaf n, where a game starts.
+        _finalStates[claimId] = _verifiedFinalState(request, output, proof);
         _claims[claimId] = Claim({
             requestId: requestId,
             operator: msg.sender,
@@ -336,6 +355,21 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             traceRoot: traceRoot
         });
         _outputs[claimId] = output;
+    }
+
+    /// @dev The §3.5 checks of a claim against the request's input and the registered model; returns its State_n.
+    function _verifiedFinalState(
+        RequestHeader memory request,
+        bytes calldata output,
+        GraphCommitments.ClaimProof calldata proof
+    ) private view returns (bytes32) {
+        GraphCommitments.ModelCommitment memory m =
+            IModelRegistry(address(_oracle)).getModelCommitment(request.modelId);
+        // The registry admits inputs of at most one chunk, so keccak256 of the input is its chunk root (§3.4).
+        bytes32 inputHash = keccak256(abi.encodePacked(m.inputHeader, request.inputHash));
+        bytes32 outputHash = GraphCommitments.tensorHash(m.outputHeader, output);
+        GraphCommitments.verifyClaim(inputHash, m.weightsRoot, m.nodeCount, outputHash, proof);
+        return GraphCommitments.stateHash(inputHash, m.weightsRoot, proof.finalNodesRoot);
     }
 
     /// @dev Record the delivery, then let the oracle run the callback (state is final before the call).

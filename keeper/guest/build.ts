@@ -9,9 +9,9 @@
  * `--check` it builds into a temporary folder and fails if any hash differs from hashes.json.
  *
  * When qemu-mips is installed, the build also records build/expected.json: the exit code and
- * stdout of every program under qemu-mips, the reference the VM tests compare with. Programs whose
- * source starts with a `vm-only` comment (they use the VM's oracle descriptors, or trap) are left
- * out.
+ * stdout of every test program (tests/) under qemu-mips, the reference the VM tests compare with.
+ * Test programs whose source starts with a `vm-only` comment (they use the VM's oracle
+ * descriptors, or trap) are left out.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -62,6 +62,8 @@ export interface GuestProgram {
   source: string;
   /** Runs only in the VM (marked `vm-only` in its first line), not under qemu-mips. */
   vmOnly: boolean;
+  /** `tests` (instruction test programs) or `programs` (shipped guest programs). */
+  kind: "tests" | "programs";
 }
 
 /** What a program did under qemu-mips. */
@@ -107,6 +109,7 @@ export function listGuestPrograms(): GuestProgram[] {
         name: basename(file, ext),
         source: relative(REPO_ROOT, join(abs, file)),
         vmOnly: /\bvm-only\b/.test(firstLine),
+        kind: dir as "tests" | "programs",
       });
     }
   }
@@ -175,7 +178,7 @@ export function runUnderQemu(qemu: string, elf: string): ExpectedRun {
 export function recordExpected(qemu: string, dir: string): Record<string, ExpectedRun> {
   const expected: Record<string, ExpectedRun> = {};
   for (const p of listGuestPrograms()) {
-    if (!p.vmOnly) expected[p.name] = runUnderQemu(qemu, join(dir, `${p.name}.elf`));
+    if (p.kind === "tests" && !p.vmOnly) expected[p.name] = runUnderQemu(qemu, join(dir, `${p.name}.elf`));
   }
   writeFileSync(join(dir, "expected.json"), JSON.stringify(expected, null, 2) + "\n");
   return expected;

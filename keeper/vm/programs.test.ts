@@ -19,7 +19,7 @@ import { runElf } from "./trace.ts";
 
 const elfPath = (name: string): string => join(GUEST_BUILD_DIR, `${name}.elf`);
 const elf = (name: string): Uint8Array => readFileSync(elfPath(name));
-const programs = listGuestPrograms().filter((p) => p.name !== "bench_loop");
+const programs = listGuestPrograms().filter((p) => p.kind === "tests" && p.name !== "bench_loop");
 const expected = readExpected();
 const qemu = findQemu();
 if (qemu === undefined) console.warn("keeper/vm: qemu-mips not found: comparing with the recorded expected.json only");

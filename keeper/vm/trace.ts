@@ -42,6 +42,11 @@ export class Trace {
   private readonly machineOptions: MachineOptions;
   /** The machine at the furthest step run so far. */
   private head: Machine;
+  /**
+   * A private machine left by the last stateHashAt/witness query: reused when the next query is
+   * at or after it and closer than any snapshot, so ascending queries rehash only what changed.
+   */
+  private cursor: Machine | undefined;
 
   constructor(
     initial: Machine,
@@ -88,10 +93,31 @@ export class Trace {
     return resultOf(m);
   }
 
-  /** A fresh machine at step n (n beyond the exit gives the exited state). */
+  /** A fresh machine at step n, owned by the caller (n beyond the exit gives the exited state). */
   machineAt(n: number): Machine {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`step must be a non-negative integer, got ${n}`);
     if (n > this.head.step && !this.head.exited) this.run(n);
+    const snap = this.snapshotAtOrBefore(n);
+    const m = Machine.fromSnapshot(snap, this.machineOptions);
+    runFast(m, n - m.step);
+    return m;
+  }
+
+  /** The private cursor moved to step n (from itself or from the nearest snapshot). */
+  private cursorAt(n: number): Machine {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`step must be a non-negative integer, got ${n}`);
+    if (n > this.head.step && !this.head.exited) this.run(n);
+    const snap = this.snapshotAtOrBefore(n);
+    const c = this.cursor;
+    if (c === undefined || c.step > n || (c.step < snap.step && !c.exited) || (c.exited && c.step < snap.step)) {
+      this.cursor = Machine.fromSnapshot(snap, this.machineOptions);
+    }
+    const m = this.cursor!;
+    runFast(m, n - m.step);
+    return m;
+  }
+
+  private snapshotAtOrBefore(n: number): MachineSnapshot {
     let lo = 0;
     let hi = this.snapshots.length - 1;
     while (lo < hi) {
@@ -99,19 +125,17 @@ export class Trace {
       if (this.snapshots[mid]!.step <= n) lo = mid;
       else hi = mid - 1;
     }
-    const m = Machine.fromSnapshot(this.snapshots[lo]!, this.machineOptions);
-    runFast(m, n - m.step);
-    return m;
+    return this.snapshots[lo]!;
   }
 
   /** The state hash at step n. */
   stateHashAt(n: number): Hex {
-    return this.machineAt(n).stateHash();
+    return this.cursorAt(n).stateHash();
   }
 
   /** The witness for executing step n (from the state with step counter n). */
   witness(n: number): StepWitness {
-    return stepWithWitness(this.machineAt(n), this.options.localContext);
+    return stepWithWitness(this.cursorAt(n), this.options.localContext);
   }
 }
 

@@ -1,2 +1,25 @@
 export * from "./errors/index.ts";
+export {
+  ContractRevertError,
+  type ContractRevertErrorType,
+  type OaoErrorArgs,
+  type OaoErrorName,
+  UnknownRevertError,
+  type UnknownRevertErrorType,
+  isContractRevertError,
+  toOaoError,
+} from "./errors/contract.ts";
+export { SubgraphRequestError, type SubgraphRequestErrorType, SubgraphStaleError, type SubgraphStaleErrorType } from "./errors/subgraph.ts";
+export { type DeliveryMode, type RequestStatus, deliveryModes, requestStatuses } from "./contracts.ts";
+export * from "./actions/estimateFee.ts";
+export * from "./actions/getOperator.ts";
+export * from "./actions/getRequest.ts";
+export * from "./actions/registerModel.ts";
+export * from "./actions/requestInference.ts";
+export * from "./actions/requestUnstake.ts";
+export * from "./actions/stake.ts";
+export * from "./actions/waitForResult.ts";
+export * from "./actions/watchRequests.ts";
+export * from "./actions/withdraw.ts";
+export { type OaoActions, type OaoAddresses, oaoActions } from "./decorator.ts";
 export { version } from "./version.ts";

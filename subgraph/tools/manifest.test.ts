@@ -17,6 +17,11 @@ describe("subgraph manifest", () => {
     expect(sources.map((s) => s.name)).toEqual(["AIOracle", "Staking", "TaskManager"]);
   });
 
+  it("uses the localhost addresses of networks.json", () => {
+    const networks = JSON.parse(readFileSync(join(subgraphDir, "networks.json"), "utf8"));
+    for (const source of sources) expect(source.address, source.name).toBe(networks.localhost[source.name].address);
+  });
+
   for (const source of sources) {
     describe(source.name, () => {
       const abiPath = join(subgraphDir, source.abiFile);

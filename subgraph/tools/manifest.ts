@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 
 export interface ManifestSource {
   name: string;
+  address: string;
   abiName: string;
   abiFile: string;
   mappingFile: string;
@@ -20,7 +21,7 @@ export function readManifest(path: string): ManifestSource[] {
   let inAbis = false;
   for (const line of lines) {
     if (/^ {2}- kind: ethereum/.test(line)) {
-      current = { name: "", abiName: "", abiFile: "", mappingFile: "", eventHandlers: [] };
+      current = { name: "", address: "", abiName: "", abiFile: "", mappingFile: "", eventHandlers: [] };
       sources.push(current);
       inAbis = false;
       continue;
@@ -29,6 +30,7 @@ export function readManifest(path: string): ManifestSource[] {
     let m: RegExpExecArray | null;
     if ((m = /^ {4}name: (\S+)/.exec(line))) current.name = m[1]!;
     else if ((m = /^ {6}abi: (\S+)/.exec(line))) current.abiName = m[1]!;
+    else if ((m = /^ {6}address: "(0x[0-9a-fA-F]{40})"/.exec(line))) current.address = m[1]!;
     else if ((m = /^ {6}file: (\S+)/.exec(line))) current.mappingFile = m[1]!;
     else if (/^ {6}abis:/.test(line)) inAbis = true;
     else if (/^ {6}\S/.test(line)) inAbis = false;

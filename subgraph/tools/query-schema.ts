@@ -29,8 +29,10 @@ interface TypeInfo {
   sdl: string;
 }
 
+/** Plural as graph-node's inflector forms it for these names (`slash` → `slashes`, `feeStats` stays). */
 export function pluralize(name: string): string {
-  if (/(s|sh|ch|x|z)$/.test(name)) return `${name}es`;
+  if (/(ss|sh|ch|x|z)$/.test(name)) return `${name}es`;
+  if (/s$/.test(name)) return name;
   if (/[^aeiou]y$/.test(name)) return `${name.slice(0, -1)}ies`;
   return `${name}s`;
 }

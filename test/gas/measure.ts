@@ -117,7 +117,7 @@ export function gasSettings(): string[] {
   const require = createRequire(import.meta.url);
   const solc: string = require("solc/package.json").version;
   const hardhat: string = require("hardhat/package.json").version;
-  const settings = hardhatConfig.solidity as { profiles: { default: { settings: { optimizer: { enabled: boolean; runs: number }; evmVersion: string; viaIR?: boolean } } } };
+  const settings = hardhatConfig.solidity as unknown as { profiles: { default: { settings: { optimizer: { enabled: boolean; runs: number }; evmVersion: string; viaIR?: boolean } } } };
   const s = settings.profiles.default.settings;
   return [
     `solc ${solc} (solcjs), optimizer ${s.optimizer.enabled ? `on, ${s.optimizer.runs} runs` : "off"}, viaIR ${s.viaIR === true ? "on" : "off"}, EVM ${s.evmVersion}`,

@@ -158,7 +158,7 @@ describe("gas given to callbacks", () => {
     const { id } = await w.request({ callback: probe.address, gasLimit: CB_GAS });
     // Too little gas for the 63/64 rule: the whole commit reverts rather than running a starved callback.
     await w.expectRevert(
-      w.taskManager.write.commit([id, OUTPUT_A, TRACE_A], { account: alice.account, gas: 400_000n }),
+      w.taskManager.write.commit([id, OUTPUT_A, await w.proofFor(id, OUTPUT_A, TRACE_A)], { account: alice.account, gas: 400_000n }),
       "InsufficientGasForCallback",
     );
     expect(await w.aiOracle.read.getStatus([id])).toBe(Status.Requested);

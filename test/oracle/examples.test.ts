@@ -53,7 +53,9 @@ describe("DigitClassifier", () => {
   const image = `0x${"00".repeat(300)}${"ff".repeat(184)}${"00".repeat(300)}` as Hex;
 
   it("classifies a 784-byte image from ten logits, returns the excess fee, and reports finality", async () => {
-    const classifier = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, w.modelId]);
+    // A model whose output is ten int32 logits' bytes (a claim's output must be the model's output tensor, §3.5).
+    const logitsModel = await w.registerModelWithOutput(40);
+    const classifier = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, logitsModel]);
     const fee = await classifier.read.fee();
     const before = await w.publicClient.getBalance({ address: user.address });
     const receipt = await w.send(classifier.write.classify([image], { account: user.account, value: fee + 777n }));
@@ -72,14 +74,16 @@ describe("DigitClassifier", () => {
 
   it("a one-byte class output works too; a malformed output stores NO_DIGIT without blocking the request", async () => {
     const classifier = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, w.modelId]);
+    // A model with a two-byte output: a well-formed claim for it is a malformed class for the classifier.
+    const twoBytes = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, await w.registerModelWithOutput(2)]);
     const fee = await classifier.read.fee();
     const first = await w.send(classifier.write.classify([image], { account: user.account, value: fee }));
-    const second = await w.send(classifier.write.classify([image], { account: user.account, value: fee }));
+    const second = await w.send(twoBytes.write.classify([image], { account: user.account, value: fee }));
     const [id1, id2] = [first, second].map((r) => w.eventsNamed(r, "AICallbackRequest")[0]!.args.requestId as bigint);
     await w.commit(alice, id1!, "0x03", TRACE_A);
     await w.commit(alice, id2!, "0x0b0c", TRACE_A);
     expect(await classifier.read.digitOf([id1!])).toBe(3);
-    expect(await classifier.read.digitOf([id2!])).toBe(255);
+    expect(await twoBytes.read.digitOf([id2!])).toBe(255);
   });
 
   it("rejects a wrong image size and a low fee with the offending values", async () => {

@@ -25,6 +25,7 @@ import {
 } from "viem";
 
 import { OracleDevModule } from "../../ignition/modules/dev/OracleDev.ts";
+import { claimProofFor, syntheticDescriptor } from "../utils/claims.ts";
 
 export const MIN_STAKE = 100n * 10n ** 18n;
 export const BOND = 10n * 10n ** 18n;
@@ -115,9 +116,8 @@ export async function createOracleWorld() {
     await aiOracle.write.registerModel(
       [
         {
-          modelRoot: keccak256(toHex("mnist-model")),
+          descriptor: syntheticDescriptor(),
           absolutePrestate: keccak256(toHex("guest-prestate")),
-          nodeCount: 6,
           fee: MODEL_FEE,
           feeReceiver: modelFeeReceiver.address,
           feeShareBps: Number(MODEL_SHARE_BPS),
@@ -284,14 +284,41 @@ export async function createOracleWorld() {
     return { id: created.args.requestId as bigint, fee, receipt };
   }
 
+  /** The §3.5 proof of a claim on `output` for request `id`; `traceRoot` is the salt of its intermediate states. */
+  function proofFor(id: bigint, output: Hex, traceRoot: Hex) {
+    return claimProofFor(deployed.aiOracle, id, output, traceRoot);
+  }
+
   async function commit(operator: Wallet, id: bigint, output: Hex, traceRoot: Hex) {
-    return send(deployed.taskManager.write.commit([id, output, traceRoot], { account: operator.account, gas: TX_GAS }));
+    const proof = await proofFor(id, output, traceRoot);
+    return send(deployed.taskManager.write.commit([id, output, proof], { account: operator.account, gas: TX_GAS }));
+  }
+
+  /** Registers a synthetic model whose output is `outputBytes` int8 values (a claim's output must fit it). */
+  async function registerModelWithOutput(outputBytes: number): Promise<bigint> {
+    await send(
+      deployed.aiOracle.write.registerModel(
+        [
+          {
+            descriptor: syntheticDescriptor({ outputBytes }),
+            absolutePrestate: keccak256(toHex("guest-prestate")),
+            fee: MODEL_FEE,
+            feeReceiver: modelFeeReceiver.address,
+            feeShareBps: Number(MODEL_SHARE_BPS),
+            metadataURI: "",
+          },
+        ],
+        { account: modelOwner.account },
+      ),
+    );
+    return await deployed.aiOracle.read.modelCount();
   }
 
   /** Posts a competing claim; returns the toy game it opened. */
   async function challenge(operator: Wallet, id: bigint, output: Hex, traceRoot: Hex) {
+    const proof = await proofFor(id, output, traceRoot);
     const receipt = await send(
-      deployed.taskManager.write.challenge([id, output, traceRoot], { account: operator.account, gas: TX_GAS }),
+      deployed.taskManager.write.challenge([id, output, proof], { account: operator.account, gas: TX_GAS }),
     );
     const ev = eventsNamed(receipt, "ClaimChallenged")[0];
     if (ev === undefined) throw new Error("no ClaimChallenged event");
@@ -325,6 +352,8 @@ export async function createOracleWorld() {
     eventsNamed,
     expectRevert,
     request,
+    proofFor,
+    registerModelWithOutput,
     commit,
     challenge,
     resolve,

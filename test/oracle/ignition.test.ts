@@ -8,7 +8,8 @@ import type { Future, IgnitionModule } from "@nomicfoundation/ignition-core";
 import { describe, expect, it } from "vitest";
 import { getAddress, keccak256, parseEther, toHex, zeroAddress } from "viem";
 
-import { OracleCoreModule } from "../../ignition/modules/OracleCore.ts";
+import { GAME_DEFAULTS, OracleCoreModule } from "../../ignition/modules/OracleCore.ts";
+import { claimProofFor, syntheticDescriptor } from "../utils/claims.ts";
 import { OracleVMModule } from "../../ignition/modules/OracleVM.ts";
 import { PRODUCTION_DEFAULTS } from "../../ignition/modules/core.ts";
 import { OracleDevModule } from "../../ignition/modules/dev/OracleDev.ts";
@@ -40,7 +41,7 @@ describe("production modules", () => {
 
   it("the core module deploys the whole core, VM included", async () => {
     const sources = await contractSources(OracleCoreModule);
-    expect([...sources.keys()].sort()).toEqual(["AIOracle", "MIPS", "PreimageOracle", "Staking", "TaskManager"]);
+    expect([...sources.keys()].sort()).toEqual(["AIOracle", "DisputeGameFactory", "MIPS", "PreimageOracle", "Staking", "TaskManager"]);
   });
 
   it("the check does see mocks: the dev module uses exactly the two it declares", async () => {
@@ -53,13 +54,13 @@ describe("OracleCore deployed in-process", async () => {
   const { viem, ignition, networkHelpers } = await network.create();
   const [deployer, treasury, owner, modelOwner, operator, user, referee] = await viem.getWalletClients();
   if (!deployer || !treasury || !owner || !modelOwner || !operator || !user || !referee) throw new Error("accounts");
-  // Test stand-ins for an existing ERC20 and an existing game factory: the module only takes their addresses.
+  // Test stand-in for an existing ERC20: the module only takes its address.
   const token = await viem.deployContract("MockStakeToken");
-  const factory = await viem.deployContract("ToyDisputeGameFactory", [referee.account.address]);
   const parameters = {
     OracleCore: {
       stakeToken: token.address,
-      disputeGameFactory: factory.address,
+      clockDuration: 900n,
+      vmTraceDepth: 22,
       treasury: treasury.account.address,
       owner: owner.account.address,
       callbackGasPrice: 2_000_000_000n,
@@ -77,7 +78,7 @@ describe("OracleCore deployed in-process", async () => {
     },
   };
   const core = await ignition.deploy(OracleCoreModule, { parameters });
-  const { aiOracle, staking, taskManager, mips, preimageOracle } = core;
+  const { aiOracle, staking, taskManager, mips, preimageOracle, disputeGameFactory: factory } = core;
   const publicClient = await viem.getPublicClient();
   const wait = async (hash: Promise<`0x${string}`>) => publicClient.waitForTransactionReceipt({ hash: await hash });
 
@@ -101,6 +102,12 @@ describe("OracleCore deployed in-process", async () => {
     expect(await taskManager.read.challengeWindow()).toBe(p.challengeWindow);
     expect(await taskManager.read.claimBond()).toBe(p.claimBond);
     expect(await taskManager.read.maxOutputBytes()).toBe(p.maxOutputBytes);
+    const game = await viem.getContractAt("DisputeGame", await factory.read.implementation());
+    expect(await game.read.clockDuration()).toBe(p.clockDuration);
+    expect(await game.read.vmTraceDepth()).toBe(p.vmTraceDepth);
+    expect(await game.read.graphWidthBits()).toBe(GAME_DEFAULTS.graphWidthBits);
+    expect(await game.read.vmWidthBits()).toBe(GAME_DEFAULTS.vmWidthBits);
+    expect(await game.read.vm()).toBe(getAddress(mips.address));
   });
 
   it("wires oracle, staking, task manager, game factory and VM", async () => {
@@ -109,14 +116,20 @@ describe("OracleCore deployed in-process", async () => {
     expect(await taskManager.read.oracle()).toBe(getAddress(aiOracle.address));
     expect(await taskManager.read.staking()).toBe(getAddress(staking.address));
     expect(await taskManager.read.disputeGameFactory()).toBe(getAddress(factory.address));
+    expect(await factory.read.taskManager()).toBe(getAddress(taskManager.address));
     expect(await mips.read.oracle()).toBe(getAddress(preimageOracle.address));
   });
 
   it("hands ownership over in two steps; until accepted the deployer governs", async () => {
-    for (const c of [aiOracle, staking, taskManager]) {
+    const owned = [
+      { read: aiOracle.read, accept: () => aiOracle.write.acceptOwnership({ account: owner.account }) },
+      { read: staking.read, accept: () => staking.write.acceptOwnership({ account: owner.account }) },
+      { read: taskManager.read, accept: () => taskManager.write.acceptOwnership({ account: owner.account }) },
+    ];
+    for (const c of owned) {
       expect(await c.read.owner()).toBe(getAddress(deployer.account.address));
       expect(await c.read.pendingOwner()).toBe(getAddress(owner.account.address));
-      await wait(c.write.acceptOwnership({ account: owner.account }));
+      await wait(c.accept());
       expect(await c.read.owner()).toBe(getAddress(owner.account.address));
       expect(await c.read.pendingOwner()).toBe(zeroAddress);
     }
@@ -127,9 +140,8 @@ describe("OracleCore deployed in-process", async () => {
       aiOracle.write.registerModel(
         [
           {
-            modelRoot: keccak256(toHex("m")),
+            descriptor: syntheticDescriptor({ nodeCount: 1, inputBytes: 1, outputBytes: 1 }),
             absolutePrestate: keccak256(toHex("p")),
-            nodeCount: 1,
             fee: 0n,
             feeReceiver: zeroAddress,
             feeShareBps: 0,
@@ -145,7 +157,8 @@ describe("OracleCore deployed in-process", async () => {
     const fee = await aiOracle.read.estimateFee([1n, 0n]);
     expect(fee).toBe(12_345n);
     await wait(aiOracle.write.requestCallback([1n, "0x01", zeroAddress, 0n, "0x"], { account: user.account, value: fee }));
-    await wait(taskManager.write.commit([1n, "0x02", keccak256(toHex("t"))], { account: operator.account }));
+    const proof = await claimProofFor(aiOracle, 1n, "0x02", keccak256(toHex("t")));
+    await wait(taskManager.write.commit([1n, "0x02", proof], { account: operator.account }));
     await networkHelpers.time.increase(121); // past the 120 s challenge window
     await wait(taskManager.write.finalize([1n], { account: user.account }));
     expect(await aiOracle.read.isFinalized([1n])).toBe(true);
@@ -158,7 +171,7 @@ describe("OracleCore deployed in-process", async () => {
   it("refuses to deploy without the required addresses, naming the parameter", async () => {
     const fresh = await network.create();
     await expect(
-      fresh.ignition.deploy(OracleCoreModule, { parameters: { OracleCore: { disputeGameFactory: factory.address } } }),
+      fresh.ignition.deploy(OracleCoreModule, { parameters: { OracleCore: { clockDuration: 900n } } }),
     ).rejects.toThrow(/stakeToken/);
   });
 });

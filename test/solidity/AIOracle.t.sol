@@ -2,6 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {GraphTrace} from "./utils/GraphTrace.sol";
+import {GraphCommitments} from "../../contracts/lib/GraphCommitments.sol";
 import {CoreFixture} from "./utils/CoreFixture.sol";
 import {AIOracle} from "../../contracts/oracle/AIOracle.sol";
 import {IAIOracle} from "../../contracts/interfaces/IAIOracle.sol";
@@ -28,10 +30,10 @@ contract AIOracleTest is CoreFixture {
 
     function test_registerModel_storesAndEmits() public {
         ModelParams memory p = _modelParams();
-        p.modelRoot = keccak256("v2");
+        p.descriptor = GraphTrace.descriptor(7, keccak256("v2"), GraphTrace.int8Header(5), GraphTrace.int8Header(2));
         vm.expectEmit(address(oracle));
         emit IModelRegistry.ModelRegistered(
-            2, bob, p.modelRoot, p.absolutePrestate, p.nodeCount, p.fee, p.feeReceiver, p.feeShareBps, p.metadataURI
+            2, bob, keccak256(p.descriptor), p.absolutePrestate, 7, p.fee, p.feeReceiver, p.feeShareBps, p.metadataURI
         );
         vm.prank(bob);
         uint256 id = oracle.registerModel(p);
@@ -39,9 +41,15 @@ contract AIOracleTest is CoreFixture {
         assertEq(oracle.modelCount(), 2);
         Model memory m = oracle.getModel(id);
         assertEq(m.owner, bob);
-        assertEq(m.modelRoot, p.modelRoot);
+        assertEq(m.modelRoot, keccak256(p.descriptor));
         assertEq(m.absolutePrestate, p.absolutePrestate);
-        assertEq(m.nodeCount, 6);
+        assertEq(m.nodeCount, 7);
+        GraphCommitments.ModelCommitment memory c = oracle.getModelCommitment(id);
+        assertEq(c.modelRoot, keccak256(p.descriptor));
+        assertEq(c.nodeCount, 7);
+        assertEq(c.weightsRoot, keccak256("v2"));
+        assertEq(c.inputHeader, GraphTrace.int8Header(5));
+        assertEq(c.outputHeader, GraphTrace.int8Header(2));
         assertEq(m.fee, MODEL_FEE);
         assertEq(m.feeReceiver, address(0xFEE));
         assertEq(m.feeShareBps, MODEL_SHARE_BPS);
@@ -51,8 +59,14 @@ contract AIOracleTest is CoreFixture {
 
     function test_registerModel_rejectsBadParams() public {
         ModelParams memory p = _modelParams();
-        p.modelRoot = 0;
-        vm.expectRevert(abi.encodeWithSelector(ZeroModelRoot.selector));
+        p.descriptor = bytes.concat(p.descriptor, hex"00");
+        vm.expectRevert(abi.encodeWithSelector(GraphCommitments.InvalidModelDescriptor.selector, p.descriptor.length));
+        oracle.registerModel(p);
+
+        // The request input must fit one 4096-byte chunk (its keccak256 is then its chunk root).
+        p = _modelParams();
+        p.descriptor = GraphTrace.descriptor(6, keccak256("w"), GraphTrace.int8Header(4097), GraphTrace.int8Header(1));
+        vm.expectRevert(abi.encodeWithSelector(ModelInputTooLarge.selector, uint256(4097), uint256(4096)));
         oracle.registerModel(p);
 
         p = _modelParams();
@@ -61,8 +75,8 @@ contract AIOracleTest is CoreFixture {
         oracle.registerModel(p);
 
         p = _modelParams();
-        p.nodeCount = 0;
-        vm.expectRevert(abi.encodeWithSelector(ZeroNodeCount.selector));
+        p.descriptor = GraphTrace.descriptor(0, keccak256("w"), GraphTrace.int8Header(5), GraphTrace.int8Header(1));
+        vm.expectRevert(abi.encodeWithSelector(GraphCommitments.InvalidNodeCount.selector, uint256(0)));
         oracle.registerModel(p);
 
         p = _modelParams();

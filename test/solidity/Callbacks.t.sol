@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Vm} from "forge-std/Vm.sol";
+import {GraphCommitments} from "../../contracts/lib/GraphCommitments.sol";
 import {CoreFixture} from "./utils/CoreFixture.sol";
 import {IAIOracle} from "../../contracts/interfaces/IAIOracle.sol";
 import {IAIOracleExtended} from "../../contracts/interfaces/IAIOracleExtended.sol";
@@ -25,9 +26,10 @@ contract CallbacksTest is CoreFixture {
 
     /// @dev Commit for a request whose callback is `target`, and return the gas the commit used.
     function _commitMeasured(uint256 id) internal returns (uint256 used) {
+        GraphCommitments.ClaimProof memory proof = _proof(OUTPUT_A, TRACE_A);
         vm.prank(alice);
         uint256 g = gasleft();
-        tm.commit{gas: 4_000_000}(id, OUTPUT_A, TRACE_A);
+        tm.commit{gas: 4_000_000}(id, OUTPUT_A, proof);
         used = g - gasleft();
     }
 
@@ -166,12 +168,12 @@ contract CallbacksTest is CoreFixture {
         // Enough gas for the commit itself but not for the callback's full 2M: the whole commit reverts.
         vm.prank(alice);
         vm.expectPartialRevert(InsufficientGasForCallback.selector);
-        tm.commit{gas: 1_900_000}(id, OUTPUT_A, TRACE_A);
+        tm.commit{gas: 1_900_000}(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
         assertEq(uint8(oracle.getStatus(id)), uint8(RequestStatus.Requested));
         assertEq(target.deliveryCount(), 0);
         // With enough gas it goes through and the callback gets its full limit.
         vm.prank(alice);
-        tm.commit{gas: 2_600_000}(id, OUTPUT_A, TRACE_A);
+        tm.commit{gas: 2_600_000}(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
         assertEq(target.deliveryCount(), 1);
         assertGt(target.deliveryAt(0).gasAtEntry, MAX_GAS - 2_000);
     }

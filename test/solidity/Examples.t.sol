@@ -9,7 +9,8 @@ import {RevertingReceiver} from "../../contracts/mocks/HostileReceivers.sol";
 import {RecordingReceiver} from "../../contracts/mocks/RecordingReceiver.sol";
 import {IAIOracle} from "../../contracts/interfaces/IAIOracle.sol";
 import {ToyDisputeGame} from "../../contracts/mocks/ToyDisputeGame.sol";
-import {GameWinner} from "../../contracts/lib/Types.sol";
+import {GameWinner, ModelParams} from "../../contracts/lib/Types.sol";
+import {GraphTrace} from "./utils/GraphTrace.sol";
 import "../../contracts/lib/Errors.sol";
 
 contract ExamplesTest is CoreFixture {
@@ -21,7 +22,16 @@ contract ExamplesTest is CoreFixture {
     }
 
     function test_digitClassifier_endToEndWithOverturn() public {
-        DigitClassifier dapp = new DigitClassifier(oracle, modelId);
+        // A model whose output is the classifier's 10 int32 logits (docs/protocol.md §3.5: a claim's output must be
+        // the model's output tensor).
+        ModelParams memory p = _modelParams();
+        p.descriptor = GraphTrace.descriptor(
+            3, WEIGHTS_ROOT, abi.encodePacked(uint8(1), uint8(2), uint32(1), uint32(784)),
+            abi.encodePacked(uint8(2), uint8(2), uint32(1), uint32(10))
+        );
+        vm.prank(modelOwner);
+        uint256 logitsModel = oracle.registerModel(p);
+        DigitClassifier dapp = new DigitClassifier(oracle, logitsModel);
         uint256 fee = dapp.fee();
         vm.expectRevert(abi.encodeWithSelector(DigitClassifier.InvalidImageLength.selector, uint256(5), uint256(784)));
         vm.prank(user);
@@ -39,7 +49,7 @@ contract ExamplesTest is CoreFixture {
         _commit(alice, id, _logits(3), TRACE_A); // wrong answer delivered at commit
         assertEq(dapp.digitOf(id), 3);
         assertFalse(dapp.isFinal(id));
-        (, ToyDisputeGame game) = _challenge(bob, id, hex"07", TRACE_B);
+        (, ToyDisputeGame game) = _challenge(bob, id, _logits(7), TRACE_B);
         _resolve(game, GameWinner.Challenger);
         vm.prank(keeper);
         tm.deliver{gas: 1_000_000}(id);
@@ -98,6 +108,16 @@ contract ExamplesTest is CoreFixture {
         assertTrue(mock.fulfill(id2, _logits(9)));
         assertEq(dapp.digitOf(id2), 9);
         assertTrue(dapp.isFinal(id2));
+
+        // The shipped MNIST model's output: ten int8 scores (quantized softmax); negative scores compare signed.
+        vm.prank(user);
+        uint256 id3 = dapp.classify{value: dapp.fee()}(new bytes(784));
+        assertTrue(mock.fulfill(id3, hex"80808080808080f0a080"));
+        assertEq(dapp.digitOf(id3), 7);
+        vm.prank(user);
+        uint256 id4 = dapp.classify{value: dapp.fee()}(new bytes(784));
+        assertTrue(mock.fulfill(id4, hex"0102030405"));
+        assertEq(dapp.digitOf(id4), dapp.NO_DIGIT());
     }
 
     function test_mockOracle_expireAndFail() public {

@@ -45,10 +45,10 @@ contract InvariantsTest is CoreFixture {
                 paidIn += _randomRequest(r);
             } else if (action < 6) {
                 vm.prank(op);
-                try tm.commit{gas: 3_000_000}(id, _output(r), keccak256(abi.encode(r))) {} catch {}
+                try tm.commit{gas: 3_000_000}(id, _output(r), _proof(_output(r), keccak256(abi.encode(r)))) {} catch {}
             } else if (action < 8) {
                 vm.prank(op);
-                try tm.challenge(id, _output(r), keccak256(abi.encode(r, 1))) returns (uint256, address g) {
+                try tm.challenge(id, _output(r), _proof(_output(r), keccak256(abi.encode(r, 1)))) returns (uint256, address g) {
                     games.push(g);
                 } catch {}
             } else if (action < 10 && games.length != 0) {

@@ -33,14 +33,14 @@ contract TaskManagerTest is CoreFixture {
         uint256 id = _requestNoCallback();
         vm.expectEmit(address(tm));
         emit ITaskManager.ClaimCommitted(
-            id, 1, alice, keccak256(OUTPUT_A), TRACE_A, uint64(block.timestamp + WINDOW), OUTPUT_A
+            id, 1, alice, keccak256(OUTPUT_A), _proof(OUTPUT_A, TRACE_A).traceRoot, uint64(block.timestamp + WINDOW), OUTPUT_A
         );
         uint256 claimId = _commit(alice, id, OUTPUT_A, TRACE_A);
         Claim memory c = tm.getClaim(claimId);
         assertEq(c.requestId, id);
         assertEq(c.operator, alice);
         assertEq(c.outputHash, keccak256(OUTPUT_A));
-        assertEq(c.traceRoot, TRACE_A);
+        assertEq(c.traceRoot, _proof(OUTPUT_A, TRACE_A).traceRoot);
         assertEq(c.bond, BOND);
         assertEq(c.windowEnd, block.timestamp + WINDOW);
         assertEq(uint8(c.status), uint8(ClaimStatus.Standing));
@@ -56,24 +56,24 @@ contract TaskManagerTest is CoreFixture {
         uint256 id = _requestNoCallback();
         vm.startPrank(alice);
         vm.expectRevert(abi.encodeWithSelector(UnknownRequest.selector, uint256(99)));
-        tm.commit(99, OUTPUT_A, TRACE_A);
+        tm.commit(99, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
         vm.expectRevert(abi.encodeWithSelector(EmptyOutput.selector));
-        tm.commit(id, "", TRACE_A);
+        tm.commit(id, "", _proof(OUTPUT_A, TRACE_A));
         vm.expectRevert(abi.encodeWithSelector(OutputTooLarge.selector, uint256(MAX_OUTPUT) + 1, uint256(MAX_OUTPUT)));
-        tm.commit(id, new bytes(MAX_OUTPUT + 1), TRACE_A);
+        tm.commit(id, new bytes(MAX_OUTPUT + 1), _proof(OUTPUT_A, TRACE_A));
         vm.expectRevert(abi.encodeWithSelector(ZeroTraceRoot.selector));
-        tm.commit(id, OUTPUT_A, bytes32(0));
+        tm.commit(id, OUTPUT_A, _zeroRootProof());
         vm.stopPrank();
 
         address stranger = makeAddr("stranger");
         vm.expectRevert(abi.encodeWithSelector(StakeBelowMinimum.selector, stranger, 0, MIN_STAKE));
         vm.prank(stranger);
-        tm.commit(id, OUTPUT_A, TRACE_A);
+        tm.commit(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
 
         _commit(alice, id, OUTPUT_A, TRACE_A);
         vm.expectRevert(abi.encodeWithSelector(RequestNotOpen.selector, id, RequestStatus.Committed));
         vm.prank(bob);
-        tm.commit(id, OUTPUT_A, TRACE_A);
+        tm.commit(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
     }
 
     function test_commit_afterDeadline() public {
@@ -89,7 +89,7 @@ contract TaskManagerTest is CoreFixture {
             )
         );
         vm.prank(bob);
-        tm.commit(id2, OUTPUT_A, TRACE_A);
+        tm.commit(id2, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
     }
 
     function test_commit_needsFreeStake() public {
@@ -102,7 +102,7 @@ contract TaskManagerTest is CoreFixture {
         uint256 id = _requestNoCallback();
         vm.expectRevert(abi.encodeWithSelector(InsufficientFreeStake.selector, alice, 0, uint256(BOND)));
         vm.prank(alice);
-        tm.commit(id, OUTPUT_A, TRACE_A);
+        tm.commit(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
     }
 
     function test_commit_atCommitDeliversInSameTx() public {
@@ -187,22 +187,22 @@ contract TaskManagerTest is CoreFixture {
         uint256 id = _requestNoCallback();
         vm.expectRevert(abi.encodeWithSelector(NotCommitted.selector, id, RequestStatus.Requested));
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_B, TRACE_B);
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
 
         _commit(alice, id, OUTPUT_A, TRACE_A);
         vm.expectRevert(abi.encodeWithSelector(SameOutput.selector, id, keccak256(OUTPUT_A)));
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_A, TRACE_B);
+        tm.challenge(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_B));
         vm.expectRevert(abi.encodeWithSelector(CannotChallengeOwnClaim.selector, uint256(1), alice));
         vm.prank(alice);
-        tm.challenge(id, OUTPUT_B, TRACE_B);
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
         address stranger = makeAddr("stranger");
         vm.expectRevert(abi.encodeWithSelector(StakeBelowMinimum.selector, stranger, 0, MIN_STAKE));
         vm.prank(stranger);
-        tm.challenge(id, OUTPUT_B, TRACE_B);
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
         vm.expectRevert(abi.encodeWithSelector(ZeroTraceRoot.selector));
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_B, bytes32(0));
+        tm.challenge(id, OUTPUT_B, _zeroRootProof());
 
         uint64 windowEnd = uint64(block.timestamp + WINDOW);
         vm.warp(windowEnd + 1);
@@ -210,7 +210,7 @@ contract TaskManagerTest is CoreFixture {
             abi.encodeWithSelector(ChallengeWindowClosed.selector, id, windowEnd, uint256(windowEnd) + 1)
         );
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_B, TRACE_B);
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
     }
 
     function test_challenge_opensGame() public {
@@ -458,7 +458,7 @@ contract TaskManagerTest is CoreFixture {
         tm.expire(id);
         vm.expectRevert(abi.encodeWithSelector(RequestNotOpen.selector, id, RequestStatus.Refunded));
         vm.prank(alice);
-        tm.commit(id, OUTPUT_A, TRACE_A);
+        tm.commit(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
         assertFalse(oracle.isFinalized(id));
     }
 

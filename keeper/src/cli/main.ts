@@ -10,6 +10,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { vmCommand } from "./vm.ts";
 import { buildModelCommand } from "./model.ts";
+import { buildDisputeCommand } from "./dispute.ts";
 import { buildKeeperCommand } from "./keeper.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   program.addCommand(vmCommand());
   program.addCommand(buildModelCommand());
+  program.addCommand(buildDisputeCommand());
   program.addCommand(buildKeeperCommand());
   return program;
 }

@@ -22,11 +22,16 @@ export interface SubgraphClient {
 
 export function createSubgraphClient({ url, headers, fetch: fetchImpl }: SubgraphClientParameters): SubgraphClient {
   const client = new GraphQLClient(url, { headers, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  // graphql-request's overloads cannot be satisfied by a generic TVariables; the document fixes them.
+  const send = client.request.bind(client) as unknown as (doc: unknown, vars: unknown) => Promise<unknown>;
   return {
     url,
-    async request(document, variables) {
+    async request<TResult, TVariables extends Record<string, unknown>>(
+      document: TypedDocumentNode<TResult, TVariables>,
+      variables: TVariables,
+    ): Promise<TResult> {
       try {
-        return await client.request(document, variables as never);
+        return (await send(document, variables)) as TResult;
       } catch (cause) {
         const errors = cause instanceof ClientError ? cause.response.errors?.map((e) => ({ message: e.message })) : undefined;
         throw new SubgraphRequestError({ url, errors, cause });

@@ -3,6 +3,9 @@ pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
 
+import {GraphTrace} from "./GraphTrace.sol";
+import {GraphCommitments} from "../../../contracts/lib/GraphCommitments.sol";
+
 import {AIOracle} from "../../../contracts/oracle/AIOracle.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {TaskManager} from "../../../contracts/task/TaskManager.sol";
@@ -12,7 +15,7 @@ import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGame.so
 import {MockStakeToken} from "../../../contracts/mocks/MockStakeToken.sol";
 import {ToyDisputeGame, ToyDisputeGameFactory} from "../../../contracts/mocks/ToyDisputeGame.sol";
 import {
-    DeliveryMode, GameWinner, ModelParams, OracleConfig, RequestParams
+    DeliveryMode, GameWinner, ModelParams, OracleConfig, RequestHeader, RequestParams
 } from "../../../contracts/lib/Types.sol";
 
 /// @dev The whole core deployed and wired as the production modules do, with a toy dispute game, one model and
@@ -58,9 +61,14 @@ abstract contract CoreFixture is Test {
     bytes internal constant OUTPUT_A = hex"07";
     bytes internal constant OUTPUT_B = hex"03";
     bytes internal constant OUTPUT_C = hex"05";
+    /// @dev Salts of the claims' intermediate node outputs: `_proof(output, TRACE_X)` is a claim on `output` whose
+    /// node k < n output hash is keccak256(TRACE_X, k) (see {_trace}).
     bytes32 internal constant TRACE_A = keccak256("traceA");
     bytes32 internal constant TRACE_B = keccak256("traceB");
     bytes32 internal constant TRACE_C = keccak256("traceC");
+    /// @dev The fixture model (docs/protocol.md §3.3): 6 nodes, an int8 [5] input, an int8 [1] output.
+    uint32 internal constant NODES = 6;
+    bytes32 internal constant WEIGHTS_ROOT = keccak256("weights");
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
@@ -79,11 +87,10 @@ abstract contract CoreFixture is Test {
             })
         );
         staking = new Staking(token, owner, stakingTreasury, MIN_STAKE, UNBONDING, JAIL, WINNER_BPS, REQUESTER_BPS);
-        factory = new ToyDisputeGameFactory(referee);
         tm = new TaskManager(
             IAIOracleExtended(address(oracle)),
             IStaking(address(staking)),
-            IDisputeGameFactory(address(factory)),
+            IDisputeGameFactory(_deployGameFactory()),
             owner,
             WINDOW,
             BOND,
@@ -93,6 +100,7 @@ abstract contract CoreFixture is Test {
         oracle.setTaskManager(address(tm));
         staking.setSlasher(address(tm), true);
         vm.stopPrank();
+        _afterTaskManagerDeployed();
 
         vm.prank(modelOwner);
         modelId = oracle.registerModel(_modelParams());
@@ -104,16 +112,59 @@ abstract contract CoreFixture is Test {
         vm.deal(keeper, 1 ether);
     }
 
+    /// @dev The game factory the task manager uses: the toy one, whose games a referee decides.
+    function _deployGameFactory() internal virtual returns (address) {
+        factory = new ToyDisputeGameFactory(referee);
+        return address(factory);
+    }
+
+    function _afterTaskManagerDeployed() internal virtual {}
+
     function _modelParams() internal pure returns (ModelParams memory) {
         return ModelParams({
-            modelRoot: keccak256("mnist-model"),
+            descriptor: GraphTrace.descriptor(NODES, WEIGHTS_ROOT, GraphTrace.int8Header(5), GraphTrace.int8Header(1)),
             absolutePrestate: keccak256("guest-prestate"),
-            nodeCount: 6,
             fee: MODEL_FEE,
             feeReceiver: address(0xFEE),
             feeShareBps: MODEL_SHARE_BPS,
             metadataURI: "ipfs://mnist"
         });
+    }
+
+    /// @dev The graph-state trace of a claim on `output` for a request with input INPUT: node k < n outputs
+    /// keccak256(salt, k), node n the output tensor.
+    function _trace(bytes memory output, bytes32 salt) internal pure returns (GraphTrace.Trace memory) {
+        bytes32[] memory outs = new bytes32[](NODES);
+        for (uint256 k = 1; k < NODES; ++k) outs[k - 1] = keccak256(abi.encode(salt, k));
+        outs[NODES - 1] = GraphCommitments.tensorHash(GraphTrace.int8Header(1), output);
+        bytes32 inputHash = keccak256(abi.encodePacked(GraphTrace.int8Header(5), keccak256(INPUT)));
+        return GraphTrace.build(inputHash, WEIGHTS_ROOT, outs);
+    }
+
+    /// @dev The §3.5 proof of a claim on `output` (see {_trace}).
+    function _proof(bytes memory output, bytes32 salt) internal pure returns (GraphCommitments.ClaimProof memory) {
+        return GraphTrace.claimProof(_trace(output, salt));
+    }
+
+    /// @dev The §3.5 proof of a claim on `output` for request `id`, whatever its input and model: node k < n
+    /// outputs keccak256(salt, k), node n the output tensor.
+    function _proofFor(uint256 id, bytes memory output, bytes32 salt)
+        internal
+        view
+        returns (GraphCommitments.ClaimProof memory)
+    {
+        RequestHeader memory request = oracle.getRequestHeader(id);
+        GraphCommitments.ModelCommitment memory m = oracle.getModelCommitment(request.modelId);
+        bytes32[] memory outs = new bytes32[](m.nodeCount);
+        for (uint256 k = 1; k < m.nodeCount; ++k) outs[k - 1] = keccak256(abi.encode(salt, k));
+        outs[m.nodeCount - 1] = GraphCommitments.tensorHash(m.outputHeader, output);
+        bytes32 inputHash = keccak256(abi.encodePacked(m.inputHeader, request.inputHash));
+        return GraphTrace.claimProof(GraphTrace.build(inputHash, m.weightsRoot, outs));
+    }
+
+    function _zeroRootProof() internal pure returns (GraphCommitments.ClaimProof memory p) {
+        p = _proof(OUTPUT_A, TRACE_A);
+        p.traceRoot = 0;
     }
 
     function _fundAndStake(address who, uint256 amount) internal {
@@ -156,17 +207,19 @@ abstract contract CoreFixture is Test {
         internal
         returns (uint256 claimId)
     {
+        GraphCommitments.ClaimProof memory proof = _proofFor(id, output, traceRoot);
         vm.prank(operator);
-        claimId = tm.commit{gas: 5_000_000}(id, output, traceRoot);
+        claimId = tm.commit{gas: 5_000_000}(id, output, proof);
     }
 
     function _challenge(address operator, uint256 id, bytes memory output, bytes32 traceRoot)
         internal
         returns (uint256 claimId, ToyDisputeGame game)
     {
+        GraphCommitments.ClaimProof memory proof = _proofFor(id, output, traceRoot);
         vm.prank(operator);
         address g;
-        (claimId, g) = tm.challenge(id, output, traceRoot);
+        (claimId, g) = tm.challenge(id, output, proof);
         game = ToyDisputeGame(g);
     }
 

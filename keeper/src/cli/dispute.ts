@@ -1,0 +1,96 @@
+/**
+ * `oao dispute …`: play whole disputes with injected faults (docs/protocol.md §5, keeper/game).
+ *
+ *   oao dispute simulate (--model mnist | DIR) --fault KIND[:N] [--seed S] --offline [--json]
+ *
+ * KIND is graph:N, vm:N, false-challenge[:N] or silent[:N] (keeper/game/faults.ts). The request
+ * input is a held-out MNIST digit for `--model mnist` and a seeded int8 tensor otherwise.
+ * `--offline` plays on the reference game model (keeper/game/reference.ts) with the real MIPS step
+ * verifier: no chain, hence no gas and no slashing figures (reported as null).
+ */
+import { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { formatFault, parseFault } from "../../game/faults.ts";
+import { DEFAULT_GAME_CONFIG, simulateOffline } from "../../game/simulate.ts";
+import { decodeTensor, elementCount, InputError, quantizeInput, type Model, type Tensor } from "../../graph/index.ts";
+import { elementSize } from "../../graph/tensor.ts";
+import { loadMnist } from "../../graph/train/mnist-data.ts";
+import { seededDraw } from "../../game/faults.ts";
+import { loadModelDir, resolveModelDir } from "./model.ts";
+
+const GUEST_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
+
+interface SimulateOpts {
+  model?: string;
+  fault: string;
+  seed: string;
+  offline?: boolean;
+  json?: boolean;
+}
+
+/** The request input of a simulation: a held-out digit for MNIST, seeded bytes otherwise. */
+export function simulationInput(model: Model, seed: number): { input: Tensor; label: number | undefined } {
+  if (model.metadata.name.startsWith("mnist")) {
+    const test = loadMnist().test;
+    const sample = test[Number(seededDraw(seed, "sample", BigInt(test.length)))]!;
+    return { input: quantizeInput(model, Array.from(sample.pixels)), label: sample.label };
+  }
+  const { dtype, shape } = model.input;
+  const bytes = new Uint8Array(elementCount(shape) * elementSize(dtype));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number(seededDraw(seed, `input/${i}`, 256n));
+  return { input: decodeTensor(dtype, [...shape], bytes), label: undefined };
+}
+
+export function buildDisputeCommand(): Command {
+  const dispute = new Command("dispute").description("dispute games between an honest and a cheating party");
+  dispute
+    .command("simulate")
+    .description("request -> cheating and honest parties -> dispute -> resolution, with an injected fault")
+    .argument("[dir]", "model directory (holding model.oao)")
+    .option("--model <name>", "a shipped model (keeper/models/<name>)")
+    .requiredOption("--fault <kind>", "graph:N | vm:N | false-challenge[:N] | silent[:N]")
+    .option("--seed <s>", "seed for the input, unspecified fault positions and move order", "1")
+    .option("--offline", "play on the reference game model instead of a chain")
+    .option("--json", "last stdout line: one JSON object")
+    .action((dir: string | undefined, opts: SimulateOpts) => {
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`--seed ${opts.seed}: expected a non-negative integer`);
+      if (!opts.offline) {
+        throw new InputError(
+          "on-chain simulation needs the dispute game contract (contracts/dispute), which this build does not have yet: run with --offline to play on the reference game model",
+        );
+      }
+      const fault = parseFault(opts.fault);
+      const model = loadModelDir(resolveModelDir(dir, opts.model));
+      const { input, label } = simulationInput(model, seed);
+      const elf = new Uint8Array(readFileSync(GUEST_ELF));
+      const started = performance.now();
+      console.error(`dispute simulate: ${model.metadata.name}, fault ${formatFault(fault)}, seed ${seed} (offline)`);
+      const r = simulateOffline({ model, input, elf, fault, seed });
+      const seconds = (performance.now() - started) / 1000;
+      const summary = {
+        mode: "offline",
+        model: model.metadata.name,
+        fault: formatFault(fault),
+        seed,
+        inputLabel: label ?? null,
+        winner: r.winner,
+        honestSide: r.honestSide,
+        disputedNode: r.nodeIndex.toString(),
+        graphRounds: r.graphRounds,
+        vmRounds: r.vmRounds,
+        vmTraceDepth: DEFAULT_GAME_CONFIG.vmTraceDepth,
+        transactions: r.transactions,
+        gasUsed: null,
+        cheaterSlashed: null,
+        seconds: Number(seconds.toFixed(3)),
+      };
+      for (const a of r.actions) {
+        console.error(`  ${a.side === 0 ? "defender  " : "challenger"} ${a.kind}${a.reverted ? ` (reverted: ${a.reverted})` : ""}`);
+      }
+      if (opts.json) console.log(JSON.stringify(summary));
+      else console.log(`${summary.winner} party won (${summary.honestSide} honest) at node ${summary.disputedNode}: ${summary.graphRounds} graph rounds, ${summary.vmRounds} VM rounds, ${summary.transactions} transactions, ${summary.seconds} s`);
+    });
+  return dispute;
+}

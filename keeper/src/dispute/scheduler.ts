@@ -1,0 +1,131 @@
+/**
+ * The dispute scheduler (op-challenger's `Scheduler`) and the keeper's dispute agent.
+ *
+ * The scheduler owns one player per game this keeper is in and ticks them in bounded batches; a
+ * failing game is logged and retried on the next tick without holding up the others. Games are
+ * recorded in the store when added, so a restarted keeper rebuilds its players from the store
+ * (`playerFor` recomputes the traces from the request and our claim) and resumes where the chain is.
+ *
+ * `createDisputeAgent` plugs it into the keeper service (keeper/src/service/keeper.ts's
+ * `DisputeAgent`): games come from `ClaimChallenged` events, traces from the native executor and the
+ * guest program in the TypeScript VM, transactions go through the responder.
+ */
+import type { Address, PublicClient } from "viem";
+import { MerkleGraphTrace } from "../../game/trace-provider.ts";
+import { claimTraces } from "../../game/vm-provider.ts";
+import { Side } from "../../game/types.ts";
+import type { Responder } from "../chain/responder.ts";
+import type { Logger } from "../service/logger.ts";
+import type { DisputeAgent } from "../service/keeper.ts";
+import { decodeRequestInput } from "../service/inference.ts";
+import type { ModelBook } from "../service/models.ts";
+import type { KeeperStore } from "../store/store.ts";
+import { createChainGameClient } from "./client.ts";
+import { createGamePlayer, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
+
+export interface ScheduledGame {
+  address: `0x${string}`;
+  requestId: bigint;
+  side: Side;
+}
+
+export interface DisputeSchedulerParams {
+  store: KeeperStore;
+  playerFor(game: ScheduledGame): GamePlayer;
+  log?: Logger;
+  /** Players ticked at once (their transactions still go through the one responder lane). */
+  maxConcurrent?: number;
+}
+
+export interface DisputeScheduler {
+  add(game: ScheduledGame): void;
+  /** Ticks every active game once; returns each game's result or error. */
+  tick(): Promise<Map<string, TickResult | Error>>;
+  active(): `0x${string}`[];
+}
+
+export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeScheduler {
+  const { store, log } = params;
+  const maxConcurrent = params.maxConcurrent ?? 4;
+  const players = new Map<string, GamePlayer>();
+
+  const add = (game: ScheduledGame) => {
+    const key = game.address.toLowerCase();
+    if (players.has(key)) return;
+    players.set(key, params.playerFor(game));
+  };
+
+  // Resume the games a previous run left active.
+  for (const g of store.listGames<DisputeProgress>("active")) {
+    try {
+      add({ address: g.state.address, requestId: g.requestId, side: g.state.side === "defender" ? Side.Defender : Side.Challenger });
+    } catch (error) {
+      log?.error({ game: g.state.address, error: (error as Error).message }, "cannot resume dispute");
+    }
+  }
+
+  return {
+    add,
+    active: () => [...players.values()].map((p) => p.address),
+    async tick() {
+      const results = new Map<string, TickResult | Error>();
+      const queue = [...players.values()];
+      while (queue.length > 0) {
+        const batch = queue.splice(0, maxConcurrent);
+        await Promise.all(
+          batch.map(async (player) => {
+            try {
+              const r = await player.tick();
+              results.set(player.address, r);
+              if (r.status !== "active") {
+                players.delete(player.address.toLowerCase());
+                log?.info({ game: player.address, status: r.status }, "dispute over");
+              }
+            } catch (error) {
+              results.set(player.address, error as Error);
+              log?.warn({ game: player.address, error: (error as Error).message }, "dispute tick failed; retrying next tick");
+            }
+          }),
+        );
+      }
+      return results;
+    },
+  };
+}
+
+export interface DisputeAgentParams {
+  publicClient: PublicClient;
+  responder: Responder;
+  store: KeeperStore;
+  models: ModelBook;
+  /** oao_node.elf */
+  elf: Uint8Array;
+  log?: Logger;
+  maxConcurrent?: number;
+}
+
+/** The keeper's dispute agent: honest traces of our claims, played on chain. */
+export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & { scheduler: DisputeScheduler } {
+  const { store, models } = params;
+  const playerFor = (game: ScheduledGame): GamePlayer => {
+    const request = store.getRequest(game.requestId);
+    if (request === undefined) throw new Error(`request ${game.requestId} of game ${game.address} is not in the store`);
+    const loaded = models.get(request.modelId);
+    if (loaded === undefined) throw new Error(`model ${request.modelId} of game ${game.address} is not served by this keeper`);
+    const input = decodeRequestInput(loaded.model, request.input);
+    const run = loaded.executor.run(input);
+    const traces = claimTraces({ model: loaded.model, input, nodeOutputs: run.nodeOutputs, graph: new MerkleGraphTrace(run.trace.states), elf: params.elf });
+    const client = createChainGameClient({ publicClient: params.publicClient, responder: params.responder, address: game.address as Address });
+    return createGamePlayer({ client, side: game.side, traces, requestId: game.requestId, store, log: params.log });
+  };
+  const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent });
+  return {
+    scheduler,
+    onGameCreated(game) {
+      scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger });
+    },
+    async tick() {
+      await scheduler.tick();
+    },
+  };
+}

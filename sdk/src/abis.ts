@@ -1,0 +1,8 @@
+// `@oao/sdk/abis`: the contracts' `as const` ABIs and the union of their custom errors.
+export {
+  aiOracleAbi,
+  callbackReceiverAbi,
+  oaoErrorsAbi,
+  stakingAbi,
+  taskManagerAbi,
+} from "./contracts.ts";

@@ -1,0 +1,82 @@
+/**
+ * The ABIs the SDK talks to, generated from the contracts' artifacts (sdk/src/abis/generated.ts,
+ * written by `npm run build`), and the union of their custom errors used to decode reverts that
+ * bubble up from nested calls (a TaskManager call failing inside Staking, for instance).
+ */
+import {
+  AIOracleAbi,
+  IAIOracleCallbackReceiverAbi,
+  MockStakeTokenAbi,
+  StakingAbi,
+  TaskManagerAbi,
+} from "./abis/generated.ts";
+
+export const aiOracleAbi = AIOracleAbi;
+export const stakingAbi = StakingAbi;
+export const taskManagerAbi = TaskManagerAbi;
+export const callbackReceiverAbi = IAIOracleCallbackReceiverAbi;
+
+type ErrorItem<T extends readonly unknown[]> = Extract<T[number], { type: "error" }>;
+export type OaoErrorAbiItem =
+  | ErrorItem<typeof AIOracleAbi>
+  | ErrorItem<typeof StakingAbi>
+  | ErrorItem<typeof TaskManagerAbi>
+  | ErrorItem<typeof MockStakeTokenAbi>;
+
+function errorsOf<T extends readonly { type: string }[]>(abi: T): ErrorItem<T>[] {
+  return abi.filter((item): item is ErrorItem<T> => item.type === "error");
+}
+
+const seen = new Set<string>();
+/** Every custom error of the oracle, staking and task manager (and the stake token's ERC-20 errors), once each. */
+export const oaoErrorsAbi: readonly OaoErrorAbiItem[] = [
+  ...errorsOf(AIOracleAbi),
+  ...errorsOf(StakingAbi),
+  ...errorsOf(TaskManagerAbi),
+  ...errorsOf(MockStakeTokenAbi),
+].filter((e) => {
+  const key = `${e.name}(${e.inputs.map((i) => i.type).join(",")})`;
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+});
+
+/** Minimal ERC-20 surface used to approve the stake token. */
+export const erc20Abi = [
+  {
+    type: "function",
+    name: "approve",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "spender", type: "address" },
+      { name: "amount", type: "uint256" },
+    ],
+    outputs: [{ name: "", type: "bool" }],
+  },
+  {
+    type: "function",
+    name: "allowance",
+    stateMutability: "view",
+    inputs: [
+      { name: "owner", type: "address" },
+      { name: "spender", type: "address" },
+    ],
+    outputs: [{ name: "", type: "uint256" }],
+  },
+] as const;
+
+/** RequestStatus of docs/protocol.md §1, in the contracts' enum order. */
+export const requestStatuses = [
+  "None",
+  "Requested",
+  "Committed",
+  "Challenged",
+  "Finalized",
+  "Delivered",
+  "Expired",
+  "Refunded",
+] as const;
+export type RequestStatus = (typeof requestStatuses)[number];
+
+export const deliveryModes = ["AtCommit", "AtFinality"] as const;
+export type DeliveryMode = (typeof deliveryModes)[number];

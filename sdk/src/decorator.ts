@@ -1,0 +1,69 @@
+import type { Account, Address, Chain, Client, Transport } from "viem";
+import { type EstimateFeeParameters, estimateFee } from "./actions/estimateFee.ts";
+import { type GetOperatorParameters, getOperator } from "./actions/getOperator.ts";
+import { type GetRequestParameters, getRequest } from "./actions/getRequest.ts";
+import { type RegisterModelParameters, registerModel } from "./actions/registerModel.ts";
+import { type RequestInferenceParameters, requestInference } from "./actions/requestInference.ts";
+import { type RequestUnstakeParameters, requestUnstake } from "./actions/requestUnstake.ts";
+import { type StakeParameters, stake } from "./actions/stake.ts";
+import { type WaitForResultParameters, waitForResult } from "./actions/waitForResult.ts";
+import { type WatchRequestsParameters, watchRequests } from "./actions/watchRequests.ts";
+import { type WithdrawParameters, withdraw } from "./actions/withdraw.ts";
+import { MissingAddressError } from "./errors/parameters.ts";
+
+/** Deployed contract addresses of one chain. */
+export interface OaoAddresses {
+  /** The AIOracle (also the model registry). */
+  oracle: Address;
+  /** The Staking contract (for stake, requestUnstake, withdraw, getOperator). */
+  staking?: Address;
+  /** The TaskManager. */
+  taskManager?: Address;
+}
+
+/** Parameters of an action with the contract address made optional (the decorator fills it). */
+type WithAddress<T extends { address: Address }> = Omit<T, "address"> & { address?: Address };
+
+// A type alias (not an interface) so that viem's `extend` accepts it.
+export type OaoActions = {
+  estimateFee: (p: WithAddress<EstimateFeeParameters>) => ReturnType<typeof estimateFee>;
+  requestInference: (p: WithAddress<RequestInferenceParameters>) => ReturnType<typeof requestInference>;
+  getRequest: (p: WithAddress<GetRequestParameters>) => ReturnType<typeof getRequest>;
+  waitForResult: (p: WithAddress<WaitForResultParameters>) => ReturnType<typeof waitForResult>;
+  registerModel: (p: WithAddress<RegisterModelParameters>) => ReturnType<typeof registerModel>;
+  watchRequests: (p: WithAddress<WatchRequestsParameters>) => ReturnType<typeof watchRequests>;
+  stake: (p: WithAddress<StakeParameters>) => ReturnType<typeof stake>;
+  requestUnstake: (p: WithAddress<RequestUnstakeParameters>) => ReturnType<typeof requestUnstake>;
+  withdraw: (p: WithAddress<WithdrawParameters>) => ReturnType<typeof withdraw>;
+  getOperator: (p: WithAddress<GetOperatorParameters>) => ReturnType<typeof getOperator>;
+};
+
+/**
+ * `client.extend(oaoActions({ addresses }))`: the actions bound to a client and the deployment's
+ * addresses. A convenience only; every action is also a plain `(client, params)` function.
+ */
+export function oaoActions({ addresses }: { addresses: OaoAddresses }) {
+  const staking = (address: Address | undefined): Address => {
+    const a = address ?? addresses.staking;
+    if (!a) throw new MissingAddressError({ contract: "staking" });
+    return a;
+  };
+  return <TChain extends Chain | undefined, TAccount extends Account | undefined>(
+    client: Client<Transport, TChain, TAccount>,
+  ): OaoActions => {
+    const c = client as Client<Transport, Chain | undefined, Account | undefined>;
+    const oracle = (a: Address | undefined) => a ?? addresses.oracle;
+    return {
+      estimateFee: async (p) => estimateFee(c, { ...p, address: oracle(p.address) }),
+      requestInference: async (p) => requestInference(c, { ...p, address: oracle(p.address) }),
+      getRequest: async (p) => getRequest(c, { ...p, address: oracle(p.address) }),
+      waitForResult: async (p) => waitForResult(c, { ...p, address: oracle(p.address) }),
+      registerModel: async (p) => registerModel(c, { ...p, address: oracle(p.address) }),
+      watchRequests: (p) => watchRequests(c, { ...p, address: oracle(p.address) }),
+      stake: async (p) => stake(c, { ...p, address: staking(p.address) }),
+      requestUnstake: async (p) => requestUnstake(c, { ...p, address: staking(p.address) }),
+      withdraw: async (p) => withdraw(c, { ...p, address: staking(p.address) }),
+      getOperator: async (p) => getOperator(c, { ...p, address: staking(p.address) }),
+    };
+  };
+}

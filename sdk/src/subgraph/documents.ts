@@ -1,0 +1,197 @@
+/**
+ * Typed GraphQL documents for the subgraph (subgraph/schema.graphql). Each is validated against
+ * the query schema graph-node derives from it (sdk/test/subgraph-documents.test.ts). GraphQL
+ * returns BigInt and Bytes as strings; the query functions convert them.
+ */
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
+import type { DeliveryMode } from "../contracts.ts";
+
+/** Request status as the subgraph stores it (the contracts' statuses but `None`). */
+export type SubgraphRequestStatus =
+  | "Requested"
+  | "Committed"
+  | "Challenged"
+  | "Finalized"
+  | "Delivered"
+  | "Expired"
+  | "Refunded";
+export type SubgraphClaimStatus = "Standing" | "Challenging" | "Defeated" | "Released" | "Accepted";
+
+function doc<TResult, TVariables>(source: string): TypedDocumentNode<TResult, TVariables> {
+  return parse(source) as TypedDocumentNode<TResult, TVariables>;
+}
+
+const requestFields = `
+  id requestId requester model { id modelId } status output outputHash deliveryMode deadline
+  totalFee createdAt firstCommittedAt finalizedAt commitLatency finalityLatency disputeCount
+  deliveries callbackCount lastCallbackSucceeded standingClaim { id operator { id } }`;
+
+export interface RequestRow {
+  id: string;
+  requestId: string;
+  requester: string;
+  model: { id: string; modelId: string };
+  status: SubgraphRequestStatus;
+  output: string | null;
+  outputHash: string | null;
+  deliveryMode: DeliveryMode;
+  deadline: string;
+  totalFee: string;
+  createdAt: string;
+  firstCommittedAt: string | null;
+  finalizedAt: string | null;
+  commitLatency: string | null;
+  finalityLatency: string | null;
+  disputeCount: number;
+  deliveries: number;
+  callbackCount: number;
+  lastCallbackSucceeded: boolean | null;
+  standingClaim: { id: string; operator: { id: string } } | null;
+}
+
+export interface RequestFilter {
+  requester?: string;
+  status_in?: SubgraphRequestStatus[];
+  model?: string;
+}
+
+export const RequestsDocument = doc<
+  { requests: RequestRow[] },
+  { where: RequestFilter; first: number; skip: number }
+>(`query Requests($where: Request_filter, $first: Int!, $skip: Int!) {
+  requests(where: $where, first: $first, skip: $skip, orderBy: requestId, orderDirection: desc) {${requestFields}
+  }
+}`);
+
+export interface ClaimRow {
+  id: string;
+  operator: { id: string };
+  output: string;
+  outputHash: string;
+  traceRoot: string;
+  status: SubgraphClaimStatus;
+  windowEnd: string | null;
+  committedAt: string;
+}
+
+export interface DisputeRow {
+  id: string;
+  request: { id: string };
+  defenderClaim: { id: string };
+  challengerClaim: { id: string };
+  defender: { id: string };
+  challenger: { id: string };
+  winner: "Defender" | "Challenger" | null;
+  loserSlashed: string | null;
+  createdAt: string;
+  resolvedAt: string | null;
+  duration: string | null;
+}
+
+const disputeFields = `
+  id request { id } defenderClaim { id } challengerClaim { id } defender { id } challenger { id }
+  winner loserSlashed createdAt resolvedAt duration`;
+
+export const RequestDetailDocument = doc<
+  {
+    request:
+      | (RequestRow & {
+          claims: ClaimRow[];
+          disputes: DisputeRow[];
+          callbacks: { id: string; isError: boolean; success: boolean; returnData: string; timestamp: string }[];
+        })
+      | null;
+  },
+  { id: string }
+>(`query RequestDetail($id: ID!) {
+  request(id: $id) {${requestFields}
+    claims(orderBy: claimId) { id operator { id } output outputHash traceRoot status windowEnd committedAt }
+    disputes(orderBy: createdAt) {${disputeFields} }
+    callbacks(orderBy: timestamp) { id isError success returnData timestamp }
+  }
+}`);
+
+export interface DisputeFilter {
+  request?: string;
+  winner?: "Defender" | "Challenger" | null;
+  or?: DisputeFilter[];
+  defender?: string;
+  challenger?: string;
+}
+
+export const DisputesDocument = doc<
+  { disputes: DisputeRow[] },
+  { where: DisputeFilter; first: number; skip: number }
+>(`query Disputes($where: Dispute_filter, $first: Int!, $skip: Int!) {
+  disputes(where: $where, first: $first, skip: $skip, orderBy: createdAt, orderDirection: desc) {${disputeFields}
+  }
+}`);
+
+export interface OperatorRow {
+  id: string;
+  activeStake: string;
+  lockedStake: string;
+  unbondingStake: string;
+  jailedUntil: string;
+  answered: number;
+  challenges: number;
+  accepted: number;
+  disputesWon: number;
+  disputesLost: number;
+  slashCount: number;
+  slashedTotal: string;
+  feesEarned: string;
+}
+
+export const OperatorsDocument = doc<
+  { operators: OperatorRow[] },
+  { where: { id_in?: string[] }; first: number; skip: number }
+>(`query Operators($where: Operator_filter, $first: Int!, $skip: Int!) {
+  operators(where: $where, first: $first, skip: $skip, orderBy: answered, orderDirection: desc) {
+    id activeStake lockedStake unbondingStake jailedUntil answered challenges accepted
+    disputesWon disputesLost slashCount slashedTotal feesEarned
+  }
+}`);
+
+export interface SlashRow {
+  id: string;
+  operator: { id: string };
+  amount: string;
+  winner: string;
+  toWinner: string;
+  requester: string;
+  toRequester: string;
+  toTreasury: string;
+  jailedUntil: string;
+  blockNumber: string;
+  timestamp: string;
+  transactionHash: string;
+}
+
+export const SlashesDocument = doc<
+  { slashes: SlashRow[] },
+  { where: { operator?: string }; first: number; skip: number }
+>(`query Slashes($where: Slash_filter, $first: Int!, $skip: Int!) {
+  slashes(where: $where, first: $first, skip: $skip, orderBy: timestamp, orderDirection: desc) {
+    id operator { id } amount winner toWinner requester toRequester toTreasury jailedUntil
+    blockNumber timestamp transactionHash
+  }
+}`);
+
+export const MetaDocument = doc<
+  { _meta: { block: { number: number; hash: string | null; timestamp: number | null }; hasIndexingErrors: boolean; deployment: string } | null },
+  Record<string, never>
+>(`query Meta {
+  _meta { block { number hash timestamp } hasIndexingErrors deployment }
+}`);
+
+/** Every document, by name (the validation test iterates these). */
+export const documents = {
+  RequestsDocument,
+  RequestDetailDocument,
+  DisputesDocument,
+  OperatorsDocument,
+  SlashesDocument,
+  MetaDocument,
+};

@@ -1,0 +1,4 @@
+// `@oao/sdk/subgraph`: typed subgraph queries for frontends.
+export { type SubgraphClient, type SubgraphClientParameters, createSubgraphClient } from "./client.ts";
+export * from "./documents.ts";
+export * from "./queries.ts";

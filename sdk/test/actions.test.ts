@@ -1,0 +1,321 @@
+/**
+ * The SDK's actions against a real JSON-RPC node (the in-process Hardhat chain behind
+ * network.createServer), through a plain viem http transport.
+ */
+import { readFileSync } from "node:fs";
+import { type Address, parseEther, zeroAddress } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BaseError,
+  ContractRevertError,
+  MissingAddressError,
+  RequestExpiredError,
+  RequestNotFoundError,
+  WaitAbortedError,
+  WaitTimeoutError,
+  type WaitForResultUpdate,
+  estimateFee,
+  getOperator,
+  getRequest,
+  isContractRevertError,
+  oaoActions,
+  registerModel,
+  requestInference,
+  requestUnstake,
+  stake,
+  waitForResult,
+  watchRequests,
+  withdraw,
+} from "../src/index.ts";
+import { RecordingReceiverAbi } from "../src/abis/generated.ts";
+import {
+  BOND,
+  type Deployment,
+  MIN_STAKE,
+  MODEL_FEE,
+  PROTOCOL_FEE,
+  TIMEOUT,
+  UNBONDING,
+  WINDOW,
+  challenge,
+  commit,
+  deploy,
+  expire,
+  finalize,
+  modelParams,
+  passTime,
+  resolveGame,
+} from "./chain.ts";
+
+let d: Deployment;
+let modelId: bigint;
+
+/** Resolves when `updates` receives one matching `match` (waitForResult's onUpdate is the event source). */
+function updateMatching(updates: WaitForResultUpdate[], match: (u: WaitForResultUpdate) => boolean): Promise<WaitForResultUpdate> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const found = updates.find(match);
+      if (found) resolve(found);
+      else setTimeout(check, 20);
+    };
+    check();
+  });
+}
+
+async function newRequest(overrides: { callbackContract?: Address; gasLimit?: bigint; deliveryMode?: "AtCommit" | "AtFinality" } = {}) {
+  return requestInference(d.wallet(d.accounts.user), { address: d.addresses.oracle, modelId, input: "0x0102030405", ...overrides });
+}
+
+beforeAll(async () => {
+  d = await deploy();
+  ({ modelId } = await registerModel(d.wallet(d.accounts.owner), {
+    address: d.addresses.oracle,
+    ...modelParams,
+    feeReceiver: d.accounts.owner,
+  }));
+  await stake(d.wallet(d.accounts.alice), { address: d.addresses.staking, amount: MIN_STAKE + parseEther("50") });
+  await stake(d.wallet(d.accounts.bob), { address: d.addresses.staking, amount: MIN_STAKE + parseEther("50") });
+  await stake(d.wallet(d.accounts.carol), { address: d.addresses.staking, amount: MIN_STAKE + parseEther("50") });
+});
+
+afterAll(async () => {
+  await d?.close();
+});
+
+describe("sdk actions", () => {
+  it("deploys at the addresses subgraph/networks.json lists for localhost", () => {
+    const networks = JSON.parse(readFileSync(new URL("../../subgraph/networks.json", import.meta.url), "utf8"));
+    expect(networks.localhost.AIOracle.address.toLowerCase()).toBe(d.addresses.oracle.toLowerCase());
+    expect(networks.localhost.Staking.address.toLowerCase()).toBe(d.addresses.staking.toLowerCase());
+    expect(networks.localhost.TaskManager.address.toLowerCase()).toBe(d.addresses.taskManager.toLowerCase());
+  });
+
+  it("registerModel returns the new model id", () => {
+    expect(modelId).toBe(1n);
+  });
+
+  it("estimateFee splits the oracle's quote into model, callback and protocol parts", async () => {
+    const fee = await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId, gasLimit: 200_000n });
+    expect(fee.modelFee).toBe(MODEL_FEE);
+    expect(fee.protocolFee).toBe(PROTOCOL_FEE);
+    expect(fee.callbackFee).toBeGreaterThan(0n);
+    const quoted = await d.publicClient.readContract({
+      address: d.addresses.oracle,
+      abi: [{ type: "function", name: "estimateFee", stateMutability: "view", inputs: [{ type: "uint256" }, { type: "uint256" }], outputs: [{ type: "uint256" }] }],
+      functionName: "estimateFee",
+      args: [modelId, 200_000n],
+    });
+    expect(fee.total).toBe(quoted);
+  });
+
+  it("stake approves and stakes; getOperator reads the account", async () => {
+    const op = await getOperator(d.publicClient, { address: d.addresses.staking, operator: d.accounts.alice });
+    expect(op.active).toBe(MIN_STAKE + parseEther("50"));
+    expect(op.locked).toBe(0n);
+    expect(op.free).toBe(op.active);
+    expect(op.eligible).toBe(true);
+    expect(op.jailed).toBe(false);
+  });
+
+  it("requests, commits and finalizes: waitForResult follows to finality", async () => {
+    const { requestId } = await newRequest();
+    const fresh = await getRequest(d.publicClient, { address: d.addresses.oracle, requestId });
+    expect(fresh.status).toBe("Requested");
+    expect(fresh.requester).toBe(d.accounts.user);
+    expect(fresh.output).toBe("0x");
+
+    const updates: WaitForResultUpdate[] = [];
+    const waiting = waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, pollingInterval: 20, onUpdate: (u) => updates.push(u) });
+    await commit(d, d.accounts.alice, requestId, "0x07");
+    await updateMatching(updates, (u) => u.status === "Committed");
+    const op = await getOperator(d.publicClient, { address: d.addresses.staking, operator: d.accounts.alice });
+    expect(op.locked).toBe(BOND);
+    await passTime(d, WINDOW + 1n);
+    await finalize(d, requestId);
+    const result = await waiting;
+    expect(result.finalized).toBe(true);
+    expect(result.output).toBe("0x07");
+    expect(result.status).toBe("Delivered");
+    expect(updates.map((u) => u.status)).toEqual(["Requested", "Committed", "Delivered"]);
+  });
+
+  it("until committed resolves at the first standing output, as an OAO callback sees it", async () => {
+    const { requestId } = await newRequest();
+    await commit(d, d.accounts.alice, requestId, "0x05");
+    const result = await waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, until: "committed", pollingInterval: 20 });
+    expect(result.output).toBe("0x05");
+    expect(result.finalized).toBe(false);
+  });
+
+  it("follows a challenge that overturns the claim and returns the winning output", async () => {
+    const { requestId } = await newRequest();
+    const updates: WaitForResultUpdate[] = [];
+    const waiting = waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, pollingInterval: 20, onUpdate: (u) => updates.push(u) });
+    await commit(d, d.accounts.carol, requestId, "0x07");
+    await updateMatching(updates, (u) => u.status === "Committed");
+    const game = await challenge(d, d.accounts.bob, requestId, "0x03");
+    await updateMatching(updates, (u) => u.status === "Challenged");
+    await resolveGame(d, game, 1); // the challenger wins
+    await updateMatching(updates, (u) => u.status === "Committed" && u.output === "0x03");
+    await passTime(d, WINDOW + 1n);
+    await finalize(d, requestId);
+    const result = await waiting;
+    expect(result.output).toBe("0x03");
+    expect(updates.map((u) => `${u.status}:${u.output}`)).toEqual([
+      "Requested:0x",
+      "Committed:0x07",
+      "Challenged:0x07",
+      "Committed:0x03",
+      "Delivered:0x03",
+    ]);
+    const loser = await getOperator(d.publicClient, { address: d.addresses.staking, operator: d.accounts.carol });
+    expect(loser.jailed).toBe(true);
+    expect(loser.active).toBe(MIN_STAKE + parseEther("50") - BOND);
+  });
+
+  it("survives a reorg: a commit that disappears is waited for again and the new chain's result returned", async () => {
+    const { requestId } = await newRequest();
+    const updates: WaitForResultUpdate[] = [];
+    const waiting = waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, pollingInterval: 20, onUpdate: (u) => updates.push(u) });
+    await updateMatching(updates, (u) => u.status === "Requested");
+    const snapshot = await d.testClient.snapshot();
+    await commit(d, d.accounts.bob, requestId, "0x09");
+    await updateMatching(updates, (u) => u.output === "0x09");
+    // Reorg: the blocks with bob's commit are dropped; a different history replaces them.
+    await d.testClient.revert({ id: snapshot });
+    await updateMatching(updates, (u) => updates.indexOf(u) > 1 && u.status === "Requested");
+    await commit(d, d.accounts.bob, requestId, "0x04");
+    await passTime(d, WINDOW + 1n);
+    await finalize(d, requestId);
+    const result = await waiting;
+    expect(result.output).toBe("0x04");
+    expect(updates.slice(0, 3).map((u) => `${u.status}:${u.output}`)).toEqual(["Requested:0x", "Committed:0x09", "Requested:0x"]);
+    // Then the new history: bob's second commit (seen as Committed, or straight as Delivered if the
+    // poll happened after finalization), ending in the delivered output.
+    expect(updates.slice(3).every((u) => u.output === "0x04")).toBe(true);
+    expect(updates.at(-1)?.status).toBe("Delivered");
+  });
+
+  it("only counts a state once it has the requested confirmations", async () => {
+    const { requestId } = await newRequest();
+    await commit(d, d.accounts.alice, requestId, "0x02");
+    const params = { address: d.addresses.oracle, requestId, until: "committed" as const, confirmations: 3, pollingInterval: 20 };
+    // The commit's block is the head: not 3 blocks deep, so the wait cannot resolve yet.
+    const early = await waitForResult(d.publicClient, { ...params, timeout: 150 }).catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(WaitTimeoutError);
+    await d.testClient.mine({ blocks: 3 });
+    const result = await waitForResult(d.publicClient, params);
+    expect(result.output).toBe("0x02");
+    expect(result.blockNumber).toBe((await d.publicClient.getBlockNumber()) - 3n);
+  });
+
+  it("calls back a receiver contract at commit (AtCommit delivery)", async () => {
+    const { requestId } = await newRequest({ callbackContract: d.addresses.receiver, gasLimit: 300_000n });
+    await commit(d, d.accounts.alice, requestId, "0x08");
+    const result = await waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, until: "committed", pollingInterval: 20 });
+    expect(result.deliveries).toBe(1);
+    expect(result.lastCallbackSucceeded).toBe(true);
+    const count = await d.publicClient.readContract({ address: d.addresses.receiver, abi: RecordingReceiverAbi, functionName: "deliveryCount" });
+    expect(count).toBe(1n);
+  });
+
+  it("times out, aborts, rejects unknown ids and reports expiry with typed errors", async () => {
+    const { requestId } = await newRequest();
+    const timedOut = await waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, timeout: 100, pollingInterval: 20 }).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(WaitTimeoutError);
+    expect(timedOut).toBeInstanceOf(BaseError);
+    expect((timedOut as WaitTimeoutError).metaMessages?.[0]).toContain("Requested");
+
+    const controller = new AbortController();
+    const aborted = waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, signal: controller.signal, pollingInterval: 20 }).catch((e: unknown) => e);
+    controller.abort(new Error("user left the page"));
+    const abortError = await aborted;
+    expect(abortError).toBeInstanceOf(WaitAbortedError);
+    expect((abortError as WaitAbortedError).walk()).toMatchObject({ message: "user left the page" });
+
+    const unknown = await waitForResult(d.publicClient, { address: d.addresses.oracle, requestId: 9999n }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(RequestNotFoundError);
+
+    await passTime(d, TIMEOUT + 1n);
+    await expire(d, requestId);
+    const expired = await waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, pollingInterval: 20 }).catch((e: unknown) => e);
+    expect(expired).toBeInstanceOf(RequestExpiredError);
+  });
+
+  it("decodes contract reverts into typed errors with their arguments", async () => {
+    const underpaid = await requestInference(d.wallet(d.accounts.user), {
+      address: d.addresses.oracle,
+      modelId,
+      input: "0x01",
+      value: 1n,
+      maxFee: parseEther("1"),
+    }).catch((e: unknown) => e);
+    expect(underpaid).toBeInstanceOf(ContractRevertError);
+    if (!isContractRevertError(underpaid, "InsufficientFee")) throw new Error("expected InsufficientFee");
+    const [paid, required] = underpaid.args;
+    expect(paid).toBe(1n);
+    expect(required).toBe(MODEL_FEE + PROTOCOL_FEE);
+    expect(underpaid.shortMessage).toContain("InsufficientFee(1,");
+
+    const unknownModel = await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId: 77n, gasLimit: 0n }).catch((e: unknown) => e);
+    expect(isContractRevertError(unknownModel, "UnknownModel")).toBe(true);
+
+    const nothing = await withdraw(d.wallet(d.accounts.alice), { address: d.addresses.staking }).catch((e: unknown) => e);
+    expect(isContractRevertError(nothing, "NothingUnbonding")).toBe(true);
+
+    const tooMuch = await requestUnstake(d.wallet(d.accounts.bob), { address: d.addresses.staking, amount: parseEther("100000") }).catch((e: unknown) => e);
+    expect(isContractRevertError(tooMuch, "InsufficientFreeStake")).toBe(true);
+
+    const noGas = await requestInference(d.wallet(d.accounts.user), {
+      address: d.addresses.oracle,
+      modelId,
+      input: "0x01",
+      callbackContract: d.addresses.receiver,
+    }).catch((e: unknown) => e);
+    expect((noGas as BaseError).name).toBe("InvalidParameterError");
+  });
+
+  it("requestUnstake then withdraw after the unbonding period", async () => {
+    const { unbondingEnd } = await requestUnstake(d.wallet(d.accounts.bob), { address: d.addresses.staking, amount: parseEther("20") });
+    const early = await withdraw(d.wallet(d.accounts.bob), { address: d.addresses.staking }).catch((e: unknown) => e);
+    if (!isContractRevertError(early, "UnbondingNotEnded")) throw new Error("expected UnbondingNotEnded");
+    expect(early.args[1]).toBe(unbondingEnd);
+    await passTime(d, UNBONDING + 1n);
+    const { amount } = await withdraw(d.wallet(d.accounts.bob), { address: d.addresses.staking });
+    expect(amount).toBe(parseEther("20"));
+  });
+
+  it("watchRequests reports new requests of one requester", async () => {
+    const seen: bigint[] = [];
+    const unwatch = watchRequests(d.publicClient, {
+      address: d.addresses.oracle,
+      requester: d.accounts.user,
+      pollingInterval: 20,
+      onRequests: (rs) => seen.push(...rs.map((r) => r.requestId)),
+    });
+    await new Promise((r) => setTimeout(r, 100)); // let the watcher install its filter
+    const { requestId } = await newRequest();
+    await requestInference(d.wallet(d.accounts.alice), { address: d.addresses.oracle, modelId, input: "0x01" }); // another requester
+    await new Promise<void>((resolve) => {
+      const check = () => (seen.includes(requestId) ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    await d.testClient.mine({ blocks: 2 });
+    await new Promise((r) => setTimeout(r, 100));
+    unwatch();
+    expect(seen).toEqual([requestId]);
+  });
+
+  it("client.extend(oaoActions({ addresses })) binds the actions to the deployment", async () => {
+    const client = d.wallet(d.accounts.user).extend(oaoActions({ addresses: { oracle: d.addresses.oracle } }));
+    const fee = await client.estimateFee({ modelId, gasLimit: 0n });
+    expect(fee.total).toBe(MODEL_FEE + PROTOCOL_FEE);
+    const { requestId } = await client.requestInference({ modelId, input: "0x0a" });
+    expect((await client.getRequest({ requestId })).status).toBe("Requested");
+    const missing = await client.getOperator({ operator: zeroAddress }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(MissingAddressError);
+    const full = d.publicClient.extend(oaoActions({ addresses: { oracle: d.addresses.oracle, staking: d.addresses.staking } }));
+    expect((await full.getOperator({ operator: d.accounts.alice })).operator).toBe(d.accounts.alice);
+  });
+});
+

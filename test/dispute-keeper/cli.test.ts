@@ -1,0 +1,31 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { buildDisputeCommand } from "../../keeper/src/cli/dispute.ts";
+
+async function run(args: string[]): Promise<Record<string, unknown>> {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
+  vi.spyOn(console, "error").mockImplementation(() => undefined);
+  try {
+    await buildDisputeCommand().exitOverride().parseAsync(["node", "dispute", ...args]);
+  } finally {
+    log.mockRestore();
+  }
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
+
+describe("oao dispute simulate", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("--offline --json: the last stdout line is one JSON object with the figures", async () => {
+    const out = await run(["simulate", "--model", "mnist", "--fault", "graph:3", "--seed", "4", "--offline", "--json"]);
+    expect(out).toMatchObject({ mode: "offline", winner: "honest", honestSide: "challenger", disputedNode: "3", graphRounds: 1, vmRounds: 6, transactions: 17, gasUsed: null, cheaterSlashed: null });
+    expect(typeof out.inputLabel).toBe("number");
+    expect(out.seconds).toBeGreaterThan(0);
+  });
+
+  it("says what to fix on a bad fault, a bad seed, or a missing chain", async () => {
+    await expect(run(["simulate", "--model", "mnist", "--fault", "nodes:2", "--offline", "--json"])).rejects.toThrow(/graph:N, vm:N/);
+    await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--seed", "-3", "--offline"])).rejects.toThrow(/--seed/);
+    await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--json"])).rejects.toThrow(/--offline/);
+  });
+});
