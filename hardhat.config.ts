@@ -31,5 +31,7 @@ export default defineConfig({
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // Any JSON-RPC node (`oao demo --rpc URL`, `oao devnet`): the URL comes from OAO_RPC_URL.
+    external: { type: "http", chainType: "l1", url: process.env.OAO_RPC_URL ?? "http://127.0.0.1:8545" },
   },
 });

@@ -100,7 +100,7 @@ describe("request -> commit -> finalize (OAO delivery at commit)", () => {
 
     const committed = await w.commit(alice, id, OUTPUT_A, TRACE_A);
     const claim = w.eventsNamed(committed, "ClaimCommitted")[0]!;
-    expect(claim.args).toMatchObject({ requestId: id, claimId: 1n, operator: alice.address, traceRoot: TRACE_A });
+    expect(claim.args).toMatchObject({ requestId: id, claimId: 1n, operator: alice.address, traceRoot: (await w.proofFor(id, OUTPUT_A, TRACE_A)).traceRoot });
     expect(w.eventsNamed(committed, "AICallbackResult")[0]!.args).toMatchObject({
       account: user.address,
       requestId: id,

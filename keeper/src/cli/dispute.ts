@@ -5,8 +5,10 @@
  *
  * KIND is graph:N, vm:N, false-challenge[:N] or silent[:N] (keeper/game/faults.ts). The request
  * input is a held-out MNIST digit for `--model mnist` and a seeded int8 tensor otherwise.
- * `--offline` plays on the reference game model (keeper/game/reference.ts) with the real MIPS step
- * verifier: no chain, hence no gas and no slashing figures (reported as null).
+ * By default it runs on Hardhat's in-process chain with everything deployed by Ignition, through the
+ * keeper service an operator runs (keeper/src/demo/scenario.ts). `--offline` plays on the reference
+ * game model (keeper/game/reference.ts) with the real MIPS step verifier: no chain, hence no gas and
+ * no slashing figures (reported as null).
  */
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
@@ -18,6 +20,11 @@ import { elementSize } from "../../graph/tensor.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { seededDraw } from "../../game/faults.ts";
 import { loadModelDir, resolveModelDir } from "./model.ts";
+import { zeroAddress, type Hex } from "viem";
+import { encodeTensor, toHex } from "../../graph/index.ts";
+import type { Fault } from "../../game/faults.ts";
+import { createLocalWorld } from "../demo/world.ts";
+import { closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
 
 const GUEST_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
 
@@ -53,17 +60,16 @@ export function buildDisputeCommand(): Command {
     .option("--seed <s>", "seed for the input, unspecified fault positions and move order", "1")
     .option("--offline", "play on the reference game model instead of a chain")
     .option("--json", "last stdout line: one JSON object")
-    .action((dir: string | undefined, opts: SimulateOpts) => {
+    .action(async (dir: string | undefined, opts: SimulateOpts) => {
       const seed = Number(opts.seed);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`--seed ${opts.seed}: expected a non-negative integer`);
-      if (!opts.offline) {
-        throw new InputError(
-          "on-chain simulation needs the dispute game contract (contracts/dispute), which this build does not have yet: run with --offline to play on the reference game model",
-        );
-      }
       const fault = parseFault(opts.fault);
       const model = loadModelDir(resolveModelDir(dir, opts.model));
       const { input, label } = simulationInput(model, seed);
+      if (!opts.offline) {
+        await simulateOnChain({ model, modelFile: resolveModelDir(dir, opts.model), input, label, fault, seed, json: opts.json === true });
+        return;
+      }
       const elf = new Uint8Array(readFileSync(GUEST_ELF));
       const started = performance.now();
       console.error(`dispute simulate: ${model.metadata.name}, fault ${formatFault(fault)}, seed ${seed} (offline)`);
@@ -93,4 +99,45 @@ export function buildDisputeCommand(): Command {
       else console.log(`${summary.winner} party won (${summary.honestSide} honest) at node ${summary.disputedNode}: ${summary.graphRounds} graph rounds, ${summary.vmRounds} VM rounds, ${summary.transactions} transactions, ${summary.seconds} s`);
     });
   return dispute;
+}
+
+/** The on-chain simulation: a local world, an honest and a cheating keeper, one request, its dispute. */
+async function simulateOnChain(p: { model: Model; modelFile: string; input: Tensor; label: number | undefined; fault: Fault; seed: number; json: boolean }) {
+  const started = performance.now();
+  const say = (line: string) => console.error(line);
+  say(`dispute simulate: ${p.model.metadata.name}, fault ${formatFault(p.fault)}, seed ${p.seed} (in-process chain)`);
+  const world = await createLocalWorld();
+  const modelId = await world.registerModel(p.model);
+  const parties = await createParties(world, { model: p.model, modelId, modelFile: p.modelFile, fault: p.fault, seed: p.seed });
+  try {
+    const fee = await world.contracts.aiOracle.read.estimateFee([modelId, 0n]);
+    const hash = await world.contracts.aiOracle.write.requestCallback([modelId, toHex(encodeTensor(p.input)) as Hex, zeroAddress, 0n, "0x"], { value: fee });
+    await world.publicClient.waitForTransactionReceipt({ hash });
+    const requestId = await world.contracts.aiOracle.read.requestCount();
+    const r = await playUntilFinal(world, parties, [requestId], (e) => {
+      if (e.kind === "game") say(`  game ${e.game.slice(0, 10)}: ${e.phase} [${e.lo}, ${e.hi}]`);
+      else if (e.kind === "challenged") say(`  challenge: game ${e.game}`);
+      else if (e.kind === "time") say(`  time passes: +${e.seconds} s`);
+    });
+    const summary = {
+      mode: "chain",
+      model: p.model.metadata.name,
+      fault: formatFault(p.fault),
+      seed: p.seed,
+      inputLabel: p.label ?? null,
+      winner: r.winner,
+      cheaterSlashed: r.cheaterSlashed.toString(),
+      graphRounds: r.graphRounds,
+      vmRounds: r.vmRounds,
+      vmTraceDepth: world.game.vmTraceDepth,
+      transactions: r.transactions,
+      gasUsed: r.gasUsed.toString(),
+      disputeSeconds: Number(r.disputeSeconds.toFixed(3)),
+      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    };
+    if (p.json) console.log(JSON.stringify(summary));
+    else console.log(`${summary.winner} party won; cheater slashed ${summary.cheaterSlashed} wei; ${summary.graphRounds} graph rounds, ${summary.vmRounds} VM rounds, ${summary.transactions} transactions, ${summary.gasUsed} gas, ${summary.seconds} s`);
+  } finally {
+    closeParties(parties);
+  }
 }

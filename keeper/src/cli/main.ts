@@ -12,6 +12,7 @@ import { vmCommand } from "./vm.ts";
 import { buildModelCommand } from "./model.ts";
 import { buildDisputeCommand } from "./dispute.ts";
 import { buildKeeperCommand } from "./keeper.ts";
+import { buildDemoCommand } from "./demo.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(buildModelCommand());
   program.addCommand(buildDisputeCommand());
   program.addCommand(buildKeeperCommand());
+  program.addCommand(buildDemoCommand());
   return program;
 }
 

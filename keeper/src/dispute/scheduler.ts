@@ -18,7 +18,9 @@ import type { Responder } from "../chain/responder.ts";
 import type { Logger } from "../service/logger.ts";
 import type { DisputeAgent } from "../service/keeper.ts";
 import { decodeRequestInput } from "../service/inference.ts";
-import type { ModelBook } from "../service/models.ts";
+import type { LoadedModel, ModelBook } from "../service/models.ts";
+import type { DisputeTraces } from "../../game/trace-provider.ts";
+import type { Tensor } from "../../graph/index.ts";
 import type { KeeperStore } from "../store/store.ts";
 import { createChainGameClient } from "./client.ts";
 import { createGamePlayer, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
@@ -102,6 +104,11 @@ export interface DisputeAgentParams {
   elf: Uint8Array;
   log?: Logger;
   maxConcurrent?: number;
+  /**
+   * The traces to play with; default: the honest traces of the request (the native executor and the
+   * guest program). Fault injection (tests, demos) passes a cheater's traces here.
+   */
+  tracesFor?: (game: ScheduledGame, loaded: LoadedModel, input: Tensor) => DisputeTraces;
 }
 
 /** The keeper's dispute agent: honest traces of our claims, played on chain. */
@@ -113,8 +120,12 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
     const loaded = models.get(request.modelId);
     if (loaded === undefined) throw new Error(`model ${request.modelId} of game ${game.address} is not served by this keeper`);
     const input = decodeRequestInput(loaded.model, request.input);
-    const run = loaded.executor.run(input);
-    const traces = claimTraces({ model: loaded.model, input, nodeOutputs: run.nodeOutputs, graph: new MerkleGraphTrace(run.trace.states), elf: params.elf });
+    const traces = params.tracesFor
+      ? params.tracesFor(game, loaded, input)
+      : (() => {
+          const run = loaded.executor.run(input);
+          return claimTraces({ model: loaded.model, input, nodeOutputs: run.nodeOutputs, graph: new MerkleGraphTrace(run.trace.states), elf: params.elf });
+        })();
     const client = createChainGameClient({ publicClient: params.publicClient, responder: params.responder, address: game.address as Address });
     return createGamePlayer({ client, side: game.side, traces, requestId: game.requestId, store, log: params.log });
   };

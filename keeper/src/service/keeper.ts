@@ -95,7 +95,8 @@ export function createKeeper(params: KeeperParams): Keeper {
     if (cached) return cached;
     const loaded = models.get(request.modelId);
     if (!loaded) throw new InputError(`model ${request.modelId} is not served by this keeper`);
-    const claim = computeClaim(loaded.executor, request.input);
+    let claim = computeClaim(loaded.executor, request.input);
+    if (params.fault) claim = params.fault(claim, request);
     computed.set(request.requestId, claim);
     return claim;
   }
@@ -152,6 +153,9 @@ export function createKeeper(params: KeeperParams): Keeper {
         if (oldClaim) store.upsertClaim({ ...oldClaim, status: "defeated" });
         const newClaim = store.getClaim(args.newClaimId as bigint);
         if (newClaim) store.upsertClaim({ ...newClaim, status: "standing" });
+        // Our challenge won: the claim is now ours to see through to finalization.
+        const request = store.getRequest(args.requestId as bigint);
+        if (newClaim?.ours && request) store.setRequestStatus(request.requestId, "committed");
         return;
       }
       case "RequestFinalized":
@@ -189,7 +193,6 @@ export function createKeeper(params: KeeperParams): Keeper {
       let claim: ComputedClaim;
       try {
         claim = claimFor(request);
-        if (params.fault) claim = params.fault(claim, request);
       } catch (error) {
         // Malformed input or an unserved model: record why and move on (never crash, never commit).
         store.setRequestStatus(request.requestId, "failed", (error as Error).message);

@@ -1,0 +1,232 @@
+/**
+ * An honest keeper and a cheating keeper serving the same requests on a local world, through the
+ * real keeper service (watcher, answerer, checker, dispute agent, responder, store): the code path a
+ * staker runs, with a fault injected into one of them. Used by `oao dispute simulate` and `oao demo`.
+ *
+ * The cheater's fault (keeper/game/faults.ts) decides its side: a wrong claim it commits first
+ * (graph:N, vm:N, silent) or a wrong challenge against the honest claim (false-challenge).
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeEventLog, parseAbi, type Address, type Hex } from "viem";
+import { Side } from "../../game/types.ts";
+import { cheaterParty, resolveScenario, type Fault, type PartyTraces } from "../../game/faults.ts";
+import { encodeTensor, Executor, toHex, type Model, type Tensor } from "../../graph/index.ts";
+import { parseKeeperConfig } from "../service/config.ts";
+import { decodeRequestInput } from "../service/inference.ts";
+import { createKeeper, type Keeper } from "../service/keeper.ts";
+import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
+import { createLogger } from "../service/logger.ts";
+import { createMetrics } from "../service/metrics.ts";
+import { createDisputeAgent } from "../dispute/scheduler.ts";
+import { devKey, type LocalWorld } from "./world.ts";
+
+export interface Party {
+  name: "honest" | "cheater";
+  address: Address;
+  runtime: KeeperRuntime;
+  keeper: Keeper;
+  agent: ReturnType<typeof createDisputeAgent>;
+}
+
+export type ProgressEvent =
+  | { kind: "committed"; party: string; requestId: bigint }
+  | { kind: "challenged"; party: string; requestId: bigint; game: Address }
+  | { kind: "game"; game: Address; phase: string; lo: string; hi: string }
+  | { kind: "resolved"; game: Address; winner: "honest" | "cheater" }
+  | { kind: "finalized"; requestId: bigint }
+  | { kind: "time"; seconds: bigint };
+
+const SLASHED = parseAbi([
+  "event Slashed(address indexed operator, uint256 amount, address indexed winner, uint256 toWinner, address indexed requester, uint256 toRequester, uint256 toTreasury, uint64 jailedUntil)",
+]);
+
+/** Keeper operators of a scenario: dev accounts 1 (honest) and 2 (cheater). */
+export const HONEST_ACCOUNT = 1;
+export const CHEATER_ACCOUNT = 2;
+
+export async function createParties(world: LocalWorld, p: { model: Model; modelId: bigint; modelFile: string; fault: Fault; seed: number }) {
+  const T = 1n << BigInt(world.game.vmTraceDepth);
+  const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
+  const executor = new Executor(p.model);
+  const cheatCache = new Map<string, PartyTraces>();
+  const cheatFor = (input: Tensor): PartyTraces => {
+    const key = toHex(encodeTensor(input));
+    let c = cheatCache.get(key);
+    if (!c) {
+      const run = executor.run(input);
+      c = cheaterParty({ model: p.model, input, run, elf: world.elf, vmFinalPosition: T }, scenario);
+      cheatCache.set(key, c);
+    }
+    return c;
+  };
+
+  const make = async (name: "honest" | "cheater", index: number): Promise<Party> => {
+    const address = await world.fundAndStake(index);
+    const config = parseKeeperConfig({
+      rpcUrl: "http://127.0.0.1:8545", // unused: the world's transport reaches the chain
+      contracts: { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking },
+      dataDir: mkdtempSync(join(tmpdir(), `oao-${name}-`)),
+      models: { [p.modelId.toString()]: p.modelFile },
+      confirmations: 0,
+      logLevel: "silent",
+    });
+    const runtime = await createKeeperRuntime(config, devKey(index), {
+      transport: world.transport,
+      log: createLogger({ level: process.env.OAO_LOG_LEVEL ?? "silent" }),
+      metrics: createMetrics({ defaultMetrics: false }),
+    });
+    const cheating = name === "cheater";
+    const agent = createDisputeAgent({
+      publicClient: runtime.publicClient,
+      responder: runtime.responder,
+      store: runtime.store,
+      models: runtime.models,
+      elf: world.elf,
+      log: runtime.log,
+      ...(cheating ? { tracesFor: (_game, _loaded, input: Tensor) => cheatFor(input).traces } : {}),
+    });
+    const keeper = createKeeper({
+      publicClient: runtime.publicClient,
+      responder: runtime.responder,
+      addresses: runtime.config.contracts,
+      store: runtime.store,
+      models: runtime.models,
+      log: runtime.log,
+      metrics: runtime.metrics,
+      confirmations: 0,
+      fromBlock: await runtime.publicClient.getBlockNumber(),
+      disputes: agent,
+      ...(cheating
+        ? {
+            fault: (claim, request) => {
+              const lie = cheatFor(decodeRequestInput(p.model, request.input)).claim;
+              return { ...claim, output: encodeTensor(lie.output), traceRoot: toHex(lie.trace.traceRoot) as Hex, proof: lie.proof };
+            },
+          }
+        : {}),
+    });
+    return { name, address, runtime, keeper, agent };
+  };
+
+  const honest = await make("honest", HONEST_ACCOUNT);
+  const cheater = await make("cheater", CHEATER_ACCOUNT);
+  return { scenario, honest, cheater };
+}
+
+export interface PlayResult {
+  winner: "honest" | "cheater" | "none";
+  cheaterSlashed: bigint;
+  graphRounds: number;
+  vmRounds: number;
+  transactions: number;
+  gasUsed: bigint;
+  disputeSeconds: number;
+  games: Address[];
+}
+
+/**
+ * Ticks both keepers until every request in `requestIds` is finalized: the committer first, so the
+ * cheater's side matches its fault; a silent cheater stops playing after its allowed posts; when
+ * nobody can move, the chain's clock advances (clocks, windows).
+ */
+export async function playUntilFinal(
+  world: LocalWorld,
+  parties: Awaited<ReturnType<typeof createParties>>,
+  requestIds: bigint[],
+  onProgress: (e: ProgressEvent) => void = () => {},
+  maxTicks = 400,
+): Promise<PlayResult> {
+  const { honest, cheater, scenario } = parties;
+  const order = scenario.cheaterSide === Side.Defender ? [cheater, honest] : [honest, cheater];
+  const silentAfter = scenario.silentAfterPosts;
+  const startBlock = await world.publicClient.getBlockNumber();
+  let disputeStarted: number | undefined;
+  let disputeEnded: number | undefined;
+  const seenGames = new Set<string>();
+  const reported = new Map<string, string>();
+
+  for (let tick = 0; tick < maxTicks; tick++) {
+    const before = await world.publicClient.getBlockNumber();
+    for (const party of order) {
+      if (party === cheater && silentAfter !== undefined) {
+        const posts = party.agent.scheduler.active().length === 0 ? 0 : sumTransactions(party);
+        // The silent cheater goes offline once it has made its allowed posts in a game.
+        if (posts >= silentAfter && seenGames.size > 0) continue;
+      }
+      await party.keeper.tick();
+    }
+    // Progress reporting from the honest keeper's store.
+    for (const g of honest.runtime.store.listGames<{ address: Address; phase: string; lo: string; hi: string; winner: string | null }>()) {
+      const key = g.state.address.toLowerCase();
+      if (!seenGames.has(key)) {
+        seenGames.add(key);
+        disputeStarted ??= Date.now();
+        onProgress({ kind: "challenged", party: scenario.cheaterSide === Side.Defender ? "honest" : "cheater", requestId: g.requestId, game: g.state.address });
+      }
+      const line = `${g.state.phase}/${g.state.lo}/${g.state.hi}`;
+      if (reported.get(key) !== line) {
+        reported.set(key, line);
+        onProgress({ kind: "game", game: g.state.address, phase: g.state.phase, lo: g.state.lo, hi: g.state.hi });
+      }
+    }
+    const finalized = await Promise.all(requestIds.map((id) => world.contracts.aiOracle.read.isFinalized([id])));
+    if (finalized.every(Boolean)) break;
+    const after = await world.publicClient.getBlockNumber();
+    if (after === before) {
+      // Nobody had anything to send: let time pass (challenge window, a silent party's clock).
+      if (seenGames.size > 0 && disputeEnded === undefined && allGamesDone(honest)) disputeEnded = Date.now();
+      const step = world.game.clockDuration + 1n;
+      onProgress({ kind: "time", seconds: step });
+      await world.advanceTime(step);
+    }
+  }
+  if (seenGames.size > 0) disputeEnded ??= Date.now();
+
+  // Figures, read back from the chain.
+  const logs = await world.publicClient.getLogs({ address: world.addresses.staking, events: SLASHED, fromBlock: startBlock });
+  let cheaterSlashed = 0n;
+  let honestSlashed = 0n;
+  for (const log of logs) {
+    const { args } = decodeEventLog({ abi: SLASHED, data: log.data, topics: log.topics });
+    if (args.operator.toLowerCase() === cheater.address.toLowerCase()) cheaterSlashed += args.amount;
+    if (args.operator.toLowerCase() === honest.address.toLowerCase()) honestSlashed += args.amount;
+  }
+  const progress = honest.runtime.store.listGames<{ graphRounds: number; vmRounds: number; winner: string | null }>();
+  let transactions = 0;
+  let gasUsed = 0n;
+  for (const party of [honest, cheater]) {
+    for (const tx of party.runtime.store.listTxs()) {
+      if (!tx.hash) continue;
+      const receipt = await world.publicClient.getTransactionReceipt({ hash: tx.hash }).catch(() => undefined);
+      if (!receipt) continue;
+      transactions++;
+      gasUsed += receipt.gasUsed;
+    }
+  }
+  const winner = seenGames.size === 0 ? "none" : cheaterSlashed > 0n && honestSlashed === 0n ? "honest" : honestSlashed > 0n ? "cheater" : "none";
+  return {
+    winner,
+    cheaterSlashed,
+    graphRounds: Math.max(0, ...progress.map((g) => g.state.graphRounds)),
+    vmRounds: Math.max(0, ...progress.map((g) => g.state.vmRounds)),
+    transactions,
+    gasUsed,
+    disputeSeconds: disputeStarted !== undefined ? ((disputeEnded ?? Date.now()) - disputeStarted) / 1000 : 0,
+    games: [...seenGames] as Address[],
+  };
+}
+
+function sumTransactions(party: Party): number {
+  return party.runtime.store.listGames<{ transactions: number }>().reduce((n, g) => n + g.state.transactions, 0);
+}
+
+function allGamesDone(party: Party): boolean {
+  return party.runtime.store.listGames("active").length === 0;
+}
+
+export function closeParties(parties: Awaited<ReturnType<typeof createParties>>): void {
+  parties.honest.runtime.close();
+  parties.cheater.runtime.close();
+}
