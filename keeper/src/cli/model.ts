@@ -67,7 +67,7 @@ export function resolveModelDir(dir: string | undefined, name: string | undefine
       if (existsSync(join(d, "model.oao"))) return d;
     }
     const hint = name.startsWith("gpt") ? "; generate the synthetic GPT-2 with `npm run model:gpt`" : "";
-    throw new InputError(`no model named ${name} (looked for ${join(MODELS_DIR, name, "model.oao")} and ${join(MODEL_CACHE_DIR, name, "model.oao")})${hint}`);
+    throw new InputError(`no shipped model named ${name} (looked for ${join(MODELS_DIR, name, "model.oao")} and ${join(MODEL_CACHE_DIR, name, "model.oao")})${hint}`);
   }
   if (!dir) throw new InputError("give a model directory (holding model.oao) or --model NAME");
   return resolve(dir);
