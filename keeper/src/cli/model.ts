@@ -26,6 +26,7 @@ import {
   InputError,
   buildModel,
   encodeModelFile,
+  encodeTensor,
   type Model,
 } from "../../graph/index.ts";
 import { importOnnx } from "../../graph/onnx/import.ts";
@@ -177,7 +178,7 @@ export function buildModelCommand(): Command {
       const traceRoots = results.map((r) => toHex(r.trace.traceRoot));
       emit(
         opts.json,
-        { modelRoot: toHex(model.modelRoot), outputs, traceRoots, outputBytes: results.map((r) => toHex(new Uint8Array(r.output.data.buffer, r.output.data.byteOffset, r.output.data.byteLength))) },
+        { modelRoot: toHex(model.modelRoot), outputs, traceRoots, outputBytes: results.map((r) => toHex(encodeTensor(r.output))) },
         () => outputs.forEach((o, i) => console.log(`sample ${i}: [${o.map((v) => v.toFixed(4)).join(", ")}]  traceRoot ${traceRoots[i]}`)),
       );
     });
