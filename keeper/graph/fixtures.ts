@@ -96,6 +96,89 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const OW = Math.floor((W + pads[1] + pads[3] - kw) / sw) + 1;
       return { name: "MaxPool", inputs: [i8([N, C, H, W])], node: { op, inputs: refs(1), outDtype: DType.int8, outShape: [N, C, OH, OW], attrs: [kh, kw, sh, sw, ...pads] } };
     }
+    case Op.Gather: {
+      const V = int(1, 20), D = int(1, 12);
+      const idShape = rand() < 0.5 ? [int(1, 6)] : [int(1, 3), int(1, 4)];
+      const ids = int32Tensor(idShape, Array.from({ length: idShape.reduce((p, d) => p * d, 1) }, () => (rand() < 0.15 ? int(-3, V + 3) : int(0, V - 1))));
+      return { name: "Gather", inputs: [i8([V, D]), ids], node: { op, inputs: refs(2), outDtype: DType.int8, outShape: [...idShape, D], attrs: [] } };
+    }
+    case Op.LayerNorm: {
+      const extreme = rand() < 0.1;
+      const D = extreme ? 16384 : int(1, 80);
+      const shape = extreme ? [1, D] : [int(1, 4), D];
+      const nearConstant = rand() < 0.15;
+      const base = int(-128, 127);
+      const x = extreme
+        ? int8Tensor(shape, Array.from({ length: D }, (_, i) => (i % 2 === 0 ? -128 : 127)))
+        : nearConstant
+          ? int8Tensor(shape, Array.from({ length: shape[0]! * D }, () => Math.max(-128, Math.min(127, base + int(-1, 1)))))
+          : i8(shape);
+      const [m, s] = [int(1 << 20, 2 ** 31 - 1), int(20, 45)];
+      const [lo, hi] = clampPair();
+      const eps = rand() < 0.5 ? 1 : int(1, 2 ** 31 - 1);
+      return {
+        name: extreme ? "LayerNorm(D=16384, extreme)" : "LayerNorm",
+        inputs: [x, i8([D]), i32([D], 1 << 24)],
+        node: { op, inputs: refs(3), outDtype: DType.int8, outShape: shape, attrs: [extreme ? 127 : zero(), zero(), eps, m, s, zero(), lo, hi] },
+      };
+    }
+    case Op.Lut: {
+      const shape = [int(1, 3), int(1, 50)];
+      return { name: "Lut", inputs: [i8(shape)], node: { op, inputs: refs(1), outDtype: DType.int8, outShape: shape, attrs: Array.from({ length: 256 }, () => zero()) } };
+    }
+    case Op.MatMul: {
+      const B = int(1, 3), M = int(1, 5), K = int(1, 40), N = int(1, 9);
+      const tb = rand() < 0.5 ? 1 : 0;
+      const [m, s] = rqPair();
+      const [lo, hi] = clampPair();
+      return {
+        name: tb ? "MatMul(transB)" : "MatMul",
+        inputs: [i8([B, M, K]), i8(tb ? [B, N, K] : [B, K, N])],
+        node: { op, inputs: refs(2), outDtype: DType.int8, outShape: [B, M, N], attrs: [zero(), zero(), m, s, zero(), lo, hi, tb] },
+      };
+    }
+    case Op.CausalSoftmax: {
+      const C = int(1, 40), R = int(1, C);
+      const shape = rand() < 0.5 ? [R, C] : [int(1, 3), R, C];
+      const scale = 0.01 + rand() * 0.3;
+      const table = Array.from({ length: 256 }, (_, d) => Math.round(65536 * Math.exp(-d * scale)));
+      return { name: "CausalSoftmax", inputs: [i8(shape)], node: { op, inputs: refs(1), outDtype: DType.int8, outShape: shape, attrs: table } };
+    }
+    case Op.Transpose: {
+      const rank = int(1, 4);
+      const shape = Array.from({ length: rank }, () => int(1, 5));
+      const perm = Array.from({ length: rank }, (_, i) => i);
+      for (let i = rank - 1; i > 0; i--) {
+        const j = int(0, i);
+        [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+      }
+      const int32 = rand() < 0.3;
+      return {
+        name: int32 ? "Transpose(int32)" : "Transpose",
+        inputs: [int32 ? i32(shape, 2 ** 31 - 1) : i8(shape)],
+        node: { op, inputs: refs(1), outDtype: int32 ? DType.int32 : DType.int8, outShape: perm.map((p) => shape[p]!), attrs: perm },
+      };
+    }
+    case Op.Slice: {
+      const rank = int(1, 4);
+      const shape = Array.from({ length: rank }, () => int(1, 6));
+      const axis = int(0, rank - 1);
+      const start = int(0, shape[axis]! - 1);
+      const len = int(1, shape[axis]! - start);
+      const outShape = shape.map((d, i) => (i === axis ? len : d));
+      const int32 = rand() < 0.3;
+      return {
+        name: int32 ? "Slice(int32)" : "Slice",
+        inputs: [int32 ? i32(shape, 2 ** 31 - 1) : i8(shape)],
+        node: { op, inputs: refs(1), outDtype: int32 ? DType.int32 : DType.int8, outShape, attrs: [axis, start] },
+      };
+    }
+    case Op.ArgMax: {
+      const shape = rand() < 0.5 ? [int(1, 40)] : [int(1, 3), int(1, 40)];
+      const narrow = rand() < 0.5; // few distinct values: ties
+      const x = int8Tensor(shape, Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (narrow ? int(-2, 2) : int(-128, 127))));
+      return { name: "ArgMax", inputs: [x], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: [...shape.slice(0, -1), 1], attrs: [] } };
+    }
     default:
       throw new Error(`randomNodeCase: unknown op ${op}`);
   }

@@ -13,18 +13,52 @@ export type Bytes32 = Uint8Array;
 let hasher: KernelExports | undefined;
 let hasherBase = 0;
 
-export function keccak(data: Uint8Array): Bytes32 {
+/** Inputs above this size stream through a fixed window instead of being copied whole. */
+const STREAM_WINDOW = 136 * 7710; // ~1 MiB of whole keccak blocks
+
+function ensureHasher(bytes: number): { h: KernelExports; mem: Uint8Array } {
   if (!hasher) {
     hasher = instantiateKernels();
     hasherBase = Math.ceil(hasher.__heap_base.value / 16) * 16;
   }
-  const need = hasherBase + 32 + data.length;
+  const need = hasherBase + 32 + bytes;
   const have = hasher.memory.buffer.byteLength;
   if (need > have) hasher.memory.grow(Math.ceil((need - have) / 65536));
-  const mem = new Uint8Array(hasher.memory.buffer);
+  return { h: hasher, mem: new Uint8Array(hasher.memory.buffer) };
+}
+
+export function keccak(data: Uint8Array): Bytes32 {
+  if (data.length > STREAM_WINDOW) return keccakStream([data]);
+  const { h, mem } = ensureHasher(data.length);
   mem.set(data, hasherBase + 32);
-  hasher.oao_keccak256(hasherBase + 32, data.length, hasherBase);
+  h.oao_keccak256(hasherBase + 32, data.length, hasherBase);
   return mem.slice(hasherBase, hasherBase + 32);
+}
+
+/**
+ * keccak256 of the concatenation of `parts` without concatenating them: the data passes through a
+ * ~1 MiB window of the hasher's memory (model files are hundreds of MB).
+ */
+export function keccakStream(parts: Iterable<Uint8Array>): Bytes32 {
+  const { h } = ensureHasher(STREAM_WINDOW + 136);
+  const window = hasherBase + 32;
+  h.oao_keccak_stream_begin();
+  let fill = 0;
+  for (const part of parts) {
+    let off = 0;
+    while (off < part.length) {
+      const take = Math.min(STREAM_WINDOW - fill, part.length - off);
+      new Uint8Array(h.memory.buffer).set(part.subarray(off, off + take), window + fill);
+      fill += take;
+      off += take;
+      if (fill === STREAM_WINDOW) {
+        h.oao_keccak_stream_update(window, STREAM_WINDOW / 136);
+        fill = 0;
+      }
+    }
+  }
+  h.oao_keccak_stream_end(window, fill, hasherBase);
+  return new Uint8Array(h.memory.buffer).slice(hasherBase, hasherBase + 32);
 }
 
 /** keccak256(a ‖ b) for two 32-byte values (a Merkle inner node). */

@@ -3,7 +3,7 @@
  * in committed computation. (train/ holds the float training and quantization tools; it reads the
  * MNIST digits and is not part of the core.)
  */
-export { keccak, hashPair, toHex, fromHex, equalBytes, concatBytes, type Bytes32 } from "./hash.ts";
+export { keccak, keccakStream, hashPair, toHex, fromHex, equalBytes, concatBytes, type Bytes32 } from "./hash.ts";
 export { GraphError, ModelFormatError, InputError } from "./errors.ts";
 export { depthFor, merkleRoot, merkleLevels, merkleProof, rootFromProof, zeroHash } from "./merkle.ts";
 export {
@@ -17,6 +17,7 @@ export {
   encodeHeader,
   decodeHeader,
   encodeTensor,
+  tensorBytes,
   decodeTensor,
   chunkRoot,
   tensorHash,
@@ -30,6 +31,8 @@ export {
   buildModel,
   validateModel,
   encodeModelFile,
+  modelFileBody,
+  modelFileHash,
   decodeModelFile,
   encodeDescriptor,
   decodeDescriptor,
@@ -46,3 +49,4 @@ export { stateHash, initialState, NodesTree, buildTrace, traceProof, claimProof,
 export { KernelRuntime, KERNEL_ERRORS, type MemTensor, type TensorSpec } from "./kernels.ts";
 export { Executor, type RunResult } from "./executor.ts";
 export { quantizeInput, dequantize } from "./quant.ts";
+export { buildGpt, gptParamCount, geluTable, GPT2_SMALL, GPT_TINY, type GptConfig } from "./gpt/gpt.ts";

@@ -3,11 +3,11 @@
  * encoding and loading with integrity and commitment checks. Node shape rules are checked by the
  * same C kernels that compute them (kernels.ts).
  */
-import { concatBytes, equalBytes, keccak, toHex, type Bytes32 } from "./hash.ts";
+import { concatBytes, equalBytes, keccak, keccakStream, toHex, type Bytes32 } from "./hash.ts";
 import { depthFor, merkleRoot } from "./merkle.ts";
 import { ModelFormatError, GraphError } from "./errors.ts";
 import { decodeNodeDesc, encodeNodeDesc, decodeSlot, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
-import { decodeHeader, decodeTensor, dtypeName, encodeHeader, encodeTensor, tensorHashOfBytes, type DType, type Tensor } from "./tensor.ts";
+import { decodeHeader, decodeTensor, dtypeName, encodeHeader, tensorBytes, tensorHashOfBytes, type DType, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type TensorSpec } from "./kernels.ts";
 
 export const MODEL_MAGIC = 0x4f414f4d; // "OAOM"
@@ -160,7 +160,7 @@ export function buildModel(spec: ModelSpec, runtime?: KernelRuntime): Model {
   validateModel(spec, runtime);
   const nodeBytes = spec.nodes.map(encodeNodeDesc);
   const nodeHashes = nodeBytes.map((b) => keccak(b));
-  const weightHashes = spec.weights.map((w) => tensorHashOfBytes(encodeHeader(w.dtype, w.shape), encodeTensor(w)));
+  const weightHashes = spec.weights.map((w) => tensorHashOfBytes(encodeHeader(w.dtype, w.shape), tensorBytes(w)));
   const metadataBytes = new TextEncoder().encode(canonicalJson(spec.metadata));
   const last = spec.nodes[spec.nodes.length - 1]!;
   const inputHeader = encodeHeader(spec.input.dtype, spec.input.shape);
@@ -194,41 +194,48 @@ export function buildModel(spec: ModelSpec, runtime?: KernelRuntime): Model {
   };
 }
 
-class Writer {
-  private parts: Uint8Array[] = [];
-  u32(v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v, false);
-    this.parts.push(b);
+function u32be(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v, false);
+  return b;
+}
+
+/**
+ * The model file's body (§3.7) as a sequence of byte parts, weights as views of their tensors (no
+ * copy): write them out one by one and append `keccakStream(parts)` to stream a large model.
+ */
+export function* modelFileBody(model: Model): Generator<Uint8Array> {
+  yield FILE_MAGIC;
+  yield u32be(FILE_VERSION);
+  yield u32be(model.descriptor.length);
+  yield model.descriptor;
+  yield u32be(model.metadataBytes.length);
+  yield model.metadataBytes;
+  yield u32be(model.nodeBytes.length);
+  for (const b of model.nodeBytes) {
+    yield u32be(b.length);
+    yield b;
   }
-  bytes(b: Uint8Array): void {
-    this.parts.push(b);
-  }
-  lenBytes(b: Uint8Array): void {
-    this.u32(b.length);
-    this.bytes(b);
-  }
-  done(): Uint8Array {
-    return concatBytes(...this.parts);
+  yield u32be(model.weights.length);
+  for (const t of model.weights) {
+    const header = encodeHeader(t.dtype, t.shape);
+    yield u32be(header.length);
+    yield header;
+    const bytes = tensorBytes(t);
+    yield u32be(bytes.length);
+    yield bytes;
   }
 }
 
-/** The model file (§3.7). */
+/** The model file (§3.7) in one buffer. */
 export function encodeModelFile(model: Model): Uint8Array {
-  const w = new Writer();
-  w.bytes(FILE_MAGIC);
-  w.u32(FILE_VERSION);
-  w.lenBytes(model.descriptor);
-  w.lenBytes(model.metadataBytes);
-  w.u32(model.nodeBytes.length);
-  for (const b of model.nodeBytes) w.lenBytes(b);
-  w.u32(model.weights.length);
-  for (const t of model.weights) {
-    w.lenBytes(encodeHeader(t.dtype, t.shape));
-    w.lenBytes(encodeTensor(t));
-  }
-  const body = w.done();
+  const body = concatBytes(...modelFileBody(model));
   return concatBytes(body, keccak(body));
+}
+
+/** The integrity hash that ends the model file. */
+export function modelFileHash(model: Model): Bytes32 {
+  return keccakStream(modelFileBody(model));
 }
 
 class Reader {
@@ -245,7 +252,7 @@ class Reader {
   }
   bytes(n: number, what: string): Uint8Array {
     if (this.off + n > this.buf.length) throw new ModelFormatError(`model file truncated reading ${what} (${n} bytes at byte ${this.off})`);
-    const b = this.buf.slice(this.off, this.off + n);
+    const b = this.buf.subarray(this.off, this.off + n); // a view: weights are not copied
     this.off += n;
     return b;
   }

@@ -14,6 +14,14 @@ export const Op = {
   Reshape: 6,
   Conv2D: 7,
   MaxPool: 8,
+  Gather: 9,
+  LayerNorm: 10,
+  Lut: 11,
+  MatMul: 12,
+  CausalSoftmax: 13,
+  Transpose: 14,
+  Slice: 15,
+  ArgMax: 16,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -29,6 +37,14 @@ export const OP_ATTRS: Record<number, readonly string[]> = {
   [Op.Reshape]: [],
   [Op.Conv2D]: ["xZero", "wZero", "m", "s", "yZero", "qmin", "qmax", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight", "dilH", "dilW", "group"],
   [Op.MaxPool]: ["kh", "kw", "strideH", "strideW", "padTop", "padLeft", "padBottom", "padRight"],
+  [Op.Gather]: [],
+  [Op.LayerNorm]: ["xZero", "gZero", "eps", "m", "s", "yZero", "qmin", "qmax"],
+  [Op.Lut]: Array.from({ length: 256 }, (_, i) => `table${i}`),
+  [Op.MatMul]: ["aZero", "bZero", "m", "s", "yZero", "qmin", "qmax", "transB"],
+  [Op.CausalSoftmax]: Array.from({ length: 256 }, (_, i) => `table${i}`),
+  [Op.Transpose]: ["perm…"],
+  [Op.Slice]: ["axis", "start"],
+  [Op.ArgMax]: [],
 };
 
 export const SlotKind = { input: 0, weight: 1, node: 2 } as const;

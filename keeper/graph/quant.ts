@@ -3,14 +3,23 @@
  * Floats here are outside committed computation: the committed input is the int8 tensor.
  */
 import { InputError } from "./errors.ts";
-import { elementCount, int8Tensor, type Int8Tensor, type Tensor } from "./tensor.ts";
+import { DType, elementCount, int32Tensor, int8Tensor, type Int32Tensor, type Int8Tensor, type Tensor } from "./tensor.ts";
 import type { Model } from "./model.ts";
 
-/** A flat array of real numbers in the model's input layout → the int8 input tensor. */
-export function quantizeInput(model: Model, values: readonly number[]): Int8Tensor {
+/**
+ * A flat array of numbers in the model's input layout → the input tensor: real numbers quantized
+ * to int8 with the model's input parameters, or, for an int32 input (token ids), integers as they are.
+ */
+export function quantizeInput(model: Model, values: readonly number[]): Int8Tensor | Int32Tensor {
   const want = elementCount(model.input.shape);
   if (values.length !== want) {
     throw new InputError(`a sample has ${values.length} values but model ${model.metadata.name} takes ${want} (shape [${model.input.shape.join(",")}])`);
+  }
+  if (model.input.dtype === DType.int32) {
+    return int32Tensor([...model.input.shape], values.map((x, i) => {
+      if (!Number.isInteger(x) || x < -(2 ** 31) || x >= 2 ** 31) throw new InputError(`sample value ${i} is ${JSON.stringify(x)}, not an int32 (this model takes integers, e.g. token ids)`);
+      return x;
+    }));
   }
   const { scale, zeroPoint } = model.metadata.input;
   return int8Tensor([...model.input.shape], values.map((x, i) => {

@@ -15,6 +15,21 @@ export function refRq(v: number, m: number, s: number): number {
   return wrap32(r);
 }
 
+/** floor(sqrt(v)) of a non-negative bigint (Newton). */
+function isqrt(v: bigint): bigint {
+  if (v < 2n) return v;
+  let x = v, y = (x + 1n) >> 1n;
+  while (y < x) {
+    x = y;
+    y = (x + v / x) >> 1n;
+  }
+  return x;
+}
+
+function withData(dtype: number, shape: readonly number[], data: Int8Array | Int32Array): Tensor {
+  return dtype === DType.int8 ? { dtype: DType.int8, shape: [...shape], data: data as Int8Array } : { dtype: DType.int32, shape: [...shape], data: data as Int32Array };
+}
+
 const clamp = (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi);
 const add32 = (a: number, b: number): number => (a + b) | 0;
 
@@ -118,6 +133,104 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
             y[(p * OH + oh) * OW + ow] = mx;
           }
       break;
+    }
+    case Op.Gather: {
+      const [V, D] = inputs[0]!.shape as [number, number];
+      const ids = inputs[1]!.data;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        for (let j = 0; j < D; j++) y[i * D + j] = id >= 0 && id < V ? x0[id * D + j]! : 0;
+      }
+      break;
+    }
+    case Op.LayerNorm: {
+      const [xz, gz, eps, m, s, yz, lo, hi] = a as [number, number, number, number, number, number, number, number];
+      const D = inputs[0]!.shape[inputs[0]!.shape.length - 1]!;
+      const g = inputs[1]!.data, b = inputs[2]!.data;
+      for (let r = 0; r < n; r += D) {
+        let S = 0;
+        for (let i = 0; i < D; i++) S += x0[r + i]! - xz;
+        const c = Array.from({ length: D }, (_, i) => BigInt(D * (x0[r + i]! - xz) - S));
+        const Q = c.reduce((acc, v) => acc + v * v, 0n);
+        const sd = isqrt(Q / BigInt(D) + BigInt(eps));
+        const inv = (1n << 40n) / sd;
+        for (let i = 0; i < D; i++) {
+          const p = c[i]! * inv;
+          const t = Number(p >= 0n ? (p + (1n << 27n)) >> 28n : -((-p + (1n << 27n)) >> 28n));
+          const acc = add32(t * (g[i]! - gz), b[i]!);
+          y[r + i] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
+        }
+      }
+      break;
+    }
+    case Op.Lut:
+      for (let i = 0; i < n; i++) y[i] = a[x0[i]! + 128]!;
+      break;
+    case Op.MatMul: {
+      const [az, bz, m, s, yz, lo, hi, tb] = a as [number, number, number, number, number, number, number, number];
+      const [B, M, K] = inputs[0]!.shape as [number, number, number];
+      const N = inputs[1]!.shape[tb ? 1 : 2]!;
+      const w = inputs[1]!.data;
+      for (let bb = 0; bb < B; bb++)
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < N; j++) {
+            let acc = 0;
+            for (let k = 0; k < K; k++) {
+              const bv = tb ? w[(bb * N + j) * K + k]! : w[(bb * K + k) * N + j]!;
+              acc = add32(acc, (x0[(bb * M + i) * K + k]! - az) * (bv - bz));
+            }
+            y[(bb * M + i) * N + j] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
+          }
+      break;
+    }
+    case Op.CausalSoftmax: {
+      const shape = inputs[0]!.shape;
+      const C = shape[shape.length - 1]!, R = shape[shape.length - 2]!;
+      for (let base = 0, row = 0; base < n; base += C, row = (row + 1) % R) {
+        const allowed = row + (C - R) + 1;
+        let mx = -128;
+        for (let j = 0; j < allowed; j++) mx = Math.max(mx, x0[base + j]!);
+        let sum = 0;
+        for (let j = 0; j < allowed; j++) sum += a[mx - x0[base + j]!]!;
+        for (let j = 0; j < C; j++) y[base + j] = j < allowed ? Math.min(Math.floor((a[mx - x0[base + j]!]! * 256 + Math.floor(sum / 2)) / sum), 255) - 128 : -128;
+      }
+      break;
+    }
+    case Op.Transpose: {
+      const inShape = inputs[0]!.shape;
+      const out = inputs[0]!.dtype === DType.int8 ? new Int8Array(n) : new Int32Array(n);
+      const inStrides = inShape.map((_, i) => inShape.slice(i + 1).reduce((p, d) => p * d, 1));
+      for (let o = 0; o < n; o++) {
+        let rest = o, src = 0;
+        for (let i = node.outShape.length - 1; i >= 0; i--) {
+          const idx = rest % node.outShape[i]!;
+          rest = Math.floor(rest / node.outShape[i]!);
+          src += idx * inStrides[a[i]!]!;
+        }
+        out[o] = x0[src]!;
+      }
+      return withData(inputs[0]!.dtype, node.outShape, out);
+    }
+    case Op.Slice: {
+      const [axis, start] = a as [number, number];
+      const inShape = inputs[0]!.shape;
+      const outer = inShape.slice(0, axis).reduce((p, d) => p * d, 1);
+      const inner = inShape.slice(axis + 1).reduce((p, d) => p * d, 1);
+      const len = node.outShape[axis]!;
+      const out = inputs[0]!.dtype === DType.int8 ? new Int8Array(n) : new Int32Array(n);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < len * inner; i++) out[o * len * inner + i] = x0[(o * inShape[axis]! + start) * inner + i]!;
+      return withData(inputs[0]!.dtype, node.outShape, out);
+    }
+    case Op.ArgMax: {
+      const N = inputs[0]!.shape[inputs[0]!.shape.length - 1]!;
+      const out = new Int32Array(n);
+      for (let r = 0; r < n; r++) {
+        let best = 0;
+        for (let j = 1; j < N; j++) if (x0[r * N + j]! > x0[r * N + best]!) best = j;
+        out[r] = best;
+      }
+      return { dtype: DType.int32, shape: [...node.outShape], data: out };
     }
     default:
       throw new Error(`refNode: unknown op ${node.op}`);

@@ -99,13 +99,23 @@ export function encodeTensor(t: Tensor): Uint8Array {
   return out;
 }
 
+/**
+ * The canonical bytes without copying where possible: a view of an int8 tensor's own memory (do
+ * not mutate it), the big-endian encoding of an int32 one. For hashing and writing large weights.
+ */
+export function tensorBytes(t: Tensor): Uint8Array {
+  if (t.dtype === DType.int8) return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return encodeTensor(t);
+}
+
+/** Decodes canonical bytes; an int8 tensor is a view of `bytes` (no copy), an int32 one a fresh array. */
 export function decodeTensor(dtype: number, shape: number[], bytes: Uint8Array): Tensor {
   assertShape(dtype, shape);
   const n = elementCount(shape);
   if (bytes.length !== n * elementSize(dtype)) {
     throw new GraphError(`${dtypeName(dtype)} tensor of shape [${shape.join(",")}] needs ${n * elementSize(dtype)} bytes, got ${bytes.length}`);
   }
-  if (dtype === DType.int8) return { dtype: DType.int8, shape, data: new Int8Array(bytes.slice().buffer) };
+  if (dtype === DType.int8) return { dtype: DType.int8, shape, data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) };
   const data = new Int32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) data[i] = view.getInt32(4 * i, false);
@@ -132,7 +142,7 @@ export function tensorHashOfBytes(header: Uint8Array, bytes: Uint8Array): Bytes3
 }
 
 export function tensorHash(t: Tensor): Bytes32 {
-  return tensorHashOfBytes(encodeHeader(t.dtype, t.shape), encodeTensor(t));
+  return tensorHashOfBytes(encodeHeader(t.dtype, t.shape), tensorBytes(t));
 }
 
 /**
@@ -141,7 +151,7 @@ export function tensorHash(t: Tensor): Bytes32 {
  */
 export function tensorPreimages(t: Tensor): Uint8Array[] {
   const header = encodeHeader(t.dtype, t.shape);
-  const bytes = encodeTensor(t);
+  const bytes = tensorBytes(t);
   const chunks: Uint8Array[] = [];
   for (let off = 0; off < bytes.length; off += CHUNK_BYTES) chunks.push(bytes.slice(off, Math.min(off + CHUNK_BYTES, bytes.length)));
   const leaves = chunks.map((c) => keccak(c));

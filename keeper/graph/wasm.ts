@@ -16,6 +16,9 @@ export interface KernelExports {
   oao_node_validate(desc: number, len: number, inputs: number, nIn: number, out: number): number;
   oao_rq(v: number, m: number, s: number): number;
   oao_keccak256(data: number, len: number, out: number): void;
+  oao_keccak_stream_begin(): void;
+  oao_keccak_stream_update(data: number, blocks: number): void;
+  oao_keccak_stream_end(data: number, len: number, out: number): void;
 }
 
 interface WasmApi {

@@ -8,7 +8,7 @@ out="${1:-$here/build/kernels.wasm}"
 mkdir -p "$(dirname "$out")"
 clang --target=wasm32 -nostdlib -O2 -fno-builtin -ffreestanding -msimd128 \
   -Wall -Wextra -Werror \
-  -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--export=oao_node_run -Wl,--export=oao_node_validate -Wl,--export=oao_rq -Wl,--export=oao_keccak256 -Wl,--strip-all \
+  -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--export=oao_node_run -Wl,--export=oao_node_validate -Wl,--export=oao_rq -Wl,--export=oao_keccak256 -Wl,--export=oao_keccak_stream_begin -Wl,--export=oao_keccak_stream_update -Wl,--export=oao_keccak_stream_end -Wl,--strip-all \
   -o "$out" "$here/oao_kernels.c" "$here/keccak.c"
 if [ -z "${1:-}" ]; then
   node -e '

@@ -60,3 +60,30 @@ void oao_keccak_pair(const uint8_t a[32], const uint8_t b[32], uint8_t out[32]) 
   }
   oao_keccak256(buf, 64, out);
 }
+
+/* Streaming keccak256 for inputs too large to copy at once (the keeper hashes model files with it;
+   the guest does not call it). One stream at a time: begin, update with whole 136-byte blocks,
+   end with the remaining bytes. */
+static uint64_t stream_state[25];
+
+void oao_keccak_stream_begin(void) {
+  for (uint32_t i = 0; i < 25; i++) stream_state[i] = 0;
+}
+
+void oao_keccak_stream_update(const uint8_t *data, uint32_t blocks) {
+  for (uint32_t b = 0; b < blocks; b++) absorb_block(stream_state, data + 136 * b);
+}
+
+void oao_keccak_stream_end(const uint8_t *data, uint32_t len, uint8_t out[32]) {
+  uint8_t last[136];
+  while (len >= 136) {
+    absorb_block(stream_state, data);
+    data += 136;
+    len -= 136;
+  }
+  for (uint32_t i = 0; i < 136; i++) last[i] = i < len ? data[i] : 0;
+  last[len] ^= 0x01;
+  last[135] ^= 0x80;
+  absorb_block(stream_state, last);
+  for (uint32_t i = 0; i < 32; i++) out[i] = (uint8_t)(stream_state[i / 8] >> (8 * (i % 8)));
+}

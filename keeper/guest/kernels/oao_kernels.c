@@ -76,6 +76,13 @@ int32_t oao_rq(int32_t v, int32_t m, int32_t s) {
   return (int32_t)(uint32_t)(uint64_t)r;
 }
 
+/* a softmax exp table (§3.6): table[d] in 0..65536, table[0] >= 1 */
+static int ok_table(const node_desc *nd) {
+  for (uint32_t i = 0; i < 256; i++)
+    if (!in_range(attr(nd, i), i == 0 ? 1 : 0, 65536)) return 0;
+  return 1;
+}
+
 static int32_t clampi(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 static int same_shape(const oao_tensor *a, const uint32_t *dims, uint32_t rank) {
@@ -164,8 +171,7 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
     if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
     if (in[0].dims[in[0].rank - 1] > 32767) return OAO_E_INPUT_SHAPE;
     if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
-    for (uint32_t i = 0; i < 256; i++)
-      if (!in_range(attr(nd, i), i == 0 ? 1 : 0, 65536)) return OAO_E_ATTR_VALUE;
+    if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
     if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
     if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
     break;
@@ -225,6 +231,111 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
     if (nd->out_rank != 4) return OAO_E_OUTPUT_SHAPE;
     for (uint32_t i = 0; i < 4; i++)
       if (nd->out_dims[i] != dims[i]) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_GATHER: {
+    if (n_in != 2) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 0) return OAO_E_ATTR_COUNT;
+    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if (in[0].rank != 2 || in[1].rank > OAO_MAX_RANK - 1) return OAO_E_INPUT_SHAPE;
+    for (uint32_t i = 0; i < in[1].rank; i++) dims[i] = in[1].dims[i];
+    dims[in[1].rank] = in[0].dims[1];
+    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != in[1].rank + 1) return OAO_E_OUTPUT_SHAPE;
+    for (uint32_t i = 0; i < nd->out_rank; i++)
+      if (nd->out_dims[i] != dims[i]) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_LAYERNORM: {
+    if (n_in != 3) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 8) return OAO_E_ATTR_COUNT;
+    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT8 || in[2].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    uint32_t d = in[0].dims[in[0].rank - 1];
+    if (d > 16384 || in[1].rank != 1 || in[1].dims[0] != d || in[2].rank != 1 || in[2].dims[0] != d) return OAO_E_INPUT_SHAPE;
+    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || attr(nd, 2) < 1 || !ok_rq(attr(nd, 3), attr(nd, 4)) || !ok_zero(attr(nd, 5)) ||
+        !ok_clamp(attr(nd, 6), attr(nd, 7)))
+      return OAO_E_ATTR_VALUE;
+    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_LUT: {
+    if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
+    for (uint32_t i = 0; i < 256; i++)
+      if (!ok_zero(attr(nd, i))) return OAO_E_ATTR_VALUE;
+    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_MATMUL: {
+    if (n_in != 2) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 8) return OAO_E_ATTR_COUNT;
+    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    int32_t tb = attr(nd, 7);
+    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || !ok_rq(attr(nd, 2), attr(nd, 3)) || !ok_zero(attr(nd, 4)) ||
+        !ok_clamp(attr(nd, 5), attr(nd, 6)) || (tb != 0 && tb != 1))
+      return OAO_E_ATTR_VALUE;
+    if (in[0].rank != 3 || in[1].rank != 3 || in[0].dims[0] != in[1].dims[0]) return OAO_E_INPUT_SHAPE;
+    if (in[0].dims[2] != in[1].dims[tb ? 2 : 1]) return OAO_E_INPUT_SHAPE;
+    dims[0] = in[0].dims[0];
+    dims[1] = in[0].dims[1];
+    dims[2] = in[1].dims[tb ? 1 : 2];
+    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != 3) return OAO_E_OUTPUT_SHAPE;
+    for (uint32_t i = 0; i < 3; i++)
+      if (nd->out_dims[i] != dims[i]) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_CAUSALSOFTMAX: {
+    if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    if (in[0].rank < 2 || in[0].dims[in[0].rank - 1] > 32767 || in[0].dims[in[0].rank - 2] > in[0].dims[in[0].rank - 1]) return OAO_E_INPUT_SHAPE;
+    if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
+    if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
+    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_TRANSPOSE: {
+    if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if (nd->n_attr != in[0].rank) return OAO_E_ATTR_COUNT;
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < in[0].rank; i++) {
+      int32_t p = attr(nd, i);
+      if (p < 0 || (uint32_t)p >= in[0].rank || (seen & (1u << p))) return OAO_E_ATTR_VALUE;
+      seen |= 1u << p;
+      dims[i] = in[0].dims[p];
+    }
+    if (nd->out_dtype != in[0].dtype) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != in[0].rank) return OAO_E_OUTPUT_SHAPE;
+    for (uint32_t i = 0; i < nd->out_rank; i++)
+      if (nd->out_dims[i] != dims[i]) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_SLICE: {
+    if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if (nd->n_attr != 2) return OAO_E_ATTR_COUNT;
+    int32_t axis = attr(nd, 0), start = attr(nd, 1);
+    if (axis < 0 || (uint32_t)axis >= in[0].rank || start < 0 || (uint32_t)start >= in[0].dims[axis]) return OAO_E_ATTR_VALUE;
+    if (nd->out_dtype != in[0].dtype) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != in[0].rank) return OAO_E_OUTPUT_SHAPE;
+    for (uint32_t i = 0; i < nd->out_rank; i++)
+      if (i != (uint32_t)axis && nd->out_dims[i] != in[0].dims[i]) return OAO_E_OUTPUT_SHAPE;
+    if (nd->out_dims[axis] > in[0].dims[axis] - (uint32_t)start) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_ARGMAX: {
+    if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 0) return OAO_E_ATTR_COUNT;
+    if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != in[0].rank || nd->out_dims[nd->out_rank - 1] != 1) return OAO_E_OUTPUT_SHAPE;
+    for (uint32_t i = 0; i + 1 < nd->out_rank; i++)
+      if (nd->out_dims[i] != in[0].dims[i]) return OAO_E_OUTPUT_SHAPE;
     break;
   }
   default:
@@ -382,6 +493,194 @@ static void maxpool(const node_desc *nd, const oao_tensor *in, int8_t *y, const 
   }
 }
 
+/* floor(n / d) for d >= 1, by shift and subtract: no 64-bit division helper exists in the
+   freestanding guest. */
+static uint64_t udiv64(uint64_t n, uint32_t d) {
+  uint64_t q = 0, r = 0;
+  for (int32_t i = 63; i >= 0; i--) {
+    r = (r << 1) | ((n >> i) & 1u); /* r < 2d <= 2^33 */
+    if (r >= d) {
+      r -= d;
+      q |= (uint64_t)1 << i;
+    }
+  }
+  return q;
+}
+
+/* floor(sqrt(v)), bit by bit */
+static uint64_t isqrt64(uint64_t v) {
+  uint64_t res = 0, one = (uint64_t)1 << 62;
+  while (one > v) one >>= 2;
+  while (one != 0) {
+    if (v >= res + one) {
+      v -= res + one;
+      res = (res >> 1) + one;
+    } else {
+      res >>= 1;
+    }
+    one >>= 2;
+  }
+  return res;
+}
+
+static void gather(const oao_tensor *in, int8_t *y) {
+  const int8_t *table = (const int8_t *)(uintptr_t)in[0].data;
+  const int32_t *ids = (const int32_t *)(uintptr_t)in[1].data;
+  uint32_t V = in[0].dims[0], D = in[0].dims[1], n = numel(in[1].dims, in[1].rank);
+  for (uint32_t i = 0; i < n; i++) {
+    int32_t id = ids[i];
+    int8_t *row = y + i * D;
+    if (id >= 0 && (uint32_t)id < V) {
+      const int8_t *src = table + (uint32_t)id * D;
+      for (uint32_t j = 0; j < D; j++) row[j] = src[j];
+    } else {
+      for (uint32_t j = 0; j < D; j++) row[j] = 0; /* out-of-range id: a zero row */
+    }
+  }
+}
+
+static void layernorm(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
+  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
+  const int8_t *g = (const int8_t *)(uintptr_t)in[1].data;
+  const int32_t *b = (const int32_t *)(uintptr_t)in[2].data;
+  int32_t xz = attr(nd, 0), gz = attr(nd, 1), eps = attr(nd, 2), m = attr(nd, 3), s = attr(nd, 4), yz = attr(nd, 5);
+  int32_t lo = attr(nd, 6), hi = attr(nd, 7);
+  uint32_t D = in[0].dims[in[0].rank - 1];
+  int32_t Di = (int32_t)D;
+  for (uint32_t r = 0; r < n; r += D) {
+    const int8_t *xr = x + r;
+    int32_t S = 0; /* |S| <= 255 · 2^14 */
+    for (uint32_t i = 0; i < D; i++) S += (int32_t)xr[i] - xz;
+    uint64_t Q = 0; /* Σ c² <= 2^14 · 2^46 */
+    for (uint32_t i = 0; i < D; i++) {
+      int64_t c = (int64_t)(Di * ((int32_t)xr[i] - xz) - S); /* |c| < 2^23 */
+      Q += (uint64_t)(c * c);
+    }
+    uint32_t sd = (uint32_t)isqrt64(udiv64(Q, D) + (uint64_t)(uint32_t)eps); /* >= 1 (eps >= 1), < 2^31 */
+    uint64_t inv = udiv64((uint64_t)1 << 40, sd);
+    for (uint32_t i = 0; i < D; i++) {
+      int64_t c = (int64_t)(Di * ((int32_t)xr[i] - xz) - S);
+      int64_t p = c * (int64_t)inv; /* |c| < sqrt(D)·(sd+1) so |p| < 2^48 */
+      int64_t half = (int64_t)1 << 27;
+      int32_t t = (int32_t)(p >= 0 ? (p + half) >> 28 : -((-p + half) >> 28)); /* |t| <= 2^20 */
+      uint32_t acc = (uint32_t)(t * ((int32_t)g[i] - gz)) + (uint32_t)b[i];
+      int32_t v = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
+      y[r + i] = (int8_t)clampi(v, lo, hi);
+    }
+  }
+}
+
+static void lut(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
+  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
+  int8_t table[256];
+  for (uint32_t i = 0; i < 256; i++) table[i] = (int8_t)attr(nd, i);
+  for (uint32_t i = 0; i < n; i++) y[i] = table[(uint32_t)((int32_t)x[i] + 128)];
+}
+
+static void matmul(const node_desc *nd, const oao_tensor *in, int8_t *y) {
+  const int8_t *a = (const int8_t *)(uintptr_t)in[0].data;
+  const int8_t *bm = (const int8_t *)(uintptr_t)in[1].data;
+  int32_t az = attr(nd, 0), bz = attr(nd, 1), m = attr(nd, 2), s = attr(nd, 3), yz = attr(nd, 4);
+  int32_t lo = attr(nd, 5), hi = attr(nd, 6), tb = attr(nd, 7);
+  uint32_t B = in[0].dims[0], M = in[0].dims[1], K = in[0].dims[2], N = in[1].dims[tb ? 1 : 2];
+  /* element (k, j) of batch bb's right operand is at kStride·k + jStride·j */
+  uint32_t kStride = tb ? 1 : N, jStride = tb ? K : 1;
+  for (uint32_t bb = 0; bb < B; bb++) {
+    const int8_t *ab = a + bb * M * K, *bb0 = bm + bb * K * N;
+    int8_t *yb = y + bb * M * N;
+    for (uint32_t i = 0; i < M; i++) {
+      for (uint32_t j = 0; j < N; j++) {
+        const int8_t *col = bb0 + j * jStride;
+        uint32_t acc = 0;
+        for (uint32_t k = 0; k < K; k++) acc += (uint32_t)(((int32_t)ab[i * K + k] - az) * ((int32_t)col[k * kStride] - bz));
+        int32_t r = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
+        yb[i * N + j] = (int8_t)clampi(r, lo, hi);
+      }
+    }
+  }
+}
+
+static void causal_softmax(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
+  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; i++) table[i] = (uint32_t)attr(nd, i);
+  uint32_t C = in[0].dims[in[0].rank - 1], R = in[0].dims[in[0].rank - 2];
+  uint32_t row = 0; /* row index within its [R, C] matrix */
+  for (uint32_t base = 0; base < n; base += C) {
+    uint32_t allowed = row + (C - R) + 1; /* columns 0 .. row + C - R: at least 1, at most C */
+    const int8_t *xr = x + base;
+    int32_t mx = -128;
+    for (uint32_t j = 0; j < allowed; j++)
+      if ((int32_t)xr[j] > mx) mx = xr[j];
+    uint32_t sum = 0; /* <= 32767 · 65536 < 2^31 */
+    for (uint32_t j = 0; j < allowed; j++) sum += table[(uint32_t)(mx - (int32_t)xr[j])];
+    for (uint32_t j = 0; j < C; j++) {
+      if (j >= allowed) {
+        y[base + j] = -128;
+        continue;
+      }
+      uint32_t q = (table[(uint32_t)(mx - (int32_t)xr[j])] * 256u + sum / 2u) / sum; /* sum >= table[0] >= 1 */
+      if (q > 255u) q = 255u;
+      y[base + j] = (int8_t)((int32_t)q - 128);
+    }
+    if (++row == R) row = 0;
+  }
+}
+
+static void transpose(const node_desc *nd, const oao_tensor *in, uint8_t *y, const uint32_t *od, uint32_t n) {
+  const uint8_t *x = (const uint8_t *)(uintptr_t)in[0].data;
+  uint32_t rank = in[0].rank, es = in[0].dtype == OAO_INT32 ? 4u : 1u;
+  uint32_t inStride[OAO_MAX_RANK], step[OAO_MAX_RANK], idx[OAO_MAX_RANK];
+  uint32_t st = 1;
+  for (uint32_t i = rank; i > 0; i--) {
+    inStride[i - 1] = st;
+    st *= in[0].dims[i - 1];
+  }
+  for (uint32_t i = 0; i < rank; i++) {
+    step[i] = inStride[attr(nd, i)]; /* input stride of output axis i */
+    idx[i] = 0;
+  }
+  uint32_t src = 0; /* input element index of output element o */
+  for (uint32_t o = 0; o < n; o++) {
+    for (uint32_t b = 0; b < es; b++) y[o * es + b] = x[src * es + b];
+    for (uint32_t i = rank; i > 0; i--) { /* odometer over the output index, last axis fastest */
+      uint32_t a = i - 1;
+      if (++idx[a] < od[a]) {
+        src += step[a];
+        break;
+      }
+      src -= step[a] * (idx[a] - 1);
+      idx[a] = 0;
+    }
+  }
+}
+
+static void slice(const node_desc *nd, const oao_tensor *in, uint8_t *y, const uint32_t *od) {
+  const uint8_t *x = (const uint8_t *)(uintptr_t)in[0].data;
+  uint32_t axis = (uint32_t)attr(nd, 0), start = (uint32_t)attr(nd, 1), es = in[0].dtype == OAO_INT32 ? 4u : 1u;
+  uint32_t outer = 1, inner = es;
+  for (uint32_t i = 0; i < axis; i++) outer *= in[0].dims[i];
+  for (uint32_t i = axis + 1; i < in[0].rank; i++) inner *= in[0].dims[i];
+  uint32_t dimIn = in[0].dims[axis], len = od[axis] * inner;
+  for (uint32_t o = 0; o < outer; o++) {
+    const uint8_t *src = x + (o * dimIn + start) * inner;
+    uint8_t *dst = y + o * len;
+    for (uint32_t i = 0; i < len; i++) dst[i] = src[i];
+  }
+}
+
+static void argmax(const oao_tensor *in, int32_t *y) {
+  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
+  uint32_t N = in[0].dims[in[0].rank - 1], rows = numel(in[0].dims, in[0].rank) / N;
+  for (uint32_t r = 0; r < rows; r++) {
+    const int8_t *xr = x + r * N;
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < N; j++)
+      if (xr[j] > xr[best]) best = j; /* the first maximum wins */
+    y[r] = (int32_t)best;
+  }
+}
+
 int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *inputs, uint32_t n_inputs, oao_tensor *out) {
   node_desc nd;
   int32_t rc = parse_desc(desc, desc_len, &nd);
@@ -405,6 +704,14 @@ int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *i
   }
   case OAO_OP_CONV2D: conv2d(&nd, inputs, n_inputs, y, nd.out_dims); break;
   case OAO_OP_MAXPOOL: maxpool(&nd, inputs, y, nd.out_dims); break;
+  case OAO_OP_GATHER: gather(inputs, y); break;
+  case OAO_OP_LAYERNORM: layernorm(&nd, inputs, y, n); break;
+  case OAO_OP_LUT: lut(&nd, inputs, y, n); break;
+  case OAO_OP_MATMUL: matmul(&nd, inputs, y); break;
+  case OAO_OP_CAUSALSOFTMAX: causal_softmax(&nd, inputs, y, n); break;
+  case OAO_OP_TRANSPOSE: transpose(&nd, inputs, (uint8_t *)y, nd.out_dims, n); break;
+  case OAO_OP_SLICE: slice(&nd, inputs, (uint8_t *)y, nd.out_dims); break;
+  case OAO_OP_ARGMAX: argmax(inputs, (int32_t *)(uintptr_t)out->data); break;
   default: return OAO_E_UNKNOWN_OP;
   }
   return OAO_OK;

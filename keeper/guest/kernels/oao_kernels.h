@@ -27,6 +27,14 @@
 #define OAO_OP_RESHAPE 6
 #define OAO_OP_CONV2D 7
 #define OAO_OP_MAXPOOL 8
+#define OAO_OP_GATHER 9
+#define OAO_OP_LAYERNORM 10
+#define OAO_OP_LUT 11
+#define OAO_OP_MATMUL 12
+#define OAO_OP_CAUSALSOFTMAX 13
+#define OAO_OP_TRANSPOSE 14
+#define OAO_OP_SLICE 15
+#define OAO_OP_ARGMAX 16
 
 /* status codes: 0 ok, negative = malformed node or inputs (see kernels.ts for messages) */
 #define OAO_OK 0

@@ -5,7 +5,9 @@
  *   oao model eval --model mnist [--json]
  *   oao model check (DIR | --model NAME) [--input FILE.json] [--json]
  *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--json]
- * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME.
+ * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME or a model
+ * generated into the cache .oao/models/NAME (e.g. `npm run model:gpt` → gpt2-small); `--model` also
+ * accepts a directory path.
  */
 import { Command } from "commander";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -24,6 +26,7 @@ import {
   InputError,
   buildModel,
   encodeModelFile,
+  encodeTensor,
   type Model,
 } from "../../graph/index.ts";
 import { importOnnx } from "../../graph/onnx/import.ts";
@@ -47,6 +50,8 @@ function timeMs(fn: () => void, budgetMs = 50): number {
 }
 
 const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
+/** Generated models (too large to commit), gitignored. */
+export const MODEL_CACHE_DIR = fileURLToPath(new URL("../../../.oao/models/", import.meta.url));
 
 interface ModelOpts {
   model?: string;
@@ -56,10 +61,14 @@ interface ModelOpts {
 export function resolveModelDir(dir: string | undefined, name: string | undefined): string {
   if (dir && name) throw new InputError("give either a model directory or --model NAME, not both");
   if (name) {
+    if (name.includes("/") || statSync(name, { throwIfNoEntry: false })?.isDirectory()) return resolve(name);
     if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw new InputError(`--model ${JSON.stringify(name)}: a shipped model name is letters, digits, '.', '_' or '-'`);
-    const d = join(MODELS_DIR, name);
-    if (!existsSync(join(d, "model.oao"))) throw new InputError(`no shipped model named ${name} (looked for ${join(d, "model.oao")})`);
-    return d;
+    for (const base of [MODELS_DIR, MODEL_CACHE_DIR]) {
+      const d = join(base, name);
+      if (existsSync(join(d, "model.oao"))) return d;
+    }
+    const hint = name.startsWith("gpt") ? "; generate the synthetic GPT-2 with `npm run model:gpt`" : "";
+    throw new InputError(`no shipped model named ${name} (looked for ${join(MODELS_DIR, name, "model.oao")} and ${join(MODEL_CACHE_DIR, name, "model.oao")})${hint}`);
   }
   if (!dir) throw new InputError("give a model directory (holding model.oao) or --model NAME");
   return resolve(dir);
@@ -69,7 +78,8 @@ export function loadModelDir(dir: string): Model {
   const file = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? join(dir, "model.oao") : dir;
   if (!existsSync(file)) throw new InputError(`model file not found: ${file}`);
   try {
-    return decodeModelFile(new Uint8Array(readFileSync(file)));
+    const buf = readFileSync(file); // viewed, not copied: a model's weights stay views of this buffer
+    return decodeModelFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
@@ -87,6 +97,13 @@ export function readSamples(path: string): number[][] {
     throw new InputError(`${path}: expected a JSON array of samples, each a flat array of numbers`);
   }
   return parsed as number[][];
+}
+
+/** "3,10,250" → [3, 10, 250], each in 1..n. */
+export function parseNodeList(list: string, n: number): number[] {
+  const out = list.split(",").map((p) => Number(p.trim()));
+  for (const k of out) if (!Number.isInteger(k) || k < 1 || k > n) throw new InputError(`--nodes: ${JSON.stringify(list)} must list node indices in 1..${n}`);
+  return out;
 }
 
 function emit(json: boolean | undefined, value: unknown, human: () => void): void {
@@ -161,7 +178,7 @@ export function buildModelCommand(): Command {
       const traceRoots = results.map((r) => toHex(r.trace.traceRoot));
       emit(
         opts.json,
-        { modelRoot: toHex(model.modelRoot), outputs, traceRoots, outputBytes: results.map((r) => toHex(new Uint8Array(r.output.data.buffer, r.output.data.byteOffset, r.output.data.byteLength))) },
+        { modelRoot: toHex(model.modelRoot), outputs, traceRoots, outputBytes: results.map((r) => toHex(encodeTensor(r.output))) },
         () => outputs.forEach((o, i) => console.log(`sample ${i}: [${o.map((v) => v.toFixed(4)).join(", ")}]  traceRoot ${traceRoots[i]}`)),
       );
     });
@@ -191,8 +208,9 @@ export function buildModelCommand(): Command {
     .argument("[dir]", "model directory (holding model.oao) or model file")
     .option("--model <name>", "a shipped model (keeper/models/<name>)")
     .option("--input <file>", "samples file; the first sample is used (default: the first held-out digit for mnist, else zeros)")
+    .option("--nodes <list>", "check only these nodes (comma-separated indices, 1-based; default: all)")
     .option("--json", "one JSON object on stdout")
-    .action(async (dir: string | undefined, opts: ModelOpts & { input?: string }) => {
+    .action(async (dir: string | undefined, opts: ModelOpts & { input?: string; nodes?: string }) => {
       const model = loadModelDir(resolveModelDir(dir, opts.model));
       let sample: number[];
       if (opts.input) {
@@ -209,8 +227,9 @@ export function buildModelCommand(): Command {
       const exec = new Executor(model);
       const res = exec.run(input);
       const elf = new Uint8Array(readFileSync(NODE_ELF));
-      const nodes = model.nodes.map((node, i) => {
-        const k = i + 1;
+      const selected = opts.nodes === undefined ? model.nodes.map((_, i) => i + 1) : parseNodeList(opts.nodes, model.nodes.length);
+      const nodes = selected.map((k) => {
+        const node = model.nodes[k - 1]!;
         const ins = node.inputs.map((ref) => {
           const { kind, index } = decodeSlot(ref);
           return kind === SlotKind.input ? input : kind === SlotKind.weight ? model.weights[index]! : res.nodeOutputs[index - 1]!;

@@ -1,0 +1,87 @@
+/**
+ * The GPT-2-shaped generator at toy size (the same code that builds the 124M-parameter model):
+ * deterministic weights and commitments, the streamed model file, every node native vs the TS
+ * reference, greedy decoding, and one node of each transformer op checked by the guest in the VM.
+ */
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildGpt, GPT2_SMALL, GPT_TINY, gptParamCount } from "./gpt.ts";
+import { buildModel, decodeModelFile, encodeModelFile, modelFileBody, modelFileHash } from "../model.ts";
+import { Executor } from "../executor.ts";
+import { refNode } from "../reference.ts";
+import { decodeSlot, OP_NAMES, SlotKind } from "../ops.ts";
+import { concatBytes, equalBytes, keccak, toHex } from "../hash.ts";
+import { DType, elementCount, int32Tensor, type Tensor } from "../tensor.ts";
+import { nodeCheck } from "../preimages.ts";
+import { runNodeCheckInVm } from "../../guest/node/vm.ts";
+
+const model = buildModel(buildGpt(GPT_TINY));
+const prompt = int32Tensor([GPT_TINY.seqLen], [5, 17, 3, 96, 40, 40, 1, 77]);
+
+describe("GPT-2-shaped generator", () => {
+  it("has GPT-2 small's 124,439,808 parameters at full size, and counts the tiny model's exactly", () => {
+    expect(gptParamCount(GPT2_SMALL)).toBe(124_439_808);
+    expect(model.weights.reduce((a, w) => a + elementCount(w.shape), 0)).toBe(gptParamCount(GPT_TINY));
+    expect(model.input).toEqual({ dtype: DType.int32, shape: [8] });
+    expect(model.output).toEqual({ dtype: DType.int32, shape: [1, 1] });
+    // Gather, position Slice, Add; 22 per block; last-position Slice, LayerNorm, head Gemm, ArgMax
+    expect(model.nodes.length).toBe(3 + 22 * GPT_TINY.layers + 4);
+  });
+
+  it("is deterministic for a seed: the same modelRoot every time (pinned), another for another seed", () => {
+    const again = buildModel(buildGpt(GPT_TINY));
+    expect(toHex(again.modelRoot)).toBe(toHex(model.modelRoot));
+    expect(toHex(model.modelRoot)).toBe(TINY_MODEL_ROOT);
+    const other = buildModel(buildGpt({ ...GPT_TINY, seed: 2 }));
+    expect(toHex(other.modelRoot)).not.toBe(toHex(model.modelRoot));
+  });
+
+  it("streams the model file: the parts and their streamed hash are encodeModelFile; loading keeps int8 weights as views of the file", () => {
+    const file = encodeModelFile(model);
+    const body = concatBytes(...modelFileBody(model));
+    expect(equalBytes(concatBytes(body, modelFileHash(model)), file)).toBe(true);
+    const loaded = decodeModelFile(file);
+    expect(toHex(loaded.modelRoot)).toBe(toHex(model.modelRoot));
+    const wte = loaded.weights[0]!;
+    expect(wte.data.buffer).toBe(file.buffer); // not copied
+  });
+
+  it("every node natively equals the TS reference, and greedy decoding of one token is deterministic", () => {
+    const exec = new Executor(model);
+    const res = exec.run(prompt);
+    model.nodes.forEach((node, i) => {
+      const ins: Tensor[] = node.inputs.map((ref) => {
+        const { kind, index } = decodeSlot(ref);
+        return kind === SlotKind.input ? prompt : kind === SlotKind.weight ? model.weights[index]! : res.nodeOutputs[index - 1]!;
+      });
+      expect(Array.from(res.nodeOutputs[i]!.data), `node ${i + 1} ${OP_NAMES[node.op]}`).toEqual(Array.from(refNode(node, ins).data));
+    });
+    const token = res.output.data[0]!;
+    expect(token).toBeGreaterThanOrEqual(0);
+    expect(token).toBeLessThan(GPT_TINY.vocab);
+    expect(new Executor(buildModel(buildGpt(GPT_TINY))).infer(prompt).data[0]).toBe(token);
+    expect(toHex(res.trace.traceRoot)).toBe(toHex(new Executor(model).run(prompt).trace.traceRoot));
+    // activations are spread, not saturated: the first LayerNorm's output uses most of int8
+    const ln = res.nodeOutputs[model.nodes.findIndex((n) => OP_NAMES[n.op] === "LayerNorm")]!;
+    const sat = Array.from(ln.data).filter((v) => v === 127 || v === -128).length;
+    expect(sat).toBeLessThan(ln.data.length / 50);
+    expect(new Set(ln.data).size).toBeGreaterThan(40);
+  });
+
+  it("one node of every op in the model: the guest in the VM agrees (VALID), and rejects a changed output (INVALID)", () => {
+    const res = new Executor(model).run(prompt);
+    const firstOfOp = new Map<number, number>();
+    model.nodes.forEach((n, i) => firstOfOp.has(n.op) || firstOfOp.set(n.op, i + 1));
+    const elf = new Uint8Array(readFileSync(fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url))));
+    for (const [op, k] of firstOfOp) {
+      const ok = runNodeCheckInVm(elf, nodeCheck(model, prompt, res.nodeOutputs, k));
+      expect(ok.exitCode, `node ${k} ${OP_NAMES[op]}: ${ok.stderr}`).toBe(0);
+      const bad = runNodeCheckInVm(elf, nodeCheck(model, prompt, res.nodeOutputs, k, keccak(new Uint8Array([k]))));
+      expect(bad.exitCode, `node ${k} ${OP_NAMES[op]} with a wrong claim`).toBe(1);
+    }
+    expect(firstOfOp.size).toBe(11); // Gather Slice Add LayerNorm Gemm Reshape Transpose MatMul CausalSoftmax Lut ArgMax
+  });
+});
+
+const TINY_MODEL_ROOT = "0xc7d634ecde116fc1b18db04560b5fc8a707942f74d53aaba17ec3c070e7b3e61";
