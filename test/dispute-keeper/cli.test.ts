@@ -23,9 +23,9 @@ describe("oao dispute simulate", () => {
     expect(out.seconds).toBeGreaterThan(0);
   });
 
-  it("says what to fix on a bad fault, a bad seed, or a missing chain", async () => {
+  it("says what to fix on a bad fault, a bad seed, or a fault position outside the model", async () => {
     await expect(run(["simulate", "--model", "mnist", "--fault", "nodes:2", "--offline", "--json"])).rejects.toThrow(/graph:N, vm:N/);
     await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--seed", "-3", "--offline"])).rejects.toThrow(/--seed/);
-    await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--json"])).rejects.toThrow(/--offline/);
+    await expect(run(["simulate", "--model", "mnist", "--fault", "graph:9", "--offline", "--json"])).rejects.toThrow(/nodes are 1..3/);
   });
 });
