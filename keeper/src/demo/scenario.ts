@@ -166,7 +166,9 @@ export async function playUntilFinal(
   const seenGames = new Set<string>();
   const reported = new Map<string, string>();
 
+  const failures = new Map<string, number>();
   for (let tick = 0; tick < maxTicks; tick++) {
+    let tickFailed = false;
     const before = await world.publicClient.getBlockNumber();
     for (const party of order) {
       if (party === cheater && silentAfter !== undefined) {
@@ -174,7 +176,17 @@ export async function playUntilFinal(
         // The silent cheater goes offline once it has made its allowed posts in a game.
         if (posts >= silentAfter && seenGames.size > 0) continue;
       }
-      await party.keeper.tick();
+      try {
+        await party.keeper.tick();
+        failures.set(party.name, 0);
+      } catch (error) {
+        // A failed tick (an RPC call dropped) is retried on the next one, as `oao keeper run` does;
+        // time must not move on meanwhile, or a keeper would lose on a flaky connection alone.
+        tickFailed = true;
+        const n = (failures.get(party.name) ?? 0) + 1;
+        failures.set(party.name, n);
+        if (n >= 25) throw error;
+      }
     }
     // Progress reporting from the honest keeper's store.
     for (const g of honest.runtime.store.listGames<{ address: Address; phase: string; lo: string; hi: string; winner: string | null }>()) {
@@ -193,7 +205,7 @@ export async function playUntilFinal(
     const finalized = await Promise.all(requestIds.map((id) => world.contracts.aiOracle.read.isFinalized([id])));
     if (finalized.every(Boolean)) break;
     const after = await world.publicClient.getBlockNumber();
-    if (after === before) {
+    if (after === before && !tickFailed) {
       // Nobody had anything to send: let time pass (challenge window, a silent party's clock).
       if (seenGames.size > 0 && disputeEnded === undefined && allGamesDone(honest)) disputeEnded = Date.now();
       const step = world.game.clockDuration + 1n;

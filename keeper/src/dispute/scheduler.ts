@@ -136,7 +136,10 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
       scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger });
     },
     async tick() {
-      await scheduler.tick();
+      const results = await scheduler.tick();
+      // Every game was ticked; report the failures so the keeper's tick (and its readiness) shows them.
+      const errors = [...results.values()].filter((r): r is Error => r instanceof Error);
+      if (errors.length > 0) throw new AggregateError(errors, `${errors.length} dispute game(s) failed this tick: ${errors[0]!.message}`);
     },
   };
 }

@@ -211,7 +211,17 @@ export function createKeeper(params: KeeperParams): Keeper {
         metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
         store.setRequestStatus(request.requestId, "committed");
       } catch (error) {
-        // Usually another operator committed first: then we check its claim.
+        const status = await publicClient
+          .readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getStatus", args: [request.requestId] })
+          .catch(() => undefined);
+        if (status === 1 /* Requested: nobody committed */) {
+          // Not answered yet (e.g. our free stake is all locked in open claims, or the RPC failed):
+          // keep it pending and try again next tick; stop this batch so we do not hammer the node.
+          store.setRequestStatus(request.requestId, "pending", `commit not accepted yet: ${shortError(error)}`);
+          log.warn({ requestId: request.requestId.toString(), error: shortError(error) }, "commit not accepted; will retry");
+          break;
+        }
+        // Another operator committed first (or the request expired): check its claim instead.
         store.setRequestStatus(request.requestId, "watching");
         log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "commit not accepted");
       }
@@ -297,8 +307,14 @@ export function createKeeper(params: KeeperParams): Keeper {
     synced = true;
     await answerPending();
     await checkOthers();
-    await params.disputes?.tick();
+    let disputeError: unknown;
+    try {
+      await params.disputes?.tick();
+    } catch (error) {
+      disputeError = error; // after finalizing what can be: one failing game must not hold up the rest
+    }
     await finalizeDue();
+    if (disputeError !== undefined) throw disputeError;
   }
 
   return {
