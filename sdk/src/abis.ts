@@ -2,6 +2,7 @@
 export {
   aiOracleAbi,
   callbackReceiverAbi,
+  disputeGameAbi,
   oaoErrorsAbi,
   stakingAbi,
   taskManagerAbi,

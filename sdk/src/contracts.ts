@@ -5,6 +5,7 @@
  */
 import {
   AIOracleAbi,
+  DisputeGameAbi,
   IAIOracleCallbackReceiverAbi,
   MockStakeTokenAbi,
   StakingAbi,
@@ -15,12 +16,14 @@ export const aiOracleAbi = AIOracleAbi;
 export const stakingAbi = StakingAbi;
 export const taskManagerAbi = TaskManagerAbi;
 export const callbackReceiverAbi = IAIOracleCallbackReceiverAbi;
+export const disputeGameAbi = DisputeGameAbi;
 
 type ErrorItem<T extends readonly unknown[]> = Extract<T[number], { type: "error" }>;
 export type OaoErrorAbiItem =
   | ErrorItem<typeof AIOracleAbi>
   | ErrorItem<typeof StakingAbi>
   | ErrorItem<typeof TaskManagerAbi>
+  | ErrorItem<typeof DisputeGameAbi>
   | ErrorItem<typeof MockStakeTokenAbi>;
 
 function errorsOf<T extends readonly { type: string }[]>(abi: T): ErrorItem<T>[] {
@@ -28,11 +31,12 @@ function errorsOf<T extends readonly { type: string }[]>(abi: T): ErrorItem<T>[]
 }
 
 const seen = new Set<string>();
-/** Every custom error of the oracle, staking and task manager (and the stake token's ERC-20 errors), once each. */
+/** Every custom error of the oracle, staking, task manager and dispute game (and the stake token's ERC-20 errors), once each. */
 export const oaoErrorsAbi: readonly OaoErrorAbiItem[] = [
   ...errorsOf(AIOracleAbi),
   ...errorsOf(StakingAbi),
   ...errorsOf(TaskManagerAbi),
+  ...errorsOf(DisputeGameAbi),
   ...errorsOf(MockStakeTokenAbi),
 ].filter((e) => {
   const key = `${e.name}(${e.inputs.map((i) => i.type).join(",")})`;
@@ -80,3 +84,11 @@ export type RequestStatus = (typeof requestStatuses)[number];
 
 export const deliveryModes = ["AtCommit", "AtFinality"] as const;
 export type DeliveryMode = (typeof deliveryModes)[number];
+
+/** GamePhase of docs/protocol.md §5, in the contract's enum order (contracts/dispute/lib/DisputeTypes.sol). */
+export const gamePhases = ["Graph", "VmStart", "Vm", "Step", "Resolved"] as const;
+export type GamePhase = (typeof gamePhases)[number];
+
+/** Side (and GameWinner) in the contracts' enum order. */
+export const gameSides = ["Defender", "Challenger"] as const;
+export type GameSide = (typeof gameSides)[number];

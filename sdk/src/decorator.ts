@@ -1,5 +1,6 @@
 import type { Account, Address, Chain, Client, Transport } from "viem";
 import { type EstimateFeeParameters, estimateFee } from "./actions/estimateFee.ts";
+import { type GetDisputeParameters, getDispute } from "./actions/getDispute.ts";
 import { type GetOperatorParameters, getOperator } from "./actions/getOperator.ts";
 import { type GetRequestParameters, getRequest } from "./actions/getRequest.ts";
 import { type RegisterModelParameters, registerModel } from "./actions/registerModel.ts";
@@ -21,8 +22,8 @@ export interface OaoAddresses {
   taskManager?: Address;
 }
 
-/** Parameters of an action with the contract address made optional (the decorator fills it). */
-type WithAddress<T extends { address: Address }> = Omit<T, "address"> & { address?: Address };
+/** Parameters of an action with the contract address made optional (the decorator fills it); distributes over unions. */
+type WithAddress<T extends { address: Address }> = T extends unknown ? Omit<T, "address"> & { address?: Address } : never;
 
 // A type alias (not an interface) so that viem's `extend` accepts it.
 export type OaoActions = {
@@ -36,6 +37,8 @@ export type OaoActions = {
   requestUnstake: (p: WithAddress<RequestUnstakeParameters>) => ReturnType<typeof requestUnstake>;
   withdraw: (p: WithAddress<WithdrawParameters>) => ReturnType<typeof withdraw>;
   getOperator: (p: WithAddress<GetOperatorParameters>) => ReturnType<typeof getOperator>;
+  /** `address` is the game's (every game is its own contract). */
+  getDispute: (p: GetDisputeParameters) => ReturnType<typeof getDispute>;
 };
 
 /**
@@ -64,6 +67,7 @@ export function oaoActions({ addresses }: { addresses: OaoAddresses }) {
       requestUnstake: async (p) => requestUnstake(c, { ...p, address: staking(p.address) }),
       withdraw: async (p) => withdraw(c, { ...p, address: staking(p.address) }),
       getOperator: async (p) => getOperator(c, { ...p, address: staking(p.address) }),
+      getDispute: async (p) => getDispute(c, p),
     };
   };
 }

@@ -10,8 +10,19 @@ export {
   toOaoError,
 } from "./errors/contract.ts";
 export { SubgraphRequestError, type SubgraphRequestErrorType, SubgraphStaleError, type SubgraphStaleErrorType } from "./errors/subgraph.ts";
-export { type DeliveryMode, type RequestStatus, deliveryModes, requestStatuses } from "./contracts.ts";
+export {
+  type DeliveryMode,
+  type GamePhase,
+  type GameSide,
+  type RequestStatus,
+  deliveryModes,
+  gamePhases,
+  gameSides,
+  requestStatuses,
+} from "./contracts.ts";
+export { type ModelDescriptor, decodeModelDescriptor, modelDescriptorFromFile } from "./model.ts";
 export * from "./actions/estimateFee.ts";
+export * from "./actions/getDispute.ts";
 export * from "./actions/getOperator.ts";
 export * from "./actions/getRequest.ts";
 export * from "./actions/registerModel.ts";

@@ -3,21 +3,24 @@
  * network.createServer), through a plain viem http transport.
  */
 import { readFileSync } from "node:fs";
-import { type Address, parseEther, zeroAddress } from "viem";
+import { type Address, keccak256, parseEther, zeroAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BaseError,
   ContractRevertError,
+  InvalidModelFileError,
   MissingAddressError,
   RequestExpiredError,
   RequestNotFoundError,
   WaitAbortedError,
   WaitTimeoutError,
   type WaitForResultUpdate,
+  decodeModelDescriptor,
   estimateFee,
   getOperator,
   getRequest,
   isContractRevertError,
+  modelDescriptorFromFile,
   oaoActions,
   registerModel,
   requestInference,
@@ -27,9 +30,11 @@ import {
   watchRequests,
   withdraw,
 } from "../src/index.ts";
-import { RecordingReceiverAbi } from "../src/abis/generated.ts";
+import { AIOracleAbi, RecordingReceiverAbi } from "../src/abis/generated.ts";
+import { syntheticDescriptor } from "../../test/utils/claims.ts";
 import {
   BOND,
+  DESCRIPTOR,
   type Deployment,
   MIN_STAKE,
   MODEL_FEE,
@@ -90,8 +95,39 @@ describe("sdk actions", () => {
     expect(networks.localhost.TaskManager.address.toLowerCase()).toBe(d.addresses.taskManager.toLowerCase());
   });
 
-  it("registerModel returns the new model id", () => {
+  it("registerModel returns the new model id and what the registry decoded from the descriptor", async () => {
     expect(modelId).toBe(1n);
+    const commitment = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "getModelCommitment", args: [modelId] });
+    const decoded = decodeModelDescriptor(DESCRIPTOR);
+    expect(commitment.modelRoot).toBe(keccak256(DESCRIPTOR));
+    expect(commitment.modelRoot).toBe(decoded.modelRoot);
+    expect(commitment.nodeCount).toBe(decoded.nodeCount);
+    expect(commitment.inputHeader).toBe(decoded.inputHeader);
+    expect(commitment.outputHeader).toBe(decoded.outputHeader);
+  });
+
+  it("registerModel takes a model file's bytes and registers its descriptor", async () => {
+    const file = new Uint8Array(readFileSync(new URL("../../keeper/models/mnist/model.oao", import.meta.url)));
+    const { descriptor: _, ...params } = modelParams;
+    const registered = await registerModel(d.wallet(d.accounts.carol), { address: d.addresses.oracle, ...params, modelFile: file, feeReceiver: d.accounts.carol });
+    const model = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "getModel", args: [registered.modelId] });
+    expect(model.modelRoot).toBe(registered.modelRoot);
+    expect(model.modelRoot).toBe(keccak256(modelDescriptorFromFile(file)));
+    expect(model.nodeCount).toBe(registered.nodeCount);
+    expect(model.owner).toBe(d.accounts.carol);
+  });
+
+  it("registerModel refuses a malformed descriptor before sending, and surfaces the registry's own checks", async () => {
+    const wallet = d.wallet(d.accounts.owner);
+    const base = { address: d.addresses.oracle, ...modelParams, feeReceiver: d.accounts.owner };
+    const local = await registerModel(wallet, { ...base, descriptor: `${DESCRIPTOR}00` }).catch((e: unknown) => e);
+    expect(local).toBeInstanceOf(InvalidModelFileError);
+    const both = await registerModel(wallet, { ...base, modelFile: new Uint8Array(1) } as never).catch((e: unknown) => e);
+    expect((both as BaseError).name).toBe("InvalidParameterError");
+    // Well framed, but its input tensor (5000 bytes) is above one 4096-byte chunk: only the registry knows that rule.
+    const big = await registerModel(wallet, { ...base, descriptor: syntheticDescriptor({ inputBytes: 5000 }) }).catch((e: unknown) => e);
+    if (!isContractRevertError(big, "ModelInputTooLarge")) throw new Error(`expected ModelInputTooLarge, got ${String(big)}`);
+    expect(big.args[0]).toBe(5000n);
   });
 
   it("estimateFee splits the oracle's quote into model, callback and protocol parts", async () => {

@@ -1,7 +1,11 @@
 /**
  * A fresh in-process Hardhat chain served over real JSON-RPC on 127.0.0.1 (network.createServer),
- * with the oracle, staking, task manager and toy dispute game factory deployed through a plain viem
+ * with the oracle, staking, task manager and a dispute game factory deployed through a plain viem
  * http transport, as a dapp or frontend would reach a node. Test support only (imports hardhat).
+ *
+ * The default factory is the toy one (a referee decides games, so request lifecycles can be driven
+ * quickly); `deploy({ game: "real" })` deploys the real DisputeGameFactory over the MIPS verifier
+ * (docs/protocol.md §5). Claims carry valid §3.5 proofs over synthetic traces (test/utils/claims.ts).
  */
 import { network } from "hardhat";
 import {
@@ -19,9 +23,14 @@ import {
   parseEther,
   toHex,
 } from "viem";
+import { type ClaimProofArg, claimProofFor, syntheticDescriptor } from "../../test/utils/claims.ts";
 import {
   AIOracleAbi,
+  DisputeGameAbi,
+  DisputeGameFactoryAbi,
+  MIPSAbi,
   MockStakeTokenAbi,
+  PreimageOracleAbi,
   RecordingReceiverAbi,
   StakingAbi,
   TaskManagerAbi,
@@ -30,7 +39,10 @@ import {
 } from "../src/abis/generated.ts";
 import {
   AIOracleBytecode,
+  DisputeGameFactoryBytecode,
+  MIPSBytecode,
   MockStakeTokenBytecode,
+  PreimageOracleBytecode,
   RecordingReceiverBytecode,
   StakingBytecode,
   TaskManagerBytecode,
@@ -44,6 +56,11 @@ export const UNBONDING = 7n * 86400n;
 export const TIMEOUT = 3600n;
 export const MODEL_FEE = parseEther("0.01");
 export const PROTOCOL_FEE = parseEther("0.001");
+/** Real games: each side's chess clock (docs/protocol.md §5.5), round widths and the VM trace depth. */
+export const CLOCK = 1800n;
+export const GRAPH_WIDTH_BITS = 1;
+export const VM_WIDTH_BITS = 2;
+export const VM_TRACE_DEPTH = 21;
 
 export interface Deployment {
   url: string;
@@ -56,7 +73,12 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
-export async function deploy(): Promise<Deployment> {
+export interface DeployOptions {
+  /** `toy` (default): games decided by the referee account; `real`: the §5 game over the MIPS verifier. */
+  game?: "toy" | "real";
+}
+
+export async function deploy({ game = "toy" }: DeployOptions = {}): Promise<Deployment> {
   const server = await network.createServer({}, "127.0.0.1", 0);
   const { address, port } = await server.listen();
   const url = `http://${address}:${port}`;
@@ -99,9 +121,17 @@ export async function deploy(): Promise<Deployment> {
     },
   ]);
   const staking = await deployed(StakingAbi, StakingBytecode, [token, accounts.owner, accounts.owner, MIN_STAKE, UNBONDING, 3n * 86400n, 5000, 2000]);
-  const factory = await deployed(ToyDisputeGameFactoryAbi, ToyDisputeGameFactoryBytecode, [accounts.referee]);
+  let factory: Address;
+  if (game === "toy") {
+    factory = await deployed(ToyDisputeGameFactoryAbi, ToyDisputeGameFactoryBytecode, [accounts.referee]);
+  } else {
+    const preimageOracle = await deployed(PreimageOracleAbi, PreimageOracleBytecode);
+    const vm = await deployed(MIPSAbi, MIPSBytecode, [preimageOracle]);
+    factory = await deployed(DisputeGameFactoryAbi, DisputeGameFactoryBytecode, [vm, CLOCK, GRAPH_WIDTH_BITS, VM_WIDTH_BITS, VM_TRACE_DEPTH]);
+  }
   const taskManager = await deployed(TaskManagerAbi, TaskManagerBytecode, [oracle, staking, factory, accounts.owner, WINDOW, BOND, 4096]);
   const receiver = await deployed(RecordingReceiverAbi, RecordingReceiverBytecode, [oracle]);
+  if (game === "real") await send(factory, DisputeGameFactoryAbi, "bindTaskManager", [taskManager]);
   await send(oracle, AIOracleAbi, "setTaskManager", [taskManager]);
   await send(staking, StakingAbi, "setSlasher", [taskManager, true]);
   for (const who of [accounts.alice, accounts.bob, accounts.carol]) await send(token, MockStakeTokenAbi, "mint", [who, parseEther("1000")]);
@@ -118,14 +148,33 @@ export async function deploy(): Promise<Deployment> {
   };
 }
 
+/** A six-node model with a 5-byte int8 input and a 1-byte int8 output (docs/protocol.md §3.3). */
+export const DESCRIPTOR: Hex = syntheticDescriptor({ nodeCount: 6, inputBytes: 5, outputBytes: 1 });
+
 export const modelParams = {
-  modelRoot: keccak256(toHex("mnist-model")),
+  descriptor: DESCRIPTOR,
   absolutePrestate: keccak256(toHex("guest-prestate")),
-  nodeCount: 6,
   fee: MODEL_FEE,
   feeShareBps: 3000,
   metadataURI: "ipfs://mnist",
 };
+
+/** A valid §3.5 proof of a claim on `output` for `requestId`, over a trace whose intermediate states `salt` picks. */
+export async function proofFor(d: Deployment, requestId: bigint, output: Hex, salt: Hex = keccak256(output)): Promise<ClaimProofArg> {
+  const read = <T>(functionName: "getRequestHeader" | "getModelCommitment", id: bigint) =>
+    d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName, args: [id] }) as Promise<T>;
+  return claimProofFor(
+    {
+      read: {
+        getRequestHeader: ([id]) => read("getRequestHeader", id),
+        getModelCommitment: ([id]) => read("getModelCommitment", id),
+      },
+    },
+    requestId,
+    output,
+    salt,
+  );
+}
 
 /** A keeper's commit (the SDK has no commit action: that is the keeper's job). */
 export async function commit(d: Deployment, from: Address, requestId: bigint, output: Hex): Promise<void> {
@@ -133,7 +182,7 @@ export async function commit(d: Deployment, from: Address, requestId: bigint, ou
     address: d.addresses.taskManager,
     abi: TaskManagerAbi,
     functionName: "commit",
-    args: [requestId, output, keccak256(output)],
+    args: [requestId, output, await proofFor(d, requestId, output)],
     account: from,
     chain: d.publicClient.chain,
   });
@@ -145,7 +194,7 @@ export async function challenge(d: Deployment, from: Address, requestId: bigint,
     address: d.addresses.taskManager,
     abi: TaskManagerAbi,
     functionName: "challenge",
-    args: [requestId, output, keccak256(output)],
+    args: [requestId, output, await proofFor(d, requestId, output)],
     account: from,
   });
   const hash = await d.wallet(from).writeContract(request);
@@ -160,6 +209,18 @@ export async function resolveGame(d: Deployment, game: Address, winner: 0 | 1): 
     functionName: "resolve",
     args: [winner],
     account: d.accounts.referee,
+    chain: d.publicClient.chain,
+  });
+  await d.publicClient.waitForTransactionReceipt({ hash });
+}
+
+/** Anyone's `claimTimeout` on a real game (docs/protocol.md §5.5). */
+export async function claimTimeout(d: Deployment, game: Address): Promise<void> {
+  const hash = await d.wallet(d.accounts.owner).writeContract({
+    address: game,
+    abi: DisputeGameAbi,
+    functionName: "claimTimeout",
+    account: d.accounts.owner,
     chain: d.publicClient.chain,
   });
   await d.publicClient.waitForTransactionReceipt({ hash });

@@ -11,6 +11,7 @@ import {
   RequestExpired as RequestExpiredEvent,
   RequestFinalized as RequestFinalizedEvent,
 } from "../generated/TaskManager/TaskManager";
+import { DisputeGame } from "../generated/templates";
 import {
   Claim,
   ClaimChallenged,
@@ -27,6 +28,7 @@ import {
   eventId,
   getOrCreateOperator,
   loadClaim,
+  loadModel,
   loadRequest,
   recordOwnershipChange,
   recordParameterChange,
@@ -96,7 +98,22 @@ export function handleClaimChallenged(event: ClaimChallengedEvent): void {
   dispute.defender = defender.operator;
   dispute.challenger = p.challenger;
   dispute.createdAt = event.block.timestamp;
+  // The game starts phase 2 over trace leaves [0, n] with both clocks running (its PhaseStarted, emitted
+  // while the task manager created it, is handled right after this by the new data source).
+  dispute.phase = "Graph";
+  dispute.lo = BigInt.zero();
+  dispute.hi = BigInt.fromI32(loadModel(BigInt.fromString(request.model)).nodeCount);
+  dispute.rounds = 0;
+  dispute.graphRounds = 0;
+  dispute.vmRounds = 0;
+  dispute.defenderPosted = false;
+  dispute.challengerPosted = false;
+  dispute.defenderClockUsed = BigInt.zero();
+  dispute.defenderClockRunningSince = event.block.timestamp;
+  dispute.challengerClockUsed = BigInt.zero();
+  dispute.challengerClockRunningSince = event.block.timestamp;
   dispute.save();
+  DisputeGame.create(p.game);
 
   let claim = new Claim(p.challengerClaimId.toString());
   claim.claimId = p.challengerClaimId;

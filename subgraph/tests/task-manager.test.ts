@@ -88,6 +88,9 @@ describe("TaskManager", () => {
     assert.fieldEquals("Dispute", GAME.toHexString(), "defender", OP.toHexString());
     assert.fieldEquals("Dispute", GAME.toHexString(), "challenger", CHALLENGER.toHexString());
     assert.fieldEquals("Dispute", GAME.toHexString(), "winner", "null");
+    assert.fieldEquals("Dispute", GAME.toHexString(), "phase", "Graph");
+    assert.fieldEquals("Dispute", GAME.toHexString(), "hi", "6");
+    assert.dataSourceExists("DisputeGame", GAME.toHexString());
     assert.fieldEquals("Operator", CHALLENGER.toHexString(), "challenges", "1");
   });
 

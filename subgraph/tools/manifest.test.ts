@@ -13,13 +13,24 @@ const subgraphDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const sources = readManifest(join(subgraphDir, "subgraph.yaml"));
 
 describe("subgraph manifest", () => {
-  it("indexes the oracle, staking and task manager contracts", () => {
-    expect(sources.map((s) => s.name)).toEqual(["AIOracle", "Staking", "TaskManager"]);
+  it("indexes the oracle, staking and task manager contracts, and every dispute game through a template", () => {
+    expect(sources.filter((s) => !s.template).map((s) => s.name)).toEqual(["AIOracle", "Staking", "TaskManager"]);
+    expect(sources.filter((s) => s.template).map((s) => s.name)).toEqual(["DisputeGame"]);
   });
 
-  it("uses the localhost addresses of networks.json", () => {
+  it("uses the localhost addresses of networks.json (templates have none)", () => {
     const networks = JSON.parse(readFileSync(join(subgraphDir, "networks.json"), "utf8"));
-    for (const source of sources) expect(source.address, source.name).toBe(networks.localhost[source.name].address);
+    for (const source of sources) {
+      if (source.template) expect(source.address, source.name).toBe("");
+      else expect(source.address, source.name).toBe(networks.localhost[source.name].address);
+    }
+  });
+
+  it("creates the DisputeGame template from the ClaimChallenged handler", () => {
+    const mapping = readFileSync(join(subgraphDir, "src", "task-manager.ts"), "utf8");
+    expect(mapping).toMatch(/DisputeGame\.create\(p\.game\)/);
+    const tm = sources.find((s) => s.name === "TaskManager")!;
+    expect(tm.eventHandlers.map((h) => h.handler)).toContain("handleClaimChallenged");
   });
 
   for (const source of sources) {

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 
 export interface ManifestSource {
   name: string;
+  /** A template (no address: instantiated by a mapping, e.g. one DisputeGame per game). */
+  template: boolean;
   address: string;
   abiName: string;
   abiFile: string;
@@ -19,9 +21,11 @@ export function readManifest(path: string): ManifestSource[] {
   const sources: ManifestSource[] = [];
   let current: ManifestSource | null = null;
   let inAbis = false;
+  let inTemplates = false;
   for (const line of lines) {
+    if (/^\S/.test(line)) inTemplates = /^templates:/.test(line);
     if (/^ {2}- kind: ethereum/.test(line)) {
-      current = { name: "", address: "", abiName: "", abiFile: "", mappingFile: "", eventHandlers: [] };
+      current = { name: "", template: inTemplates, address: "", abiName: "", abiFile: "", mappingFile: "", eventHandlers: [] };
       sources.push(current);
       inAbis = false;
       continue;

@@ -1,5 +1,7 @@
 export { BaseError, type BaseErrorParameters, type BaseErrorType } from "./base.ts";
 export {
+  InvalidModelFileError,
+  type InvalidModelFileErrorType,
   InvalidParameterError,
   type InvalidParameterErrorType,
   MissingAddressError,

@@ -23,3 +23,17 @@ export class MissingAddressError extends BaseError {
     });
   }
 }
+
+export type InvalidModelFileErrorType = InvalidModelFileError & { name: "InvalidModelFileError" };
+/** A model file or descriptor (docs/protocol.md §3.3, §3.7) is malformed; the message names the part. */
+export class InvalidModelFileError extends BaseError {
+  constructor({ message, part }: { message: string; part: "file" | "descriptor" }) {
+    super(`Invalid model ${part}: ${message}`, {
+      name: "InvalidModelFileError",
+      details:
+        part === "file"
+          ? "Pass the bytes of a model.oao file written by the keeper (`npx oao model …`), or the descriptor itself as `descriptor`."
+          : "A descriptor is the preimage of the model's modelRoot (docs/protocol.md §3.3): 'OAOM', version 1, node and weight counts, three roots, the input and output tensor headers.",
+    });
+  }
+}

@@ -87,11 +87,22 @@ export interface DisputeRow {
   createdAt: string;
   resolvedAt: string | null;
   duration: string | null;
+  phase: "Graph" | "VmStart" | "Vm" | "Step" | "Resolved";
+  lo: string;
+  hi: string;
+  rounds: number;
+  nodeIndex: string | null;
+  decidedBy: string | null;
+  defenderClockUsed: string;
+  defenderClockRunningSince: string | null;
+  challengerClockUsed: string;
+  challengerClockRunningSince: string | null;
 }
 
 const disputeFields = `
   id request { id } defenderClaim { id } challengerClaim { id } defender { id } challenger { id }
-  winner loserSlashed createdAt resolvedAt duration`;
+  winner loserSlashed createdAt resolvedAt duration phase lo hi rounds nodeIndex decidedBy
+  defenderClockUsed defenderClockRunningSince challengerClockUsed challengerClockRunningSince`;
 
 export const RequestDetailDocument = doc<
   {

@@ -90,6 +90,24 @@ export interface IndexedDispute {
   loserSlashed: bigint | null;
   createdAt: bigint;
   resolvedAt: bigint | null;
+  /** The game's phase (docs/protocol.md §5) and the current range [lo, hi]. */
+  phase: DisputeRow["phase"];
+  lo: bigint;
+  hi: bigint;
+  /** Bisection rounds completed, both phases. */
+  rounds: number;
+  /** The node phase 2 ended at (null while in phase 2). */
+  nodeIndex: bigint | null;
+  /** "Step" or "Timeout" once resolved. */
+  decidedBy: string | null;
+  /**
+   * Chess clocks as of the last indexed event: seconds used when last stopped, and since when the
+   * clock runs (null: stopped). Used by time t = used + (t − runningSince).
+   */
+  clocks: {
+    defender: { used: bigint; runningSince: bigint | null };
+    challenger: { used: bigint; runningSince: bigint | null };
+  };
 }
 
 function toDispute(d: DisputeRow): IndexedDispute {
@@ -104,6 +122,16 @@ function toDispute(d: DisputeRow): IndexedDispute {
     loserSlashed: big(d.loserSlashed),
     createdAt: BigInt(d.createdAt),
     resolvedAt: big(d.resolvedAt),
+    phase: d.phase,
+    lo: BigInt(d.lo),
+    hi: BigInt(d.hi),
+    rounds: d.rounds,
+    nodeIndex: big(d.nodeIndex),
+    decidedBy: d.decidedBy,
+    clocks: {
+      defender: { used: BigInt(d.defenderClockUsed), runningSince: big(d.defenderClockRunningSince) },
+      challenger: { used: BigInt(d.challengerClockUsed), runningSince: big(d.challengerClockRunningSince) },
+    },
   };
 }
 
