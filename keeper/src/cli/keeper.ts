@@ -16,6 +16,9 @@ import { createKeeper } from "../service/keeper.ts";
 import { startOpsServer } from "../service/http.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
 import { ConfigError } from "../errors.ts";
+import { readFileSync } from "node:fs";
+import { createDisputeAgent } from "../dispute/scheduler.ts";
+import { GUEST_ELF_PATH } from "../demo/world.ts";
 
 interface CommonOpts {
   config?: string;
@@ -81,7 +84,17 @@ export function buildKeeperCommand(): Command {
   withConfig(keeper.command("run").description("watch the chain and serve as an operator until SIGINT/SIGTERM")).action(
     async (opts: CommonOpts) => {
       const rt = await createKeeperRuntime(configFrom(opts), loadSigningKey());
+      const disputes = createDisputeAgent({
+        publicClient: rt.publicClient,
+        responder: rt.responder,
+        store: rt.store,
+        models: rt.models,
+        elf: new Uint8Array(readFileSync(GUEST_ELF_PATH)),
+        log: rt.log,
+      });
       const service = createKeeper({
+        disputes,
+        fromBlock: rt.config.startBlock !== undefined ? BigInt(rt.config.startBlock) : undefined,
         publicClient: rt.publicClient,
         responder: rt.responder,
         addresses: rt.config.contracts,

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { custom, parseEther, toHex as viemHex, type Address, type Hex, type PublicClient } from "viem";
+import { custom, parseEther, parseEventLogs, toHex as viemHex, type Address, type Hex, type PublicClient } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { encodeDescriptor, type Model } from "../../graph/index.ts";
 import { absolutePrestate } from "../../game/simulate.ts";
@@ -37,6 +37,9 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
   const { OracleLocalModule } = await import("../../../ignition/modules/dev/OracleLocal.ts");
   const [owner] = await conn.viem.getWalletClients();
   const deployed = await conn.ignition.deploy(OracleLocalModule, {
+    // On an external node Ignition journals deployments per id: a fresh local chain reuses chain id
+    // 31337, so each world gets its own id (ignition/deployments/ is not committed).
+    ...(options.rpc ? { deploymentId: `oao-local-${Date.now()}-${process.pid}` } : {}),
     parameters: { OracleLocal: { ...game, clockDuration: game.clockDuration.toString(), treasury: owner!.account.address } },
   });
   const publicClient = (await conn.viem.getPublicClient()) as unknown as PublicClient;
@@ -77,8 +80,9 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
         { descriptor, absolutePrestate: absolutePrestate(elf), fee, feeReceiver: owner!.account.address, feeShareBps: 1_000, metadataURI: `local://${model.metadata.name}` },
       ]);
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
-      const events = await deployed.aiOracle.getEvents.ModelRegistered({}, { blockHash: receipt.blockHash });
-      return events[events.length - 1]!.args.modelId!;
+      const [registered] = parseEventLogs({ abi: deployed.aiOracle.abi, eventName: "ModelRegistered", logs: receipt.logs });
+      if (!registered) throw new Error(`registerModel ${hash} emitted no ModelRegistered event`);
+      return registered.args.modelId;
     },
     /** Mints stake tokens to the dev account `index` and stakes them from it. */
     async fundAndStake(index: number, amount = parseEther("150")): Promise<Address> {

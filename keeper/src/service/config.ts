@@ -30,6 +30,8 @@ export const keeperConfigSchema = z
     dataDir: z.string().min(1).default(".oao/keeper"),
     /** Model id -> model directory (or "mnist" for the shipped model). */
     models: z.record(z.string().regex(/^\d+$/, "model ids are decimal integers"), z.string().min(1)).default({}),
+    /** First block to read when the database has no cursor yet (e.g. the deployment block). Default: the head. */
+    startBlock: z.number().int().min(0).optional(),
     /** Blocks a log must be buried under before the keeper acts on it. */
     confirmations: z.number().int().min(0).max(64).default(1),
     pollIntervalMs: z.number().int().min(50).max(60_000).default(1_000),
