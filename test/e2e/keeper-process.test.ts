@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { zeroAddress, type Address, type Hex } from "viem";
+import { getAddress, zeroAddress, type Address, type Hex } from "viem";
 import { network } from "hardhat";
 import { encodeTensor, quantizeInput, toHex } from "../../keeper/graph/index.ts";
 import { parseFault } from "../../keeper/game/faults.ts";
@@ -104,6 +104,47 @@ describe("keeper process", () => {
       await server.close();
     }
   }, 300_000);
+
+  it("oao keeper stake / status / unstake / withdraw manage the operator's stake", async () => {
+    const server = await network.createServer({}, "127.0.0.1", 0);
+    const { address, port } = await server.listen();
+    const rpc = `http://${address}:${port}`;
+    try {
+      const world = await createLocalWorld({ rpc });
+      const operatorIndex = 5;
+      const operator = getAddress((await world.conn.viem.getWalletClients())[operatorIndex]!.account.address);
+      await world.publicClient.waitForTransactionReceipt({ hash: await world.contracts.stakeToken.write.mint([operator, 500n * 10n ** 18n]) });
+      const dir = mkdtempSync(join(tmpdir(), "oao-keeper-cli-"));
+      const configPath = join(dir, "keeper.json");
+      writeFileSync(configPath, JSON.stringify({ rpcUrl: rpc, contracts: { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking }, dataDir: "data" }));
+      const cli = (...args: string[]) =>
+        new Promise<string>((resolve, reject) => {
+          const child = spawn(process.execPath, [`${root}bin/oao.js`, "keeper", ...args, "--config", configPath], {
+            cwd: root,
+            env: { ...process.env, OAO_PRIVATE_KEY: devKey(operatorIndex), OAO_LOG_LEVEL: "silent" },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          let out = "";
+          let err = "";
+          child.stdout!.on("data", (d) => (out += d));
+          child.stderr!.on("data", (d) => (err += d));
+          child.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n").pop()!) : reject(new Error(err))));
+        });
+      expect(JSON.parse(await cli("stake", "200000000000000000000"))).toMatchObject({ staked: "200000000000000000000" });
+      let status = JSON.parse(await cli("status", "--json"));
+      expect(status).toMatchObject({ operator, active: "200000000000000000000", eligible: true, locked: "0" });
+      await cli("unstake", "50000000000000000000");
+      status = JSON.parse(await cli("status", "--json"));
+      expect(status).toMatchObject({ active: "150000000000000000000", unbonding: "50000000000000000000" });
+      await expect(cli("unstake", "12abc")).rejects.toThrow(/whole number of wei/);
+      await world.advanceTime(7n * 86_400n + 1n); // the dev unbonding period
+      const withdrawn = JSON.parse(await cli("withdraw"));
+      expect(withdrawn.withdrawn.stake).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(await world.contracts.stakeToken.read.balanceOf([operator])).toBe(350n * 10n ** 18n);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 
   it("oao devnet serves the deployed protocol over JSON-RPC", async () => {
     const devnet = spawn(process.execPath, [`${root}bin/oao.js`, "devnet", "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
