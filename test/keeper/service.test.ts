@@ -129,6 +129,21 @@ describe("keeper service", () => {
     });
     await conn.networkHelpers.time.increase(3_601);
     await keeper.tick();
+    // The finalize settled the fee: the keeper withdraws its credit on its next claiming tick.
+    expect(await core.aiOracle.read.pendingWithdrawal([rt.responder.address])).toBeGreaterThan(0n);
+    keeper = createKeeper({
+      publicClient: rt.publicClient,
+      responder: rt.responder,
+      addresses: rt.config.contracts,
+      store: rt.store,
+      models: rt.models,
+      log: rt.log,
+      metrics: rt.metrics,
+      confirmations: 0,
+      claimEvery: 1,
+    });
+    await keeper.tick();
+    expect(await core.aiOracle.read.pendingWithdrawal([rt.responder.address])).toBe(0n);
     expect(await core.aiOracle.read.isFinalized([1n])).toBe(true);
     expect(rt.store.getRequest(1n)?.status).toBe("done");
     const claims = await publicClient.getContractEvents({ address: core.taskManager.address, abi: core.taskManager.abi, eventName: "ClaimCommitted", fromBlock: 0n });

@@ -94,6 +94,7 @@ export function buildKeeperCommand(): Command {
       });
       const service = createKeeper({
         disputes,
+        claimEvery: 60, // about once a minute at the default poll interval
         fromBlock: rt.config.startBlock !== undefined ? BigInt(rt.config.startBlock) : undefined,
         publicClient: rt.publicClient,
         responder: rt.responder,

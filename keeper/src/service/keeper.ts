@@ -15,7 +15,7 @@ import {
   type Log,
   type PublicClient,
 } from "viem";
-import { AIOracleAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
+import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
 import { InputError, toHex } from "../../graph/index.ts";
 import type { Responder } from "../chain/responder.ts";
 import { createChainWatcher, type ChainWatcher } from "../chain/watcher.ts";
@@ -53,6 +53,9 @@ export interface KeeperParams {
   /** Most requests computed per tick: bounds memory and keeps each tick short. */
   batchSize?: number;
   fault?: ClaimTransform;
+  /** Every this many ticks, withdraw fee credits and staking rewards above `minClaim` wei (off if unset). */
+  claimEvery?: number;
+  minClaim?: bigint;
   disputes?: DisputeAgent;
 }
 
@@ -289,6 +292,23 @@ export function createKeeper(params: KeeperParams): Keeper {
     }
   }
 
+  /** Withdraws what the operator earned (oracle fee credits, staking rewards) once it is worth it. */
+  async function claimEarnings(): Promise<void> {
+    const me_ = responder.address;
+    const [credit, rewards] = await Promise.all([
+      publicClient.readContract({ address: addresses.aiOracle, abi: AIOracleAbi, functionName: "pendingWithdrawal", args: [me_] }),
+      publicClient.readContract({ address: addresses.staking, abi: StakingAbi, functionName: "claimable", args: [me_] }),
+    ]);
+    const min = params.minClaim ?? 0n;
+    if (credit > min) {
+      await responder.submit({ kind: "withdrawCredit", to: addresses.aiOracle, data: encodeFunctionData({ abi: AIOracleAbi, functionName: "withdraw", args: [me_] }) });
+    }
+    if (rewards > min) {
+      await responder.submit({ kind: "claimRewards", to: addresses.staking, data: encodeFunctionData({ abi: StakingAbi, functionName: "claimRewards", args: [me_] }) });
+    }
+  }
+
+  let ticks = 0;
   async function tick(): Promise<void> {
     const w = await getWatcher();
     const events = await w.poll();
@@ -314,6 +334,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       disputeError = error; // after finalizing what can be: one failing game must not hold up the rest
     }
     await finalizeDue();
+    if (params.claimEvery !== undefined && ++ticks % params.claimEvery === 0) await claimEarnings();
     if (disputeError !== undefined) throw disputeError;
   }
 
