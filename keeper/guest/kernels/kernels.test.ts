@@ -18,7 +18,7 @@ describe("wasm kernels build", () => {
 
   it.skipIf(!hasClang)("rebuilding from the C sources gives the same bytes", () => {
     const out = join(mkdtempSync(join(tmpdir(), "oao-kernels-")), "kernels.wasm");
-    execFileSync(join(here, "build-wasm.sh"), [out]);
+    execFileSync(join(here, "build-wasm.sh"), [out], { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * 2 ** 20 });
     expect(createHash("sha256").update(readFileSync(out)).digest("hex")).toBe(KERNELS_WASM_SHA256);
   });
 });
