@@ -6,6 +6,10 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/build/kernels.wasm}"
 mkdir -p "$(dirname "$out")"
+# clang runs binaryen's wasm-opt on wasm output whenever one is on PATH (npm puts one in
+# node_modules/.bin); keep it out so the bytes depend on clang + wasm-ld only.
+PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -v 'node_modules' | paste -sd: -)"
+export PATH
 clang --target=wasm32 -nostdlib -O2 -fno-builtin -ffreestanding -msimd128 \
   -Wall -Wextra -Werror \
   -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--export=oao_node_run -Wl,--export=oao_node_validate -Wl,--export=oao_rq -Wl,--export=oao_keccak256 -Wl,--export=oao_keccak_stream_begin -Wl,--export=oao_keccak_stream_update -Wl,--export=oao_keccak_stream_end -Wl,--strip-all \
