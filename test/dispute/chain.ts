@@ -35,16 +35,8 @@ export function loadMnist(): Model {
 
 export const hx = (b: Uint8Array): Hex => toHex(b) as Hex;
 
-/** A keeper/graph ClaimProof as the tuple `commit`/`challenge` take. */
-export function proofArg(p: ClaimProof) {
-  return {
-    traceRoot: hx(p.traceRoot),
-    leaf0Proof: p.leaf0Proof.map(hx),
-    finalNodesRoot: hx(p.finalNodesRoot),
-    outputProof: p.outputProof.map(hx),
-    leafNProof: p.leafNProof.map(hx),
-  };
-}
+/** A keeper/graph ClaimProof as the tuple `commit`/`challenge` take (the keeper's own encoder). */
+export { claimProofArg as proofArg } from "../../keeper/src/service/claims.ts";
 
 export async function deployProtocol(opts: { graphWidthBits?: number; vmWidthBits?: number; vmTraceDepth?: number } = {}) {
   const connection = await network.create();

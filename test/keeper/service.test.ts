@@ -62,6 +62,19 @@ describe("keeper service", () => {
     });
   }
 
+  const keeperOf = (rt: KeeperRuntime, extra: Partial<Parameters<typeof createKeeper>[0]> = {}) =>
+    createKeeper({
+      publicClient: rt.publicClient,
+      responder: rt.responder,
+      addresses: rt.config.contracts,
+      store: rt.store,
+      models: rt.models,
+      log: rt.log,
+      metrics: rt.metrics,
+      confirmations: 0,
+      ...extra,
+    });
+
   beforeAll(async () => {
     conn = await network.create();
     core = await deploy();
@@ -94,17 +107,7 @@ describe("keeper service", () => {
 
     const dataDir = mkdtempSync(join(tmpdir(), "oao-keeper-"));
     let rt = await runtime(dataDir);
-    let keeper = createKeeper({
-      publicClient: rt.publicClient,
-      responder: rt.responder,
-      addresses: rt.config.contracts,
-      store: rt.store,
-      models: rt.models,
-      log: rt.log,
-      metrics: rt.metrics,
-      confirmations: 0,
-      fromBlock: 0n,
-    });
+    let keeper = keeperOf(rt, { fromBlock: 0n });
     await keeper.tick();
     expect(keeper.readiness()).toEqual({ ready: true });
     expect(await core.classifier.read.digitOf([1n])).toBe(7);
@@ -117,31 +120,12 @@ describe("keeper service", () => {
     // Restart: a new runtime over the same data dir resumes from the stored cursor (nothing re-answered).
     rt.close();
     rt = await runtime(dataDir);
-    keeper = createKeeper({
-      publicClient: rt.publicClient,
-      responder: rt.responder,
-      addresses: rt.config.contracts,
-      store: rt.store,
-      models: rt.models,
-      log: rt.log,
-      metrics: rt.metrics,
-      confirmations: 0,
-    });
+    keeper = keeperOf(rt);
     await conn.networkHelpers.time.increase(3_601);
     await keeper.tick();
     // The finalize settled the fee: the keeper withdraws its credit on its next claiming tick.
     expect(await core.aiOracle.read.pendingWithdrawal([rt.responder.address])).toBeGreaterThan(0n);
-    keeper = createKeeper({
-      publicClient: rt.publicClient,
-      responder: rt.responder,
-      addresses: rt.config.contracts,
-      store: rt.store,
-      models: rt.models,
-      log: rt.log,
-      metrics: rt.metrics,
-      confirmations: 0,
-      claimEvery: 1,
-    });
+    keeper = keeperOf(rt, { claimEvery: 1 });
     await keeper.tick();
     expect(await core.aiOracle.read.pendingWithdrawal([rt.responder.address])).toBe(0n);
     expect(await core.aiOracle.read.isFinalized([1n])).toBe(true);

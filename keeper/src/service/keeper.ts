@@ -16,7 +16,7 @@ import {
   type PublicClient,
 } from "viem";
 import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
-import { InputError, toHex } from "../../graph/index.ts";
+import { fromHex, InputError, toHex } from "../../graph/index.ts";
 import type { Responder } from "../chain/responder.ts";
 import { createChainWatcher, type ChainWatcher } from "../chain/watcher.ts";
 import type { Logger } from "./logger.ts";
@@ -119,7 +119,7 @@ export function createKeeper(params: KeeperParams): Keeper {
           requestId,
           modelId: args.modelId as bigint,
           requester: args.account as Address,
-          input: hexBytes(args.input as Hex),
+          input: fromHex(args.input as Hex),
           blockNumber: log_.blockNumber ?? 0n,
           status: served ? "pending" : "skipped",
           error: served ? null : `model ${args.modelId} is not served by this keeper`,
@@ -135,7 +135,7 @@ export function createKeeper(params: KeeperParams): Keeper {
           claimId,
           requestId: args.requestId as bigint,
           operator,
-          output: hexBytes(args.output as Hex),
+          output: fromHex(args.output as Hex),
           outputHash: args.outputHash as Hex,
           traceRoot: args.traceRoot as Hex,
           ours: operator.toLowerCase() === me,
@@ -359,12 +359,6 @@ export function createKeeper(params: KeeperParams): Keeper {
     readiness: () =>
       !synced ? { ready: false, reason: "not synced yet" } : lastError ? { ready: false, reason: lastError } : { ready: true },
   };
-}
-
-function hexBytes(hex: Hex): Uint8Array {
-  const out = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
-  return out;
 }
 
 export function shortError(error: unknown): string {
