@@ -12,8 +12,6 @@
 import { readFileSync } from "node:fs";
 import { Kind, parse, type ConstDirectiveNode, type FieldDefinitionNode, type TypeNode } from "graphql";
 
-const SCALARS = new Set(["ID", "String", "Bytes", "BigInt", "BigDecimal", "Int", "Int8", "Boolean", "Timestamp"]);
-
 interface Field {
   name: string;
   type: string;

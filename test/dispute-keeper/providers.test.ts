@@ -16,7 +16,7 @@ const GAME = "0x00000000000000000000000000000000000ca11e" as Hex;
 const CONTEXT = `0x${"00".repeat(31)}2a` as Hex;
 
 describe("graph trace provider (native executor)", () => {
-  const { model, input, run } = mnistFixture();
+  const { model, run } = mnistFixture();
   const n = model.nodes.length;
 
   it("honest: State_k at k, State_n after n, proofs that open against the committed root", () => {

@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { type Address, type Hex, parseEther, zeroAddress } from "viem";
 import { decodeModelFile, type Model } from "../../keeper/graph/model.ts";
 import { toHex } from "../../keeper/graph/hash.ts";
-import type { ClaimProof } from "../../keeper/graph/state.ts";
 import { Trace } from "../../keeper/vm/index.ts";
 
 export const MNIST = new URL("../../keeper/models/mnist/model.oao", import.meta.url);

@@ -144,7 +144,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         if (isCommit && operator.toLowerCase() !== me) {
           // Another operator answered: check its claim instead of answering ourselves.
           const request = store.getRequest(args.requestId as bigint);
-          if (request && ["pending", "computing", "failed"].includes(request.status) && request.error === null) {
+          if (request && (request.status === "pending" || request.status === "computing")) {
             store.setRequestStatus(request.requestId, "watching");
           }
         }
