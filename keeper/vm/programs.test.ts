@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GUEST_BUILD_DIR, findQemu, listGuestPrograms, readExpected, runUnderQemu } from "../guest/build.ts";
+import { BENCH_LOOP_DEFAULT_ITERATIONS, benchLoopPreimages } from "../guest/inputs.ts";
 import { VmStepError } from "./errors.ts";
 import { toHex } from "./hex.ts";
 import { loadElf } from "./elf.ts";
@@ -19,7 +20,7 @@ import { runElf } from "./trace.ts";
 
 const elfPath = (name: string): string => join(GUEST_BUILD_DIR, `${name}.elf`);
 const elf = (name: string): Uint8Array => readFileSync(elfPath(name));
-const programs = listGuestPrograms().filter((p) => p.kind === "tests" && p.name !== "bench_loop");
+const programs = listGuestPrograms().filter((p) => p.kind === "tests");
 const expected = readExpected();
 const qemu = findQemu();
 if (qemu === undefined) console.warn("keeper/vm: qemu-mips not found: comparing with the recorded expected.json only");
@@ -31,6 +32,14 @@ function preimageSource(): { source: MapPreimageSource; data: Uint8Array } {
   source.setLocal(1, source.addKeccak(data));
   source.setLocal(2, new Uint8Array([0, 0, 1, 2]));
   return { source, data };
+}
+
+/**
+ * What a program reads from the oracle: bench_loop its iteration count (the count it runs without
+ * an oracle, so that qemu-mips's output is the reference), the others preimage.elf's inputs.
+ */
+function sourceFor(name: string): MapPreimageSource {
+  return name === "bench_loop" ? benchLoopPreimages(BENCH_LOOP_DEFAULT_ITERATIONS) : preimageSource().source;
 }
 
 function fnv(bytes: Uint8Array): number {
@@ -75,7 +84,7 @@ describe("guest programs: results", () => {
     if (p.name === "trap") continue;
     it(`${p.name}: exit code and stdout${p.vmOnly ? "" : " equal qemu-mips"}`, () => {
       const want = expected[p.name] ?? VM_ONLY_EXPECTED[p.name]!;
-      const result = runElf(elf(p.name), { preimages: preimageSource().source });
+      const result = runElf(elf(p.name), { preimages: sourceFor(p.name) });
       expect(result.exited).toBe(true);
       expect({ exitCode: result.exitCode, stdout: new TextDecoder().decode(result.stdout) }).toEqual(want);
       if (qemu !== undefined && !p.vmOnly) expect(runUnderQemu(qemu, elfPath(p.name))).toEqual(want);
@@ -116,8 +125,8 @@ describe("guest programs: fast mode equals the reference step", () => {
   for (const p of programs) {
     if (p.name === "trap") continue;
     it(p.name, () => {
-      const fast = loadElf(elf(p.name), { preimages: preimageSource().source });
-      const ref = loadElf(elf(p.name), { preimages: preimageSource().source });
+      const fast = loadElf(elf(p.name), { preimages: sourceFor(p.name) });
+      const ref = loadElf(elf(p.name), { preimages: sourceFor(p.name) });
       let n = 0;
       while (!ref.exited) {
         stepMachine(ref);
@@ -131,7 +140,7 @@ describe("guest programs: fast mode equals the reference step", () => {
       expect(fast.exited).toBe(true);
       expect(fast.stateHash()).toBe(ref.stateHash());
       // and one long fast run lands on the same final state
-      const whole = loadElf(elf(p.name), { preimages: preimageSource().source });
+      const whole = loadElf(elf(p.name), { preimages: sourceFor(p.name) });
       runFast(whole, Number.MAX_SAFE_INTEGER);
       expect(whole.stateHash()).toBe(ref.stateHash());
     });
@@ -146,10 +155,9 @@ describe("guest programs: witnesses verify from their bytes alone", () => {
   for (const p of programs) {
     if (p.name === "trap") continue;
     it(p.name, () => {
-      const { source } = preimageSource();
-      const total = runElf(elf(p.name), { preimages: source }).steps;
+      const total = runElf(elf(p.name), { preimages: sourceFor(p.name) }).steps;
       const stride = WITNESS_EVERY_STEP.has(p.name) ? 1 : Math.max(1, Math.floor(total / 150));
-      const m = loadElf(elf(p.name), { preimages: preimageSource().source });
+      const m = loadElf(elf(p.name), { preimages: sourceFor(p.name) });
       let checked = 0;
       while (!m.exited) {
         const insn = m.memory.readMem(m.pc);

@@ -30,7 +30,8 @@ describe("oao vm", () => {
 
   it("run passes the guest's exit code through, and 124 when --max-steps is too small", () => {
     expect(oao("vm", "run", elf("exit1")).status).toBe(1);
-    const r = oao("vm", "run", elf("bench_loop"), "--max-steps", "1000", "--json");
+    // bench_loop reads its iteration count (5,000,000 here) from local datum 1.
+    const r = oao("vm", "run", elf("bench_loop"), "--local", "1=0x004c4b40", "--max-steps", "1000", "--json");
     expect(r.status).toBe(124);
     expect(lastJson(r.stdout)).toMatchObject({ exited: false, exitCode: null, status: "unfinished", steps: "1000" });
     expect(r.stderr).toMatch(/did not exit within 1000 steps/);
