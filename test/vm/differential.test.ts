@@ -1,42 +1,64 @@
 /**
- * Differential test: steps of every guest program in keeper/guest/build/*.elf executed by the
- * TypeScript VM (keeper/vm, which produces each step's witness) and by MIPS.step on Hardhat's chain
- * (through MIPSStepBatch, one eth_call per 256 steps): the post-state hashes must be byte-equal.
+ * Differential test (docs/protocol.md §4): every step of every guest program in
+ * keeper/guest/build/*.elf, executed by the TypeScript VM (keeper/vm, which produces each step's
+ * witness) and by MIPS.step on Hardhat's chain (through MIPSStepBatch, BATCH_SIZE steps per
+ * eth_call). Every post-state hash must be byte-equal, and the last step must be the program's exit
+ * with the exit code qemu-mips gives (or the VM's own expectation for programs that need the
+ * oracle); trap.elf ends in a step that both sides refuse with `Trap`.
  *
- * Programs of at most SMALL_PROGRAM steps are replayed whole. Longer ones (up to millions of steps)
- * are replayed in windows of consecutive steps: the first, evenly spaced ones, and the last (the exit).
- * `OAO_VM_DIFF=full npx vitest run test/vm/differential.test.ts` replays every step of every program
- * (about 6 ms per step on the reference machine: witness generation ~3 ms, MIPS.step ~2.7 ms; the
- * suite has ~5M steps besides bench_loop, so hours; not part of npm test).
+ * Programs that read inputs get them through the preimage oracle: preimage.elf a keccak preimage and
+ * a node index, bench_loop.elf its iteration count (the 1,000 it runs under qemu-mips), oao_node.elf
+ * a real node check (the shortest one: Relu on a 1x1 tensor, ~162k steps, nearly all of them the
+ * check's fixed hashing). Step counts and timings: docs/benchmarks.md.
+ *
+ * EDR executes each eth_call off this thread, and two chains (two EDR providers) check batches in
+ * parallel, so the witnesses of the next batches are generated while the chains check theirs (the
+ * loop yields to the event loop every YIELD_EVERY steps so that the chains' requests, and their
+ * preimage loads, move on meanwhile). Each witness is self-contained, so which chain checks it
+ * does not matter.
+ *
  * A sample of steps is also sent as transactions on a cancun chain, to check execution gas.
  */
 import { describe, expect, it, beforeAll } from "vitest";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Hex, toHex } from "viem";
+import type { Hex } from "viem";
 import {
   type Machine,
   MapPreimageSource,
   type PreimageSource,
   type StepWitness,
-  Trace,
   VmStepError,
+  decodeState,
+  loadElf,
+  runFast,
+  statusOfHash,
+  toHex,
   traceWitnesses,
+  vmStatus,
 } from "../../keeper/vm/index.ts";
+import { readCommittedHashes, readExpected } from "../../keeper/guest/build.ts";
+import { BENCH_LOOP_DEFAULT_ITERATIONS, benchLoopPreimages } from "../../keeper/guest/inputs.ts";
+import { preimageSource } from "../../keeper/guest/node/vm.ts";
 import { nodeCheck } from "../../keeper/graph/preimages.ts";
-import { buildModel, type ModelSpec } from "../../keeper/graph/model.ts";
+import { buildModel } from "../../keeper/graph/model.ts";
 import { Executor } from "../../keeper/graph/executor.ts";
-import { inputSlot, weightSlot } from "../../keeper/graph/ops.ts";
-import { ALL_OPS, randomNodeCase, seededRandom } from "../../keeper/graph/fixtures.ts";
-import type { Tensor } from "../../keeper/graph/tensor.ts";
+import { Op, inputSlot } from "../../keeper/graph/ops.ts";
+import { DType, int8Tensor } from "../../keeper/graph/tensor.ts";
 import { type StepCase, type VmChain, deployVm } from "./harness.ts";
 
 const BUILD = fileURLToPath(new URL("../../keeper/guest/build/", import.meta.url));
-const FULL = process.env.OAO_VM_DIFF === "full";
-const SMALL_PROGRAM = 4_000;
-const WINDOW = 200;
-const WINDOWS = 4;
 const CONTEXT: Hex = `0x${"00".repeat(32)}`;
+/** Witnesses per eth_call. */
+const BATCH_SIZE = 256;
+/** Chains checking batches in parallel. */
+const CHAINS = 2;
+/** Batches generated but not yet checked, at most. */
+const BATCHES_AHEAD = 2 * CHAINS;
+/** Steps between yields to the event loop while generating witnesses. */
+const YIELD_EVERY = 64;
+/** Fast-mode bound when finding a program's length (every program ends far below it). */
+const MAX_STEPS = 10_000_000;
 
 /** The preimages of preimage.elf: local 1 = a keccak key, local 2 = a 4-byte node index. */
 function preimageProgramSource(): PreimageSource {
@@ -47,29 +69,38 @@ function preimageProgramSource(): PreimageSource {
   return source;
 }
 
-/** The preimages of oao_node.elf checking node 1 of a one-node model from a seeded random case. */
+/**
+ * The preimages of oao_node.elf checking the only node of a one-node model: Relu of a 1x1 int8
+ * tensor (the shortest whole node check: the rest of the trace is the check's fixed cost).
+ */
 function nodeProgramSource(): PreimageSource {
-  const c = randomNodeCase(ALL_OPS[0]!, seededRandom(7));
-  const inputs: Tensor[] = c.inputs;
-  const spec: ModelSpec = {
-    input: { dtype: inputs[0]!.dtype, shape: inputs[0]!.shape },
-    weights: inputs.slice(1),
-    nodes: [{ ...c.node, inputs: [inputSlot(), ...inputs.slice(1).map((_, j) => weightSlot(j))] }],
-    metadata: { name: "case", input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 } },
-  };
-  const model = buildModel(spec);
-  const run = new Executor(model).run(inputs[0]!);
-  const check = nodeCheck(model, inputs[0]!, run.nodeOutputs, 1);
-  const source = new MapPreimageSource();
-  for (const data of check.preimages.byKey.values()) source.addKeccak(data);
-  for (const [ident, data] of check.locals) source.setLocal(BigInt(ident), data);
-  return source;
+  const input = int8Tensor([1, 1], [-3]);
+  const model = buildModel({
+    input: { dtype: input.dtype, shape: input.shape },
+    weights: [],
+    nodes: [{ op: Op.Relu, inputs: [inputSlot()], outDtype: DType.int8, outShape: [1, 1], attrs: [0] }],
+    metadata: { name: "relu-1x1", input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 } },
+  });
+  const run = new Executor(model).run(input);
+  return preimageSource(nodeCheck(model, input, run.nodeOutputs, 1));
 }
 
-const SOURCES: Record<string, () => PreimageSource> = {
+/** What each program reads from the preimage oracle (the others read nothing). */
+const INPUTS: Record<string, () => PreimageSource> = {
   "preimage.elf": preimageProgramSource,
+  "bench_loop.elf": () => benchLoopPreimages(BENCH_LOOP_DEFAULT_ITERATIONS),
   "oao_node.elf": nodeProgramSource,
 };
+
+/**
+ * How each program ends: the exit code qemu-mips gave (keeper/guest/build/expected.json), or, for
+ * the programs qemu cannot run, the VM's: oao_node.elf exits 0 (VALID: the claimed state is right).
+ */
+const expected = readExpected();
+const VM_ONLY_END: Record<string, number | "Trap"> = { "preimage.elf": 0, "syscalls.elf": 0, "oao_node.elf": 0, "trap.elf": "Trap" };
+function expectedEnd(program: string): number | "Trap" | undefined {
+  return expected[program.replace(/\.elf$/, "")]?.exitCode ?? VM_ONLY_END[program];
+}
 
 function toCase(program: string, w: StepWitness): StepCase {
   const c: StepCase = {
@@ -86,84 +117,113 @@ function toCase(program: string, w: StepWitness): StepCase {
 }
 
 /**
- * The step windows [from, to) replayed for a program of `total` steps (the last step exits).
- * bench_loop.elf (a speed benchmark of tens of millions of steps) is sampled even in full mode.
- */
-function windows(program: string, total: number): [number, number][] {
-  if ((FULL && program !== "bench_loop.elf") || total <= SMALL_PROGRAM) return [[0, total]];
-  const out: [number, number][] = [[0, WINDOW]];
-  for (let i = 1; i <= WINDOWS; i++) {
-    const from = Math.floor((total * i) / (WINDOWS + 1));
-    out.push([from, from + WINDOW]);
-  }
-  out.push([total - WINDOW, total]);
-  return out;
-}
-
-/**
  * Runs a program in fast mode: its step count until exit, or the machine at its failing step
  * (trap.elf ends in a `teq` that holds).
  */
-function runToEnd(elf: Uint8Array, preimages: PreimageSource | undefined): { total: number; failing?: Machine } {
-  const trace = Trace.fromElf(elf, preimages === undefined ? {} : { preimages });
+function runToEnd(elf: Uint8Array, preimages: PreimageSource | undefined): { steps: number; end: Machine; failed: boolean } {
+  const m = loadElf(elf, preimages === undefined ? {} : { preimages });
   try {
-    return { total: trace.run(FULL ? 50_000_000 : 10_000_000).steps };
+    runFast(m, MAX_STEPS);
   } catch (e) {
     if (!(e instanceof VmStepError)) throw e;
     // runFast leaves the machine at the state before the failing step.
-    return { total: trace.headStep, failing: trace.headMachine };
+    return { steps: m.step, end: m, failed: true };
   }
+  if (!m.exited) throw new Error(`the program did not end within ${MAX_STEPS} steps`);
+  return { steps: m.step, end: m, failed: false };
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Replays steps [0, steps) of a program through MIPS.step, BATCH_SIZE witnesses per call, spread
+ * over `chains`. Returns the mismatches and reverts (at most one per chain: a chain stops at its
+ * first), the number of witnesses replayed and the last one.
+ */
+async function replay(
+  chains: readonly VmChain[],
+  program: string,
+  elf: Uint8Array,
+  preimages: PreimageSource | undefined,
+  steps: number,
+): Promise<{ failures: string[]; replayed: number; last: StepWitness | undefined }> {
+  // Each chain checks its batches one after another; its lane settles with its first failure.
+  const lanes = chains.map(() => Promise.resolve<string | undefined>(undefined));
+  const ahead: Promise<string | undefined>[] = [];
+  let submitted = 0;
+  const submit = (cases: StepCase[]): void => {
+    const lane = submitted++ % chains.length;
+    lanes[lane] = lanes[lane]!.then((failure) => failure ?? chains[lane]!.checkBatches(cases, BATCH_SIZE));
+    ahead.push(lanes[lane]!);
+  };
+  const failuresOf = async (): Promise<string[]> => (await Promise.all(lanes)).filter((f) => f !== undefined);
+  let batch: StepCase[] = [];
+  let replayed = 0;
+  let last: StepWitness | undefined;
+  for (const w of traceWitnesses(elf, preimages, { to: steps })) {
+    batch.push(toCase(program, w));
+    last = w;
+    replayed++;
+    if (batch.length === BATCH_SIZE) {
+      submit(batch);
+      batch = [];
+      while (ahead.length > BATCHES_AHEAD) {
+        if ((await ahead.shift()) !== undefined) return { failures: await failuresOf(), replayed, last };
+      }
+    }
+    if (replayed % YIELD_EVERY === 0) await yieldToEventLoop();
+  }
+  if (batch.length > 0) submit(batch);
+  return { failures: await failuresOf(), replayed, last };
 }
 
 const programs = readdirSync(BUILD)
   .filter((f) => f.endsWith(".elf"))
   .sort();
 
-describe("differential: keeper/vm witnesses vs MIPS.step", () => {
+describe("differential: keeper/vm witnesses vs MIPS.step, every step of every program", () => {
+  let chains: VmChain[];
   let vm: VmChain;
   beforeAll(async () => {
-    vm = await deployVm({ hardfork: "cancun" });
+    chains = await Promise.all(Array.from({ length: CHAINS }, () => deployVm({ hardfork: "cancun" })));
+    vm = chains[0]!;
   });
 
-  it("finds the guest programs", () => {
-    expect(programs.length).toBeGreaterThanOrEqual(10);
+  it("finds every committed guest program, each with an expected end", () => {
+    const committed = Object.keys(readCommittedHashes()).map((name) => `${name}.elf`).sort();
+    expect(programs).toEqual(committed);
+    expect(programs).toContain("oao_node.elf");
+    expect(programs).toContain("bench_loop.elf");
+    for (const program of programs) expect(expectedEnd(program), program).toBeDefined();
   });
 
   for (const program of programs) {
-    it(`${program}: MIPS.step returns the TypeScript VM's post-state hash`, async () => {
+    it(`${program}: MIPS.step returns the TypeScript VM's post-state hash on every step`, { timeout: 600_000 }, async () => {
       const elf = new Uint8Array(readFileSync(BUILD + program));
-      const preimages = SOURCES[program]?.();
-      const { total, failing } = runToEnd(elf, preimages);
-      let checked = 0;
-      for (const [from, to] of windows(program, total)) {
-        // Pipelined: the chain checks one batch while the next batch's witnesses are generated.
-        let pending: Promise<string | undefined> | undefined;
-        let batch: StepCase[] = [];
-        for (const w of traceWitnesses(elf, preimages, { from, to })) {
-          batch.push(toCase(program, w));
-          if (batch.length === 256) {
-            const failure = await pending;
-            expect(failure).toBeUndefined();
-            pending = vm.checkBatches(batch);
-            batch = [];
-          }
-          checked++;
-        }
-        expect(await pending).toBeUndefined();
-        if (batch.length > 0) expect(await vm.checkBatches(batch)).toBeUndefined();
+      const want = expectedEnd(program)!;
+      const { steps, end, failed } = runToEnd(elf, INPUTS[program]?.());
+      expect(failed ? "Trap" : end.exitCode).toBe(want);
+
+      const { failures, replayed, last } = await replay(chains, program, elf, INPUTS[program]?.(), steps);
+      expect(failures).toEqual([]);
+      expect(replayed).toBe(steps);
+      // The replay ends where the fast run did: the exit (or the state before the failing step).
+      expect(last?.postStateHash).toBe(end.stateHash());
+      if (!failed) {
+        const post = decodeState(last!.postState);
+        expect({ exited: post.exited, exitCode: post.exitCode }).toEqual({ exited: true, exitCode: want });
+        expect(statusOfHash(last!.postStateHash)).toBe(vmStatus(true, want as number));
+        return;
       }
-      expect(checked).toBeGreaterThan(0);
-      if (failing !== undefined) {
-        // The step the TypeScript VM refuses reverts on chain with the same custom error.
-        const c: StepCase = {
-          label: `${program} failing step ${failing.step}`,
-          preState: toHex(failing.encodeState()),
-          proof: toHex(failing.memory.merkleProof(failing.pc)),
-          localContext: CONTEXT,
-          postStateHash: "0x",
-        };
-        await expect(vm.callStep(c)).rejects.toThrow(/Trap/);
-      }
+      // The step the TypeScript VM refuses reverts on chain with the same custom error.
+      const c: StepCase = {
+        label: `${program} failing step ${end.step}`,
+        preState: toHex(end.encodeState()),
+        proof: toHex(end.memory.merkleProof(end.pc)),
+        localContext: CONTEXT,
+        postStateHash: "0x",
+      };
+      await expect(vm.callStep(c)).rejects.toThrow(/Trap/);
     });
   }
 

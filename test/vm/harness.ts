@@ -4,7 +4,7 @@
  * or as a transaction (for gas), and check a batch of witnesses.
  */
 import { network } from "hardhat";
-import { type Address, type Hex, encodeFunctionData, hexToBigInt, hexToBytes, keccak256, pad, size } from "viem";
+import { type Address, type Hex, encodeFunctionData, hexToBigInt, hexToBytes, pad, size } from "viem";
 
 /** What `MIPS.step` takes and must return, plus the preimage part the step reads, if any. */
 export interface StepCase {
@@ -48,10 +48,11 @@ export async function deployVm(options: { hardfork?: string } = {}) {
   async function loadPreimage(c: StepCase, caller: "wallet" | "batch" = "wallet"): Promise<void> {
     const p = c.preimage;
     if (p === undefined) return;
-    // Keyed by the data too: two programs may put different local data under the same key.
-    const id = `${p.key}:${keccak256(p.data)}:${c.localContext}:${p.offset}:${caller}`;
-    if (loaded.has(id)) return;
     const type = hexToBytes(p.key)[0];
+    // A keccak key commits to its data; a local key does not (two programs may put different
+    // local data under the same key), so its id carries the datum (at most 32 bytes).
+    const id = type === 2 ? `${p.key}:${p.offset}` : `${p.key}:${p.data}:${c.localContext}:${p.offset}:${caller}`;
+    if (loaded.has(id)) return;
     let hash: Hex;
     if (type === 2) {
       hash = await oracle.write.loadKeccak256PreimagePart([BigInt(p.offset), p.data]);
