@@ -6,10 +6,11 @@
 import type { BenchChart } from "./types.ts";
 
 const WIDTH = 720;
-const HEIGHT = 400;
-const M = { left: 78, right: 20, top: 44, bottom: 62 };
+const PLOT_H = 290;
+const M = { left: 78, right: 20, top: 60 };
 const PLOT_W = WIDTH - M.left - M.right;
-const PLOT_H = HEIGHT - M.top - M.bottom;
+/** Longest category label drawn on a bar chart's x axis (longer ones are cut with an ellipsis). */
+const MAX_LABEL = 26;
 /** Colour-blind-safe palette (Okabe–Ito). */
 const COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"];
 
@@ -63,6 +64,13 @@ export function renderChart(chart: BenchChart): string {
   if (chart.series.length === 0 || chart.series.every((s) => s.points.length === 0)) {
     throw new Error(`chart ${chart.id}: no data`);
   }
+  const categories: string[] = [];
+  for (const s of chart.series) for (const p of s.points) if (!categories.includes(String(p.x))) categories.push(String(p.x));
+  const rotated = chart.kind === "bar" && categories.length > 5;
+  const longest = Math.min(MAX_LABEL, Math.max(0, ...categories.map((c) => c.length)));
+  // Rotated labels need room below the axis: about 3.6 px per character at -35°.
+  const bottom = 62 + (rotated ? Math.ceil(longest * 3.6) : 0);
+  const HEIGHT = M.top + PLOT_H + bottom;
   const out: string[] = [];
   const text = (x: number, y: number, s: string, attrs = "") =>
     out.push(`<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${escapeXml(s)}</text>`);
@@ -81,8 +89,6 @@ export function renderChart(chart: BenchChart): string {
   }
 
   if (chart.kind === "bar") {
-    const categories: string[] = [];
-    for (const s of chart.series) for (const p of s.points) if (!categories.includes(String(p.x))) categories.push(String(p.x));
     const group = PLOT_W / categories.length;
     const barW = Math.min(40, (group * 0.8) / chart.series.length);
     const base = yScale.map(chart.logY === true ? yScale.ticks[0]! : 0);
@@ -98,8 +104,9 @@ export function renderChart(chart: BenchChart): string {
         );
       });
       const cx = M.left + (i + 0.5) * group;
-      const label = c.length > 14 ? `${c.slice(0, 13)}…` : c;
-      text(cx, M.top + PLOT_H + 16, label, categories.length > 6 ? `text-anchor="end" transform="rotate(-30 ${cx.toFixed(1)} ${(M.top + PLOT_H + 16).toFixed(1)})"` : 'text-anchor="middle"');
+      const label = c.length > MAX_LABEL ? `${c.slice(0, MAX_LABEL - 1)}…` : c;
+      const ly = M.top + PLOT_H + 16;
+      text(cx, ly, label, rotated ? `text-anchor="end" transform="rotate(-35 ${cx.toFixed(1)} ${ly.toFixed(1)})"` : 'text-anchor="middle"');
     });
   } else {
     const xs = chart.series.flatMap((s) => s.points.map((p) => Number(p.x)));
@@ -128,13 +135,13 @@ export function renderChart(chart: BenchChart): string {
   text(M.left + PLOT_W / 2, HEIGHT - 10, chart.xLabel + (chart.logX ? " (log)" : ""), 'text-anchor="middle"');
   text(16, M.top + PLOT_H / 2, chart.yLabel + (chart.logY ? " (log)" : ""), `text-anchor="middle" transform="rotate(-90 16 ${(M.top + PLOT_H / 2).toFixed(1)})"`);
 
-  // legend
+  // legend: one row between the title and the plot
   if (chart.series.length > 1 || chart.kind === "line") {
+    let x = M.left;
     chart.series.forEach((s, k) => {
-      const y = M.top + 4 + k * 16;
-      const x = M.left + PLOT_W - 180;
-      out.push(`<rect x="${x}" y="${y}" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/>`);
-      text(x + 15, y + 9, s.name);
+      out.push(`<rect x="${x}" y="33" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/>`);
+      text(x + 15, 42, s.name);
+      x += 30 + 7 * s.name.length;
     });
   }
   out.push("</svg>");
