@@ -80,6 +80,41 @@ describe("memory (§4.2)", () => {
     expect(toHex(m.root())).toBe(liveRoot);
   });
 
+  it("writeMemHashed keeps the same roots as writeMem, mixed with plain writes, proofs and snapshots", () => {
+    const rng = new Rng(99);
+    const m = new Memory();
+    const plain = new Memory();
+    const words = new Map<number, number>();
+    const snapshots: { snap: ReturnType<Memory["snapshot"]>; root: string }[] = [];
+    for (let round = 0; round < 300; round++) {
+      const addr = (rng.pick([0x00400000, 0x7fffe000, 0x20000000, 0]) + (rng.below(3000) << 2)) >>> 0;
+      const v = rng.below(5) === 0 ? 0 : rng.next();
+      // As in proof mode: a proof of the leaf (which hashes its page), then the store. Sometimes a
+      // plain write first, so that the page is dirty and writeMemHashed must fall back.
+      if (rng.below(4) === 0) {
+        const other = (addr ^ 0x40) >>> 0;
+        m.writeMem(other, round);
+        plain.writeMem(other, round);
+        words.set(other, round);
+      }
+      if (rng.below(3) !== 0) m.merkleProof(addr);
+      m.writeMemHashed(addr, v);
+      plain.writeMem(addr, v);
+      if (v === 0) words.delete(addr);
+      else words.set(addr, v);
+      if (round % 7 === 0) {
+        const root = toHex(m.root());
+        expect(root).toBe(toHex(plain.root()));
+        const proof = m.merkleProof(addr);
+        expect(toHex(rootFromProof(proof, addr))).toBe(root);
+        expect(wordFromProof(proof, addr)).toBe(v >>> 0);
+      }
+      if (round % 50 === 0) snapshots.push({ snap: m.snapshot(), root: toHex(m.root()) });
+    }
+    expect(toHex(m.root())).toBe(naiveRoot(words));
+    for (const s of snapshots) expect(toHex(Memory.fromSnapshot(s.snap).root())).toBe(s.root);
+  });
+
   it("reads and writes bytes across words and pages", () => {
     const m = new Memory();
     const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff);

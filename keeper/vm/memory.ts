@@ -122,6 +122,53 @@ export class Memory {
     this.store[this.slots[pi]!]![(addr >>> 2) & (PAGE_WORDS - 1)] = value | 0;
   }
 
+  /**
+   * Stores a word like `writeMem` and, when its page is clean (hashed since its last write), keeps
+   * the hashes current along the leaf's path: 7 nodes in the page's cached subtree and the 20 above,
+   * instead of leaving the next root to rehash the whole page (127 + 20). For proof mode, which
+   * wants the root after every step; the page stays clean, so a later plain `writeMem` still goes
+   * through `prepareWrite` and drops the subtree.
+   */
+  writeMemHashed(addr: number, value: number): void {
+    const pi = addr >>> PAGE_SHIFT;
+    const f = this.flags[pi]!;
+    const old = this.page(pi);
+    const cached = (f & PAGE_TRACKED) === 0 && old !== ZERO_PAGE ? this.rootCache.get(old) : undefined;
+    if (cached === undefined) {
+      this.writeMem(addr, value);
+      return;
+    }
+    let page = old;
+    let tree = cached;
+    if ((f & PAGE_WRITABLE) === 0) {
+      // Copy on write: the snapshot keeps `old` and its subtree.
+      page = old.slice();
+      tree = cached.slice();
+      this.store[this.slots[pi]!] = page;
+      this.flags[pi] = f | PAGE_WRITABLE;
+      this.rootCache.set(page, tree);
+    }
+    page[(addr >>> 2) & (PAGE_WORDS - 1)] = value | 0;
+    const leaf = (addr >>> 5) & 127;
+    hashPair(tree, 8 * (leaf >>> 1), page, 16 * (leaf >>> 1), page, 16 * (leaf >>> 1) + 8);
+    for (let h = 2; h <= PAGE_HEIGHT; h++) {
+      const i = leaf >>> h;
+      const below = PAGE_LEVEL_OFFSET[h - 1]! + 16 * i;
+      hashPair(tree, PAGE_LEVEL_OFFSET[h]! + 8 * i, tree, below, tree, below + 8);
+    }
+    this.levels[0]!.set(pi, tree.subarray(PAGE_ROOT_OFFSET, PAGE_ROOT_OFFSET + 8));
+    // Ancestors shared with pages still dirty are recomputed again by the next root, from these.
+    for (let k = 1; k <= UPPER_LEVELS; k++) {
+      const p = pi >>> k;
+      const node = new Int32Array(8);
+      const l = this.levels[k - 1]!.get(2 * p);
+      const r = this.levels[k - 1]!.get(2 * p + 1);
+      const zeroBelow = 8 * (PAGE_HEIGHT + k - 1);
+      hashPair(node, 0, l ?? ZERO_HASHES, l ? 0 : zeroBelow, r ?? ZERO_HASHES, r ? 0 : zeroBelow);
+      this.levels[k]!.set(p, node);
+    }
+  }
+
   /** Makes page `pi` writable in place and records it as dirty. The interpreter's slow path. */
   prepareWrite(pi: number): void {
     let f = this.flags[pi]!;

@@ -10,7 +10,7 @@
  *   `verifyStep`, which recomputes the post-state hash from a witness alone, as the chain does.
  */
 import { VmStepError } from "./errors.ts";
-import { type Hex, concatBytes, toHex } from "./hex.ts";
+import { type Hex, bytesEqual, concatBytes, toHex } from "./hex.ts";
 import { type CpuState, type DataMemory, Funct, Op, executeMipsInstruction, mulHiS, mulHiU } from "./instructions.ts";
 import type { Machine } from "./machine.ts";
 import {
@@ -392,6 +392,9 @@ export interface StepWitness {
   postStateHash: Hex;
 }
 
+/** The post-state of each machine's last witnessed step and its hash (the next pre-state's). */
+const lastPostState = new WeakMap<Machine, { state: Uint8Array; hash: Hex }>();
+
 /**
  * Executes one step of `m` and returns its witness (§4.3). `ctx` localizes local preimage keys
  * for the on-chain oracle; without it `oracleKey` is the guest's key.
@@ -399,8 +402,11 @@ export interface StepWitness {
 export function stepWithWitness(m: Machine, ctx?: LocalContext): StepWitness {
   const step = m.step;
   const preState = m.encodeState();
+  // Stepping on from the last witness's post-state (as traceWitnesses does): its hash is known.
+  const last = lastPostState.get(m);
+  const preStateHash = last !== undefined && bytesEqual(last.state, preState) ? last.hash : stateHash(preState);
   if (m.exited) {
-    return { step, preState, preStateHash: stateHash(preState), proof: new Uint8Array(0), postState: preState, postStateHash: stateHash(preState) };
+    return { step, preState, preStateHash, proof: new Uint8Array(0), postState: preState, postStateHash: preStateHash };
   }
   const memory = m.memory;
   const insnProof = (m.pc & 3) === 0 ? memory.merkleProof(m.pc) : new Uint8Array(0);
@@ -422,7 +428,8 @@ export function stepWithWitness(m: Machine, ctx?: LocalContext): StepWitness {
     },
     writeMem(addr, value) {
       touch(addr);
-      memory.writeMem(addr, value);
+      // The proof of this leaf was just taken, so its page is clean: update its hashes in place.
+      memory.writeMemHashed(addr, value);
     },
   };
   const io: StepIO = {
@@ -445,8 +452,10 @@ export function stepWithWitness(m: Machine, ctx?: LocalContext): StepWitness {
   executeStep(m, io);
   m.step++;
   const postState = m.encodeState();
+  const postStateHash = stateHash(postState);
+  lastPostState.set(m, { state: postState, hash: postStateHash });
   const proof = dataProof === undefined ? insnProof : concatBytes(insnProof, dataProof);
-  const witness: StepWitness = { step, preState, preStateHash: stateHash(preState), proof, postState, postStateHash: stateHash(postState) };
+  const witness: StepWitness = { step, preState, preStateHash, proof, postState, postStateHash };
   if (preimage !== undefined) witness.preimage = preimage;
   return witness;
 }
