@@ -8,7 +8,9 @@
  * otherwise.
  *
  * Bisection asks for scattered steps; the trace keeps a snapshot every `snapshotInterval` steps so
- * each answer re-executes at most that many steps.
+ * each answer re-executes at most that many steps. On long runs (GPT-2's Gemm nodes: 1.6·10^9 steps)
+ * the VM trace thins its snapshots to at most DEFAULT_MAX_SNAPSHOTS (keeper/vm/trace.ts), doubling
+ * the interval: memory stays bounded and an answer re-executes at most ~2^21 steps (~40 ms).
  */
 import type { Model } from "../graph/model.ts";
 import { nodeCheck } from "../graph/preimages.ts";
@@ -59,6 +61,11 @@ export class GuestVmTrace implements VmTraceProvider {
 
   stepData(position: bigint): StepData {
     return stepDataOf(this.trace.witness(this.step(position)));
+  }
+
+  exitStep(limit: bigint): bigint | undefined {
+    const r = this.run(limit);
+    return r.exited ? BigInt(r.steps) : undefined;
   }
 
   /** Runs to `until` (or the exit) and reports where the program stands. */
