@@ -55,7 +55,8 @@ export interface VmTraceProvider extends TraceProvider {
   stepData(position: bigint): StepData;
   /**
    * The step the program exits at, running on up to `limit` steps if need be; undefined when it
-   * runs past `limit`. Optional: used to say which vmTraceDepth a run needs when it does not fit.
+   * has not exited by `limit` (an exit already found is reported whatever the limit). Optional: used
+   * to say which vmTraceDepth a run needs when it does not fit.
    */
   exitStep?(limit: bigint): bigint | undefined;
 }

@@ -49,10 +49,16 @@ export class GuestVmTrace implements VmTraceProvider {
   }
 
   private step(position: bigint): number {
-    if (position < 0n || position > BigInt(Number.MAX_SAFE_INTEGER)) throw new GameError(`VM position ${position} is out of range`);
+    if (position < 0n) throw new GameError(`VM position ${position} is out of range`);
+    if (position > BigInt(Number.MAX_SAFE_INTEGER)) {
+      // Beyond 2^53 (games of vmTraceDepth 54..64 post such positions): only the exited state is
+      // there, so the run must have exited before.
+      const r = this.trace.run(Number.MAX_SAFE_INTEGER);
+      if (!r.exited) throw new GameError(`VM position ${position}: the guest has not exited after ${r.steps} steps`);
+    }
     // Past the exit every position is the exited state: never run further than needed.
-    const n = Number(position);
-    return this.trace.exited ? Math.min(n, this.trace.headStep) : n;
+    if (this.trace.exited && position > BigInt(this.trace.headStep)) return this.trace.headStep;
+    return Number(position);
   }
 
   valueAt(position: bigint): Hex {
