@@ -23,7 +23,15 @@ describe("oao dispute simulate", () => {
     expect(out.seconds).toBeGreaterThan(0);
   });
 
-  it("says what to fix on a bad fault, a bad seed, or a fault position outside the model", async () => {
+  it("--vm-trace-depth sets the game's VM trace: more VM rounds for a deeper trace", async () => {
+    const out = await run(["simulate", "--model", "mnist", "--fault", "graph:3", "--seed", "4", "--offline", "--vm-trace-depth", "32", "--json"]);
+    expect(out).toMatchObject({ mode: "offline", winner: "honest", disputedNode: "3", vmTraceDepth: 32, vmRounds: 8 });
+  });
+
+  it("says what to fix on a bad fault, a bad seed, a bad trace depth, or a fault position outside the model", async () => {
+    for (const depth of ["0", "65", "2.5", "deep"]) {
+      await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--vm-trace-depth", depth, "--offline"])).rejects.toThrow(/--vm-trace-depth .*: expected an integer in 1..64/);
+    }
     await expect(run(["simulate", "--model", "mnist", "--fault", "nodes:2", "--offline", "--json"])).rejects.toThrow(/graph:N, vm:N/);
     await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--seed", "-3", "--offline"])).rejects.toThrow(/--seed/);
     await expect(run(["simulate", "--model", "mnist", "--fault", "graph:9", "--offline", "--json"])).rejects.toThrow(/nodes are 1..3/);
