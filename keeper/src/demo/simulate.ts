@@ -103,5 +103,6 @@ export async function simulateOnChain(p: ChainSimulationParams): Promise<ChainSi
     };
   } finally {
     closeParties(parties);
+    await world.conn.close(); // the in-process chain's memory goes with it (the bench runs several)
   }
 }
