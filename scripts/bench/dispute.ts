@@ -1,0 +1,78 @@
+/**
+ * Dispute section: whole MNIST disputes on Hardhat's in-process chain, one per injected fault, each
+ * through `oao dispute simulate --model mnist --fault KIND --json` in its own process (the real
+ * DisputeGame with MIPS.step, two keepers — honest and cheating — running the keeper service).
+ * The large model's on-chain dispute is measured by the scale section (`dispute.large.*`).
+ */
+import type { BenchContext, BenchSection, SectionResult } from "./types.ts";
+import { runOaoJson } from "./util.ts";
+
+interface Simulation {
+  winner: string;
+  cheaterSlashed: string;
+  graphRounds: number;
+  vmRounds: number;
+  vmTraceDepth: number;
+  transactions: number;
+  gasUsed: string;
+  disputeSeconds: number;
+  seconds: number;
+}
+
+const FULL_FAULTS = ["graph:1", "graph:2", "graph:3", "vm:1", "vm:2097152", "false-challenge:2", "silent:3"];
+const QUICK_FAULTS = ["graph:2", "vm:1"];
+
+async function run(ctx: BenchContext): Promise<SectionResult> {
+  const faults = ctx.quick ? QUICK_FAULTS : FULL_FAULTS;
+  const runs: { fault: string; r: Simulation }[] = [];
+  for (const fault of faults) {
+    ctx.log(`  oao dispute simulate --model mnist --fault ${fault}`);
+    const r = await runOaoJson<Simulation>(ctx, ["dispute", "simulate", "--model", "mnist", "--fault", fault, "--seed", "1"]);
+    if (r.winner !== "honest") throw new Error(`dispute with fault ${fault}: the ${r.winner} side won`);
+    if (BigInt(r.cheaterSlashed) === 0n) throw new Error(`dispute with fault ${fault}: the cheater was not slashed`);
+    runs.push({ fault, r });
+  }
+  // Silent cheaters end on time, so the full-game figures come from the played-out faults.
+  const played = runs.filter((x) => !x.fault.startsWith("silent"));
+  const max = (f: (r: Simulation) => number) => Math.max(...played.map((x) => f(x.r)));
+  return {
+    metrics: [
+      { key: "dispute.seconds", value: max((r) => r.disputeSeconds), unit: "s", description: "MNIST: longest dispute wall time (honest keeper sees the game → resolved), in-process chain, no block times" },
+      { key: "dispute.transactions", value: max((r) => r.transactions), unit: "txs", description: "MNIST: most transactions of both keepers in one request's dispute (commits, challenge, moves, loads, step)" },
+      { key: "dispute.gas", value: max((r) => Number(r.gasUsed)), unit: "gas", description: "MNIST: most gas of all those transactions" },
+    ],
+    tables: [
+      {
+        title: "Whole MNIST disputes on chain, through the keeper service",
+        command: "npx oao dispute simulate --model mnist --fault KIND --json",
+        columns: ["fault", "winner", "graph rounds", "VM rounds", "VM trace depth", "transactions", "gas (all keeper txs)", "dispute wall s", "whole run s"],
+        numeric: [false, false, true, true, true, true, true, true, true],
+        rows: runs.map(({ fault, r }) => [`\`${fault}\``, r.winner, r.graphRounds, r.vmRounds, r.vmTraceDepth, r.transactions, Number(r.gasUsed), r.disputeSeconds, r.seconds]),
+        notes:
+          "Seed 1 (a held-out digit). Hardhat's in-process chain with automine: no block times, which on a real chain " +
+          "dominate (the transactions go in sequence). The cheater is slashed in every run. `silent` cheaters stop " +
+          "answering and lose on time.",
+      },
+    ],
+    charts: [
+      {
+        id: "dispute-mnist-gas",
+        title: "Gas of a whole MNIST dispute, per injected fault",
+        kind: "bar",
+        xLabel: "fault",
+        yLabel: "gas (all transactions)",
+        series: [{ name: "gas", points: runs.map(({ fault, r }) => ({ x: fault, y: Number(r.gasUsed) })) }],
+      },
+      {
+        id: "dispute-mnist-seconds",
+        title: "MNIST dispute wall time, per injected fault",
+        kind: "bar",
+        xLabel: "fault",
+        yLabel: "seconds",
+        series: [{ name: "dispute wall s", points: runs.map(({ fault, r }) => ({ x: fault, y: r.disputeSeconds })) }],
+      },
+    ],
+  };
+}
+
+export const section: BenchSection = { id: "dispute", title: "Disputes on chain (MNIST)", run };

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench [-- --quick] [--json] [--only a,b] [--no-write]`: measures everything in one run
+ * (sections in scripts/bench/*.ts, see types.ts), prints progress to stderr, writes docs/benchmarks.md
+ * (its generated block) and the charts docs/bench/<id>.svg, and with --json prints one JSON object as
+ * the last stdout line: { meta, metrics (nested by the dotted keys), errors }.
+ * Exit code 1 if a section failed (the docs are then left untouched).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderBlock, spliceBlock, type SectionReport } from "./report.ts";
+import { renderChart } from "./svg.ts";
+import type { BenchContext, BenchSection, MetricValue } from "./types.ts";
+
+/** Every section, in run order (module path relative to this file). */
+export const SECTIONS: { id: string; module: string }[] = [
+  { id: "vm", module: "./vm.ts" },
+  { id: "graph", module: "./graph.ts" },
+  { id: "dispute", module: "./dispute.ts" },
+  { id: "keeper", module: "./keeper.ts" },
+  { id: "oracle", module: "./oracle.ts" },
+  { id: "scale", module: "./scale.ts" },
+];
+
+export interface BenchArgs {
+  quick: boolean;
+  json: boolean;
+  write: boolean;
+  only: string[] | undefined;
+}
+
+export function parseArgs(argv: string[]): BenchArgs {
+  const args: BenchArgs = { quick: false, json: false, write: true, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--quick") args.quick = true;
+    else if (a === "--json") args.json = true;
+    else if (a === "--no-write") args.write = false;
+    else if (a === "--only") {
+      const list = argv[++i];
+      if (list === undefined) throw new Error("--only needs a comma-separated list of sections");
+      args.only = list.split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = args.only.filter((id) => !SECTIONS.some((s) => s.id === id));
+      if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(", ")}; known: ${SECTIONS.map((s) => s.id).join(", ")}`);
+    } else throw new Error(`unknown argument ${a}; usage: npm run bench -- [--quick] [--json] [--only ${SECTIONS.map((s) => s.id).join(",")}] [--no-write]`);
+  }
+  return args;
+}
+
+/** Dotted keys to a nested object; a key that is both a value and a prefix is an error. */
+export function nestMetrics(entries: [string, MetricValue][]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of entries) {
+    const parts = key.split(".");
+    let node = root;
+    for (const p of parts.slice(0, -1)) {
+      const next = node[p];
+      if (next === undefined) node = node[p] = {};
+      else if (typeof next === "object" && next !== null) node = next as Record<string, unknown>;
+      else throw new Error(`metric ${key}: ${p} is already a value`);
+    }
+    const leaf = parts[parts.length - 1]!;
+    if (leaf in node) throw new Error(`metric ${key} reported twice or is also a prefix`);
+    node[leaf] = value;
+  }
+  return root;
+}
+
+export function machineDescription(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${process.arch}, Node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" / ")} (1/5/15 min) at the start`;
+}
+
+async function main(): Promise<void> {
+  // node:sqlite (the keeper's store) prints an experimental notice; bin/oao.js hides it the same way.
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: never[]) => {
+    if (String(warning).includes("SQLite is an experimental feature")) return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+  const args = parseArgs(process.argv.slice(2));
+  const repo = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const ctx: BenchContext = { quick: args.quick, repo, log };
+  const selected = SECTIONS.filter((s) => args.only === undefined || args.only.includes(s.id));
+  const machine = machineDescription();
+  const started = performance.now();
+  const reports: SectionReport[] = [];
+  for (const s of selected) {
+    const t0 = performance.now();
+    log(`bench ${s.id}${args.quick ? " (quick)" : ""}…`);
+    try {
+      const section = ((await import(s.module)) as { section: BenchSection }).section;
+      const result = await section.run(ctx);
+      reports.push({ id: s.id, title: section.title, seconds: (performance.now() - t0) / 1000, result });
+      for (const m of result.metrics) log(`  ${m.key} = ${m.value} ${m.unit}`);
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      log(`bench ${s.id} FAILED: ${e instanceof Error ? e.stack : error}`);
+      reports.push({ id: s.id, title: s.id, seconds: (performance.now() - t0) / 1000, error });
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const errors = reports.filter((r) => r.error !== undefined).map((r) => ({ section: r.id, error: r.error! }));
+  const mode = args.quick ? "quick" : "full";
+  const command = ["npm run bench", ...(args.quick || args.only ? ["--"] : []), ...(args.quick ? ["--quick"] : []), ...(args.only ? ["--only", args.only.join(",")] : [])].join(" ");
+
+  if (args.write && errors.length === 0) {
+    const docs = join(repo, "docs");
+    mkdirSync(join(docs, "bench"), { recursive: true });
+    for (const r of reports) for (const c of r.result!.charts) writeFileSync(join(docs, "bench", `${c.id}.svg`), renderChart(c));
+    const path = join(docs, "benchmarks.md");
+    const block = renderBlock({ mode, date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", command, machine, seconds }, reports);
+    writeFileSync(path, spliceBlock(readFileSync(path, "utf8"), block));
+    log(`wrote docs/benchmarks.md and ${reports.reduce((n, r) => n + r.result!.charts.length, 0)} charts in docs/bench/`);
+  } else if (args.write) {
+    log("a section failed: docs/benchmarks.md left as it was");
+  }
+  log(`bench done in ${seconds.toFixed(0)} s${errors.length ? `, ${errors.length} section(s) failed` : ""}`);
+  if (args.json) {
+    const metrics = nestMetrics(reports.flatMap((r) => (r.result?.metrics ?? []).map((m) => [m.key, m.value] as [string, MetricValue])));
+    console.log(JSON.stringify({ meta: { mode, command, machine, seconds: Math.round(seconds), sections: reports.map((r) => ({ id: r.id, seconds: Math.round(r.seconds) })) }, metrics, errors }));
+  }
+  if (errors.length > 0) process.exitCode = 1;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+  // Hardhat connections and wasm instances may hold the event loop open.
+  process.exit(process.exitCode ?? 0);
+}

@@ -1,0 +1,63 @@
+/** Small helpers the bench sections share: repeated timing, the `oao` CLI as a subprocess. */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import type { BenchContext } from "./types.ts";
+
+/** The median of `xs` (the upper one of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error("median of nothing");
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Runs `fn` once to warm up, then `rounds` times; the median rate `n / seconds`. */
+export async function medianRate(n: number, rounds: number, fn: () => unknown): Promise<number> {
+  await fn();
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    await fn();
+    rates.push(n / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
+}
+
+/**
+ * Runs `oao <args> --json` (bin/oao.js, in a fresh process: a clean heap and its own chain, the way a
+ * user runs it) and returns the last stdout line parsed. Its stderr (progress) goes to `ctx.log`.
+ */
+export function runOaoJson<T = Record<string, unknown>>(ctx: BenchContext, args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ctx.repo, "bin", "oao.js"), ...args, "--json"], {
+      cwd: ctx.repo,
+      env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      let nl: number;
+      while ((nl = stderr.indexOf("\n")) >= 0) {
+        ctx.log(`    ${stderr.slice(0, nl)}`);
+        stderr = stderr.slice(nl + 1);
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const last = stdout.trim().split("\n").pop() ?? "";
+      if (code !== 0) return reject(new Error(`oao ${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").pop() ?? ""}`));
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch {
+        reject(new Error(`oao ${args.join(" ")}: the last stdout line is not JSON: ${last.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** Rounds to `digits` significant digits (for metrics: timing noise beyond that is meaningless). */
+export function sig(x: number, digits = 3): number {
+  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
+}
