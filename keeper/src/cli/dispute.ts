@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { formatFault, parseFault } from "../../game/faults.ts";
 import { DEFAULT_GAME_CONFIG, simulateOffline } from "../../game/simulate.ts";
 import { decodeTensor, elementCount, InputError, quantizeInput, type Model, type Tensor } from "../../graph/index.ts";
-import { elementSize } from "../../graph/tensor.ts";
+import { DType, elementSize, int32Tensor } from "../../graph/tensor.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { seededDraw } from "../../game/faults.ts";
 import { loadModelDir, resolveModelDir } from "./model.ts";
@@ -38,7 +38,10 @@ interface SimulateOpts {
   json?: boolean;
 }
 
-/** The request input of a simulation: a held-out digit for MNIST, seeded bytes otherwise. */
+/**
+ * The request input of a simulation: a held-out digit for MNIST, seeded token ids below the
+ * vocabulary for a GPT model (keeper/graph/gpt), seeded bytes otherwise.
+ */
 export function simulationInput(model: Model, seed: number): { input: Tensor; label: number | undefined } {
   if (model.metadata.name.startsWith("mnist")) {
     const test = loadMnist().test;
@@ -46,6 +49,11 @@ export function simulationInput(model: Model, seed: number): { input: Tensor; la
     return { input: quantizeInput(model, Array.from(sample.pixels)), label: sample.label };
   }
   const { dtype, shape } = model.input;
+  const vocab = (model.metadata.gpt as { vocab?: unknown } | undefined)?.vocab;
+  if (dtype === DType.int32 && typeof vocab === "number" && Number.isSafeInteger(vocab) && vocab > 0) {
+    const ids = Int32Array.from({ length: elementCount(shape) }, (_, i) => Number(seededDraw(seed, `token/${i}`, BigInt(vocab))));
+    return { input: int32Tensor([...shape], ids), label: undefined };
+  }
   const bytes = new Uint8Array(elementCount(shape) * elementSize(dtype));
   for (let i = 0; i < bytes.length; i++) bytes[i] = Number(seededDraw(seed, `input/${i}`, 256n));
   return { input: decodeTensor(dtype, [...shape], bytes), label: undefined };
