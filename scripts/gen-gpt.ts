@@ -5,12 +5,12 @@
  * [--seed N] [--out DIR] [--force] [--json]`. Prints the model's figures; with --json the last line is
  * one JSON object.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildGpt, GPT2_SMALL, GPT_TINY, gptParamCount, type GptConfig } from "../keeper/graph/gpt/gpt.ts";
-import { buildModel, modelFileBody } from "../keeper/graph/model.ts";
-import { keccakStream, toHex } from "../keeper/graph/hash.ts";
+import { GPT2_SMALL, GPT_TINY, gptParamCount, type GptConfig } from "../keeper/graph/gpt/gpt.ts";
+import { toHex } from "../keeper/graph/hash.ts";
+import { generateGptModel, gptModelDir } from "./lib/gpt-model.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -30,7 +30,7 @@ const base = flag("--tiny") ? GPT_TINY : GPT2_SMALL;
 const config: GptConfig = { ...base, layers: intArg("--layers", base.layers), seqLen: intArg("--seq", base.seqLen), seed: intArg("--seed", base.seed) };
 const name = flag("--tiny") ? "gpt-tiny" : config.layers === GPT2_SMALL.layers && config.seqLen === GPT2_SMALL.seqLen && config.seed === GPT2_SMALL.seed ? "gpt2-small" : `gpt2-l${config.layers}-t${config.seqLen}-s${config.seed}`;
 const repo = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const dir = resolve(value("--out") ?? join(repo, ".oao", "models", name));
+const dir = resolve(value("--out") ?? gptModelDir(repo, name));
 const file = join(dir, "model.oao");
 
 if (existsSync(file) && !flag("--force")) {
@@ -40,29 +40,8 @@ if (existsSync(file) && !flag("--force")) {
 }
 
 const mb = (b: number) => Math.round(b / 2 ** 20);
-const t0 = performance.now();
 console.error(`generating ${name}: ${gptParamCount(config).toLocaleString()} parameters…`);
-const spec = buildGpt(config);
-const t1 = performance.now();
-const model = buildModel(spec);
-const t2 = performance.now();
-mkdirSync(dir, { recursive: true });
-const tmp = `${file}.tmp`;
-const fd = openSync(tmp, "w");
-let bytes = 0;
-function* written(parts: Iterable<Uint8Array>): Generator<Uint8Array> {
-  for (const p of parts) {
-    writeSync(fd, p);
-    bytes += p.length;
-    yield p;
-  }
-}
-const integrity = keccakStream(written(modelFileBody(model)));
-writeSync(fd, integrity);
-bytes += 32;
-closeSync(fd);
-renameSync(tmp, file);
-const t3 = performance.now();
+const { model, bytes, seconds } = generateGptModel(config, file);
 const summary = {
   file,
   name,
@@ -72,7 +51,7 @@ const summary = {
   weights: model.weights.length,
   bytes,
   modelRoot: toHex(model.modelRoot),
-  seconds: { generate: (t1 - t0) / 1000, commit: (t2 - t1) / 1000, write: (t3 - t2) / 1000 },
+  seconds,
   maxRssMB: mb(process.resourceUsage().maxRSS * 1024),
 };
 console.error(`wrote ${file}: ${bytes.toLocaleString()} bytes, ${summary.nodes} nodes, modelRoot ${summary.modelRoot}, max RSS ${summary.maxRssMB} MB`);

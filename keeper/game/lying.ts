@@ -41,4 +41,8 @@ export class LyingVmTrace implements VmTraceProvider {
   stepData(position: bigint): StepData {
     return this.truth.stepData(position);
   }
+
+  exitStep(limit: bigint): bigint | undefined {
+    return this.truth.exitStep?.(limit);
+  }
 }

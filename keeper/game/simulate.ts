@@ -1,7 +1,7 @@
 /**
  * A whole dispute without a chain: an honest party and a cheater (faults.ts) play the reference game
  * model with the real MIPS step verifier, on a real model and input. Pure (the guest ELF is passed
- * in). The chain version is keeper/src/dispute/simulate.ts; both report the same figures.
+ * in). The chain version is keeper/src/demo/simulate.ts; both report the same figures.
  */
 import type { Model } from "../graph/model.ts";
 import { Executor } from "../graph/executor.ts";

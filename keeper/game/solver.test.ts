@@ -3,7 +3,7 @@ import { seededRandom } from "../graph/fixtures.ts";
 import { VmStatus } from "../vm/state.ts";
 import { copycat, type Party, playOut, silentAfter, solverParty } from "./playout.ts";
 import { ReferenceGame } from "./reference.ts";
-import { requiredFinalStatus, solve } from "./solver.ts";
+import { requiredFinalStatus, solve, vmTraceDepthFor } from "./solver.ts";
 import { toyAbsolutePrestate, toyStepVerifier, toyTraces, toyWorld, type ToyPartyOptions, type ToyWorld } from "./toy.ts";
 import type { DisputeTraces, StepData, VmTraceProvider } from "./trace-provider.ts";
 import { GameError, GamePhase, type GameView, type Hex, otherSide, Side, SIDE_NAMES } from "./types.ts";
@@ -196,6 +196,31 @@ describe("solver decisions", () => {
       }
     }
     expect(() => solve(game.view(2_000n), Side.Defender, honest)).toThrow(/ends INVALID .* the defender must post a VALID state: we are on the wrong side/);
+  });
+
+  it("says which vmTraceDepth a run needs when it does not fit the game's trace", () => {
+    // The toy program exits at step 100; the game's trace has 2^6 = 64 steps.
+    const w: ToySetup = { world: toyWorld(4, 100n), vmTraceDepth: 6 };
+    const truth = toyTraces(w.world);
+    const wrong = liar(w, Side.Defender, { graphLieFrom: 2, vmLieFrom: 3n });
+    const game = toyGame(w, wrong, truth);
+    const parties: [Party, Party] = [solverParty(Side.Defender, wrong), solverParty(Side.Challenger, truth)];
+    while (game.view(0n).phase === GamePhase.Graph) {
+      for (const p of parties) {
+        for (const a of p.decide(game.view(2_000n))) if (a.kind === "moveGraph") game.moveGraph(p.side, a.states, a.proofs, 2_000n);
+      }
+    }
+    expect(game.view(2_000n).phase).toBe(GamePhase.VmStart);
+    expect(() => solve(game.view(2_000n), Side.Challenger, truth)).toThrow(
+      /ends UNFINISHED at step 64.*exits at step 100, beyond the game's vmTraceDepth 6 \(2\^6 = 64 steps\): the game needs a vmTraceDepth of at least 7/,
+    );
+    // A provider that cannot run on says only that the run does not fit.
+    const opaque: DisputeTraces = { graph: truth.graph, vm: (i, g) => ({ valueAt: (p) => truth.vm(i, g).valueAt(p), stepData: (p) => truth.vm(i, g).stepData(p) }) };
+    expect(() => solve(game.view(2_000n), Side.Challenger, opaque)).toThrow(/needs more steps than the game's vmTraceDepth 6 allows/);
+    expect(vmTraceDepthFor(1n)).toBe(0);
+    expect(vmTraceDepthFor(64n)).toBe(6);
+    expect(vmTraceDepthFor(65n)).toBe(7);
+    expect(vmTraceDepthFor(1_616_090_927n)).toBe(31);
   });
 
   it("loads the keccak preimage part a step reads before stepping, and never steps against itself", () => {

@@ -17,6 +17,29 @@ import type { DisputeTraces, VmTraceProvider } from "./trace-provider.ts";
 import { type Action, clockUsed, GameError, GamePhase, type GameView, otherSide, Side, SIDE_NAMES } from "./types.ts";
 
 const STATUS_NAMES = ["VALID", "INVALID", "PANIC", "UNFINISHED"] as const;
+
+/**
+ * How far a run that does not fit the game's trace is followed to say which depth it needs:
+ * 2^33 steps, about 2.5 min of keeper/vm (GPT-2 small's largest node runs 1.6·10^9).
+ */
+export const EXIT_SEARCH_LIMIT = 1n << 33n;
+
+/** The least vmTraceDepth whose trace (steps 0..2^depth) holds a run that exits at step `exitStep`. */
+export function vmTraceDepthFor(exitStep: bigint): number {
+  if (exitStep < 0n) throw new GameError(`a run cannot exit at step ${exitStep}`);
+  let depth = 0;
+  while (1n << BigInt(depth) < exitStep) depth++;
+  return depth;
+}
+
+/** Why a run does not fit a trace of `finalPosition` steps, and the depth it needs. */
+function unfinishedReason(vm: VmTraceProvider, finalPosition: bigint): string {
+  const depth = vmTraceDepthFor(finalPosition);
+  const exit = vm.exitStep?.(EXIT_SEARCH_LIMIT);
+  if (vm.exitStep === undefined) return `the guest needs more steps than the game's vmTraceDepth ${depth} allows (2^${depth})`;
+  if (exit === undefined) return `the guest runs more than ${EXIT_SEARCH_LIMIT} steps, beyond the game's vmTraceDepth ${depth} (2^${depth} steps): the game needs a vmTraceDepth above ${vmTraceDepthFor(EXIT_SEARCH_LIMIT)}`;
+  return `the guest exits at step ${exit}, beyond the game's vmTraceDepth ${depth} (2^${depth} = ${finalPosition} steps): the game needs a vmTraceDepth of at least ${vmTraceDepthFor(exit)}`;
+}
 const eq = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /** The final VM status a side must show at the phase start (§5.4). */
@@ -78,14 +101,15 @@ export function solve(view: GameView, side: Side, traces: DisputeTraces): Action
       ];
     }
     case GamePhase.VmStart: {
-      const final = vmTrace(view, traces).valueAt(view.vmFinalPosition);
+      const vm = vmTrace(view, traces);
+      const final = vm.valueAt(view.vmFinalPosition);
       const status = statusOfHash(final);
       const want = requiredFinalStatus(side);
       if (status !== want) {
         throw new GameError(
           `game ${view.address}: our run of node ${view.vmInputs!.nodeIndex} ends ${STATUS_NAMES[status]} at step ${view.vmFinalPosition}, but the ${SIDE_NAMES[side]} must post a ${STATUS_NAMES[want]} state: ` +
             (status === VmStatus.UNFINISHED
-              ? "the guest needs more steps than the game's vmTraceDepth allows"
+              ? unfinishedReason(vm, view.vmFinalPosition)
               : status === VmStatus.PANIC
                 ? "the guest panicked (malformed model or inputs)"
                 : "we are on the wrong side of this dispute"),

@@ -79,6 +79,10 @@ export class ToyVmTrace implements VmTraceProvider {
       postStateHash: this.valueAt(s + 1n),
     };
   }
+
+  exitStep(limit: bigint): bigint | undefined {
+    return this.world.exitStep <= limit ? this.world.exitStep : undefined;
+  }
 }
 
 /** Checks toy steps as the contract checks MIPS steps. */

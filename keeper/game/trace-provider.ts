@@ -53,6 +53,12 @@ export interface StepData {
 export interface VmTraceProvider extends TraceProvider {
   /** The step data of executing step `position`; always the truth, whatever `valueAt` claims. */
   stepData(position: bigint): StepData;
+  /**
+   * The step the program exits at, running on up to `limit` steps if need be; undefined when it
+   * has not exited by `limit` (an exit already found is reported whatever the limit). Optional: used
+   * to say which vmTraceDepth a run needs when it does not fit.
+   */
+  exitStep?(limit: bigint): bigint | undefined;
 }
 
 /** A party's traces for one dispute: its graph trace, and its VM trace once the inputs are bound. */

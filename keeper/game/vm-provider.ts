@@ -8,7 +8,9 @@
  * otherwise.
  *
  * Bisection asks for scattered steps; the trace keeps a snapshot every `snapshotInterval` steps so
- * each answer re-executes at most that many steps.
+ * each answer re-executes at most that many steps. On long runs (GPT-2's Gemm nodes: 1.6·10^9 steps)
+ * the VM trace thins its snapshots to at most DEFAULT_MAX_SNAPSHOTS (keeper/vm/trace.ts), doubling
+ * the interval: memory stays bounded and an answer re-executes at most ~2^21 steps (~40 ms).
  */
 import type { Model } from "../graph/model.ts";
 import { nodeCheck } from "../graph/preimages.ts";
@@ -47,10 +49,16 @@ export class GuestVmTrace implements VmTraceProvider {
   }
 
   private step(position: bigint): number {
-    if (position < 0n || position > BigInt(Number.MAX_SAFE_INTEGER)) throw new GameError(`VM position ${position} is out of range`);
+    if (position < 0n) throw new GameError(`VM position ${position} is out of range`);
+    if (position > BigInt(Number.MAX_SAFE_INTEGER)) {
+      // Beyond 2^53 (games of vmTraceDepth 54..64 post such positions): only the exited state is
+      // there, so the run must have exited before.
+      const r = this.trace.run(Number.MAX_SAFE_INTEGER);
+      if (!r.exited) throw new GameError(`VM position ${position}: the guest has not exited after ${r.steps} steps`);
+    }
     // Past the exit every position is the exited state: never run further than needed.
-    const n = Number(position);
-    return this.trace.exited ? Math.min(n, this.trace.headStep) : n;
+    if (this.trace.exited && position > BigInt(this.trace.headStep)) return this.trace.headStep;
+    return Number(position);
   }
 
   valueAt(position: bigint): Hex {
@@ -59,6 +67,11 @@ export class GuestVmTrace implements VmTraceProvider {
 
   stepData(position: bigint): StepData {
     return stepDataOf(this.trace.witness(this.step(position)));
+  }
+
+  exitStep(limit: bigint): bigint | undefined {
+    const r = this.run(limit);
+    return r.exited ? BigInt(r.steps) : undefined;
   }
 
   /** Runs to `until` (or the exit) and reports where the program stands. */

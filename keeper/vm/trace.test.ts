@@ -35,6 +35,23 @@ describe("Trace", () => {
     }
   });
 
+  it("keeps at most maxSnapshots snapshots on a long run, thinning them, with the same answers", () => {
+    const trace = Trace.fromElf(elf("int64"), { snapshotInterval: 1000, maxSnapshots: 8 });
+    const result = trace.run(Number.MAX_SAFE_INTEGER);
+    expect(result.steps).toBeGreaterThan(64_000); // 64 intervals of 1000: at least three thinnings
+    expect(trace.snapshotCount).toBeLessThanOrEqual(8);
+    expect(trace.snapshotInterval).toBeGreaterThanOrEqual(8000);
+    expect(trace.snapshotInterval % 1000).toBe(0);
+    const plain = Trace.fromElf(elf("int64"), { snapshotInterval: 1000, maxSnapshots: 1_000_000 });
+    plain.run(Number.MAX_SAFE_INTEGER);
+    expect(plain.snapshotCount).toBe(Math.ceil(result.steps / 1000));
+    for (const n of [result.steps - 1, 0, 999, 1000, 7_999, 8_000, 8_001, 33_333, 64_000, result.steps, result.steps + 5]) {
+      expect(trace.stateHashAt(n), `step ${n}`).toBe(plain.stateHashAt(n));
+    }
+    expect(witnessToJson(trace.witness(12_345))).toEqual(witnessToJson(plain.witness(12_345)));
+    expect(() => Trace.fromElf(elf("int64"), { maxSnapshots: 1 })).toThrow(/maxSnapshots/);
+  });
+
   it("runs lazily to a step asked for beyond the head", () => {
     const trace = Trace.fromElf(elf("control"), { snapshotInterval: 2_000 });
     trace.run(1000);

@@ -7,6 +7,10 @@
  * the pages they touch). `machineAt(n)` resumes the nearest snapshot at or below n and runs the
  * rest fast; page subtree roots are cached per page object, so the memory root there rehashes only
  * pages written since. Past the exit, every step is the exited state (§4.3: it steps to itself).
+ *
+ * Memory stays bounded on long runs: when the trace holds `maxSnapshots` snapshots it drops every
+ * other one and doubles the interval (snapshots stay at multiples of the interval), so a run of
+ * 1.6·10^9 steps keeps ≤ `maxSnapshots` snapshots 2^21 steps apart instead of 50,000 at 2^15.
  */
 import { ElfError } from "./errors.ts";
 import { type Hex, toHex } from "./hex.ts";
@@ -16,11 +20,15 @@ import type { LocalContext, PreimageSource } from "./preimage.ts";
 import { type StepWitness, runFast, stepWithWitness } from "./step.ts";
 
 export const DEFAULT_SNAPSHOT_INTERVAL = 1 << 22;
+/** Snapshots kept at most before thinning (each holds its page table and the pages written after it). */
+export const DEFAULT_MAX_SNAPSHOTS = 1024;
 
 export interface TraceOptions {
   preimages?: PreimageSource;
-  /** Steps between snapshots (default 4,194,304: about 30 ms of re-execution). */
+  /** Steps between snapshots at first (default 4,194,304: about 30 ms of re-execution). */
   snapshotInterval?: number;
+  /** Snapshots kept at most: past it, every other one is dropped and the interval doubles (default 1024, at least 2). */
+  maxSnapshots?: number;
   /** Localizes local preimage keys in witnesses for the on-chain oracle (§4.5). */
   localContext?: LocalContext;
   outputLimit?: number;
@@ -37,8 +45,9 @@ export interface RunResult {
 }
 
 export class Trace {
-  private readonly snapshots: MachineSnapshot[] = [];
-  private readonly interval: number;
+  private snapshots: MachineSnapshot[] = [];
+  private interval: number;
+  private readonly maxSnapshots: number;
   private readonly machineOptions: MachineOptions;
   /** The machine at the furthest step run so far. */
   private head: Machine;
@@ -55,6 +64,10 @@ export class Trace {
     this.interval = options.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL;
     if (!Number.isInteger(this.interval) || this.interval < 1) {
       throw new RangeError(`snapshotInterval must be a positive integer, got ${options.snapshotInterval}`);
+    }
+    this.maxSnapshots = options.maxSnapshots ?? DEFAULT_MAX_SNAPSHOTS;
+    if (!Number.isInteger(this.maxSnapshots) || this.maxSnapshots < 2) {
+      throw new RangeError(`maxSnapshots must be an integer of at least 2, got ${options.maxSnapshots}`);
     }
     this.machineOptions = { preimages: options.preimages, outputLimit: options.outputLimit };
     this.head = initial;
@@ -79,6 +92,16 @@ export class Trace {
     return this.head;
   }
 
+  /** Steps between snapshots now (it doubles each time the snapshots are thinned). */
+  get snapshotInterval(): number {
+    return this.interval;
+  }
+
+  /** Snapshots held now. */
+  get snapshotCount(): number {
+    return this.snapshots.length;
+  }
+
   /**
    * Runs until the program exits or the step counter reaches `untilStep`, snapshotting on the way.
    * Returns the result at the head.
@@ -88,9 +111,19 @@ export class Trace {
     while (!m.exited && m.step < untilStep) {
       const nextSnapshot = (Math.floor(m.step / this.interval) + 1) * this.interval;
       runFast(m, Math.min(nextSnapshot, untilStep) - m.step);
-      if (m.step === nextSnapshot && !m.exited) this.snapshots.push(m.snapshot());
+      if (m.step === nextSnapshot && !m.exited) {
+        if (this.snapshots.length >= this.maxSnapshots) this.thin();
+        if (m.step % this.interval === 0) this.snapshots.push(m.snapshot());
+      }
     }
     return resultOf(m);
+  }
+
+  /** Doubles the interval, keeping the first snapshot and those at multiples of the new interval. */
+  private thin(): void {
+    this.interval *= 2;
+    const first = this.snapshots[0]!;
+    this.snapshots = [first, ...this.snapshots.slice(1).filter((s) => s.step % this.interval === 0)];
   }
 
   /** A fresh machine at step n, owned by the caller (n beyond the exit gives the exited state). */

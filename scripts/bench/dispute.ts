@@ -37,7 +37,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
   const max = (f: (r: Simulation) => number) => Math.max(...played.map((x) => f(x.r)));
   return {
     metrics: [
-      { key: "dispute.seconds", value: max((r) => r.disputeSeconds), unit: "s", description: "MNIST: longest dispute wall time (honest keeper sees the game → resolved), in-process chain, no block times" },
+      { key: "dispute.seconds", value: max((r) => r.disputeSeconds), unit: "s", description: "MNIST: longest dispute wall time (from the tick the honest keeper sees the game, building its traces, to resolution), in-process chain, no block times" },
       { key: "dispute.transactions", value: max((r) => r.transactions), unit: "txs", description: "MNIST: most transactions of both keepers in one request's dispute (commits, challenge, moves, loads, step)" },
       { key: "dispute.gas", value: max((r) => Number(r.gasUsed)), unit: "gas", description: "MNIST: most gas of all those transactions" },
     ],

@@ -62,8 +62,14 @@ describe("VM trace provider (guest node program in keeper/vm)", () => {
     expect(runRight.exited).toBe(true);
     expect(statusOfHash(right.valueAt(1n << 24n))).toBe(VmStatus.VALID);
     expect(right.valueAt(0n)).toBe(absolutePrestate(elf));
-    // Padded with the exited state.
+    // Padded with the exited state, up to a vmTraceDepth of 64 (positions beyond 2^53).
     expect(right.valueAt(BigInt(runRight.steps))).toBe(right.valueAt(BigInt(runRight.steps) + 12345n));
+    expect(right.valueAt(1n << 64n)).toBe(right.valueAt(BigInt(runRight.steps)));
+    expect(right.valueAt((1n << 60n) * 15n)).toBe(right.valueAt(BigInt(runRight.steps)));
+    expect(right.stepData(1n << 63n).postStateHash).toBe(right.valueAt(BigInt(runRight.steps)));
+    expect(right.exitStep(1n << 24n)).toBe(BigInt(runRight.steps));
+    expect(right.exitStep(BigInt(runRight.steps) - 1n)).toBe(BigInt(runRight.steps)); // already run: known
+    expect(defenderOf.guest(inputsFor(honest.provider.valueAt(2n)), "0x00000000000000000000000000000000000ca11f").exitStep(1000n)).toBeUndefined();
     expect(right.valueAt(BigInt(runRight.steps) - 1n)).not.toBe(right.valueAt(BigInt(runRight.steps)));
 
     const wrongInputs = inputsFor(bad.provider.valueAt(2n));

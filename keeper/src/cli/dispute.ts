@@ -1,7 +1,7 @@
 /**
  * `oao dispute …`: play whole disputes with injected faults (docs/protocol.md §5, keeper/game).
  *
- *   oao dispute simulate (--model mnist | DIR) --fault KIND[:N] [--seed S] --offline [--json]
+ *   oao dispute simulate (--model mnist | DIR) --fault KIND[:N] [--seed S] [--vm-trace-depth N] [--offline] [--json]
  *
  * KIND is graph:N, vm:N, false-challenge[:N] or silent[:N] (keeper/game/faults.ts). The request
  * input is a held-out MNIST digit for `--model mnist` and a seeded int8 tensor otherwise.
@@ -9,6 +9,11 @@
  * keeper service an operator runs (keeper/src/demo/scenario.ts). `--offline` plays on the reference
  * game model (keeper/game/reference.ts) with the real MIPS step verifier: no chain, hence no gas and
  * no slashing figures (reported as null).
+ *
+ * `--vm-trace-depth N` sets the game's phase-1 trace to 2^N guest steps (default: 21 on chain, the
+ * local deployment's; 24 offline). The disputed node's guest run must exit within it: GPT-2 small's
+ * large nodes run up to 1.6·10^9 steps and need 31. When it does not fit, the honest keeper stops at
+ * the VM phase's start with the exit step and the depth needed (keeper/game/solver.ts).
  */
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
@@ -16,15 +21,11 @@ import { fileURLToPath } from "node:url";
 import { formatFault, parseFault } from "../../game/faults.ts";
 import { DEFAULT_GAME_CONFIG, simulateOffline } from "../../game/simulate.ts";
 import { decodeTensor, elementCount, InputError, quantizeInput, type Model, type Tensor } from "../../graph/index.ts";
-import { elementSize } from "../../graph/tensor.ts";
+import { DType, elementSize, int32Tensor } from "../../graph/tensor.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { seededDraw } from "../../game/faults.ts";
 import { loadModelDir, resolveModelDir } from "./model.ts";
-import { zeroAddress, type Hex } from "viem";
-import { encodeTensor, toHex } from "../../graph/index.ts";
-import type { Fault } from "../../game/faults.ts";
-import { createLocalWorld } from "../demo/world.ts";
-import { closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
+import { parseVmTraceDepth, simulateOnChain } from "../demo/simulate.ts";
 
 const GUEST_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
 
@@ -33,10 +34,14 @@ interface SimulateOpts {
   fault: string;
   seed: string;
   offline?: boolean;
+  vmTraceDepth?: string;
   json?: boolean;
 }
 
-/** The request input of a simulation: a held-out digit for MNIST, seeded bytes otherwise. */
+/**
+ * The request input of a simulation: a held-out digit for MNIST, seeded token ids below the
+ * vocabulary for a GPT model (keeper/graph/gpt), seeded bytes otherwise.
+ */
 export function simulationInput(model: Model, seed: number): { input: Tensor; label: number | undefined } {
   if (model.metadata.name.startsWith("mnist")) {
     const test = loadMnist().test;
@@ -44,6 +49,11 @@ export function simulationInput(model: Model, seed: number): { input: Tensor; la
     return { input: quantizeInput(model, Array.from(sample.pixels)), label: sample.label };
   }
   const { dtype, shape } = model.input;
+  const vocab = (model.metadata.gpt as { vocab?: unknown } | undefined)?.vocab;
+  if (dtype === DType.int32 && typeof vocab === "number" && Number.isSafeInteger(vocab) && vocab > 0) {
+    const ids = Int32Array.from({ length: elementCount(shape) }, (_, i) => Number(seededDraw(seed, `token/${i}`, BigInt(vocab))));
+    return { input: int32Tensor([...shape], ids), label: undefined };
+  }
   const bytes = new Uint8Array(elementCount(shape) * elementSize(dtype));
   for (let i = 0; i < bytes.length; i++) bytes[i] = Number(seededDraw(seed, `input/${i}`, 256n));
   return { input: decodeTensor(dtype, [...shape], bytes), label: undefined };
@@ -58,6 +68,7 @@ export function buildDisputeCommand(): Command {
     .option("--model <name>", "a shipped model (keeper/models/<name>)")
     .requiredOption("--fault <kind>", "graph:N | vm:N | false-challenge[:N] | silent[:N]")
     .option("--seed <s>", "seed for the input, unspecified fault positions and move order", "1")
+    .option("--vm-trace-depth <n>", "the game's VM trace covers 2^n guest steps (1..64; default 21 on chain, 24 offline)")
     .option("--offline", "play on the reference game model instead of a chain")
     .option("--json", "last stdout line: one JSON object")
     .action(async (dir: string | undefined, opts: SimulateOpts) => {
@@ -65,15 +76,34 @@ export function buildDisputeCommand(): Command {
       if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`--seed ${opts.seed}: expected a non-negative integer`);
       const fault = parseFault(opts.fault);
       const model = loadModelDir(resolveModelDir(dir, opts.model));
+      const vmTraceDepth = opts.vmTraceDepth === undefined ? undefined : parseVmTraceDepth(opts.vmTraceDepth);
       const { input, label } = simulationInput(model, seed);
       if (!opts.offline) {
-        await simulateOnChain({ model, modelFile: resolveModelDir(dir, opts.model), input, label, fault, seed, json: opts.json === true });
+        const say = (line: string) => console.error(line);
+        say(`dispute simulate: ${model.metadata.name}, fault ${formatFault(fault)}, seed ${seed} (in-process chain)`);
+        const summary = await simulateOnChain({
+          model,
+          modelFile: resolveModelDir(dir, opts.model),
+          input,
+          fault,
+          seed,
+          game: vmTraceDepth === undefined ? undefined : { vmTraceDepth },
+          onProgress: (e) => {
+            if (e.kind === "game") say(`  game ${e.game.slice(0, 10)}: ${e.phase} [${e.lo}, ${e.hi}]`);
+            else if (e.kind === "challenged") say(`  challenge: game ${e.game}`);
+            else if (e.kind === "time") say(`  time passes: +${e.seconds} s`);
+          },
+        });
+        const out = { ...summary, inputLabel: label ?? null };
+        if (opts.json) console.log(JSON.stringify(out));
+        else console.log(`${out.winner} party won; cheater slashed ${out.cheaterSlashed} wei; node ${out.disputedNode}: ${out.graphRounds} graph rounds, ${out.vmRounds} VM rounds, ${out.transactions} transactions, ${out.gasUsed} gas, ${out.seconds} s`);
         return;
       }
       const elf = new Uint8Array(readFileSync(GUEST_ELF));
       const started = performance.now();
+      const config = { ...DEFAULT_GAME_CONFIG, ...(vmTraceDepth === undefined ? {} : { vmTraceDepth }) };
       console.error(`dispute simulate: ${model.metadata.name}, fault ${formatFault(fault)}, seed ${seed} (offline)`);
-      const r = simulateOffline({ model, input, elf, fault, seed });
+      const r = simulateOffline({ model, input, elf, fault, seed, config });
       const seconds = (performance.now() - started) / 1000;
       const summary = {
         mode: "offline",
@@ -86,7 +116,7 @@ export function buildDisputeCommand(): Command {
         disputedNode: r.nodeIndex.toString(),
         graphRounds: r.graphRounds,
         vmRounds: r.vmRounds,
-        vmTraceDepth: DEFAULT_GAME_CONFIG.vmTraceDepth,
+        vmTraceDepth: config.vmTraceDepth,
         transactions: r.transactions,
         gasUsed: null,
         cheaterSlashed: null,
@@ -101,43 +131,3 @@ export function buildDisputeCommand(): Command {
   return dispute;
 }
 
-/** The on-chain simulation: a local world, an honest and a cheating keeper, one request, its dispute. */
-async function simulateOnChain(p: { model: Model; modelFile: string; input: Tensor; label: number | undefined; fault: Fault; seed: number; json: boolean }) {
-  const started = performance.now();
-  const say = (line: string) => console.error(line);
-  say(`dispute simulate: ${p.model.metadata.name}, fault ${formatFault(p.fault)}, seed ${p.seed} (in-process chain)`);
-  const world = await createLocalWorld();
-  const modelId = await world.registerModel(p.model);
-  const parties = await createParties(world, { model: p.model, modelId, modelFile: p.modelFile, fault: p.fault, seed: p.seed });
-  try {
-    const fee = await world.contracts.aiOracle.read.estimateFee([modelId, 0n]);
-    const hash = await world.contracts.aiOracle.write.requestCallback([modelId, toHex(encodeTensor(p.input)) as Hex, zeroAddress, 0n, "0x"], { value: fee });
-    await world.publicClient.waitForTransactionReceipt({ hash });
-    const requestId = await world.contracts.aiOracle.read.requestCount();
-    const r = await playUntilFinal(world, parties, [requestId], (e) => {
-      if (e.kind === "game") say(`  game ${e.game.slice(0, 10)}: ${e.phase} [${e.lo}, ${e.hi}]`);
-      else if (e.kind === "challenged") say(`  challenge: game ${e.game}`);
-      else if (e.kind === "time") say(`  time passes: +${e.seconds} s`);
-    });
-    const summary = {
-      mode: "chain",
-      model: p.model.metadata.name,
-      fault: formatFault(p.fault),
-      seed: p.seed,
-      inputLabel: p.label ?? null,
-      winner: r.winner,
-      cheaterSlashed: r.cheaterSlashed.toString(),
-      graphRounds: r.graphRounds,
-      vmRounds: r.vmRounds,
-      vmTraceDepth: world.game.vmTraceDepth,
-      transactions: r.transactions,
-      gasUsed: r.gasUsed.toString(),
-      disputeSeconds: Number(r.disputeSeconds.toFixed(3)),
-      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
-    };
-    if (p.json) console.log(JSON.stringify(summary));
-    else console.log(`${summary.winner} party won; cheater slashed ${summary.cheaterSlashed} wei; ${summary.graphRounds} graph rounds, ${summary.vmRounds} VM rounds, ${summary.transactions} transactions, ${summary.gasUsed} gas, ${summary.seconds} s`);
-  } finally {
-    closeParties(parties);
-  }
-}

@@ -76,10 +76,22 @@ describe("oao model import", () => {
 
 describe("oao model check", () => {
   it("runs every MNIST node natively and in the VM: all equal, with steps and alpha", async () => {
-    const res = (await run(["check", "--model", "mnist", "--json"])) as { allEqual: boolean; alpha: number; absolutePrestate: string; nodes: { vmSteps: number; equal: boolean }[] };
+    const res = (await run(["check", "--model", "mnist", "--json"])) as {
+      allEqual: boolean;
+      alpha: number;
+      absolutePrestate: string;
+      maxVmSteps: number;
+      vmTraceDepthNeeded: number;
+      nodes: { vmSteps: number; equal: boolean }[];
+    };
     expect(res.allEqual).toBe(true);
     expect(res.nodes).toHaveLength(3);
     for (const n of res.nodes) expect(n.vmSteps).toBeGreaterThan(1000);
+    // The largest node (1.70M steps) fits 2^21 but not 2^20: the local deployment's depth is 21.
+    expect(res.maxVmSteps).toBe(Math.max(...res.nodes.map((n) => n.vmSteps)));
+    expect(2 ** (res.vmTraceDepthNeeded - 1)).toBeLessThan(res.maxVmSteps);
+    expect(2 ** res.vmTraceDepthNeeded).toBeGreaterThanOrEqual(res.maxVmSteps);
+    expect(res.vmTraceDepthNeeded).toBe(21);
     expect(res.alpha).toBeGreaterThan(0); // a wall-clock ratio: its value goes to docs/benchmarks.md, not here
     expect(res.absolutePrestate).toMatch(/^0x03/);
   });

@@ -3,7 +3,8 @@
  *   oao model info (DIR | --model NAME) [--json]
  *   oao model run  (DIR | --model NAME) --input FILE.json [--json]
  *   oao model eval --model mnist [--json]
- *   oao model check (DIR | --model NAME) [--input FILE.json] [--json]
+ *   oao model check (DIR | --model NAME) [--input FILE.json] [--nodes LIST] [--json]
+ *     (also prints the least dispute-game vmTraceDepth the checked nodes need)
  *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--json]
  * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME or a model
  * generated into the cache .oao/models/NAME (e.g. `npm run model:gpt` → gpt2-small); `--model` also
@@ -33,6 +34,7 @@ import { importOnnx } from "../../graph/onnx/import.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { decodeSlot, SlotKind } from "../../graph/ops.ts";
 import { absolutePrestate, runNodeCheckInVm } from "../../guest/node/vm.ts";
+import { vmTraceDepthFor } from "../../game/solver.ts";
 
 const NODE_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
 
@@ -244,9 +246,12 @@ export function buildModelCommand(): Command {
       });
       const allEqual = nodes.every((n) => n.equal);
       const alpha = Math.min(...nodes.map((n) => n.ratio));
-      emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), absolutePrestate: absolutePrestate(elf), allEqual, alpha, nodes }, () => {
+      // A dispute game's phase 1 covers 2^vmTraceDepth steps: the deployment must cover the largest node.
+      const maxVmSteps = Math.max(...nodes.map((n) => n.vmSteps));
+      const vmTraceDepthNeeded = vmTraceDepthFor(BigInt(maxVmSteps));
+      emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), absolutePrestate: absolutePrestate(elf), allEqual, alpha, maxVmSteps, vmTraceDepthNeeded, nodes }, () => {
         for (const n of nodes) console.log(`  ${n.index}. ${n.op}: ${n.equal ? "equal" : `DIFFERENT (exit ${n.exitCode})`}, ${n.vmSteps} VM steps, VM ${n.vmMs.toFixed(1)} ms / native ${n.nativeMs.toFixed(4)} ms`);
-        console.log(`allEqual ${allEqual}  alpha ${alpha.toFixed(0)}`);
+        console.log(`allEqual ${allEqual}  alpha ${alpha.toFixed(0)}  largest node ${maxVmSteps} VM steps: a game needs vmTraceDepth >= ${vmTraceDepthNeeded}`);
       });
       if (!allEqual) process.exitCode = 1;
     });

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { decodeEventLog, parseAbi, type Address, type Hex, type Transport } from "viem";
 import { Side } from "../../game/types.ts";
 import { cheaterParty, resolveScenario, type Fault, type PartyTraces } from "../../game/faults.ts";
-import { encodeTensor, Executor, toHex, type Model, type Tensor } from "../../graph/index.ts";
+import { encodeTensor, toHex, type Model, type Tensor } from "../../graph/index.ts";
+import { ModelBook } from "../service/models.ts";
 import { parseKeeperConfig } from "../service/config.ts";
 import { decodeRequestInput } from "../service/inference.ts";
 import { createKeeper, type Keeper } from "../service/keeper.ts";
@@ -48,10 +49,15 @@ const SLASHED = parseAbi([
 export const HONEST_ACCOUNT = 1;
 export const CHEATER_ACCOUNT = 2;
 
+/**
+ * Both keepers serve `p.model` from one shared model book (one decoded model, one executor): the
+ * model file is only named in their configs. The cheater's wrong claim reuses the same executor.
+ */
 export async function createParties(world: LocalWorld, p: { model: Model; modelId: bigint; modelFile: string; fault: Fault; seed: number }) {
   const T = 1n << BigInt(world.game.vmTraceDepth);
   const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
-  const executor = new Executor(p.model);
+  const models = new ModelBook();
+  const { executor } = models.add(p.modelId, p.model);
   const cheatCache = new Map<string, PartyTraces>();
   const cheatFor = (input: Tensor): PartyTraces => {
     const key = toHex(encodeTensor(input));
@@ -77,6 +83,7 @@ export async function createParties(world: LocalWorld, p: { model: Model; modelI
     });
     const runtime = await createKeeperRuntime(config, devKey(index), {
       transport: options.transport ?? world.transport,
+      models,
       log: createLogger({ level: process.env.OAO_LOG_LEVEL ?? "silent" }),
       metrics: createMetrics({ defaultMetrics: false }),
     });
@@ -134,6 +141,14 @@ export async function createParties(world: LocalWorld, p: { model: Model; modelI
   return parties;
 }
 
+/** Gas of one kind of transaction (the responder's kinds: commit, challenge, dispute.moveVm, …). */
+export interface KindGas {
+  count: number;
+  minGas: bigint;
+  maxGas: bigint;
+  totalGas: bigint;
+}
+
 export interface PlayResult {
   winner: "honest" | "cheater" | "none";
   cheaterSlashed: bigint;
@@ -141,6 +156,12 @@ export interface PlayResult {
   vmRounds: number;
   transactions: number;
   gasUsed: bigint;
+  /** Both parties' mined transactions by kind. */
+  gasByKind: Record<string, KindGas>;
+  /**
+   * Wall seconds from the start of the tick in which the first game appeared (the parties building
+   * their traces included) until every game was over.
+   */
   disputeSeconds: number;
   games: Address[];
 }
@@ -169,6 +190,7 @@ export async function playUntilFinal(
   const failures = new Map<string, number>();
   for (let tick = 0; tick < maxTicks; tick++) {
     let tickFailed = false;
+    const tickStarted = Date.now();
     const before = await world.publicClient.getBlockNumber();
     for (const party of order) {
       if (party === cheater && silentAfter !== undefined) {
@@ -193,7 +215,7 @@ export async function playUntilFinal(
       const key = g.state.address.toLowerCase();
       if (!seenGames.has(key)) {
         seenGames.add(key);
-        disputeStarted ??= Date.now();
+        disputeStarted ??= tickStarted;
         onProgress({ kind: "challenged", party: scenario.cheaterSide === Side.Defender ? "honest" : "cheater", requestId: g.requestId, game: g.state.address });
       }
       const line = `${g.state.phase}/${g.state.lo}/${g.state.hi}`;
@@ -227,6 +249,7 @@ export async function playUntilFinal(
   const progress = honest.runtime.store.listGames<{ graphRounds: number; vmRounds: number; winner: string | null }>();
   let transactions = 0;
   let gasUsed = 0n;
+  const gasByKind: Record<string, KindGas> = {};
   for (const party of [honest, cheater]) {
     for (const tx of party.runtime.store.listTxs()) {
       if (!tx.hash) continue;
@@ -234,6 +257,11 @@ export async function playUntilFinal(
       if (!receipt) continue;
       transactions++;
       gasUsed += receipt.gasUsed;
+      const k = (gasByKind[tx.kind] ??= { count: 0, minGas: receipt.gasUsed, maxGas: receipt.gasUsed, totalGas: 0n });
+      k.count++;
+      k.totalGas += receipt.gasUsed;
+      if (receipt.gasUsed < k.minGas) k.minGas = receipt.gasUsed;
+      if (receipt.gasUsed > k.maxGas) k.maxGas = receipt.gasUsed;
     }
   }
   const winner = seenGames.size === 0 ? "none" : cheaterSlashed > 0n && honestSlashed === 0n ? "honest" : honestSlashed > 0n ? "cheater" : "none";
@@ -244,6 +272,7 @@ export async function playUntilFinal(
     vmRounds: Math.max(0, ...progress.map((g) => g.state.vmRounds)),
     transactions,
     gasUsed,
+    gasByKind,
     disputeSeconds: disputeStarted !== undefined ? ((disputeEnded ?? Date.now()) - disputeStarted) / 1000 : 0,
     games: [...seenGames] as Address[],
   };

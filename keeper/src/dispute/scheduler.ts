@@ -20,7 +20,7 @@ import type { DisputeAgent } from "../service/keeper.ts";
 import { decodeRequestInput } from "../service/inference.ts";
 import type { LoadedModel, ModelBook } from "../service/models.ts";
 import type { DisputeTraces } from "../../game/trace-provider.ts";
-import type { Tensor } from "../../graph/index.ts";
+import type { RunResult, Tensor } from "../../graph/index.ts";
 import type { KeeperStore } from "../store/store.ts";
 import { createChainGameClient } from "./client.ts";
 import { createGamePlayer, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
@@ -29,6 +29,8 @@ export interface ScheduledGame {
   address: `0x${string}`;
   requestId: bigint;
   side: Side;
+  /** Our native run of the request, when at hand (a game just created); else it is recomputed. */
+  run?: RunResult;
 }
 
 export interface DisputeSchedulerParams {
@@ -123,7 +125,7 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
     const traces = params.tracesFor
       ? params.tracesFor(game, loaded, input)
       : (() => {
-          const run = loaded.executor.run(input);
+          const run = game.run ?? loaded.executor.run(input);
           return claimTraces({ model: loaded.model, input, nodeOutputs: run.nodeOutputs, graph: new MerkleGraphTrace(run.trace.states), elf: params.elf });
         })();
     const client = createChainGameClient({ publicClient: params.publicClient, responder: params.responder, address: game.address as Address });
@@ -133,7 +135,7 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
   return {
     scheduler,
     onGameCreated(game) {
-      scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger });
+      scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours.run });
     },
     async tick() {
       const results = await scheduler.tick();

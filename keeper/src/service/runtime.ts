@@ -38,7 +38,16 @@ export interface KeeperRuntime {
 export async function createKeeperRuntime(
   config: KeeperConfig,
   key: `0x${string}`,
-  options: { log?: Logger; metrics?: KeeperMetrics; transport?: Transport } = {},
+  options: {
+    log?: Logger;
+    metrics?: KeeperMetrics;
+    transport?: Transport;
+    /**
+     * Models already loaded, served instead of loading `config.models` (in-process tools running
+     * several keepers share one decoded model and one executor: GPT-2 small is 125 MB each).
+     */
+    models?: ModelBook;
+  } = {},
 ): Promise<KeeperRuntime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const metrics = options.metrics ?? createMetrics();
@@ -54,8 +63,11 @@ export async function createKeeperRuntime(
   const store = openStore(join(config.dataDir, "keeper.db"));
   const responder = createResponder({ publicClient, walletClient, store, log, metrics });
 
-  const models = new ModelBook();
-  for (const [id, entry] of Object.entries(config.models)) models.add(BigInt(id), loadModelFile(resolveModelPath(entry)));
+  let models = options.models;
+  if (models === undefined) {
+    models = new ModelBook();
+    for (const [id, entry] of Object.entries(config.models)) models.add(BigInt(id), loadModelFile(resolveModelPath(entry)));
+  }
   const problems = await models.verifyAgainstChain(async (modelId) => {
     try {
       const model = await publicClient.readContract({
