@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_SNAPSHOT_INTERVAL, Trace, loadElf, runFast, verifyStep, witnessPreimageReader } from "../keeper/vm/index.ts";
+import { Trace, loadElf, runFast, verifyStep, witnessPreimageReader } from "../keeper/vm/index.ts";
 import { BENCH_LOOP_BENCH_ITERATIONS, benchLoopPreimages } from "../keeper/guest/inputs.ts";
 
 export function readBenchLoop(repo: string): Uint8Array {
@@ -63,8 +63,9 @@ export function measureFastMode(
 export interface DeepWitnessResult {
   /** Steps of the trace (bench_loop to its exit). */
   traceSteps: number;
-  /** Seconds to run it with snapshots every DEFAULT_SNAPSHOT_INTERVAL steps. */
+  /** Seconds to run it with snapshots every `snapshotInterval` steps. */
   traceRunSeconds: number;
+  snapshotInterval: number;
   /** Each cold witness: a snapshot restored, run to the step, proved, verified. */
   witnesses: { step: number; ms: number; proofBytes: number }[];
   worstMs: number;
@@ -93,13 +94,14 @@ export function measureDeepWitnesses(
     options.log?.(`witness for step ${n}: ${(w.wall * 1000).toFixed(0)} ms, proof ${w.value.proof.length} bytes, verified`);
     return { ms: w.wall * 1000, proofBytes: w.value.proof.length };
   };
-  const beforeLastSnapshot = Math.floor((total - 1) / DEFAULT_SNAPSHOT_INTERVAL) * DEFAULT_SNAPSHOT_INTERVAL - 1;
+  const interval = trace.snapshotInterval;
+  const beforeLastSnapshot = Math.floor((total - 1) / interval) * interval - 1;
   const at87 = Math.floor(total * 0.87);
   const witnesses: DeepWitnessResult["witnesses"] = [];
   witnesses.push({ step: at87, ...prove(at87) });
   const next = { step: at87 + 1, ms: prove(at87 + 1).ms };
   for (const n of [beforeLastSnapshot, Math.floor(total * 0.47), total - 1]) witnesses.push({ step: n, ...prove(n) });
-  return { traceSteps: total, traceRunSeconds: run.wall, witnesses, worstMs: Math.max(...witnesses.map((w) => w.ms)), next };
+  return { traceSteps: total, traceRunSeconds: run.wall, snapshotInterval: interval, witnesses, worstMs: Math.max(...witnesses.map((w) => w.ms)), next };
 }
 
 function main(): void {
@@ -118,7 +120,7 @@ function main(): void {
     `| fast mode, bench_loop to exit (${n(fast.steps)} steps), best of ${fast.runs} | ` +
       `${(fast.stepsPerSecond / 1e6).toFixed(1)}M steps/s (${(fast.stepsPerCpuSecond / 1e6).toFixed(1)}M per CPU-second) |`,
   );
-  console.log(`| trace run with snapshots every ${n(DEFAULT_SNAPSHOT_INTERVAL)} steps (${n(deep.traceSteps)} steps) | ${deep.traceRunSeconds.toFixed(2)} s |`);
+  console.log(`| trace run with snapshots every ${n(deep.snapshotInterval)} steps (${n(deep.traceSteps)} steps) | ${deep.traceRunSeconds.toFixed(2)} s |`);
   console.log(`| witness for a deep step of that trace, cold (worst of ${cold}) | ${deep.worstMs.toFixed(0)} ms |`);
   console.log(`| the next witness after one (step ${n(deep.next.step)}: the trace reuses its cursor) | ${deep.next.ms.toFixed(0)} ms |`);
 }

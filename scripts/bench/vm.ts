@@ -7,7 +7,6 @@
  * a ~23M-step trace (1,000,000 iterations) instead of the 115M-step one. Gas does not depend on the
  * machine: quick and full measure the same.
  */
-import { DEFAULT_SNAPSHOT_INTERVAL } from "../../keeper/vm/index.ts";
 import { BENCH_LOOP_BENCH_ITERATIONS } from "../../keeper/guest/inputs.ts";
 import { measureStepGas } from "../../test/vm/gas-benchmark.ts";
 import { measureDeepWitnesses, measureFastMode, readBenchLoop } from "../bench-vm.ts";
@@ -81,7 +80,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
         rows: [
           [`fast mode, bench_loop to its exit (${n(fast.steps)} steps), best of ${fast.runs}, wall clock`, Math.round(fast.stepsPerSecond), "steps/s"],
           ["the same run per CPU second", Math.round(fast.stepsPerCpuSecond), "steps/s"],
-          [`trace run with snapshots every ${n(DEFAULT_SNAPSHOT_INTERVAL)} steps (${n(deep.traceSteps)} steps)`, sig(deep.traceRunSeconds), "s"],
+          [`trace run with snapshots every ${n(deep.snapshotInterval)} steps (${n(deep.traceSteps)} steps)`, sig(deep.traceRunSeconds), "s"],
           [`witness of a deep step, cold, worst of steps ${deep.witnesses.map((w) => n(w.step)).join(" / ")}`, sig(deep.worstMs), "ms"],
           [`the next witness after one (step ${n(deep.next.step)}: the trace reuses its cursor)`, sig(deep.next.ms), "ms"],
         ],
@@ -89,7 +88,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
           "bench_loop.elf reads its iteration count from local datum 1 (keeper/guest/inputs.ts); " +
           `5,000,000 iterations make ${n(fast.steps)} steps. Each witness is checked by \`verifyStep\` (the post-state ` +
           "hash recomputed from the witness bytes alone). A cold witness costs a snapshot restore, at most " +
-          `${n(DEFAULT_SNAPSHOT_INTERVAL)} fast steps and hashing the pages written since that snapshot.`,
+          `${n(deep.snapshotInterval)} fast steps and hashing the pages written since that snapshot.`,
       },
       {
         title: "MIPS.step gas per instruction class",
