@@ -37,6 +37,10 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
   const committed = () => keeper.runtime.store.countRequests("committed");
   try {
     const lone = ctx.quick ? 10 : 30;
+    const N = ctx.quick ? 100 : 1000;
+    // Every open claim locks a bond until finalized: stake enough for all of them first.
+    const bond = await world.contracts.taskManager.read.claimBond();
+    await world.fundAndStake(1, bond * BigInt(N + lone));
     ctx.log(`  latency: ${lone} requests one at a time`);
     const latencies: number[] = [];
     for (let i = 0; i < lone; i++) {
@@ -47,11 +51,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       if (committed() !== before + 1) throw new Error(`request ${i + 1} was not committed within 50 ticks`);
       latencies.push(performance.now() - t0);
     }
-    const N = ctx.quick ? 100 : 1000;
     ctx.log(`  throughput: ${N} queued requests`);
-    // Every open claim locks a bond: stake enough for all of them.
-    const bond = await world.contracts.taskManager.read.claimBond();
-    await world.fundAndStake(1, bond * BigInt(N + lone));
     const base = committed();
     await sendRequests(world, model, modelId, lone, N);
     const started = performance.now();
