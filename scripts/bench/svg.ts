@@ -21,7 +21,7 @@ export function shortNumber(v: number): string {
   if (a >= 1e12) return `${fmt(v / 1e12)}T`;
   if (a >= 1e9) return `${fmt(v / 1e9)}G`;
   if (a >= 1e6) return `${fmt(v / 1e6)}M`;
-  if (a >= 1e4) return `${fmt(v / 1e3)}k`;
+  if (a >= 1e3) return `${fmt(v / 1e3)}k`;
   if (a === 0) return "0";
   return fmt(v);
 }
