@@ -195,7 +195,7 @@ describe("solver decisions", () => {
         for (const a of p.decide(game.view(2_000n))) if (a.kind === "moveGraph") game.moveGraph(p.side, a.states, a.proofs, 2_000n);
       }
     }
-    expect(() => solve(game.view(2_000n), Side.Defender, honest)).toThrow(/ends INVALID .* the defender must post a VALID state: we are on the wrong side/);
+    expect(() => solve(game.view(2_000n), Side.Defender, honest)).toThrow(/ends INVALID .* the defender must post a state with status VALID: we are on the wrong side/);
   });
 
   it("says which vmTraceDepth a run needs when it does not fit the game's trace", () => {

@@ -107,7 +107,7 @@ export function solve(view: GameView, side: Side, traces: DisputeTraces): Action
       const want = requiredFinalStatus(side);
       if (status !== want) {
         throw new GameError(
-          `game ${view.address}: our run of node ${view.vmInputs!.nodeIndex} ends ${STATUS_NAMES[status]} at step ${view.vmFinalPosition}, but the ${SIDE_NAMES[side]} must post a ${STATUS_NAMES[want]} state: ` +
+          `game ${view.address}: our run of node ${view.vmInputs!.nodeIndex} ends ${STATUS_NAMES[status]} at step ${view.vmFinalPosition}, but the ${SIDE_NAMES[side]} must post a state with status ${STATUS_NAMES[want]}: ` +
             (status === VmStatus.UNFINISHED
               ? unfinishedReason(vm, view.vmFinalPosition)
               : status === VmStatus.PANIC
