@@ -1,5 +1,5 @@
 /**
- * Peak memory of loading a model for execution (`tsx scripts/mem-gpt.ts [--model DIR] [--copy]`,
+ * Peak memory of loading a model for execution (`npm run bench:gpt-mem -- [--model DIR] [--copy]`,
  * under `/usr/bin/time -v` for the peak RSS): the synthetic GPT-2 small (`npm run model:gpt` first)
  * loaded through the keeper's loader (keeper/src/service/models.ts, the file read into kernel
  * memory, weights used in place) and one token inferred. `--copy` takes the former path instead
