@@ -109,6 +109,9 @@ describe("loadModel: one resident copy of the weights", () => {
     const { model, executor } = loadModel(resolveModelPath("mnist"));
     expect(new ModelBook().add(1n, model).executor).toBe(executor);
     expect(executorFor(model)).toBe(executor);
+    // another executor of the same model copies the weights into its own runtime: same results
+    const other = new Executor(model);
+    expectSameRun(other, executor, randomInput(model));
     const runtime = new KernelRuntime();
     new Executor(model, runtime);
     expect(() => new Executor(model, runtime)).toThrow(/already backs an Executor/);
