@@ -24,11 +24,38 @@ export class Executor {
   private readonly descMem: { ptr: number; len: number }[];
   private readonly base: number;
 
-  constructor(readonly model: Model) {
-    this.runtime = new KernelRuntime();
-    this.weightMem = model.weights.map((w) => this.runtime.writeTensor(w));
+  /**
+   * Copies the weights into a fresh runtime, or, given the runtime the model file was decoded in
+   * place into (`decodeModelFile(view of runtime memory, runtime)`), uses its int8 weights where
+   * they already lie: one resident copy of the weights. The runtime then belongs to this executor.
+   */
+  constructor(
+    readonly model: Model,
+    runtime?: KernelRuntime,
+  ) {
+    this.runtime = runtime ?? new KernelRuntime();
+    this.runtime.claim();
+    this.weightMem = model.weights.map((w) => {
+      const ptr = this.runtime.residentPtr(w);
+      return ptr === undefined ? this.runtime.writeTensor(w) : { ptr, dtype: w.dtype, shape: w.shape };
+    });
     this.descMem = model.nodeBytes.map((b) => ({ ptr: this.runtime.writeBytes(b), len: b.length }));
     this.base = this.runtime.mark();
+  }
+
+  /** Kernel-memory addresses of the weights (as used by the kernels), for inspection. */
+  weightPointers(): number[] {
+    return this.weightMem.map((m) => m.ptr);
+  }
+
+  /** Bytes allocated in kernel memory once loaded (the runtime's mark: weights, node descriptions). */
+  get loadedBytes(): number {
+    return this.base;
+  }
+
+  /** Bytes of the runtime's linear memory. */
+  get memoryBytes(): number {
+    return this.runtime.memoryBytes;
   }
 
   /** Checks an input tensor against the model's input spec. */

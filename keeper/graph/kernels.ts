@@ -5,7 +5,7 @@
  */
 import { instantiateKernels, type KernelExports, type WasmMemory } from "./wasm.ts";
 import { GraphError } from "./errors.ts";
-import { DType, elementCount, elementSize, type Tensor } from "./tensor.ts";
+import { DType, elementCount, elementSize, type Int8Tensor, type Tensor } from "./tensor.ts";
 
 /** Messages for the kernels' status codes (oao_kernels.h). */
 export const KERNEL_ERRORS: Record<number, string> = {
@@ -35,10 +35,34 @@ export interface MemTensor extends TensorSpec {
   ptr: number;
 }
 
+/**
+ * An int8 tensor that lives in a KernelRuntime's memory (a model's weights loaded in place, §3.7):
+ * `data` is re-derived from the memory's current buffer on every access, because growing a
+ * WebAssembly.Memory detaches its old buffer (and every view of it). Use `data` at once; do not
+ * keep it across a call that may allocate in the runtime (an Executor run). `data` is a prototype
+ * getter, so spreading the tensor drops it (a loud `undefined`) rather than freezing a stale view.
+ */
+export class ResidentInt8Tensor implements Int8Tensor {
+  readonly dtype = DType.int8;
+  private view: Int8Array | undefined;
+  constructor(
+    private readonly memory: WasmMemory,
+    readonly ptr: number,
+    readonly shape: number[],
+  ) {}
+
+  get data(): Int8Array {
+    const buffer = this.memory.buffer;
+    if (this.view?.buffer !== buffer) this.view = new Int8Array(buffer, this.ptr, elementCount(this.shape));
+    return this.view;
+  }
+}
+
 export class KernelRuntime {
   private readonly exports: KernelExports;
   private top: number;
   private readonly scratch: number;
+  private claimed = false;
 
   constructor() {
     this.exports = instantiateKernels();
@@ -58,6 +82,44 @@ export class KernelRuntime {
     if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
     this.top = end;
     return ptr;
+  }
+
+  /**
+   * Reserves the runtime for one Executor: its weights and node descriptions sit below its mark,
+   * and its runs release back to that mark, so a second Executor on the same runtime would
+   * overwrite them. Throws if the runtime is already taken.
+   */
+  claim(): void {
+    if (this.claimed) throw new GraphError("this KernelRuntime already backs an Executor; give each Executor its own runtime");
+    this.claimed = true;
+  }
+
+  /** A view of `len` bytes at `ptr` in the current memory buffer (invalid after the memory grows). */
+  bytes(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, len);
+  }
+
+  /** True if `bytes` is a view of this runtime's memory (as it is now). */
+  holds(bytes: ArrayBufferView): boolean {
+    return bytes.buffer === this.memory.buffer;
+  }
+
+  /** An int8 tensor of `shape` already in memory at `ptr` (no copy). */
+  residentInt8(shape: number[], ptr: number): ResidentInt8Tensor {
+    const n = elementCount(shape);
+    if (ptr < 0 || ptr + n > this.top) throw new GraphError(`resident tensor [${shape.join(",")}] at ${ptr} lies outside the allocated memory (top ${this.top})`);
+    return new ResidentInt8Tensor(this.memory, ptr, shape);
+  }
+
+  /** Where a tensor already lies in this runtime's memory (an int8 resident weight), or undefined. */
+  residentPtr(t: Tensor): number | undefined {
+    if (t instanceof ResidentInt8Tensor && t.data.buffer === this.memory.buffer) return t.ptr;
+    return undefined;
+  }
+
+  /** Bytes of linear memory (grows with allocations). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
   }
 
   /** Allocation mark, to free everything allocated after it with `release`. */

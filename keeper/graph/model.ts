@@ -7,7 +7,7 @@ import { concatBytes, equalBytes, keccak, keccakStream, toHex, type Bytes32 } fr
 import { depthFor, merkleRoot } from "./merkle.ts";
 import { ModelFormatError, GraphError } from "./errors.ts";
 import { decodeNodeDesc, encodeNodeDesc, decodeSlot, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
-import { decodeHeader, decodeTensor, dtypeName, encodeHeader, tensorBytes, tensorHashOfBytes, type DType, type Tensor } from "./tensor.ts";
+import { decodeHeader, decodeTensor, DType, dtypeName, encodeHeader, tensorBytes, tensorHashOfBytes, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type TensorSpec } from "./kernels.ts";
 
 export const MODEL_MAGIC = 0x4f414f4d; // "OAOM"
@@ -275,12 +275,16 @@ export function decodeModelFile(file: Uint8Array, runtime?: KernelRuntime): Mode
   if (!equalBytes(stored, actual)) {
     throw new ModelFormatError(`corrupt model file: integrity hash mismatch (stored ${toHex(stored)}, content hashes to ${toHex(actual)}); re-export or re-download the model`);
   }
+  // In place: `file` is a view of `runtime`'s memory, so int8 weights stay where they lie
+  // (ResidentInt8Tensor) instead of being views of a buffer the runtime may detach by growing.
+  const inPlace = runtime !== undefined && runtime.holds(file);
   const r = new Reader(body);
   r.bytes(FILE_MAGIC.length, "magic");
   const version = r.u32("format version");
   if (version !== FILE_VERSION) throw new ModelFormatError(`model file format version ${version} is not supported (expected ${FILE_VERSION})`);
-  const descriptor = r.lenBytes("descriptor");
-  const metadataBytes = r.lenBytes("metadata");
+  // copies (small): validating the nodes below may grow the runtime's memory and detach `file`
+  const descriptor = r.lenBytes("descriptor").slice();
+  const metadataBytes = r.lenBytes("metadata").slice();
   const n = r.u32("node count");
   const nodes: NodeDesc[] = [];
   for (let k = 1; k <= n; k++) {
@@ -296,7 +300,9 @@ export function decodeModelFile(file: Uint8Array, runtime?: KernelRuntime): Mode
   for (let j = 0; j < wCount; j++) {
     const header = r.lenBytes(`weight ${j} header`);
     const { dtype, shape } = decodeHeader(header);
-    weights.push(decodeTensor(dtype, shape, r.lenBytes(`weight ${j} data`)));
+    const bytes = r.lenBytes(`weight ${j} data`);
+    const t = decodeTensor(dtype, shape, bytes);
+    weights.push(inPlace && t.dtype === DType.int8 ? runtime.residentInt8(shape, bytes.byteOffset) : t);
   }
   if (r.offset !== body.length) throw new ModelFormatError(`model file has ${body.length - r.offset} unexpected trailing bytes`);
   let metadata: ModelMetadata;

@@ -15,9 +15,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  decodeModelFile,
   dequantize,
-  Executor,
   OP_NAMES,
   quantizeInput,
   slotName,
@@ -35,6 +33,7 @@ import { nodeCheck } from "../../graph/preimages.ts";
 import { decodeSlot, SlotKind } from "../../graph/ops.ts";
 import { absolutePrestate, runNodeCheckInVm } from "../../guest/node/vm.ts";
 import { vmTraceDepthFor } from "../../game/solver.ts";
+import { executorFor, loadModel } from "../service/models.ts";
 
 const NODE_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
 
@@ -80,10 +79,10 @@ export function loadModelDir(dir: string): Model {
   const file = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? join(dir, "model.oao") : dir;
   if (!existsSync(file)) throw new InputError(`model file not found: ${file}`);
   try {
-    const buf = readFileSync(file); // viewed, not copied: a model's weights stay views of this buffer
-    return decodeModelFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    return loadModel(file).model; // read into kernel memory: weights resident once (executorFor)
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
+    const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error) : (e as Error);
+    throw new Error(`${file}: ${cause.message}`, { cause });
   }
 }
 
@@ -166,7 +165,7 @@ export function buildModelCommand(): Command {
     .action((dir: string | undefined, opts: ModelOpts & { input: string }) => {
       const model = loadModelDir(resolveModelDir(dir, opts.model));
       const samples = readSamples(opts.input);
-      const exec = new Executor(model);
+      const exec = executorFor(model);
       const results = samples.map((s, i) => {
         let input;
         try {
@@ -226,7 +225,7 @@ export function buildModelCommand(): Command {
         sample = new Array<number>(elementCount(model.input.shape)).fill(0);
       }
       const input = quantizeInput(model, sample);
-      const exec = new Executor(model);
+      const exec = executorFor(model);
       const res = exec.run(input);
       const elf = new Uint8Array(readFileSync(NODE_ELF));
       const selected = opts.nodes === undefined ? model.nodes.map((_, i) => i + 1) : parseNodeList(opts.nodes, model.nodes.length);

@@ -3,10 +3,10 @@
  * file on disk is the model registered on chain under that id (same modelRoot); otherwise the
  * keeper refuses it rather than answer with the wrong weights.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeModelFile, Executor, toHex, type Model } from "../../graph/index.ts";
+import { decodeModelFile, Executor, KernelRuntime, toHex, type Model } from "../../graph/index.ts";
 import { ConfigError } from "../errors.ts";
 
 export const SHIPPED_MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
@@ -28,19 +28,61 @@ export function resolveModelPath(entry: string, baseDir = process.cwd()): string
   return file;
 }
 
-export function loadModelFile(file: string): Model {
+/**
+ * Loads a model file for execution with one resident copy of its weights: the file is read
+ * straight into a region of a fresh kernel runtime, decoded there (int8 weights stay where they
+ * lie) and an Executor is built on that runtime, using them in place. Nothing else holds the file.
+ */
+export function loadModel(file: string): { model: Model; executor: Executor } {
+  const runtime = new KernelRuntime();
+  let region: Uint8Array;
+  const fd = openSync(file, "r");
   try {
-    return decodeModelFile(new Uint8Array(readFileSync(file)));
+    const size = fstatSync(fd).size;
+    const ptr = runtime.alloc(size);
+    region = runtime.bytes(ptr, size);
+    for (let off = 0; off < size; ) {
+      const n = readSync(fd, region, off, size - off, off);
+      if (n === 0) throw new ConfigError(`model file ${file} shrank while being read (${off} of ${size} bytes)`);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  let model: Model;
+  try {
+    model = decodeModelFile(region, runtime);
   } catch (cause) {
     throw new ConfigError(`model file ${file} is not a valid model: ${(cause as Error).message}`, { cause });
   }
+  const executor = new Executor(model, runtime);
+  executors.set(model, executor);
+  return { model, executor };
+}
+
+/** The executor each model loaded by `loadModel` was built with (it owns the weights' memory). */
+const executors = new WeakMap<Model, Executor>();
+
+/** The model of `loadModel(file)`; its executor is the one a ModelBook then serves it with. */
+export function loadModelFile(file: string): Model {
+  return loadModel(file).model;
+}
+
+/** The executor of a model: the one it was loaded with (no second copy of the weights), else a new one. */
+export function executorFor(model: Model): Executor {
+  let executor = executors.get(model);
+  if (!executor) {
+    executor = new Executor(model);
+    executors.set(model, executor);
+  }
+  return executor;
 }
 
 export class ModelBook {
   private readonly models = new Map<bigint, LoadedModel>();
 
   add(modelId: bigint, model: Model): LoadedModel {
-    const loaded = { modelId, model, executor: new Executor(model), modelRoot: toHex(model.modelRoot) as `0x${string}` };
+    const loaded = { modelId, model, executor: executorFor(model), modelRoot: toHex(model.modelRoot) as `0x${string}` };
     this.models.set(modelId, loaded);
     return loaded;
   }
