@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeModelFile } from "../keeper/graph/model.ts";
+import { executorFor, loadModel } from "../keeper/src/service/models.ts";
 import { int32Tensor } from "../keeper/graph/tensor.ts";
 import { OP_NAMES } from "../keeper/graph/ops.ts";
 import { seededRandom } from "../keeper/graph/fixtures.ts";
@@ -24,8 +24,7 @@ const value = (n: string) => (args.includes(n) ? args[args.indexOf(n) + 1] : und
 const repo = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const dir = resolve(value("--model") ?? join(repo, ".oao", "models", "gpt2-small"));
 const tLoad = performance.now();
-const buf = readFileSync(join(dir, "model.oao"));
-const model = decodeModelFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+const { model } = loadModel(join(dir, "model.oao"));
 const loadSeconds = (performance.now() - tLoad) / 1000;
 const n = model.nodes.length;
 const k = value("--node") ? Number(value("--node")) : 1 + Math.floor(seededRandom(2024)() * n);
@@ -54,6 +53,7 @@ if (args.includes("--chain")) {
   summary = { ...base, ...r, loadSeconds, maxRssMB: maxRssMB() };
 } else {
   const r = simulateOffline({
+    executor: executorFor(model),
     model,
     input,
     elf: new Uint8Array(readFileSync(join(repo, "keeper/guest/build/oao_node.elf"))),

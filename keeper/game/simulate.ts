@@ -48,10 +48,12 @@ export function simulateOffline(p: {
   seed: number;
   config?: GameConfig;
   snapshotInterval?: number;
+  /** The model's executor, if the caller has one (a loaded model's weights then stay resident once). */
+  executor?: Executor;
 }): OfflineDisputeResult {
   const config = p.config ?? DEFAULT_GAME_CONFIG;
   const T = 1n << BigInt(config.vmTraceDepth);
-  const run = new Executor(p.model).run(p.input);
+  const run = (p.executor ?? new Executor(p.model)).run(p.input);
   const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
   const setup = { model: p.model, input: p.input, run, elf: p.elf, vmFinalPosition: T, snapshotInterval: p.snapshotInterval };
   const honest = honestParty(setup);

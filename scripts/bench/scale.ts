@@ -18,7 +18,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GPT2_SMALL, GPT_TINY, gptParamCount, type GptConfig } from "../../keeper/graph/gpt/gpt.ts";
-import { Executor } from "../../keeper/graph/executor.ts";
 import { depthFor } from "../../keeper/graph/merkle.ts";
 import type { Model } from "../../keeper/graph/model.ts";
 import { decodeSlot, OP_NAMES, SlotKind } from "../../keeper/graph/ops.ts";
@@ -27,6 +26,7 @@ import { int32Tensor, type Tensor } from "../../keeper/graph/tensor.ts";
 import { parseFault } from "../../keeper/game/faults.ts";
 import { vmTraceDepthFor } from "../../keeper/game/solver.ts";
 import { runNodeCheckInVm } from "../../keeper/guest/node/vm.ts";
+import { executorFor } from "../../keeper/src/service/models.ts";
 import { simulateOnChain, type ChainSimulation } from "../../keeper/src/demo/simulate.ts";
 import { ensureGptModel } from "../lib/gpt-model.ts";
 import type { BenchChart, BenchContext, BenchSection, Metric, SectionResult } from "./types.ts";
@@ -129,7 +129,7 @@ async function measureSize(ctx: BenchContext, size: ScaleSize, elf: Uint8Array):
   let token: number;
   const perToken: number[] = [];
   {
-    const exec = new Executor(model);
+    const exec = executorFor(model);
     const run = exec.run(input);
     outs = run.nodeOutputs;
     token = run.output.data[0]!;

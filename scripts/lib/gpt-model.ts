@@ -4,10 +4,11 @@
  * once, as the model's tensors), reused while the cached file's config matches. Used by
  * `npm run model:gpt` (scripts/gen-gpt.ts) and the bench's scale section (scripts/bench/scale.ts).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { buildGpt, gptParamCount, type GptConfig } from "../../keeper/graph/gpt/gpt.ts";
-import { buildModel, decodeModelFile, modelFileBody, type Model } from "../../keeper/graph/model.ts";
+import { buildModel, modelFileBody, type Model } from "../../keeper/graph/model.ts";
+import { loadModel } from "../../keeper/src/service/models.ts";
 import { keccakStream } from "../../keeper/graph/hash.ts";
 
 export function gptModelDir(repo: string, name: string): string {
@@ -66,9 +67,9 @@ export function ensureGptModel(repo: string, name: string, config: GptConfig, lo
   const file = join(gptModelDir(repo, name), "model.oao");
   const t0 = performance.now();
   if (existsSync(file)) {
-    const buf = readFileSync(file);
-    const model = decodeModelFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
-    if (sameConfig(model, config)) return { file, model, bytes: buf.length, generated: false, seconds: (performance.now() - t0) / 1000 };
+    // The keeper's loader: the file read straight into kernel memory, the weights resident once.
+    const { model } = loadModel(file);
+    if (sameConfig(model, config)) return { file, model, bytes: statSync(file).size, generated: false, seconds: (performance.now() - t0) / 1000 };
     log(`${file} was generated from another config: regenerating`);
   }
   log(`generating ${name}: ${gptParamCount(config).toLocaleString()} parameters…`);

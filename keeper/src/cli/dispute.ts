@@ -25,6 +25,7 @@ import { DType, elementSize, int32Tensor } from "../../graph/tensor.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { seededDraw } from "../../game/faults.ts";
 import { loadModelDir, resolveModelDir } from "./model.ts";
+import { executorFor } from "../service/models.ts";
 import { parseVmTraceDepth, simulateOnChain } from "../demo/simulate.ts";
 
 const GUEST_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
@@ -103,7 +104,7 @@ export function buildDisputeCommand(): Command {
       const started = performance.now();
       const config = { ...DEFAULT_GAME_CONFIG, ...(vmTraceDepth === undefined ? {} : { vmTraceDepth }) };
       console.error(`dispute simulate: ${model.metadata.name}, fault ${formatFault(fault)}, seed ${seed} (offline)`);
-      const r = simulateOffline({ model, input, elf, fault, seed, config });
+      const r = simulateOffline({ model, input, elf, fault, seed, config, executor: executorFor(model) });
       const seconds = (performance.now() - started) / 1000;
       const summary = {
         mode: "offline",
