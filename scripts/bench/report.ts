@@ -28,6 +28,8 @@ export function formatValue(v: MetricValue): string {
   if (v === null) return "—";
   if (typeof v === "number") {
     if (Number.isInteger(v)) return v.toLocaleString("en-US");
+    // Small values keep 3 significant digits (0.000412 s/token must not print as 0).
+    if (Math.abs(v) < 1) return v.toLocaleString("en-US", { maximumSignificantDigits: 3 });
     return v.toLocaleString("en-US", { maximumFractionDigits: 3 });
   }
   return String(v);

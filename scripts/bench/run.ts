@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [--json] [--only a,b] [--no-write]`: measures everything in one run
  * (sections in scripts/bench/*.ts, see types.ts), prints progress to stderr, writes docs/benchmarks.md
- * (its generated block) and the charts docs/bench/<id>.svg, and with --json prints one JSON object as
+ * (its generated block, only when every section ran) and the charts docs/bench/<id>.svg, and with --json prints one JSON object as
  * the last stdout line: { meta, metrics (nested by the dotted keys), errors }.
  * Exit code 1 if a section failed (the docs are then left untouched).
  */
@@ -32,11 +32,12 @@ export interface BenchArgs {
 
 export function parseArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { quick: false, json: false, write: true, only: undefined };
+  let noWrite = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") args.quick = true;
     else if (a === "--json") args.json = true;
-    else if (a === "--no-write") args.write = false;
+    else if (a === "--no-write") noWrite = true;
     else if (a === "--only") {
       const list = argv[++i];
       if (list === undefined) throw new Error("--only needs a comma-separated list of sections");
@@ -45,6 +46,8 @@ export function parseArgs(argv: string[]): BenchArgs {
       if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(", ")}; known: ${SECTIONS.map((s) => s.id).join(", ")}`);
     } else throw new Error(`unknown argument ${a}; usage: npm run bench -- [--quick] [--json] [--only ${SECTIONS.map((s) => s.id).join(",")}] [--no-write]`);
   }
+  // docs/benchmarks.md holds one whole run: a partial run (--only) never replaces it.
+  args.write = !noWrite && args.only === undefined;
   return args;
 }
 
@@ -118,6 +121,8 @@ async function main(): Promise<void> {
     log(`wrote docs/benchmarks.md and ${reports.reduce((n, r) => n + r.result!.charts.length, 0)} charts in docs/bench/`);
   } else if (args.write) {
     log("a section failed: docs/benchmarks.md left as it was");
+  } else if (args.only !== undefined) {
+    log("partial run (--only): docs/benchmarks.md left as it was");
   }
   log(`bench done in ${seconds.toFixed(0)} s${errors.length ? `, ${errors.length} section(s) failed` : ""}`);
   if (args.json) {

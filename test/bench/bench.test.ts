@@ -4,7 +4,7 @@
  * the SVG charts. The sections themselves are benchmarks, run by `npm run bench`, not here.
  */
 import { describe, expect, it } from "vitest";
-import { BEGIN, END, renderBlock, spliceBlock } from "../../scripts/bench/report.ts";
+import { BEGIN, END, formatValue, renderBlock, spliceBlock } from "../../scripts/bench/report.ts";
 import { nestMetrics, parseArgs } from "../../scripts/bench/run.ts";
 import { renderChart, shortNumber } from "../../scripts/bench/svg.ts";
 import type { BenchChart, SectionResult } from "../../scripts/bench/types.ts";
@@ -18,7 +18,9 @@ const info = { mode: "quick" as const, date: "2026-11-22 10:00 UTC", command: "n
 
 describe("bench runner", () => {
   it("parses its arguments and refuses unknown ones with the usage", () => {
-    expect(parseArgs(["--quick", "--json", "--only", "vm,graph"])).toEqual({ quick: true, json: true, write: true, only: ["vm", "graph"] });
+    expect(parseArgs(["--quick", "--json"])).toEqual({ quick: true, json: true, write: true, only: undefined });
+    // A partial run never replaces the docs' whole-run block.
+    expect(parseArgs(["--only", "vm,graph"])).toEqual({ quick: false, json: false, write: false, only: ["vm", "graph"] });
     expect(parseArgs(["--no-write"]).write).toBe(false);
     expect(() => parseArgs(["--only", "vm,nope"])).toThrow(/unknown section\(s\) nope; known: vm, graph/);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown argument --fast; usage: npm run bench/);
@@ -81,6 +83,10 @@ describe("bench runner", () => {
     expect(bar.match(/<rect x=/g)).toHaveLength(1);
     expect(() => renderChart({ ...line, series: [] })).toThrow(/no data/);
     expect(() => renderChart({ ...line, series: [{ name: "s", points: [{ x: "a", y: 1 }] }] })).toThrow(/numeric x/);
+  });
+
+  it("formats table values without losing small ones", () => {
+    expect([1234.5678, 0.000412345, 0.5, 42, null].map(formatValue)).toEqual(["1,234.568", "0.000412", "0.5", "42", "—"]);
   });
 
   it("abbreviates axis numbers", () => {
