@@ -158,15 +158,18 @@ export class Memory {
     }
     this.levels[0]!.set(pi, tree.subarray(PAGE_ROOT_OFFSET, PAGE_ROOT_OFFSET + 8));
     // Ancestors shared with pages still dirty are recomputed again by the next root, from these.
-    for (let k = 1; k <= UPPER_LEVELS; k++) {
-      const p = pi >>> k;
-      const node = new Int32Array(8);
-      const l = this.levels[k - 1]!.get(2 * p);
-      const r = this.levels[k - 1]!.get(2 * p + 1);
-      const zeroBelow = 8 * (PAGE_HEIGHT + k - 1);
-      hashPair(node, 0, l ?? ZERO_HASHES, l ? 0 : zeroBelow, r ?? ZERO_HASHES, r ? 0 : zeroBelow);
-      this.levels[k]!.set(p, node);
-    }
+    for (let k = 1; k <= UPPER_LEVELS; k++) this.hashUpper(k, pi >>> k);
+  }
+
+  /** Recomputes node `p` of upper level `k` (1..20) from its two children at level k - 1 (absent = zero). */
+  private hashUpper(k: number, p: number): void {
+    const below = this.levels[k - 1]!;
+    const l = below.get(2 * p);
+    const r = below.get(2 * p + 1);
+    const zeroBelow = 8 * (PAGE_HEIGHT + k - 1);
+    const node = new Int32Array(8);
+    hashPair(node, 0, l ?? ZERO_HASHES, l ? 0 : zeroBelow, r ?? ZERO_HASHES, r ? 0 : zeroBelow);
+    this.levels[k]!.set(p, node);
   }
 
   /** Makes page `pi` writable in place and records it as dirty. The interpreter's slow path. */
@@ -240,9 +243,6 @@ export class Memory {
         this.levels[0]!.set(pi, this.pageRoot(this.page(pi)));
       }
       for (let k = 1; k <= UPPER_LEVELS; k++) {
-        const below = this.levels[k - 1]!;
-        const here = this.levels[k]!;
-        const zeroBelow = 8 * (PAGE_HEIGHT + k - 1);
         const parents: number[] = [];
         for (const i of indices) {
           const p = i >>> 1;
@@ -250,13 +250,7 @@ export class Memory {
           parents.push(p);
         }
         const unique = k === 1 ? uniqueSorted(parents) : parents;
-        for (const p of unique) {
-          const node = new Int32Array(8);
-          const l = below.get(2 * p);
-          const r = below.get(2 * p + 1);
-          hashPair(node, 0, l ?? ZERO_HASHES, l ? 0 : zeroBelow, r ?? ZERO_HASHES, r ? 0 : zeroBelow);
-          here.set(p, node);
-        }
+        for (const p of unique) this.hashUpper(k, p);
         indices = unique;
       }
     }
