@@ -11,10 +11,10 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeModelFile, buildModel, type Model, type ModelSpec } from "../keeper/graph/model.ts";
+import { decodeModelFile, buildModel, nodeInputs, type Model, type ModelSpec } from "../keeper/graph/model.ts";
 import { Executor } from "../keeper/graph/executor.ts";
 import { int32Tensor, int8Tensor, elementCount, DType, type Tensor } from "../keeper/graph/tensor.ts";
-import { Op, OP_NAMES, decodeSlot, SlotKind, inputSlot, weightSlot, type NodeDesc } from "../keeper/graph/ops.ts";
+import { Op, OP_NAMES, inputSlot, weightSlot, type NodeDesc } from "../keeper/graph/ops.ts";
 import { depthFor } from "../keeper/graph/merkle.ts";
 import { keccak } from "../keeper/graph/hash.ts";
 import { nodeCheck } from "../keeper/graph/preimages.ts";
@@ -56,12 +56,6 @@ if (res.output.data[0] !== token) throw new Error("run and infer disagree on the
 log(`native: next token ${token}; infer ${inferMs.map((x) => x.toFixed(0)).join("/")} ms, with the full trace ${runMs.toFixed(0)} ms; RSS ${rssMB()} MB`);
 
 // ---- phase-1 cost per node -------------------------------------------------------------
-function inputsOf(m: Model, k: number, input: Tensor, outs: readonly Tensor[]): Tensor[] {
-  return m.nodes[k - 1]!.inputs.map((ref) => {
-    const { kind, index } = decodeSlot(ref);
-    return kind === SlotKind.input ? input : kind === SlotKind.weight ? m.weights[index]! : outs[index - 1]!;
-  });
-}
 function vmSteps(m: Model, input: Tensor, outs: readonly Tensor[], k: number): { steps: number; seconds: number; exit: number } {
   const t0 = performance.now();
   const r = runNodeCheckInVm(elf, nodeCheck(m, input, outs, k));
@@ -126,7 +120,7 @@ if (!args.includes("--skip-vm")) {
   const byShape = new Map<string, NodeCost>();
   for (let k = 1; k <= model.nodes.length; k++) {
     const node = model.nodes[k - 1]!;
-    const ins = inputsOf(model, k, prompt, res.nodeOutputs);
+    const ins = nodeInputs(model, k, prompt, res.nodeOutputs);
     const shapeKey = `${node.op}:${ins.map((x) => x.shape.join("x")).join(",")}:${node.outShape.join("x")}`;
     const same = byShape.get(shapeKey);
     if (same) {

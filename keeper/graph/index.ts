@@ -33,6 +33,7 @@ export {
   encodeModelFile,
   modelFileBody,
   modelFileHash,
+  nodeInputs,
   decodeModelFile,
   encodeDescriptor,
   decodeDescriptor,

@@ -204,6 +204,14 @@ function u32be(v: number): Uint8Array {
  * The model file's body (§3.7) as a sequence of byte parts, weights as views of their tensors (no
  * copy): write them out one by one and append `keccakStream(parts)` to stream a large model.
  */
+/** The tensors node `k` (1-based) reads: the request input, weights, or earlier nodes' outputs. */
+export function nodeInputs(model: Model, k: number, input: Tensor, nodeOutputs: readonly Tensor[]): Tensor[] {
+  return model.nodes[k - 1]!.inputs.map((ref) => {
+    const { kind, index } = decodeSlot(ref);
+    return kind === SlotKind.input ? input : kind === SlotKind.weight ? model.weights[index]! : nodeOutputs[index - 1]!;
+  });
+}
+
 export function* modelFileBody(model: Model): Generator<Uint8Array> {
   yield FILE_MAGIC;
   yield u32be(FILE_VERSION);

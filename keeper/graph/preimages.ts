@@ -7,8 +7,7 @@ import { concatBytes, keccak, toHex, type Bytes32 } from "./hash.ts";
 import { depthFor, merkleLevels } from "./merkle.ts";
 import { NodesTree, stateHash } from "./state.ts";
 import { tensorHash, tensorPreimages, type Tensor } from "./tensor.ts";
-import { decodeSlot, SlotKind } from "./ops.ts";
-import type { Model } from "./model.ts";
+import { nodeInputs, type Model } from "./model.ts";
 
 export const LocalIdent = { modelRoot: 1, nodeIndex: 2, preState: 3, postState: 4 } as const;
 
@@ -73,11 +72,7 @@ export function nodeCheck(model: Model, input: Tensor, nodeOutputs: readonly Ten
   store.addTree(preLeaves, depthFor(n));
   const preState = stateHash(inputHash, model.weightsRoot, tree.root);
   store.add(concatBytes(inputHash, model.weightsRoot, tree.root));
-  for (const ref of model.nodes[k - 1]!.inputs) {
-    const { kind, index } = decodeSlot(ref);
-    const t = kind === SlotKind.input ? input : kind === SlotKind.weight ? model.weights[index]! : nodeOutputs[index - 1]!;
-    for (const p of tensorPreimages(t)) store.add(p);
-  }
+  for (const t of nodeInputs(model, k, input, nodeOutputs)) for (const p of tensorPreimages(t)) store.add(p);
   tree.set(k, outHashes[k - 1]!);
   const postState = claimedPost ?? stateHash(inputHash, model.weightsRoot, tree.root);
   const index = new Uint8Array(32);

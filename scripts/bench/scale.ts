@@ -19,8 +19,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GPT2_SMALL, GPT_TINY, gptParamCount, type GptConfig } from "../../keeper/graph/gpt/gpt.ts";
 import { depthFor } from "../../keeper/graph/merkle.ts";
-import type { Model } from "../../keeper/graph/model.ts";
-import { decodeSlot, OP_NAMES, SlotKind } from "../../keeper/graph/ops.ts";
+import { nodeInputs, type Model } from "../../keeper/graph/model.ts";
+import { OP_NAMES } from "../../keeper/graph/ops.ts";
 import { nodeCheck } from "../../keeper/graph/preimages.ts";
 import { int32Tensor, type Tensor } from "../../keeper/graph/tensor.ts";
 import { parseFault } from "../../keeper/game/faults.ts";
@@ -85,12 +85,8 @@ interface SizeResult {
 
 /** The input tensors of node k (for the class key). */
 function inputShapes(model: Model, k: number, input: Tensor, outs: readonly Tensor[]): string {
-  return model.nodes[k - 1]!.inputs
-    .map((ref) => {
-      const { kind, index } = decodeSlot(ref);
-      const t = kind === SlotKind.input ? input : kind === SlotKind.weight ? model.weights[index]! : outs[index - 1]!;
-      return t.shape.join("x");
-    })
+  return nodeInputs(model, k, input, outs)
+    .map((t) => t.shape.join("x"))
     .join(",");
 }
 

@@ -7,12 +7,12 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildGpt, GPT2_SMALL, GPT_TINY, gptParamCount } from "./gpt.ts";
-import { buildModel, decodeModelFile, encodeModelFile, modelFileBody, modelFileHash } from "../model.ts";
+import { buildModel, decodeModelFile, encodeModelFile, modelFileBody, modelFileHash, nodeInputs } from "../model.ts";
 import { Executor } from "../executor.ts";
 import { refNode } from "../reference.ts";
-import { decodeSlot, OP_NAMES, SlotKind } from "../ops.ts";
+import { OP_NAMES } from "../ops.ts";
 import { concatBytes, equalBytes, keccak, toHex } from "../hash.ts";
-import { DType, elementCount, int32Tensor, type Tensor } from "../tensor.ts";
+import { DType, elementCount, int32Tensor } from "../tensor.ts";
 import { nodeCheck } from "../preimages.ts";
 import { runNodeCheckInVm } from "../../guest/node/vm.ts";
 
@@ -51,10 +51,7 @@ describe("GPT-2-shaped generator", () => {
     const exec = new Executor(model);
     const res = exec.run(prompt);
     model.nodes.forEach((node, i) => {
-      const ins: Tensor[] = node.inputs.map((ref) => {
-        const { kind, index } = decodeSlot(ref);
-        return kind === SlotKind.input ? prompt : kind === SlotKind.weight ? model.weights[index]! : res.nodeOutputs[index - 1]!;
-      });
+      const ins = nodeInputs(model, i + 1, prompt, res.nodeOutputs);
       expect(Array.from(res.nodeOutputs[i]!.data), `node ${i + 1} ${OP_NAMES[node.op]}`).toEqual(Array.from(refNode(node, ins).data));
     });
     const token = res.output.data[0]!;

@@ -26,11 +26,11 @@ import {
   buildModel,
   encodeModelFile,
   encodeTensor,
+  nodeInputs,
   type Model,
 } from "../../graph/index.ts";
 import { importOnnx } from "../../graph/onnx/import.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
-import { decodeSlot, SlotKind } from "../../graph/ops.ts";
 import { absolutePrestate, runNodeCheckInVm } from "../../guest/node/vm.ts";
 import { vmTraceDepthFor } from "../../game/solver.ts";
 import { executorFor, loadModel } from "../service/models.ts";
@@ -231,10 +231,7 @@ export function buildModelCommand(): Command {
       const selected = opts.nodes === undefined ? model.nodes.map((_, i) => i + 1) : parseNodeList(opts.nodes, model.nodes.length);
       const nodes = selected.map((k) => {
         const node = model.nodes[k - 1]!;
-        const ins = node.inputs.map((ref) => {
-          const { kind, index } = decodeSlot(ref);
-          return kind === SlotKind.input ? input : kind === SlotKind.weight ? model.weights[index]! : res.nodeOutputs[index - 1]!;
-        });
+        const ins = nodeInputs(model, k, input, res.nodeOutputs);
         const nativeMs = timeMs(() => exec.runNode(k, ins));
         const check = nodeCheck(model, input, res.nodeOutputs, k);
         const t0 = performance.now();
