@@ -74,7 +74,7 @@ contract DisputeGame is IFaultDisputeGame {
     uint32 private _nodeCount;
 
     GamePhase private _phase;
-    Side private _winner;
+    GameWinner private _winner;
     /// @dev The current phase's range; `_agreed` is both sides' value at `_lo`, `_disputed[side]` its value at `_hi`.
     uint256 private _lo;
     uint256 private _hi;
@@ -90,12 +90,14 @@ contract DisputeGame is IFaultDisputeGame {
     uint256 private _nodeIndex;
     bytes32 private _vmPreState;
     bytes32 private _vmPostState;
+    /// @dev Each side's VM state hash at T (posted in VmStart): its status is what the side says the guest decides.
+    bytes32[2] private _finalVm;
 
     /// @param vm_ The one-step verifier (MIPS); the preimage oracle is the one it reads.
     /// @param clockDuration_ Seconds each side has for all its moves in a game.
     /// @param graphWidthBits_ Phase-2 rounds split the range at up to `2^bits - 1` points (1..8).
     /// @param vmWidthBits_ Phase-1 rounds split the range at up to `2^bits - 1` points (1..8).
-    /// @param vmTraceDepth_ Phase 1 runs over VM steps `0..2^depth` (at most 64).
+    /// @param vmTraceDepth_ Phase 1 runs over VM steps `0..2^depth` (1..64).
     /// @param factory_ The only account that may initialize clones of this implementation.
     constructor(
         IBigStepper vm_,
@@ -107,7 +109,7 @@ contract DisputeGame is IFaultDisputeGame {
     ) {
         if (
             clockDuration_ == 0 || graphWidthBits_ == 0 || graphWidthBits_ > 8 || vmWidthBits_ == 0
-                || vmWidthBits_ > 8 || vmTraceDepth_ > 64
+                || vmWidthBits_ > 8 || vmTraceDepth_ == 0 || vmTraceDepth_ > 64
         ) revert InvalidGameConfig(clockDuration_, graphWidthBits_, vmWidthBits_, vmTraceDepth_);
         VM = vm_;
         ORACLE = vm_.oracle();
@@ -193,11 +195,15 @@ contract DisputeGame is IFaultDisputeGame {
     function postFinalVmState(bytes32 vmStateHash) external {
         Side side = _beginMove(GamePhase.VmStart);
         uint8 status = uint8(uint256(vmStateHash) >> 248);
-        uint8 expected = side == Side.Defender ? STATUS_VALID : STATUS_INVALID;
-        // Guard: the defender's run must accept its State_i and the challenger's reject it, so the two final
-        // hashes differ and phase 1 has a disputed end.
-        if (status != expected) revert WrongFinalStatus(side, status, expected);
+        // Guard (§5.4): the defender's run accepts its State_i (VALID) and the challenger's rejects it (INVALID), or
+        // the side says the guest cannot decide the node (UNFINISHED at T, or PANIC). Neither may claim the other
+        // side's verdict, so two posted hashes are equal only if both say "undecidable".
+        uint8 verdict = side == Side.Defender ? STATUS_VALID : STATUS_INVALID;
+        if (status != verdict && status != STATUS_UNFINISHED && status != STATUS_PANIC) {
+            revert WrongFinalStatus(side, status, verdict);
+        }
         _disputed[uint8(side)] = vmStateHash;
+        _finalVm[uint8(side)] = vmStateHash;
         _posted[uint8(side)] = true;
         _clocks[uint8(side)] = _clocks[uint8(side)].stop(uint64(block.timestamp));
         bytes32[] memory values = new bytes32[](1);
@@ -205,6 +211,11 @@ contract DisputeGame is IFaultDisputeGame {
         emit GameMoved(side, GamePhase.VmStart, _lo, _hi, values);
         if (!_posted[uint8(_other(side))]) return;
 
+        // Both sides agree on the state at T: nothing to bisect, and by the guard above it is undecidable.
+        if (_finalVm[0] == _finalVm[1]) {
+            _resolve(GameWinner.Undecided);
+            return;
+        }
         _phase = GamePhase.Vm;
         emit PhaseStarted(GamePhase.Vm, _lo, _hi);
         if (_hi == _lo + 1) _startStep();
@@ -230,9 +241,9 @@ contract DisputeGame is IFaultDisputeGame {
 
         bytes32 post = VM.step(preState, proof, localContext());
         emit GameStepped(post);
-        // The side whose value at `hi` is the true one wins; an honest side's always is. If neither is, the
-        // defender is not honest and loses.
-        _resolve(post == _disputed[uint8(Side.Defender)] ? Side.Defender : Side.Challenger);
+        // The side whose value at `hi` is the true one is right about the trace (an honest side's always is; if
+        // neither is, the defender is not honest and is taken as wrong); its state at T says what the guest decides.
+        _resolveByTrace(post == _disputed[uint8(Side.Defender)] ? Side.Defender : Side.Challenger);
     }
 
     /// @inheritdoc IFaultDisputeGame
@@ -242,15 +253,15 @@ contract DisputeGame is IFaultDisputeGame {
         uint64 now_ = uint64(block.timestamp);
         if (phase_ == GamePhase.Step) {
             if (now_ <= _stepSince + CLOCK_DURATION) revert NoTimeout(0, 0, CLOCK_DURATION);
-            // Nobody proved the defender's value at `hi` wrong in time: the standing claim stands.
-            _resolve(Side.Defender);
+            // Nobody proved the defender's value at `hi` wrong in time: its trace is taken as the true one.
+            _resolveByTrace(Side.Defender);
             return;
         }
         uint64 dUsed = _clocks[uint8(Side.Defender)].usedAt(now_);
         uint64 cUsed = _clocks[uint8(Side.Challenger)].usedAt(now_);
         // Both out of time: neither played honestly; the claim that was attacked stands.
-        if (cUsed > CLOCK_DURATION) _resolve(Side.Defender);
-        else if (dUsed > CLOCK_DURATION) _resolve(Side.Challenger);
+        if (cUsed > CLOCK_DURATION) _resolve(GameWinner.Defender);
+        else if (dUsed > CLOCK_DURATION) _resolve(GameWinner.Challenger);
         else revert NoTimeout(dUsed, cUsed, CLOCK_DURATION);
     }
 
@@ -332,7 +343,7 @@ contract DisputeGame is IFaultDisputeGame {
     }
 
     /// @inheritdoc IFaultDisputeGame
-    function winner() external view returns (Side) {
+    function winner() external view returns (GameWinner) {
         return _winner;
     }
 
@@ -501,7 +512,17 @@ contract DisputeGame is IFaultDisputeGame {
         emit PhaseStarted(GamePhase.Step, _lo, _hi);
     }
 
-    function _resolve(Side winner_) private {
+    /// @dev §5.4: the bisection showed `side`'s VM trace right; the status of its state at T decides the game:
+    /// VALID (the defender's State_i is right) for the defender, INVALID for the challenger, UNFINISHED (the guest
+    /// had not exited at T) or PANIC (it could not check the node) undecided.
+    function _resolveByTrace(Side side) private {
+        uint8 status = uint8(uint256(_finalVm[uint8(side)]) >> 248);
+        if (status == STATUS_VALID) _resolve(GameWinner.Defender);
+        else if (status == STATUS_INVALID) _resolve(GameWinner.Challenger);
+        else _resolve(GameWinner.Undecided);
+    }
+
+    function _resolve(GameWinner winner_) private {
         // Guard (with every entry point's phase check): a game is decided once.
         _phase = GamePhase.Resolved;
         _winner = winner_;
@@ -509,7 +530,7 @@ contract DisputeGame is IFaultDisputeGame {
         _clocks[0] = _clocks[0].stop(now_);
         _clocks[1] = _clocks[1].stop(now_);
         emit GameResolved(winner_);
-        ITaskManager(_taskManager).resolveGame(GameWinner(uint8(winner_)));
+        ITaskManager(_taskManager).resolveGame(winner_);
     }
 
     /// @dev If the pre-state's preimage cursor is on one of the guest's local inputs, stores that part in the

@@ -18,7 +18,8 @@ interface ITaskManager {
         uint64 windowEnd,
         bytes output
     );
-    /// @notice A competing claim was posted against the standing claim and a game opened between them.
+    /// @notice A game opened between the standing claim and a competing claim: at once when the competing claim was
+    /// posted with no game open against the standing claim, else when it reached the head of the queue.
     event ClaimChallenged(
         uint256 indexed requestId,
         uint256 indexed defenderClaimId,
@@ -29,6 +30,22 @@ interface ITaskManager {
         bytes32 traceRoot,
         bytes output
     );
+    /// @notice A competing claim was posted while a game was open against the standing claim: it waits, at
+    /// `position` (0 = next), for its own game (docs/protocol.md §1.6: one game at a time per standing claim).
+    event ChallengeQueued(
+        uint256 indexed requestId,
+        uint256 indexed defenderClaimId,
+        uint256 indexed challengerClaimId,
+        address challenger,
+        uint256 position,
+        bytes32 outputHash,
+        bytes32 traceRoot
+    );
+    /// @notice A queued challenge was dropped unslashed because its target stopped standing; its bond is free.
+    event ChallengeReleased(uint256 indexed requestId, uint256 indexed claimId, uint256 indexed targetClaimId);
+    /// @notice A game found the disputed node undecidable: no claim can be verified; the request is cancelled and
+    /// {expire} refunds it.
+    event RequestCancelled(uint256 indexed requestId, address indexed game, uint256 defenderClaimId, uint256 challengerClaimId);
     /// @notice A game reported its winner. `loserSlashed` is what the loser's stake lost (0 if its bond was
     /// already slashed in an earlier game).
     event GameResolved(
@@ -61,10 +78,16 @@ interface ITaskManager {
         returns (uint256 claimId);
 
     /// @notice Post a competing claim (different output, same §3.5 proofs as {commit}) against the standing claim
-    /// during its window. Locks a bond and opens a game between the two.
+    /// during its window. Locks a bond and opens a game between the two, or, when a game is already open against
+    /// the standing claim, queues the claim for the next game (`game` is then address(0); {ClaimChallenged} names
+    /// the game when it opens).
     function challenge(uint256 requestId, bytes calldata output, GraphCommitments.ClaimProof calldata proof)
         external
         returns (uint256 claimId, address game);
+
+    /// @notice Unlock the bond of a queued challenge whose target claim no longer stands (it was defeated, or the
+    /// request was cancelled). Anyone; the bond returns to the challenger's free stake.
+    function releaseChallenge(uint256 claimId) external;
 
     /// @notice Report the outcome of the calling game. Only a game this contract created, once.
     function resolveGame(GameWinner winner) external;
@@ -76,7 +99,8 @@ interface ITaskManager {
     /// @notice Deliver the standing claim's output after an overturn (AtCommit mode). Anyone.
     function deliver(uint256 requestId) external;
 
-    /// @notice Refund a request that got no claim by its deadline. Anyone; refund goes to the requester.
+    /// @notice Refund a request that got no claim by its deadline, or that a game cancelled (undecidable node).
+    /// Anyone; the refund goes to the requester.
     function expire(uint256 requestId) external;
 
     function setDisputeGameFactory(address factory) external;
@@ -91,6 +115,12 @@ interface ITaskManager {
     /// @notice A claim's State_n (docs/protocol.md §3.5), checked when it was posted; reverts UnknownClaim.
     function getClaimFinalState(uint256 claimId) external view returns (bytes32);
     function getGame(address game) external view returns (Game memory);
+    /// @notice The game open against `claimId` (address(0) if none).
+    function activeGame(uint256 claimId) external view returns (address);
+    /// @notice The challenges queued against `claimId`, next first (released ones are skipped when dequeued).
+    function queuedChallenges(uint256 claimId) external view returns (uint256[] memory);
+    /// @notice The claim a challenger claim challenges (0 for a committed claim).
+    function challengeTarget(uint256 claimId) external view returns (uint256);
     function claimCount() external view returns (uint256);
 
     function oracle() external view returns (address);

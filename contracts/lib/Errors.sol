@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {RequestStatus, FeeState, GameStatus} from "./Types.sol";
+import {RequestStatus, FeeState, GameStatus, ClaimStatus} from "./Types.sol";
 
 // All custom errors of the core contracts, in one place. Each carries the values a caller needs to see
 // what to fix. Grouped by the contract that raises them.
@@ -78,6 +78,9 @@ error GameAlreadyResolved(address game, GameStatus status);
 /// @notice The game factory returned address(0) or a game already in use.
 error InvalidGame(address game);
 error UnknownClaim(uint256 claimId);
+/// @notice Only a queued challenge whose target claim no longer stands can be released (`targetStatus` is the
+/// target's status; `status` the queued claim's).
+error ChallengeNotReleasable(uint256 claimId, ClaimStatus status, uint256 targetClaimId, ClaimStatus targetStatus);
 error InvalidTaskManagerConfig();
 
 // ---------------------------------------------------------------- callback receiver (dapps)

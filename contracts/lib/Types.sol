@@ -4,8 +4,10 @@ pragma solidity ^0.8.20;
 /// @notice Where a request is in its life (docs/protocol.md §1.4).
 /// @dev `Requested`, `Challenged`, `Expired` and `Finalized` are derived or transient: the task manager stores
 /// `None`, `Committed`, `Delivered` and `Refunded`, and {ITaskManager-getStatus} derives the others
-/// (`Challenged` = committed with an open game against the standing claim; `Expired` = requested, deadline
-/// passed, not yet refunded; `Finalized` = only inside the finalizing transaction, before delivery).
+/// (`Challenged` = committed with an open or queued game against the standing claim; `Expired` = requested,
+/// deadline passed, not yet refunded; `Finalized` = only inside the finalizing transaction, before delivery).
+/// `Cancelled` is stored when a game found the disputed node undecidable (docs/protocol.md §5.4): no result can be
+/// verified, and {ITaskManager-expire} refunds the request at once.
 enum RequestStatus {
     None,
     Requested,
@@ -14,7 +16,8 @@ enum RequestStatus {
     Finalized,
     Delivered,
     Expired,
-    Refunded
+    Refunded,
+    Cancelled
 }
 
 /// @notice When the requester's callback runs.
@@ -38,20 +41,27 @@ enum ClaimStatus {
     None,
     /// @dev The request's current answer. Its bond stays locked until finalization or defeat.
     Standing,
-    /// @dev A challenger's competing claim, waiting for its game.
+    /// @dev A challenger's competing claim in its (open) game against the standing claim.
     Challenging,
     /// @dev Lost a game; its bond was slashed. A claim is defeated at most once.
     Defeated,
-    /// @dev Won a game against a claim that was no longer standing; its bond was unlocked.
+    /// @dev Its bond was unlocked without a slash: a queued challenge whose target stopped standing, or either claim
+    /// of an undecided game.
     Released,
     /// @dev The standing claim at finalization; its bond was unlocked and it was paid.
-    Accepted
+    Accepted,
+    /// @dev A challenger's competing claim waiting in the standing claim's queue for its game (one game at a time
+    /// per standing claim, docs/protocol.md §1.6).
+    Queued
 }
 
 /// @notice The outcome a dispute game reports.
+/// `Undecided`: the guest could not decide the disputed node (it had not exited at the game's last VM step, or it
+/// panicked), so neither claim can be verified (docs/protocol.md §5.4).
 enum GameWinner {
     Defender,
-    Challenger
+    Challenger,
+    Undecided
 }
 
 /// @notice The state of one dispute game, as recorded by the task manager.
@@ -59,7 +69,8 @@ enum GameStatus {
     None,
     Open,
     DefenderWon,
-    ChallengerWon
+    ChallengerWon,
+    Undecided
 }
 
 /// @notice A registered model. Immutable once registered, except that its owner may deprecate it.
@@ -156,7 +167,7 @@ struct Claim {
     /// @dev End of this claim's challenge window (only meaningful while it is standing).
     uint64 windowEnd;
     ClaimStatus status;
-    /// @dev Open games in which this claim is the defender.
+    /// @dev Games against this claim still to be decided: the open one (at most one at a time) plus the queued ones.
     uint32 openGames;
     uint64 committedAt;
     uint128 bond;

@@ -24,6 +24,7 @@ import {
 } from "../lib/Types.sol";
 import {
     CannotChallengeOwnClaim,
+    ChallengeNotReleasable,
     ChallengeWindowClosed,
     ChallengeWindowOpen,
     DeadlineNotPassed,
@@ -67,6 +68,13 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     mapping(address game => Game) private _games;
     /// @dev State_n of each claim, checked at posting (docs/protocol.md §3.5); a game's phase 2 starts from it.
     mapping(uint256 claimId => bytes32) private _finalStates;
+    /// @dev The claim each challenger claim challenges.
+    mapping(uint256 challengerId => uint256 defenderId) private _challengeTarget;
+    /// @dev The game open against a standing claim (at most one at a time, docs/protocol.md §1.6).
+    mapping(uint256 defenderId => address) private _activeGame;
+    /// @dev Challenges waiting for a game against a standing claim, in order; `_queueHead` is the next one.
+    mapping(uint256 defenderId => uint256[]) private _queue;
+    mapping(uint256 defenderId => uint256) private _queueHead;
 
     /// @param challengeWindow_ Seconds a standing claim can be challenged.
     /// @param claimBond_ Stake locked by every claim, slashed if it loses a game.
@@ -131,24 +139,45 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         if (keccak256(output) == defender.outputHash) revert SameOutput(requestId, defender.outputHash);
         if (msg.sender == defender.operator) revert CannotChallengeOwnClaim(defenderId, msg.sender);
 
-        claimId = _newClaim(requestId, _oracle.getRequestHeader(requestId), output, proof, ClaimStatus.Challenging);
+        // Guard (docs/protocol.md §1.6, DESIGN invariant 7): one game at a time per standing claim. A second
+        // challenger waits in a queue instead of playing alongside, so no game against a claim can be decided while
+        // another one against it is being played: an attacker cannot defeat its own claim through a second address
+        // while an honest game on it is open, and take the winner share or leave that game moot.
+        bool queued = _activeGame[defenderId] != address(0);
+        claimId =
+            _newClaim(requestId, _oracle.getRequestHeader(requestId), output, proof, queued ? ClaimStatus.Queued : ClaimStatus.Challenging);
+        _challengeTarget[claimId] = defenderId;
         unchecked {
-            // One game per challenger claim, each backed by a bond: cannot reach 2^32.
+            // One open or queued game per challenger claim, each backed by a bond: cannot reach 2^32.
             defender.openGames += 1;
         }
         _staking.lock(msg.sender, _claimBond);
 
-        game = address(_gameFactory.createGame(requestId, defenderId, claimId));
-        if (game == address(0) || _games[game].status != GameStatus.None) revert InvalidGame(game);
-        _games[game] = Game({
-            requestId: requestId,
-            defenderClaimId: defenderId,
-            challengerClaimId: claimId,
-            status: GameStatus.Open
-        });
-        emit ClaimChallenged(
-            requestId, defenderId, claimId, msg.sender, game, keccak256(output), proof.traceRoot, output
-        );
+        if (queued) {
+            uint256[] storage queue = _queue[defenderId];
+            queue.push(claimId);
+            emit ChallengeQueued(
+                requestId, defenderId, claimId, msg.sender, queue.length - 1 - _queueHead[defenderId], keccak256(output), proof.traceRoot
+            );
+        } else {
+            game = _openGame(requestId, defenderId, claimId);
+        }
+    }
+
+    /// @inheritdoc ITaskManager
+    function releaseChallenge(uint256 claimId) external nonReentrant {
+        Claim storage claim = _existingClaim(claimId);
+        uint256 targetId = _challengeTarget[claimId];
+        Claim storage target = _claims[targetId];
+        // Guard: a queued challenge keeps its bond locked for as long as its game may still be played, i.e. while
+        // its target stands; once the target is defeated or released its game can no longer change the request.
+        if (claim.status != ClaimStatus.Queued || target.status == ClaimStatus.Standing) {
+            revert ChallengeNotReleasable(claimId, claim.status, targetId, target.status);
+        }
+        claim.status = ClaimStatus.Released;
+        target.openGames -= 1;
+        emit ChallengeReleased(claim.requestId, claimId, targetId);
+        _staking.unlock(claim.operator, claim.bond);
     }
 
     /// @inheritdoc ITaskManager
@@ -161,46 +190,59 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         uint256 challengerId = game.challengerClaimId;
         Claim storage defender = _claims[defenderId];
         Claim storage challenger = _claims[challengerId];
-        // The defender's count of open games drops whatever the outcome; it only gates finalization.
+        // Only the standing claim has an open game, and it stands until that game (its only one) is decided.
         defender.openGames -= 1;
+        delete _activeGame[defenderId];
         address requester = _oracle.getRequestHeader(requestId).requester;
 
         if (winner == GameWinner.Defender) {
             game.status = GameStatus.DefenderWon;
-            // A challenger's claim is in exactly one game: it is defeated now and slashed once.
             challenger.status = ClaimStatus.Defeated;
             uint256 slashed = _staking.slash(challenger.operator, challenger.bond, defender.operator, requester);
             emit GameResolved(msg.sender, requestId, winner, defenderId, challengerId, slashed);
+            // The standing claim stays; the next queued challenger (if any) gets its game now.
+            uint256 head = _queueHead[defenderId];
+            uint256[] storage queue = _queue[defenderId];
+            if (head < queue.length) {
+                _queueHead[defenderId] = head + 1;
+                uint256 nextId = queue[head];
+                _claims[nextId].status = ClaimStatus.Challenging;
+                _openGame(requestId, defenderId, nextId);
+            }
+            return;
+        }
+
+        Task storage task = _tasks[requestId];
+        if (winner == GameWinner.Undecided) {
+            // §5.4: the guest could not decide the disputed node (unfinished at the game's last VM step, or
+            // panicked): neither claim is verifiable, so neither loses and no output of this request can finalize.
+            game.status = GameStatus.Undecided;
+            defender.status = ClaimStatus.Released;
+            challenger.status = ClaimStatus.Released;
+            task.status = RequestStatus.Cancelled;
+            emit GameResolved(msg.sender, requestId, winner, defenderId, challengerId, 0);
+            emit RequestCancelled(requestId, msg.sender, defenderId, challengerId);
+            _staking.unlock(defender.operator, defender.bond);
+            _staking.unlock(challenger.operator, challenger.bond);
             return;
         }
 
         game.status = GameStatus.ChallengerWon;
-        Task storage task = _tasks[requestId];
-        // A standing claim with an open game cannot have been finalized, so the task is still Committed.
-        bool overturn = defender.status == ClaimStatus.Standing;
-        // A claim's bond is slashed at most once: in the first game it loses.
-        bool slashDefender = defender.status != ClaimStatus.Defeated;
         defender.status = ClaimStatus.Defeated;
-        uint64 windowEnd;
-        if (overturn) {
-            windowEnd = (block.timestamp + _challengeWindow).toUint64();
-            challenger.status = ClaimStatus.Standing;
-            challenger.windowEnd = windowEnd;
-            task.standingClaimId = challengerId;
-            // AtCommit requests were called back with an older output; {deliver} gives them the new one (and
-            // nothing is due if the new standing output is the one they already have).
-            if (_oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit) {
-                task.deliveryPending = task.deliveredOutputHash != challenger.outputHash;
-            }
-        } else {
-            // The defender had already lost another game and something else stands: release the winner.
-            challenger.status = ClaimStatus.Released;
-            _staking.unlock(challenger.operator, challenger.bond);
+        uint64 windowEnd = (block.timestamp + _challengeWindow).toUint64();
+        challenger.status = ClaimStatus.Standing;
+        challenger.windowEnd = windowEnd;
+        task.standingClaimId = challengerId;
+        // AtCommit requests were called back with an older output; {deliver} gives them the new one (and nothing is
+        // due if the new standing output is the one they already have).
+        if (_oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit) {
+            task.deliveryPending = task.deliveredOutputHash != challenger.outputHash;
         }
-        uint256 defenderSlashed =
-            slashDefender ? _staking.slash(defender.operator, defender.bond, challenger.operator, requester) : 0;
+        // With one game at a time, this challenger is the only one that played the defeated claim: the whole winner
+        // share is its. Challenges still queued against the defeated claim can be released ({releaseChallenge}).
+        uint256 defenderSlashed = _staking.slash(defender.operator, defender.bond, challenger.operator, requester);
         emit GameResolved(msg.sender, requestId, winner, challengerId, defenderId, defenderSlashed);
-        if (overturn) emit ClaimOverturned(requestId, defenderId, challengerId, windowEnd);
+        emit ClaimOverturned(requestId, defenderId, challengerId, windowEnd);
     }
 
     /// @inheritdoc ITaskManager
@@ -239,8 +281,11 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     function expire(uint256 requestId) external nonReentrant {
         RequestHeader memory request = _oracle.getRequestHeader(requestId);
         Task storage task = _tasks[requestId];
-        if (task.status != RequestStatus.None) revert RequestNotOpen(requestId, _status(requestId, task));
-        if (block.timestamp <= request.deadline) {
+        if (task.status == RequestStatus.Cancelled) {
+            // A game found the request undecidable (§5.4): refundable at once.
+        } else if (task.status != RequestStatus.None) {
+            revert RequestNotOpen(requestId, _status(requestId, task));
+        } else if (block.timestamp <= request.deadline) {
             revert DeadlineNotPassed(requestId, request.deadline, block.timestamp);
         }
         task.status = RequestStatus.Refunded;
@@ -295,6 +340,24 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ITaskManager
     function getGame(address game) external view returns (Game memory) {
         return _games[game];
+    }
+
+    /// @inheritdoc ITaskManager
+    function activeGame(uint256 claimId) external view returns (address) {
+        return _activeGame[claimId];
+    }
+
+    /// @inheritdoc ITaskManager
+    function queuedChallenges(uint256 claimId) external view returns (uint256[] memory ids) {
+        uint256[] storage queue = _queue[claimId];
+        uint256 head = _queueHead[claimId];
+        ids = new uint256[](queue.length - head);
+        for (uint256 j; j < ids.length; ++j) ids[j] = queue[head + j];
+    }
+
+    /// @inheritdoc ITaskManager
+    function challengeTarget(uint256 claimId) external view returns (uint256) {
+        return _challengeTarget[claimId];
     }
 
     /// @inheritdoc ITaskManager
@@ -370,6 +433,23 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         bytes32 outputHash = GraphCommitments.tensorHash(m.outputHeader, output);
         GraphCommitments.verifyClaim(inputHash, m.weightsRoot, m.nodeCount, outputHash, proof);
         return GraphCommitments.stateHash(inputHash, m.weightsRoot, proof.finalNodesRoot);
+    }
+
+    /// @dev Opens the game between the standing claim `defenderId` and `challengerId` (status Challenging).
+    function _openGame(uint256 requestId, uint256 defenderId, uint256 challengerId) private returns (address game) {
+        game = address(_gameFactory.createGame(requestId, defenderId, challengerId));
+        if (game == address(0) || _games[game].status != GameStatus.None) revert InvalidGame(game);
+        _activeGame[defenderId] = game;
+        _games[game] = Game({
+            requestId: requestId,
+            defenderClaimId: defenderId,
+            challengerClaimId: challengerId,
+            status: GameStatus.Open
+        });
+        Claim storage c = _claims[challengerId];
+        emit ClaimChallenged(
+            requestId, defenderId, challengerId, c.operator, game, c.outputHash, c.traceRoot, _outputs[challengerId]
+        );
     }
 
     /// @dev Record the delivery, then let the oracle run the callback (state is final before the call).

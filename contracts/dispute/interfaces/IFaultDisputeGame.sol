@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IDisputeGame} from "../../interfaces/IDisputeGame.sol";
 import {GamePhase, Side} from "../lib/DisputeTypes.sol";
+import {GameWinner} from "../../lib/Types.sol";
 
 /// @title IFaultDisputeGame
 /// @notice The multi-phase dispute game of docs/protocol.md §5 between a request's standing claim (the defender)
@@ -24,7 +25,7 @@ interface IFaultDisputeGame is IDisputeGame {
     /// @notice The one step was executed on chain and gave `postState`.
     event GameStepped(bytes32 postState);
     /// @notice The game is decided.
-    event GameResolved(Side winner);
+    event GameResolved(GameWinner winner);
 
     // ------------------------------------------------------------------ moves
 
@@ -80,8 +81,8 @@ interface IFaultDisputeGame is IDisputeGame {
     function timeUsed(Side side) external view returns (uint64);
     /// @notice When the step phase's window ends (0 outside `Step`).
     function stepDeadline() external view returns (uint64);
-    /// @notice The winner (meaningful once `Resolved`).
-    function winner() external view returns (Side);
+    /// @notice The outcome (meaningful once `Resolved`): Defender, Challenger, or Undecided (§5.4).
+    function winner() external view returns (GameWinner);
     /// @notice The operator that moves for `side`.
     function player(Side side) external view returns (address);
     /// @notice `side`'s claim's `traceRoot`.

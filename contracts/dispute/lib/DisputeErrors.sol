@@ -6,7 +6,7 @@ import {GamePhase, Side} from "./DisputeTypes.sol";
 // Errors of the dispute game and its factory (docs/protocol.md §5). Each carries the values a caller needs to
 // see what to fix.
 
-/// @notice A game parameter is out of range (width bits outside 1..8, VM trace depth above 64, zero clock).
+/// @notice A game parameter is out of range (width bits outside 1..8, VM trace depth outside 1..64, zero clock).
 error InvalidGameConfig(uint64 clockDuration, uint8 graphWidthBits, uint8 vmWidthBits, uint8 vmTraceDepth);
 /// @notice A game (or the implementation) was already initialized.
 error AlreadyInitialized();
@@ -32,7 +32,7 @@ error WrongValueCount(uint256 count, uint256 expected);
 /// @notice A phase-2 value's proof does not open the poster's `traceRoot` at `position`.
 error InvalidTraceProof(Side side, uint256 position, bytes32 state);
 /// @notice The final VM hash of `side` must carry status `expected` (0 VALID for the defender, 1 INVALID for the
-/// challenger).
+/// challenger), or 3 UNFINISHED or 2 PANIC (the guest cannot decide the node).
 error WrongFinalStatus(Side side, uint8 status, uint8 expected);
 /// @notice The packed VM pre-state is malformed (not 226 bytes, or `exited` neither 0 nor 1).
 error InvalidVmState(uint256 length);
