@@ -18,7 +18,7 @@ contract InvariantsTest is CoreFixture {
     RecordingReceiver internal recorder;
     RevertingReceiver internal reverter;
     address[] internal operators;
-    address[] internal games;
+    mapping(uint256 requestId => bool) internal cancelled;
 
     function setUp() public override {
         super.setUp();
@@ -48,12 +48,16 @@ contract InvariantsTest is CoreFixture {
                 try tm.commit{gas: 3_000_000}(id, _output(r), _proof(_output(r), keccak256(abi.encode(r)))) {} catch {}
             } else if (action < 8) {
                 vm.prank(op);
-                try tm.challenge(id, _output(r), _proof(_output(r), keccak256(abi.encode(r, 1)))) returns (uint256, address g) {
-                    games.push(g);
-                } catch {}
-            } else if (action < 10 && games.length != 0) {
-                ToyDisputeGame g = ToyDisputeGame(games[games.length - 1 - (r % 2) % games.length]);
-                if (!g.resolved()) _resolve(g, (r >> 8) % 2 == 0 ? GameWinner.Defender : GameWinner.Challenger);
+                // Opens a game, or queues the claim behind the open one.
+                try tm.challenge(id, _output(r), _proof(_output(r), keccak256(abi.encode(r, 1)))) {} catch {}
+            } else if (action < 10 && factory.gameCount() != 0) {
+                uint256 n = factory.gameCount();
+                ToyDisputeGame g = ToyDisputeGame(factory.gameAt(n - 1 - (r % 2) % n));
+                if (!g.resolved()) _resolveRandom(g, r >> 8);
+            } else if (action == 10) {
+                // Anyone may release a queued claim whose target stopped standing.
+                uint256 claimCount = tm.claimCount();
+                if (claimCount != 0) try tm.releaseChallenge(1 + r % claimCount) {} catch {}
             } else if (action < 12) {
                 vm.prank(keeper);
                 try tm.finalize{gas: 3_000_000}(id) {} catch {}
@@ -76,13 +80,24 @@ contract InvariantsTest is CoreFixture {
         }
     }
 
-    /// @dev Resolve every open game, let all windows and deadlines pass, then finalize, deliver or expire all.
+    /// @dev Defender, challenger or (rarely) undecided; records requests a game cancelled.
+    function _resolveRandom(ToyDisputeGame g, uint256 r) internal {
+        uint256 pick = r % 9;
+        GameWinner w = pick < 4 ? GameWinner.Defender : pick < 8 ? GameWinner.Challenger : GameWinner.Undecided;
+        _resolve(g, w);
+        if (w == GameWinner.Undecided) cancelled[g.requestId()] = true;
+    }
+
+    /// @dev Resolve every open game (resolutions open the queued ones: loop until none is left), release every
+    /// releasable queued claim, let all windows and deadlines pass, then finalize, deliver or expire all.
     function _drain(uint256 seed) internal {
-        for (uint256 i = 0; i < games.length; ++i) {
-            ToyDisputeGame g = ToyDisputeGame(games[i]);
+        for (uint256 i = 0; i < factory.gameCount(); ++i) {
+            ToyDisputeGame g = ToyDisputeGame(factory.gameAt(i));
             if (g.resolved()) continue;
-            uint256 r = uint256(keccak256(abi.encode(seed, "drain", i)));
-            _resolve(g, r % 2 == 0 ? GameWinner.Defender : GameWinner.Challenger);
+            _resolveRandom(g, uint256(keccak256(abi.encode(seed, "drain", i))));
+        }
+        for (uint256 c = 1; c <= tm.claimCount(); ++c) {
+            if (tm.getClaim(c).status == ClaimStatus.Queued) tm.releaseChallenge(c);
         }
         vm.warp(block.timestamp + WINDOW + TIMEOUT + 1);
         for (uint256 id = 1; id <= oracle.requestCount(); ++id) {
@@ -118,9 +133,10 @@ contract InvariantsTest is CoreFixture {
                 escrowed += uint256(q.modelFee) + q.protocolFee + (q.callbackFeePaid ? 0 : q.callbackFee);
                 assertFalse(oracle.isFinalized(id));
             } else if (q.feeState == FeeState.Refunded) {
-                // Never both refunded and delivered.
+                // Never both refunded and delivered, unless a game cancelled an AtCommit request after its first
+                // delivery (its output could not be verified, §5.4).
                 assertEq(uint8(status), uint8(RequestStatus.Refunded));
-                assertEq(q.deliveries, 0);
+                if (!cancelled[id]) assertEq(q.deliveries, 0);
                 assertFalse(oracle.isFinalized(id));
                 refunded += uint256(q.modelFee) + q.protocolFee + (q.callbackContract == address(0) ? q.callbackFee : 0);
             } else {
@@ -155,11 +171,14 @@ contract InvariantsTest is CoreFixture {
             + token.balanceOf(user) + token.balanceOf(stakingTreasury);
         assertEq(token.totalSupply(), held + outside);
 
-        // Locks equal the bonds of each operator's live claims (standing or waiting for a game).
+        // Locks equal the bonds of each operator's live claims (standing, in a game, or queued for one).
         uint256[3] memory live;
         for (uint256 c = 1; c <= tm.claimCount(); ++c) {
             Claim memory claim = tm.getClaim(c);
-            if (claim.status == ClaimStatus.Standing || claim.status == ClaimStatus.Challenging) {
+            if (
+                claim.status == ClaimStatus.Standing || claim.status == ClaimStatus.Challenging
+                    || claim.status == ClaimStatus.Queued
+            ) {
                 for (uint256 i = 0; i < operators.length; ++i) {
                     if (operators[i] == claim.operator) live[i] += claim.bond;
                 }

@@ -10,6 +10,7 @@ import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {IDisputeGameFactory} from "../../contracts/interfaces/IDisputeGame.sol";
 import {ToyDisputeGame, ToyDisputeGameFactory} from "../../contracts/mocks/ToyDisputeGame.sol";
 import {RecordingReceiver} from "../../contracts/mocks/RecordingReceiver.sol";
+import {GraphCommitments} from "../../contracts/lib/GraphCommitments.sol";
 import {
     Claim, ClaimStatus, DeliveryMode, Game, GameStatus, GameWinner, RequestStatus, Task, FeeState
 } from "../../contracts/lib/Types.sol";
@@ -327,44 +328,122 @@ contract TaskManagerTest is CoreFixture {
         assertEq(receiver.deliveryCount(), 1);
     }
 
-    function test_parallelGames_oneOverturnsOthersSettle() public {
+    function test_challenge_queuesWhileAGameIsOpen() public {
         uint256 id = _requestNoCallback();
         _commit(alice, id, OUTPUT_A, TRACE_A);
         (uint256 c1, ToyDisputeGame g1) = _challenge(bob, id, OUTPUT_B, TRACE_B);
-        (uint256 c2, ToyDisputeGame g2) = _challenge(carol, id, OUTPUT_C, TRACE_C);
-        assertEq(tm.getClaim(1).openGames, 2);
-
-        _resolve(g1, GameWinner.Challenger); // alice slashed once, bob stands
-        uint256 aliceActive = staking.getAccount(alice).active;
-        assertEq(tm.getTask(id).standingClaimId, c1);
-        assertEq(uint8(_status(id)), uint8(RequestStatus.Committed)); // bob's claim has no open game
-
-        // carol also beats alice's (already defeated) claim: released, alice not slashed twice.
+        bytes32 traceC = _proofFor(id, OUTPUT_C, TRACE_C).traceRoot;
         vm.expectEmit(address(tm));
-        emit ITaskManager.GameResolved(address(g2), id, GameWinner.Challenger, c2, 1, 0);
-        _resolve(g2, GameWinner.Challenger);
-        assertEq(staking.getAccount(alice).active, aliceActive);
-        assertEq(uint8(tm.getClaim(c2).status), uint8(ClaimStatus.Released));
-        assertEq(staking.getAccount(carol).locked, 0);
-        assertEq(tm.getTask(id).standingClaimId, c1);
-
+        emit ITaskManager.ChallengeQueued(id, 1, c1 + 1, carol, 0, keccak256(OUTPUT_C), traceC);
+        (uint256 c2, ToyDisputeGame g2) = _challenge(carol, id, OUTPUT_C, TRACE_C);
+        assertEq(address(g2), address(0));
+        assertEq(factory.gameCount(), 1);
+        assertEq(uint8(tm.getClaim(c2).status), uint8(ClaimStatus.Queued));
+        assertEq(tm.challengeTarget(c2), 1);
+        assertEq(tm.activeGame(1), address(g1));
+        assertEq(tm.queuedChallenges(1).length, 1);
+        assertEq(tm.queuedChallenges(1)[0], c2);
+        assertEq(tm.getClaim(1).openGames, 2);
+        assertEq(staking.getAccount(carol).locked, BOND);
+        assertEq(uint8(_status(id)), uint8(RequestStatus.Challenged));
+        // A queued challenge cannot be released while its target stands; nothing finalizes while it waits.
+        vm.expectRevert(
+            abi.encodeWithSelector(ChallengeNotReleasable.selector, c2, ClaimStatus.Queued, 1, ClaimStatus.Standing)
+        );
+        tm.releaseChallenge(c2);
         vm.warp(block.timestamp + WINDOW + 1);
-        _finalize(id);
-        assertEq(oracle.getOutputHash(id), keccak256(OUTPUT_B));
-        assertEq(staking.getAccount(bob).locked, 0);
+        vm.expectRevert(abi.encodeWithSelector(GamesOpen.selector, id, uint32(2)));
+        tm.finalize(id);
     }
 
-    function test_parallelGames_defeatedDefenderStillBeatsWrongChallenger() public {
+    function test_queue_defenderWinOpensTheNextGame() public {
         uint256 id = _requestNoCallback();
         _commit(alice, id, OUTPUT_A, TRACE_A);
-        (, ToyDisputeGame g1) = _challenge(bob, id, OUTPUT_B, TRACE_B);
-        (uint256 c2, ToyDisputeGame g2) = _challenge(carol, id, OUTPUT_C, TRACE_C);
-        _resolve(g1, GameWinner.Challenger);
-        uint256 aliceTokens = token.balanceOf(alice);
+        (uint256 c1, ToyDisputeGame g1) = _challenge(bob, id, OUTPUT_B, TRACE_B);
+        (uint256 c2,) = _challenge(carol, id, OUTPUT_C, TRACE_C);
+        vm.warp(block.timestamp + WINDOW + 1); // queued games are played after the window too
+        _resolve(g1, GameWinner.Defender);
+        assertEq(uint8(tm.getClaim(c1).status), uint8(ClaimStatus.Defeated));
+        ToyDisputeGame g2 = ToyDisputeGame(factory.lastGame());
+        assertEq(factory.gameCount(), 2);
+        assertEq(g2.challengerClaimId(), c2);
+        assertEq(tm.activeGame(1), address(g2));
+        assertEq(tm.queuedChallenges(1).length, 0);
+        assertEq(uint8(tm.getClaim(c2).status), uint8(ClaimStatus.Challenging));
+        assertEq(uint8(tm.getGame(address(g2)).status), uint8(GameStatus.Open));
+        vm.expectRevert(abi.encodeWithSelector(GamesOpen.selector, id, uint32(1)));
+        tm.finalize(id);
         _resolve(g2, GameWinner.Defender);
-        assertEq(uint8(tm.getClaim(c2).status), uint8(ClaimStatus.Defeated));
         assertEq(staking.getAccount(carol).active, MIN_STAKE + 50 ether - BOND);
-        assertEq(token.balanceOf(alice) - aliceTokens, uint256(BOND) * WINNER_BPS / 10_000);
+        _finalize(id);
+        assertEq(oracle.getOutputHash(id), keccak256(OUTPUT_A));
+        assertEq(staking.getAccount(alice).locked, 0);
+    }
+
+    function test_queue_overturnLeavesQueuedChallengesReleasable() public {
+        uint256 id = _requestNoCallback();
+        _commit(alice, id, OUTPUT_A, TRACE_A);
+        (uint256 c1, ToyDisputeGame g1) = _challenge(bob, id, OUTPUT_B, TRACE_B);
+        (uint256 c2,) = _challenge(carol, id, OUTPUT_C, TRACE_C);
+        uint256 bobTokens = token.balanceOf(bob);
+        _resolve(g1, GameWinner.Challenger);
+        // The one challenger that played the defeated claim gets the whole winner share.
+        assertEq(token.balanceOf(bob) - bobTokens, uint256(BOND) * WINNER_BPS / 10_000);
+        assertEq(tm.getTask(id).standingClaimId, c1);
+        assertEq(factory.gameCount(), 1); // no game against the defeated claim is opened
+        // Anyone releases carol's queued claim: its game could no longer change the request.
+        vm.expectEmit(address(tm));
+        emit ITaskManager.ChallengeReleased(id, c2, 1);
+        vm.prank(keeper);
+        tm.releaseChallenge(c2);
+        assertEq(uint8(tm.getClaim(c2).status), uint8(ClaimStatus.Released));
+        assertEq(staking.getAccount(carol).locked, 0);
+        assertEq(staking.getAccount(carol).active, MIN_STAKE + 50 ether);
+        assertEq(tm.getClaim(1).openGames, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(ChallengeNotReleasable.selector, c2, ClaimStatus.Released, 1, ClaimStatus.Defeated)
+        );
+        tm.releaseChallenge(c2);
+        // Not a queued claim at all.
+        vm.expectRevert(
+            abi.encodeWithSelector(ChallengeNotReleasable.selector, c1, ClaimStatus.Standing, 1, ClaimStatus.Defeated)
+        );
+        tm.releaseChallenge(c1);
+        // Carol challenges the new standing claim instead.
+        (, ToyDisputeGame g3) = _challenge(carol, id, OUTPUT_C, TRACE_C);
+        assertEq(g3.defenderClaimId(), c1);
+    }
+
+    function test_undecidedGame_cancelsAndRefunds() public {
+        uint256 id = _requestFrom(user, address(receiver), CB_GAS, DeliveryMode.AtCommit);
+        _commit(alice, id, OUTPUT_A, TRACE_A);
+        (uint256 c1, ToyDisputeGame g1) = _challenge(bob, id, OUTPUT_B, TRACE_B);
+        (uint256 c2,) = _challenge(carol, id, OUTPUT_C, TRACE_C);
+        uint256 userBefore = user.balance;
+        vm.expectEmit(address(tm));
+        emit ITaskManager.RequestCancelled(id, address(g1), 1, c1);
+        _resolve(g1, GameWinner.Undecided);
+        assertEq(uint8(tm.getGame(address(g1)).status), uint8(GameStatus.Undecided));
+        assertEq(uint8(tm.getClaim(1).status), uint8(ClaimStatus.Released));
+        assertEq(uint8(tm.getClaim(c1).status), uint8(ClaimStatus.Released));
+        assertEq(staking.getAccount(alice).locked, 0);
+        assertEq(staking.getAccount(bob).locked, 0);
+        assertEq(staking.getAccount(alice).active, MIN_STAKE + 50 ether); // nobody slashed
+        assertEq(uint8(_status(id)), uint8(RequestStatus.Cancelled));
+        assertFalse(tm.isFinalized(id));
+        vm.expectRevert(abi.encodeWithSelector(NotCommitted.selector, id, RequestStatus.Cancelled));
+        tm.finalize(id);
+        GraphCommitments.ClaimProof memory proof = _proofFor(id, OUTPUT_A, TRACE_A);
+        vm.expectRevert(abi.encodeWithSelector(RequestNotOpen.selector, id, RequestStatus.Cancelled));
+        tm.commit(id, OUTPUT_A, proof);
+        // The queued claim is releasable; the request is refundable at once, before its deadline.
+        tm.releaseChallenge(c2);
+        assertEq(staking.getAccount(carol).locked, 0);
+        vm.prank(keeper);
+        tm.expire{gas: 5_000_000}(id);
+        assertEq(uint8(_status(id)), uint8(RequestStatus.Refunded));
+        assertEq(user.balance - userBefore, uint256(MODEL_FEE) + oracle.getRequest(id).protocolFee);
+        assertEq(receiver.errorCount(), 1);
     }
 
     function test_resolveGame_onlyItsGameOnce() public {

@@ -13,8 +13,8 @@ import "../../../contracts/dispute/lib/DisputeErrors.sol";
 import {PreimageOracle} from "../../../contracts/vm/PreimageOracle.sol";
 import {IBigStepper} from "../../../contracts/vm/interfaces/IBigStepper.sol";
 import {ToyStepper} from "../../../contracts/mocks/ToyStepper.sol";
-import {ClaimStatus, GameStatus, GameWinner, ModelParams} from "../../../contracts/lib/Types.sol";
-import {UnknownGame} from "../../../contracts/lib/Errors.sol";
+import {ClaimStatus, GameStatus, GameWinner, ModelParams, RequestStatus} from "../../../contracts/lib/Types.sol";
+import {NotCommitted, UnknownGame} from "../../../contracts/lib/Errors.sol";
 
 /// @dev The real game and factory with the real task manager, staking and preimage oracle; the VM is the toy
 /// stepper (the real MIPS path is played end to end in test/dispute/game.e2e.test.ts).
@@ -217,7 +217,7 @@ contract DisputeGameTest is CoreFixture {
         vm.prank(carol); // anyone steps
         game.step(truth[5], "");
         assertEq(uint8(game.phase()), uint8(GamePhase.Resolved));
-        assertEq(uint8(game.winner()), uint8(Side.Challenger));
+        assertEq(uint8(game.winner()), uint8(GameWinner.Challenger));
         assertEq(uint8(tm.getGame(address(game)).status), uint8(GameStatus.ChallengerWon));
         assertEq(tm.getTask(id).standingClaimId, 2);
         assertEq(staking.getAccount(alice).active, MIN_STAKE + 50 ether - BOND);
@@ -444,34 +444,46 @@ contract DisputeGameTest is CoreFixture {
 
     // ================================================================== griefing and access control
 
-    function test_manyChallengers_honestDefenderWinsEveryGame() public {
+    function test_manyChallengers_queueAndHonestDefenderWinsEveryGame() public {
         Party memory d = _honest(alice);
         _useToyModel(d.trace.states[1]);
         uint256 total = _tokenTotal();
         uint256 id = _requestNoCallback();
         _post(d, id, true);
         address[4] memory challengers = [bob, carol, dave, erin];
-        DisputeGame[4] memory opened;
+        Party[4] memory cs;
         for (uint256 k; k < 4; ++k) {
-            Party memory c = _cheat(challengers[k], 1 + k, bytes32(k));
-            opened[k] = DisputeGame(_post(c, id, false));
+            cs[k] = _cheat(challengers[k], 1, bytes32(k));
+            cs[k].output = abi.encodePacked(uint8(20 + k));
+            cs[k].trace = _trace(cs[k].output, 1, bytes32(k));
+            address g = _post(cs[k], id, false);
+            // One game at a time: the first opens, the others wait in line.
+            if (k == 0) assertTrue(g != address(0));
+            else assertEq(g, address(0));
         }
-        // The defender's bond is locked once, whatever the number of games.
+        // The defender's bond is locked once, whatever the number of challengers.
         assertEq(staking.getAccount(alice).locked, BOND);
         assertEq(tm.getClaim(1).openGames, 4);
-        // One game is played to the step; the other challengers go silent.
-        Party memory c0 = _cheat(bob, 1, bytes32(uint256(0)));
-        _playGraph(opened[0], d, c0);
         bytes[] memory truth = _toyTrace(d.trace.states[1], d.trace.states[1]);
-        _playVm(opened[0], d, c0, truth, 16);
-        opened[0].step(truth[15], "");
-        for (uint256 k = 1; k < 4; ++k) _moveGraph(opened[k], d);
-        vm.warp(block.timestamp + CLOCK + 1);
-        for (uint256 k = 1; k < 4; ++k) opened[k].claimTimeout();
         for (uint256 k; k < 4; ++k) {
-            assertEq(uint8(opened[k].winner()), uint8(Side.Defender));
+            DisputeGame game = DisputeGame(tm.activeGame(1));
+            assertEq(game.challengerClaimId(), 2 + k);
+            if (k % 2 == 0) {
+                // Played to the step.
+                _playGraph(game, d, cs[k]);
+                _playVm(game, d, cs[k], truth, 16);
+                (uint256 lo,) = game.range();
+                game.step(truth[lo], "");
+            } else {
+                // The challenger goes silent.
+                _moveGraph(game, d);
+                vm.warp(block.timestamp + CLOCK + 1);
+                game.claimTimeout();
+            }
+            assertEq(uint8(game.winner()), uint8(GameWinner.Defender));
             assertEq(staking.getAccount(challengers[k]).active, MIN_STAKE + 50 ether - BOND);
         }
+        assertEq(tm.activeGame(1), address(0));
         assertEq(tm.getClaim(1).openGames, 0);
         // The defender earned a winner's share from each; its stake is intact and it finalizes.
         assertEq(token.balanceOf(alice), 4 * (uint256(BOND) * WINNER_BPS / 10_000));
@@ -479,6 +491,288 @@ contract DisputeGameTest is CoreFixture {
         _finalize(id);
         assertEq(staking.getAccount(alice).locked, 0);
         assertEq(_tokenTotal(), total);
+    }
+
+    // ================================================================== a node the guest does not finish within T
+
+    uint32 internal constant LONG_EXIT_AT = 40; // > T = 16: the true state at T is UNFINISHED
+
+    function _useLongToyModel(bytes32 correctPost) internal {
+        ModelParams memory p = _modelParams();
+        p.absolutePrestate = stepper.stateHash(stepper.initialState(correctPost, LOCAL_POST_STATE, 8, LONG_EXIT_AT));
+        vm.prank(modelOwner);
+        modelId = oracle.registerModel(p);
+    }
+
+    function _longTruth(bytes32 correctPost, bytes32 boundPost) internal view returns (bytes[] memory states) {
+        uint256 t = uint256(1) << VM_DEPTH;
+        states = new bytes[](t + 1);
+        states[0] = stepper.initialState(correctPost, LOCAL_POST_STATE, 8, LONG_EXIT_AT);
+        for (uint256 j = 1; j <= t; ++j) states[j] = stepper.next(states[j - 1], boundPost);
+        assertEq(uint8(states[t][89]), 0); // not exited at T
+    }
+
+    /// @dev Phase 1 of a game at the long node, the cheater lying from VM step `lieFrom` (T + 1: it tells the truth),
+    /// or going silent at VmStart; then the step if the game got there.
+    function _playLongNode(DisputeGame game, Party memory d, Party memory c, bytes[] memory truth, uint256 lieFrom, bool silent)
+        internal
+    {
+        uint256 t = uint256(1) << VM_DEPTH;
+        Party memory honest = d.honest ? d : c;
+        Party memory cheater = d.honest ? c : d;
+        Side cheaterSide = d.honest ? Side.Challenger : Side.Defender;
+        bytes32 trueFinal = stepper.stateHash(truth[t]);
+        vm.prank(honest.op);
+        game.postFinalVmState(trueFinal);
+        if (silent) {
+            vm.warp(block.timestamp + CLOCK + 1);
+            game.claimTimeout();
+            return;
+        }
+        bytes32 cheaterFinal = _vmValue(truth, false, lieFrom, t, cheaterSide);
+        vm.prank(cheater.op);
+        game.postFinalVmState(cheaterFinal);
+        while (game.phase() == GamePhase.Vm) {
+            uint256[] memory points = game.roundPoints();
+            for (uint256 s; s < 2; ++s) {
+                Party memory x = s == 0 ? d : c;
+                bytes32[] memory values = new bytes32[](points.length);
+                for (uint256 j; j < points.length; ++j) values[j] = _vmValue(truth, x.honest, lieFrom, points[j], Side(s));
+                vm.prank(x.op);
+                game.moveVm(values);
+            }
+        }
+        if (game.phase() == GamePhase.Step) {
+            (uint256 lo,) = game.range();
+            game.step(truth[lo], "");
+        }
+    }
+
+    /// @dev Issue 12 item 1, first direction: a correct claim attacked by a claim wrong from a node whose check runs
+    /// past T. Whatever the attacker does in phase 1, the correct claim is never defeated nor slashed.
+    function testFuzz_longNode_correctClaimAttackedNeverLoses(uint256 lieFrom, bool silent) public {
+        lieFrom = bound(lieFrom, 1, (uint256(1) << VM_DEPTH) + 1);
+        Party memory d = _honest(alice);
+        Party memory c = _cheat(bob, 3, "cheat");
+        _useLongToyModel(d.trace.states[3]);
+        uint256 total = _tokenTotal();
+        (uint256 id, DisputeGame game) = _open(d, c);
+        _playGraph(game, d, c);
+        assertEq(game.nodeIndex(), 3);
+        _playLongNode(game, d, c, _longTruth(d.trace.states[3], d.trace.states[3]), lieFrom, silent);
+
+        assertEq(uint8(game.phase()), uint8(GamePhase.Resolved));
+        assertTrue(game.winner() != GameWinner.Challenger);
+        assertTrue(tm.getClaim(1).status != ClaimStatus.Defeated);
+        assertEq(staking.getAccount(alice).active, MIN_STAKE + 50 ether); // never slashed
+        if (game.winner() == GameWinner.Undecided) {
+            // No output of the request can be verified: cancelled, both bonds free, refundable at once.
+            assertEq(uint8(tm.getStatus(id)), uint8(RequestStatus.Cancelled));
+            assertEq(staking.getAccount(alice).locked, 0);
+            assertEq(staking.getAccount(bob).locked, 0);
+            tm.expire(id);
+            assertEq(uint8(tm.getStatus(id)), uint8(RequestStatus.Refunded));
+        } else {
+            vm.warp(block.timestamp + WINDOW + 1);
+            _finalize(id);
+            assertEq(oracle.getOutputHash(id), keccak256(OUT_H));
+        }
+        assertEq(_tokenTotal(), total);
+    }
+
+    /// @dev Issue 12 item 1, second direction: a wrong standing claim, wrong from a node whose check runs past T,
+    /// challenged by an honest party. Whatever the cheater does, its output never finalizes.
+    function testFuzz_longNode_wrongClaimChallengedNeverFinalizes(uint256 lieFrom, bool silent) public {
+        lieFrom = bound(lieFrom, 1, (uint256(1) << VM_DEPTH) + 1);
+        Party memory d = _cheat(alice, 3, "cheat");
+        Party memory c = _honest(bob);
+        _useLongToyModel(c.trace.states[3]);
+        uint256 total = _tokenTotal();
+        (uint256 id, DisputeGame game) = _open(d, c);
+        _playGraph(game, d, c);
+        _playLongNode(game, d, c, _longTruth(c.trace.states[3], d.trace.states[3]), lieFrom, silent);
+
+        assertTrue(game.winner() != GameWinner.Defender);
+        assertEq(staking.getAccount(bob).active, MIN_STAKE + 50 ether); // the honest challenger is never slashed
+        if (game.winner() == GameWinner.Undecided) {
+            assertEq(uint8(tm.getStatus(id)), uint8(RequestStatus.Cancelled));
+            vm.warp(block.timestamp + WINDOW + 1);
+            vm.expectRevert(abi.encodeWithSelector(NotCommitted.selector, id, RequestStatus.Cancelled));
+            tm.finalize(id);
+            tm.expire(id);
+            assertFalse(tm.isFinalized(id));
+        } else {
+            assertEq(tm.getTask(id).standingClaimId, 2);
+        }
+        assertEq(_tokenTotal(), total);
+    }
+
+    function test_postFinalVmState_undecidableStatuses() public {
+        Party memory d = _honest(alice);
+        Party memory c = _cheat(bob, 3, "cheat");
+        _useLongToyModel(d.trace.states[3]);
+        (uint256 id, DisputeGame game) = _open(d, c);
+        _playGraph(game, d, c);
+        bytes32 panic = bytes32((uint256(keccak256("p")) >> 8) | (uint256(2) << 248));
+        // The defender may not claim INVALID, the challenger not VALID; PANIC and UNFINISHED are open to both.
+        bytes32 invalid = bytes32((uint256(keccak256("i")) >> 8) | (uint256(1) << 248));
+        vm.expectRevert(abi.encodeWithSelector(WrongFinalStatus.selector, Side.Defender, 1, 0));
+        vm.prank(alice);
+        game.postFinalVmState(invalid);
+        vm.prank(alice);
+        game.postFinalVmState(panic);
+        vm.prank(bob);
+        game.postFinalVmState(panic);
+        // Both say the same undecidable state: nothing to bisect.
+        assertEq(uint8(game.winner()), uint8(GameWinner.Undecided));
+        assertEq(uint8(tm.getStatus(id)), uint8(RequestStatus.Cancelled));
+    }
+
+    // ================================================================== an attacker on both sides (issue 12 item 2)
+
+    /// @dev A fresh staked attacker address per round (a slashed one is jailed).
+    function _attacker(uint256 k) internal returns (address a) {
+        a = makeAddr(string(abi.encodePacked("attacker", vm.toString(k))));
+        _fundAndStake(a, MIN_STAKE + BOND);
+    }
+
+    function _wrong(address op, uint256 k) internal pure returns (Party memory x) {
+        x = _cheat(op, 1, bytes32(k));
+        x.output = abi.encodePacked(uint8(30 + k));
+        x.trace = _trace(x.output, 1, bytes32(k));
+    }
+
+    /// @dev Plays a whole game between a cheating defender and the honest challenger `h` (or the reverse) to the
+    /// step; the cheater lies about every VM state after the first.
+    function _playToTheEnd(DisputeGame game, Party memory d, Party memory c) internal {
+        _playGraph(game, d, c);
+        Party memory h = d.honest ? d : c;
+        bytes[] memory truth = _toyTrace(h.trace.states[1], d.trace.states[1]);
+        _playVm(game, d, c, truth, 1);
+        (uint256 lo,) = game.range();
+        game.step(truth[lo], "");
+    }
+
+    /// @dev The attack of issue 12 item 2, for 10 rounds: the attacker commits a wrong output, and each round a new
+    /// address of its challenges its own standing claim with another wrong output and loses that game on purpose
+    /// (its defender goes silent), to take the winner share of its own slash, make the honest game moot and lock
+    /// honest stake round after round. `preempt`: the attacker's challenge comes before the honest one each round
+    /// (else after it, the issue's order). Checked every round: the honest keeper never has more than one bond
+    /// locked, no game against a claim is decided while another is played on it, and at the end the wrong outputs
+    /// never finalized and the honest keeper got at least the winner share of one slash.
+    function _selfChallengeAttack(bool preempt) internal {
+        Party memory h = _honest(dave);
+        _useToyModel(h.trace.states[1]);
+        uint256 id = _requestNoCallback();
+        address[] memory attackers = new address[](11);
+        attackers[0] = _attacker(0);
+        Party memory standing = _wrong(attackers[0], 0);
+        _post(standing, id, true);
+        uint256 standingId = 1;
+        for (uint256 k = 1; k < 11; ++k) attackers[k] = _attacker(k);
+        address late = _attacker(99);
+        // Every token any party of this test holds, in the staking contract included: slashes only move them.
+        address[] memory everyone = new address[](15);
+        for (uint256 k; k < 11; ++k) everyone[k] = attackers[k];
+        (everyone[11], everyone[12], everyone[13], everyone[14]) = (dave, stakingTreasury, user, address(staking));
+        uint256 held = _tokensOf(everyone) + token.balanceOf(late);
+        uint256 daveBefore = token.balanceOf(dave);
+        uint256 share = uint256(BOND) * WINNER_BPS / 10_000;
+
+        for (uint256 k = 1; k <= 10; ++k) {
+            Party memory next = _wrong(attackers[k], k);
+            if (preempt) {
+                standingId = _preemptRound(id, h, next, share);
+                standing = next;
+            } else {
+                _honestFirstRound(id, h, standing, next, standingId, k == 1 ? daveBefore : type(uint256).max, share);
+                standingId = tm.getTask(id).standingClaimId;
+            }
+            assertFalse(tm.isFinalized(id));
+        }
+
+        if (preempt) {
+            // The attacker stops; the honest keeper's game against the last wrong claim is played. A self-challenge
+            // added now only queues: it cannot be decided while the honest game is open.
+            DisputeGame hg = DisputeGame(_post(h, id, false));
+            Party memory lateClaim = _wrong(late, 99);
+            assertEq(_post(lateClaim, id, false), address(0));
+            assertEq(tm.activeGame(standingId), address(hg));
+            uint256 before = token.balanceOf(dave);
+            _playToTheEnd(hg, standing, h);
+            assertEq(uint8(hg.winner()), uint8(GameWinner.Challenger));
+            assertEq(token.balanceOf(dave) - before, share);
+            tm.releaseChallenge(tm.claimCount());
+        }
+        vm.warp(block.timestamp + WINDOW + 1);
+        _finalize(id);
+        assertEq(oracle.getOutputHash(id), keccak256(OUT_H));
+        assertEq(staking.getAccount(dave).locked, 0);
+        assertEq(staking.getAccount(dave).active, MIN_STAKE + 50 ether); // never slashed
+        assertGe(token.balanceOf(dave) - daveBefore, share);
+        assertEq(_tokensOf(everyone) + token.balanceOf(late), held);
+    }
+
+    /// @dev The attacker's challenge opens its own game first, the honest keeper queues, the attacker forfeits.
+    function _preemptRound(uint256 id, Party memory h, Party memory next, uint256 share) internal returns (uint256) {
+        address own = _post(next, id, false);
+        assertEq(_post(h, id, false), address(0));
+        uint256 hId = tm.claimCount();
+        // The honest keeper waits in line behind the attacker's own game.
+        assertEq(uint8(tm.getClaim(hId).status), uint8(ClaimStatus.Queued));
+        assertEq(staking.getAccount(dave).locked, BOND);
+        // The attacker's standing address forfeits: silent, its clock runs out.
+        _moveGraph(DisputeGame(own), next);
+        vm.warp(block.timestamp + CLOCK + 1);
+        uint256 before = token.balanceOf(next.op);
+        DisputeGame(own).claimTimeout();
+        // It recovered the winner share of its own slash, but no honest game was open on that claim.
+        assertEq(token.balanceOf(next.op) - before, share);
+        assertEq(tm.getTask(id).standingClaimId, tm.getGame(own).challengerClaimId);
+        // The honest bond is not left in a game that can no longer change the request.
+        tm.releaseChallenge(hId);
+        assertEq(staking.getAccount(dave).locked, 0);
+        return tm.getTask(id).standingClaimId;
+    }
+
+    /// @dev Round 1: the honest challenge opens the game and the attacker's self-challenge queues behind it; later
+    /// rounds: the attacker challenges the honest standing claim and loses. `daveBefore` is set in round 1 only.
+    function _honestFirstRound(
+        uint256 id,
+        Party memory h,
+        Party memory standing,
+        Party memory next,
+        uint256 standingId,
+        uint256 daveBefore,
+        uint256 share
+    ) internal {
+        if (daveBefore != type(uint256).max) {
+            DisputeGame hg = DisputeGame(_post(h, id, false));
+            assertEq(_post(next, id, false), address(0));
+            assertEq(tm.activeGame(standingId), address(hg));
+            _playToTheEnd(hg, standing, h);
+            assertEq(uint8(hg.winner()), uint8(GameWinner.Challenger));
+            // The whole winner share is the honest keeper's; the attacker's queued claim is released.
+            assertEq(token.balanceOf(dave) - daveBefore, share);
+            tm.releaseChallenge(tm.claimCount());
+        } else {
+            DisputeGame g = DisputeGame(_post(next, id, false));
+            _playToTheEnd(g, h, next);
+            assertEq(uint8(g.winner()), uint8(GameWinner.Defender));
+        }
+        assertEq(staking.getAccount(dave).locked, BOND);
+    }
+
+    function _tokensOf(address[] memory xs) internal view returns (uint256 total) {
+        for (uint256 i; i < xs.length; ++i) total += token.balanceOf(xs[i]);
+    }
+
+    function test_selfChallengeAttack_attackerFirst_10rounds() public {
+        _selfChallengeAttack(true);
+    }
+
+    function test_selfChallengeAttack_honestFirst_10rounds() public {
+        _selfChallengeAttack(false);
     }
 
     function test_factory_accessControl() public {
@@ -528,5 +822,8 @@ contract DisputeGameTest is CoreFixture {
         new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 0, 4);
         vm.expectRevert(abi.encodeWithSelector(InvalidGameConfig.selector, 1, 1, 1, 65));
         new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 1, 65);
+        // Depth 0 would make T = 1: no room for a guest to run.
+        vm.expectRevert(abi.encodeWithSelector(InvalidGameConfig.selector, 1, 1, 1, 0));
+        new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 1, 0);
     }
 }
