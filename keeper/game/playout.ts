@@ -8,7 +8,7 @@ import { fromHex } from "../vm/hex.ts";
 import { GameRevert, type ReferenceGame } from "./reference.ts";
 import { solve } from "./solver.ts";
 import type { DisputeTraces } from "./trace-provider.ts";
-import { type Action, type ActionKind, GameError, GamePhase, type GameView, Side } from "./types.ts";
+import { type Action, type ActionKind, GameError, GamePhase, type GameView, type GameWinner, Side } from "./types.ts";
 
 export interface Party {
   readonly side: Side;
@@ -63,7 +63,7 @@ export interface PlayedAction {
 }
 
 export interface PlayoutResult {
-  winner: Side;
+  winner: GameWinner;
   graphRounds: number;
   vmRounds: number;
   actions: PlayedAction[];

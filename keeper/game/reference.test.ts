@@ -5,7 +5,7 @@ import { requiredFinalStatus, solve } from "./solver.ts";
 import { toyAbsolutePrestate, toyStepVerifier, toyTraces, toyWorld } from "./toy.ts";
 import { fakeStateHash } from "./lying.ts";
 import type { DisputeTraces } from "./trace-provider.ts";
-import { type Action, GamePhase, type Hex, Side } from "./types.ts";
+import { type Action, GamePhase, GameWinner, type Hex, Side } from "./types.ts";
 
 const world = toyWorld(8, 12n);
 const honest = toyTraces(world);
@@ -104,8 +104,14 @@ describe("reference game model: what it refuses", () => {
     const invalid = fakeStateHash("x", 1n, VmStatus.INVALID);
     reverts(() => g.postFinalVmState(Side.Defender, invalid, 300n), "WrongFinalStatus");
     reverts(() => g.postFinalVmState(Side.Challenger, valid, 300n), "WrongFinalStatus");
-    reverts(() => g.postFinalVmState(Side.Challenger, fakeStateHash("x", 1n, VmStatus.UNFINISHED), 300n), "WrongFinalStatus");
+    reverts(() => g.postFinalVmState(Side.Challenger, fakeStateHash("x", 1n, VmStatus.VALID), 300n), "WrongFinalStatus");
     expect(requiredFinalStatus(Side.Defender)).toBe(VmStatus.VALID);
+    // Either side may say the guest cannot decide (UNFINISHED at T, PANIC): equal hashes end the game undecided.
+    const unfinished = fakeStateHash("x", 1n, VmStatus.UNFINISHED);
+    g.postFinalVmState(Side.Challenger, unfinished, 300n);
+    expect(g.resolved).toBeUndefined();
+    g.postFinalVmState(Side.Defender, unfinished, 301n);
+    expect(g.resolved).toBe(GameWinner.Undecided);
   });
 
   it("a step from a state that is not the agreed one, and any step or move once decided", () => {

@@ -7,18 +7,20 @@
  * - Graph phase: range [0, n] over trace leaves; each posted state needs a Merkle proof against the
  *   poster's own traceRoot. Ends at i = hi with State_{i-1} agreed.
  * - Transition: the game binds (modelRoot, i, State_{i-1}, defender's State_i) itself (§5.3).
- * - VmStart: each side posts its final VM state hash (defender VALID, challenger INVALID).
+ * - VmStart: each side posts its final VM state hash (defender VALID, challenger INVALID, or either
+ *   UNFINISHED/PANIC: the guest cannot decide the node); two equal hashes end the game undecided.
  * - Vm phase: range [0, T], T = 2^vmTraceDepth, the absolute prestate agreed at 0.
- * - Step: anyone executes the one disputed step; the side whose value at hi it returns wins, the
- *   defender loses if neither's does. Local data parts a step reads are loaded by the game from its
- *   bound inputs; keccak parts must have been loaded by someone.
+ * - Step: anyone executes the one disputed step; the side whose value at hi it returns is right about
+ *   the trace (the defender is taken as wrong if neither's is), and the status of that side's state at T
+ *   decides: VALID defender, INVALID challenger, else undecided (§5.4). Local data parts a step reads are
+ *   loaded by the game from its bound inputs; keccak parts must have been loaded by someone.
  * - Clocks (§5.5): a side's clock runs while it owes a post; a post after its time ran out reverts;
  *   `claimTimeout` decides for the side still in time (the defender if both ran out), and in the
- *   Step phase for the defender once nobody stepped for `clockDuration`.
+ *   Step phase by the defender's trace once nobody stepped for `clockDuration`.
  */
 import { narrow, roundPoints } from "./bisection.ts";
 import { checkGraphProof } from "./trace-provider.ts";
-import { clockUsed, GamePhase, type Clock, type GameView, type Hex, otherSide, Side, SIDE_NAMES, type VmInputs, PHASE_NAMES } from "./types.ts";
+import { clockUsed, GamePhase, GameWinner, type Clock, type GameView, type Hex, otherSide, Side, SIDE_NAMES, type VmInputs, PHASE_NAMES } from "./types.ts";
 import { fromHex, toHex, concatBytes } from "../vm/hex.ts";
 import { keccakKey, KEY_TYPE_LOCAL, localizeKey, framePreimage, MAX_PREIMAGE_BYTES } from "../vm/preimage.ts";
 import { statusOfHash, stateHash, VmStatus } from "../vm/state.ts";
@@ -156,7 +158,9 @@ export class ReferenceGame {
   private clocks: [Clock, Clock];
   private vmInputs: VmInputs | undefined;
   private stepPhaseSince = 0n;
-  private winner: Side | undefined;
+  private winner: GameWinner | undefined;
+  /** Each side's VM state hash at T, posted at VmStart. */
+  private finals: [Hex | undefined, Hex | undefined] = [undefined, undefined];
   /** Completed rounds per phase (for reports). */
   graphRounds = 0;
   vmRounds = 0;
@@ -179,7 +183,7 @@ export class ReferenceGame {
     return 1n << BigInt(this.params.vmTraceDepth);
   }
 
-  get resolved(): Side | undefined {
+  get resolved(): GameWinner | undefined {
     return this.winner;
   }
 
@@ -229,7 +233,11 @@ export class ReferenceGame {
     } catch {
       status = Number.parseInt(vmStateHash.slice(2, 4), 16);
     }
-    if (status !== want) throw new GameRevert("WrongFinalStatus", [SIDE_NAMES[side], status]);
+    // §5.4: a side's verdict, or "the guest cannot decide" (UNFINISHED at T, PANIC), never the other side's verdict.
+    if (status !== want && status !== VmStatus.UNFINISHED && status !== VmStatus.PANIC) {
+      throw new GameRevert("WrongFinalStatus", [SIDE_NAMES[side], status]);
+    }
+    this.finals[side] = vmStateHash;
     this.post(side, [vmStateHash], now);
   }
 
@@ -240,7 +248,7 @@ export class ReferenceGame {
   }
 
   /** Anyone. */
-  step(preState: Hex, proof: Hex, _now: bigint): Side {
+  step(preState: Hex, proof: Hex, _now: bigint): GameWinner {
     if (this.phase === GamePhase.Resolved) throw new GameRevert("GameNotInProgress", []);
     if (this.phase !== GamePhase.Step) throw new GameRevert("WrongPhase", [PHASE_NAMES[this.phase]]);
     const preHash = this.params.verifier.stateHashOf(preState);
@@ -258,19 +266,25 @@ export class ReferenceGame {
         [4n, word(inputs.postState)],
       ]),
     });
-    const winner = eq(post, this.disputed[Side.Defender]) ? Side.Defender : Side.Challenger;
+    return this.resolveByTrace(eq(post, this.disputed[Side.Defender]) ? Side.Defender : Side.Challenger);
+  }
+
+  /** §5.4: `side`'s VM trace was shown right; the status of its state at T decides. */
+  private resolveByTrace(side: Side): GameWinner {
+    const status = statusOfHash(this.finals[side]!);
+    const winner = status === VmStatus.VALID ? GameWinner.Defender : status === VmStatus.INVALID ? GameWinner.Challenger : GameWinner.Undecided;
     this.resolve(winner);
     return winner;
   }
 
   /** Anyone. */
-  claimTimeout(now: bigint): Side {
+  claimTimeout(now: bigint): GameWinner {
     if (this.phase === GamePhase.Resolved) throw new GameRevert("GameNotInProgress", []);
     const limit = this.params.clockDuration;
     if (this.phase === GamePhase.Step) {
       if (now <= this.stepPhaseSince + limit) throw new GameRevert("NotTimedOut", [this.stepPhaseSince + limit, now]);
-      this.resolve(Side.Defender);
-      return Side.Defender;
+      // Nobody proved the defender's value at hi wrong in time: its trace is taken as the true one.
+      return this.resolveByTrace(Side.Defender);
     }
     const out = [clockUsed(this.clocks[0], now) > limit, clockUsed(this.clocks[1], now) > limit];
     if (!out[0] && !out[1]) throw new GameRevert("NotTimedOut", [limit, clockUsed(this.clocks[0], now), clockUsed(this.clocks[1], now)]);
@@ -296,6 +310,11 @@ export class ReferenceGame {
     const [d, ch] = [this.values[0]!, this.values[1]!];
     this.values = [undefined, undefined];
     if (this.phase === GamePhase.VmStart) {
+      // Both say the same state at T: by the status rule it is undecidable, and there is nothing to bisect.
+      if (eq(d[0]!, ch[0]!)) {
+        this.resolve(GameWinner.Undecided);
+        return;
+      }
       this.phase = GamePhase.Vm;
       this.lo = 0n;
       this.hi = this.vmFinalPosition;
@@ -347,7 +366,7 @@ export class ReferenceGame {
     }
   }
 
-  private resolve(winner: Side): void {
+  private resolve(winner: GameWinner): void {
     this.winner = winner;
     this.phase = GamePhase.Resolved;
     this.points = [];

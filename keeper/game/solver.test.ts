@@ -3,10 +3,10 @@ import { seededRandom } from "../graph/fixtures.ts";
 import { VmStatus } from "../vm/state.ts";
 import { copycat, type Party, playOut, silentAfter, solverParty } from "./playout.ts";
 import { ReferenceGame } from "./reference.ts";
-import { requiredFinalStatus, solve, vmTraceDepthFor } from "./solver.ts";
+import { requiredFinalStatus, solve, unfinishedReason, vmTraceDepthFor } from "./solver.ts";
 import { toyAbsolutePrestate, toyStepVerifier, toyTraces, toyWorld, type ToyPartyOptions, type ToyWorld } from "./toy.ts";
 import type { DisputeTraces, StepData, VmTraceProvider } from "./trace-provider.ts";
-import { GameError, GamePhase, type GameView, type Hex, otherSide, Side, SIDE_NAMES } from "./types.ts";
+import { GameError, GamePhase, GameWinner, type GameView, type Hex, otherSide, Side, SIDE_NAMES } from "./types.ts";
 
 const GAME = "0x00000000000000000000000000000000000a11ce" as Hex;
 const CONTEXT = `0x${"00".repeat(31)}07` as Hex;
@@ -195,28 +195,32 @@ describe("solver decisions", () => {
         for (const a of p.decide(game.view(2_000n))) if (a.kind === "moveGraph") game.moveGraph(p.side, a.states, a.proofs, 2_000n);
       }
     }
-    expect(() => solve(game.view(2_000n), Side.Defender, honest)).toThrow(/ends INVALID .* the defender must post a state with status VALID: we are on the wrong side/);
+    expect(() => solve(game.view(2_000n), Side.Defender, honest)).toThrow(/ends INVALID .* the defender must post a state with status VALID \(or UNFINISHED\/PANIC\): we are on the wrong side/);
   });
 
-  it("says which vmTraceDepth a run needs when it does not fit the game's trace", () => {
+  it("posts the UNFINISHED state of a run that does not fit the game's trace: the game ends undecided, whoever lies", () => {
     // The toy program exits at step 100; the game's trace has 2^6 = 64 steps.
     const w: ToySetup = { world: toyWorld(4, 100n), vmTraceDepth: 6 };
-    const truth = toyTraces(w.world);
-    const wrong = liar(w, Side.Defender, { graphLieFrom: 2, vmLieFrom: 3n });
-    const game = toyGame(w, wrong, truth);
-    const parties: [Party, Party] = [solverParty(Side.Defender, wrong), solverParty(Side.Challenger, truth)];
-    while (game.view(0n).phase === GamePhase.Graph) {
-      for (const p of parties) {
-        for (const a of p.decide(game.view(2_000n))) if (a.kind === "moveGraph") game.moveGraph(p.side, a.states, a.proofs, 2_000n);
+    for (const honestSide of [Side.Defender, Side.Challenger]) {
+      const cheaterSide = otherSide(honestSide);
+      for (const vmLieFrom of [1n, 3n, 63n, 64n, undefined]) {
+        // A wrong claim from node 2 (false challenge when the honest side defends), its VM trace a lie from
+        // vmLieFrom (undefined: the true VM trace, so both post the same UNFINISHED state).
+        const wrong = vmLieFrom === undefined ? toyTraces(w.world, { graphLieFrom: 2 }) : liar(w, cheaterSide, { graphLieFrom: 2, vmLieFrom });
+        const { result } = play(w, honestSide, (side) => solverParty(side, wrong, "cheater"), wrong);
+        // The honest side is never beaten, and the wrong claim never wins: nobody can verify this node.
+        expect(result.winner, `honest ${SIDE_NAMES[honestSide]}, VM lie from ${vmLieFrom}`).toBe(GameWinner.Undecided);
       }
     }
-    expect(game.view(2_000n).phase).toBe(GamePhase.VmStart);
-    expect(() => solve(game.view(2_000n), Side.Challenger, truth)).toThrow(
-      /ends UNFINISHED at step 64.*exits at step 100, beyond the game's vmTraceDepth 6 \(2\^6 = 64 steps\): the game needs a vmTraceDepth of at least 7/,
+    // The keeper's log says which depth the run needs.
+    const truth = toyTraces(w.world);
+    const inputs = { nodeIndex: 2n, preState: "0x" as Hex, postState: "0x" as Hex, localContext: CONTEXT };
+    expect(unfinishedReason(truth.vm(inputs, GAME), 64n)).toMatch(
+      /exits at step 100, beyond the game's vmTraceDepth 6 \(2\^6 = 64 steps\): the game needs a vmTraceDepth of at least 7/,
     );
     // A provider that cannot run on says only that the run does not fit.
-    const opaque: DisputeTraces = { graph: truth.graph, vm: (i, g) => ({ valueAt: (p) => truth.vm(i, g).valueAt(p), stepData: (p) => truth.vm(i, g).stepData(p) }) };
-    expect(() => solve(game.view(2_000n), Side.Challenger, opaque)).toThrow(/needs more steps than the game's vmTraceDepth 6 allows/);
+    const opaque: VmTraceProvider = { valueAt: (p) => truth.vm(inputs, GAME).valueAt(p), stepData: (p) => truth.vm(inputs, GAME).stepData(p) };
+    expect(unfinishedReason(opaque, 64n)).toMatch(/needs more steps than the game's vmTraceDepth 6 allows/);
     expect(vmTraceDepthFor(1n)).toBe(0);
     expect(vmTraceDepthFor(64n)).toBe(6);
     expect(vmTraceDepthFor(65n)).toBe(7);

@@ -32,8 +32,8 @@ export function vmTraceDepthFor(exitStep: bigint): number {
   return depth;
 }
 
-/** Why a run does not fit a trace of `finalPosition` steps, and the depth it needs. */
-function unfinishedReason(vm: VmTraceProvider, finalPosition: bigint): string {
+/** Why a run does not fit a trace of `finalPosition` steps, and the depth it needs (for the keeper's log). */
+export function unfinishedReason(vm: VmTraceProvider, finalPosition: bigint): string {
   const depth = vmTraceDepthFor(finalPosition);
   const exit = vm.exitStep?.(EXIT_SEARCH_LIMIT);
   if (vm.exitStep === undefined) return `the guest needs more steps than the game's vmTraceDepth ${depth} allows (2^${depth})`;
@@ -105,14 +105,11 @@ export function solve(view: GameView, side: Side, traces: DisputeTraces): Action
       const final = vm.valueAt(view.vmFinalPosition);
       const status = statusOfHash(final);
       const want = requiredFinalStatus(side);
-      if (status !== want) {
+      // §5.4: our run's true state at T. UNFINISHED (the node does not fit the game's trace) and PANIC are posted
+      // as they are: the game then ends undecided, never against the side telling the truth.
+      if (status !== want && status !== VmStatus.UNFINISHED && status !== VmStatus.PANIC) {
         throw new GameError(
-          `game ${view.address}: our run of node ${view.vmInputs!.nodeIndex} ends ${STATUS_NAMES[status]} at step ${view.vmFinalPosition}, but the ${SIDE_NAMES[side]} must post a state with status ${STATUS_NAMES[want]}: ` +
-            (status === VmStatus.UNFINISHED
-              ? unfinishedReason(vm, view.vmFinalPosition)
-              : status === VmStatus.PANIC
-                ? "the guest panicked (malformed model or inputs)"
-                : "we are on the wrong side of this dispute"),
+          `game ${view.address}: our run of node ${view.vmInputs!.nodeIndex} ends ${STATUS_NAMES[status]} at step ${view.vmFinalPosition}, but the ${SIDE_NAMES[side]} must post a state with status ${STATUS_NAMES[want]} (or UNFINISHED/PANIC): we are on the wrong side of this dispute`,
         );
       }
       return [{ kind: "postFinalVmState", vmStateHash: final }];

@@ -18,6 +18,14 @@ export const Side = { Defender: 0, Challenger: 1 } as const;
 export type Side = (typeof Side)[keyof typeof Side];
 export const SIDE_NAMES = ["defender", "challenger"] as const;
 
+/**
+ * `enum GameWinner` of the contract, same order: a side, or `Undecided` when the guest could not decide the
+ * disputed node (unfinished at T, or panicked; §5.4): neither claim loses and the request is cancelled.
+ */
+export const GameWinner = { Defender: 0, Challenger: 1, Undecided: 2 } as const;
+export type GameWinner = (typeof GameWinner)[keyof typeof GameWinner];
+export const WINNER_NAMES = ["defender", "challenger", "undecided"] as const;
+
 export function otherSide(side: Side): Side {
   return side === Side.Defender ? Side.Challenger : Side.Defender;
 }
@@ -74,7 +82,7 @@ export interface GameView {
   /** When the range narrowed to one VM step (the Step phase's deadline is this + clockDuration). */
   stepPhaseSince: bigint;
   /** Set once resolved. */
-  winner: Side | undefined;
+  winner: GameWinner | undefined;
 }
 
 /** What a player may do (each maps to one transaction). */

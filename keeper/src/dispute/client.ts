@@ -12,7 +12,7 @@ import type { Responder } from "../chain/responder.ts";
 import { withRetry } from "../chain/retry.ts";
 import { applyAction } from "../../game/playout.ts";
 import type { ReferenceGame } from "../../game/reference.ts";
-import { type Action, GamePhase, type GameView, type Side } from "../../game/types.ts";
+import { type Action, GamePhase, type GameView, type GameWinner, type Side } from "../../game/types.ts";
 import { fromHex, keccakKey, toHex } from "../../vm/index.ts";
 import { disputeGameAbi, preimageOracleAbi } from "./abi.ts";
 
@@ -98,7 +98,7 @@ export function createChainGameClient(params: { publicClient: PublicClient; resp
       vmFinalPosition: cfg.vmFinalPosition,
       now: block.timestamp,
       stepPhaseSince: p === GamePhase.Step ? (stepDeadline as bigint) - cfg.clockDuration : 0n,
-      winner: p === GamePhase.Resolved ? (Number(winner) as Side) : undefined,
+      winner: p === GamePhase.Resolved ? (Number(winner) as GameWinner) : undefined,
     };
   }
 

@@ -7,7 +7,7 @@
  */
 import { solve } from "../../game/solver.ts";
 import type { DisputeTraces } from "../../game/trace-provider.ts";
-import { type ActionKind, GamePhase, type GameView, PHASE_NAMES, Side, SIDE_NAMES } from "../../game/types.ts";
+import { type ActionKind, GamePhase, GameWinner, type GameView, PHASE_NAMES, Side, SIDE_NAMES, WINNER_NAMES } from "../../game/types.ts";
 import type { Logger } from "../service/logger.ts";
 import type { KeeperStore, StoredGame } from "../store/store.ts";
 import type { GameClient } from "./client.ts";
@@ -26,11 +26,12 @@ export interface DisputeProgress {
   vmRounds: number;
   /** The action being sent when the process stopped, if any. */
   pending: ActionKind | null;
-  winner: "defender" | "challenger" | null;
+  winner: "defender" | "challenger" | "undecided" | null;
   lastError: string | null;
 }
 
-export type DisputeStatus = "active" | "won" | "lost";
+/** `undecided`: the game found the node undecidable (§5.4): neither claim lost, the request was cancelled. */
+export type DisputeStatus = "active" | "won" | "lost" | "undecided";
 
 export interface TickResult {
   view: GameView;
@@ -100,8 +101,8 @@ export function createGamePlayer(params: GamePlayerParams): GamePlayer {
       const view = await client.readView();
       progress = { ...progress, phase: PHASE_NAMES[view.phase], lo: view.lo.toString(), hi: view.hi.toString(), pending: null };
       if (view.phase === GamePhase.Resolved) {
-        status = view.winner === side ? "won" : "lost";
-        progress.winner = SIDE_NAMES[view.winner!];
+        status = view.winner === GameWinner.Undecided ? "undecided" : view.winner === side ? "won" : "lost";
+        progress.winner = WINNER_NAMES[view.winner!];
         save();
         return { view, sent: [], status };
       }

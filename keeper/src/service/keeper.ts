@@ -67,7 +67,22 @@ export interface Keeper {
 }
 
 const EVENTS_ABI = [...AIOracleAbi, ...TaskManagerAbi].filter((item) => item.type === "event");
-const WATCHED = new Set(["AICallbackRequest", "ClaimCommitted", "ClaimChallenged", "GameResolved", "ClaimOverturned", "RequestFinalized", "RequestExpired"]);
+const WATCHED = new Set([
+  "AICallbackRequest",
+  "ClaimCommitted",
+  "ClaimChallenged",
+  "ChallengeQueued",
+  "ChallengeReleased",
+  "GameResolved",
+  "ClaimOverturned",
+  "RequestCancelled",
+  "RequestFinalized",
+  "RequestExpired",
+]);
+/** TaskManager's ClaimStatus and RequestStatus values the keeper reads (contracts/lib/Types.sol). */
+const CLAIM_STANDING = 1;
+const CLAIM_QUEUED = 6;
+const REQUEST_REFUNDED = 7;
 const CURSOR = "cursor";
 
 export function createKeeper(params: KeeperParams): Keeper {
@@ -151,20 +166,52 @@ export function createKeeper(params: KeeperParams): Keeper {
         if (!isCommit) onChallenge(args);
         return;
       }
+      case "ChallengeQueued": {
+        // A game is open against the standing claim: this challenge waits for its own (ClaimChallenged then).
+        const operator = args.challenger as Address;
+        store.upsertClaim({
+          claimId: args.challengerClaimId as bigint,
+          requestId: args.requestId as bigint,
+          operator,
+          output: null,
+          outputHash: args.outputHash as Hex,
+          traceRoot: args.traceRoot as Hex,
+          ours: operator.toLowerCase() === me,
+          status: "queued",
+        });
+        return;
+      }
+      case "ChallengeReleased": {
+        const claim = store.getClaim(args.claimId as bigint);
+        if (claim) store.upsertClaim({ ...claim, status: "released" });
+        return;
+      }
       case "ClaimOverturned": {
         const oldClaim = store.getClaim(args.oldClaimId as bigint);
         if (oldClaim) store.upsertClaim({ ...oldClaim, status: "defeated" });
         const newClaim = store.getClaim(args.newClaimId as bigint);
         if (newClaim) store.upsertClaim({ ...newClaim, status: "standing" });
-        // Our challenge won: the claim is now ours to see through to finalization.
         const request = store.getRequest(args.requestId as bigint);
-        if (newClaim?.ours && request) store.setRequestStatus(request.requestId, "committed");
+        if (!request) return;
+        // Our challenge won: the claim is now ours to see through to finalization. Another challenger won: a
+        // challenge of ours queued behind it is moot (released next tick) and the new standing claim is checked.
+        if (newClaim?.ours) store.setRequestStatus(request.requestId, "committed");
+        else if (request.status === "disputed" || request.status === "done") store.setRequestStatus(request.requestId, "watching");
+        return;
+      }
+      case "RequestCancelled": {
+        // A game found the request undecidable (§5.4): nothing can finalize; it waits for its refund (expire).
+        const request = store.getRequest(args.requestId as bigint);
+        if (request) store.setRequestStatus(request.requestId, "cancelled");
+        computed.delete(args.requestId as bigint);
         return;
       }
       case "RequestFinalized":
       case "RequestExpired": {
         const requestId = args.requestId as bigint;
-        if (store.getRequest(requestId)) store.setRequestStatus(requestId, "done");
+        const request = store.getRequest(requestId);
+        // A cancelled request keeps its status until our queued claims on it are released (releaseMoot).
+        if (request && !(request.status === "cancelled" && hasQueuedClaim(requestId))) store.setRequestStatus(requestId, "done");
         computed.delete(requestId);
         return;
       }
@@ -260,6 +307,51 @@ export function createKeeper(params: KeeperParams): Keeper {
     }
   }
 
+  function hasQueuedClaim(requestId: bigint): boolean {
+    return store.listClaims(requestId).some((c) => c.ours && c.status === "queued");
+  }
+
+  /**
+   * Releases our queued challenges whose target stopped standing (§1.6): their games can no longer change the
+   * request, so the bond goes back to our free stake at once. Requests a game cancelled are refunded (expire).
+   */
+  async function releaseMoot(): Promise<void> {
+    const requests = [...store.listRequests("watching", batchSize * 4), ...store.listRequests("disputed", batchSize * 4), ...store.listRequests("cancelled", batchSize * 4)];
+    for (const request of requests) {
+      for (const claim of store.listClaims(request.requestId)) {
+        if (!claim.ours || claim.status !== "queued") continue;
+        const [onChain, target] = await Promise.all([
+          publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getClaim", args: [claim.claimId] }),
+          publicClient
+            .readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "challengeTarget", args: [claim.claimId] })
+            .then((id) => publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getClaim", args: [id] })),
+        ]);
+        if (onChain.status !== CLAIM_QUEUED) {
+          store.upsertClaim({ ...claim, status: onChain.status === 2 ? "challenging" : "released" });
+          continue;
+        }
+        if (target.status === CLAIM_STANDING) continue; // still waiting for its game
+        await responder.submit({
+          kind: "releaseChallenge",
+          to: addresses.taskManager,
+          data: encodeFunctionData({ abi: TaskManagerAbi, functionName: "releaseChallenge", args: [claim.claimId] }),
+        });
+        store.upsertClaim({ ...claim, status: "released" });
+        log.info({ requestId: request.requestId.toString(), claimId: claim.claimId.toString() }, "released a moot queued challenge");
+      }
+      if (request.status !== "cancelled") continue;
+      const status = await publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getStatus", args: [request.requestId] });
+      if (status !== REQUEST_REFUNDED) {
+        await responder.submit({
+          kind: "expire",
+          to: addresses.taskManager,
+          data: encodeFunctionData({ abi: TaskManagerAbi, functionName: "expire", args: [request.requestId] }),
+        });
+      }
+      store.setRequestStatus(request.requestId, "done", "cancelled by an undecided game and refunded");
+    }
+  }
+
   async function finalizeDue(): Promise<void> {
     const block = await publicClient.getBlock();
     for (const request of store.listRequests("committed", batchSize * 4)) {
@@ -326,6 +418,7 @@ export function createKeeper(params: KeeperParams): Keeper {
     metrics.queueDepth.set(store.countRequests("pending"));
     synced = true;
     await answerPending();
+    await releaseMoot();
     await checkOthers();
     let disputeError: unknown;
     try {

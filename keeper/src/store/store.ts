@@ -58,9 +58,10 @@ const MIGRATIONS: string[] = [
 /**
  * pending: ours to answer; computing: commit in flight; committed: our claim stands;
  * watching: another operator's claim stands and we check it; disputed: we challenged it;
- * skipped: not a model we serve; failed: cannot be answered (the error says why); done: settled.
+ * skipped: not a model we serve; failed: cannot be answered (the error says why); cancelled: a game found
+ * it undecidable (§5.4) and it waits for its refund; done: settled.
  */
-export type RequestStatus = "pending" | "computing" | "committed" | "watching" | "disputed" | "skipped" | "failed" | "done";
+export type RequestStatus = "pending" | "computing" | "committed" | "watching" | "disputed" | "skipped" | "failed" | "cancelled" | "done";
 export type GameRole = "defender" | "challenger";
 
 export interface StoredRequest {
