@@ -326,6 +326,17 @@ export async function createOracleWorld() {
     return { receipt, game, claimId: ev.args.challengerClaimId as bigint };
   }
 
+  /** A challenge while a game is open against the standing claim: queued (docs/protocol.md §1.6). */
+  async function challengeQueued(operator: Wallet, id: bigint, output: Hex, traceRoot: Hex) {
+    const proof = await proofFor(id, output, traceRoot);
+    const receipt = await send(
+      deployed.taskManager.write.challenge([id, output, proof], { account: operator.account, gas: TX_GAS }),
+    );
+    const ev = eventsNamed(receipt, "ChallengeQueued")[0];
+    if (ev === undefined) throw new Error("no ChallengeQueued event");
+    return { receipt, claimId: ev.args.challengerClaimId as bigint };
+  }
+
   async function resolve(game: { write: { resolve: (args: [number], o: { account: Wallet["account"] }) => Promise<Hex> } }, winner: number) {
     return send(game.write.resolve([winner], { account: deployer.account }));
   }
@@ -356,6 +367,7 @@ export async function createOracleWorld() {
     registerModelWithOutput,
     commit,
     challenge,
+    challengeQueued,
     resolve,
     finalize,
     afterWindow,

@@ -285,28 +285,34 @@ describe("challenge, overturn and redelivery through the toy game", () => {
     expect((await deliveries()).map((d) => d.output)).toEqual([OUTPUT_A]);
   });
 
-  it("runs several games against one claim in parallel; a claim is slashed once and a late winner released", async () => {
+  it("plays one game at a time against a claim: a second challenge queues, and is released once the claim is defeated", async () => {
     const supply = await w.stakeToken.read.totalSupply();
     const ledger = await w.ledger(ethParties());
     const { id } = await w.request({ mode: AT_FINALITY, callback: w.receiver.address, gasLimit: CB_GAS });
     await w.commit(alice, id, OUTPUT_A, TRACE_A);
     const g1 = await w.challenge(bob, id, OUTPUT_B, TRACE_B);
-    const g2 = await w.challenge(carol, id, OUTPUT_C, TRACE_C);
-    expect(g1.game.address).not.toBe(g2.game.address);
+    const q = await w.challengeQueued(carol, id, OUTPUT_C, TRACE_C);
+    expect(w.eventsNamed(q.receipt, "ClaimChallenged")).toHaveLength(0);
+    expect((await w.taskManager.read.getClaim([q.claimId])).status).toBe(6); // Queued
     expect((await w.taskManager.read.getClaim([1n])).openGames).toBe(2);
+    expect(await w.taskManager.read.queuedChallenges([1n])).toEqual([q.claimId]);
     expect(await w.aiOracle.read.getStatus([id])).toBe(Status.Challenged);
     await w.afterWindow();
     await w.expectRevert(w.finalize(id), "GamesOpen", [id, 2]);
-    // Bob's claim can itself be challenged only once it stands; carol's game still runs against alice.
+    await w.expectRevert(w.send(w.taskManager.write.releaseChallenge([q.claimId], { account: stranger.account })), "ChallengeNotReleasable", [
+      q.claimId,
+      6,
+      1n,
+      1,
+    ]);
+    // Bob wins: alice's claim is defeated, and carol's queued game against it could no longer change the request.
     const r1 = await w.resolve(g1.game, CHALLENGER);
     expect(w.eventsNamed(r1, "Slashed")).toHaveLength(1);
     expect((await w.taskManager.read.getTask([id])).standingClaimId).toBe(g1.claimId);
-    const r2 = await w.resolve(g2.game, CHALLENGER);
-    expect(w.eventsNamed(r2, "Slashed")).toHaveLength(0); // alice's bond was already taken
-    expect(w.eventsNamed(r2, "GameResolved")[0]!.args).toMatchObject({ loserSlashed: 0n });
-    expect(w.eventsNamed(r2, "StakeUnlocked")[0]!.args).toMatchObject({ operator: carol.address, amount: BOND });
-    expect((await w.taskManager.read.getClaim([g2.claimId])).status).toBe(4); // Released
-    expect((await w.taskManager.read.getTask([id])).standingClaimId).toBe(g1.claimId); // bob still stands
+    const released = await w.send(w.taskManager.write.releaseChallenge([q.claimId], { account: stranger.account }));
+    expect(w.eventsNamed(released, "StakeUnlocked")[0]!.args).toMatchObject({ operator: carol.address, amount: BOND });
+    expect((await w.taskManager.read.getClaim([q.claimId])).status).toBe(4); // Released
+    expect((await w.taskManager.read.getClaim([1n])).openGames).toBe(0);
     await w.afterWindow();
     await w.finalize(id);
     expect(await w.aiOracle.read.getResult([id])).toEqual([OUTPUT_B, true]);
@@ -315,6 +321,7 @@ describe("challenge, overturn and redelivery through the toy game", () => {
       expect((await w.staking.read.getAccount([op.address])).locked).toBe(0n);
     }
     expect((await w.staking.read.getAccount([alice.address])).active).toBe(OPERATOR_STAKE - BOND);
+    expect((await w.staking.read.getAccount([carol.address])).active).toBe(OPERATOR_STAKE);
     const d = await ledger.delta();
     expect(d.staking!.token).toBe(-BOND);
     expectConserved(d);

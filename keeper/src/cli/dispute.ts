@@ -97,6 +97,7 @@ export function buildDisputeCommand(): Command {
         });
         const out = { ...summary, inputLabel: label ?? null };
         if (opts.json) console.log(JSON.stringify(out));
+        else if (out.winner === "undecided") console.log(`undecided: the guest cannot decide node ${out.disputedNode} within the game's trace (vmTraceDepth ${out.vmTraceDepth}); nobody slashed, the request refunded (${out.transactions} transactions, ${out.gasUsed} gas, ${out.seconds} s)`);
         else console.log(`${out.winner} party won; cheater slashed ${out.cheaterSlashed} wei; node ${out.disputedNode}: ${out.graphRounds} graph rounds, ${out.vmRounds} VM rounds, ${out.transactions} transactions, ${out.gasUsed} gas, ${out.seconds} s`);
         return;
       }

@@ -41,6 +41,8 @@ export type ProgressEvent =
   | { kind: "finalized"; requestId: bigint }
   | { kind: "time"; seconds: bigint };
 
+/** TaskManager's RequestStatus.Refunded. */
+const REQUEST_REFUNDED = 7;
 const SLASHED = parseAbi([
   "event Slashed(address indexed operator, uint256 amount, address indexed winner, uint256 toWinner, address indexed requester, uint256 toRequester, uint256 toTreasury, uint64 jailedUntil)",
 ]);
@@ -150,7 +152,8 @@ export interface KindGas {
 }
 
 export interface PlayResult {
-  winner: "honest" | "cheater" | "none";
+  /** `undecided`: the game could not decide the disputed node (§5.4): nobody slashed, the request refunded. */
+  winner: "honest" | "cheater" | "undecided" | "none";
   cheaterSlashed: bigint;
   graphRounds: number;
   vmRounds: number;
@@ -224,8 +227,11 @@ export async function playUntilFinal(
         onProgress({ kind: "game", game: g.state.address, phase: g.state.phase, lo: g.state.lo, hi: g.state.hi });
       }
     }
-    const finalized = await Promise.all(requestIds.map((id) => world.contracts.aiOracle.read.isFinalized([id])));
-    if (finalized.every(Boolean)) break;
+    // Done when every request is final, or refunded (a game found it undecidable, §5.4).
+    const settled = await Promise.all(
+      requestIds.map(async (id) => (await world.contracts.aiOracle.read.isFinalized([id])) || (await world.contracts.taskManager.read.getStatus([id])) === REQUEST_REFUNDED),
+    );
+    if (settled.every(Boolean)) break;
     const after = await world.publicClient.getBlockNumber();
     if (after === before && !tickFailed) {
       // Nobody had anything to send: let time pass (challenge window, a silent party's clock).
@@ -264,7 +270,9 @@ export async function playUntilFinal(
       if (receipt.gasUsed > k.maxGas) k.maxGas = receipt.gasUsed;
     }
   }
-  const winner = seenGames.size === 0 ? "none" : cheaterSlashed > 0n && honestSlashed === 0n ? "honest" : honestSlashed > 0n ? "cheater" : "none";
+  const undecided = progress.some((g) => g.state.winner === "undecided");
+  const winner =
+    seenGames.size === 0 ? "none" : cheaterSlashed > 0n && honestSlashed === 0n ? "honest" : honestSlashed > 0n ? "cheater" : undecided ? "undecided" : "none";
   return {
     winner,
     cheaterSlashed,

@@ -48,7 +48,7 @@ export interface ChainSimulation {
   model: string;
   fault: string;
   seed: number;
-  winner: "honest" | "cheater" | "none";
+  winner: "honest" | "cheater" | "undecided" | "none";
   cheaterSlashed: string;
   /** The node the game bound for phase 1 (0: the game ended before). */
   disputedNode: string;
