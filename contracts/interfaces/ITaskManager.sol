@@ -119,7 +119,8 @@ interface ITaskManager {
     function activeGame(uint256 claimId) external view returns (address);
     /// @notice The challenges queued against `claimId`, next first (released ones are skipped when dequeued).
     function queuedChallenges(uint256 claimId) external view returns (uint256[] memory);
-    /// @notice The claim a challenger claim challenges (0 for a committed claim).
+    /// @notice The claim a queued challenge waits to play (0 for a claim that was never queued: a game's pair is in
+    /// {getGame}).
     function challengeTarget(uint256 claimId) external view returns (uint256);
     function claimCount() external view returns (uint256);
 

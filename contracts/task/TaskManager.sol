@@ -68,7 +68,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     mapping(address game => Game) private _games;
     /// @dev State_n of each claim, checked at posting (docs/protocol.md §3.5); a game's phase 2 starts from it.
     mapping(uint256 claimId => bytes32) private _finalStates;
-    /// @dev The claim each challenger claim challenges.
+    /// @dev The claim each queued challenge waits to play (set only for queued claims: a game records its own pair).
     mapping(uint256 challengerId => uint256 defenderId) private _challengeTarget;
     /// @dev The game open against a standing claim (at most one at a time, docs/protocol.md §1.6).
     mapping(uint256 defenderId => address) private _activeGame;
@@ -146,7 +146,6 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         bool queued = _activeGame[defenderId] != address(0);
         claimId =
             _newClaim(requestId, _oracle.getRequestHeader(requestId), output, proof, queued ? ClaimStatus.Queued : ClaimStatus.Challenging);
-        _challengeTarget[claimId] = defenderId;
         unchecked {
             // One open or queued game per challenger claim, each backed by a bond: cannot reach 2^32.
             defender.openGames += 1;
@@ -154,6 +153,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         _staking.lock(msg.sender, _claimBond);
 
         if (queued) {
+            _challengeTarget[claimId] = defenderId;
             uint256[] storage queue = _queue[defenderId];
             queue.push(claimId);
             emit ChallengeQueued(
