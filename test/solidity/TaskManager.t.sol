@@ -404,9 +404,9 @@ contract TaskManagerTest is CoreFixture {
             abi.encodeWithSelector(ChallengeNotReleasable.selector, c2, ClaimStatus.Released, 1, ClaimStatus.Defeated)
         );
         tm.releaseChallenge(c2);
-        // Not a queued claim at all.
+        // Not a queued claim at all (it never waited: no target recorded).
         vm.expectRevert(
-            abi.encodeWithSelector(ChallengeNotReleasable.selector, c1, ClaimStatus.Standing, 1, ClaimStatus.Defeated)
+            abi.encodeWithSelector(ChallengeNotReleasable.selector, c1, ClaimStatus.Standing, 0, ClaimStatus.None)
         );
         tm.releaseChallenge(c1);
         // Carol challenges the new standing claim instead.
