@@ -12,8 +12,12 @@ export const GAME_DEFAULTS = {
   graphWidthBits: 2,
   /** Phase-1 rounds split the range at up to 2^bits - 1 points. */
   vmWidthBits: 4,
-  /** Phase 1 covers 2^depth guest steps: every node check of every served model must exit within it. */
-  vmTraceDepth: 26,
+  /**
+   * Phase 1 covers 2^depth guest steps (docs/protocol.md §5.4): 2^32 holds GPT-2 small's largest node (1.62·10^9
+   * steps); a node that does not fit ends its game undecided (the request is refunded), and keepers refuse to
+   * serve such a model. An honest keeper runs T steps of the VM (about a minute) to know the state at T.
+   */
+  vmTraceDepth: 32,
 } as const;
 
 /**
