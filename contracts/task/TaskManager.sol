@@ -220,6 +220,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             defender.status = ClaimStatus.Released;
             challenger.status = ClaimStatus.Released;
             task.status = RequestStatus.Cancelled;
+            // No claim stands: the oracle's getResult/getOutputHash show no output for the request.
+            task.standingClaimId = 0;
             emit GameResolved(msg.sender, requestId, winner, defenderId, challengerId, 0);
             emit RequestCancelled(requestId, msg.sender, defenderId, challengerId);
             _staking.unlock(defender.operator, defender.bond);

@@ -431,6 +431,11 @@ contract TaskManagerTest is CoreFixture {
         assertEq(staking.getAccount(alice).active, MIN_STAKE + 50 ether); // nobody slashed
         assertEq(uint8(_status(id)), uint8(RequestStatus.Cancelled));
         assertFalse(tm.isFinalized(id));
+        assertEq(tm.getTask(id).standingClaimId, 0);
+        assertEq(oracle.getOutputHash(id), bytes32(0));
+        (bytes memory shown, bool finalized) = oracle.getResult(id);
+        assertEq(shown.length, 0);
+        assertFalse(finalized);
         vm.expectRevert(abi.encodeWithSelector(NotCommitted.selector, id, RequestStatus.Cancelled));
         tm.finalize(id);
         GraphCommitments.ClaimProof memory proof = _proofFor(id, OUTPUT_A, TRACE_A);
