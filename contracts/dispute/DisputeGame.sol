@@ -50,6 +50,10 @@ contract DisputeGame is IFaultDisputeGame {
     uint8 internal constant STATUS_INVALID = 1;
     uint8 internal constant STATUS_PANIC = 2;
     uint8 internal constant STATUS_UNFINISHED = 3;
+    /// @notice The deepest VM trace a game may have. A node the guest cannot finish within T ends its game undecided
+    /// (§5.4), which needs the honest side to know the state at T by running T steps: 2^40 (~1.1·10^12 steps, hours
+    /// of keeper/vm on one core) is still runnable within a game's clock; 2^64 would not be.
+    uint8 internal constant MAX_VM_TRACE_DEPTH = 40;
 
     // ================================================================== configuration (implementation immutables)
 
@@ -97,7 +101,7 @@ contract DisputeGame is IFaultDisputeGame {
     /// @param clockDuration_ Seconds each side has for all its moves in a game.
     /// @param graphWidthBits_ Phase-2 rounds split the range at up to `2^bits - 1` points (1..8).
     /// @param vmWidthBits_ Phase-1 rounds split the range at up to `2^bits - 1` points (1..8).
-    /// @param vmTraceDepth_ Phase 1 runs over VM steps `0..2^depth` (1..64).
+    /// @param vmTraceDepth_ Phase 1 runs over VM steps `0..2^depth` (1..MAX_VM_TRACE_DEPTH).
     /// @param factory_ The only account that may initialize clones of this implementation.
     constructor(
         IBigStepper vm_,
@@ -109,7 +113,7 @@ contract DisputeGame is IFaultDisputeGame {
     ) {
         if (
             clockDuration_ == 0 || graphWidthBits_ == 0 || graphWidthBits_ > 8 || vmWidthBits_ == 0
-                || vmWidthBits_ > 8 || vmTraceDepth_ == 0 || vmTraceDepth_ > 64
+                || vmWidthBits_ > 8 || vmTraceDepth_ == 0 || vmTraceDepth_ > MAX_VM_TRACE_DEPTH
         ) revert InvalidGameConfig(clockDuration_, graphWidthBits_, vmWidthBits_, vmTraceDepth_);
         VM = vm_;
         ORACLE = vm_.oracle();

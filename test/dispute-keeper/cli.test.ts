@@ -32,7 +32,7 @@ describe("oao dispute simulate", () => {
 
   it("says what to fix on a bad fault, a bad seed, a bad trace depth, or a fault position outside the model", async () => {
     for (const depth of ["0", "65", "2.5", "deep"]) {
-      await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--vm-trace-depth", depth, "--offline"])).rejects.toThrow(/--vm-trace-depth .*: expected an integer in 1..64/);
+      await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--vm-trace-depth", depth, "--offline"])).rejects.toThrow(/--vm-trace-depth .*: expected an integer in 1..40/);
     }
     await expect(run(["simulate", "--model", "mnist", "--fault", "nodes:2", "--offline", "--json"])).rejects.toThrow(/graph:N, vm:N/);
     await expect(run(["simulate", "--model", "mnist", "--fault", "graph:1", "--seed", "-3", "--offline"])).rejects.toThrow(/--seed/);

@@ -6,7 +6,7 @@ import {GamePhase, Side} from "./DisputeTypes.sol";
 // Errors of the dispute game and its factory (docs/protocol.md §5). Each carries the values a caller needs to
 // see what to fix.
 
-/// @notice A game parameter is out of range (width bits outside 1..8, VM trace depth outside 1..64, zero clock).
+/// @notice A game parameter is out of range (width bits outside 1..8, VM trace depth outside 1..40, zero clock).
 error InvalidGameConfig(uint64 clockDuration, uint8 graphWidthBits, uint8 vmWidthBits, uint8 vmTraceDepth);
 /// @notice A game (or the implementation) was already initialized.
 error AlreadyInitialized();

@@ -69,7 +69,7 @@ export function buildDisputeCommand(): Command {
     .option("--model <name>", "a shipped model (keeper/models/<name>)")
     .requiredOption("--fault <kind>", "graph:N | vm:N | false-challenge[:N] | silent[:N]")
     .option("--seed <s>", "seed for the input, unspecified fault positions and move order", "1")
-    .option("--vm-trace-depth <n>", "the game's VM trace covers 2^n guest steps (1..64; default 21 on chain, 24 offline)")
+    .option("--vm-trace-depth <n>", "the game's VM trace covers 2^n guest steps (1..40; default 21 on chain, 24 offline)")
     .option("--offline", "play on the reference game model instead of a chain")
     .option("--json", "last stdout line: one JSON object")
     .action(async (dir: string | undefined, opts: SimulateOpts) => {

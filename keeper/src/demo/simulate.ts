@@ -12,10 +12,10 @@ import { disputeGameAbi } from "../dispute/abi.ts";
 import { closeParties, createParties, playUntilFinal, type ProgressEvent } from "./scenario.ts";
 import { createLocalWorld, type GameParams } from "./world.ts";
 
-/** The contract's bound (DisputeGame: `vmTraceDepth_ > 64` reverts). */
-export const MAX_VM_TRACE_DEPTH = 64;
+/** The contract's bound (DisputeGame: `vmTraceDepth_ > 40` reverts, docs/protocol.md §5.4). */
+export const MAX_VM_TRACE_DEPTH = 40;
 
-/** Checks a `--vm-trace-depth` value: an integer in 1..64. */
+/** Checks a `--vm-trace-depth` value: an integer in 1..MAX_VM_TRACE_DEPTH. */
 export function parseVmTraceDepth(text: string): number {
   const depth = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(depth) || depth < 1 || depth > MAX_VM_TRACE_DEPTH) {

@@ -820,8 +820,9 @@ contract DisputeGameTest is CoreFixture {
         new DisputeGameFactory(IBigStepper(address(stepper)), 1, 9, 1, 4);
         vm.expectRevert(abi.encodeWithSelector(InvalidGameConfig.selector, 1, 1, 0, 4));
         new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 0, 4);
-        vm.expectRevert(abi.encodeWithSelector(InvalidGameConfig.selector, 1, 1, 1, 65));
-        new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 1, 65);
+        vm.expectRevert(abi.encodeWithSelector(InvalidGameConfig.selector, 1, 1, 1, 41));
+        new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 1, 41);
+        new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 1, 40);
         // Depth 0 would make T = 1: no room for a guest to run.
         vm.expectRevert(abi.encodeWithSelector(InvalidGameConfig.selector, 1, 1, 1, 0));
         new DisputeGameFactory(IBigStepper(address(stepper)), 1, 1, 1, 0);
