@@ -69,7 +69,11 @@ export const erc20Abi = [
   },
 ] as const;
 
-/** RequestStatus of docs/protocol.md §1, in the contracts' enum order. */
+/**
+ * RequestStatus of docs/protocol.md §1, in the contracts' enum order. `Challenged`: a game is open or
+ * challenges are queued against the standing claim. `Cancelled`: a game found the disputed node undecidable
+ * (§5.4); no result will come, and `expire` refunds the request at once.
+ */
 export const requestStatuses = [
   "None",
   "Requested",
@@ -79,6 +83,7 @@ export const requestStatuses = [
   "Delivered",
   "Expired",
   "Refunded",
+  "Cancelled",
 ] as const;
 export type RequestStatus = (typeof requestStatuses)[number];
 
@@ -89,6 +94,21 @@ export type DeliveryMode = (typeof deliveryModes)[number];
 export const gamePhases = ["Graph", "VmStart", "Vm", "Step", "Resolved"] as const;
 export type GamePhase = (typeof gamePhases)[number];
 
-/** Side (and GameWinner) in the contracts' enum order. */
+/**
+ * ClaimStatus in the contracts' enum order (TaskManager.getClaim). `Queued`: a challenge waiting for its game
+ * (one game at a time per standing claim, §1.6); `Released`: bond unlocked unslashed (a queued challenge whose
+ * target stopped standing, or either claim of an undecided game).
+ */
+export const claimStatuses = ["None", "Standing", "Challenging", "Defeated", "Released", "Accepted", "Queued"] as const;
+export type ClaimStatus = (typeof claimStatuses)[number];
+
+/** Side (a game's two parties) in the contracts' enum order. */
 export const gameSides = ["Defender", "Challenger"] as const;
 export type GameSide = (typeof gameSides)[number];
+
+/**
+ * GameWinner (a game's outcome, DisputeGame.winner) in the contracts' enum order: a side, or `Undecided` when the
+ * guest could not decide the disputed node (unfinished at the last VM step, or it panicked; §5.4).
+ */
+export const gameWinners = ["Defender", "Challenger", "Undecided"] as const;
+export type GameWinner = (typeof gameWinners)[number];

@@ -11,13 +11,17 @@ export {
 } from "./errors/contract.ts";
 export { SubgraphRequestError, type SubgraphRequestErrorType, SubgraphStaleError, type SubgraphStaleErrorType } from "./errors/subgraph.ts";
 export {
+  type ClaimStatus,
   type DeliveryMode,
   type GamePhase,
   type GameSide,
+  type GameWinner,
   type RequestStatus,
+  claimStatuses,
   deliveryModes,
   gamePhases,
   gameSides,
+  gameWinners,
   requestStatuses,
 } from "./contracts.ts";
 export { type ModelDescriptor, decodeModelDescriptor, modelDescriptorFromFile } from "./model.ts";

@@ -202,7 +202,8 @@ export async function challenge(d: Deployment, from: Address, requestId: bigint,
   return result[1];
 }
 
-export async function resolveGame(d: Deployment, game: Address, winner: 0 | 1): Promise<void> {
+/** The toy game's referee reports `winner` (GameWinner: 0 Defender, 1 Challenger, 2 Undecided). */
+export async function resolveGame(d: Deployment, game: Address, winner: 0 | 1 | 2): Promise<void> {
   const hash = await d.wallet(d.accounts.referee).writeContract({
     address: game,
     abi: ToyDisputeGameAbi,

@@ -1,7 +1,7 @@
 /**
  * A real dispute game (docs/protocol.md §5) on the JSON-RPC chain: `getDispute` follows its phase,
  * round, clocks and winner, and `waitForResult` follows the request through the game to the
- * overturned, finalized output.
+ * overturned, finalized output; a game both sides find undecidable reads `Undecided` and cancels the request.
  */
 import { type Hex, concat, keccak256, parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,19 @@ import { buildTrace, traceProof } from "../../keeper/graph/state.ts";
 import { tensorHashOfBytes } from "../../keeper/graph/tensor.ts";
 import { fromHex, toHex } from "../../keeper/graph/hash.ts";
 import { DisputeGameAbi } from "../src/abis/generated.ts";
-import { BaseError, type WaitForResultUpdate, getDispute, getOperator, oaoActions, registerModel, requestInference, stake, waitForResult } from "../src/index.ts";
+import {
+  BaseError,
+  RequestCancelledError,
+  type WaitForResultUpdate,
+  getDispute,
+  getOperator,
+  getRequest,
+  oaoActions,
+  registerModel,
+  requestInference,
+  stake,
+  waitForResult,
+} from "../src/index.ts";
 import { AIOracleAbi } from "../src/abis/generated.ts";
 import { BOND, CLOCK, type Deployment, MIN_STAKE, WINDOW, challenge, claimTimeout, commit, deploy, finalize, modelParams, passTime } from "./chain.ts";
 
@@ -38,7 +50,7 @@ function until(check: () => boolean): Promise<void> {
 beforeAll(async () => {
   d = await deploy({ game: "real" });
   ({ modelId } = await registerModel(d.wallet(d.accounts.owner), { address: d.addresses.oracle, ...modelParams, feeReceiver: d.accounts.owner }));
-  for (const who of [d.accounts.alice, d.accounts.bob]) await stake(d.wallet(who), { address: d.addresses.staking, amount: MIN_STAKE + parseEther("50") });
+  for (const who of [d.accounts.alice, d.accounts.bob, d.accounts.carol]) await stake(d.wallet(who), { address: d.addresses.staking, amount: MIN_STAKE + parseEther("50") });
 });
 
 afterAll(async () => {
@@ -100,6 +112,46 @@ describe("a real dispute game", () => {
     expect(updates.map((u) => `${u.status}:${u.output}`)).toEqual(["Requested:0x", "Committed:0x07", "Challenged:0x07", "Committed:0x03", "Delivered:0x03"]);
     const loser = await getOperator(d.publicClient, { address: d.addresses.staking, operator: d.accounts.alice });
     expect(loser.active).toBe(MIN_STAKE + parseEther("50") - BOND);
+  });
+
+  it("getDispute reads Undecided when both sides post the same unfinished final VM state, and the request is cancelled", async () => {
+    const { requestId } = await requestInference(d.wallet(d.accounts.user), { address: d.addresses.oracle, modelId, input: INPUT });
+    const waiting = waitForResult(d.publicClient, { address: d.addresses.oracle, requestId, pollingInterval: 20 }).catch((e: unknown) => e);
+    await commit(d, d.accounts.bob, requestId, "0x07");
+    const game = await challenge(d, d.accounts.carol, requestId, "0x03");
+    const traces = { [d.accounts.bob]: await traceOf(requestId, "0x07"), [d.accounts.carol]: await traceOf(requestId, "0x03") };
+    const play = async (from: typeof d.accounts.bob, functionName: "moveGraph" | "postFinalVmState", args: readonly unknown[]) => {
+      const hash = await d.wallet(from).writeContract({ address: game, abi: DisputeGameAbi, functionName, args: args as never, account: from, chain: d.publicClient.chain });
+      await d.publicClient.waitForTransactionReceipt({ hash });
+    };
+    // Phase 2: both reveal their committed states at each round's points until one node is left.
+    for (let round = 0; (await getDispute(d.publicClient, { address: game })).phase === "Graph"; round++) {
+      expect(round).toBeLessThan(6);
+      const { roundPoints } = await getDispute(d.publicClient, { address: game });
+      for (const who of [d.accounts.bob, d.accounts.carol]) {
+        const trace = traces[who]!;
+        await play(who, "moveGraph", [
+          roundPoints.map((p) => toHex(trace.states[Number(p)]!) as Hex),
+          roundPoints.map((p) => traceProof(trace, Number(p)).map((x) => toHex(x) as Hex)),
+        ]);
+      }
+    }
+    expect((await getDispute(d.publicClient, { address: game })).phase).toBe("VmStart");
+    // Status byte 3 (UNFINISHED): neither side's guest decided the node by step T.
+    const unfinished = `0x03${"5a".repeat(31)}` as Hex;
+    await play(d.accounts.bob, "postFinalVmState", [unfinished]);
+    await play(d.accounts.carol, "postFinalVmState", [unfinished]);
+
+    const over = await getDispute(d.publicClient, { address: game });
+    expect(over.phase).toBe("Resolved");
+    expect(over.winner).toBe("Undecided");
+    expect((await getRequest(d.publicClient, { address: d.addresses.oracle, requestId })).status).toBe("Cancelled");
+    expect(await waiting).toBeInstanceOf(RequestCancelledError);
+    // Nobody was slashed: both bonds are free again.
+    for (const who of [d.accounts.bob, d.accounts.carol]) {
+      const op = await getOperator(d.publicClient, { address: d.addresses.staking, operator: who });
+      expect(op.locked, who).toBe(0n);
+    }
   });
 
   it("getDispute decodes a read of something that is not a game into an SDK error", async () => {

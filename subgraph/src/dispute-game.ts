@@ -24,6 +24,8 @@ import { eventId, stamp } from "./entities";
 
 const PHASES = ["Graph", "VmStart", "Vm", "Step", "Resolved"];
 const SIDES = ["Defender", "Challenger"];
+/** GameWinner: the game's outcome (docs/protocol.md §5.4). */
+const OUTCOMES = ["Defender", "Challenger", "Undecided"];
 
 function phaseName(phase: i32): string {
   if (phase < 0 || phase >= PHASES.length) throw new Error("unknown GamePhase " + phase.toString());
@@ -33,6 +35,11 @@ function phaseName(phase: i32): string {
 function sideName(side: i32): string {
   if (side < 0 || side >= SIDES.length) throw new Error("unknown Side " + side.toString());
   return SIDES[side];
+}
+
+function outcomeName(winner: i32): string {
+  if (winner < 0 || winner >= OUTCOMES.length) throw new Error("unknown GameWinner " + winner.toString());
+  return OUTCOMES[winner];
 }
 
 /** The game's Dispute, made by TaskManager's ClaimChallenged handler (the only creator of this data source). */
@@ -104,15 +111,21 @@ export function handleGameMoved(event: GameMoved): void {
   let p = event.params;
   let dispute = loadDispute(event.address);
   let side = i32(p.side);
+  let phase = phaseName(p.phase);
   if (side == 0) dispute.defenderPosted = true;
   else dispute.challengerPosted = true;
+  // VmStart: the one value is the side's VM state hash at T, whose status byte says what its guest decides.
+  if (phase == "VmStart" && p.values.length == 1) {
+    if (side == 0) dispute.defenderFinalVmState = p.values[0];
+    else dispute.challengerFinalVmState = p.values[0];
+  }
   stopClock(dispute, side, event.block.timestamp);
   dispute.save();
 
   let e = new DisputeMove(eventId(event));
   e.dispute = dispute.id;
   e.side = sideName(side);
-  e.phase = phaseName(p.phase);
+  e.phase = phase;
   e.lo = p.lo;
   e.hi = p.hi;
   e.values = changetype<Bytes[]>(p.values);
@@ -175,16 +188,18 @@ export function handleGameStepped(event: GameStepped): void {
 
 /**
  * The game decided (TaskManager.GameResolved, handled by task-manager.ts, follows in the same transaction
- * with the slash and the claims' fate). A step emits GameStepped first; anything else was a timeout.
+ * with the slash and the claims' fate). A step emits GameStepped first; an Undecided outcome still in
+ * VmStart means both sides posted the same undecidable final VM state; anything else was a timeout.
  */
 export function handleGameResolved(event: GameResolved): void {
   let dispute = loadDispute(event.address);
   let now = event.block.timestamp;
-  let winner = sideName(i32(event.params.winner));
+  let winner = outcomeName(i32(event.params.winner));
   let stepped = dispute.stepPostState !== null && dispute.phase == "Step";
+  let agreed = winner == "Undecided" && dispute.phase == "VmStart";
   dispute.phase = "Resolved";
   dispute.winner = winner;
-  dispute.decidedBy = stepped ? "Step" : "Timeout";
+  dispute.decidedBy = stepped ? "Step" : agreed ? "Agreement" : "Timeout";
   stopClock(dispute, 0, now);
   stopClock(dispute, 1, now);
   dispute.save();

@@ -26,6 +26,7 @@ export function getOrCreateOperator(address: Bytes): Operator {
     operator.accepted = 0;
     operator.disputesWon = 0;
     operator.disputesLost = 0;
+    operator.disputesUndecided = 0;
     operator.slashCount = 0;
     operator.slashedTotal = ZERO;
     operator.feesEarned = ZERO;

@@ -1,6 +1,10 @@
-// Handlers of the TaskManager data source: claims, challenges, dispute outcomes, finality, expiry.
-import { BigInt } from "@graphprotocol/graph-ts";
+// Handlers of the TaskManager data source: claims, challenges (queued or playing), dispute outcomes,
+// cancellation, finality, expiry. One game at a time per standing claim (docs/protocol.md §1.6): a challenge
+// posted while a game is open is queued (ChallengeQueued) and gets its game later (ClaimChallenged).
+import { Address, BigInt, Bytes, ethereum } from "@graphprotocol/graph-ts";
 import {
+  ChallengeQueued as ChallengeQueuedEvent,
+  ChallengeReleased as ChallengeReleasedEvent,
   ClaimChallenged as ClaimChallengedEvent,
   ClaimCommitted as ClaimCommittedEvent,
   ClaimOverturned as ClaimOverturnedEvent,
@@ -8,11 +12,14 @@ import {
   GameResolved as GameResolvedEvent,
   OwnershipTransferStarted,
   OwnershipTransferred,
+  RequestCancelled as RequestCancelledEvent,
   RequestExpired as RequestExpiredEvent,
   RequestFinalized as RequestFinalizedEvent,
 } from "../generated/TaskManager/TaskManager";
 import { DisputeGame } from "../generated/templates";
 import {
+  ChallengeQueued,
+  ChallengeReleased,
   Claim,
   ClaimChallenged,
   ClaimCommitted,
@@ -20,6 +27,7 @@ import {
   Dispute,
   GameResolved,
   Request,
+  RequestCancelled,
   RequestExpired,
   RequestFinalized,
   Slash,
@@ -35,7 +43,9 @@ import {
   stamp,
 } from "./entities";
 
-/** Committed, or Challenged while the standing claim has open games (as TaskManager.getStatus). */
+const OUTCOMES = ["Defender", "Challenger", "Undecided"];
+
+/** Committed, or Challenged while the standing claim has an open game or queued challenges (as TaskManager.getStatus). */
 function refreshOpenStatus(request: Request): void {
   if (request.status != "Committed" && request.status != "Challenged") return;
   let standing = loadClaim(BigInt.fromString(request.standingClaim!));
@@ -84,12 +94,72 @@ export function handleClaimCommitted(event: ClaimCommittedEvent): void {
   e.save();
 }
 
+/**
+ * A challenger's claim against `defender`, counted in the defender's openGames and the challenger's
+ * challenges (once per claim: at ChallengeQueued, or at ClaimChallenged when the game opened at once).
+ */
+function newChallengerClaim(
+  claimId: BigInt,
+  request: Request,
+  defender: Claim,
+  challenger: Address,
+  outputHash: Bytes,
+  traceRoot: Bytes,
+  status: string,
+  event: ethereum.Event,
+): Claim {
+  let claim = new Claim(claimId.toString());
+  claim.claimId = claimId;
+  claim.request = request.id;
+  claim.operator = challenger;
+  claim.outputHash = outputHash;
+  claim.traceRoot = traceRoot;
+  claim.status = status;
+  claim.committedAt = event.block.timestamp;
+  claim.transactionHash = event.transaction.hash;
+  claim.openGames = 0;
+  claim.target = defender.id;
+
+  defender.openGames = defender.openGames + 1;
+  let operator = getOrCreateOperator(challenger);
+  operator.challenges = operator.challenges + 1;
+  operator.save();
+  return claim;
+}
+
+/** A challenge posted while a game is open against the standing claim: it waits in the queue (status Queued). */
+export function handleChallengeQueued(event: ChallengeQueuedEvent): void {
+  let p = event.params;
+  let request = loadRequest(p.requestId);
+  let defender = loadClaim(p.defenderClaimId);
+  let claim = newChallengerClaim(p.challengerClaimId, request, defender, p.challenger, p.outputHash, p.traceRoot, "Queued", event);
+  claim.queuePosition = p.position;
+  claim.save();
+  defender.save();
+
+  refreshOpenStatus(request);
+  request.save();
+
+  let e = new ChallengeQueued(eventId(event));
+  e.requestId = p.requestId;
+  e.defenderClaimId = p.defenderClaimId;
+  e.challengerClaimId = p.challengerClaimId;
+  e.challenger = p.challenger;
+  e.position = p.position;
+  e.outputHash = p.outputHash;
+  e.traceRoot = p.traceRoot;
+  stamp(e, event);
+  e.save();
+}
+
+/**
+ * A game opened against the standing claim: at the challenge (the claim is new), or when the previous game
+ * ended with the defender winning and this queued claim was next (ChallengeQueued already made and counted it).
+ */
 export function handleClaimChallenged(event: ClaimChallengedEvent): void {
   let p = event.params;
   let request = loadRequest(p.requestId);
   let defender = loadClaim(p.defenderClaimId);
-  defender.openGames = defender.openGames + 1;
-  defender.save();
 
   let dispute = new Dispute(p.game);
   dispute.request = request.id;
@@ -115,27 +185,19 @@ export function handleClaimChallenged(event: ClaimChallengedEvent): void {
   dispute.save();
   DisputeGame.create(p.game);
 
-  let claim = new Claim(p.challengerClaimId.toString());
-  claim.claimId = p.challengerClaimId;
-  claim.request = request.id;
-  claim.operator = p.challenger;
-  claim.output = p.output;
-  claim.outputHash = p.outputHash;
-  claim.traceRoot = p.traceRoot;
+  let claim = Claim.load(p.challengerClaimId.toString());
+  if (claim == null) {
+    claim = newChallengerClaim(p.challengerClaimId, request, defender, p.challenger, p.outputHash, p.traceRoot, "Challenging", event);
+    defender.save();
+  }
   claim.status = "Challenging";
-  claim.committedAt = event.block.timestamp;
-  claim.transactionHash = event.transaction.hash;
-  claim.openGames = 0;
+  claim.output = p.output;
   claim.dispute = dispute.id;
   claim.save();
 
   request.disputeCount = request.disputeCount + 1;
   refreshOpenStatus(request);
   request.save();
-
-  let challenger = getOrCreateOperator(p.challenger);
-  challenger.challenges = challenger.challenges + 1;
-  challenger.save();
 
   let e = new ClaimChallenged(eventId(event));
   e.requestId = p.requestId;
@@ -150,44 +212,81 @@ export function handleClaimChallenged(event: ClaimChallengedEvent): void {
   e.save();
 }
 
+/** A queued challenge whose target no longer stands was released unslashed (TaskManager.releaseChallenge). */
+export function handleChallengeReleased(event: ChallengeReleasedEvent): void {
+  let p = event.params;
+  let claim = loadClaim(p.claimId);
+  claim.status = "Released";
+  claim.save();
+  let target = loadClaim(p.targetClaimId);
+  target.openGames = target.openGames - 1;
+  target.save();
+
+  let request = loadRequest(p.requestId);
+  refreshOpenStatus(request);
+  request.save();
+
+  let e = new ChallengeReleased(eventId(event));
+  e.requestId = p.requestId;
+  e.claimId = p.claimId;
+  e.targetClaimId = p.targetClaimId;
+  stamp(e, event);
+  e.save();
+}
+
 /**
- * A game ended (TaskManager.resolveGame): the loser's claim is defeated and its operator slashed
- * (the Slashed event precedes this one in the same transaction). A winning challenger's claim is
- * released here and becomes the standing claim if ClaimOverturned follows.
+ * A game ended (TaskManager.resolveGame). Defender: the challenger's claim is defeated and its operator
+ * slashed (the Slashed event precedes this one), and the next queued challenge's ClaimChallenged follows.
+ * Challenger: the defender's claim is defeated and slashed, the challenger's stands (ClaimOverturned follows
+ * with its window). Undecided: both claims are released unslashed and RequestCancelled follows.
  */
 export function handleGameResolved(event: GameResolvedEvent): void {
   let p = event.params;
   let dispute = Dispute.load(p.game);
   if (dispute == null) throw new Error("GameResolved for unknown game " + p.game.toHexString());
-  let defenderWon = p.winner == 0;
+  if (p.winner < 0 || p.winner >= OUTCOMES.length) throw new Error("unknown GameWinner " + p.winner.toString());
+  let outcome = OUTCOMES[p.winner];
   let defender = Claim.load(dispute.defenderClaim)!;
   let challenger = Claim.load(dispute.challengerClaim)!;
   defender.openGames = defender.openGames - 1;
-  if (defenderWon) {
+  if (outcome == "Defender") {
     challenger.status = "Defeated";
-  } else {
+  } else if (outcome == "Challenger") {
     defender.status = "Defeated";
+    challenger.status = "Standing";
+  } else {
+    defender.status = "Released";
     challenger.status = "Released";
   }
   defender.save();
   challenger.save();
 
-  let winner = getOrCreateOperator(defenderWon ? defender.operator : challenger.operator);
-  winner.disputesWon = winner.disputesWon + 1;
-  winner.save();
-  let loser = getOrCreateOperator(defenderWon ? challenger.operator : defender.operator);
-  loser.disputesLost = loser.disputesLost + 1;
-  loser.save();
+  if (outcome == "Undecided") {
+    let d = getOrCreateOperator(defender.operator);
+    d.disputesUndecided = d.disputesUndecided + 1;
+    d.save();
+    let c = getOrCreateOperator(challenger.operator);
+    c.disputesUndecided = c.disputesUndecided + 1;
+    c.save();
+  } else {
+    let defenderWon = outcome == "Defender";
+    let winner = getOrCreateOperator(defenderWon ? defender.operator : challenger.operator);
+    winner.disputesWon = winner.disputesWon + 1;
+    winner.save();
+    let loser = getOrCreateOperator(defenderWon ? challenger.operator : defender.operator);
+    loser.disputesLost = loser.disputesLost + 1;
+    loser.save();
+    let lastSlash = loser.lastSlash;
+    if (p.loserSlashed.gt(BigInt.zero()) && lastSlash) {
+      let slash = Slash.load(lastSlash);
+      if (slash != null && slash.transactionHash.equals(event.transaction.hash)) dispute.slash = slash.id;
+    }
+  }
 
-  dispute.winner = defenderWon ? "Defender" : "Challenger";
+  dispute.winner = outcome;
   dispute.loserSlashed = p.loserSlashed;
   dispute.resolvedAt = event.block.timestamp;
   dispute.duration = event.block.timestamp.minus(dispute.createdAt);
-  let lastSlash = loser.lastSlash;
-  if (p.loserSlashed.gt(BigInt.zero()) && lastSlash) {
-    let slash = Slash.load(lastSlash);
-    if (slash != null && slash.transactionHash.equals(event.transaction.hash)) dispute.slash = slash.id;
-  }
   dispute.save();
 
   let request = loadRequest(p.requestId);
@@ -201,6 +300,24 @@ export function handleGameResolved(event: GameResolvedEvent): void {
   e.winnerClaimId = p.winnerClaimId;
   e.loserClaimId = p.loserClaimId;
   e.loserSlashed = p.loserSlashed;
+  stamp(e, event);
+  e.save();
+}
+
+/** An undecided game cancelled the request (after its GameResolved): no result; `expire` refunds it at once. */
+export function handleRequestCancelled(event: RequestCancelledEvent): void {
+  let p = event.params;
+  let request = loadRequest(p.requestId);
+  request.status = "Cancelled";
+  request.cancelledAt = event.block.timestamp;
+  request.cancelledBy = p.game;
+  request.save();
+
+  let e = new RequestCancelled(eventId(event));
+  e.requestId = p.requestId;
+  e.game = p.game;
+  e.defenderClaimId = p.defenderClaimId;
+  e.challengerClaimId = p.challengerClaimId;
   stamp(e, event);
   e.save();
 }
@@ -253,9 +370,10 @@ export function handleRequestFinalized(event: RequestFinalizedEvent): void {
   e.save();
 }
 
+/** `expire` refunded the request: unanswered by its deadline, or cancelled (then it stays Cancelled until RequestRefunded, in the same transaction). */
 export function handleRequestExpired(event: RequestExpiredEvent): void {
   let request = loadRequest(event.params.requestId);
-  request.status = "Expired";
+  if (request.status != "Cancelled") request.status = "Expired";
   request.expiredAt = event.block.timestamp;
   request.save();
 

@@ -31,6 +31,7 @@ const VM: i32 = 2;
 const STEP: i32 = 3;
 const DEFENDER: i32 = 0;
 const CHALLENGER_SIDE: i32 = 1;
+const UNDECIDED: i32 = 2;
 const T: i64 = 2097152; // 2^21 VM steps
 
 function id(tx: i32, logIndex: i32): string {
@@ -60,6 +61,28 @@ function phaseStarted(phase: i32, lo: i64, hi: i64, timestamp: i64, tx: i32, log
 
 function moved(side: i32, phase: i32, lo: i64, hi: i64, values: i32[], timestamp: i64, tx: i32, logIndex: i32): void {
   handleGameMoved(changetype<GameMoved>(gameEvent([u8(side), u8(phase), uint(lo), uint(hi), words(values)], timestamp, tx, logIndex)));
+}
+
+/** A final VM state hash at T: its first byte is the guest's status (0 VALID, 1 INVALID, 2 PANIC, 3 UNFINISHED). */
+function vmState(status: i32, tail: i32): Bytes {
+  return Bytes.fromHexString("0x0" + status.toString() + tail.toString(16).padStart(62, "0"));
+}
+
+function postedFinal(side: i32, state: Bytes, timestamp: i64, tx: i32): void {
+  let values = ethereum.Value.fromFixedBytesArray([state]);
+  handleGameMoved(changetype<GameMoved>(gameEvent([u8(side), u8(VM_START), uint(0), uint(T), values], timestamp, tx, 0)));
+}
+
+/** Phase 2 narrowed to node 4 in one round each way, and VmStart opened at t = 1300. */
+function toVmStart(): void {
+  moved(CHALLENGER_SIDE, GRAPH, 0, 6, [0x31], 1150, 20, 0);
+  moved(DEFENDER, GRAPH, 0, 6, [0x31], 1200, 21, 0);
+  narrowed(GRAPH, 3, 6, 1200, 21, 1);
+  moved(DEFENDER, GRAPH, 3, 6, [0x41], 1250, 22, 0);
+  moved(CHALLENGER_SIDE, GRAPH, 3, 6, [0x42], 1300, 23, 0);
+  narrowed(GRAPH, 3, 4, 1300, 23, 1);
+  handleVmInputsBound(changetype<VmInputsBound>(gameEvent([uint(4), fixed(bytes32(0x33)), fixed(bytes32(0x41)), fixed(bytes32(2))], 1300, 23, 2)));
+  phaseStarted(VM_START, 0, T, 1300, 23, 3);
 }
 
 function narrowed(phase: i32, lo: i64, hi: i64, timestamp: i64, tx: i32, logIndex: i32): void {
@@ -189,6 +212,56 @@ describe("DisputeGame", () => {
     assert.fieldEquals("Dispute", G, "challengerClockUsed", "50");
     assert.fieldEquals("Dispute", G, "defenderClockRunningSince", "null");
   });
+
+  test("both sides posting the same undecidable final VM state end the game undecided, by agreement", () => {
+    toVmStart();
+    let unfinished = vmState(3, 0x51);
+    postedFinal(DEFENDER, unfinished, 1310, 24);
+    postedFinal(CHALLENGER_SIDE, unfinished, 1320, 25);
+    assert.fieldEquals("Dispute", G, "defenderFinalVmState", unfinished.toHexString());
+    assert.fieldEquals("Dispute", G, "challengerFinalVmState", unfinished.toHexString());
+    // The game resolves in the challenger's VmStart transaction: no phase 1 bisection.
+    resolved(UNDECIDED, 1320, 25, 1);
+    assert.fieldEquals("Dispute", G, "phase", "Resolved");
+    assert.fieldEquals("Dispute", G, "winner", "Undecided");
+    assert.fieldEquals("Dispute", G, "decidedBy", "Agreement");
+    assert.fieldEquals("Dispute", G, "vmRounds", "0");
+    assert.fieldEquals("Dispute", G, "defenderClockRunningSince", "null");
+    assert.fieldEquals("Dispute", G, "challengerClockRunningSince", "null");
+    assert.fieldEquals("DisputeGameResolved", id(25, 1), "winner", "Undecided");
+  });
+
+  test("a step proving right the side whose guest had not finished ends the game undecided", () => {
+    toVmStart();
+    let valid = vmState(0, 0x51);
+    let unfinished = vmState(3, 0x52);
+    postedFinal(DEFENDER, valid, 1310, 24);
+    postedFinal(CHALLENGER_SIDE, unfinished, 1320, 25);
+    phaseStarted(VM, 0, T, 1320, 25, 1);
+    moved(DEFENDER, VM, 0, T, [0x61], 1330, 26, 0);
+    moved(CHALLENGER_SIDE, VM, 0, T, [0x62], 1340, 27, 0);
+    narrowed(VM, 0, 1, 1340, 27, 1);
+    phaseStarted(STEP, 0, 1, 1340, 27, 2);
+    handleGameStepped(changetype<GameStepped>(gameEvent([fixed(bytes32(0x62))], 1400, 28, 0)));
+    resolved(UNDECIDED, 1400, 28, 1);
+    assert.fieldEquals("Dispute", G, "defenderFinalVmState", valid.toHexString());
+    assert.fieldEquals("Dispute", G, "challengerFinalVmState", unfinished.toHexString());
+    assert.fieldEquals("Dispute", G, "winner", "Undecided");
+    assert.fieldEquals("Dispute", G, "decidedBy", "Step");
+  });
+
+  test("a timeout in VmStart decides for the side that posted", () => {
+    toVmStart();
+    postedFinal(DEFENDER, vmState(0, 0x51), 1310, 24);
+    resolved(DEFENDER, 9000, 25, 0);
+    assert.fieldEquals("Dispute", G, "winner", "Defender");
+    assert.fieldEquals("Dispute", G, "decidedBy", "Timeout");
+    assert.fieldEquals("Dispute", G, "challengerFinalVmState", "null");
+  });
+
+  test("an unknown game outcome fails the handler", () => {
+    resolved(3, 3000, 21, 0);
+  }, true);
 
   test("an event of a game the task manager never created fails the handler", () => {
     let event = gameEvent([u8(GRAPH), uint(0), uint(6)], 10, 30, 0);

@@ -1,7 +1,9 @@
-import { Bytes } from "@graphprotocol/graph-ts";
+import { Address, Bytes } from "@graphprotocol/graph-ts";
 import { assert, beforeEach, clearStore, describe, test } from "matchstick-as/assembly/index";
 import { RequestFinalized as RequestFinalizedEvent } from "../generated/TaskManager/TaskManager";
 import {
+  ChallengeQueued,
+  ChallengeReleased,
   ClaimChallenged,
   ClaimCommitted,
   ClaimOverturned,
@@ -9,10 +11,14 @@ import {
   GameResolved,
   OwnershipTransferStarted,
   OwnershipTransferred,
+  RequestCancelled,
   RequestExpired,
 } from "../generated/TaskManager/TaskManager";
 import { Slashed } from "../generated/Staking/Staking";
+import { RequestRefunded } from "../generated/AIOracle/AIOracle";
 import {
+  handleChallengeQueued,
+  handleChallengeReleased,
   handleClaimChallenged,
   handleClaimCommitted,
   handleClaimOverturned,
@@ -20,16 +26,20 @@ import {
   handleGameResolved,
   handleOwnershipTransferStarted,
   handleOwnershipTransferred,
+  handleRequestCancelled,
   handleRequestExpired,
   handleRequestFinalized,
 } from "../src/task-manager";
 import { handleSlashed } from "../src/staking";
+import { handleRequestRefunded } from "../src/oracle";
 import { addr, address, bytes32, dyn, fixed, mockEvent, uint } from "./events";
 import { makeRequest, registerModel } from "./fixtures";
 
 const OP = address(0x22);
 const CHALLENGER = address(0x33);
+const CHALLENGER2 = address(0x44);
 const GAME = address(0x6a);
+const GAME2 = address(0x6b);
 
 function id(tx: i32, logIndex: i32): string {
   return bytes32(tx).concatI32(logIndex).toHexString();
@@ -44,9 +54,28 @@ function commit(claimId: i32, output: string, timestamp: i64, tx: i32): void {
 }
 
 function challenge(claimId: i32, game: i32, timestamp: i64, tx: i32): void {
+  openedGame(1, claimId, CHALLENGER, game, "0x09", timestamp, tx, 1);
+}
+
+/** ClaimChallenged: a game opened (at the challenge, or for the queue's head when the previous game ended). */
+function openedGame(defenderClaim: i32, claimId: i32, challenger: Address, game: i32, output: string, timestamp: i64, tx: i32, logIndex: i32): void {
   handleClaimChallenged(
     changetype<ClaimChallenged>(
-      mockEvent([uint(7), uint(1), uint(claimId), addr(CHALLENGER), addr(address(game)), fixed(bytes32(0x0c)), fixed(bytes32(0x0d)), dyn(Bytes.fromHexString("0x09"))], timestamp, tx, 1),
+      mockEvent(
+        [uint(7), uint(defenderClaim), uint(claimId), addr(challenger), addr(address(game)), fixed(bytes32(0x0c)), fixed(bytes32(0x0d)), dyn(Bytes.fromHexString(output))],
+        timestamp,
+        tx,
+        logIndex,
+      ),
+    ),
+  );
+}
+
+/** ChallengeQueued: a challenge posted while a game is open against claim 1 (output hash 0x0e, trace root 0x0f). */
+function queue(claimId: i32, challenger: Address, position: i32, timestamp: i64, tx: i32): void {
+  handleChallengeQueued(
+    changetype<ChallengeQueued>(
+      mockEvent([uint(7), uint(1), uint(claimId), addr(challenger), uint(position), fixed(bytes32(0x0e)), fixed(bytes32(0x0f))], timestamp, tx, 1),
     ),
   );
 }
@@ -128,18 +157,114 @@ describe("TaskManager", () => {
     assert.fieldEquals("ClaimOverturned", id(12, 6), "newClaimId", "2");
   });
 
-  test("a challenger winning against an already defeated claim is released", () => {
+  test("a challenge while a game is open is queued: a Queued claim counted in the defender's openGames", () => {
     commit(1, "0x05", 1030, 10);
     challenge(2, 0x6a, 1100, 11);
-    challenge(3, 0x6b, 1110, 13);
+    queue(3, CHALLENGER2, 0, 1110, 13);
+    assert.fieldEquals("Claim", "3", "status", "Queued");
+    assert.fieldEquals("Claim", "3", "target", "1");
+    assert.fieldEquals("Claim", "3", "queuePosition", "0");
+    assert.fieldEquals("Claim", "3", "outputHash", bytes32(0x0e).toHexString());
+    assert.fieldEquals("Claim", "3", "output", "null");
+    assert.fieldEquals("Claim", "3", "dispute", "null");
+    assert.fieldEquals("Claim", "3", "committedAt", "1110");
+    assert.fieldEquals("Claim", "2", "target", "1");
+    assert.fieldEquals("Claim", "2", "queuePosition", "null");
+    assert.fieldEquals("Claim", "1", "openGames", "2");
+    assert.fieldEquals("Request", "7", "status", "Challenged");
+    assert.fieldEquals("Request", "7", "disputeCount", "1");
+    assert.fieldEquals("Operator", CHALLENGER2.toHexString(), "challenges", "1");
+    assert.fieldEquals("ChallengeQueued", id(13, 1), "position", "0");
+    assert.fieldEquals("ChallengeQueued", id(13, 1), "challenger", CHALLENGER2.toHexString());
+    assert.fieldEquals("ChallengeQueued", id(13, 1), "traceRoot", bytes32(0x0f).toHexString());
+    assert.entityCount("Dispute", 1);
+  });
+
+  test("the defender wins and the next queued challenge gets its game, counted once", () => {
+    commit(1, "0x05", 1030, 10);
+    challenge(2, 0x6a, 1100, 11);
+    queue(3, CHALLENGER2, 0, 1110, 13);
+    // resolveGame: GameResolved for the first game, then ClaimChallenged for the queue's head.
+    resolve(0x6a, 0, 1, 2, 100, 1500, 12);
+    openedGame(1, 3, CHALLENGER2, 0x6b, "0x0a", 1500, 12, 8);
+    assert.fieldEquals("Claim", "2", "status", "Defeated");
+    assert.fieldEquals("Claim", "3", "status", "Challenging");
+    assert.fieldEquals("Claim", "3", "dispute", GAME2.toHexString());
+    assert.fieldEquals("Claim", "3", "output", "0x0a");
+    assert.fieldEquals("Claim", "3", "committedAt", "1110");
+    assert.fieldEquals("Claim", "1", "openGames", "1");
+    assert.fieldEquals("Request", "7", "status", "Challenged");
+    assert.fieldEquals("Request", "7", "disputeCount", "2");
+    assert.fieldEquals("Operator", CHALLENGER2.toHexString(), "challenges", "1");
+    assert.fieldEquals("Dispute", GAME2.toHexString(), "createdAt", "1500");
+    assert.fieldEquals("Dispute", GAME2.toHexString(), "challenger", CHALLENGER2.toHexString());
+    assert.dataSourceExists("DisputeGame", GAME2.toHexString());
+
+    resolve(0x6b, 0, 1, 3, 100, 1900, 14);
+    assert.fieldEquals("Claim", "3", "status", "Defeated");
+    assert.fieldEquals("Claim", "1", "openGames", "0");
+    assert.fieldEquals("Request", "7", "status", "Committed");
+  });
+
+  test("the challenger wins: a challenge still queued against the defeated claim is released", () => {
+    commit(1, "0x05", 1030, 10);
+    challenge(2, 0x6a, 1100, 11);
+    queue(3, CHALLENGER2, 0, 1110, 13);
     resolve(0x6a, 1, 2, 1, 100, 1500, 12);
     handleClaimOverturned(changetype<ClaimOverturned>(mockEvent([uint(7), uint(1), uint(2), uint(2100)], 1500, 12, 6)));
-    resolve(0x6b, 1, 3, 1, 0, 1600, 14);
+    assert.fieldEquals("Claim", "1", "status", "Defeated");
+    assert.fieldEquals("Claim", "1", "openGames", "1");
+    assert.fieldEquals("Claim", "3", "status", "Queued");
+    // The new standing claim has no game against it.
+    assert.fieldEquals("Request", "7", "status", "Committed");
+
+    handleChallengeReleased(changetype<ChallengeReleased>(mockEvent([uint(7), uint(3), uint(1)], 1600, 14, 0)));
     assert.fieldEquals("Claim", "3", "status", "Released");
+    assert.fieldEquals("Claim", "1", "openGames", "0");
     assert.fieldEquals("Claim", "2", "status", "Standing");
-    assert.fieldEquals("Request", "7", "standingClaim", "2");
-    assert.fieldEquals("Request", "7", "disputeCount", "2");
+    assert.fieldEquals("Request", "7", "status", "Committed");
+    assert.fieldEquals("Request", "7", "disputeCount", "1");
+    assert.fieldEquals("ChallengeReleased", id(14, 0), "claimId", "3");
+    assert.fieldEquals("ChallengeReleased", id(14, 0), "targetClaimId", "1");
+    assert.fieldEquals("Operator", CHALLENGER2.toHexString(), "disputesLost", "0");
   });
+
+  test("an undecided game releases both claims and cancels the request; expire then refunds it", () => {
+    commit(1, "0x05", 1030, 10);
+    challenge(2, 0x6a, 1100, 11);
+    resolve(0x6a, 2, 1, 2, 0, 1500, 12);
+    handleRequestCancelled(changetype<RequestCancelled>(mockEvent([uint(7), addr(GAME), uint(1), uint(2)], 1500, 12, 6)));
+    assert.fieldEquals("Claim", "1", "status", "Released");
+    assert.fieldEquals("Claim", "2", "status", "Released");
+    assert.fieldEquals("Claim", "1", "openGames", "0");
+    assert.fieldEquals("Dispute", GAME.toHexString(), "winner", "Undecided");
+    assert.fieldEquals("Dispute", GAME.toHexString(), "loserSlashed", "0");
+    assert.fieldEquals("Dispute", GAME.toHexString(), "slash", "null");
+    assert.fieldEquals("Request", "7", "status", "Cancelled");
+    assert.fieldEquals("Request", "7", "cancelledAt", "1500");
+    assert.fieldEquals("Request", "7", "cancelledBy", GAME.toHexString());
+    assert.fieldEquals("Operator", OP.toHexString(), "disputesUndecided", "1");
+    assert.fieldEquals("Operator", CHALLENGER.toHexString(), "disputesUndecided", "1");
+    assert.fieldEquals("Operator", OP.toHexString(), "disputesLost", "0");
+    assert.fieldEquals("Operator", CHALLENGER.toHexString(), "disputesWon", "0");
+    assert.fieldEquals("GameResolved", id(12, 5), "winner", "2");
+    assert.fieldEquals("RequestCancelled", id(12, 6), "game", GAME.toHexString());
+    assert.fieldEquals("RequestCancelled", id(12, 6), "challengerClaimId", "2");
+
+    // expire: RequestExpired, then the oracle's RequestRefunded, in one transaction.
+    handleRequestExpired(changetype<RequestExpired>(mockEvent([uint(7)], 1600, 13, 0)));
+    assert.fieldEquals("Request", "7", "status", "Cancelled");
+    assert.fieldEquals("Request", "7", "expiredAt", "1600");
+    handleRequestRefunded(changetype<RequestRefunded>(mockEvent([uint(7), addr(address(0x11)), uint(1230)], 1600, 13, 1)));
+    assert.fieldEquals("Request", "7", "status", "Refunded");
+    assert.fieldEquals("Request", "7", "refunded", "1230");
+  });
+
+  test("an unknown game outcome fails the handler", () => {
+    commit(1, "0x05", 1030, 10);
+    challenge(2, 0x6a, 1100, 11);
+    resolve(0x6a, 3, 1, 2, 0, 1500, 12);
+  }, true);
 
   test("RequestFinalized accepts the standing claim", () => {
     commit(1, "0x05", 1030, 10);

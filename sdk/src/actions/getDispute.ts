@@ -1,6 +1,6 @@
 import type { Address, BlockNumber, BlockTag, Chain, Client, Hex, Transport } from "viem";
 import { getBlock, readContract } from "viem/actions";
-import { type GamePhase, type GameSide, disputeGameAbi, gamePhases, gameSides, oaoErrorsAbi } from "../contracts.ts";
+import { type GamePhase, type GameWinner, disputeGameAbi, gamePhases, gameWinners, oaoErrorsAbi } from "../contracts.ts";
 import type { BaseErrorType } from "../errors/base.ts";
 import { toOaoError } from "../errors/contract.ts";
 
@@ -45,8 +45,8 @@ export interface GetDisputeReturnType {
   clockDuration: bigint;
   /** End of the step window (unix seconds) in phase Step, else undefined. */
   stepDeadline: bigint | undefined;
-  /** The winner once Resolved, else undefined. */
-  winner: GameSide | undefined;
+  /** The outcome once Resolved (Defender, Challenger, or Undecided: the guest could not decide the node), else undefined. */
+  winner: GameWinner | undefined;
   /** The value both sides agree on at `lo`, and each side's value at `hi` (zero until known). */
   agreedValue: Hex;
   disputedValues: { defender: Hex; challenger: Hex };
@@ -117,7 +117,7 @@ export async function getDispute(
       clocks: { defender: clock(...d), challenger: clock(...c) },
       clockDuration,
       stepDeadline: stepDeadline === 0n ? undefined : stepDeadline,
-      winner: phase === "Resolved" ? gameSides[winner] : undefined,
+      winner: phase === "Resolved" ? gameWinners[winner] : undefined,
       agreedValue: agreed,
       disputedValues: { defender: disputed[0], challenger: disputed[1] },
       blockNumber: block.number!,

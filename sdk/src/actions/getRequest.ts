@@ -25,7 +25,10 @@ export interface GetRequestReturnType {
   /** Unix time after which an unanswered request expires. */
   deadline: bigint;
   createdAt: bigint;
-  /** Where the request is (Challenged while the standing claim has open games). */
+  /**
+   * Where the request is (Challenged while a game is open or challenges are queued against the standing claim;
+   * Cancelled once an undecided game cancelled it: no result will come, `expire` refunds it at once).
+   */
   status: RequestStatus;
   /** keccak256 of the standing claim's output (zero hash while none). */
   outputHash: Hex;

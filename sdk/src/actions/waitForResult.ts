@@ -2,6 +2,8 @@ import type { Address, Chain, Client, Transport } from "viem";
 import { getBlockNumber } from "viem/actions";
 import type { BaseErrorType } from "../errors/base.ts";
 import {
+  RequestCancelledError,
+  type RequestCancelledErrorType,
   RequestExpiredError,
   type RequestExpiredErrorType,
   RequestNotFoundError,
@@ -45,13 +47,14 @@ export type WaitForResultErrorType =
   | WaitAbortedErrorType
   | RequestNotFoundErrorType
   | RequestExpiredErrorType
+  | RequestCancelledErrorType
   | BaseErrorType;
 
 /**
  * Waits for a request's result by reading the oracle at every poll, so it follows commits,
  * challenges, overturns and finality, and a reorg simply changes what the next read sees (a
- * request or commit that vanished is waited for again). Throws when the request expires, does not
- * exist, the timeout passes or the signal aborts.
+ * request or commit that vanished is waited for again). Throws when the request expires, is cancelled
+ * by an undecided game, does not exist, the timeout passes or the signal aborts.
  */
 export async function waitForResult(
   client: Client<Transport, Chain | undefined>,
@@ -86,6 +89,7 @@ export async function waitForResult(
       if (!last || last.status !== current.status || last.outputHash !== current.outputHash) onUpdate?.(current);
       last = current;
       if (current.status === "Expired" || current.status === "Refunded") throw new RequestExpiredError({ requestId });
+      if (current.status === "Cancelled") throw new RequestCancelledError({ requestId });
       if (until === "committed" && current.output !== "0x") return current;
       if (current.finalized) return current;
     }

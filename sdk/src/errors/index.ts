@@ -8,6 +8,8 @@ export {
   type MissingAddressErrorType,
 } from "./parameters.ts";
 export {
+  RequestCancelledError,
+  type RequestCancelledErrorType,
   RequestExpiredError,
   type RequestExpiredErrorType,
   RequestNotFoundError,

@@ -43,8 +43,27 @@ export class RequestNotFoundError extends BaseError {
   }
 }
 
+export type RequestCancelledErrorType = RequestCancelledError & { name: "RequestCancelledError" };
+/**
+ * A dispute game found the disputed node undecidable (docs/protocol.md §5.4): no claim can be verified, the
+ * request is cancelled and will get no result. Anyone may call TaskManager `expire` to refund it at once.
+ */
+export class RequestCancelledError extends BaseError {
+  readonly requestId: bigint;
+  constructor({ requestId }: { requestId: bigint }) {
+    super(`Request ${requestId} was cancelled: a dispute game found its computation undecidable, so no result will come.`, {
+      name: "RequestCancelledError",
+      details: "Both claims were released unslashed; call TaskManager.expire(requestId) (anyone may) to refund the fee to the requester.",
+    });
+    this.requestId = requestId;
+  }
+}
+
 export type RequestExpiredErrorType = RequestExpiredError & { name: "RequestExpiredError" };
-/** No operator answered before the deadline: the request expired and its fee is refundable. */
+/**
+ * No operator answered before the deadline: the request expired and its fee is refundable. Also thrown for a
+ * request already refunded after a cancellation (on chain both end `Refunded`).
+ */
 export class RequestExpiredError extends BaseError {
   readonly requestId: bigint;
   constructor({ requestId }: { requestId: bigint }) {

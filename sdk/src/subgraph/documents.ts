@@ -15,8 +15,12 @@ export type SubgraphRequestStatus =
   | "Finalized"
   | "Delivered"
   | "Expired"
-  | "Refunded";
-export type SubgraphClaimStatus = "Standing" | "Challenging" | "Defeated" | "Released" | "Accepted";
+  | "Refunded"
+  | "Cancelled";
+/** Claim status as the subgraph stores it (the contracts' statuses but `None`). */
+export type SubgraphClaimStatus = "Standing" | "Challenging" | "Defeated" | "Released" | "Accepted" | "Queued";
+/** How a dispute game ended (the subgraph's DisputeOutcome, the contracts' GameWinner). */
+export type SubgraphDisputeOutcome = "Defender" | "Challenger" | "Undecided";
 
 function doc<TResult, TVariables>(source: string): TypedDocumentNode<TResult, TVariables> {
   return parse(source) as TypedDocumentNode<TResult, TVariables>;
@@ -25,7 +29,7 @@ function doc<TResult, TVariables>(source: string): TypedDocumentNode<TResult, TV
 const requestFields = `
   id requestId requester model { id modelId } status output outputHash deliveryMode deadline
   totalFee createdAt firstCommittedAt finalizedAt commitLatency finalityLatency disputeCount
-  deliveries callbackCount lastCallbackSucceeded standingClaim { id operator { id } }`;
+  deliveries callbackCount lastCallbackSucceeded standingClaim { id operator { id } } cancelledAt`;
 
 export interface RequestRow {
   id: string;
@@ -48,6 +52,7 @@ export interface RequestRow {
   callbackCount: number;
   lastCallbackSucceeded: boolean | null;
   standingClaim: { id: string; operator: { id: string } } | null;
+  cancelledAt: string | null;
 }
 
 export interface RequestFilter {
@@ -67,12 +72,19 @@ export const RequestsDocument = doc<
 export interface ClaimRow {
   id: string;
   operator: { id: string };
-  output: string;
+  /** null for a queued challenge until its game opens (ChallengeQueued carries only the hash). */
+  output: string | null;
   outputHash: string;
   traceRoot: string;
   status: SubgraphClaimStatus;
   windowEnd: string | null;
   committedAt: string;
+  /** Games against the claim still to be decided: the open one plus the queued challenges. */
+  openGames: number;
+  /** For a challenger's claim: the claim it challenges. */
+  target: { id: string } | null;
+  /** For a challenge that was queued: its place in the queue when posted (0 = next). */
+  queuePosition: string | null;
 }
 
 export interface DisputeRow {
@@ -82,7 +94,7 @@ export interface DisputeRow {
   challengerClaim: { id: string };
   defender: { id: string };
   challenger: { id: string };
-  winner: "Defender" | "Challenger" | null;
+  winner: SubgraphDisputeOutcome | null;
   loserSlashed: string | null;
   createdAt: string;
   resolvedAt: string | null;
@@ -117,7 +129,7 @@ export const RequestDetailDocument = doc<
   { id: string }
 >(`query RequestDetail($id: ID!) {
   request(id: $id) {${requestFields}
-    claims(orderBy: claimId) { id operator { id } output outputHash traceRoot status windowEnd committedAt }
+    claims(orderBy: claimId) { id operator { id } output outputHash traceRoot status windowEnd committedAt openGames target { id } queuePosition }
     disputes(orderBy: createdAt) {${disputeFields} }
     callbacks(orderBy: timestamp) { id isError success returnData timestamp }
   }
@@ -125,7 +137,7 @@ export const RequestDetailDocument = doc<
 
 export interface DisputeFilter {
   request?: string;
-  winner?: "Defender" | "Challenger" | null;
+  winner?: SubgraphDisputeOutcome | null;
   or?: DisputeFilter[];
   defender?: string;
   challenger?: string;
@@ -150,6 +162,7 @@ export interface OperatorRow {
   accepted: number;
   disputesWon: number;
   disputesLost: number;
+  disputesUndecided: number;
   slashCount: number;
   slashedTotal: string;
   feesEarned: string;
@@ -161,7 +174,7 @@ export const OperatorsDocument = doc<
 >(`query Operators($where: Operator_filter, $first: Int!, $skip: Int!) {
   operators(where: $where, first: $first, skip: $skip, orderBy: answered, orderDirection: desc) {
     id activeStake lockedStake unbondingStake jailedUntil answered challenges accepted
-    disputesWon disputesLost slashCount slashedTotal feesEarned
+    disputesWon disputesLost disputesUndecided slashCount slashedTotal feesEarned
   }
 }`);
 

@@ -14,6 +14,7 @@ import {
   RequestsDocument,
   type SlashRow,
   SlashesDocument,
+  type SubgraphDisputeOutcome,
   type SubgraphRequestStatus,
   type DisputeRow,
 } from "./documents.ts";
@@ -44,6 +45,8 @@ export interface IndexedRequest {
   deliveries: number;
   /** Operator of the standing claim. */
   answeredBy: Address | null;
+  /** When an undecided game cancelled the request (status Cancelled, or Refunded after it), else null. */
+  cancelledAt: bigint | null;
 }
 
 function toRequest(r: RequestRow): IndexedRequest {
@@ -62,6 +65,7 @@ function toRequest(r: RequestRow): IndexedRequest {
     disputeCount: r.disputeCount,
     deliveries: r.deliveries,
     answeredBy: (r.standingClaim?.operator.id ?? null) as Address | null,
+    cancelledAt: big(r.cancelledAt),
   };
 }
 
@@ -85,8 +89,8 @@ export interface IndexedDispute {
   challengerClaimId: bigint;
   defender: Address;
   challenger: Address;
-  /** null while the game is open. */
-  winner: "Defender" | "Challenger" | null;
+  /** Defender, Challenger or Undecided (both claims released, request cancelled); null while the game is open. */
+  winner: SubgraphDisputeOutcome | null;
   loserSlashed: bigint | null;
   createdAt: bigint;
   resolvedAt: bigint | null;
@@ -98,7 +102,7 @@ export interface IndexedDispute {
   rounds: number;
   /** The node phase 2 ended at (null while in phase 2). */
   nodeIndex: bigint | null;
-  /** "Step" or "Timeout" once resolved. */
+  /** "Step", "Timeout" or "Agreement" (both sides posted the same undecidable final VM state) once resolved. */
   decidedBy: string | null;
   /**
    * Chess clocks as of the last indexed event: seconds used when last stopped, and since when the
@@ -159,6 +163,8 @@ export interface OperatorScorecard {
   accepted: number;
   disputesWon: number;
   disputesLost: number;
+  /** Games that ended undecided (nothing won or lost). */
+  disputesUndecided: number;
   slashCount: number;
   slashedTotal: bigint;
   feesEarned: bigint;
@@ -176,6 +182,7 @@ function toScorecard(o: OperatorRow): OperatorScorecard {
     accepted: o.accepted,
     disputesWon: o.disputesWon,
     disputesLost: o.disputesLost,
+    disputesUndecided: o.disputesUndecided,
     slashCount: o.slashCount,
     slashedTotal: BigInt(o.slashedTotal),
     feesEarned: BigInt(o.feesEarned),

@@ -1,0 +1,110 @@
+/**
+ * The subgraph query functions turn rows into typed values and filters into `where` inputs: undecided
+ * games (winner `Undecided`, decided by `Agreement`), cancelled requests and undecided counts come through,
+ * and `open` disputes are those without an outcome. A recording client stands in for graph-node (the
+ * documents themselves are validated against the schema in subgraph-documents.test.ts).
+ */
+import { print } from "graphql";
+import { describe, expect, it } from "vitest";
+import { type SubgraphClient, getDisputes, getIndexedRequests, getOperatorScorecards } from "../src/subgraph/index.ts";
+
+function recording(data: unknown): SubgraphClient & { calls: { query: string; variables: Record<string, unknown> }[] } {
+  const calls: { query: string; variables: Record<string, unknown> }[] = [];
+  return {
+    url: "http://subgraph.invalid",
+    calls,
+    async request(document, variables) {
+      calls.push({ query: print(document), variables: variables as Record<string, unknown> });
+      return data as never;
+    },
+  };
+}
+
+const GAME = "0x00000000000000000000000000000000000000aa";
+const OP = "0x0000000000000000000000000000000000000022";
+
+const disputeRow = {
+  id: GAME,
+  request: { id: "7" },
+  defenderClaim: { id: "1" },
+  challengerClaim: { id: "2" },
+  defender: { id: OP },
+  challenger: { id: "0x0000000000000000000000000000000000000033" },
+  winner: "Undecided",
+  loserSlashed: "0",
+  createdAt: "1100",
+  resolvedAt: "1320",
+  duration: "220",
+  phase: "Resolved",
+  lo: "0",
+  hi: "2097152",
+  rounds: 2,
+  nodeIndex: "4",
+  decidedBy: "Agreement",
+  defenderClockUsed: "160",
+  defenderClockRunningSince: null,
+  challengerClockUsed: "170",
+  challengerClockRunningSince: null,
+};
+
+describe("subgraph queries", () => {
+  it("getDisputes maps an undecided game and asks for open games as those without an outcome", async () => {
+    const client = recording({ disputes: [disputeRow] });
+    const [dispute] = await getDisputes(client, { requestId: 7n, open: true });
+    expect(client.calls[0]!.variables.where).toEqual({ request: "7", winner: null });
+    expect(dispute).toMatchObject({ game: GAME, winner: "Undecided", decidedBy: "Agreement", loserSlashed: 0n, nodeIndex: 4n, resolvedAt: 1320n });
+    expect(dispute!.clocks.defender).toEqual({ used: 160n, runningSince: null });
+  });
+
+  it("getIndexedRequests filters by Cancelled and returns when the request was cancelled", async () => {
+    const row = {
+      id: "7",
+      requestId: "7",
+      requester: "0x0000000000000000000000000000000000000011",
+      model: { id: "1", modelId: "1" },
+      status: "Cancelled",
+      output: "0x05",
+      outputHash: "0x" + "0a".repeat(32),
+      deliveryMode: "AtFinality",
+      deadline: "4600",
+      totalFee: "1230",
+      createdAt: "1000",
+      firstCommittedAt: "1030",
+      finalizedAt: null,
+      commitLatency: "30",
+      finalityLatency: null,
+      disputeCount: 1,
+      deliveries: 0,
+      callbackCount: 0,
+      lastCallbackSucceeded: null,
+      standingClaim: { id: "1", operator: { id: OP } },
+      cancelledAt: "1320",
+    };
+    const client = recording({ requests: [row] });
+    const [request] = await getIndexedRequests(client, { status: ["Cancelled"] });
+    expect(client.calls[0]!.variables.where).toEqual({ status_in: ["Cancelled"] });
+    expect(client.calls[0]!.query).toContain("cancelledAt");
+    expect(request).toMatchObject({ requestId: 7n, status: "Cancelled", cancelledAt: 1320n, answeredBy: OP });
+  });
+
+  it("getOperatorScorecards counts undecided games apart from wins and losses", async () => {
+    const row = {
+      id: OP,
+      activeStake: "150",
+      lockedStake: "0",
+      unbondingStake: "0",
+      jailedUntil: "0",
+      answered: 1,
+      challenges: 0,
+      accepted: 0,
+      disputesWon: 0,
+      disputesLost: 0,
+      disputesUndecided: 1,
+      slashCount: 0,
+      slashedTotal: "0",
+      feesEarned: "0",
+    };
+    const [card] = await getOperatorScorecards(recording({ operators: [row] }), {});
+    expect(card).toMatchObject({ operator: OP, disputesWon: 0, disputesLost: 0, disputesUndecided: 1 });
+  });
+});
