@@ -62,7 +62,7 @@ contract Staking is IStaking, Ownable2Step, ReentrancyGuardTransient {
         _;
     }
 
-    /// @param unbondingPeriod_ Seconds between {requestUnstake} and {withdraw}; must outlast a dispute.
+    /// @param unbondingPeriod_ Seconds between {requestUnstake} and {withdraw}.
     /// @param jailPeriod_ Seconds a slashed operator may not lock new bonds.
     constructor(
         IERC20 stakeToken_,

@@ -39,7 +39,7 @@ export interface OracleCoreDefaults {
   requestTimeout: bigint;
   /** Stake (token units) an operator needs to commit or challenge. */
   minStake: bigint;
-  /** Seconds between unstake request and withdrawal; must outlast a dispute. */
+  /** Seconds between unstake request and withdrawal (part of the governance delay, OracleCore.ts). */
   unbondingPeriod: bigint;
   /** Seconds a slashed operator may not lock new bonds. */
   jailPeriod: bigint;
