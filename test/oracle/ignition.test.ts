@@ -189,9 +189,9 @@ describe("OracleCore deployed in-process", async () => {
       await expectRevert(aiOracle.write.setProtocolFee([0n], { account }), ...unauthorized);
       await expectRevert(aiOracle.write.setCallbackGasPrice([GWEI], { account }), ...unauthorized);
       await expectRevert(aiOracle.write.setTreasury([account.address], { account }), ...unauthorized);
-      for (const c of [aiOracle, staking, taskManager]) {
-        await expectRevert(c.write.transferOwnership([account.address], { account }), ...unauthorized);
-      }
+      await expectRevert(aiOracle.write.transferOwnership([account.address], { account }), ...unauthorized);
+      await expectRevert(staking.write.transferOwnership([account.address], { account }), ...unauthorized);
+      await expectRevert(taskManager.write.transferOwnership([account.address], { account }), ...unauthorized);
     }
     // Only the admin may propose; the deployer and strangers may not even schedule.
     const proposer = await timelock.read.PROPOSER_ROLE();
