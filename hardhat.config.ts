@@ -10,6 +10,8 @@ const solcVersion: string = require("solc/package.json").version;
 export default defineConfig({
   plugins: [hardhatToolboxViem],
   solidity: {
+    // Production governance (ignition/modules/OracleCore.ts) deploys OpenZeppelin's timelock as it is.
+    npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
     profiles: {
       default: {
         version: solcVersion,

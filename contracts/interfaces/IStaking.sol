@@ -5,15 +5,15 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {StakeAccount} from "../lib/Types.sol";
 
 /// @title IStaking
-/// @notice Operator stake in one ERC20: stake, unbond, withdraw; bonds locked per open claim; slashing and
-/// jailing by the dispute side only. See docs/protocol.md §2.
+/// @notice Operator stake in one ERC20: stake, unbond, withdraw; bonds locked per open claim and per slasher;
+/// slashing (at most the bonds the slasher locked) and jailing by the dispute side only. See docs/protocol.md §2.
 interface IStaking {
     event Staked(address indexed staker, uint256 amount);
     event UnstakeRequested(address indexed staker, uint256 amount, uint64 unbondingEnd);
     event Withdrawn(address indexed staker, uint256 amount);
     event StakeLocked(address indexed operator, uint256 amount);
     event StakeUnlocked(address indexed operator, uint256 amount);
-    /// @notice `amount` was taken from `operator` (locked stake first, then free, then unbonding) and split.
+    /// @notice `amount` was taken from the bonds the slasher locked on `operator` and split.
     event Slashed(
         address indexed operator,
         uint256 amount,
@@ -34,23 +34,24 @@ interface IStaking {
     function stake(uint256 amount) external;
 
     /// @notice Move `amount` of free stake into unbonding; it is withdrawable after the unbonding period
-    /// (restarted by each request) and slashable until withdrawn.
+    /// (restarted by each request). Unbonding stake cannot be locked, and so cannot be slashed.
     function requestUnstake(uint256 amount) external;
 
     /// @notice Withdraw all unbonded stake after the unbonding period.
     function withdraw() external returns (uint256 amount);
 
-    /// @notice Lock `amount` of `operator`'s free stake as a bond. The operator must not be jailed and must have
-    /// at least the minimum stake. Only an authorised slasher (the task manager).
+    /// @notice Lock `amount` of `operator`'s free stake as a bond held by the caller. The operator must not be
+    /// jailed and must have at least the minimum stake. Only an authorised slasher (the task manager).
     function lock(address operator, uint256 amount) external;
 
-    /// @notice Release a bond. Only an authorised slasher.
+    /// @notice Release `amount` of the bonds the caller locked on `operator` (LockUnderflow beyond them). An
+    /// authorised slasher, or a revoked one that still holds a lock on `operator` (NotSlasher for others).
     function unlock(address operator, uint256 amount) external;
 
-    /// @notice Take `amount` from `operator` (its locked stake first, then free, then unbonding; at most what it
-    /// has), pay `winnerShareBps` to `winner`, `requesterShareBps` to `requester`, the rest to the treasury,
-    /// and jail the operator. Only an authorised slasher.
-    /// @return slashed What was actually taken.
+    /// @notice Take `amount` from the bonds the caller locked on `operator` (SlashExceedsLock beyond them: never
+    /// free or unbonding stake), pay `winnerShareBps` to `winner`, `requesterShareBps` to `requester`, the rest
+    /// to the treasury, and jail the operator. Callers as for {unlock}.
+    /// @return slashed What was taken: `amount`.
     function slash(address operator, uint256 amount, address winner, address requester)
         external
         returns (uint256 slashed);
@@ -75,4 +76,6 @@ interface IStaking {
     function isEligible(address operator) external view returns (bool);
     function isSlasher(address account) external view returns (bool);
     function claimable(address account) external view returns (uint256);
+    /// @notice The part of `operator`'s locked stake that `slasher` locked: the most it may release or slash.
+    function lockedBy(address slasher, address operator) external view returns (uint256);
 }

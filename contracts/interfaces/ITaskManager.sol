@@ -103,6 +103,8 @@ interface ITaskManager {
     /// Anyone; the refund goes to the requester.
     function expire(uint256 requestId) external;
 
+    /// @notice Switch the game factory for requests made from now on (ids > the oracle's `requestCount()`);
+    /// earlier requests keep theirs. Only the owner.
     function setDisputeGameFactory(address factory) external;
 
     function getStatus(uint256 requestId) external view returns (RequestStatus);
@@ -126,7 +128,10 @@ interface ITaskManager {
 
     function oracle() external view returns (address);
     function staking() external view returns (address);
+    /// @notice The game factory of requests made from now on (see {gameFactoryFor}).
     function disputeGameFactory() external view returns (address);
+    /// @notice The game factory that opens games on `requestId`: the one in force when it was made.
+    function gameFactoryFor(uint256 requestId) external view returns (address);
     function challengeWindow() external view returns (uint64);
     function claimBond() external view returns (uint128);
     function maxOutputBytes() external view returns (uint32);

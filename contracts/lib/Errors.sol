@@ -55,6 +55,8 @@ error NotSlasher(address caller);
 error OperatorJailed(address operator, uint64 jailedUntil);
 error StakeBelowMinimum(address operator, uint256 active, uint256 minimum);
 error LockUnderflow(address operator, uint256 locked, uint256 amount);
+/// @notice A slash asked for more than the calling slasher has locked on the operator (docs/protocol.md §2.3).
+error SlashExceedsLock(address slasher, address operator, uint256 locked, uint256 amount);
 error InvalidSlashShares(uint16 winnerShareBps, uint16 requesterShareBps);
 error NothingToClaim(address account);
 

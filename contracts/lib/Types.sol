@@ -200,7 +200,7 @@ struct StakeAccount {
     uint128 active;
     /// @dev Part of `active` locked as bonds of open claims.
     uint128 locked;
-    /// @dev Stake on its way out; withdrawable at `unbondingEnd`, slashable until then.
+    /// @dev Stake on its way out; withdrawable at `unbondingEnd`; never locked, so never slashed.
     uint128 unbonding;
     uint64 unbondingEnd;
     /// @dev The staker may not lock new bonds (commit or challenge) before this time.

@@ -17,6 +17,7 @@ import {
     NothingToClaim,
     NothingUnbonding,
     OperatorJailed,
+    SlashExceedsLock,
     StakeBelowMinimum,
     UnbondingNotEnded,
     ZeroAddress,
@@ -25,8 +26,8 @@ import {
 
 /// @title Staking
 /// @notice Operator stake in one ERC20 token (fixed at deploy). Bonds of open claims are locked from the
-/// operator's active stake; unbonding stake stays slashable until withdrawn; a slash pays the winner, the
-/// requester and the treasury and jails the operator. See docs/protocol.md §2.
+/// operator's active stake, per slasher; a slash takes only a bond its caller locked (never free or unbonding
+/// stake), pays the winner, the requester and the treasury and jails the operator. See docs/protocol.md §2.
 /// @dev The token must be a plain ERC20 (no fee on transfer, no rebasing): balances here are nominal.
 contract Staking is IStaking, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -45,13 +46,23 @@ contract Staking is IStaking, Ownable2Step, ReentrancyGuardTransient {
     mapping(address staker => StakeAccount) private _accounts;
     mapping(address account => bool) private _slashers;
     mapping(address account => uint256) private _claimable;
+    /// @dev The part of each operator's `locked` that each slasher locked: the most it may release or slash.
+    /// Σ over slashers = `locked`.
+    mapping(address slasher => mapping(address operator => uint256)) private _lockedBy;
 
     modifier onlySlasher() {
         if (!_slashers[msg.sender]) revert NotSlasher(msg.sender);
         _;
     }
 
-    /// @param unbondingPeriod_ Seconds between {requestUnstake} and {withdraw}; must outlast a dispute.
+    /// @dev An authorised slasher, or a former one that still holds a lock on `operator`: revoking a slasher
+    /// stops its new locks but lets it release or slash the bonds it took (its games finish, no bond is stranded).
+    modifier onlyLockHolder(address operator) {
+        if (!_slashers[msg.sender] && _lockedBy[msg.sender][operator] == 0) revert NotSlasher(msg.sender);
+        _;
+    }
+
+    /// @param unbondingPeriod_ Seconds between {requestUnstake} and {withdraw}.
     /// @param jailPeriod_ Seconds a slashed operator may not lock new bonds.
     constructor(
         IERC20 stakeToken_,
@@ -134,28 +145,31 @@ contract Staking is IStaking, Ownable2Step, ReentrancyGuardTransient {
         if (account.active < _minStake) revert StakeBelowMinimum(operator, account.active, _minStake);
         uint256 free = account.active - account.locked;
         if (amount > free) revert InsufficientFreeStake(operator, free, amount);
-        // locked + amount <= active, a uint128.
+        // locked + amount <= active, a uint128; the slasher's part is at most locked.
         account.locked += uint128(amount);
+        _lockedBy[msg.sender][operator] += amount;
         emit StakeLocked(operator, amount);
     }
 
     /// @inheritdoc IStaking
-    function unlock(address operator, uint256 amount) external onlySlasher {
-        StakeAccount storage account = _accounts[operator];
-        if (amount > account.locked) revert LockUnderflow(operator, account.locked, amount);
-        account.locked -= uint128(amount);
+    function unlock(address operator, uint256 amount) external onlyLockHolder(operator) {
+        uint256 held = _lockedBy[msg.sender][operator];
+        if (amount > held) revert LockUnderflow(operator, held, amount);
+        // amount <= held <= locked.
+        _lockedBy[msg.sender][operator] = held - amount;
+        _accounts[operator].locked -= uint128(amount);
         emit StakeUnlocked(operator, amount);
     }
 
     /// @inheritdoc IStaking
     function slash(address operator, uint256 amount, address winner, address requester)
         external
-        onlySlasher
+        onlyLockHolder(operator)
         nonReentrant
         returns (uint256 slashed)
     {
         StakeAccount storage account = _accounts[operator];
-        slashed = _take(account, amount);
+        slashed = _takeBond(account, operator, amount);
         uint64 jailedUntil = (block.timestamp + _jailPeriod).toUint64();
         if (jailedUntil > account.jailedUntil) account.jailedUntil = jailedUntil;
 
@@ -239,19 +253,23 @@ contract Staking is IStaking, Ownable2Step, ReentrancyGuardTransient {
         return _claimable[account];
     }
 
+    /// @inheritdoc IStaking
+    function lockedBy(address slasher, address operator) external view returns (uint256) {
+        return _lockedBy[slasher][operator];
+    }
+
     // ================================================================== internals
 
-    /// @dev Removes up to `amount` from the account: locked stake first (the bond being slashed), then free
-    /// active stake, then unbonding stake. Returns what was removed.
-    function _take(StakeAccount storage account, uint256 amount) private returns (uint256 taken) {
-        uint256 fromLocked = _min(amount, account.locked);
-        uint256 fromActive = _min(amount, account.active); // includes the locked part
-        uint256 fromUnbonding = _min(amount - fromActive, account.unbonding);
-        // fromLocked <= locked <= active and fromActive <= active, fromUnbonding <= unbonding: no underflow.
-        account.locked -= uint128(fromLocked);
-        account.active -= uint128(fromActive);
-        account.unbonding -= uint128(fromUnbonding);
-        taken = fromActive + fromUnbonding;
+    /// @dev Removes `amount` of the bonds the caller locked on `operator` (the cap of docs/protocol.md §2.3: a
+    /// slasher takes only what it locked, never free active or unbonding stake). Returns what was removed.
+    function _takeBond(StakeAccount storage account, address operator, uint256 amount) private returns (uint256) {
+        uint256 held = _lockedBy[msg.sender][operator];
+        if (amount > held) revert SlashExceedsLock(msg.sender, operator, held, amount);
+        // amount <= held <= locked <= active: no underflow, and amount fits in uint128.
+        _lockedBy[msg.sender][operator] = held - amount;
+        account.locked -= uint128(amount);
+        account.active -= uint128(amount);
+        return amount;
     }
 
     /// @dev Transfer a slash share; if the transfer fails (e.g. a blocklisted recipient) credit it instead, so
@@ -262,9 +280,5 @@ contract Staking is IStaking, Ownable2Step, ReentrancyGuardTransient {
             _claimable[to] += amount;
             emit RewardCredited(to, amount);
         }
-    }
-
-    function _min(uint256 a, uint256 b) private pure returns (uint256) {
-        return a < b ? a : b;
     }
 }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 
 import {ITaskManager} from "../interfaces/ITaskManager.sol";
 import {IAIOracleExtended} from "../interfaces/IAIOracleExtended.sol";
@@ -53,6 +54,7 @@ import {
 /// loser is slashed and the winner's claim becomes or stays standing. Money and callbacks are the oracle's.
 contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     using SafeCast for uint256;
+    using Checkpoints for Checkpoints.Trace160;
 
     IAIOracleExtended private immutable _oracle;
     IStaking private immutable _staking;
@@ -60,7 +62,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     uint128 private immutable _claimBond;
     uint32 private immutable _maxOutputBytes;
 
-    IDisputeGameFactory private _gameFactory;
+    /// @dev The game factory of each request: key = the first request id a factory serves, value = its address.
+    /// A switch applies only to requests made after it (docs/protocol.md §1.10).
+    Checkpoints.Trace160 private _gameFactories;
     uint256 private _claimCount;
     mapping(uint256 requestId => Task) private _tasks;
     mapping(uint256 claimId => Claim) private _claims;
@@ -96,7 +100,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         _challengeWindow = challengeWindow_;
         _claimBond = claimBond_;
         _maxOutputBytes = maxOutputBytes_;
-        _gameFactory = gameFactory_;
+        // Key 0: the first factory serves every request up to the first switch.
+        _gameFactories.push(0, uint160(address(gameFactory_)));
         emit DisputeGameFactorySet(address(gameFactory_));
     }
 
@@ -300,7 +305,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ITaskManager
     function setDisputeGameFactory(address factory) external onlyOwner {
         if (factory == address(0)) revert ZeroAddress();
-        _gameFactory = IDisputeGameFactory(factory);
+        // Requests already made keep the factory they were made under; ids only grow, so keys stay ordered.
+        _gameFactories.push((_oracle.requestCount() + 1).toUint96(), uint160(factory));
         emit DisputeGameFactorySet(factory);
     }
 
@@ -376,7 +382,12 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     }
 
     function disputeGameFactory() external view returns (address) {
-        return address(_gameFactory);
+        return address(_gameFactories.latest());
+    }
+
+    /// @inheritdoc ITaskManager
+    function gameFactoryFor(uint256 requestId) external view returns (address) {
+        return address(_gameFactoryFor(requestId));
     }
 
     function challengeWindow() external view returns (uint64) {
@@ -439,7 +450,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev Opens the game between the standing claim `defenderId` and `challengerId` (status Challenging).
     function _openGame(uint256 requestId, uint256 defenderId, uint256 challengerId) private returns (address game) {
-        game = address(_gameFactory.createGame(requestId, defenderId, challengerId));
+        game = address(_gameFactoryFor(requestId).createGame(requestId, defenderId, challengerId));
         if (game == address(0) || _games[game].status != GameStatus.None) revert InvalidGame(game);
         _activeGame[defenderId] = game;
         _games[game] = Game({
@@ -472,6 +483,11 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             return RequestStatus.Challenged;
         }
         return stored;
+    }
+
+    /// @dev The factory in force when `requestId` was made: the last switch whose first request id is <= it.
+    function _gameFactoryFor(uint256 requestId) private view returns (IDisputeGameFactory) {
+        return IDisputeGameFactory(address(_gameFactories.upperLookupRecent(requestId.toUint96())));
     }
 
     function _existingClaim(uint256 claimId) private view returns (Claim storage claim) {

@@ -1,7 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { AccountRuntimeValue } from "@nomicfoundation/ignition-core";
 
-import { PRODUCTION_DEFAULTS, buildOracleCore, transferCoreOwnership } from "./core.ts";
+import { PRODUCTION_DEFAULTS, buildOracleCore, governCoreByTimelock } from "./core.ts";
 import { OracleVMModule } from "./OracleVM.ts";
 
 /** Defaults of the dispute game (docs/protocol.md §5): seconds per side, round widths, VM trace depth. */
@@ -20,13 +20,23 @@ export const GAME_DEFAULTS = {
   vmTraceDepth: 32,
 } as const;
 
+const DAY = 86_400n;
+
+/**
+ * Default delay of every governance change (docs/protocol.md §1.10): long enough for a staker to let its open
+ * claims finish (challenge window, then games of up to 3 clock durations), unstake and withdraw (unbonding
+ * period), plus a day of margin, before a scheduled change applies. Raise `timelockMinDelay` with any of these.
+ */
+export const TIMELOCK_MIN_DELAY =
+  PRODUCTION_DEFAULTS.unbondingPeriod + PRODUCTION_DEFAULTS.challengeWindow + 3n * GAME_DEFAULTS.clockDuration + DAY;
+
 /**
  * The production deployment: the whole core wired to an existing stake token and to the real dispute game
- * (DisputeGameFactory over the MIPS verifier, bound to this task manager), then handed over to `owner`
- * (two-step: `owner` calls `acceptOwnership()` on AIOracle, Staking and TaskManager). Parameters (module id
- * `OracleCore`), see ignition/README.md:
+ * (DisputeGameFactory over the MIPS verifier, bound to this task manager), then owned by an OpenZeppelin
+ * TimelockController (`timelock`): every governance call is proposed by `admin`, waits `timelockMinDelay`, and is
+ * executed by `executor`. Parameters (module id `OracleCore`), see ignition/README.md:
  * - `stakeToken` (required): address of the ERC20 operators stake;
- * - `treasury` (default account 0), `owner` (default account 0);
+ * - `treasury`, `admin`, `executor` (each default account 0), `timelockMinDelay` (default {@link TIMELOCK_MIN_DELAY});
  * - the numbers of {@link PRODUCTION_DEFAULTS} and {@link GAME_DEFAULTS}.
  */
 export const OracleCoreModule = buildModule("OracleCore", (m) => {
@@ -43,11 +53,16 @@ export const OracleCoreModule = buildModule("OracleCore", (m) => {
     ],
     { from: deployer },
   );
-  const core = buildOracleCore(m, { stakeToken: m.getParameter<string>("stakeToken"), disputeGameFactory }, PRODUCTION_DEFAULTS);
+  const built = buildOracleCore(m, { stakeToken: m.getParameter<string>("stakeToken"), disputeGameFactory }, PRODUCTION_DEFAULTS);
   // Only this task manager may open games; the factory's deployer binds it once.
-  m.call(disputeGameFactory, "bindTaskManager", [core.taskManager], { from: deployer });
-  transferCoreOwnership(m, core, m.getParameter<string | AccountRuntimeValue>("owner", deployer));
-  return { ...core, disputeGameFactory };
+  m.call(disputeGameFactory, "bindTaskManager", [built.taskManager], { from: deployer });
+  const { timelock } = governCoreByTimelock(m, built, {
+    admin: m.getParameter<string | AccountRuntimeValue>("admin", deployer),
+    executor: m.getParameter<string | AccountRuntimeValue>("executor", deployer),
+    minDelay: m.getParameter("timelockMinDelay", TIMELOCK_MIN_DELAY),
+  });
+  const { wiring: _, ...core } = built;
+  return { ...core, disputeGameFactory, timelock };
 });
 
 export default OracleCoreModule;

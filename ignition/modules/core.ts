@@ -8,6 +8,8 @@
  */
 import type {
   AccountRuntimeValue,
+  CallableContractFuture,
+  ContractCallFuture,
   ContractFuture,
   IgnitionModuleBuilder,
   ModuleParameterRuntimeValue,
@@ -37,7 +39,7 @@ export interface OracleCoreDefaults {
   requestTimeout: bigint;
   /** Stake (token units) an operator needs to commit or challenge. */
   minStake: bigint;
-  /** Seconds between unstake request and withdrawal; must outlast a dispute. */
+  /** Seconds between unstake request and withdrawal (part of the governance delay, OracleCore.ts). */
   unbondingPeriod: bigint;
   /** Seconds a slashed operator may not lock new bonds. */
   jailPeriod: bigint;
@@ -85,8 +87,9 @@ export interface OracleCoreSources {
 /**
  * Deploys and wires the core inside module `m`: every numeric setting is read with `m.getParameter(name,
  * defaults[name])`, `treasury` is a parameter (default: account 0). The deployer (account 0) owns the three
- * contracts when this returns: it wires `AIOracle.setTaskManager` and `Staking.setSlasher(taskManager)`.
- * Hand ownership over with {@link transferCoreOwnership}.
+ * contracts when this returns: it wires `AIOracle.setTaskManager` and `Staking.setSlasher(taskManager)` (the two
+ * calls are `wiring`; a module returns the contracts without it). Hand ownership over with
+ * {@link governCoreByTimelock} (production) or {@link transferCoreOwnership}.
  */
 export function buildOracleCore(m: IgnitionModuleBuilder, sources: OracleCoreSources, defaults: OracleCoreDefaults) {
   const deployer = m.getAccount(0);
@@ -142,11 +145,16 @@ export function buildOracleCore(m: IgnitionModuleBuilder, sources: OracleCoreSou
 
   // Wiring: the oracle takes results only from this task manager (once, irrevocably), and only the task
   // manager may lock, unlock and slash stake.
-  m.call(aiOracle, "setTaskManager", [taskManager], { from: deployer });
-  m.call(staking, "setSlasher", [taskManager, true], { from: deployer });
+  const wiring = [
+    m.call(aiOracle, "setTaskManager", [taskManager], { from: deployer }),
+    m.call(staking, "setSlasher", [taskManager, true], { from: deployer }),
+  ];
 
-  return { aiOracle, staking, taskManager, mips, preimageOracle };
+  return { aiOracle, staking, taskManager, mips, preimageOracle, wiring };
 }
+
+/** An address as a module sees it: a parameter, an account, or a deployed contract. */
+export type OwnerSource = ModuleParameterRuntimeValue<string | AccountRuntimeValue> | AccountRuntimeValue | ContractFuture<string>;
 
 /**
  * Starts the two-step ownership transfer of the three owned contracts to `owner` (OpenZeppelin Ownable2Step):
@@ -156,10 +164,74 @@ export function buildOracleCore(m: IgnitionModuleBuilder, sources: OracleCoreSou
 export function transferCoreOwnership(
   m: IgnitionModuleBuilder,
   core: ReturnType<typeof buildOracleCore>,
-  owner: ModuleParameterRuntimeValue<string | AccountRuntimeValue>,
+  owner: OwnerSource,
+): ContractCallFuture<string, string>[] {
+  const deployer = m.getAccount(0);
+  return [
+    m.call(core.aiOracle, "transferOwnership", [owner], { from: deployer, id: "AIOracle_transferOwnership" }),
+    m.call(core.staking, "transferOwnership", [owner], { from: deployer, id: "Staking_transferOwnership" }),
+    m.call(core.taskManager, "transferOwnership", [owner], { from: deployer, id: "TaskManager_transferOwnership" }),
+  ];
+}
+
+export interface TimelockRoles {
+  /** Proposes and cancels governance operations (a multisig in production). */
+  admin: OwnerSource;
+  /** Executes them once their delay has passed (the zero address: anyone). */
+  executor: OwnerSource;
+  /** Seconds between scheduling an operation and the earliest time it can execute. */
+  minDelay: ModuleParameterRuntimeValue<bigint> | bigint;
+}
+
+const ZERO_BYTES32 = `0x${"0".repeat(64)}`;
+const ZERO_ADDRESS = `0x${"0".repeat(40)}`;
+
+/**
+ * Puts the whole governance of the core behind an OpenZeppelin `TimelockController` (docs/protocol.md §1.10):
+ * the timelock becomes the owner of AIOracle, Staking and TaskManager, `roles.admin` its proposer and canceller,
+ * `roles.executor` its executor, `roles.minDelay` its delay, and it administers itself (no admin account).
+ *
+ * Ownable2Step needs the new owner to call `acceptOwnership()`, and a timelock only calls through its own
+ * operations, so the timelock is deployed with delay 0 and the deployer as its only proposer and executor; the
+ * deployer schedules and at once executes one batch that accepts the three ownerships, hands the roles from
+ * itself to `admin`/`executor` and raises the delay to `minDelay`. The deployer governed everything until then
+ * anyway; when the deployment is done nobody can change anything in less than `minDelay`.
+ */
+export function governCoreByTimelock(
+  m: IgnitionModuleBuilder,
+  core: ReturnType<typeof buildOracleCore>,
+  roles: TimelockRoles,
 ) {
   const deployer = m.getAccount(0);
-  m.call(core.aiOracle, "transferOwnership", [owner], { from: deployer, id: "AIOracle_transferOwnership" });
-  m.call(core.staking, "transferOwnership", [owner], { from: deployer, id: "Staking_transferOwnership" });
-  m.call(core.taskManager, "transferOwnership", [owner], { from: deployer, id: "TaskManager_transferOwnership" });
+  const timelock = m.contract("TimelockController", [0n, [deployer], [deployer], ZERO_ADDRESS], { from: deployer });
+  const transfers = transferCoreOwnership(m, core, timelock);
+
+  const role = (name: string) => m.staticCall(timelock, name, [], 0, { id: `TimelockController_${name}` });
+  const [proposer, executor, canceller] = ["PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE"].map(role);
+  const steps: [CallableContractFuture<string>, string, Parameters<typeof m.encodeFunctionCall>[2]][] = [
+    [core.aiOracle, "acceptOwnership", []],
+    [core.staking, "acceptOwnership", []],
+    [core.taskManager, "acceptOwnership", []],
+    // Revoke before granting, so that `admin` or `executor` may be the deployer itself.
+    [timelock, "revokeRole", [proposer!, deployer]],
+    [timelock, "revokeRole", [canceller!, deployer]],
+    [timelock, "revokeRole", [executor!, deployer]],
+    [timelock, "grantRole", [proposer!, roles.admin]],
+    [timelock, "grantRole", [canceller!, roles.admin]],
+    [timelock, "grantRole", [executor!, roles.executor]],
+    [timelock, "updateDelay", [roles.minDelay]],
+  ];
+  const targets = steps.map(([target]) => target);
+  const values = steps.map(() => 0n);
+  const payloads = steps.map(([target, fn, args], i) =>
+    m.encodeFunctionCall(target, fn, args, { id: `TimelockSetup_${i}_${fn}` }),
+  );
+  const batch = [targets, values, payloads, ZERO_BYTES32, ZERO_BYTES32];
+  const scheduled = m.call(timelock, "scheduleBatch", [...batch, 0n], {
+    from: deployer,
+    id: "TimelockSetup_schedule",
+    after: [...transfers, ...core.wiring],
+  });
+  m.call(timelock, "executeBatch", batch, { from: deployer, id: "TimelockSetup_execute", after: [scheduled] });
+  return { timelock };
 }

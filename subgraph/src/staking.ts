@@ -26,10 +26,6 @@ function recordMovement(event: ethereum.Event, name: string, operator: Address, 
   return e;
 }
 
-function min(a: BigInt, b: BigInt): BigInt {
-  return a.lt(b) ? a : b;
-}
-
 export function handleStaked(event: Staked): void {
   let operator = getOrCreateOperator(event.params.staker);
   operator.activeStake = operator.activeStake.plus(event.params.amount);
@@ -72,17 +68,14 @@ export function handleStakeUnlocked(event: StakeUnlocked): void {
 }
 
 /**
- * Mirrors Staking._take (docs/protocol.md §2): the slash comes out of active stake first (locked
- * stake is part of it), then out of unbonding stake. With `amount` the stake actually taken:
- * fromActive = min(amount, active), fromUnbonding = amount - fromActive, fromLocked = min(amount, locked).
+ * Mirrors Staking._takeBond (docs/protocol.md §2.3): a slash takes only a bond its slasher locked, so
+ * locked and active stake both drop by `amount`; free active and unbonding stake are untouched.
  */
 export function handleSlashed(event: Slashed): void {
   let p = event.params;
   let operator = getOrCreateOperator(p.operator);
-  let fromActive = min(p.amount, operator.activeStake);
-  operator.lockedStake = operator.lockedStake.minus(min(p.amount, operator.lockedStake));
-  operator.activeStake = operator.activeStake.minus(fromActive);
-  operator.unbondingStake = operator.unbondingStake.minus(p.amount.minus(fromActive));
+  operator.lockedStake = operator.lockedStake.minus(p.amount);
+  operator.activeStake = operator.activeStake.minus(p.amount);
   operator.jailedUntil = p.jailedUntil;
   operator.slashCount = operator.slashCount + 1;
   operator.slashedTotal = operator.slashedTotal.plus(p.amount);

@@ -95,14 +95,14 @@ describe("Staking", () => {
     assert.fieldEquals("Slash", id(4, 3), "toTreasury", "75");
   });
 
-  test("a slash beyond active stake reaches into unbonding stake (as Staking._take)", () => {
+  test("a slash takes only the bond: free active and unbonding stake stay (as Staking._takeBond)", () => {
     stake(1000, 1);
     handleStakeLocked(changetype<StakeLocked>(mockEvent([addr(OP), uint(100)], 200, 2, 0)));
     handleUnstakeRequested(changetype<UnstakeRequested>(mockEvent([addr(OP), uint(800), uint(7200)], 200, 3, 0)));
-    slash(500, 4);
-    assert.fieldEquals("Operator", OP_ID, "activeStake", "0");
+    slash(100, 4);
+    assert.fieldEquals("Operator", OP_ID, "activeStake", "100");
     assert.fieldEquals("Operator", OP_ID, "lockedStake", "0");
-    assert.fieldEquals("Operator", OP_ID, "unbondingStake", "500");
+    assert.fieldEquals("Operator", OP_ID, "unbondingStake", "800");
   });
 
   test("rewards credited and claimed", () => {

@@ -1,14 +1,25 @@
 /**
  * The Ignition modules: production modules never reference a contract from contracts/mocks (checked on every
- * future, recursively through submodules), parameters reach the contracts, the core is wired, ownership is
- * handed over in two steps, and the dispute game factory can be swapped by the owner.
+ * future, recursively through submodules), parameters reach the contracts, the core is wired, the production
+ * core is owned by a TimelockController whose delay holds, and the dispute game factory can be swapped only
+ * through it.
  */
 import hre, { network } from "hardhat";
 import type { Future, IgnitionModule } from "@nomicfoundation/ignition-core";
 import { describe, expect, it } from "vitest";
-import { getAddress, keccak256, parseEther, toHex, zeroAddress } from "viem";
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  encodeFunctionData,
+  getAddress,
+  keccak256,
+  parseEther,
+  toHex,
+  zeroAddress,
+  zeroHash,
+} from "viem";
 
-import { GAME_DEFAULTS, OracleCoreModule } from "../../ignition/modules/OracleCore.ts";
+import { GAME_DEFAULTS, OracleCoreModule, TIMELOCK_MIN_DELAY } from "../../ignition/modules/OracleCore.ts";
 import { claimProofFor, syntheticDescriptor } from "../utils/claims.ts";
 import { OracleVMModule } from "../../ignition/modules/OracleVM.ts";
 import { PRODUCTION_DEFAULTS } from "../../ignition/modules/core.ts";
@@ -32,6 +43,8 @@ async function contractSources(module: IgnitionModule) {
   return sources;
 }
 
+const GWEI = 1_000_000_000n;
+
 describe("production modules", () => {
   it.each([OracleCoreModule, OracleVMModule])("$id references no contract from contracts/mocks", async (module) => {
     const sources = await contractSources(module);
@@ -41,7 +54,16 @@ describe("production modules", () => {
 
   it("the core module deploys the whole core, VM included", async () => {
     const sources = await contractSources(OracleCoreModule);
-    expect([...sources.keys()].sort()).toEqual(["AIOracle", "DisputeGameFactory", "MIPS", "PreimageOracle", "Staking", "TaskManager"]);
+    expect([...sources.keys()].sort()).toEqual([
+      "AIOracle",
+      "DisputeGameFactory",
+      "MIPS",
+      "PreimageOracle",
+      "Staking",
+      "TaskManager",
+      "TimelockController",
+    ]);
+    expect(sources.get("TimelockController")).toBe("@openzeppelin/contracts/governance/TimelockController.sol");
   });
 
   it("the check does see mocks: the dev module uses exactly the two it declares", async () => {
@@ -50,10 +72,23 @@ describe("production modules", () => {
   });
 });
 
+/** Expects `action` to revert with custom error `name` (decoded with the called contract's ABI) carrying `args`. */
+async function expectRevert(action: Promise<unknown>, name: string, args?: readonly unknown[]) {
+  const error = await action.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, `expected a revert with ${name}`).toBeInstanceOf(BaseError);
+  const reverted = (error as BaseError).walk((e) => e instanceof ContractFunctionRevertedError);
+  const data = (reverted as ContractFunctionRevertedError | null)?.data;
+  expect(data?.errorName, String(error).slice(0, 400)).toBe(name);
+  if (args !== undefined) expect(data?.args).toEqual(args);
+}
+
 describe("OracleCore deployed in-process", async () => {
   const { viem, ignition, networkHelpers } = await network.create();
-  const [deployer, treasury, owner, modelOwner, operator, user, referee] = await viem.getWalletClients();
-  if (!deployer || !treasury || !owner || !modelOwner || !operator || !user || !referee) throw new Error("accounts");
+  const [deployer, treasury, admin, modelOwner, operator, user, referee] = await viem.getWalletClients();
+  if (!deployer || !treasury || !admin || !modelOwner || !operator || !user || !referee) throw new Error("accounts");
   // Test stand-in for an existing ERC20: the module only takes its address.
   const token = await viem.deployContract("MockStakeToken");
   const parameters = {
@@ -62,7 +97,10 @@ describe("OracleCore deployed in-process", async () => {
       clockDuration: 900n,
       vmTraceDepth: 22,
       treasury: treasury.account.address,
-      owner: owner.account.address,
+      admin: admin.account.address,
+      executor: admin.account.address,
+      // unbonding 1000 + window 120 + 3 clocks of 900 s, and a margin.
+      timelockMinDelay: 5_000n,
       callbackGasPrice: 2_000_000_000n,
       protocolFee: 12_345n,
       maxCallbackGasLimit: 1_000_000n,
@@ -78,7 +116,7 @@ describe("OracleCore deployed in-process", async () => {
     },
   };
   const core = await ignition.deploy(OracleCoreModule, { parameters });
-  const { aiOracle, staking, taskManager, mips, preimageOracle, disputeGameFactory: factory } = core;
+  const { aiOracle, staking, taskManager, mips, preimageOracle, disputeGameFactory: factory, timelock } = core;
   const publicClient = await viem.getPublicClient();
   const wait = async (hash: Promise<`0x${string}`>) => publicClient.waitForTransactionReceipt({ hash: await hash });
 
@@ -120,22 +158,59 @@ describe("OracleCore deployed in-process", async () => {
     expect(await mips.read.oracle()).toBe(getAddress(preimageOracle.address));
   });
 
-  it("hands ownership over in two steps; until accepted the deployer governs", async () => {
-    const owned = [
-      { read: aiOracle.read, accept: () => aiOracle.write.acceptOwnership({ account: owner.account }) },
-      { read: staking.read, accept: () => staking.write.acceptOwnership({ account: owner.account }) },
-      { read: taskManager.read, accept: () => taskManager.write.acceptOwnership({ account: owner.account }) },
-    ];
-    for (const c of owned) {
-      expect(await c.read.owner()).toBe(getAddress(deployer.account.address));
-      expect(await c.read.pendingOwner()).toBe(getAddress(owner.account.address));
-      await wait(c.accept());
-      expect(await c.read.owner()).toBe(getAddress(owner.account.address));
+  it("the timelock owns the core and administers itself; admin proposes, cancels and executes", async () => {
+    for (const c of [aiOracle, staking, taskManager]) {
+      expect(await c.read.owner()).toBe(getAddress(timelock.address));
       expect(await c.read.pendingOwner()).toBe(zeroAddress);
     }
+    expect(await timelock.read.getMinDelay()).toBe(parameters.OracleCore.timelockMinDelay);
+    const roles = {
+      admin: await timelock.read.DEFAULT_ADMIN_ROLE(),
+      proposer: await timelock.read.PROPOSER_ROLE(),
+      canceller: await timelock.read.CANCELLER_ROLE(),
+      executor: await timelock.read.EXECUTOR_ROLE(),
+    };
+    expect(await timelock.read.hasRole([roles.admin, timelock.address])).toBe(true);
+    for (const role of [roles.proposer, roles.canceller, roles.executor]) {
+      expect(await timelock.read.hasRole([role, admin.account.address])).toBe(true);
+    }
+    // The deployer keeps nothing, and no one but the timelock can grant roles.
+    for (const role of Object.values(roles)) expect(await timelock.read.hasRole([role, deployer.account.address])).toBe(false);
+    expect(await timelock.read.hasRole([roles.admin, admin.account.address])).toBe(false);
   });
 
-  it("serves a request end to end, and the owner can plug in another game factory", async () => {
+  it("nobody governs directly: the former owner, the admin and a stranger all revert", async () => {
+    for (const who of [deployer, admin, user]) {
+      const account = who.account;
+      const unauthorized = ["OwnableUnauthorizedAccount", [getAddress(account.address)]] as const;
+      await expectRevert(staking.write.setSlasher([account.address, true], { account }), ...unauthorized);
+      await expectRevert(staking.write.setTreasury([account.address], { account }), ...unauthorized);
+      await expectRevert(taskManager.write.setDisputeGameFactory([account.address], { account }), ...unauthorized);
+      await expectRevert(aiOracle.write.setProtocolFee([0n], { account }), ...unauthorized);
+      await expectRevert(aiOracle.write.setCallbackGasPrice([GWEI], { account }), ...unauthorized);
+      await expectRevert(aiOracle.write.setTreasury([account.address], { account }), ...unauthorized);
+      await expectRevert(aiOracle.write.transferOwnership([account.address], { account }), ...unauthorized);
+      await expectRevert(staking.write.transferOwnership([account.address], { account }), ...unauthorized);
+      await expectRevert(taskManager.write.transferOwnership([account.address], { account }), ...unauthorized);
+    }
+    // Only the admin may propose; the deployer and strangers may not even schedule.
+    const proposer = await timelock.read.PROPOSER_ROLE();
+    for (const who of [deployer, user]) {
+      await expectRevert(
+        timelock.write.schedule([staking.address, 0n, "0x", zeroHash, zeroHash, parameters.OracleCore.timelockMinDelay], {
+          account: who.account,
+        }),
+        "AccessControlUnauthorizedAccount",
+        [getAddress(who.account.address), proposer],
+      );
+    }
+    // The timelock's own settings are changed only through its operations.
+    await expectRevert(timelock.write.updateDelay([0n], { account: admin.account }), "TimelockUnauthorizedCaller", [
+      getAddress(admin.account.address),
+    ]);
+  });
+
+  it("serves a request end to end", async () => {
     await wait(
       aiOracle.write.registerModel(
         [
@@ -162,10 +237,57 @@ describe("OracleCore deployed in-process", async () => {
     await networkHelpers.time.increase(121); // past the 120 s challenge window
     await wait(taskManager.write.finalize([1n], { account: user.account }));
     expect(await aiOracle.read.isFinalized([1n])).toBe(true);
+  });
 
+  it("a scheduled setSlasher and setDisputeGameFactory execute only after the delay", async () => {
+    const delay = parameters.OracleCore.timelockMinDelay;
     const next = await viem.deployContract("ToyDisputeGameFactory", [referee.account.address]);
-    await wait(taskManager.write.setDisputeGameFactory([next.address], { account: owner.account }));
+    const targets = [staking.address, taskManager.address];
+    const payloads = [
+      encodeFunctionData({ abi: staking.abi, functionName: "setSlasher", args: [referee.account.address, true] }),
+      encodeFunctionData({ abi: taskManager.abi, functionName: "setDisputeGameFactory", args: [next.address] }),
+    ];
+    const batch = [targets, [0n, 0n], payloads, zeroHash, keccak256(toHex("switch"))] as const;
+    const id = await timelock.read.hashOperationBatch(batch);
+    const READY = toHex(1n << 2n, { size: 32 }); // OperationState.Ready as the bitmap of expected states
+
+    await expectRevert(timelock.write.scheduleBatch([...batch, delay - 1n], { account: admin.account }), "TimelockInsufficientDelay", [
+      delay - 1n,
+      delay,
+    ]);
+    await wait(timelock.write.scheduleBatch([...batch, delay], { account: admin.account }));
+    const executeAt = await timelock.read.getTimestamp([id]);
+    await expectRevert(timelock.write.executeBatch(batch, { account: admin.account }), "TimelockUnexpectedOperationState", [id, READY]);
+    // One second before the operation is ready: still refused.
+    await networkHelpers.time.setNextBlockTimestamp(executeAt - 1n);
+    await expectRevert(timelock.write.executeBatch(batch, { account: admin.account }), "TimelockUnexpectedOperationState", [id, READY]);
+    expect(await staking.read.isSlasher([referee.account.address])).toBe(false);
+    expect(await taskManager.read.disputeGameFactory()).toBe(getAddress(factory.address));
+
+    await networkHelpers.time.setNextBlockTimestamp(executeAt);
+    const executor = await timelock.read.EXECUTOR_ROLE();
+    await expectRevert(timelock.write.executeBatch(batch, { account: user.account }), "AccessControlUnauthorizedAccount", [
+      getAddress(user.account.address),
+      executor,
+    ]);
+    await wait(timelock.write.executeBatch(batch, { account: admin.account }));
+    expect(await timelock.read.isOperationDone([id])).toBe(true);
+    expect(await staking.read.isSlasher([referee.account.address])).toBe(true);
+    // The new factory serves requests made from now on only.
+    const requests = await aiOracle.read.requestCount();
     expect(await taskManager.read.disputeGameFactory()).toBe(getAddress(next.address));
+    expect(await taskManager.read.gameFactoryFor([requests + 1n])).toBe(getAddress(next.address));
+    expect(requests).toBeGreaterThan(0n); // the end-to-end request above
+    expect(await taskManager.read.gameFactoryFor([requests])).toBe(getAddress(factory.address));
+  });
+
+  it("defaults the governance delay to a staker's full exit: window, 3 game clocks, unbonding, and a day", async () => {
+    const fresh = await network.create();
+    const token2 = await fresh.viem.deployContract("MockStakeToken");
+    const { timelock: t } = await fresh.ignition.deploy(OracleCoreModule, { parameters: { OracleCore: { stakeToken: token2.address } } });
+    const exit = PRODUCTION_DEFAULTS.challengeWindow + 3n * GAME_DEFAULTS.clockDuration + PRODUCTION_DEFAULTS.unbondingPeriod;
+    expect(TIMELOCK_MIN_DELAY).toBe(exit + 86_400n);
+    expect(await t.read.getMinDelay()).toBe(TIMELOCK_MIN_DELAY);
   });
 
   it("refuses to deploy without the required addresses, naming the parameter", async () => {

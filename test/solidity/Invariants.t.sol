@@ -11,7 +11,7 @@ import {
 
 /// @dev Random walks over the whole lifecycle (requests, commits, challenges, games, finalize, deliver, expire,
 /// time), then the invariants of DESIGN §4: every wei and every stake token accounted for, no request both
-/// refunded and delivered, no double finalization, locks equal to the bonds of live claims.
+/// refunded and delivered, no double finalization, locks (all the task manager's) equal to the bonds of live claims.
 contract InvariantsTest is CoreFixture {
     uint256 internal constant STEPS = 40;
 
@@ -186,6 +186,8 @@ contract InvariantsTest is CoreFixture {
         }
         for (uint256 i = 0; i < operators.length; ++i) {
             assertEq(staking.getAccount(operators[i]).locked, live[i]);
+            // All of it is the task manager's: the only bonds it may release or slash (§2.3).
+            assertEq(staking.lockedBy(address(tm), operators[i]), live[i]);
         }
     }
 }

@@ -144,11 +144,33 @@ contract StakingTest is Test {
     function test_unlock_underflow() public {
         vm.startPrank(slasher);
         staking.lock(op, 10 ether);
+        assertEq(staking.lockedBy(slasher, op), 10 ether);
         vm.expectRevert(abi.encodeWithSelector(LockUnderflow.selector, op, 10 ether, 11 ether));
         staking.unlock(op, 11 ether);
         staking.unlock(op, 10 ether);
         vm.stopPrank();
         assertEq(_account(op).locked, 0);
+        assertEq(staking.lockedBy(slasher, op), 0);
+    }
+
+    /// @dev Two slashers lock on one operator: each releases only its own part.
+    function test_unlock_onlyTheCallersOwnLocks() public {
+        address other = makeAddr("otherSlasher");
+        vm.prank(owner);
+        staking.setSlasher(other, true);
+        vm.prank(slasher);
+        staking.lock(op, 30 ether);
+        vm.prank(other);
+        staking.lock(op, 20 ether);
+        assertEq(_account(op).locked, 50 ether);
+        vm.expectRevert(abi.encodeWithSelector(LockUnderflow.selector, op, 20 ether, 21 ether));
+        vm.prank(other);
+        staking.unlock(op, 21 ether);
+        vm.prank(other);
+        staking.unlock(op, 20 ether);
+        assertEq(_account(op).locked, 30 ether);
+        assertEq(staking.lockedBy(slasher, op), 30 ether);
+        assertEq(staking.lockedBy(other, op), 0);
     }
 
     function test_slash_splitsAndJails() public {
@@ -174,18 +196,72 @@ contract StakingTest is Test {
         staking.lock(op, 1 ether);
     }
 
-    function test_slash_reachesUnbondingStake() public {
+    /// @dev The cap (docs/protocol.md §2.3): a slash takes at most the bond the slasher locked; free active and
+    /// unbonding stake are out of its reach.
+    function test_slash_capsAtTheCallersLock() public {
+        vm.prank(slasher);
+        staking.lock(op, 10 ether);
         vm.prank(op);
-        staking.requestUnstake(100 ether); // active 50, unbonding 100
+        staking.requestUnstake(100 ether); // active 50 (10 locked), unbonding 100
+        vm.expectRevert(abi.encodeWithSelector(SlashExceedsLock.selector, slasher, op, 10 ether, 10 ether + 1));
         vm.prank(slasher);
-        uint256 slashed = staking.slash(op, 120 ether, winner, requester);
-        assertEq(slashed, 120 ether);
-        assertEq(_account(op).active, 0);
-        assertEq(_account(op).unbonding, 30 ether);
-        // Slashing more than everything takes everything, no more.
+        staking.slash(op, 10 ether + 1, winner, requester);
         vm.prank(slasher);
-        assertEq(staking.slash(op, 1000 ether, winner, requester), 30 ether);
-        assertEq(token.balanceOf(address(staking)), 0);
+        assertEq(staking.slash(op, 10 ether, winner, requester), 10 ether);
+        assertEq(_account(op).active, 40 ether);
+        assertEq(_account(op).locked, 0);
+        assertEq(_account(op).unbonding, 100 ether);
+        // Nothing locked any more: not one more wei.
+        vm.expectRevert(abi.encodeWithSelector(SlashExceedsLock.selector, slasher, op, 0, 1));
+        vm.prank(slasher);
+        staking.slash(op, 1, winner, requester);
+        assertEq(token.balanceOf(address(staking)), 140 ether);
+    }
+
+    /// @dev A slasher authorised later cannot touch bonds another slasher locked, only those it locks itself.
+    function test_slash_newSlasherCannotTakeOthersBonds() public {
+        vm.prank(slasher);
+        staking.lock(op, 10 ether);
+        address rogue = makeAddr("rogueSlasher");
+        vm.prank(owner);
+        staking.setSlasher(rogue, true);
+        vm.startPrank(rogue);
+        vm.expectRevert(abi.encodeWithSelector(SlashExceedsLock.selector, rogue, op, 0, 1));
+        staking.slash(op, 1, rogue, rogue);
+        vm.expectRevert(abi.encodeWithSelector(LockUnderflow.selector, op, 0, 1));
+        staking.unlock(op, 1);
+        staking.lock(op, 5 ether);
+        vm.expectRevert(abi.encodeWithSelector(SlashExceedsLock.selector, rogue, op, 5 ether, 15 ether));
+        staking.slash(op, 15 ether, rogue, rogue);
+        assertEq(staking.slash(op, 5 ether, rogue, rogue), 5 ether);
+        vm.stopPrank();
+        assertEq(staking.lockedBy(slasher, op), 10 ether);
+        assertEq(_account(op).locked, 10 ether);
+        assertEq(_account(op).active, 145 ether);
+    }
+
+    /// @dev Revoking a slasher stops its new locks; the bonds it holds it can still release or slash, so its
+    /// open games finish and no bond is stranded. Once it holds nothing it is a stranger.
+    function test_setSlasher_revokedSlasherSettlesOnlyWhatItHolds() public {
+        vm.prank(slasher);
+        staking.lock(op, 30 ether);
+        vm.prank(owner);
+        staking.setSlasher(slasher, false);
+        vm.startPrank(slasher);
+        vm.expectRevert(abi.encodeWithSelector(NotSlasher.selector, slasher));
+        staking.lock(op, 1);
+        staking.unlock(op, 10 ether);
+        assertEq(staking.slash(op, 10 ether, winner, requester), 10 ether);
+        vm.expectRevert(abi.encodeWithSelector(SlashExceedsLock.selector, slasher, op, 10 ether, 11 ether));
+        staking.slash(op, 11 ether, winner, requester);
+        staking.unlock(op, 10 ether);
+        vm.expectRevert(abi.encodeWithSelector(NotSlasher.selector, slasher));
+        staking.unlock(op, 0);
+        vm.expectRevert(abi.encodeWithSelector(NotSlasher.selector, slasher));
+        staking.slash(op, 0, winner, requester);
+        vm.stopPrank();
+        assertEq(_account(op).locked, 0);
+        assertEq(_account(op).active, 140 ether);
     }
 
     function test_slash_creditsWhenTransferFails() public {
@@ -198,8 +274,10 @@ contract StakingTest is Test {
         blk.approve(address(s), MIN);
         s.stake(MIN);
         vm.stopPrank();
-        vm.prank(slasher);
+        vm.startPrank(slasher);
+        s.lock(op, 10 ether);
         s.slash(op, 10 ether, winner, requester);
+        vm.stopPrank();
         assertEq(blk.balanceOf(winner), 0);
         assertEq(s.claimable(winner), 5 ether);
         assertEq(blk.balanceOf(requester), 2 ether);
@@ -213,8 +291,10 @@ contract StakingTest is Test {
     }
 
     function test_slash_zeroRecipientsGoToTreasury() public {
-        vm.prank(slasher);
+        vm.startPrank(slasher);
+        staking.lock(op, 10 ether);
         staking.slash(op, 10 ether, address(0), address(0));
+        vm.stopPrank();
         assertEq(token.balanceOf(treasury), 10 ether);
     }
 
@@ -265,9 +345,20 @@ contract StakingTest is Test {
         }
         slashAmt = uint128(bound(slashAmt, 0, 2e30));
         uint256 beforeBal = token.balanceOf(address(staking));
+        if (slashAmt > lockAmt) {
+            vm.expectRevert(abi.encodeWithSelector(SlashExceedsLock.selector, slasher, s, lockAmt, slashAmt));
+            vm.prank(slasher);
+            staking.slash(s, slashAmt, winner, requester);
+            slashAmt = lockAmt;
+        }
         vm.prank(slasher);
         uint256 slashed = staking.slash(s, slashAmt, winner, requester);
-        assertEq(slashed, slashAmt < stakeAmt ? slashAmt : stakeAmt);
+        assertEq(slashed, slashAmt);
+        // Only the bond: free active and unbonding stake are untouched.
+        assertEq(_account(s).active, stakeAmt - unstakeAmt - slashed);
+        assertEq(_account(s).unbonding, unstakeAmt);
+        assertEq(_account(s).locked, lockAmt - slashed);
+        assertEq(staking.lockedBy(slasher, s), lockAmt - slashed);
         assertEq(beforeBal - token.balanceOf(address(staking)), slashed);
         assertEq(token.balanceOf(winner) + token.balanceOf(requester) + token.balanceOf(treasury), slashed);
         StakeAccount memory a = _account(s);

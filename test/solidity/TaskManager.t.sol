@@ -490,6 +490,60 @@ contract TaskManagerTest is CoreFixture {
         assertEq(factory.gameCount(), 0);
     }
 
+    /// @dev A switch applies only to requests made after it: a live claim keeps the game rules it was made
+    /// under, and its games (of the old factory) keep resolving.
+    function test_setDisputeGameFactory_appliesOnlyToLaterRequests() public {
+        uint256 before = _requestNoCallback();
+        _commit(alice, before, OUTPUT_A, TRACE_A);
+        ToyDisputeGameFactory next = new ToyDisputeGameFactory(makeAddr("nextReferee"));
+        vm.expectEmit(address(tm));
+        emit ITaskManager.DisputeGameFactorySet(address(next));
+        vm.prank(owner);
+        tm.setDisputeGameFactory(address(next));
+        assertEq(tm.disputeGameFactory(), address(next));
+        assertEq(tm.gameFactoryFor(before), address(factory));
+        assertEq(tm.gameFactoryFor(before + 1), address(next));
+
+        (uint256 challengerId, ToyDisputeGame oldGame) = _challenge(bob, before, OUTPUT_B, TRACE_B);
+        assertEq(factory.gameCount(), 1);
+        assertEq(next.gameCount(), 0);
+        assertEq(factory.lastGame(), address(oldGame));
+
+        uint256 later = _requestNoCallback();
+        _commit(alice, later, OUTPUT_A, TRACE_A);
+        (, ToyDisputeGame newGame) = _challenge(carol, later, OUTPUT_B, TRACE_C);
+        assertEq(next.gameCount(), 1);
+        assertEq(next.lastGame(), address(newGame));
+        assertEq(factory.gameCount(), 1);
+
+        // The old factory's game still decides the old request.
+        _resolve(oldGame, GameWinner.Challenger);
+        assertEq(tm.getTask(before).standingClaimId, challengerId);
+        assertEq(uint8(tm.getGame(address(oldGame)).status), uint8(GameStatus.ChallengerWon));
+    }
+
+    /// @dev Switches with no request in between: the last one serves the next request; earlier requests keep the
+    /// factory of their time, however many switches follow.
+    function test_setDisputeGameFactory_lastSwitchBeforeARequestWins() public {
+        uint256 first = _requestNoCallback();
+        address[3] memory next;
+        for (uint256 i = 0; i < next.length; ++i) {
+            next[i] = address(new ToyDisputeGameFactory(referee));
+        }
+        vm.startPrank(owner);
+        tm.setDisputeGameFactory(next[0]);
+        tm.setDisputeGameFactory(next[1]);
+        vm.stopPrank();
+        uint256 second = _requestNoCallback();
+        vm.prank(owner);
+        tm.setDisputeGameFactory(next[2]);
+        assertEq(tm.gameFactoryFor(first), address(factory));
+        assertEq(tm.gameFactoryFor(second), next[1]);
+        assertEq(tm.gameFactoryFor(second + 1), next[2]);
+        assertEq(tm.gameFactoryFor(type(uint96).max), next[2]);
+        assertEq(tm.disputeGameFactory(), next[2]);
+    }
+
     function test_constructor_rejectsBadConfig() public {
         IAIOracleExtended o = IAIOracleExtended(address(oracle));
         IStaking s = IStaking(address(staking));

@@ -32,7 +32,7 @@ export const OracleDevModule = buildModule("OracleDev", (m) => {
   const stakeToken = m.contract("MockStakeToken", [], { from: m.getAccount(0) });
   const referee = m.getParameter<string | AccountRuntimeValue>("referee", m.getAccount(0));
   const disputeGameFactory = m.contract("ToyDisputeGameFactory", [referee], { from: m.getAccount(0) });
-  const core = buildOracleCore(m, { stakeToken, disputeGameFactory }, DEV_DEFAULTS);
+  const { wiring: _, ...core } = buildOracleCore(m, { stakeToken, disputeGameFactory }, DEV_DEFAULTS);
   return { ...core, stakeToken, disputeGameFactory };
 });
 

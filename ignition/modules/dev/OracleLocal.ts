@@ -27,7 +27,7 @@ export const OracleLocalModule = buildModule("OracleLocal", (m) => {
     ],
     { from: deployer },
   );
-  const core = buildOracleCore(m, { stakeToken, disputeGameFactory }, DEV_DEFAULTS);
+  const { wiring: _, ...core } = buildOracleCore(m, { stakeToken, disputeGameFactory }, DEV_DEFAULTS);
   m.call(disputeGameFactory, "bindTaskManager", [core.taskManager], { from: deployer });
   return { ...core, stakeToken, disputeGameFactory };
 });

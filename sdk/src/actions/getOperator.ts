@@ -18,7 +18,7 @@ export interface GetOperatorReturnType {
   locked: bigint;
   /** active − locked: what can back a new claim or be unstaked. */
   free: bigint;
-  /** Stake waiting out the unbonding period (still slashable). */
+  /** Stake waiting out the unbonding period (no longer slashable). */
   unbonding: bigint;
   unbondingEnd: bigint;
   jailedUntil: bigint;

@@ -21,7 +21,7 @@ export interface RequestUnstakeReturnType {
 
 export type RequestUnstakeErrorType = ContractRevertErrorType | InvalidParameterErrorType | BaseErrorType;
 
-/** Starts unbonding part of the caller's stake (it stays slashable until withdrawn). */
+/** Starts unbonding part of the caller's stake (unbonding stake can no longer be locked or slashed). */
 export async function requestUnstake(
   client: Client<Transport, Chain | undefined, Account | undefined>,
   { address, amount, account }: RequestUnstakeParameters,
