@@ -70,6 +70,11 @@ contract DisputeGameFactory is IDisputeGameFactory {
         return g;
     }
 
+    /// @inheritdoc IDisputeGameFactory
+    function vmTraceDepth() external view returns (uint8) {
+        return IMPLEMENTATION.vmTraceDepth();
+    }
+
     function implementation() external view returns (address) {
         return address(IMPLEMENTATION);
     }

@@ -21,4 +21,9 @@ interface IDisputeGameFactory {
     function createGame(uint256 requestId, uint256 defenderClaimId, uint256 challengerClaimId)
         external
         returns (IDisputeGame game);
+
+    /// @notice Depth of the VM trace the factory's games bisect: a node's guest run must exit within
+    /// `2^vmTraceDepth` steps to be decided (docs/protocol.md §5.4). Keepers refuse to serve models
+    /// with a node that does not fit.
+    function vmTraceDepth() external view returns (uint8);
 }

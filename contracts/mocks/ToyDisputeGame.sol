@@ -42,6 +42,10 @@ contract ToyDisputeGameFactory is IDisputeGameFactory {
     address public immutable referee;
     address[] private _games;
 
+    /// @notice Toy games have no VM phase; keepers still check their models against a trace depth, the
+    /// production default (ignition/modules/OracleCore.ts GAME_DEFAULTS.vmTraceDepth).
+    uint8 public constant vmTraceDepth = 32;
+
     constructor(address referee_) {
         referee = referee_;
     }

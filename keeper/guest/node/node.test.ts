@@ -3,14 +3,14 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildModel, decodeModelFile, type ModelSpec } from "../../graph/model.ts";
 import { Executor } from "../../graph/executor.ts";
-import { inputSlot, weightSlot } from "../../graph/ops.ts";
+import { inputSlot, Op, weightSlot } from "../../graph/ops.ts";
 import { ALL_OPS, randomNodeCase, seededRandom } from "../../graph/fixtures.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
-import { int8Tensor, type Tensor } from "../../graph/tensor.ts";
+import { DType, int32Tensor, int8Tensor, type Tensor } from "../../graph/tensor.ts";
 import { keccak } from "../../graph/hash.ts";
 import { OP_NAMES } from "../../graph/ops.ts";
 import { hasQemu, runGuestQemu } from "./qemu.ts";
-import { absolutePrestate, runNodeCheckInVm } from "./vm.ts";
+import { absolutePrestate, measureNodeSteps, runNodeCheckInVm, stepSlack } from "./vm.ts";
 import { createHash } from "node:crypto";
 import type { NodeCheck } from "../../graph/preimages.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
@@ -41,6 +41,44 @@ describe("the published absolute prestate", () => {
     const published = JSON.parse(readFileSync(new URL("./prestate.json", import.meta.url), "utf8")) as { elfSha256: string; absolutePrestate: string };
     expect(createHash("sha256").update(elfBytes).digest("hex")).toBe(published.elfSha256);
     expect(absolutePrestate(elfBytes)).toBe(published.absolutePrestate);
+  });
+});
+
+describe("the guest's step count: the same on every input but for LayerNorm's bounded slack (keepers measure it once per model: measureNodeSteps)", () => {
+  it("every op: the same node on other input values takes the same number of VM steps, LayerNorm within its slack", () => {
+    for (const op of ALL_OPS) {
+      const rand = seededRandom(900 + op);
+      for (let i = 0; i < 4; i++) {
+        const c = randomNodeCase(op, rand);
+        const model = oneNodeModel(c.node, c.inputs);
+        const x = c.inputs[0]!;
+        const n = x.data.length;
+        // other values of the same shape: fresh and extreme int8 values, or the int32 values (indices) shuffled
+        const data = Array.from(x.data as ArrayLike<number>);
+        for (let j = data.length - 1; j > 0; j--) {
+          const k = Math.floor(rand() * (j + 1));
+          [data[j], data[k]] = [data[k]!, data[j]!];
+        }
+        const others =
+          x.dtype === DType.int8
+            ? [data.map(() => Math.floor(rand() * 256) - 128), new Array<number>(n).fill(0), new Array<number>(n).fill(127), data.map((_, j) => (j % 2 ? 127 : -128)), data.map((_, j) => (j % 7 ? -128 : 127))].map((d) => int8Tensor([...x.shape], d))
+            : [int32Tensor([...x.shape], data)];
+        const steps = [x, ...others].map((input) => runNodeCheckInVm(elfBytes, nodeCheck(model, input, new Executor(model).run(input).nodeOutputs, 1)).steps);
+        const spread = Math.max(...steps) - Math.min(...steps);
+        const slack = stepSlack(model.nodes[0]!);
+        if (op === Op.LayerNorm) expect(spread, `LayerNorm case ${i}: steps ${steps.join(", ")}`).toBeLessThanOrEqual(slack);
+        else expect(spread, `${OP_NAMES[op]} case ${i}: steps ${steps.join(", ")}`).toBe(0);
+        if (op !== Op.LayerNorm) expect(slack).toBe(0);
+      }
+    }
+  });
+
+  it("measureNodeSteps gives every node's steps, and stops a run at the bound", () => {
+    const model = decodeModelFile(new Uint8Array(readFileSync(fileURLToPath(new URL("../../models/mnist/model.oao", import.meta.url)))));
+    const exec = new Executor(model);
+    const run = (input: Tensor) => exec.run(input).nodeOutputs;
+    expect(measureNodeSteps(model, run, elfBytes, 2 ** 21)).toEqual([1_699_708, 295_768, 281_890]);
+    expect(measureNodeSteps(model, run, elfBytes, 1_000_000)).toEqual([undefined, 295_768, 281_890]);
   });
 });
 

@@ -4,7 +4,8 @@
  * Pure: the caller supplies the ELF bytes.
  */
 import { loadElf, MapPreimageSource, runElf, type Hex } from "../../vm/index.ts";
-import type { NodeCheck } from "../../graph/preimages.ts";
+import { nodeCheck, type NodeCheck } from "../../graph/preimages.ts";
+import { DType, int32Tensor, int8Tensor, Op, type Model, type NodeDesc, type Tensor } from "../../graph/index.ts";
 
 export interface VmNodeRun {
   exitCode: number;
@@ -30,4 +31,42 @@ export function runNodeCheckInVm(elf: Uint8Array, check: NodeCheck, maxSteps = 2
 /** Hash of the program's initial VM state: what a game registers as the absolute prestate. */
 export function absolutePrestate(elf: Uint8Array): Hex {
   return loadElf(elf).stateHash();
+}
+
+/**
+ * The VM steps the guest takes on each node of `model` (index k - 1 for node k), run on an all-zero
+ * input, or `undefined` for a node that has not exited after `maxSteps` (the run stops there, so a
+ * caller bounds the cost by the trace length it cares about). The guest's kernels take the same
+ * path whatever the values (loops over shapes, branch-free arithmetic), except LayerNorm, whose
+ * division and square root branch on the bits of each row's variance: `stepSlack` bounds how far
+ * another input can move a node's count (keeper/guest/node/node.test.ts checks both on random and
+ * extreme inputs), so one input measures every input.
+ */
+export function measureNodeSteps(
+  model: Model,
+  nodeOutputs: (input: Tensor) => readonly Tensor[],
+  elf: Uint8Array,
+  maxSteps: number,
+): (number | undefined)[] {
+  const shape = [...model.input.shape];
+  const n = shape.reduce((a, d) => a * d, 1);
+  const input = model.input.dtype === DType.int8 ? int8Tensor(shape, new Int8Array(n)) : int32Tensor(shape, new Int32Array(n));
+  const outputs = nodeOutputs(input);
+  return model.nodes.map((_, i) => {
+    const r = runElf(elf, { preimages: preimageSource(nodeCheck(model, input, outputs, i + 1)), maxSteps });
+    return r.exited ? r.steps : undefined;
+  });
+}
+
+/**
+ * An upper bound on how many more VM steps node `node` can take on other input values than on the
+ * measured ones: 0 for every op but LayerNorm, whose per-row 64-bit divisions (two, 64 iterations)
+ * and square root (at most 32 iterations) take data-dependent branches, and whose per-element
+ * rounding branches on the sign. Measured: at most 354 steps per row and 1 per element.
+ */
+export function stepSlack(node: NodeDesc): number {
+  if (node.op !== Op.LayerNorm) return 0;
+  const n = node.outShape.reduce((a, d) => a * d, 1);
+  const rows = n / Math.max(1, node.outShape[node.outShape.length - 1] ?? 1);
+  return rows * 1024 + n * 8;
 }

@@ -16,9 +16,7 @@ import { createKeeper } from "../service/keeper.ts";
 import { startOpsServer } from "../service/http.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
 import { ConfigError } from "../errors.ts";
-import { readFileSync } from "node:fs";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
-import { GUEST_ELF_PATH } from "../demo/world.ts";
 
 interface CommonOpts {
   config?: string;
@@ -89,7 +87,7 @@ export function buildKeeperCommand(): Command {
         responder: rt.responder,
         store: rt.store,
         models: rt.models,
-        elf: new Uint8Array(readFileSync(GUEST_ELF_PATH)),
+        elf: rt.elf,
         log: rt.log,
       });
       const service = createKeeper({

@@ -55,7 +55,10 @@ export const CHEATER_ACCOUNT = 2;
  * Both keepers serve `p.model` from one shared model book (one decoded model, one executor): the
  * model file is only named in their configs. The cheater's wrong claim reuses the same executor.
  */
-export async function createParties(world: LocalWorld, p: { model: Model; modelId: bigint; modelFile: string; fault: Fault; seed: number }) {
+export async function createParties(
+  world: LocalWorld,
+  p: { model: Model; modelId: bigint; modelFile: string; fault: Fault; seed: number; serveLongNodes?: boolean },
+) {
   const T = 1n << BigInt(world.game.vmTraceDepth);
   const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
   const models = new ModelBook();
@@ -86,6 +89,8 @@ export async function createParties(world: LocalWorld, p: { model: Model; modelI
     const runtime = await createKeeperRuntime(config, devKey(index), {
       transport: options.transport ?? world.transport,
       models,
+      elf: world.elf,
+      serveLongNodes: p.serveLongNodes,
       log: createLogger({ level: process.env.OAO_LOG_LEVEL ?? "silent" }),
       metrics: createMetrics({ defaultMetrics: false }),
     });
@@ -95,7 +100,7 @@ export async function createParties(world: LocalWorld, p: { model: Model; modelI
       responder: runtime.responder,
       store: runtime.store,
       models: runtime.models,
-      elf: world.elf,
+      elf: runtime.elf,
       log: runtime.log,
       ...(cheating ? { tracesFor: (_game, _loaded, input: Tensor) => cheatFor(input).traces } : {}),
     });

@@ -68,7 +68,9 @@ export async function simulateOnChain(p: ChainSimulationParams): Promise<ChainSi
   const started = performance.now();
   const world = await createLocalWorld({ game: p.game });
   const modelId = await world.registerModel(p.model);
-  const parties = await createParties(world, { model: p.model, modelId, modelFile: p.modelFile, fault: p.fault, seed: p.seed });
+  // A deployment too shallow for the model is simulated on purpose (the game ends undecided): the
+  // keepers serve the model anyway, where a keeper serving users would refuse it (§6.0).
+  const parties = await createParties(world, { model: p.model, modelId, modelFile: p.modelFile, fault: p.fault, seed: p.seed, serveLongNodes: true });
   try {
     const fee = await world.contracts.aiOracle.read.estimateFee([modelId, 0n]);
     const hash = await world.contracts.aiOracle.write.requestCallback([modelId, toHex(encodeTensor(p.input)) as Hex, zeroAddress, 0n, "0x"], { value: fee });

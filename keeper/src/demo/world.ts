@@ -63,8 +63,8 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
       preimageOracle: deployed.preimageOracle.address,
       mips: deployed.mips.address,
     },
-    /** Registers `model` (descriptor + the guest's absolute prestate); returns its id. */
-    async registerModel(model: Model, fee = parseEther("0.01")): Promise<bigint> {
+    /** Registers `model` (descriptor + the guest's absolute prestate, unless another is given); returns its id. */
+    async registerModel(model: Model, fee = parseEther("0.01"), prestate: Hex = absolutePrestate(elf)): Promise<bigint> {
       const descriptor = viemHex(
         encodeDescriptor({
           nodeCount: model.nodes.length,
@@ -77,7 +77,7 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
         }),
       );
       const hash = await deployed.aiOracle.write.registerModel([
-        { descriptor, absolutePrestate: absolutePrestate(elf), fee, feeReceiver: owner!.account.address, feeShareBps: 1_000, metadataURI: `local://${model.metadata.name}` },
+        { descriptor, absolutePrestate: prestate, fee, feeReceiver: owner!.account.address, feeShareBps: 1_000, metadataURI: `local://${model.metadata.name}` },
       ]);
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
       const [registered] = parseEventLogs({ abi: deployed.aiOracle.abi, eventName: "ModelRegistered", logs: receipt.logs });

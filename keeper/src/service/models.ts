@@ -1,12 +1,15 @@
 /**
  * The keeper's model book: which model ids it serves, loaded once. A model is served only if the
- * file on disk is the model registered on chain under that id (same modelRoot); otherwise the
- * keeper refuses it rather than answer with the wrong weights.
+ * file on disk is the model registered on chain under that id (same modelRoot), registered with the
+ * guest program this keeper disputes with, and small enough per node for the game's VM trace;
+ * otherwise the keeper refuses it rather than answer for what it could not defend.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeModelFile, Executor, KernelRuntime, toHex, type Model } from "../../graph/index.ts";
+import { decodeModelFile, Executor, KernelRuntime, OP_NAMES, toHex, type Model } from "../../graph/index.ts";
+import { vmTraceDepthFor } from "../../game/solver.ts";
+import { stepSlack } from "../../guest/node/vm.ts";
 import { ConfigError } from "../errors.ts";
 
 export const SHIPPED_MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
@@ -95,16 +98,81 @@ export class ModelBook {
     return [...this.models.keys()];
   }
 
-  /** Checks every model against the registry's modelRoot; returns the mismatches (not served). */
-  async verifyAgainstChain(readModelRoot: (modelId: bigint) => Promise<`0x${string}` | undefined>): Promise<string[]> {
+  /**
+   * Keeps only the models this keeper can answer for and defend (docs/protocol.md §6.0); returns why
+   * each other one is not served. A model is served when the registry has it under its id with this
+   * file's modelRoot, registers the absolute prestate of the guest program this keeper plays disputes
+   * with, and every node of it exits within the VM trace of the game that would judge a new request
+   * (2^vmTraceDepth steps): otherwise a dispute on it could not be won, or not be played at all.
+   */
+  async verifyAgainstChain(check: ServeCheck): Promise<string[]> {
     const problems: string[] = [];
     for (const [id, loaded] of this.models) {
-      const onChain = await readModelRoot(id);
-      if (onChain === undefined || onChain.toLowerCase() !== loaded.modelRoot.toLowerCase()) {
-        problems.push(`model ${id}: the chain has modelRoot ${onChain ?? "(none)"} but the file has ${loaded.modelRoot}`);
+      const problem = await servingProblem(id, loaded, check);
+      if (problem !== undefined) {
+        problems.push(problem);
         this.models.delete(id);
       }
     }
     return problems;
   }
+}
+
+/** What the chain registers for a model. */
+export interface RegisteredModel {
+  modelRoot: `0x${string}`;
+  absolutePrestate: `0x${string}`;
+}
+
+/** What a keeper checks its models against before serving them. */
+export interface ServeCheck {
+  /** The registry's entry for a model id; undefined when there is none. */
+  readModel(modelId: bigint): Promise<RegisteredModel | undefined>;
+  /** The absolute prestate of the guest program this keeper plays disputes with (§4.7). */
+  guestPrestate: `0x${string}`;
+  /**
+   * vmTraceDepth of the game factory new requests are judged by; undefined skips the depth check
+   * (only `oao dispute simulate` on a deployment deliberately too shallow for its model does that).
+   */
+  vmTraceDepth: number | undefined;
+  /**
+   * The VM steps of each node (index k - 1 for node k), `undefined` for one that has not exited
+   * after `maxSteps`; measured by the guest (measureNodeSteps) or read from a cache of it.
+   */
+  nodeSteps(loaded: LoadedModel, maxSteps: number): (number | undefined)[];
+}
+
+async function servingProblem(id: bigint, loaded: LoadedModel, check: ServeCheck): Promise<string | undefined> {
+  const onChain = await check.readModel(id);
+  if (onChain === undefined) return `model ${id}: the registry has no model under this id (the file has modelRoot ${loaded.modelRoot}); register it or fix the id in config.models`;
+  if (onChain.modelRoot.toLowerCase() !== loaded.modelRoot.toLowerCase()) {
+    return `model ${id}: the chain has modelRoot ${onChain.modelRoot} but the file has ${loaded.modelRoot}`;
+  }
+  if (onChain.absolutePrestate.toLowerCase() !== check.guestPrestate.toLowerCase()) {
+    return (
+      `model ${id}: the chain registers absolutePrestate ${onChain.absolutePrestate}, but this keeper's guest program ` +
+      `(keeper/guest/build/oao_node.elf) starts from ${check.guestPrestate}: a dispute on this model runs another program, ` +
+      "and this keeper could not prove its own answers; run the keeper release whose guest the model was registered with"
+    );
+  }
+  const depth = check.vmTraceDepth;
+  if (depth === undefined) return undefined;
+  const limit = 2 ** depth;
+  const steps = check.nodeSteps(loaded, limit + 1);
+  for (const [i, measured] of steps.entries()) {
+    const node = loaded.model.nodes[i]!;
+    // the most steps any input can take: the measured count and what other values can add to it
+    const slack = stepSlack(node);
+    const n = measured === undefined ? undefined : measured + slack;
+    if (n !== undefined && n <= limit) continue;
+    const op = OP_NAMES[node.op] ?? `op ${node.op}`;
+    const runs =
+      measured === undefined ? `does not exit within ${limit + 1} VM steps` : slack === 0 ? `runs ${measured} VM steps` : `runs up to ${n} VM steps (${measured} measured, up to ${slack} more on other values)`;
+    const needs = n === undefined ? `vmTraceDepth > ${depth}` : `vmTraceDepth >= ${vmTraceDepthFor(BigInt(n))}`;
+    return (
+      `model ${id}: node ${i + 1} (${op}) ${runs}, more than the ${limit} steps (2^${depth}) the game's VM trace covers; ` +
+      `it needs ${needs}: a dispute on it would end undecided, so this keeper could not defend an answer (split the node, or deploy a game with a deeper trace)`
+    );
+  }
+  return undefined;
 }

@@ -2,6 +2,8 @@
  * Wires a keeper from its config: clients, store, logger, metrics, models, responder. Shared by
  * `oao keeper …`, the demo and devnet, so they run the same code a staker runs.
  */
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import {
   createPublicClient,
@@ -14,13 +16,15 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { ModelRegistryAbi } from "../../../sdk/src/abis/generated.ts";
+import { DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
+import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
+import { GUEST_ELF_PATH } from "../demo/world.ts";
 import { createResponder, type Responder } from "../chain/responder.ts";
 import { openStore, type KeeperStore } from "../store/store.ts";
 import type { KeeperConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics, type KeeperMetrics } from "./metrics.ts";
-import { loadModelFile, ModelBook, resolveModelPath } from "./models.ts";
+import { loadModelFile, ModelBook, resolveModelPath, type LoadedModel } from "./models.ts";
 import { ConfigError } from "../errors.ts";
 
 export interface KeeperRuntime {
@@ -32,6 +36,8 @@ export interface KeeperRuntime {
   log: Logger;
   metrics: KeeperMetrics;
   models: ModelBook;
+  /** The guest program (oao_node.elf) this keeper plays disputes with. */
+  elf: Uint8Array;
   close(): void;
 }
 
@@ -47,6 +53,14 @@ export async function createKeeperRuntime(
      * several keepers share one decoded model and one executor: GPT-2 small is 125 MB each).
      */
     models?: ModelBook;
+    /** The guest program to dispute with (default: keeper/guest/build/oao_node.elf). */
+    elf?: Uint8Array;
+    /**
+     * Serve models with a node longer than the game's VM trace instead of refusing them. Only for
+     * `oao dispute simulate` showing what the chain does then (the game ends undecided); a keeper
+     * serving users never sets it.
+     */
+    serveLongNodes?: boolean;
   } = {},
 ): Promise<KeeperRuntime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
@@ -68,20 +82,76 @@ export async function createKeeperRuntime(
     models = new ModelBook();
     for (const [id, entry] of Object.entries(config.models)) models.add(BigInt(id), loadModelFile(resolveModelPath(entry)));
   }
-  const problems = await models.verifyAgainstChain(async (modelId) => {
-    try {
-      const model = await publicClient.readContract({
-        address: config.contracts.aiOracle,
-        abi: ModelRegistryAbi,
-        functionName: "getModel",
-        args: [modelId],
-      });
-      return model.modelRoot as `0x${string}`;
-    } catch {
-      return undefined;
-    }
+  const elf = options.elf ?? new Uint8Array(readFileSync(GUEST_ELF_PATH));
+  const vmTraceDepth = await liveVmTraceDepth(publicClient, config.contracts.taskManager);
+  if (options.serveLongNodes) log.warn({ vmTraceDepth }, "serving models whose nodes may not fit the game's VM trace (simulation only)");
+  const problems = await models.verifyAgainstChain({
+    guestPrestate: absolutePrestate(elf),
+    vmTraceDepth: options.serveLongNodes ? undefined : vmTraceDepth,
+    nodeSteps: nodeStepsCache(join(config.dataDir, "vm-steps.json"), elf, log),
+    readModel: async (modelId) => {
+      try {
+        const model = await publicClient.readContract({
+          address: config.contracts.aiOracle,
+          abi: ModelRegistryAbi,
+          functionName: "getModel",
+          args: [modelId],
+        });
+        return { modelRoot: model.modelRoot as `0x${string}`, absolutePrestate: model.absolutePrestate as `0x${string}` };
+      } catch {
+        return undefined;
+      }
+    },
   });
   for (const problem of problems) log.error({ problem }, "model not served");
   log.info({ operator: account.address, chainId, models: models.ids().map(String) }, "keeper runtime ready");
-  return { config, publicClient, walletClient, responder, store, log, metrics, models, close: () => store.close() };
+  return { config, publicClient, walletClient, responder, store, log, metrics, models, elf, close: () => store.close() };
+}
+
+/** vmTraceDepth of the game factory that judges new requests (TaskManager.disputeGameFactory()). */
+async function liveVmTraceDepth(publicClient: PublicClient, taskManager: `0x${string}`): Promise<number> {
+  try {
+    const factory = await publicClient.readContract({ address: taskManager, abi: TaskManagerAbi, functionName: "disputeGameFactory" });
+    return await publicClient.readContract({ address: factory, abi: DisputeGameFactoryAbi, functionName: "vmTraceDepth" });
+  } catch (cause) {
+    throw new ConfigError(
+      `cannot read the dispute game's vmTraceDepth through the task manager at ${taskManager} (disputeGameFactory().vmTraceDepth()): ` +
+        `check config.contracts.taskManager and the RPC (${(cause as Error).message.split("\n")[0]})`,
+      { cause },
+    );
+  }
+}
+
+/** Node step counts measured per (model, guest) in memory: in-process keepers sharing a model measure it once. */
+const measured = new Map<string, (number | undefined)[]>();
+
+/**
+ * The guest's VM steps per node, measured once per (modelRoot, guest program) and kept in `file`
+ * (the keeper's data directory) so a restart does not rerun the guest on every node; a run that
+ * has not exited at the bound is measured again next time (the bound may be larger then).
+ */
+function nodeStepsCache(file: string, elf: Uint8Array, log: Logger) {
+  const elfSha = createHash("sha256").update(elf).digest("hex");
+  const readCache = (): Record<string, number[]> => {
+    try {
+      return JSON.parse(readFileSync(file, "utf8")) as Record<string, number[]>;
+    } catch {
+      return {};
+    }
+  };
+  return (loaded: LoadedModel, maxSteps: number): (number | undefined)[] => {
+    const key = `${loaded.modelRoot}:${elfSha}`;
+    const known = measured.get(key) ?? readCache()[key];
+    if (known !== undefined && known.every((n) => n !== undefined)) return known;
+    log.info({ model: String(loaded.modelId), nodes: loaded.model.nodes.length, maxSteps }, "measuring the guest's VM steps on every node (once per model)");
+    const steps = measureNodeSteps(loaded.model, (input) => loaded.executor.run(input).nodeOutputs, elf, maxSteps);
+    measured.set(key, steps);
+    if (steps.every((n) => n !== undefined)) {
+      const cache = readCache();
+      cache[key] = steps as number[];
+      writeFileSync(`${file}.tmp`, JSON.stringify(cache));
+      renameSync(`${file}.tmp`, file);
+    }
+    return steps;
+  };
 }

@@ -786,6 +786,9 @@ contract DisputeGameTest is CoreFixture {
         games.bindTaskManager(carol);
 
         DisputeGame impl = DisputeGame(games.implementation());
+        // the factory states its games' VM trace depth (keepers check their models against it)
+        assertEq(games.vmTraceDepth(), VM_DEPTH);
+        assertEq(games.vmTraceDepth(), impl.vmTraceDepth());
         vm.expectRevert(abi.encodeWithSelector(NotFactory.selector, carol, address(games)));
         vm.prank(carol);
         impl.initialize(carol, 1, 1, 2);

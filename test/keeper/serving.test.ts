@@ -1,0 +1,74 @@
+/**
+ * Which models a keeper serves (docs/protocol.md §6.0): only those it could defend in a dispute.
+ * On a local world with the real dispute game, a keeper refuses, with a message naming what is wrong,
+ * a model whose registered absolute prestate is not its guest program's, a model id the registry does
+ * not have, and a model with a node whose guest run does not fit the game's VM trace (MNIST's first
+ * Gemm takes 1,699,708 steps: it needs vmTraceDepth 21, so a depth-20 game could not decide it).
+ */
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { createLocalWorld, devKey } from "../../keeper/src/demo/world.ts";
+import { parseKeeperConfig } from "../../keeper/src/service/config.ts";
+import { createKeeperRuntime } from "../../keeper/src/service/runtime.ts";
+import { createLogger } from "../../keeper/src/service/logger.ts";
+import { createMetrics } from "../../keeper/src/service/metrics.ts";
+import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
+import { absolutePrestate } from "../../keeper/guest/node/vm.ts";
+
+const model = loadModelFile(resolveModelPath("mnist"));
+
+async function startKeeper(world: Awaited<ReturnType<typeof createLocalWorld>>, models: Record<string, string>) {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), "oao-serving-"));
+  const config = parseKeeperConfig({
+    rpcUrl: "http://127.0.0.1:8545",
+    contracts: { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking },
+    dataDir,
+    models,
+    confirmations: 0,
+  });
+  const rt = await createKeeperRuntime(config, devKey(1), {
+    transport: world.transport,
+    log: createLogger({ level: "info", destination }),
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  rt.close();
+  const problems = lines.filter((l) => l.msg === "model not served").map((l) => String(l.problem));
+  return { served: rt.models.ids(), problems, dataDir, rt };
+}
+
+describe("the models a keeper serves", () => {
+  it("refuses a wrong guest prestate and an unregistered id, serves the right one, and caches the node step counts", async () => {
+    const world = await createLocalWorld();
+    const good = await world.registerModel(model);
+    const otherGuest = await world.registerModel(model, undefined, `0x03${"11".repeat(31)}`);
+    const { served, problems, dataDir, rt } = await startKeeper(world, { [String(good)]: "mnist", [String(otherGuest)]: "mnist", "99": "mnist" });
+    expect(served).toEqual([good]);
+    expect(problems).toHaveLength(2);
+    expect(problems.find((p) => p.startsWith(`model ${otherGuest}:`))).toMatch(
+      new RegExp(`registers absolutePrestate 0x0311.*guest program .*starts from ${absolutePrestate(rt.elf)}`),
+    );
+    expect(problems.find((p) => p.startsWith("model 99:"))).toMatch(/registry has no model under this id/);
+    const cache = JSON.parse(readFileSync(join(dataDir, "vm-steps.json"), "utf8")) as Record<string, number[]>;
+    expect(Object.values(cache)).toEqual([[1_699_708, 295_768, 281_890]]);
+  });
+
+  it("refuses a model with a node longer than the game's VM trace, naming the node, its steps and the depth it needs", async () => {
+    const world = await createLocalWorld({ game: { vmTraceDepth: 20 } });
+    const id = await world.registerModel(model);
+    const { served, problems } = await startKeeper(world, { [String(id)]: "mnist" });
+    expect(served).toEqual([]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^model 1: node 1 \(Gemm\) runs 1699708 VM steps, more than the 1048576 steps \(2\^20\) the game's VM trace covers; it needs vmTraceDepth >= 21/),
+    ]);
+  });
+});
