@@ -31,7 +31,7 @@ import {
 } from "../../graph/index.ts";
 import { importOnnx } from "../../graph/onnx/import.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
-import { absolutePrestate, runNodeCheckInVm } from "../../guest/node/vm.ts";
+import { absolutePrestate, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
 import { vmTraceDepthFor } from "../../game/solver.ts";
 import { executorFor, loadModel } from "../service/models.ts";
 
@@ -243,7 +243,8 @@ export function buildModelCommand(): Command {
       const allEqual = nodes.every((n) => n.equal);
       const alpha = Math.min(...nodes.map((n) => n.ratio));
       // A dispute game's phase 1 covers 2^vmTraceDepth steps: the deployment must cover the largest node.
-      const maxVmSteps = Math.max(...nodes.map((n) => n.vmSteps));
+      // (plus what other input values can add: LayerNorm's data-dependent slack, the keeper's rule §6.0)
+      const maxVmSteps = Math.max(...nodes.map((n) => n.vmSteps + stepSlack(model.nodes[n.index - 1]!)));
       const vmTraceDepthNeeded = vmTraceDepthFor(BigInt(maxVmSteps));
       emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), absolutePrestate: absolutePrestate(elf), allEqual, alpha, maxVmSteps, vmTraceDepthNeeded, nodes }, () => {
         for (const n of nodes) console.log(`  ${n.index}. ${n.op}: ${n.equal ? "equal" : `DIFFERENT (exit ${n.exitCode})`}, ${n.vmSteps} VM steps, VM ${n.vmMs.toFixed(1)} ms / native ${n.nativeMs.toFixed(4)} ms`);
