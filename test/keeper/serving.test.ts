@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { createLocalWorld, devKey } from "../../keeper/src/demo/world.ts";
 import { parseKeeperConfig } from "../../keeper/src/service/config.ts";
-import { createKeeperRuntime } from "../../keeper/src/service/runtime.ts";
+import { createKeeperRuntime, runtimeReadiness } from "../../keeper/src/service/runtime.ts";
 import { createLogger } from "../../keeper/src/service/logger.ts";
 import { createMetrics } from "../../keeper/src/service/metrics.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
@@ -20,7 +20,9 @@ import { absolutePrestate } from "../../keeper/guest/node/vm.ts";
 
 const model = loadModelFile(resolveModelPath("mnist"));
 
-async function startKeeper(world: Awaited<ReturnType<typeof createLocalWorld>>, models: Record<string, string>) {
+type Contracts = { aiOracle: `0x${string}`; taskManager: `0x${string}`; staking: `0x${string}` };
+
+async function startKeeper(world: Awaited<ReturnType<typeof createLocalWorld>>, models: Record<string, string>, contracts?: Contracts) {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -31,7 +33,7 @@ async function startKeeper(world: Awaited<ReturnType<typeof createLocalWorld>>, 
   const dataDir = mkdtempSync(join(tmpdir(), "oao-serving-"));
   const config = parseKeeperConfig({
     rpcUrl: "http://127.0.0.1:8545",
-    contracts: { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking },
+    contracts: contracts ?? { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking },
     dataDir,
     models,
     confirmations: 0,
@@ -58,6 +60,8 @@ describe("the models a keeper serves", () => {
       new RegExp(`registers absolutePrestate 0x0311.*guest program .*starts from ${absolutePrestate(rt.elf)}`),
     );
     expect(problems.find((p) => p.startsWith("model 99:"))).toMatch(/registry has no model under this id/);
+    // the refusals keep /readyz not ready, naming them
+    expect(runtimeReadiness(rt, { ready: true })).toEqual({ ready: false, reason: expect.stringMatching(/^model not served: model \d+: .*; model 99: /) });
     const cache = JSON.parse(readFileSync(join(dataDir, "vm-steps.json"), "utf8")) as Record<string, number[]>;
     expect(Object.values(cache)).toEqual([[1_699_708, 295_768, 281_890]]);
   });
@@ -70,5 +74,21 @@ describe("the models a keeper serves", () => {
     expect(problems).toEqual([
       expect.stringMatching(/^model 1: node 1 \(Gemm\) runs 1699708 VM steps, more than the 1048576 steps \(2\^20\) the game's VM trace covers; it needs vmTraceDepth >= 21/),
     ]);
+  });
+
+  it("refuses to start against addresses that are not one deployment", async () => {
+    const world = await createLocalWorld();
+    const { aiOracle, taskManager, staking, stakeToken } = world.addresses;
+    const empty = "0x000000000000000000000000000000000000dEaD";
+    await expect(startKeeper(world, {}, { aiOracle, taskManager, staking: empty })).rejects.toThrow(
+      new RegExp(`config.contracts.staking = ${empty} has no contract code on chain 31337`),
+    );
+    await expect(startKeeper(world, {}, { aiOracle, taskManager, staking: stakeToken })).rejects.toThrow(
+      new RegExp(`config.contracts.staking = ${stakeToken}, but the task manager at ${taskManager} uses the staking contract ${staking}`),
+    );
+    await expect(startKeeper(world, {}, { aiOracle: stakeToken, taskManager, staking })).rejects.toThrow(/config.contracts.aiOracle = .* is not this protocol's aiOracle/);
+    await expect(startKeeper(world, {}, { aiOracle, taskManager: staking, staking })).rejects.toThrow(/config.contracts.taskManager = .*, but the oracle at .* uses the task manager/);
+    const ok = await startKeeper(world, {});
+    expect(runtimeReadiness(ok.rt, { ready: true })).toEqual({ ready: true });
   });
 });

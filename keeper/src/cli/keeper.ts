@@ -14,7 +14,7 @@ import { AIOracleAbi, StakingAbi } from "../../../sdk/src/abis/generated.ts";
 import { loadKeeperConfig, loadSigningKey, type KeeperConfig } from "../service/config.ts";
 import { createKeeper } from "../service/keeper.ts";
 import { startOpsServer } from "../service/http.ts";
-import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
+import { createKeeperRuntime, runtimeReadiness, type KeeperRuntime } from "../service/runtime.ts";
 import { ConfigError } from "../errors.ts";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
 
@@ -104,7 +104,7 @@ export function buildKeeperCommand(): Command {
         confirmations: rt.config.confirmations,
         batchSize: Math.min(64, rt.config.maxQueue),
       });
-      const ops = await startOpsServer({ ...rt.config.http, metrics: rt.metrics, readiness: service.readiness });
+      const ops = await startOpsServer({ ...rt.config.http, metrics: rt.metrics, readiness: () => runtimeReadiness(rt, service.readiness()) });
       rt.log.info({ ops: ops.url }, "keeper running");
       const stop = new AbortController();
       for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -16,7 +16,7 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
+import { AIOracleAbi, DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
 import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
 import { createResponder, type Responder } from "../chain/responder.ts";
@@ -24,6 +24,7 @@ import { openStore, type KeeperStore } from "../store/store.ts";
 import type { KeeperConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics, type KeeperMetrics } from "./metrics.ts";
+import type { Readiness } from "./http.ts";
 import { loadModelFile, ModelBook, resolveModelPath, type LoadedModel } from "./models.ts";
 import { ConfigError } from "../errors.ts";
 
@@ -36,6 +37,8 @@ export interface KeeperRuntime {
   log: Logger;
   metrics: KeeperMetrics;
   models: ModelBook;
+  /** Why each configured model that is not served was refused (empty when all are served). */
+  modelProblems: string[];
   /** The guest program (oao_node.elf) this keeper plays disputes with. */
   elf: Uint8Array;
   close(): void;
@@ -71,6 +74,8 @@ export async function createKeeperRuntime(
   if (config.chainId !== undefined && config.chainId !== chainId) {
     throw new ConfigError(`config.chainId is ${config.chainId} but ${config.rpcUrl} serves chain ${chainId}`);
   }
+  await verifyDeployment(publicClient, config.contracts, chainId);
+  const vmTraceDepth = await liveVmTraceDepth(publicClient, config.contracts.taskManager);
   const chain = { id: chainId, name: `chain-${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } } as Chain;
   const account = privateKeyToAccount(key);
   const walletClient = createWalletClient({ account, chain, transport });
@@ -83,7 +88,6 @@ export async function createKeeperRuntime(
     for (const [id, entry] of Object.entries(config.models)) models.add(BigInt(id), loadModelFile(resolveModelPath(entry)));
   }
   const elf = options.elf ?? new Uint8Array(readFileSync(GUEST_ELF_PATH));
-  const vmTraceDepth = await liveVmTraceDepth(publicClient, config.contracts.taskManager);
   if (options.serveLongNodes) log.warn({ vmTraceDepth }, "serving models whose nodes may not fit the game's VM trace (simulation only)");
   const problems = await models.verifyAgainstChain({
     guestPrestate: absolutePrestate(elf),
@@ -105,7 +109,51 @@ export async function createKeeperRuntime(
   });
   for (const problem of problems) log.error({ problem }, "model not served");
   log.info({ operator: account.address, chainId, models: models.ids().map(String) }, "keeper runtime ready");
-  return { config, publicClient, walletClient, responder, store, log, metrics, models, elf, close: () => store.close() };
+  return { config, publicClient, walletClient, responder, store, log, metrics, models, modelProblems: problems, elf, close: () => store.close() };
+}
+
+/**
+ * The keeper's /readyz: a configured model that is not served (another file than the registered
+ * model, another guest, a node too long for the game) keeps it not ready, since it runs but does not
+ * do all it was configured for; otherwise the service loop's own readiness.
+ */
+export function runtimeReadiness(rt: Pick<KeeperRuntime, "modelProblems">, service: Readiness): Readiness {
+  if (rt.modelProblems.length > 0) return { ready: false, reason: `model not served: ${rt.modelProblems.join("; ")}` };
+  return service;
+}
+
+/**
+ * Refuses to start against addresses that are not one deployment of the protocol: each must hold
+ * code, and the oracle, task manager and staking contracts must name each other.
+ */
+async function verifyDeployment(publicClient: PublicClient, contracts: KeeperConfig["contracts"], chainId: number): Promise<void> {
+  const { aiOracle, taskManager, staking } = contracts;
+  for (const [name, address] of Object.entries({ aiOracle, taskManager, staking })) {
+    const code = await publicClient.getCode({ address });
+    if (code === undefined || code === "0x") {
+      throw new ConfigError(`config.contracts.${name} = ${address} has no contract code on chain ${chainId}: check the address (and rpcUrl)`);
+    }
+  }
+  const read = async (name: string, address: `0x${string}`, fn: () => Promise<`0x${string}`>) => {
+    try {
+      return await fn();
+    } catch (cause) {
+      throw new ConfigError(`config.contracts.${name} = ${address} is not this protocol's ${name} (a view it must have reverted): check the address`, { cause });
+    }
+  };
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  const oracleTm = await read("aiOracle", aiOracle, () => publicClient.readContract({ address: aiOracle, abi: AIOracleAbi, functionName: "taskManager" }));
+  if (!same(oracleTm, taskManager)) {
+    throw new ConfigError(`config.contracts.taskManager = ${taskManager}, but the oracle at ${aiOracle} uses the task manager ${oracleTm}: use the addresses of one deployment`);
+  }
+  const tmOracle = await read("taskManager", taskManager, () => publicClient.readContract({ address: taskManager, abi: TaskManagerAbi, functionName: "oracle" }));
+  const tmStaking = await read("taskManager", taskManager, () => publicClient.readContract({ address: taskManager, abi: TaskManagerAbi, functionName: "staking" }));
+  if (!same(tmOracle, aiOracle)) {
+    throw new ConfigError(`config.contracts.aiOracle = ${aiOracle}, but the task manager at ${taskManager} serves the oracle ${tmOracle}: use the addresses of one deployment`);
+  }
+  if (!same(tmStaking, staking)) {
+    throw new ConfigError(`config.contracts.staking = ${staking}, but the task manager at ${taskManager} uses the staking contract ${tmStaking}: use the addresses of one deployment`);
+  }
 }
 
 /** vmTraceDepth of the game factory that judges new requests (TaskManager.disputeGameFactory()). */
