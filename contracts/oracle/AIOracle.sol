@@ -30,6 +30,7 @@ import {
     FeeAboveMax,
     FeeNotEscrowed,
     GasLimitTooHigh,
+    InputLengthMismatch,
     InsufficientFee,
     InvalidOracleConfig,
     NothingToWithdraw,
@@ -352,6 +353,9 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     function _request(RequestParams memory p) private returns (uint256 requestId) {
         Model storage model = _activeModel(p.modelId);
         if (p.input.length == 0) revert EmptyInput();
+        // Guard (docs/protocol.md §3.4): an input that is not the model's input tensor makes every claim unprovable —
+        // no honest keeper can compute one to challenge with, so any output would finalize. Refused here.
+        if (p.input.length != model.inputBytes) revert InputLengthMismatch(p.modelId, model.inputBytes, p.input.length);
         if (p.gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(p.gasLimit, maxCallbackGasLimit);
         if (p.callbackContract == address(0) && p.gasLimit != 0) revert ZeroCallbackWithGas(p.gasLimit);
         if (p.callbackContract != address(0) && p.gasLimit == 0) revert CallbackWithoutGas(p.callbackContract);
