@@ -27,6 +27,9 @@ error NotModelOwner(uint256 modelId, address caller, address owner);
 
 // ---------------------------------------------------------------- requests and fees (AIOracle)
 error EmptyInput();
+/// @notice A request input is not the model's input tensor: `expected` is its byte length (from the model's input
+/// header, docs/protocol.md §3.2), `given` the input's. No claim could be checked against such an input.
+error InputLengthMismatch(uint256 modelId, uint256 expected, uint256 given);
 error GasLimitTooHigh(uint256 gasLimit, uint256 maxGasLimit);
 /// @notice Callback gas was asked for, but there is no callback contract to spend it.
 error ZeroCallbackWithGas(uint64 gasLimit);

@@ -83,6 +83,9 @@ struct Model {
     uint16 feeShareBps;
     /// @dev Deprecated models take no new requests; requests already made complete normally.
     bool deprecated;
+    /// @dev Byte length of the model's input tensor (its canonical encoding, from the descriptor's input header,
+    /// at most 4096): every request input must be exactly this long (docs/protocol.md §1.4, §3.4).
+    uint32 inputBytes;
     /// @dev Receives `feeShareBps` of the model fee of every settled request.
     address feeReceiver;
     /// @dev Model fee in wei, charged per request.

@@ -7,6 +7,7 @@ import {ExactGasCall} from "../lib/ExactGasCall.sol";
 import {
     CallbackWithoutGas,
     EmptyInput,
+    InputLengthMismatch,
     InsufficientFee,
     UnknownRequest,
     ZeroCallbackWithGas
@@ -16,7 +17,8 @@ import {
 /// @notice A test kit for dapp developers: the OAO surface plus helpers that play the oracle's part. Callbacks
 /// are made the way the real {AIOracle} makes them: from this contract, with exactly the request's gas limit,
 /// bounded return data, and a failing callback recorded instead of reverting the helper.
-/// Any model id is accepted; fees are per model (default 0) plus `gasLimit * callbackGasPrice`.
+/// Any model id is accepted, with inputs of any length unless {setModelInputBytes} says otherwise; fees are per
+/// model (default 0) plus `gasLimit * callbackGasPrice`.
 /// @dev Test-only. The helpers are callable by anyone.
 contract MockAIOracle is IAIOracle {
     using ExactGasCall for address;
@@ -41,6 +43,8 @@ contract MockAIOracle is IAIOracle {
     uint256 public callbackGasPrice;
     uint256 public requestCount;
     mapping(uint256 modelId => uint256) public modelFee;
+    /// @notice The input length a model takes, checked as the real oracle checks it; 0 (default): any length.
+    mapping(uint256 modelId => uint256) public modelInputBytes;
     mapping(uint256 requestId => MockRequest) private _requests;
 
     // ------------------------------------------------------------------ OAO surface
@@ -54,6 +58,8 @@ contract MockAIOracle is IAIOracle {
         bytes calldata callbackData
     ) external payable returns (uint256 requestId) {
         if (input.length == 0) revert EmptyInput();
+        uint256 inputBytes = modelInputBytes[modelId];
+        if (inputBytes != 0 && input.length != inputBytes) revert InputLengthMismatch(modelId, inputBytes, input.length);
         if (callbackContract == address(0) && gasLimit != 0) revert ZeroCallbackWithGas(gasLimit);
         if (callbackContract != address(0) && gasLimit == 0) revert CallbackWithoutGas(callbackContract);
         uint256 fee = estimateFee(modelId, gasLimit);
@@ -84,6 +90,11 @@ contract MockAIOracle is IAIOracle {
 
     function setModelFee(uint256 modelId, uint256 fee) external {
         modelFee[modelId] = fee;
+    }
+
+    /// @notice Makes requests for `modelId` take exactly `inputBytes` bytes of input, as the real registry does (0: any).
+    function setModelInputBytes(uint256 modelId, uint256 inputBytes) external {
+        modelInputBytes[modelId] = inputBytes;
     }
 
     function setCallbackGasPrice(uint256 price) external {

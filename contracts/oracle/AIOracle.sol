@@ -30,6 +30,7 @@ import {
     FeeAboveMax,
     FeeNotEscrowed,
     GasLimitTooHigh,
+    InputLengthMismatch,
     InsufficientFee,
     InvalidOracleConfig,
     NothingToWithdraw,
@@ -94,6 +95,14 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
 
     // ================================================================== requests
 
+    // Re-entrancy (docs/protocol.md §1.7): the request entry points are deliberately NOT `nonReentrant`, so a
+    // consumer's callback can make a new request (ORA's nested inference: the first output becomes the second
+    // request's input). They are checks-effects-interactions safe: they only validate, append a new request and
+    // then push back excess payment, so nothing re-entered from that push (or from the callback around them) sees
+    // a half-written request or can touch an existing one. Every lifecycle entry point that changes an existing
+    // request or moves money (this contract's deliver/settle/refund/withdraw, and all of TaskManager's) stays
+    // guarded, and those guards are held for the whole of every callback.
+
     /// @inheritdoc IAIOracle
     function requestCallback(
         uint256 modelId,
@@ -101,7 +110,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         address callbackContract,
         uint64 gasLimit,
         bytes calldata callbackData
-    ) external payable nonReentrant returns (uint256) {
+    ) external payable returns (uint256) {
         return _request(
             RequestParams({
                 modelId: modelId,
@@ -117,7 +126,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     }
 
     /// @inheritdoc IAIOracleExtended
-    function requestWithOptions(RequestParams calldata params) external payable nonReentrant returns (uint256) {
+    function requestWithOptions(RequestParams calldata params) external payable returns (uint256) {
         return _request(params);
     }
 
@@ -344,6 +353,9 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     function _request(RequestParams memory p) private returns (uint256 requestId) {
         Model storage model = _activeModel(p.modelId);
         if (p.input.length == 0) revert EmptyInput();
+        // Guard (docs/protocol.md §3.4): an input that is not the model's input tensor makes every claim unprovable —
+        // no honest keeper can compute one to challenge with, so any output would finalize. Refused here.
+        if (p.input.length != model.inputBytes) revert InputLengthMismatch(p.modelId, model.inputBytes, p.input.length);
         if (p.gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(p.gasLimit, maxCallbackGasLimit);
         if (p.callbackContract == address(0) && p.gasLimit != 0) revert ZeroCallbackWithGas(p.gasLimit);
         if (p.callbackContract != address(0) && p.gasLimit == 0) revert CallbackWithoutGas(p.callbackContract);

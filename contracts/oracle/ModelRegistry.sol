@@ -39,6 +39,8 @@ abstract contract ModelRegistry is IModelRegistry {
             nodeCount: c.nodeCount,
             feeShareBps: params.feeShareBps,
             deprecated: false,
+            // inputBytes <= CHUNK_BYTES (checked above): fits.
+            inputBytes: uint32(inputBytes),
             feeReceiver: params.feeReceiver,
             fee: params.fee,
             modelRoot: c.modelRoot,

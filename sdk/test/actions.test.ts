@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BaseError,
   ContractRevertError,
+  InputLengthMismatchError,
   InvalidModelFileError,
   MissingAddressError,
   RequestExpiredError,
@@ -26,11 +27,13 @@ import {
   requestInference,
   requestUnstake,
   stake,
+  toOaoError,
   waitForResult,
   watchRequests,
   withdraw,
 } from "../src/index.ts";
 import { AIOracleAbi, RecordingReceiverAbi } from "../src/abis/generated.ts";
+import { oaoErrorsAbi } from "../src/contracts.ts";
 import { syntheticDescriptor } from "../../test/utils/claims.ts";
 import {
   BOND,
@@ -282,7 +285,7 @@ describe("sdk actions", () => {
     const underpaid = await requestInference(d.wallet(d.accounts.user), {
       address: d.addresses.oracle,
       modelId,
-      input: "0x01",
+      input: "0x0102030405",
       value: 1n,
       maxFee: parseEther("1"),
     }).catch((e: unknown) => e);
@@ -311,6 +314,36 @@ describe("sdk actions", () => {
     expect((noGas as BaseError).name).toBe("InvalidParameterError");
   });
 
+  it("checks the input's length against the model before sending; the oracle's own revert names both lengths", async () => {
+    const before = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "requestCount" });
+    for (const input of ["0x0102", "0x010203040506"] as const) {
+      const wrong = await requestInference(d.wallet(d.accounts.user), { address: d.addresses.oracle, modelId, input }).catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(InputLengthMismatchError);
+      expect(wrong).toMatchObject({ modelId, expected: 5, given: (input.length - 2) / 2 });
+      expect((wrong as BaseError).shortMessage).toContain(`model ${modelId} takes 5 input bytes, got ${(input.length - 2) / 2}`);
+    }
+    const odd = await requestInference(d.wallet(d.accounts.user), { address: d.addresses.oracle, modelId, input: "0x012" }).catch((e: unknown) => e);
+    expect((odd as BaseError).name).toBe("InvalidParameterError");
+    const unknown = await requestInference(d.wallet(d.accounts.user), { address: d.addresses.oracle, modelId: 77n, input: "0x01" }).catch((e: unknown) => e);
+    expect(isContractRevertError(unknown, "UnknownModel")).toBe(true);
+    expect(await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "requestCount" })).toBe(before);
+
+    // Sent anyway (around the SDK), the oracle refuses it with the same two lengths.
+    const fee = (await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId, gasLimit: 0n })).total;
+    const reverted = await d.publicClient
+      .simulateContract({
+        address: d.addresses.oracle,
+        abi: [...AIOracleAbi, ...oaoErrorsAbi],
+        functionName: "requestCallback",
+        args: [modelId, "0x0102", zeroAddress, 0n, "0x"],
+        value: fee,
+        account: d.accounts.user,
+      })
+      .catch((e: unknown) => toOaoError(e, "requestCallback"));
+    if (!isContractRevertError(reverted, "InputLengthMismatch")) throw new Error("expected InputLengthMismatch");
+    expect(reverted.args).toEqual([modelId, 5n, 2n]);
+  });
+
   it("requestUnstake then withdraw after the unbonding period", async () => {
     const { unbondingEnd } = await requestUnstake(d.wallet(d.accounts.bob), { address: d.addresses.staking, amount: parseEther("20") });
     const early = await withdraw(d.wallet(d.accounts.bob), { address: d.addresses.staking }).catch((e: unknown) => e);
@@ -331,7 +364,7 @@ describe("sdk actions", () => {
     });
     await new Promise((r) => setTimeout(r, 100)); // let the watcher install its filter
     const { requestId } = await newRequest();
-    await requestInference(d.wallet(d.accounts.alice), { address: d.addresses.oracle, modelId, input: "0x01" }); // another requester
+    await requestInference(d.wallet(d.accounts.alice), { address: d.addresses.oracle, modelId, input: "0x0102030405" }); // another requester
     await new Promise<void>((resolve) => {
       const check = () => (seen.includes(requestId) ? resolve() : setTimeout(check, 20));
       check();
@@ -346,7 +379,7 @@ describe("sdk actions", () => {
     const client = d.wallet(d.accounts.user).extend(oaoActions({ addresses: { oracle: d.addresses.oracle } }));
     const fee = await client.estimateFee({ modelId, gasLimit: 0n });
     expect(fee.total).toBe(MODEL_FEE + PROTOCOL_FEE);
-    const { requestId } = await client.requestInference({ modelId, input: "0x0a" });
+    const { requestId } = await client.requestInference({ modelId, input: "0x0a0b0c0d0e" });
     expect((await client.getRequest({ requestId })).status).toBe("Requested");
     const missing = await client.getOperator({ operator: zeroAddress }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(MissingAddressError);

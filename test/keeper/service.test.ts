@@ -1,8 +1,9 @@
 /**
  * The keeper service end to end on Hardhat's in-process chain, deployed through the Ignition dev
  * module: a real MNIST request is answered with the native executor, committed, delivered to the
- * DigitClassifier example, finalized after the window; malformed input and unserved models take the
- * error path without a crash; a restarted keeper resumes from its store.
+ * DigitClassifier example, finalized after the window; malformed input is refused by the oracle (and by the
+ * keeper's decoder), an unserved model takes the skip path without a crash; a restarted keeper resumes from its
+ * store.
  */
 import { syntheticDescriptor } from "../utils/claims.ts";
 import { describe, it, expect, beforeAll } from "vitest";
@@ -18,6 +19,7 @@ import { createKeeper } from "../../keeper/src/service/keeper.ts";
 import { createLogger } from "../../keeper/src/service/logger.ts";
 import { createMetrics } from "../../keeper/src/service/metrics.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
+import { computeClaim } from "../../keeper/src/service/inference.ts";
 import { encodeTensor, quantizeInput, toHex } from "../../keeper/graph/index.ts";
 import { loadMnist } from "../../keeper/graph/train/mnist-data.ts";
 import prestate from "../../keeper/guest/node/prestate.json" with { type: "json" };
@@ -93,9 +95,13 @@ describe("keeper service", () => {
     const image = toHex(encodeTensor(quantizeInput(model, Array.from(sample.pixels)))) as Hex;
     const fee = await core.classifier.read.fee();
     await core.classifier.write.classify([image], { value: fee, account: user!.account });
-    // Malformed input (wrong length) and an unserved model, straight to the oracle.
-    const [feeBad] = [await core.aiOracle.read.estimateFee([1n, 0n])];
-    await core.aiOracle.write.requestCallback([1n, "0x0102", "0x0000000000000000000000000000000000000000", 0n, "0x"], { value: feeBad, account: user!.account });
+    // Malformed input (wrong length) no longer reaches the keeper: the oracle refuses it with both lengths (§3.4),
+    // so no request exists that no honest keeper could answer or challenge. An unserved model, straight to the oracle.
+    const feeBad = await core.aiOracle.read.estimateFee([1n, 0n]);
+    await expect(
+      core.aiOracle.write.requestCallback([1n, "0x0102", "0x0000000000000000000000000000000000000000", 0n, "0x"], { value: feeBad, account: user!.account }),
+    ).rejects.toThrow(/InputLengthMismatch[\s\S]*\(1, 784, 2\)/);
+    expect(await core.aiOracle.read.requestCount()).toBe(1n);
     const [owner] = await conn.viem.getWalletClients();
     await core.aiOracle.write.registerModel([
       { descriptor: syntheticDescriptor({ nodeCount: 2, inputBytes: 1 }), absolutePrestate: prestate.absolutePrestate as Hex, fee: 0n, feeReceiver: owner!.account.address, feeShareBps: 0, metadataURI: "" },
@@ -112,10 +118,10 @@ describe("keeper service", () => {
     expect(keeper.readiness()).toEqual({ ready: true });
     expect(await core.classifier.read.digitOf([1n])).toBe(7);
     expect(rt.store.getRequest(1n)?.status).toBe("committed");
-    const bad = rt.store.getRequest(2n)!;
-    expect(bad.status).toBe("failed");
-    expect(bad.error).toMatch(/request input is 2 bytes but the model takes 784/);
-    expect(rt.store.getRequest(3n)).toMatchObject({ status: "skipped", error: "model 2 is not served by this keeper" });
+    expect(rt.store.getRequest(2n)).toMatchObject({ status: "skipped", error: "model 2 is not served by this keeper" });
+    // The keeper still refuses (records, never commits) an input it cannot decode, should one come from a
+    // deployment without the oracle's check: the same decoder the request above went through.
+    expect(() => computeClaim(rt.models.get(1n)!.executor, Uint8Array.of(1, 2))).toThrow(/request input is 2 bytes but the model takes 784/);
 
     // Restart: a new runtime over the same data dir resumes from the stored cursor (nothing re-answered).
     rt.close();

@@ -56,7 +56,7 @@ const hostiles: Hostile[] = [
     },
   },
   {
-    name: "re-entering (request, finalize, deliver, expire)",
+    name: "re-entering (commit, challenge, finalize, deliver, expire, withdraw, the oracle's hooks)",
     succeeds: true,
     deploy: async () =>
       (await w.viem.deployContract("ReenteringReceiver", [w.aiOracle.address, w.taskManager.address], { value: 10n ** 18n }))
@@ -64,9 +64,7 @@ const hostiles: Hostile[] = [
     check: async (address) => {
       const r = await w.viem.getContractAt("ReenteringReceiver", address);
       expect(await r.read.calls()).toBeGreaterThan(0n);
-      expect(await r.read.requestReentered()).toBe(false);
-      expect(await r.read.finalizeReentered()).toBe(false);
-      expect(await r.read.deliverReentered()).toBe(false);
+      expect(await r.read.reentered()).toBe(0n);
     },
   },
 ];

@@ -20,25 +20,33 @@ function logits(digit: number): Hex {
 describe("OAOPromptConsumer (written for ORA's OAO, unchanged)", () => {
   it("requests, receives the answer at commit, sees it become final, and takes the overturned answer", async () => {
     const consumer = await w.viem.deployContract("OAOPromptConsumer", [w.aiOracle.address]);
-    const fee = await consumer.read.estimateFee([w.modelId]);
-    expect(fee).toBe(await w.aiOracle.read.estimateFee([w.modelId, 500_000n]));
-    const receipt = await w.send(consumer.write.calculateAIResult([w.modelId, "What is 2+2?"], { account: user.account, value: fee }));
+    // A "text model" with a 12-byte input window (inputs are fixed-size tensors here, §3.4): the prompt fits exactly.
+    const textModel = await w.registerModelWithOutput(1, 12);
+    const fee = await consumer.read.estimateFee([textModel]);
+    expect(fee).toBe(await w.aiOracle.read.estimateFee([textModel, 500_000n]));
+    // A prompt of another length is refused by the oracle with both lengths; ORA's consumer sees the revert.
+    await w.expectRevert(
+      consumer.write.calculateAIResult([textModel, "What is 2+2"], { account: user.account, value: fee }),
+      "InputLengthMismatch",
+      [textModel, 12n, 11n],
+    );
+    const receipt = await w.send(consumer.write.calculateAIResult([textModel, "What is 2+2?"], { account: user.account, value: fee }));
     const request = w.eventsNamed(receipt, "AICallbackRequest")[0]!;
     expect(request.args).toMatchObject({ account: getAddress(consumer.address), input: stringToHex("What is 2+2?") });
     const id = request.args.requestId as bigint;
 
     await w.commit(alice, id, stringToHex("5"), TRACE_A);
-    expect(await consumer.read.getAIResult([w.modelId, "What is 2+2?"])).toBe("5");
+    expect(await consumer.read.getAIResult([textModel, "What is 2+2?"])).toBe("5");
     expect(await consumer.read.isFinalized([id])).toBe(false);
 
     const { game } = await w.challenge(bob, id, stringToHex("4"), TRACE_B);
     await w.resolve(game, CHALLENGER);
     await w.send(w.taskManager.write.deliver([id], { account: keeper.account, gas: 5_000_000n }));
-    expect(await consumer.read.getAIResult([w.modelId, "What is 2+2?"])).toBe("4");
+    expect(await consumer.read.getAIResult([textModel, "What is 2+2?"])).toBe("4");
     await w.afterWindow();
     await w.finalize(id);
     expect(await consumer.read.isFinalized([id])).toBe(true);
-    expect(await consumer.read.getAIResult([w.modelId, "What is 2+2?"])).toBe("4");
+    expect(await consumer.read.getAIResult([textModel, "What is 2+2?"])).toBe("4");
   });
 
   it("its own caller check rejects anyone but the oracle", async () => {
@@ -54,7 +62,7 @@ describe("DigitClassifier", () => {
 
   it("classifies a 784-byte image from ten logits, returns the excess fee, and reports finality", async () => {
     // A model whose output is ten int32 logits' bytes (a claim's output must be the model's output tensor, §3.5).
-    const logitsModel = await w.registerModelWithOutput(40);
+    const logitsModel = await w.registerModelWithOutput(40, 784);
     const classifier = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, logitsModel]);
     const fee = await classifier.read.fee();
     const before = await w.publicClient.getBalance({ address: user.address });
@@ -73,9 +81,9 @@ describe("DigitClassifier", () => {
   });
 
   it("a one-byte class output works too; a malformed output stores NO_DIGIT without blocking the request", async () => {
-    const classifier = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, w.modelId]);
+    const classifier = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, await w.registerModelWithOutput(1, 784)]);
     // A model with a two-byte output: a well-formed claim for it is a malformed class for the classifier.
-    const twoBytes = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, await w.registerModelWithOutput(2)]);
+    const twoBytes = await w.viem.deployContract("DigitClassifier", [w.aiOracle.address, await w.registerModelWithOutput(2, 784)]);
     const fee = await classifier.read.fee();
     const first = await w.send(classifier.write.classify([image], { account: user.account, value: fee }));
     const second = await w.send(twoBytes.write.classify([image], { account: user.account, value: fee }));

@@ -294,13 +294,16 @@ export async function createOracleWorld() {
     return send(deployed.taskManager.write.commit([id, output, proof], { account: operator.account, gas: TX_GAS }));
   }
 
-  /** Registers a synthetic model whose output is `outputBytes` int8 values (a claim's output must fit it). */
-  async function registerModelWithOutput(outputBytes: number): Promise<bigint> {
+  /**
+   * Registers a synthetic model whose output is `outputBytes` int8 values (a claim's output must fit it) and whose
+   * input is `inputBytes` int8 values (a request's input must be exactly that long, §3.4; default 5, as INPUT).
+   */
+  async function registerModelWithOutput(outputBytes: number, inputBytes = 5): Promise<bigint> {
     await send(
       deployed.aiOracle.write.registerModel(
         [
           {
-            descriptor: syntheticDescriptor({ outputBytes }),
+            descriptor: syntheticDescriptor({ outputBytes, inputBytes }),
             absolutePrestate: keccak256(toHex("guest-prestate")),
             fee: MODEL_FEE,
             feeReceiver: modelFeeReceiver.address,

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { type Hex, zeroAddress } from "viem";
 
-import { CB_GAS, CHALLENGER, MAX_GAS, MODEL_FEE, OUTPUT_A, OUTPUT_B, TRACE_A, TRACE_B, createOracleWorld } from "./fixture.ts";
+import { CB_GAS, CHALLENGER, INPUT, MAX_GAS, MODEL_FEE, OUTPUT_A, OUTPUT_B, TRACE_A, TRACE_B, createOracleWorld } from "./fixture.ts";
 
 const w = await createOracleWorld();
 const { deployer, alice, bob, user, stranger, modelOwner } = w.wallets;
@@ -14,7 +14,7 @@ beforeEach(() => w.reset());
 
 function requestCallback(args: { modelId?: bigint; input?: Hex; callback?: Hex; gasLimit?: bigint; value?: bigint }) {
   return w.aiOracle.write.requestCallback(
-    [args.modelId ?? w.modelId, args.input ?? "0x01", args.callback ?? zeroAddress, args.gasLimit ?? 0n, "0x"],
+    [args.modelId ?? w.modelId, args.input ?? INPUT, args.callback ?? zeroAddress, args.gasLimit ?? 0n, "0x"],
     { account: user.account, value: args.value ?? 10n ** 18n },
   );
 }
@@ -22,6 +22,21 @@ function requestCallback(args: { modelId?: bigint; input?: Hex; callback?: Hex; 
 describe("bad requests", () => {
   it("empty input", async () => {
     await w.expectRevert(requestCallback({ input: "0x" }), "EmptyInput", []);
+  });
+
+  it("input that is not the model's input tensor (5 bytes): both lengths, on both request paths", async () => {
+    await w.expectRevert(requestCallback({ input: "0x01" }), "InputLengthMismatch", [w.modelId, 5n, 1n]);
+    await w.expectRevert(requestCallback({ input: "0x010203040506" }), "InputLengthMismatch", [w.modelId, 5n, 6n]);
+    const fee = await w.aiOracle.read.estimateFee([w.modelId, 0n]);
+    await w.expectRevert(
+      w.aiOracle.write.requestWithOptions(
+        [{ modelId: w.modelId, input: "0x0102", callbackContract: zeroAddress, gasLimit: 0n, callbackData: "0x", deliveryMode: 1, deadline: 0n, maxFee: fee }],
+        { account: user.account, value: fee },
+      ),
+      "InputLengthMismatch",
+      [w.modelId, 5n, 2n],
+    );
+    expect(await w.aiOracle.read.requestCount()).toBe(0n);
   });
 
   it("unknown model, in the request and in the quote", async () => {
@@ -50,7 +65,7 @@ describe("bad requests", () => {
         [
           {
             modelId: w.modelId,
-            input: "0x01",
+            input: INPUT,
             callbackContract: zeroAddress,
             gasLimit: 0n,
             callbackData: "0x",
@@ -89,7 +104,7 @@ describe("bad requests", () => {
         [
           {
             modelId: w.modelId,
-            input: "0x01",
+            input: INPUT,
             callbackContract: zeroAddress,
             gasLimit: 0n,
             callbackData: "0x",

@@ -241,6 +241,68 @@ contract AIOracleTest is CoreFixture {
         vm.stopPrank();
     }
 
+    // ------------------------------------------------------------------ input length (issue 12 item 5, §3.4)
+
+    function test_registerModel_recordsInputBytes() public {
+        assertEq(oracle.getModel(modelId).inputBytes, 5);
+        // int32 [2,3]: 24 bytes.
+        ModelParams memory p = _modelParams();
+        p.descriptor = GraphTrace.descriptor(
+            4, keccak256("w"), abi.encodePacked(uint8(2), uint8(2), uint32(2), uint32(3)), GraphTrace.int8Header(1)
+        );
+        uint256 id = oracle.registerModel(p);
+        assertEq(oracle.getModel(id).inputBytes, 24);
+        uint256 fee = oracle.estimateFee(id, 0);
+        vm.startPrank(user);
+        vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, id, uint256(24), uint256(6)));
+        oracle.requestCallback{value: fee}(id, new bytes(6), address(0), 0, ""); // six int8 values are not six int32s
+        oracle.requestCallback{value: fee}(id, new bytes(24), address(0), 0, "");
+        vm.stopPrank();
+    }
+
+    function test_request_wrongInputLength_rejectedOnEveryPath() public {
+        uint256 fee = oracle.estimateFee(modelId, CB_GAS);
+        address cb = address(0xCB);
+        bytes[3] memory bad = [bytes(hex"01"), bytes(hex"01020304"), bytes(hex"010203040506")];
+        vm.startPrank(user);
+        for (uint256 i = 0; i < bad.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, modelId, uint256(5), bad[i].length));
+            oracle.requestCallback{value: fee}(modelId, bad[i], cb, CB_GAS, "");
+            vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, modelId, uint256(5), bad[i].length));
+            oracle.requestWithOptions{value: fee}(
+                RequestParams({
+                    modelId: modelId,
+                    input: bad[i],
+                    callbackContract: cb,
+                    gasLimit: CB_GAS,
+                    callbackData: "",
+                    deliveryMode: DeliveryMode.AtFinality,
+                    deadline: 0,
+                    maxFee: fee
+                })
+            );
+        }
+        vm.stopPrank();
+        assertEq(oracle.requestCount(), 0);
+    }
+
+    /// @dev The attack the check closes: a request whose input is not the model's input tensor could never be
+    /// challenged (no honest keeper can compute a claim on it), so any operator could commit any output and collect
+    /// the fee after the window. Such a request can no longer exist; the same request with the right length can be
+    /// answered and challenged as usual.
+    function test_request_wrongInputLength_cannotBeMadeSoNoUnchallengeableClaim() public {
+        uint256 fee = oracle.estimateFee(modelId, 0);
+        vm.prank(user);
+        vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, modelId, uint256(5), uint256(2)));
+        oracle.requestCallback{value: fee}(modelId, hex"0102", address(0), 0, "");
+        // Nothing to commit to: the operator's arbitrary claim has no request.
+        GraphCommitments.ClaimProof memory proof = _proof(OUTPUT_A, TRACE_A);
+        vm.expectRevert(abi.encodeWithSelector(UnknownRequest.selector, uint256(1)));
+        vm.prank(alice);
+        tm.commit(1, OUTPUT_A, proof);
+        assertEq(oracle.pendingWithdrawal(alice), 0);
+    }
+
     function test_requestWithOptions_rejectsPastDeadlineAndHighFee() public {
         uint256 fee = oracle.estimateFee(modelId, 0);
         RequestParams memory p = RequestParams({

@@ -70,10 +70,15 @@ contract ExamplesTest is CoreFixture {
     function test_oaoConsumer_worksAgainstOurOracle() public {
         OAOPromptConsumer dapp = new OAOPromptConsumer(IOraAIOracle(address(oracle)));
         uint256 fee = dapp.estimateFee(modelId);
+        // The fixture model takes exactly 5 input bytes: a longer prompt is refused with both lengths (§3.4; a text
+        // model here has a fixed-size input, e.g. a prompt padded to its context window).
         vm.prank(user);
-        uint256 id = dapp.calculateAIResult{value: fee}(modelId, "what is 2+2");
+        vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, modelId, uint256(5), uint256(11)));
+        dapp.calculateAIResult{value: fee}(modelId, "what is 2+2");
+        vm.prank(user);
+        uint256 id = dapp.calculateAIResult{value: fee}(modelId, "2+2=?");
         _commit(alice, id, bytes("4"), TRACE_A);
-        assertEq(dapp.getAIResult(modelId, "what is 2+2"), "4");
+        assertEq(dapp.getAIResult(modelId, "2+2=?"), "4");
         assertFalse(dapp.isFinalized(id));
         vm.warp(block.timestamp + WINDOW + 1);
         _finalize(id);
@@ -118,6 +123,16 @@ contract ExamplesTest is CoreFixture {
         uint256 id4 = dapp.classify{value: dapp.fee()}(new bytes(784));
         assertTrue(mock.fulfill(id4, hex"0102030405"));
         assertEq(dapp.digitOf(id4), dapp.NO_DIGIT());
+    }
+
+    function test_mockOracle_checksInputLengthWhenTold() public {
+        MockAIOracle mock = new MockAIOracle();
+        mock.requestCallback(1, hex"0102", address(0), 0, ""); // unchecked by default
+        mock.setModelInputBytes(1, 784);
+        vm.expectRevert(abi.encodeWithSelector(InputLengthMismatch.selector, uint256(1), uint256(784), uint256(2)));
+        mock.requestCallback(1, hex"0102", address(0), 0, "");
+        mock.requestCallback(1, new bytes(784), address(0), 0, "");
+        assertEq(mock.requestCount(), 2);
     }
 
     function test_mockOracle_expireAndFail() public {

@@ -7,21 +7,31 @@ import {
   type Hex,
   type TransactionReceipt,
   type Transport,
+  isHex,
   parseEventLogs,
+  size,
   zeroAddress,
 } from "viem";
-import { simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
+import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
 import { type DeliveryMode, aiOracleAbi, deliveryModes, oaoErrorsAbi } from "../contracts.ts";
 import type { BaseErrorType } from "../errors/base.ts";
 import { type ContractRevertErrorType, toOaoError } from "../errors/contract.ts";
-import { InvalidParameterError, type InvalidParameterErrorType } from "../errors/parameters.ts";
+import {
+  InputLengthMismatchError,
+  type InputLengthMismatchErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+} from "../errors/parameters.ts";
 import { estimateFee } from "./estimateFee.ts";
 
 export interface RequestInferenceParameters {
   /** The AIOracle. */
   address: Address;
   modelId: bigint;
-  /** The model input: canonical int8 tensor bytes (docs/protocol.md §3.2). */
+  /**
+   * The model input: the canonical bytes of the model's input tensor (docs/protocol.md §3.2), exactly
+   * `getModel(modelId).inputBytes` long (checked before anything is sent: `InputLengthMismatchError`).
+   */
   input: Hex;
   /** Contract called back with the output; omit for none (then read it with getRequest). */
   callbackContract?: Address;
@@ -46,11 +56,16 @@ export interface RequestInferenceReturnType {
   receipt: TransactionReceipt;
 }
 
-export type RequestInferenceErrorType = ContractRevertErrorType | InvalidParameterErrorType | BaseErrorType;
+export type RequestInferenceErrorType =
+  | ContractRevertErrorType
+  | InvalidParameterErrorType
+  | InputLengthMismatchErrorType
+  | BaseErrorType;
 
 /**
  * Makes a request (`requestWithOptions`), waits for its transaction and returns the request id
- * read from the RequestCreated event of the receipt.
+ * read from the RequestCreated event of the receipt. The input's length is checked against the
+ * model's first (one read of `getModel`): a wrong length throws `InputLengthMismatchError` with both.
  */
 export async function requestInference(
   client: Client<Transport, Chain | undefined, Account | undefined>,
@@ -68,8 +83,21 @@ export async function requestInference(
   if (params.input === "0x") {
     throw new InvalidParameterError({ parameter: "input", message: "the model input must not be empty", value: params.input });
   }
-  const value = params.value ?? (await estimateFee(client, { address: params.address, modelId: params.modelId, gasLimit })).total;
+  if (!isHex(params.input, { strict: true }) || params.input.length % 2 !== 0) {
+    throw new InvalidParameterError({ parameter: "input", message: "expected an even-length 0x hex string", value: params.input });
+  }
   const abi = [...aiOracleAbi, ...oaoErrorsAbi];
+  let model: { inputBytes: number };
+  try {
+    model = await readContract(client, { address: params.address, abi, functionName: "getModel", args: [params.modelId] });
+  } catch (err) {
+    throw toOaoError(err, "getModel");
+  }
+  const given = size(params.input);
+  if (given !== model.inputBytes) {
+    throw new InputLengthMismatchError({ modelId: params.modelId, expected: model.inputBytes, given });
+  }
+  const value = params.value ?? (await estimateFee(client, { address: params.address, modelId: params.modelId, gasLimit })).total;
   try {
     const { request } = await simulateContract(client, {
       address: params.address,

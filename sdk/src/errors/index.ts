@@ -1,5 +1,7 @@
 export { BaseError, type BaseErrorParameters, type BaseErrorType } from "./base.ts";
 export {
+  InputLengthMismatchError,
+  type InputLengthMismatchErrorType,
   InvalidModelFileError,
   type InvalidModelFileErrorType,
   InvalidParameterError,

@@ -37,3 +37,26 @@ export class InvalidModelFileError extends BaseError {
     });
   }
 }
+
+export type InputLengthMismatchErrorType = InputLengthMismatchError & { name: "InputLengthMismatchError" };
+/**
+ * A request input is not the model's input tensor: the oracle would revert with
+ * `InputLengthMismatch(modelId, expected, given)` (docs/protocol.md §1.4, §3.4), so nothing is sent.
+ */
+export class InputLengthMismatchError extends BaseError {
+  readonly modelId: bigint;
+  /** Byte length of the model's input tensor (`getModel(modelId).inputBytes`). */
+  readonly expected: number;
+  /** Byte length of the input given. */
+  readonly given: number;
+  constructor({ modelId, expected, given }: { modelId: bigint; expected: number; given: number }) {
+    super(`Invalid \`input\`: model ${modelId} takes ${expected} input bytes, got ${given}.`, {
+      name: "InputLengthMismatchError",
+      details:
+        "A request input is the canonical bytes of the model's input tensor (docs/protocol.md §3.2): its length is fixed by the model's input header (dtype size × element count).",
+    });
+    this.modelId = modelId;
+    this.expected = expected;
+    this.given = given;
+  }
+}
