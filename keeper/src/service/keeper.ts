@@ -676,8 +676,19 @@ export function createKeeper(params: KeeperParams): Keeper {
     }
   }
 
-  let ticks = 0;
+  /** One tick; its outcome is what `readiness` reports until the next. */
   async function tick(): Promise<void> {
+    try {
+      await tickOnce();
+      lastError = undefined;
+    } catch (error) {
+      lastError = shortError(error);
+      throw error;
+    }
+  }
+
+  let ticks = 0;
+  async function tickOnce(): Promise<void> {
     const w = await getWatcher();
     const events = await w.poll();
     store.transaction(() => {
@@ -719,9 +730,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       while (!signal.aborted) {
         try {
           await tick();
-          lastError = undefined;
-        } catch (error) {
-          lastError = shortError(error);
+        } catch {
           metrics.rpcErrors.inc();
           log.error({ error: lastError }, "tick failed; retrying");
         }
@@ -737,9 +746,14 @@ export function createKeeper(params: KeeperParams): Keeper {
 }
 
 export function shortError(error: unknown): string {
-  const e = error as { shortMessage?: string; message?: string };
   const revert = decodeRevert(error);
   if (revert) return `${revert.errorName}(${revert.args.map(String).join(", ")})`;
-  return e.shortMessage ?? e.message ?? String(error);
+  // viem wraps a transport's failure in generic errors ("An unknown RPC error occurred."): say what failed.
+  for (let e = error as { shortMessage?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    const message = e.shortMessage ?? e.message;
+    if (message === undefined) continue;
+    if (e.cause === undefined || !/^An unknown RPC error occurred|^An internal error was received|^Transaction creation failed/.test(message)) return message;
+  }
+  return String(error);
 }
 
