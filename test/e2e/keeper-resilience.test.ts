@@ -95,7 +95,7 @@ describe("keeper resilience", () => {
       }
       return world.conn.provider.request(args as never);
     }) as EIP1193RequestFn;
-    const honest = await parties.restart("honest", { transport: custom({ request: down }, { retryCount: 0 }), keeper: { retryBackoff: { baseMs: 0, maxMs: 0 } } });
+    const honest = await parties.restart("honest", { transport: custom({ request: down }, { retryCount: 0 }), keeper: { retryBackoff: { base: 0, max: 0 } } });
     const requestId = await request(world, modelId, 13);
     await parties.cheater.keeper.tick(); // the cheater's wrong claim stands
     // While the path is down the honest keeper's ticks fail (not ready, with the reason) and its challenge stays owed.

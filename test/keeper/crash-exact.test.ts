@@ -115,7 +115,7 @@ describe("crash-exact keeper (issue 13: 1, 2, 4, 7)", () => {
       log: rt.log,
       metrics: rt.metrics,
       confirmations: 0,
-      retryBackoff: { baseMs: 0, maxMs: 0 },
+      retryBackoff: { base: 0, max: 0 },
       ...extra,
     });
 

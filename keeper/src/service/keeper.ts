@@ -21,11 +21,12 @@ import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/g
 import { fromHex, InputError, toHex } from "../../graph/index.ts";
 import type { Responder } from "../chain/responder.ts";
 import { createChainWatcher, type ChainWatcher } from "../chain/watcher.ts";
+import { withRetry } from "../chain/retry.ts";
 import type { Logger } from "./logger.ts";
 import type { KeeperMetrics } from "./metrics.ts";
 import type { KeeperStore, RequestCursor, RequestStatus, StoredIntent, StoredRequest } from "../store/store.ts";
 import { KeeperError } from "../errors.ts";
-import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelayMs, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
+import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
 import { computeClaim, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
@@ -65,10 +66,11 @@ export interface KeeperParams {
   expireUnanswered?: boolean;
   /** Every this many ticks (and on the first), reconcile the store's half-done requests with the chain; default 30. */
   reconcileEvery?: number;
-  /** Backoff between retries of an intent that failed transiently; default 1 s doubling to 30 s. */
-  retryBackoff?: { baseMs: number; maxMs: number };
-  /** Clock for the retry backoff (ms). */
-  now?: () => number;
+  /**
+   * Backoff between retries of an intent that failed transiently, in ticks (counted across restarts, so no wall
+   * clock is involved): after the n-th failure it waits min(max, base·2^(n-1)) ticks; default base 1, max 30.
+   */
+  retryBackoff?: { base: number; max: number };
   /**
    * Fault injection for tests only: called after an intent is decided, written and (for a commit) simulated,
    * just before it is sent. Throwing a `CrashFault` here stands for the process dying at that moment.
@@ -125,6 +127,7 @@ const CLAIM_STANDING = 1;
 const CLAIM_QUEUED = 6;
 const REQUEST_REFUNDED = 7;
 const CURSOR = "cursor";
+const TICK = "tick";
 /** Rows read per page when walking a status (no fixed cap on the working set). */
 const PAGE = 256;
 
@@ -133,8 +136,10 @@ export function createKeeper(params: KeeperParams): Keeper {
   const batchSize = params.batchSize ?? 16;
   const expireUnanswered = params.expireUnanswered ?? true;
   const reconcileEvery = params.reconcileEvery ?? 30;
-  const backoff = params.retryBackoff ?? { baseMs: 1_000, maxMs: 30_000 };
-  const now = params.now ?? Date.now;
+  const backoff = params.retryBackoff ?? { base: 1, max: 30 };
+  /** This tick's number, persisted with the cursor (the retry backoff's clock). */
+  let tickNo = Number(store.getMeta(TICK) ?? "0");
+  const now = () => tickNo;
   const me = responder.address.toLowerCase();
   const computed = new Map<bigint, ComputedClaim>(); // per request, bounded by the live set
   let watcher: ChainWatcher | undefined;
@@ -297,8 +302,10 @@ export function createKeeper(params: KeeperParams): Keeper {
 
   const policyFor = (request: StoredRequest): DecidePolicy => ({ me: responder.address, ourOutputHash: ourOutputHash(request), expireUnanswered });
 
-  /** The request as the chain shows it, every read pinned to one block. */
-  async function readView(requestId: bigint, ourHash: Hex | undefined): Promise<RequestView> {
+  /** The request as the chain shows it, every read pinned to one block (RPC errors retried, bounded). */
+  const readView = (requestId: bigint, ourHash: Hex | undefined): Promise<RequestView> => withRetry(() => readViewOnce(requestId, ourHash));
+
+  async function readViewOnce(requestId: bigint, ourHash: Hex | undefined): Promise<RequestView> {
     const block = await publicClient.getBlock({ blockTag: "latest" });
     const at = { blockNumber: block.number! };
     const tm = { address: addresses.taskManager, abi: TaskManagerAbi } as const;
@@ -469,10 +476,10 @@ export function createKeeper(params: KeeperParams): Keeper {
 
   function retryLater(intent: StoredIntent, error: unknown, problems: string[]): void {
     const attempts = intent.attempts + 1;
-    const delay = retryDelayMs(attempts, backoff.baseMs, backoff.maxMs);
+    const delay = retryDelay(attempts, backoff.base, backoff.max);
     store.putIntent({ ...intent, attempts, lastError: shortError(error), notBefore: now() + delay });
     problems.push(`${intent.kind} of request ${intent.requestId} not made yet: ${shortError(error)}`);
-    log.warn({ requestId: intent.requestId.toString(), intent: intent.kind, attempts, retryInMs: delay, error: shortError(error) }, `${intent.kind} not accepted; will retry`);
+    log.warn({ requestId: intent.requestId.toString(), intent: intent.kind, attempts, retryInTicks: delay, error: shortError(error) }, `${intent.kind} not accepted; will retry`);
   }
 
   async function answerPending(executed: Set<string>, problems: string[]): Promise<void> {
@@ -700,6 +707,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         for (const l of event.logs) handleLog(l);
       }
       store.setMeta(CURSOR, w.cursor.toString());
+      store.setMeta(TICK, String(++tickNo));
     });
     metrics.headBlock.set(Number(w.cursor));
     metrics.queueDepth.set(store.countRequests("pending"));

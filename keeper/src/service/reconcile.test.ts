@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { encodeErrorResult, type Hex } from "viem";
 import { StakingAbi } from "../../../sdk/src/abis/generated.ts";
-import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelayMs, type RequestView } from "./reconcile.ts";
+import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelay, type RequestView } from "./reconcile.ts";
 
 const me = "0x00000000000000000000000000000000000000aa" as const;
 const other = "0x00000000000000000000000000000000000000bb" as const;
@@ -54,8 +54,8 @@ describe("decide: what is still owed for a request, from the chain alone", () =>
   });
 
   it("backs off exponentially, capped", () => {
-    expect([0, 1, 2, 3, 10].map((a) => retryDelayMs(a, 1_000, 30_000))).toEqual([0, 1_000, 2_000, 4_000, 30_000]);
-    expect(retryDelayMs(5, 0, 0)).toBe(0);
+    expect([0, 1, 2, 3, 10].map((a) => retryDelay(a, 1, 30))).toEqual([0, 1, 2, 4, 30]);
+    expect(retryDelay(5, 0, 0)).toBe(0);
   });
 
   it("decodes the protocol's custom errors from raw revert data anywhere in the cause chain", () => {

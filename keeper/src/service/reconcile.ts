@@ -98,10 +98,10 @@ export function owes(action: OwedAction | undefined, kind: IntentKind, target: b
   return action.kind !== "challenge" || action.target === target;
 }
 
-/** Backoff before retrying an intent after its `attempts`-th transient failure (exponential, capped). */
-export function retryDelayMs(attempts: number, baseMs: number, maxMs: number): number {
-  if (attempts <= 0 || baseMs <= 0) return 0;
-  return Math.min(maxMs, baseMs * 2 ** Math.min(attempts - 1, 30));
+/** Backoff (in ticks) before retrying an intent after its `attempts`-th transient failure (exponential, capped). */
+export function retryDelay(attempts: number, base: number, max: number): number {
+  if (attempts <= 0 || base <= 0) return 0;
+  return Math.min(max, base * 2 ** Math.min(attempts - 1, 30));
 }
 
 /** Reverts that say this operator cannot lock a bond now (every commit fails alike until stake frees up). */
