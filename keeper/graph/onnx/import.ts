@@ -19,6 +19,7 @@ import { Op, OP_NAMES, inputSlot, nodeSlot, weightSlot, type NodeDesc } from "..
 import { DType, int32Tensor, int8Tensor, type Tensor } from "../tensor.ts";
 import { buildModel, type ModelSpec, type QuantParams } from "../model.ts";
 import { Executor } from "../executor.ts";
+import { quantizeValues } from "../quant.ts";
 import { quantizeMultiplier, quantizeWeights, quantizeValue, rangeParams, softmaxTable } from "../train/quantize.ts";
 import { composePointwise, erf, IDENTITY, numel, runFloat, type FloatOp, type FTensor, type Pointwise } from "./float.ts";
 import { foldConstant, reshapeTarget, type AttrValue, type CTensor } from "./fold.ts";
@@ -742,6 +743,20 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
           changed = true;
           continue;
         }
+        if (p.kind === "pointwise" && q.kind === "reshape") {
+          // element-wise commutes with a reshape: move it before, where it may fold into a Conv
+          const pre = `${p.output}::pre`;
+          shapes.set(pre, shapes.get(q.inputs[0]!)!);
+          p.inputs = [...q.inputs];
+          const out2 = p.output;
+          p.output = pre;
+          q.inputs = [pre];
+          q.output = out2;
+          remove(p);
+          ops.splice(ops.indexOf(q), 0, p);
+          changed = true;
+          continue;
+        }
         if (p.kind === "reshape" && q.kind === "reshape") {
           p.inputs = [...q.inputs];
           remove(q);
@@ -833,6 +848,28 @@ class RangeStats {
   }
 }
 
+/**
+ * The input's parameters: per channel (axis 1) when every op reading the input can take them
+ * (Gemm, Conv without padding) and the channels' ranges differ (tabular features in different
+ * units: one int8 scale would flatten the small ones to a few levels).
+ */
+function inputParams(inName: string, inShape: number[], ops: FloatOp[], calibration: readonly number[][], whole: QuantParams, percentile: number): QuantParams {
+  const C = inShape[1] ?? 1;
+  const readers = ops.filter((o) => o.inputs.includes(inName));
+  if (inShape.length < 2 || C < 2 || !readers.every((o) => o.kind === "gemm" || (o.kind === "conv" && o.conv!.pads.every((p) => p === 0)))) return whole;
+  const inner = numel(inShape.slice(2));
+  const params = Array.from({ length: C }, (_, c) => {
+    const v: number[] = [];
+    for (const s of calibration) for (let i = c * inner; i < (c + 1) * inner; i++) v.push(s[i]!);
+    v.sort((a, b) => a - b);
+    const at = (p: number) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))]!;
+    return v.length >= 100 && percentile < 100 ? rangeParams(at(1 - percentile / 100), at(percentile / 100)) : rangeParams(v[0]!, v[v.length - 1]!);
+  });
+  const scales = params.map((p) => p.scale);
+  if (Math.max(...scales) < 1.5 * Math.min(...scales)) return whole;
+  return { ...whole, channelScales: scales, channelZeroPoints: params.map((p) => p.zeroPoint) };
+}
+
 const argmax = (v: ArrayLike<number>) => {
   let b = 0;
   for (let i = 1; i < v.length; i++) if (v[i]! > v[b]!) b = i;
@@ -868,14 +905,14 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
 
   const q = new Map<string, QuantParams>();
   const ref = new Map<string, number>([[inName, inputSlot()]]);
-  q.set(inName, rangeParams(...range(inName)));
+  q.set(inName, inputParams(inName, inShape, ops, calibration, rangeParams(...range(inName)), percentile));
   const weights: Tensor[] = [];
   const nodes: NodeDesc[] = [];
   /** per node: the float tensor it computes (undefined: an internal step), its source, its input tensors */
-  const info: { tensor?: string; src: string; inputs: string[] }[] = [];
+  const info: { tensor?: string; src: string; inputs: string[]; kind: FloatOp["kind"] }[] = [];
   const push = (node: NodeDesc, out: string | undefined, params: QuantParams, op: FloatOp) => {
     nodes.push(node);
-    info.push({ tensor: out, src: op.src, inputs: op.inputs });
+    info.push({ tensor: out, src: op.src, inputs: op.inputs, kind: op.kind });
     if (out !== undefined) {
       ref.set(out, nodeSlot(nodes.length));
       q.set(out, params);
@@ -896,19 +933,37 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
       case "gemm":
       case "conv": {
         const y = calibrated();
-        const { q: wq, scale: ws } = quantizeWeights(op.w!.data);
+        // per-channel input parameters: the channel scales go into the weights (the input as
+        // integers q − z at unit scale), the channel zero points into the bias
+        const cs = xq.channelScales, cz = xq.channelZeroPoints;
+        const chanOf = (i: number) => {
+          const per = numel(op.w!.shape.slice(2)), Cg = op.w!.shape[1]!;
+          if (op.kind === "gemm") return i % op.w!.shape[1]!;
+          const o = Math.floor(i / (Cg * per)), c = Math.floor(i / per) % Cg;
+          return Math.floor(o / (op.w!.shape[0]! / op.conv!.group)) * Cg + c;
+        };
+        const wReal = cs ? op.w!.data.map((v, i) => v * cs[chanOf(i)]!) : op.w!.data;
+        const xScale = cs ? 1 : xq.scale, xZero = cs ? 0 : xq.zeroPoint;
+        const { q: wq, scale: ws } = quantizeWeights(wReal);
         const wj = weights.length;
         weights.push(int8Tensor([...op.w!.shape], wq));
         const inputs = [xr, weightSlot(wj)];
-        if (op.b) {
-          const bias = Array.from(op.b.data, (b) => Math.round(b / (xq.scale * ws)));
+        const N = op.w!.shape[0]!, per = wq.length / N;
+        const zeroTerm = (j: number) => {
+          if (!cz) return 0;
+          let t = 0;
+          for (let i = j * per; i < (j + 1) * per; i++) t += wq[i]! * cz[chanOf(i)]!;
+          return t;
+        };
+        if (op.b || cz) {
+          const bias = Array.from({ length: N }, (_, j) => Math.round((op.b ? op.b.data[j]! : 0) / (xScale * ws)) - zeroTerm(j));
           if (bias.some((b) => Math.abs(b) >= 2 ** 31)) throw new OnnxImportError(`${op.src}: a bias does not fit int32 at scale ${xq.scale * ws}`);
-          weights.push(int32Tensor([op.w!.shape[0]!], bias));
+          weights.push(int32Tensor([N], bias));
           inputs.push(weightSlot(wj + 1));
         }
-        const [m, s] = quantizeMultiplier((xq.scale * ws) / y.scale);
+        const [m, s] = quantizeMultiplier((xScale * ws) / y.scale);
         const [qmin, qmax] = clampQ(op.clamp, y);
-        const base = [xq.zeroPoint, 0, m, s, y.zeroPoint, Math.min(qmin, qmax), qmax];
+        const base = [xZero, 0, m, s, y.zeroPoint, Math.min(qmin, qmax), qmax];
         const c = op.conv;
         const attrsList = op.kind === "gemm" ? base : [...base, c!.strides[0]!, c!.strides[1]!, c!.pads[0]!, c!.pads[1]!, c!.pads[2]!, c!.pads[3]!, c!.dil[0]!, c!.dil[1]!, c!.group];
         push({ op: op.kind === "gemm" ? Op.Gemm : Op.Conv2D, inputs, outDtype: DType.int8, outShape, attrs: attrsList }, op.output, y, op);
@@ -977,6 +1032,8 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   return { spec, floatOutputs, notes, report };
 }
 
+const REPORT_NODE_SAMPLES = 50;
+
 /** Float vs int8 on the calibration set: top-1 agreement and every node's relative error. */
 function quantReport(
   spec: ModelSpec,
@@ -985,7 +1042,7 @@ function quantReport(
   inName: string,
   outName: string,
   calibration: readonly number[][],
-  info: { tensor?: string; src: string; inputs: string[] }[],
+  info: { tensor?: string; src: string; inputs: string[]; kind: FloatOp["kind"] }[],
   q: Map<string, QuantParams>,
   floatOutputs: Float64Array[],
 ): ImportReport {
@@ -994,22 +1051,28 @@ function quantReport(
   const err = new Float64Array(info.length), sig = new Float64Array(info.length);
   let agree = 0;
   const inQ = q.get(inName)!;
+  // per-node errors on up to REPORT_NODE_SAMPLES samples (a float run each), agreement on all
+  const every = Math.max(1, Math.ceil(calibration.length / REPORT_NODE_SAMPLES));
   calibration.forEach((s, i) => {
+    const input = int8Tensor([...spec.input.shape], quantizeValues(inQ, spec.input.shape, s));
+    const outs = exec.inferAll(input);
+    const res = { output: outs[outs.length - 1]!, nodeOutputs: outs };
+    const outQ = q.get(outName)!;
+    const deq = Array.from(res.output.data, (v) => outQ.scale * (v - outQ.zeroPoint));
+    if (argmax(deq) === argmax(floatOutputs[i]!)) agree++;
+    if (i % every !== 0) return;
     const vals = runFloat(ops, shapes, inName, Float64Array.from(s));
-    const input = int8Tensor([...spec.input.shape], s.map((x) => quantizeValue(x, inQ)));
-    const res = exec.run(input);
     info.forEach((n, k) => {
       if (!n.tensor) return;
       const f = vals.get(n.tensor)!, p = q.get(n.tensor)!, o = res.nodeOutputs[k]!.data;
+      // a log-softmax table represents ln p down to ln(1/512) by design: measured against that
+      const floor = n.kind === "logsoftmax" ? Math.log(0.5 / 256) : -Infinity;
       for (let j = 0; j < f.length; j++) {
-        const d = p.scale * (o[j]! - p.zeroPoint) - f[j]!;
+        const d = p.scale * (o[j]! - p.zeroPoint) - Math.max(floor, f[j]!);
         err[k]! += d * d;
         sig[k]! += f[j]! * f[j]!;
       }
     });
-    const outQ = q.get(outName)!;
-    const deq = Array.from(res.output.data, (v) => outQ.scale * (v - outQ.zeroPoint));
-    if (argmax(deq) === argmax(floatOutputs[i]!)) agree++;
   });
   const rel = new Map<string, number>([[inName, 0]]);
   const nodes: NodeReport[] = [];
