@@ -850,23 +850,28 @@ class RangeStats {
 
 /**
  * The input's parameters: per channel (axis 1) when every op reading the input can take them
- * (Gemm, Conv without padding) and the channels' ranges differ (tabular features in different
- * units: one int8 scale would flatten the small ones to a few levels).
+ * (Gemm, Conv without padding), every channel varies over the calibration set and their ranges
+ * differ by 4x or more (tabular features in different units: one int8 scale would flatten the
+ * small ones to a few levels).
  */
 function inputParams(inName: string, inShape: number[], ops: FloatOp[], calibration: readonly number[][], whole: QuantParams, percentile: number): QuantParams {
   const C = inShape[1] ?? 1;
   const readers = ops.filter((o) => o.inputs.includes(inName));
   if (inShape.length < 2 || C < 2 || !readers.every((o) => o.kind === "gemm" || (o.kind === "conv" && o.conv!.pads.every((p) => p === 0)))) return whole;
   const inner = numel(inShape.slice(2));
-  const params = Array.from({ length: C }, (_, c) => {
+  const ranges = Array.from({ length: C }, (_, c) => {
     const v: number[] = [];
     for (const s of calibration) for (let i = c * inner; i < (c + 1) * inner; i++) v.push(s[i]!);
     v.sort((a, b) => a - b);
     const at = (p: number) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))]!;
-    return v.length >= 100 && percentile < 100 ? rangeParams(at(1 - percentile / 100), at(percentile / 100)) : rangeParams(v[0]!, v[v.length - 1]!);
+    return v.length >= 100 && percentile < 100 ? [at(1 - percentile / 100), at(percentile / 100)] : [v[0]!, v[v.length - 1]!];
   });
+  // a channel constant over the calibration set (an image's border pixel flattened) says nothing of
+  // its range: per-tensor then. Otherwise each range widened by 5% for values beyond the calibration's.
+  if (ranges.some(([lo, hi]) => !(hi! > lo!))) return whole;
+  const params = ranges.map(([lo, hi]) => rangeParams(lo! - 0.05 * (hi! - lo!), hi! + 0.05 * (hi! - lo!)));
   const scales = params.map((p) => p.scale);
-  if (Math.max(...scales) < 1.5 * Math.min(...scales)) return whole;
+  if (Math.max(...scales) < 4 * Math.min(...scales)) return whole;
   return { ...whole, channelScales: scales, channelZeroPoints: params.map((p) => p.zeroPoint) };
 }
 
