@@ -111,6 +111,17 @@ export class Executor {
     }
   }
 
+  /** Runs the nodes only, without hashing: every node's output (node k at index k-1). */
+  inferAll(input: Tensor): Tensor[] {
+    this.checkInput(input);
+    this.runtime.release(this.base);
+    try {
+      return this.execute(input).map((m) => this.runtime.readTensor(m));
+    } finally {
+      this.runtime.release(this.base);
+    }
+  }
+
   /** Runs one node k (1-based) on explicit input tensors (for per-node checks against the guest). */
   runNode(k: number, inputs: readonly Tensor[]): Tensor {
     const node = this.model.nodes[k - 1];
