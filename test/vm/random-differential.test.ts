@@ -140,8 +140,8 @@ interface FuzzCase {
   machine: Machine;
   /** The data word address the step touches, if any (the proof a failing step is sent with). */
   dataAddr?: number;
-  /** Corrupts the packed pre-state: the case is then checked with verifyStep only (no machine step). */
-  corrupt?: (packed: Uint8Array) => void;
+  /** Rewrites the packed pre-state: the case is then checked with verifyStep only (no machine step). */
+  corrupt?: (packed: Uint8Array) => Uint8Array;
 }
 
 interface Gen {
@@ -435,23 +435,45 @@ function stateCase(g: Gen): FuzzCase {
   const r = g.r;
   const m = newMachine(g);
   placeInsn(m, r.u32());
-  switch (r.below(3)) {
+  switch (r.below(5)) {
     case 0:
       m.exited = true;
       m.exitCode = r.below(256);
       return { label: `exited ${m.exitCode}`, kind: "exited", machine: m };
     case 1: {
       const v = r.chance(0.5) ? 1 : r.u32() | 1;
-      return {
-        label: `r0 = ${v.toString(16)}`,
-        kind: "malformed:r0",
-        machine: m,
-        corrupt: (p) => new DataView(p.buffer, p.byteOffset).setUint32(98, v >>> 0),
+      const corrupt = (p: Uint8Array): Uint8Array => {
+        new DataView(p.buffer, p.byteOffset).setUint32(98, v >>> 0);
+        return p;
       };
+      return { label: `r0 = ${v.toString(16)}`, kind: "malformed:r0", machine: m, corrupt };
+    }
+    case 2: {
+      const b = 2 + r.below(254);
+      const corrupt = (p: Uint8Array): Uint8Array => {
+        p[89] = b;
+        return p;
+      };
+      return { label: `exited byte ${b}`, kind: "malformed:exited", machine: m, corrupt };
+    }
+    case 3: {
+      // The last step counters: step + 1 wraps modulo 2^64 (§4.1).
+      const step = r.pick([0xffffffffffffffffn, 0xfffffffffffffffen, 0x00000000ffffffffn]);
+      placeInsn(m, 0x00000000); // sll r0, r0, 0 (nop)
+      const corrupt = (p: Uint8Array): Uint8Array => {
+        new DataView(p.buffer, p.byteOffset).setBigUint64(90, step);
+        return p;
+      };
+      return { label: `step ${step.toString(16)}`, kind: "step-counter", machine: m, corrupt };
     }
     default: {
-      const b = 2 + r.below(254);
-      return { label: `exited byte ${b}`, kind: "malformed:exited", machine: m, corrupt: (p) => void (p[89] = b) };
+      const length = r.pick([0, 225, 227, 256]);
+      const corrupt = (p: Uint8Array): Uint8Array => {
+        const out = new Uint8Array(length);
+        out.set(p.subarray(0, Math.min(length, p.length)));
+        return out;
+      };
+      return { label: `state of ${length} bytes`, kind: "malformed:length", machine: m, corrupt };
     }
   }
 }
@@ -487,7 +509,7 @@ function systematicCases(g: Gen): FuzzCase[] {
     }
   }
   for (let k = 0; k < 24; k++) out.push(invalidCase(g));
-  for (let k = 0; k < 12; k++) out.push(stateCase(g));
+  for (let k = 0; k < 30; k++) out.push(stateCase(g));
   return out;
 }
 
@@ -548,8 +570,7 @@ function prepare(c: FuzzCase, ctx: { caller: Hex; localContext: Hex }, mismatche
   const sourceReader = (key: Uint8Array, offset: number): PreimagePart => m.readPreimage(key, offset);
 
   if (c.corrupt !== undefined) {
-    const packed = preState.slice();
-    c.corrupt(packed);
+    const packed = c.corrupt(preState.slice());
     let keeper: Outcome;
     try {
       keeper = { ok: true, hash: verifyStep(packed, fullProof, sourceReader) };
@@ -727,7 +748,7 @@ describe(`random differential: keeper/vm vs MIPS.step (seed 0x${SEED.toString(16
     for (const e of INSTRUCTIONS) expect(coverage.get(e.name) ?? 0, `coverage of ${e.name}`).toBeGreaterThanOrEqual(e.name === "syscall" ? 0 : 4);
     for (const n of [Sys.READ, Sys.WRITE, Sys.FCNTL]) for (const fd of FDS) expect(coverage.get(`syscall:${n}:fd${fd}`) ?? 0, `syscall ${n} fd ${fd}`).toBeGreaterThan(0);
     for (const n of [Sys.MMAP, Sys.BRK, Sys.EXIT, Sys.EXIT_GROUP, ...BAD_SYSCALLS]) expect(coverage.get(`syscall:${n >>> 0}`) ?? 0, `syscall ${n}`).toBeGreaterThan(0);
-    for (const k of ["invalid:regimm", "invalid:rotr", "invalid:rotrv", "invalid:ext", "invalid:ins", "exited", "malformed:r0", "malformed:exited"]) {
+    for (const k of ["invalid:regimm", "invalid:rotr", "invalid:rotrv", "invalid:ext", "invalid:ins", "exited", "malformed:r0", "malformed:exited", "malformed:length", "step-counter"]) {
       expect(coverage.get(k) ?? 0, `coverage of ${k}`).toBeGreaterThan(0);
     }
     expect(mismatches.slice(0, 20), `seed 0x${SEED.toString(16)}: ${mismatches.length} mismatches`).toEqual([]);
