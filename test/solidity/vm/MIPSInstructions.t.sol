@@ -427,9 +427,10 @@ contract MIPSInstructionsTest is MIPSTestBase {
                 if (op == 0x29 && a % 2 != 0) continue;
                 for (uint32 word = 1; word < 8; word += 3) {
                     uint32 addr = DATA + 0x40 + 4 * word + a;
-                    // The other seven words of the leaf hold all ones.
+                    // The other seven words of the leaf hold 0x5a5a5a5a: ones and zeros, so bits or-ed
+                    // into them or cleared from them show.
                     for (uint32 i = 0; i < 8; i++) {
-                        writeWord(DATA + 0x40 + 4 * i, 0xffffffff);
+                        writeWord(DATA + 0x40 + 4 * i, 0x5a5a5a5a);
                     }
                     checkStore(op, addr, w, v, storedWord(op, a, w, v));
                 }
