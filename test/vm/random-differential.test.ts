@@ -16,7 +16,7 @@
  * and, where both sides give the same number of arguments, by arguments; keeper/vm's PartOffsetOOB
  * (a read past the end) and PreimageNotFound (an unknown key) are the chain's PreimageNotLoaded (no
  * such part can be loaded). Two chains check 128-step batches while the next ones are prepared:
- * the default run (about 3,860 steps) takes about 20-35 s on a loaded 2-core machine. Environment:
+ * the default run (about 4,000 steps) takes about 20-35 s on a loaded 2-core machine. Environment:
  * - `VM_FUZZ_SEED`  (default 0x5eed0001): the PRNG seed (printed; a failure message repeats it);
  * - `VM_FUZZ_STEPS` (default 3000): random cases on top of the systematic ones.
  */
@@ -26,6 +26,7 @@ import {
   INSTRUCTIONS,
   type InstructionEncoding,
   Machine,
+  MapPreimageSource,
   Memory,
   type PreimagePart,
   type PreimageSource,
@@ -42,11 +43,17 @@ import {
   verifyStep,
   witnessPreimageReader,
 } from "../../keeper/vm/index.ts";
-import { MapPreimageSource } from "../../keeper/vm/preimage.ts";
 import { type StepCase, type VmChain, deployVm } from "./harness.ts";
 
-const SEED = Number(process.env.VM_FUZZ_SEED ?? 0x5eed0001) >>> 0;
-const RANDOM_CASES = Number(process.env.VM_FUZZ_STEPS ?? 3000);
+function envInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const v = Number(raw); // decimal or 0x-hex
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  return v;
+}
+const SEED = envInteger("VM_FUZZ_SEED", 0x5eed0001) >>> 0;
+const RANDOM_CASES = envInteger("VM_FUZZ_STEPS", 3000);
 const CONTEXT: Hex = `0x${"5a".repeat(32)}`;
 const BATCH_SIZE = 128;
 /** Share of successful steps also sent with a tampered proof. */
