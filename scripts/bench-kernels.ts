@@ -4,6 +4,9 @@
  * GPT-2-small and MNIST shapes, and the MNIST model's batch-1 latency through the Executor on each
  * build. Every shape's output is compared byte for byte across the builds (a mismatch fails the run).
  * `--extra` adds another build of the kernels (e.g. an older kernels.wasm) to the Gemm table.
+ * `--gpt [DIR]` adds the GPT-2-small-shaped model (`npm run model:gpt` first; default
+ * .oao/models/gpt2-small): one 64-token forward pass per build (Executor.infer), the traceRoot of
+ * `run` compared across the builds, and where the time goes per op.
  *
  * Timing: each figure is the best and the median of several rounds (each round long enough to be
  * well above timer resolution). Machines are shared: report the best, quote the median as context.
@@ -20,7 +23,12 @@ import { Executor } from "../keeper/graph/executor.ts";
 import { quantizeInput } from "../keeper/graph/quant.ts";
 import { loadMnist } from "../keeper/graph/train/mnist-data.ts";
 import { KERNEL_PATHS, kernelsLogLine, simdSupported } from "../keeper/graph/wasm.ts";
-import { DType } from "../keeper/graph/tensor.ts";
+import { DType, type Tensor } from "../keeper/graph/tensor.ts";
+import { KernelRuntime, type MemTensor } from "../keeper/graph/kernels.ts";
+import { decodeSlot, OP_NAMES, SlotKind } from "../keeper/graph/ops.ts";
+import { int32Tensor } from "../keeper/graph/tensor.ts";
+import { toHex } from "../keeper/graph/hash.ts";
+import type { Model } from "../keeper/graph/model.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -154,5 +162,60 @@ for (const path of KERNEL_PATHS) {
   mnist[path] = { bestUs: t.best * 1e6, medianUs: t.median * 1e6 };
   log(`MNIST batch 1 (Executor.infer), ${path}: ${(t.best * 1e6).toFixed(1)} µs best, ${(t.median * 1e6).toFixed(1)} µs median`);
 }
-const result = { date: new Date().toISOString(), machine: cpus()[0]?.model, cores: cpus().length, node: process.version, gemm, mnist };
+
+/** Milliseconds per op (summed over the model's nodes) for one forward pass on a fresh runtime. */
+function opProfile(m: Model, input: Tensor, kernels: "scalar" | "simd"): Record<string, number> {
+  const rt = new KernelRuntime({ kernels });
+  const weights = m.weights.map((w) => rt.writeTensor(w));
+  const descs = m.nodeBytes.map((b) => ({ ptr: rt.writeBytes(b), len: b.length }));
+  const inMem = rt.writeTensor(input);
+  const outs: MemTensor[] = [];
+  const ms: Record<string, number> = {};
+  m.nodes.forEach((node, i) => {
+    const ins = node.inputs.map((ref) => {
+      const { kind, index } = decodeSlot(ref);
+      return kind === SlotKind.input ? inMem : kind === SlotKind.weight ? weights[index]! : outs[index - 1]!;
+    });
+    const out = rt.allocTensor({ dtype: node.outDtype, shape: node.outShape });
+    const t0 = performance.now();
+    rt.runNode(descs[i]!.ptr, descs[i]!.len, ins, out);
+    const op = OP_NAMES[node.op] ?? String(node.op);
+    ms[op] = (ms[op] ?? 0) + performance.now() - t0;
+    outs.push(out);
+  });
+  return ms;
+}
+
+let gptResult: Record<string, unknown> | undefined;
+if (args.includes("--gpt")) {
+  const next = args[args.indexOf("--gpt") + 1];
+  const dir = resolve(next && !next.startsWith("--") ? next : join(repo, ".oao", "models", "gpt2-small"));
+  const buf = readFileSync(join(dir, "model.oao"));
+  const gpt = decodeModelFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  const T = gpt.input.shape[0]!;
+  const prompt = int32Tensor([T], Array.from({ length: T }, (_, i) => (i * 7919 + 13) % 50257));
+  const per: Record<string, unknown> = {};
+  let root: string | undefined;
+  for (const path of KERNEL_PATHS) {
+    if (path === "simd" && !simdSupported()) continue;
+    const exec = new Executor(gpt, undefined, { kernels: path });
+    const r = toHex(exec.run(prompt).trace.traceRoot);
+    if (root !== undefined && r !== root) throw new Error(`GPT: the ${path} traceRoot differs`);
+    root ??= r;
+    const n = path === "scalar" ? (quick ? 1 : 3) : quick ? 3 : 7;
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      exec.infer(prompt);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const profile = opProfile(gpt, prompt, path);
+    per[path] = { bestMs: times[0], medianMs: times[Math.floor(times.length / 2)], runs: times.length, profileMs: profile };
+    log(`GPT (${gpt.nodes.length} nodes, ${T} tokens), ${path}: infer best ${times[0]!.toFixed(0)} ms, median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms of ${times.length}; per op: ${Object.entries(profile).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")} ms`);
+  }
+  log(`GPT traceRoot (the same on every build): ${root}`);
+  gptResult = { model: gpt.metadata.name, traceRoot: root, ...per };
+}
+const result = { date: new Date().toISOString(), machine: cpus()[0]?.model, cores: cpus().length, node: process.version, gemm, mnist, gpt: gptResult };
 if (json) console.log(JSON.stringify(result));
