@@ -209,7 +209,7 @@ export function vectorKernelCases(rand: () => number, big = true): NodeCase[] {
   const cases: NodeCase[] = [];
   const Ks = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 63, 64, 65, 127, 129];
   for (const K of big ? [...Ks, 255, 768, 1000] : Ks) {
-    const M = pick([1, 2, 3, 4, 5, 7]), N = pick([1, 2, 3, 4, 5, 7, 9, 13]);
+    const M = pick([1, 2, 3, 4, 5, 7, 8, 9, 16, 17]), N = pick([1, 2, 3, 4, 5, 7, 9, 13]);
     const fx = pick(fills), fw = pick(fills);
     const withBias = rand() < 0.8;
     const inputs = [fill([M, K], fx), fill([N, K], fw), ...(withBias ? [bias(N)] : [])];
@@ -218,14 +218,21 @@ export function vectorKernelCases(rand: () => number, big = true): NodeCase[] {
     cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (${fx}/${fw})`, inputs, node: { op: Op.Gemm, inputs: refs(inputs.length), outDtype: DType.int8, outShape: [M, N], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), lo, hi] } });
   }
   if (big) {
-    for (const [M, K, N] of [[64, 768, 48], [9, 784, 96], [1, 96, 10], [17, 200, 33]] as const) {
+    for (const [M, K, N] of [[64, 768, 48], [9, 784, 96], [1, 96, 10], [17, 200, 33], [130, 37, 6], [257, 9, 3]] as const) {
       const inputs = [fill([M, K], "random"), fill([N, K], "random"), bias(N)];
       const [m, s] = rq();
       cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (large)`, inputs, node: { op: Op.Gemm, inputs: refs(3), outDtype: DType.int8, outShape: [M, N], attrs: [int(-128, 127), int(-128, 127), m, s, int(-128, 127), -128, 127] } });
     }
+    for (const fx of fills) {
+      // many rows (the row-chunked path past one chunk of 128) at extreme values
+      const fw = pick(fills), M = 129, K = pick([7, 8, 17, 64]), N = 5;
+      const inputs = [fill([M, K], fx), fill([N, K], fw), bias(N)];
+      const [m, s] = rq();
+      cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (${fx}/${fw})`, inputs, node: { op: Op.Gemm, inputs: refs(3), outDtype: DType.int8, outShape: [M, N], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), -128, 127] } });
+    }
   }
   for (let i = 0; i < (big ? 40 : 16); i++) {
-    const B = int(1, 3), M = pick([1, 2, 3, 5]), K = pick(Ks), N = pick([1, 3, 7, 8, 9, 15, 16, 17, 33]);
+    const B = int(1, 3), M = pick([1, 2, 3, 5, 8, 9, 17]), K = pick(Ks), N = pick([1, 3, 7, 8, 9, 15, 16, 17, 33]);
     const tb = i % 2;
     const fa = pick(fills), fb = pick(fills);
     const [m, s] = rq();

@@ -90,12 +90,98 @@ static void dot_rows_simd(const int8_t *x, const int8_t *w, const int32_t *bias,
   }
 }
 
+
+/* A raw MR×NR tile (no zero points): acc[r·NR + c] = Σ_k x[r·ldx + k]·w[c·ldw + k] modulo 2^32. */
+static inline __attribute__((always_inline)) void dot_tile_raw(const int8_t *x, uint32_t ldx, const int8_t *w, uint32_t ldw, uint32_t K,
+                                                               uint32_t MR, uint32_t NR, uint32_t *acc) {
+  v128_t a[2][4];
+  for (uint32_t r = 0; r < MR; r++)
+    for (uint32_t c = 0; c < NR; c++) a[r][c] = wasm_i32x4_splat(0);
+  uint32_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    v128_t xv[2];
+    for (uint32_t r = 0; r < MR; r++) xv[r] = wasm_i16x8_load8x8(x + r * ldx + k);
+    for (uint32_t c = 0; c < NR; c++) {
+      v128_t wv = wasm_i16x8_load8x8(w + c * ldw + k);
+      for (uint32_t r = 0; r < MR; r++) a[r][c] = wasm_i32x4_add(a[r][c], wasm_i32x4_dot_i16x8(xv[r], wv));
+    }
+  }
+  for (uint32_t r = 0; r < MR; r++) {
+    for (uint32_t c = 0; c < NR; c++) {
+      uint32_t t = hsum_u32(a[r][c]);
+      for (uint32_t kk = k; kk < K; kk++) t += (uint32_t)((int32_t)x[r * ldx + kk] * (int32_t)w[c * ldw + kk]);
+      acc[r * NR + c] = t;
+    }
+  }
+}
+
+/* Σ_k p[k] modulo 2^32 */
+static uint32_t sum_i8(const int8_t *p, uint32_t K) {
+  v128_t ones = wasm_i16x8_splat(1), a = wasm_i32x4_splat(0);
+  uint32_t k = 0;
+  for (; k + 8 <= K; k += 8) a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(p + k), ones));
+  uint32_t t = hsum_u32(a);
+  for (; k < K; k++) t += (uint32_t)(int32_t)p[k];
+  return t;
+}
+
+#define ROWS_CHUNK 128u
+
+/*
+ * dot_rows for many rows: the zero points leave the inner loop through
+ *   Σ (x - xz)(w - wz) = Σ x·w - wz·Σ x - xz·Σ w + K·xz·wz   (an identity of integers, so also
+ * modulo 2^32, where every term here is computed). Row sums are taken once per chunk of up to 128
+ * rows, column sums once per 4 columns; the 4 columns' weights then stay in cache over the chunk.
+ */
+static void dot_rows_corr(const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int32_t xz,
+                          int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y) {
+  uint32_t sx[ROWS_CHUNK], acc[8], swc[4];
+  uint32_t kzz = K * (uint32_t)xz * (uint32_t)wz;
+  for (uint32_t i0 = 0; i0 < M; i0 += ROWS_CHUNK) {
+    uint32_t rows = M - i0 < ROWS_CHUNK ? M - i0 : ROWS_CHUNK;
+    for (uint32_t r = 0; r < rows; r++) sx[r] = sum_i8(x + (i0 + r) * K, K) * (uint32_t)wz;
+    for (uint32_t j = 0; j < N; j += 4) {
+      uint32_t nc = N - j < 4 ? N - j : 4;
+      /* everything but Σ x·w and wz·Σ x */
+      for (uint32_t c = 0; c < nc; c++) swc[c] = kzz - sum_i8(w + (j + c) * K, K) * (uint32_t)xz + (bias ? (uint32_t)bias[j + c] : 0u);
+      uint32_t r = 0;
+      for (; r + 2 <= rows; r += 2) {
+        const int8_t *xr = x + (i0 + r) * K;
+        if (nc == 4) {
+          dot_tile_raw(xr, K, w + j * K, K, K, 2, 4, acc);
+          for (uint32_t a = 0; a < 2; a++)
+            for (uint32_t c = 0; c < 4; c++) y[(i0 + r + a) * N + j + c] = requant(acc[a * 4 + c] - sx[r + a] + swc[c], m, s, yz, lo, hi);
+        } else {
+          for (uint32_t c = 0; c < nc; c++) {
+            dot_tile_raw(xr, K, w + (j + c) * K, K, K, 2, 1, acc);
+            for (uint32_t a = 0; a < 2; a++) y[(i0 + r + a) * N + j + c] = requant(acc[a] - sx[r + a] + swc[c], m, s, yz, lo, hi);
+          }
+        }
+      }
+      for (; r < rows; r++) {
+        const int8_t *xr = x + (i0 + r) * K;
+        for (uint32_t c = 0; c < nc; c++) {
+          dot_tile_raw(xr, K, w + (j + c) * K, K, K, 1, 1, acc);
+          y[(i0 + r) * N + j + c] = requant(acc[0] - sx[r] + swc[c], m, s, yz, lo, hi);
+        }
+      }
+    }
+  }
+}
+
+/* Gemm's loop: few rows (batch 1: the weights are read once anyway) with the zero points subtracted
+   in the tile, many rows with them folded out (dot_rows_corr). Both give the same bytes. */
+static void dot_rows(const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int32_t xz,
+                     int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y) {
+  (M >= 8 ? dot_rows_corr : dot_rows_simd)(x, w, bias, M, N, K, xz, wz, m, s, yz, lo, hi, y);
+}
+
 static void gemm_simd(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
   const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   const int8_t *w = (const int8_t *)(uintptr_t)in[1].data;
   const int32_t *b = n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0;
   uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
-  dot_rows_simd(x, w, b, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y);
+  dot_rows(x, w, b, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y);
 }
 
 /*
@@ -113,7 +199,7 @@ static void matmul_simd(const node_desc *nd, const oao_tensor *in, int8_t *y) {
     const int8_t *ab = a + bb * M * K, *b0 = bm + bb * K * N;
     int8_t *yb = y + bb * M * N;
     if (tb) {
-      dot_rows_simd(ab, b0, 0, M, N, K, az, bz, m, s, yz, lo, hi, yb);
+      dot_rows(ab, b0, 0, M, N, K, az, bz, m, s, yz, lo, hi, yb);
       continue;
     }
     v128_t vbz = wasm_i16x8_splat((int16_t)bz);
