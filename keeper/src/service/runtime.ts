@@ -28,6 +28,7 @@ import { createMetrics, type KeeperMetrics } from "./metrics.ts";
 import type { Readiness } from "./http.ts";
 import { loadModelFile, ModelBook, resolveModelPath, type LoadedModel } from "./models.ts";
 import { ConfigError } from "../errors.ts";
+import { kernelSelection } from "../../graph/wasm.ts";
 
 export interface KeeperRuntime {
   config: KeeperConfig;
@@ -68,6 +69,13 @@ export async function createKeeperRuntime(
   } = {},
 ): Promise<KeeperRuntime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
+  let kernels;
+  try {
+    kernels = kernelSelection(); // OAO_KERNELS=scalar|simd|auto
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, { cause });
+  }
+  log.info({ kernels: kernels.path, reason: kernels.reason }, `graph kernels: wasm ${kernels.path}`);
   const metrics = options.metrics ?? createMetrics();
   const transport = options.transport ?? http(config.rpcUrl, { retryCount: 3, timeout: 20_000 });
   const publicClient = createPublicClient({ transport }) as PublicClient;
