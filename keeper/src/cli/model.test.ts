@@ -68,6 +68,28 @@ describe("oao model import", () => {
     writeFileSync(join(dir, "calib.json"), JSON.stringify(samples));
     const res = (await run(["import", join(dir, "m.onnx"), "--calibration", join(dir, "calib.json"), "--out", join(dir, "out"), "--json"])) as { nodes: { op: string }[] };
     expect(res.nodes.map((n) => n.op)).toEqual(["Gemm", "Gemm", "Softmax"]);
+    // every node's guest steps are measured against the production game (vmTraceDepth 32): servable
+    const steps = (res as unknown as { vmSteps: number[]; servable: boolean; vmTraceDepth: number });
+    expect(steps.vmTraceDepth).toBe(32);
+    expect(steps.servable).toBe(true);
+    expect(steps.vmSteps).toHaveLength(3);
+    for (const n of steps.vmSteps) expect(n).toBeGreaterThan(0);
+    // against a game too shallow for its nodes, the import warns at once, naming each node and the depth it needs
+    const warnings: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((s: string) => void warnings.push(s));
+    const shallow = (await (async () => {
+      const lines: string[] = [];
+      const log = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
+      try {
+        await buildModelCommand().exitOverride().parseAsync(["node", "model", "import", join(dir, "m.onnx"), "--calibration", join(dir, "calib.json"), "--out", join(dir, "out2"), "--vm-trace-depth", "10", "--json"]);
+      } finally {
+        log.mockRestore();
+      }
+      return JSON.parse(lines[lines.length - 1]!);
+    })()) as { servable: boolean; vmSteps: (number | null)[] };
+    expect(shallow.servable).toBe(false);
+    expect(shallow.vmSteps.every((n) => n === null)).toBe(true); // each run stopped at 2^10 + 1 steps
+    expect(warnings.filter((w) => w.startsWith("warning: "))).toEqual([1, 2, 3].map((k) => expect.stringMatching(new RegExp(`^warning: node ${k} \\((Gemm|Softmax)\\) does not exit within 1025 VM steps, more than the 1024 steps \\(2\\^10\\) the game's VM trace covers; it needs vmTraceDepth > 10: keepers will refuse`))));
     const out = (await run(["run", join(dir, "out"), "--input", join(dir, "calib.json"), "--json"])) as { outputs: number[][] };
     expect(out.outputs).toHaveLength(20);
     for (const o of out.outputs) expect(o.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);

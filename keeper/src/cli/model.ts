@@ -32,9 +32,10 @@ import {
 } from "../../graph/index.ts";
 import { importOnnx } from "../../graph/onnx/import.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
-import { absolutePrestate, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
+import { absolutePrestate, measureNodeSteps, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
+import { parseVmTraceDepth } from "../demo/simulate.ts";
 import { vmTraceDepthFor } from "../../game/solver.ts";
-import { executorFor, loadModel } from "../service/models.ts";
+import { executorFor, loadModel, longNodes } from "../service/models.ts";
 
 const NODE_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
 
@@ -262,8 +263,10 @@ export function buildModelCommand(): Command {
     .requiredOption("--out <dir>", "directory to write model.oao into")
     .option("--name <name>", "model name in the metadata")
     .option("--clip-percentile <p>", "percentile of each activation's calibration values its int8 range keeps (100 = min/max)", "99.99")
+    .option("--vm-trace-depth <n>", "the deployment's dispute game depth to check every node against (production: 32)", "32")
     .option("--json", "one JSON object on stdout")
-    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; json?: boolean }) => {
+    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; vmTraceDepth: string; json?: boolean }) => {
+      const depth = parseVmTraceDepth(opts.vmTraceDepth);
       if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
       const clipPercentile = Number(opts.clipPercentile);
       if (!(clipPercentile > 50 && clipPercentile <= 100)) throw new InputError(`--clip-percentile ${opts.clipPercentile}: expected a number in (50, 100]`);
@@ -278,7 +281,12 @@ export function buildModelCommand(): Command {
       writeFileSync(out, encodeModelFile(model));
       const info = modelInfo(model);
       for (const n of notes) console.error(`note: ${n}`);
-      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report }, () => {
+      // Whether keepers can serve it: every node's guest run must fit the game's VM trace (§6.0).
+      const exec = executorFor(model);
+      const vmSteps = measureNodeSteps(model, (x) => exec.run(x).nodeOutputs, new Uint8Array(readFileSync(NODE_ELF)), 2 ** depth + 1);
+      const tooLong = longNodes(model, vmSteps, depth);
+      for (const w of tooLong) console.error(`warning: ${w}: keepers will refuse to serve this model on that deployment (split the node: e.g. a smaller Linear/Conv, or fewer channels)`);
+      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report, vmSteps: vmSteps.map((n) => n ?? null), vmTraceDepth: depth, servable: tooLong.length === 0 }, () => {
         console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot} (${(importMs / 1000).toFixed(1)} s)`);
         if (!report) return;
         console.log(`float vs int8 on the ${report.samples} calibration samples: top-1 agreement ${(report.agreement * 100).toFixed(1)}%`);

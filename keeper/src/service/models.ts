@@ -158,9 +158,23 @@ async function servingProblem(id: bigint, loaded: LoadedModel, check: ServeCheck
   const depth = check.vmTraceDepth;
   if (depth === undefined) return undefined;
   const limit = 2 ** depth;
-  const steps = check.nodeSteps(loaded, limit + 1);
+  const [first] = longNodes(loaded.model, check.nodeSteps(loaded, limit + 1), depth);
+  if (first !== undefined) {
+    return `model ${id}: ${first}: a dispute on it would end undecided, so this keeper could not defend an answer (split the node, or deploy a game with a deeper trace)`;
+  }
+  return undefined;
+}
+
+/**
+ * The nodes of `model` that do not fit a VM trace of 2^depth steps, one sentence each, given the
+ * guest's measured steps per node (`undefined`: not exited within the bound) and what other input
+ * values can add (`stepSlack`). Used by the keeper's serving check and by `oao model import`.
+ */
+export function longNodes(model: Model, steps: readonly (number | undefined)[], depth: number): string[] {
+  const limit = 2 ** depth;
+  const out: string[] = [];
   for (const [i, measured] of steps.entries()) {
-    const node = loaded.model.nodes[i]!;
+    const node = model.nodes[i]!;
     // the most steps any input can take: the measured count and what other values can add to it
     const slack = stepSlack(node);
     const n = measured === undefined ? undefined : measured + slack;
@@ -169,10 +183,7 @@ async function servingProblem(id: bigint, loaded: LoadedModel, check: ServeCheck
     const runs =
       measured === undefined ? `does not exit within ${limit + 1} VM steps` : slack === 0 ? `runs ${measured} VM steps` : `runs up to ${n} VM steps (${measured} measured, up to ${slack} more on other values)`;
     const needs = n === undefined ? `vmTraceDepth > ${depth}` : `vmTraceDepth >= ${vmTraceDepthFor(BigInt(n))}`;
-    return (
-      `model ${id}: node ${i + 1} (${op}) ${runs}, more than the ${limit} steps (2^${depth}) the game's VM trace covers; ` +
-      `it needs ${needs}: a dispute on it would end undecided, so this keeper could not defend an answer (split the node, or deploy a game with a deeper trace)`
-    );
+    out.push(`node ${i + 1} (${op}) ${runs}, more than the ${limit} steps (2^${depth}) the game's VM trace covers; it needs ${needs}`);
   }
-  return undefined;
+  return out;
 }
