@@ -2,6 +2,7 @@
 pragma solidity ^0.8.20;
 
 import {IAIOracle} from "./IAIOracle.sol";
+import {IAIOracleBatch} from "./IAIOracleBatch.sol";
 import {IModelRegistry} from "./IModelRegistry.sol";
 import {DeliveryMode, FeeState, Request, RequestHeader, RequestParams, RequestStatus} from "../lib/Types.sol";
 
@@ -9,7 +10,7 @@ import {DeliveryMode, FeeState, Request, RequestHeader, RequestParams, RequestSt
 /// @notice The full oracle: the OAO surface, the model registry, a request entry point with options, views,
 /// fee settlement and result delivery. Requests, fees and callbacks live here; claims, challenge windows and
 /// games live in the task manager, which drives {deliver}, {settle} and {refund}. See docs/protocol.md §1.
-interface IAIOracleExtended is IAIOracle, IModelRegistry {
+interface IAIOracleExtended is IAIOracle, IAIOracleBatch, IModelRegistry {
     /// @notice Emitted with {IAIOracle-AICallbackRequest} for every request: the options and the fee parts.
     event RequestCreated(
         uint256 indexed requestId,
@@ -39,7 +40,7 @@ interface IAIOracleExtended is IAIOracle, IModelRegistry {
         address treasury,
         uint256 protocolFee
     );
-    /// @notice The request expired unanswered and its fee went back to the requester.
+    /// @notice The request expired unanswered (or was cancelled) and its fee was refunded (§1.5 says to whom).
     event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 amount);
     /// @notice A payment could not be pushed (or is pull-only) and was credited; withdraw it with {withdraw}.
     event PaymentCredited(address indexed account, uint256 amount);
@@ -83,6 +84,11 @@ interface IAIOracleExtended is IAIOracle, IModelRegistry {
     /// @notice Number of requests made (the highest id).
     function requestCount() external view returns (uint256);
 
+    /// @notice The account that gets money owed to the requester of `requestId` that is not pushed to the requester
+    /// (docs/protocol.md §1.5): the explicit refund recipient if one was given, else the requester if it has no code,
+    /// else the request's fallback account. The task manager pays the requester's share of a slash here.
+    function refundAccount(uint256 requestId) external view returns (address);
+
     /// @notice Wei credited to `account`, withdrawable with {withdraw}.
     function pendingWithdrawal(address account) external view returns (uint256);
 
@@ -102,9 +108,10 @@ interface IAIOracleExtended is IAIOracle, IModelRegistry {
     /// (and the callback fee to `executor` if no delivery has paid it yet). Only the task manager.
     function settle(uint256 requestId, address operator, address executor) external;
 
-    /// @notice Refund an expired request to its requester; with a callback contract, first call its error
-    /// callback and pay the callback fee to `executor`. Only the task manager.
-    function refund(uint256 requestId, address executor) external returns (uint256 refunded);
+    /// @notice Refund a request that cannot be answered (expired, or cancelled by an undecided game) as §1.5 says;
+    /// with a callback contract, call its error callback with `errorCode` ({ErrorCodes-EXPIRED} or
+    /// {ErrorCodes-UNDECIDABLE}) and pay the callback fee to `executor`. Only the task manager.
+    function refund(uint256 requestId, address executor, uint8 errorCode) external returns (uint256 refunded);
 
     // ------------------------------------------------------------------ governance (owner)
     /// @notice Wire the task manager. Only the owner, only once.

@@ -125,6 +125,11 @@ struct RequestParams {
     uint64 deadline;
     /// @dev The request reverts if the fee would exceed this (slippage guard against fee changes).
     uint256 maxFee;
+    /// @dev Who gets the request's refunds (excess payment, expiry refund, the requester's share of a slash): pushed to
+    /// it, credited to it if the push fails. address(0): the default rule (docs/protocol.md §1.5): pushed to the
+    /// requester, and if that fails credited to the fallback account (the transaction's sender, or for a request made
+    /// inside a callback, the fallback account of the request being delivered).
+    address refundRecipient;
 }
 
 /// @notice A request as stored by the oracle.
@@ -142,6 +147,11 @@ struct Request {
     /// @dev Whether `callbackFee` has been paid out (to the executor of the first delivery or error callback).
     bool callbackFeePaid;
     uint64 createdAt;
+    /// @dev Where refunds go (docs/protocol.md §1.5): the explicit recipient if `refundRecipientSet`, else the fallback
+    /// account credited when a push to the requester fails.
+    address refundRecipient;
+    /// @dev Whether `refundRecipient` was given at request time (then refunds skip the requester).
+    bool refundRecipientSet;
     uint256 modelId;
     bytes32 inputHash;
     /// @dev The fee parts, fixed at request time; they sum to what was escrowed.

@@ -2,28 +2,46 @@
 pragma solidity ^0.8.24;
 
 import {IAIOracle} from "../interfaces/IAIOracle.sol";
+import {IAIOracleBatch} from "../interfaces/IAIOracleBatch.sol";
 import {IAIOracleCallbackReceiver} from "../interfaces/IAIOracleCallbackReceiver.sol";
 import {ExactGasCall} from "../lib/ExactGasCall.sol";
+import {ErrorCodes} from "../lib/ErrorCodes.sol";
 import {
+    BatchInputLengthMismatch,
+    BatchSizeOutOfRange,
     CallbackWithoutGas,
     EmptyInput,
+    GasLimitTooHigh,
     InputLengthMismatch,
     InsufficientFee,
+    NothingToWithdraw,
     UnknownRequest,
+    UnsupportedDataAvailability,
+    WithdrawalFailed,
+    ZeroAddress,
     ZeroCallbackWithGas
 } from "../lib/Errors.sol";
 
 /// @title MockAIOracle
-/// @notice A test kit for dapp developers: the OAO surface plus helpers that play the oracle's part. Callbacks
-/// are made the way the real {AIOracle} makes them: from this contract, with exactly the request's gas limit,
-/// bounded return data, and a failing callback recorded instead of reverting the helper.
-/// Any model id is accepted, with inputs of any length unless {setModelInputBytes} says otherwise; fees are per
-/// model (default 0) plus `gasLimit * callbackGasPrice`.
-/// @dev Test-only. The helpers are callable by anyone.
-contract MockAIOracle is IAIOracle {
+/// @notice A test kit for dapp developers: the OAO surface (and ORA's batch entry points) plus helpers that play the
+/// oracle's part. Money moves as in the real {AIOracle} (docs/protocol.md §1.5): the same quote (model fee +
+/// (gasLimit + 50,000) × max(callbackGasPrice, basefee) when there is a callback + protocol fee), excess payment
+/// returned at once, the callback fee credited to whoever executes the first delivery or the error callback, an
+/// expired request refunded its model and protocol fee (and its callback fee when it has no callback), refunds
+/// pushed to the requester or else to the fallback account (tx.origin, or the parent request's inside a callback),
+/// credits withdrawable with {withdraw}. At finality the model and protocol fees are credited to {feeCollector}.
+/// Callbacks are made as the real oracle makes them: with exactly the request's gas limit, bounded return data, and
+/// a failing callback recorded instead of reverting the helper. Error callbacks use the real codes ({ErrorCodes}).
+/// Any model id is accepted, with inputs of any length unless {setModelInputBytes} says otherwise.
+/// @dev Test-only. The helpers and setters are callable by anyone. No deadlines: {expire} works at any time.
+contract MockAIOracle is IAIOracle, IAIOracleBatch {
     using ExactGasCall for address;
 
-    uint8 public constant ERROR_EXPIRED = 1;
+    uint256 public constant CALLBACK_OVERHEAD_GAS = 50_000;
+    uint256 public constant REFUND_PUSH_GAS = 50_000;
+    uint256 public constant MAX_BATCH_SIZE = 32;
+    uint8 public constant ERROR_EXPIRED = ErrorCodes.EXPIRED;
+    uint8 public constant ERROR_UNDECIDABLE = ErrorCodes.UNDECIDABLE;
 
     struct MockRequest {
         address requester;
@@ -31,21 +49,40 @@ contract MockAIOracle is IAIOracle {
         uint64 gasLimit;
         bool finalized;
         bool closed; // expired or failed: no more results
+        bool callbackFeePaid;
+        bool refundRecipientSet;
+        address refundRecipient;
         uint256 modelId;
-        uint256 paid;
+        uint256 modelFee;
+        uint256 callbackFee;
+        uint256 protocolFee;
         bytes input;
         bytes callbackData;
         bytes output;
     }
 
     event CallbackExecuted(uint256 indexed requestId, bool isError, bool success, bytes returnData);
+    event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 amount);
+    event PaymentCredited(address indexed account, uint256 amount);
+    event PaymentSent(address indexed account, uint256 amount);
 
     uint256 public callbackGasPrice;
+    uint256 public protocolFee;
+    uint64 public maxCallbackGasLimit = 5_000_000;
+    /// @notice Credited the model and protocol fees of finalized requests (the real oracle splits them between the
+    /// operator, the model's fee receiver and the treasury).
+    address public feeCollector;
     uint256 public requestCount;
     mapping(uint256 modelId => uint256) public modelFee;
     /// @notice The input length a model takes, checked as the real oracle checks it; 0 (default): any length.
     mapping(uint256 modelId => uint256) public modelInputBytes;
     mapping(uint256 requestId => MockRequest) private _requests;
+    mapping(address account => uint256) private _credits;
+    uint256 private transient _inCallbackOf;
+
+    constructor() {
+        feeCollector = msg.sender;
+    }
 
     // ------------------------------------------------------------------ OAO surface
 
@@ -60,30 +97,81 @@ contract MockAIOracle is IAIOracle {
         if (input.length == 0) revert EmptyInput();
         uint256 inputBytes = modelInputBytes[modelId];
         if (inputBytes != 0 && input.length != inputBytes) revert InputLengthMismatch(modelId, inputBytes, input.length);
-        if (callbackContract == address(0) && gasLimit != 0) revert ZeroCallbackWithGas(gasLimit);
-        if (callbackContract != address(0) && gasLimit == 0) revert CallbackWithoutGas(callbackContract);
-        uint256 fee = estimateFee(modelId, gasLimit);
+        uint256 fee = _check(modelId, callbackContract, gasLimit);
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
-        requestId = ++requestCount;
-        MockRequest storage r = _requests[requestId];
-        r.requester = msg.sender;
-        r.callbackContract = callbackContract;
-        r.gasLimit = gasLimit;
-        r.modelId = modelId;
-        r.paid = msg.value;
-        r.input = input;
-        r.callbackData = callbackData;
-        emit AICallbackRequest(msg.sender, requestId, modelId, input, callbackContract, gasLimit, callbackData);
+        requestId = _store(modelId, input, callbackContract, gasLimit, callbackData);
+        _returnExcess(requestId, msg.value - fee);
+    }
+
+    /// @inheritdoc IAIOracleBatch
+    function requestBatchInference(
+        uint256 batchSize,
+        uint256 modelId,
+        bytes calldata input,
+        address callbackContract,
+        uint64 gasLimit,
+        bytes calldata callbackData,
+        DA inputDA,
+        DA outputDA
+    ) external payable returns (uint256 firstRequestId) {
+        if (inputDA != DA.Calldata || outputDA != DA.Calldata) {
+            revert UnsupportedDataAvailability(uint8(inputDA), uint8(outputDA));
+        }
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
+        if (input.length == 0) revert EmptyInput();
+        uint256 itemBytes = modelInputBytes[modelId];
+        // Unconfigured models: the input splits into batchSize equal items.
+        if (itemBytes == 0) itemBytes = input.length / batchSize;
+        if (input.length != batchSize * itemBytes) {
+            revert BatchInputLengthMismatch(modelId, batchSize, itemBytes, batchSize * itemBytes, input.length);
+        }
+        uint256 total = _check(modelId, callbackContract, gasLimit) * batchSize;
+        if (msg.value < total) revert InsufficientFee(msg.value, total);
+        firstRequestId = requestCount + 1;
+        for (uint256 i; i < batchSize; ++i) {
+            _store(modelId, input[i * itemBytes:(i + 1) * itemBytes], callbackContract, gasLimit, callbackData);
+        }
+        _returnExcess(firstRequestId, msg.value - total);
     }
 
     /// @inheritdoc IAIOracle
     function estimateFee(uint256 modelId, uint256 gasLimit) public view returns (uint256) {
-        return modelFee[modelId] + gasLimit * callbackGasPrice;
+        if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
+        return modelFee[modelId] + _callbackFee(gasLimit) + protocolFee;
+    }
+
+    /// @inheritdoc IAIOracleBatch
+    function estimateFeeBatch(uint256 modelId, uint256 gasLimit, uint256 batchSize) external view returns (uint256) {
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
+        return estimateFee(modelId, gasLimit) * batchSize;
     }
 
     /// @inheritdoc IAIOracle
     function isFinalized(uint256 requestId) external view returns (bool) {
         return _requests[requestId].finalized;
+    }
+
+    // ------------------------------------------------------------------ payments (as the real oracle)
+
+    /// @notice Wei credited to `account`, withdrawable with {withdraw}.
+    function pendingWithdrawal(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @notice Send the caller's whole credited balance to `to`.
+    function withdraw(address payable to) external returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = _credits[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _credits[msg.sender] = 0;
+        if (!address(to).sendValue(amount, gasleft())) revert WithdrawalFailed(to, amount);
+    }
+
+    /// @notice Where money owed to the requester goes when it is not pushed to it (as the real oracle's).
+    function refundAccount(uint256 requestId) external view returns (address) {
+        MockRequest storage r = _existing(requestId);
+        if (r.refundRecipientSet || r.requester.code.length != 0) return r.refundRecipient;
+        return r.requester;
     }
 
     // ------------------------------------------------------------------ configuration
@@ -101,13 +189,26 @@ contract MockAIOracle is IAIOracle {
         callbackGasPrice = price;
     }
 
+    function setProtocolFee(uint256 fee) external {
+        protocolFee = fee;
+    }
+
+    function setMaxCallbackGasLimit(uint64 gasLimit) external {
+        maxCallbackGasLimit = gasLimit;
+    }
+
+    function setFeeCollector(address collector) external {
+        if (collector == address(0)) revert ZeroAddress();
+        feeCollector = collector;
+    }
+
     // ------------------------------------------------------------------ helpers playing the oracle
 
     /// @notice Deliver a final result (as the real oracle does at finality). Returns whether the callback succeeded.
     function fulfill(uint256 requestId, bytes calldata output) external returns (bool success) {
         MockRequest storage r = _open(requestId);
-        r.finalized = true;
-        return _deliver(requestId, r, output);
+        success = _deliver(requestId, r, output);
+        _settle(r);
     }
 
     /// @notice Deliver a result that is not final yet (OAO-style delivery at commit).
@@ -120,28 +221,25 @@ contract MockAIOracle is IAIOracle {
         return _deliver(requestId, _open(requestId), output);
     }
 
-    /// @notice Mark the last delivered result final without calling back (OAO-style finality).
+    /// @notice Mark the last delivered result final without calling back (OAO-style finality); settles the fees.
     function finalize(uint256 requestId) external {
-        _open(requestId).finalized = true;
+        _settle(_open(requestId));
     }
 
-    /// @notice Call the dapp's error callback with any code.
-    function fail(uint256 requestId, uint8 errorCode, bytes calldata errorData) external returns (bool success) {
-        MockRequest storage r = _open(requestId);
-        r.closed = true;
-        return _error(requestId, r, errorCode, errorData);
-    }
-
-    /// @notice Expire the request like the real oracle: refund what was paid to the requester, then call the error
-    /// callback with code 1 and abi.encode(refunded).
+    /// @notice Expire the request like the real oracle: refund its model and protocol fee (and the callback fee if it
+    /// has no callback) as §1.5 says, credit the callback fee to the caller, then call the error callback with
+    /// {ErrorCodes-EXPIRED} and abi.encode(refunded).
     function expire(uint256 requestId) external returns (bool success) {
         MockRequest storage r = _open(requestId);
-        r.closed = true;
-        uint256 refunded = r.paid;
-        r.paid = 0;
-        // Bounded push; a requester that cannot receive just keeps nothing in this mock.
-        r.requester.sendValue(refunded, 50_000);
+        uint256 refunded = _refund(requestId, r);
         return _error(requestId, r, ERROR_EXPIRED, abi.encode(refunded));
+    }
+
+    /// @notice Close the request with any error code and data (e.g. {ErrorCodes-UNDECIDABLE}); refunded as {expire}.
+    function fail(uint256 requestId, uint8 errorCode, bytes calldata errorData) external returns (bool success) {
+        MockRequest storage r = _open(requestId);
+        _refund(requestId, r);
+        return _error(requestId, r, errorCode, errorData);
     }
 
     function getRequest(uint256 requestId) external view returns (MockRequest memory) {
@@ -150,21 +248,105 @@ contract MockAIOracle is IAIOracle {
 
     // ------------------------------------------------------------------ internals
 
-    function _open(uint256 requestId) private view returns (MockRequest storage r) {
+    function _check(uint256 modelId, address callbackContract, uint64 gasLimit) private view returns (uint256) {
+        if (callbackContract == address(0) && gasLimit != 0) revert ZeroCallbackWithGas(gasLimit);
+        if (callbackContract != address(0) && gasLimit == 0) revert CallbackWithoutGas(callbackContract);
+        return estimateFee(modelId, gasLimit);
+    }
+
+    function _callbackFee(uint256 gasLimit) private view returns (uint256) {
+        uint256 price = callbackGasPrice > block.basefee ? callbackGasPrice : block.basefee;
+        return gasLimit == 0 ? 0 : (gasLimit + CALLBACK_OVERHEAD_GAS) * price;
+    }
+
+    function _store(
+        uint256 modelId,
+        bytes calldata input,
+        address callbackContract,
+        uint64 gasLimit,
+        bytes calldata callbackData
+    ) private returns (uint256 requestId) {
+        requestId = ++requestCount;
+        MockRequest storage r = _requests[requestId];
+        r.requester = msg.sender;
+        r.callbackContract = callbackContract;
+        r.gasLimit = gasLimit;
+        r.modelId = modelId;
+        r.modelFee = modelFee[modelId];
+        r.callbackFee = _callbackFee(gasLimit);
+        r.protocolFee = protocolFee;
+        uint256 parent = _inCallbackOf;
+        // solhint-disable-next-line avoid-tx-origin
+        r.refundRecipient = parent == 0 ? tx.origin : _requests[parent].refundRecipient;
+        r.input = input;
+        r.callbackData = callbackData;
+        emit AICallbackRequest(msg.sender, requestId, modelId, input, callbackContract, gasLimit, callbackData);
+    }
+
+    function _returnExcess(uint256 requestId, uint256 excess) private {
+        if (excess != 0) _payRefund(_requests[requestId], excess);
+    }
+
+    function _payRefund(MockRequest storage r, uint256 amount) private {
+        address recipient = r.refundRecipient;
+        if (!r.refundRecipientSet && r.requester.sendValue(amount, REFUND_PUSH_GAS)) {
+            emit PaymentSent(r.requester, amount);
+            return;
+        }
+        if (recipient.sendValue(amount, REFUND_PUSH_GAS)) emit PaymentSent(recipient, amount);
+        else _credit(recipient, amount);
+    }
+
+    function _credit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        _credits[account] += amount;
+        emit PaymentCredited(account, amount);
+    }
+
+    function _payCallbackFee(MockRequest storage r) private {
+        if (r.callbackFeePaid) return;
+        r.callbackFeePaid = true;
+        _credit(msg.sender, r.callbackFee);
+    }
+
+    function _settle(MockRequest storage r) private {
+        r.finalized = true;
+        _payCallbackFee(r);
+        _credit(feeCollector, r.modelFee + r.protocolFee);
+    }
+
+    function _refund(uint256 requestId, MockRequest storage r) private returns (uint256 refunded) {
+        r.closed = true;
+        refunded = r.modelFee + r.protocolFee;
+        if (r.callbackContract == address(0)) refunded += r.callbackFee;
+        else _payCallbackFee(r);
+        emit RequestRefunded(requestId, r.requester, refunded);
+        _payRefund(r, refunded);
+    }
+
+    function _existing(uint256 requestId) private view returns (MockRequest storage r) {
         r = _requests[requestId];
-        if (r.requester == address(0) || r.closed || r.finalized) revert UnknownRequest(requestId);
+        if (r.requester == address(0)) revert UnknownRequest(requestId);
+    }
+
+    function _open(uint256 requestId) private view returns (MockRequest storage r) {
+        r = _existing(requestId);
+        if (r.closed || r.finalized) revert UnknownRequest(requestId);
     }
 
     function _deliver(uint256 requestId, MockRequest storage r, bytes calldata output) private returns (bool success) {
         r.output = output;
         emit AICallbackResult(r.requester, requestId, msg.sender, output);
+        _payCallbackFee(r);
         if (r.callbackContract == address(0)) return true;
         bytes memory returnData;
+        _inCallbackOf = requestId;
         (success, returnData) = r.callbackContract.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(IAIOracleCallbackReceiver.aiOracleCallback, (requestId, output, r.callbackData)),
             256
         );
+        _inCallbackOf = 0;
         emit CallbackExecuted(requestId, false, success, returnData);
     }
 
@@ -174,6 +356,7 @@ contract MockAIOracle is IAIOracle {
     {
         if (r.callbackContract == address(0)) return true;
         bytes memory returnData;
+        _inCallbackOf = requestId;
         (success, returnData) = r.callbackContract.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(
@@ -181,6 +364,7 @@ contract MockAIOracle is IAIOracle {
             ),
             256
         );
+        _inCallbackOf = 0;
         emit CallbackExecuted(requestId, true, success, returnData);
     }
 }

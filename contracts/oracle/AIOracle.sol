@@ -6,11 +6,13 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IAIOracle} from "../interfaces/IAIOracle.sol";
+import {IAIOracleBatch} from "../interfaces/IAIOracleBatch.sol";
 import {IAIOracleExtended} from "../interfaces/IAIOracleExtended.sol";
 import {IAIOracleCallbackReceiver} from "../interfaces/IAIOracleCallbackReceiver.sol";
 import {ITaskManager} from "../interfaces/ITaskManager.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {ExactGasCall} from "../lib/ExactGasCall.sol";
+import {ErrorCodes} from "../lib/ErrorCodes.sol";
 import {
     DeliveryMode,
     FeeState,
@@ -23,6 +25,8 @@ import {
     Task
 } from "../lib/Types.sol";
 import {
+    BatchInputLengthMismatch,
+    BatchSizeOutOfRange,
     CallbackGasPriceOutOfBounds,
     CallbackWithoutGas,
     DeadlineInPast,
@@ -33,11 +37,13 @@ import {
     InputLengthMismatch,
     InsufficientFee,
     InvalidOracleConfig,
+    InvalidRefundCode,
     NothingToWithdraw,
     NotTaskManager,
     ProtocolFeeTooHigh,
     TaskManagerAlreadySet,
     UnknownRequest,
+    UnsupportedDataAvailability,
     WithdrawalFailed,
     ZeroAddress,
     ZeroCallbackWithGas
@@ -57,8 +63,12 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     uint256 public constant MAX_RETURN_DATA_COPY = 256;
     /// @notice Gas given to a push refund (excess payment, expiry refund); if it fails the amount is credited.
     uint256 public constant REFUND_PUSH_GAS = 50_000;
-    /// @notice `errorCode` of {IAIOracleCallbackReceiver-aiOracleCallbackError} for an expired request.
-    uint8 public constant ERROR_EXPIRED = 1;
+    /// @notice `errorCode` of {IAIOracleCallbackReceiver-aiOracleCallbackError} for an expired request ({ErrorCodes}).
+    uint8 public constant ERROR_EXPIRED = ErrorCodes.EXPIRED;
+    /// @notice `errorCode` for a request a dispute game found undecidable (cancelled, refunded).
+    uint8 public constant ERROR_UNDECIDABLE = ErrorCodes.UNDECIDABLE;
+    /// @notice Most items one {requestBatchInference} may make (each is a full request: ~100k gas apiece).
+    uint256 public constant MAX_BATCH_SIZE = 32;
 
     uint256 public immutable minCallbackGasPrice;
     uint256 public immutable maxCallbackGasPrice;
@@ -73,6 +83,9 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     uint256 private _requestCount;
     mapping(uint256 requestId => Request) private _requests;
     mapping(address account => uint256) private _credits;
+    /// @dev The request whose callback (or error callback) is running, 0 outside one: a request made from inside a
+    /// callback takes that request's fallback refund account instead of tx.origin (docs/protocol.md §1.5).
+    uint256 private transient _inCallbackOf;
 
     modifier onlyTaskManager() {
         if (msg.sender != _taskManager) revert NotTaskManager(msg.sender);
@@ -120,7 +133,8 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
                 callbackData: callbackData,
                 deliveryMode: DeliveryMode.AtCommit,
                 deadline: 0,
-                maxFee: type(uint256).max
+                maxFee: type(uint256).max,
+                refundRecipient: address(0)
             })
         );
     }
@@ -130,12 +144,49 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         return _request(params);
     }
 
+    /// @inheritdoc IAIOracleBatch
+    function requestBatchInference(
+        uint256 batchSize,
+        uint256 modelId,
+        bytes calldata input,
+        address callbackContract,
+        uint64 gasLimit,
+        bytes calldata callbackData,
+        DA inputDA,
+        DA outputDA
+    ) external payable returns (uint256 firstRequestId) {
+        if (inputDA != DA.Calldata || outputDA != DA.Calldata) {
+            revert UnsupportedDataAvailability(uint8(inputDA), uint8(outputDA));
+        }
+        return _requestBatch(
+            batchSize,
+            input,
+            RequestParams({
+                modelId: modelId,
+                input: "",
+                callbackContract: callbackContract,
+                gasLimit: gasLimit,
+                callbackData: callbackData,
+                deliveryMode: DeliveryMode.AtCommit,
+                deadline: 0,
+                maxFee: type(uint256).max,
+                refundRecipient: address(0)
+            })
+        );
+    }
+
     /// @inheritdoc IAIOracle
-    function estimateFee(uint256 modelId, uint256 gasLimit) external view returns (uint256) {
+    function estimateFee(uint256 modelId, uint256 gasLimit) public view returns (uint256) {
         if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
         (uint256 modelFee, uint256 callbackFee, uint256 protocolFeePart) =
             _feeParts(_activeModel(modelId), uint64(gasLimit));
         return modelFee + callbackFee + protocolFeePart;
+    }
+
+    /// @inheritdoc IAIOracleBatch
+    function estimateFeeBatch(uint256 modelId, uint256 gasLimit, uint256 batchSize) external view returns (uint256) {
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
+        return estimateFee(modelId, gasLimit) * batchSize;
     }
 
     /// @inheritdoc IAIOracleExtended
@@ -210,6 +261,13 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     }
 
     /// @inheritdoc IAIOracleExtended
+    function refundAccount(uint256 requestId) external view returns (address) {
+        Request storage r = _existingRequest(requestId);
+        if (r.refundRecipientSet || r.requester.code.length != 0) return r.refundRecipient;
+        return r.requester;
+    }
+
+    /// @inheritdoc IAIOracleExtended
     function pendingWithdrawal(address account) external view returns (uint256) {
         return _credits[account];
     }
@@ -266,11 +324,13 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         _payCallbackFee(r, requestId, executor);
         address target = r.callbackContract;
         if (target == address(0)) return;
+        _inCallbackOf = requestId;
         (bool success, bytes memory returnData) = target.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(IAIOracleCallbackReceiver.aiOracleCallback, (requestId, output, r.callbackData)),
             MAX_RETURN_DATA_COPY
         );
+        _inCallbackOf = 0;
         r.lastCallbackSucceeded = success;
         emit CallbackExecuted(requestId, target, false, success, returnData);
     }
@@ -292,12 +352,13 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     }
 
     /// @inheritdoc IAIOracleExtended
-    function refund(uint256 requestId, address executor)
+    function refund(uint256 requestId, address executor, uint8 errorCode)
         external
         onlyTaskManager
         nonReentrant
         returns (uint256 refunded)
     {
+        if (errorCode != ErrorCodes.EXPIRED && errorCode != ErrorCodes.UNDECIDABLE) revert InvalidRefundCode(errorCode);
         Request storage r = _existingRequest(requestId);
         if (r.feeState != FeeState.Escrowed) revert FeeNotEscrowed(requestId, r.feeState);
         r.feeState = FeeState.Refunded;
@@ -306,18 +367,18 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         // With a callback, the executor runs the error callback and is paid its gas; otherwise all goes back.
         if (target == address(0)) refunded += r.callbackFee;
         else _payCallbackFee(r, requestId, executor);
-        address requester = r.requester;
-        emit RequestRefunded(requestId, requester, refunded);
-        _pushOrCredit(requester, refunded);
+        emit RequestRefunded(requestId, r.requester, refunded);
+        _payRefund(r, refunded);
         if (target == address(0)) return refunded;
+        _inCallbackOf = requestId;
         (bool success, bytes memory returnData) = target.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(
-                IAIOracleCallbackReceiver.aiOracleCallbackError,
-                (requestId, ERROR_EXPIRED, abi.encode(refunded), r.callbackData)
+                IAIOracleCallbackReceiver.aiOracleCallbackError, (requestId, errorCode, abi.encode(refunded), r.callbackData)
             ),
             MAX_RETURN_DATA_COPY
         );
+        _inCallbackOf = 0;
         r.lastCallbackSucceeded = success;
         emit CallbackExecuted(requestId, target, true, success, returnData);
     }
@@ -356,15 +417,29 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         // Guard (docs/protocol.md §3.4): an input that is not the model's input tensor makes every claim unprovable —
         // no honest keeper can compute one to challenge with, so any output would finalize. Refused here.
         if (p.input.length != model.inputBytes) revert InputLengthMismatch(p.modelId, model.inputBytes, p.input.length);
+        uint256 fee = _checkAndQuote(p, model);
+        if (msg.value < fee) revert InsufficientFee(msg.value, fee);
+        requestId = _store(p);
+        // msg.value >= fee was checked above.
+        _returnExcess(requestId, msg.value - fee);
+    }
+
+    /// @dev The checks every request passes (but the input length, checked per entry point) and its fee.
+    function _checkAndQuote(RequestParams memory p, Model storage model) private view returns (uint256 fee) {
         if (p.gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(p.gasLimit, maxCallbackGasLimit);
         if (p.callbackContract == address(0) && p.gasLimit != 0) revert ZeroCallbackWithGas(p.gasLimit);
         if (p.callbackContract != address(0) && p.gasLimit == 0) revert CallbackWithoutGas(p.callbackContract);
-        uint64 deadline = p.deadline == 0 ? SafeCast.toUint64(block.timestamp + requestTimeout) : p.deadline;
-        if (deadline <= block.timestamp) revert DeadlineInPast(deadline, block.timestamp);
+        if (p.deadline != 0 && p.deadline <= block.timestamp) revert DeadlineInPast(p.deadline, block.timestamp);
         (uint256 modelFee, uint256 callbackFee, uint256 protocolFee_) = _feeParts(model, p.gasLimit);
-        uint256 fee = modelFee + callbackFee + protocolFee_;
+        fee = modelFee + callbackFee + protocolFee_;
         if (fee > p.maxFee) revert FeeAboveMax(fee, p.maxFee);
-        if (msg.value < fee) revert InsufficientFee(msg.value, fee);
+    }
+
+    /// @dev Stores and announces one request of `p` (checked by {_checkAndQuote}); fees as quoted now.
+    function _store(RequestParams memory p) private returns (uint256 requestId) {
+        Model storage model = _existingModel(p.modelId);
+        uint64 deadline = p.deadline == 0 ? SafeCast.toUint64(block.timestamp + requestTimeout) : p.deadline;
+        (uint256 modelFee, uint256 callbackFee, uint256 protocolFee_) = _feeParts(model, p.gasLimit);
 
         requestId = ++_requestCount;
         Request storage r = _requests[requestId];
@@ -375,6 +450,17 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         r.callbackContract = p.callbackContract;
         r.gasLimit = p.gasLimit;
         r.createdAt = uint64(block.timestamp);
+        if (p.refundRecipient != address(0)) {
+            r.refundRecipient = p.refundRecipient;
+            r.refundRecipientSet = true;
+        } else {
+            // The fallback account (§1.5): who gets what a push to the requester cannot deliver. Inside a callback the
+            // transaction's sender is whoever executes the delivery (an operator), not the payer: the parent's instead.
+            uint256 parent = _inCallbackOf;
+            // tx.origin is used only as a payee, never for authorization.
+            // solhint-disable-next-line avoid-tx-origin
+            r.refundRecipient = parent == 0 ? tx.origin : _requests[parent].refundRecipient;
+        }
         r.modelId = p.modelId;
         r.inputHash = keccak256(p.input);
         r.modelFee = SafeCast.toUint128(modelFee);
@@ -386,11 +472,35 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         emit RequestCreated(
             requestId, msg.sender, p.modelId, r.inputHash, p.deliveryMode, deadline, modelFee, callbackFee, protocolFee_
         );
-        unchecked {
-            // msg.value >= fee was checked above.
-            uint256 excess = msg.value - fee;
-            if (excess != 0) _pushOrCredit(msg.sender, excess);
+    }
+
+    /// @dev `batchSize` requests of `p`, item i's input being bytes [i * inputBytes, (i + 1) * inputBytes) of `input`.
+    function _requestBatch(uint256 batchSize, bytes calldata input, RequestParams memory p)
+        private
+        returns (uint256 firstRequestId)
+    {
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
+        Model storage model = _activeModel(p.modelId);
+        if (input.length == 0) revert EmptyInput();
+        uint256 itemBytes = model.inputBytes;
+        // batchSize <= MAX_BATCH_SIZE and itemBytes <= 4096: no overflow.
+        uint256 expected = batchSize * itemBytes;
+        if (input.length != expected) {
+            revert BatchInputLengthMismatch(p.modelId, batchSize, itemBytes, expected, input.length);
         }
+        uint256 total = _checkAndQuote(p, model) * batchSize;
+        if (msg.value < total) revert InsufficientFee(msg.value, total);
+        firstRequestId = _requestCount + 1;
+        for (uint256 i; i < batchSize; ++i) {
+            p.input = input[i * itemBytes:(i + 1) * itemBytes];
+            _store(p);
+        }
+        // msg.value >= total was checked above.
+        _returnExcess(firstRequestId, msg.value - total);
+    }
+
+    function _returnExcess(uint256 requestId, uint256 excess) private {
+        if (excess != 0) _payRefund(_requests[requestId], excess);
     }
 
     function _feeParts(Model storage model, uint64 gasLimit)
@@ -419,10 +529,20 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         emit PaymentCredited(account, amount);
     }
 
-    /// @dev Push to requesters (who may not know about {withdraw}) with bounded gas; credit on failure.
-    function _pushOrCredit(address account, uint256 amount) private {
-        if (account.sendValue(amount, REFUND_PUSH_GAS)) emit PaymentSent(account, amount);
-        else _credit(account, amount);
+    /// @dev Pays a refund of `r` (docs/protocol.md §1.5): with an explicit recipient, pushed to it (credited to it if
+    /// the push fails); else pushed to the requester, and if that fails (a consumer contract without `receive`),
+    /// credited to the fallback account, which can withdraw it. Pushes have bounded gas.
+    function _payRefund(Request storage r, uint256 amount) private {
+        address recipient = r.refundRecipient;
+        if (!r.refundRecipientSet) {
+            address requester = r.requester;
+            if (requester.sendValue(amount, REFUND_PUSH_GAS)) {
+                emit PaymentSent(requester, amount);
+                return;
+            }
+        }
+        if (recipient.sendValue(amount, REFUND_PUSH_GAS)) emit PaymentSent(recipient, amount);
+        else _credit(recipient, amount);
     }
 
     function _standingClaimId(uint256 requestId) private view returns (uint256) {

@@ -1,5 +1,6 @@
 import type { Account, Address, Chain, Client, Transport } from "viem";
 import { type EstimateFeeParameters, estimateFee } from "./actions/estimateFee.ts";
+import { type ExpireRequestParameters, expireRequest } from "./actions/expireRequest.ts";
 import { type GetDisputeParameters, getDispute } from "./actions/getDispute.ts";
 import { type GetOperatorParameters, getOperator } from "./actions/getOperator.ts";
 import { type GetRequestParameters, getRequest } from "./actions/getRequest.ts";
@@ -10,6 +11,7 @@ import { type StakeParameters, stake } from "./actions/stake.ts";
 import { type WaitForResultParameters, waitForResult } from "./actions/waitForResult.ts";
 import { type WatchRequestsParameters, watchRequests } from "./actions/watchRequests.ts";
 import { type WithdrawParameters, withdraw } from "./actions/withdraw.ts";
+import { type WithdrawCreditParameters, withdrawCredit } from "./actions/withdrawCredit.ts";
 import { MissingAddressError } from "./errors/parameters.ts";
 
 /** Deployed contract addresses of one chain. */
@@ -18,7 +20,7 @@ export interface OaoAddresses {
   oracle: Address;
   /** The Staking contract (for stake, requestUnstake, withdraw, getOperator). */
   staking?: Address;
-  /** The TaskManager. */
+  /** The TaskManager (for expireRequest). */
   taskManager?: Address;
 }
 
@@ -36,6 +38,10 @@ export type OaoActions = {
   stake: (p: WithAddress<StakeParameters>) => ReturnType<typeof stake>;
   requestUnstake: (p: WithAddress<RequestUnstakeParameters>) => ReturnType<typeof requestUnstake>;
   withdraw: (p: WithAddress<WithdrawParameters>) => ReturnType<typeof withdraw>;
+  /** The oracle's `withdraw(to)`: refunds that could not be pushed, fees earned. */
+  withdrawCredit: (p: WithAddress<WithdrawCreditParameters>) => ReturnType<typeof withdrawCredit>;
+  /** `address` defaults to `addresses.taskManager`. */
+  expireRequest: (p: WithAddress<ExpireRequestParameters>) => ReturnType<typeof expireRequest>;
   getOperator: (p: WithAddress<GetOperatorParameters>) => ReturnType<typeof getOperator>;
   /** `address` is the game's (every game is its own contract). */
   getDispute: (p: GetDisputeParameters) => ReturnType<typeof getDispute>;
@@ -49,6 +55,11 @@ export function oaoActions({ addresses }: { addresses: OaoAddresses }) {
   const staking = (address: Address | undefined): Address => {
     const a = address ?? addresses.staking;
     if (!a) throw new MissingAddressError({ contract: "staking" });
+    return a;
+  };
+  const taskManager = (address: Address | undefined): Address => {
+    const a = address ?? addresses.taskManager;
+    if (!a) throw new MissingAddressError({ contract: "taskManager" });
     return a;
   };
   return <TChain extends Chain | undefined, TAccount extends Account | undefined>(
@@ -66,6 +77,8 @@ export function oaoActions({ addresses }: { addresses: OaoAddresses }) {
       stake: async (p) => stake(c, { ...p, address: staking(p.address) }),
       requestUnstake: async (p) => requestUnstake(c, { ...p, address: staking(p.address) }),
       withdraw: async (p) => withdraw(c, { ...p, address: staking(p.address) }),
+      withdrawCredit: async (p) => withdrawCredit(c, { ...p, address: oracle(p.address) }),
+      expireRequest: async (p) => expireRequest(c, { ...p, address: taskManager(p.address) }),
       getOperator: async (p) => getOperator(c, { ...p, address: staking(p.address) }),
       getDispute: async (p) => getDispute(c, p),
     };

@@ -26,6 +26,7 @@ export {
 } from "./contracts.ts";
 export { type ModelDescriptor, decodeModelDescriptor, modelDescriptorFromFile } from "./model.ts";
 export * from "./actions/estimateFee.ts";
+export * from "./actions/expireRequest.ts";
 export * from "./actions/getDispute.ts";
 export * from "./actions/getOperator.ts";
 export * from "./actions/getRequest.ts";
@@ -36,5 +37,6 @@ export * from "./actions/stake.ts";
 export * from "./actions/waitForResult.ts";
 export * from "./actions/watchRequests.ts";
 export * from "./actions/withdraw.ts";
+export * from "./actions/withdrawCredit.ts";
 export { type OaoActions, type OaoAddresses, oaoActions } from "./decorator.ts";
 export { version } from "./version.ts";

@@ -55,7 +55,7 @@ describe("DigitClassifier with MockAIOracle", () => {
     const id = await classify(c);
     const publicClient = await viem.getPublicClient();
     const before = await publicClient.getBalance({ address: c.dapp.address });
-    await c.oracle.write.expire([id]); // refunds the requester (the dapp) and calls aiOracleCallbackError(id, 1, ...)
+    await c.oracle.write.expire([id]); // refunds the requester (the dapp) and calls aiOracleCallbackError(id, 2, ...)
     const after = await publicClient.getBalance({ address: c.dapp.address });
     expect(after - before).toBe(await c.dapp.read.fee());
     expect(await c.dapp.read.digitOf([id])).toBe(255); // NO_DIGIT: no result ever arrived

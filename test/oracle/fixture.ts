@@ -274,6 +274,7 @@ export async function createOracleWorld() {
             deliveryMode: opts.mode ?? AT_COMMIT,
             deadline: 0n,
             maxFee: fee,
+            refundRecipient: "0x0000000000000000000000000000000000000000",
           },
         ],
         { account: from.account, value: fee },
