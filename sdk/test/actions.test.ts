@@ -18,6 +18,7 @@ import {
   type WaitForResultUpdate,
   decodeModelDescriptor,
   estimateFee,
+  expireRequest,
   getOperator,
   getRequest,
   isContractRevertError,
@@ -31,6 +32,7 @@ import {
   waitForResult,
   watchRequests,
   withdraw,
+  withdrawCredit,
 } from "../src/index.ts";
 import { AIOracleAbi, RecordingReceiverAbi } from "../src/abis/generated.ts";
 import { oaoErrorsAbi } from "../src/contracts.ts";
@@ -385,6 +387,52 @@ describe("sdk actions", () => {
     expect(missing).toBeInstanceOf(MissingAddressError);
     const full = d.publicClient.extend(oaoActions({ addresses: { oracle: d.addresses.oracle, staking: d.addresses.staking } }));
     expect((await full.getOperator({ operator: d.accounts.alice })).operator).toBe(d.accounts.alice);
+  });
+
+  it("expireRequest refunds an unanswered request after its deadline, to the refund recipient when one is named", async () => {
+    const user = d.wallet(d.accounts.user);
+    const { requestId } = await newRequest();
+    const early = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId }).catch((e: unknown) => e);
+    expect(isContractRevertError(early, "DeadlineNotPassed")).toBe(true);
+
+    // A named refund recipient gets the excess at once and the expiry refund later.
+    const fee = (await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId, gasLimit: 0n })).total;
+    const carolBefore = await d.publicClient.getBalance({ address: d.accounts.carol });
+    const named = await requestInference(user, {
+      address: d.addresses.oracle,
+      modelId,
+      input: "0x0102030405",
+      value: fee + parseEther("1"),
+      maxFee: fee,
+      refundRecipient: d.accounts.carol,
+    });
+    expect((await d.publicClient.getBalance({ address: d.accounts.carol })) - carolBefore).toBe(parseEther("1"));
+
+    // One with a callback contract: the caller runs the error callback and is credited its callback fee.
+    const withCallback = await newRequest({ callbackContract: d.addresses.receiver, gasLimit: 100_000n });
+    await passTime(d, TIMEOUT + 1n);
+    const userBefore = await d.publicClient.getBalance({ address: d.accounts.user });
+    const expired = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId });
+    expect(expired).toMatchObject({ refunded: MODEL_FEE + PROTOCOL_FEE, paidTo: { account: d.accounts.user, pushed: true }, reason: "expired" });
+    expect((await d.publicClient.getBalance({ address: d.accounts.user })) - userBefore).toBe(MODEL_FEE + PROTOCOL_FEE);
+    const toCarol = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId: named.requestId });
+    expect(toCarol.paidTo).toEqual({ account: d.accounts.carol, pushed: true });
+    const again = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId }).catch((e: unknown) => e);
+    expect(isContractRevertError(again, "RequestNotOpen")).toBe(true);
+
+    const bobCredit = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "pendingWithdrawal", args: [d.accounts.bob] });
+    const bound = d.wallet(d.accounts.bob).extend(oaoActions({ addresses: { oracle: d.addresses.oracle, taskManager: d.addresses.taskManager } }));
+    const cb = await bound.expireRequest({ requestId: withCallback.requestId });
+    expect(cb.refunded).toBe(MODEL_FEE + PROTOCOL_FEE); // the callback fee paid bob for the error callback
+    const credit = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "pendingWithdrawal", args: [d.accounts.bob] });
+    const stored = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "getRequest", args: [withCallback.requestId] });
+    expect(credit - bobCredit).toBe(stored.callbackFee);
+    expect((await bound.withdrawCredit({})).amount).toBe(credit);
+    const nothing = await withdrawCredit(d.wallet(d.accounts.bob), { address: d.addresses.oracle }).catch((e: unknown) => e);
+    expect(isContractRevertError(nothing, "NothingToWithdraw")).toBe(true);
+
+    const unbound = d.wallet(d.accounts.bob).extend(oaoActions({ addresses: { oracle: d.addresses.oracle } }));
+    await expect(unbound.expireRequest({ requestId: 1n })).rejects.toBeInstanceOf(MissingAddressError);
   });
 });
 
