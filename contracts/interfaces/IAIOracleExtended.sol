@@ -47,6 +47,11 @@ interface IAIOracleExtended is IAIOracle, IAIOracleBatch, IModelRegistry {
     /// @notice A payment was pushed to `account` directly (refunds to requesters).
     event PaymentSent(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice Fee tokens of a token-priced model (§1.5) credited to `account`; withdraw with {withdrawToken}.
+    event TokenPaymentCredited(address indexed token, address indexed account, uint256 amount);
+    /// @notice Fee tokens transferred to `account` directly (a token refund).
+    event TokenPaymentSent(address indexed token, address indexed account, uint256 amount);
+    event TokenWithdrawn(address indexed token, address indexed account, address indexed to, uint256 amount);
     event TaskManagerSet(address indexed taskManager);
     event CallbackGasPriceSet(uint256 callbackGasPrice);
     event ProtocolFeeSet(uint256 protocolFee);
@@ -56,7 +61,8 @@ interface IAIOracleExtended is IAIOracle, IAIOracleBatch, IModelRegistry {
     /// @notice Request with options: delivery mode, deadline, maximum fee. Same events as {requestCallback}.
     function requestWithOptions(RequestParams calldata params) external payable returns (uint256 requestId);
 
-    /// @notice The three parts of {estimateFee}: model fee, callback gas, protocol fee (all wei).
+    /// @notice The three parts of a request's fee: model fee (in wei, or in the model's fee token for a token-priced
+    /// model, {IModelRegistry-modelFeeToken}), callback gas and protocol fee (wei). {estimateFee} is the wei to send.
     function estimateFeeParts(uint256 modelId, uint64 gasLimit)
         external
         view
@@ -94,6 +100,12 @@ interface IAIOracleExtended is IAIOracle, IAIOracleBatch, IModelRegistry {
 
     /// @notice Send the caller's whole credited balance to `to`.
     function withdraw(address payable to) external returns (uint256 amount);
+
+    /// @notice Fee tokens `token` credited to `account` (operator pay and model shares of token-priced models).
+    function pendingTokenWithdrawal(address token, address account) external view returns (uint256);
+
+    /// @notice Send the caller's whole credited balance of `token` to `to`.
+    function withdrawToken(address token, address to) external returns (uint256 amount);
 
     function taskManager() external view returns (address);
     function treasury() external view returns (address);

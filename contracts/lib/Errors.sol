@@ -24,6 +24,10 @@ error ZeroFeeReceiver(uint16 feeShareBps);
 error UnknownModel(uint256 modelId);
 error ModelIsDeprecated(uint256 modelId);
 error NotModelOwner(uint256 modelId, address caller, address owner);
+/// @notice A model's fee token must be a contract (an ERC20).
+error FeeTokenNotContract(address token);
+/// @notice A token-priced request received fewer fee tokens than its model fee (a fee-on-transfer token).
+error FeeTokenShortfall(address token, uint256 expected, uint256 received);
 
 // ---------------------------------------------------------------- requests and fees (AIOracle)
 error EmptyInput();

@@ -86,9 +86,11 @@ struct Model {
     /// @dev Byte length of the model's input tensor (its canonical encoding, from the descriptor's input header,
     /// at most 4096): every request input must be exactly this long (docs/protocol.md §1.4, §3.4).
     uint32 inputBytes;
+    /// @dev The model fee is paid in an ERC20 token ({IModelRegistry-modelFeeToken}), not in wei (§1.5).
+    bool feeInToken;
     /// @dev Receives `feeShareBps` of the model fee of every settled request.
     address feeReceiver;
-    /// @dev Model fee in wei, charged per request.
+    /// @dev Model fee charged per request: in wei, or in units of the fee token when `feeInToken`.
     uint96 fee;
     /// @dev Commitment to the graph and weights (docs/protocol.md §3).
     bytes32 modelRoot;
@@ -152,6 +154,8 @@ struct Request {
     address refundRecipient;
     /// @dev Whether `refundRecipient` was given at request time (then refunds skip the requester).
     bool refundRecipientSet;
+    /// @dev `modelFee` is in the model's fee token, not wei (copied from the model at request time).
+    bool feeInToken;
     uint256 modelId;
     bytes32 inputHash;
     /// @dev The fee parts, fixed at request time; they sum to what was escrowed.

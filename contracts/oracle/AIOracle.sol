@@ -4,6 +4,8 @@ pragma solidity ^0.8.24;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IAIOracle} from "../interfaces/IAIOracle.sol";
 import {IAIOracleBatch} from "../interfaces/IAIOracleBatch.sol";
@@ -33,6 +35,7 @@ import {
     EmptyInput,
     FeeAboveMax,
     FeeNotEscrowed,
+    FeeTokenShortfall,
     GasLimitTooHigh,
     InputLengthMismatch,
     InsufficientFee,
@@ -56,6 +59,7 @@ import {
 /// See docs/protocol.md §1.
 contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyGuardTransient {
     using ExactGasCall for address;
+    using SafeERC20 for IERC20;
 
     /// @notice Gas charged on top of a callback's gas limit for the delivery around it (event, bookkeeping).
     uint256 public constant CALLBACK_OVERHEAD_GAS = 50_000;
@@ -83,6 +87,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     uint256 private _requestCount;
     mapping(uint256 requestId => Request) private _requests;
     mapping(address account => uint256) private _credits;
+    mapping(address token => mapping(address account => uint256)) private _tokenCredits;
     /// @dev The request whose callback (or error callback) is running, 0 outside one: a request made from inside a
     /// callback takes that request's fallback refund account instead of tx.origin (docs/protocol.md §1.5).
     uint256 private transient _inCallbackOf;
@@ -178,9 +183,10 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     /// @inheritdoc IAIOracle
     function estimateFee(uint256 modelId, uint256 gasLimit) public view returns (uint256) {
         if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
-        (uint256 modelFee, uint256 callbackFee, uint256 protocolFeePart) =
-            _feeParts(_activeModel(modelId), uint64(gasLimit));
-        return modelFee + callbackFee + protocolFeePart;
+        Model storage model = _activeModel(modelId);
+        (uint256 modelFee, uint256 callbackFee, uint256 protocolFeePart) = _feeParts(model, uint64(gasLimit));
+        // The wei to send: a token-priced model's fee is pulled in its token instead (§1.5).
+        return (model.feeInToken ? 0 : modelFee) + callbackFee + protocolFeePart;
     }
 
     /// @inheritdoc IAIOracleBatch
@@ -295,6 +301,21 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     // ================================================================== payments
 
     /// @inheritdoc IAIOracleExtended
+    function pendingTokenWithdrawal(address token, address account) external view returns (uint256) {
+        return _tokenCredits[token][account];
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function withdrawToken(address token, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = _tokenCredits[token][msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _tokenCredits[token][msg.sender] = 0;
+        emit TokenWithdrawn(token, msg.sender, to, amount);
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IAIOracleExtended
     function withdraw(address payable to) external nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
         amount = _credits[msg.sender];
@@ -345,8 +366,14 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         // modelShare <= modelFee because feeShareBps <= BPS.
         uint256 operatorPay = r.modelFee - modelShare;
         _payCallbackFee(r, requestId, executor);
-        _credit(operator, operatorPay);
-        _credit(model.feeReceiver, modelShare);
+        if (r.feeInToken) {
+            address token = _feeTokenOf(r.modelId);
+            _creditToken(token, operator, operatorPay);
+            _creditToken(token, model.feeReceiver, modelShare);
+        } else {
+            _credit(operator, operatorPay);
+            _credit(model.feeReceiver, modelShare);
+        }
         _credit(_treasury, r.protocolFee);
         emit FeeSettled(requestId, operator, operatorPay, model.feeReceiver, modelShare, _treasury, r.protocolFee);
     }
@@ -362,13 +389,15 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         Request storage r = _existingRequest(requestId);
         if (r.feeState != FeeState.Escrowed) revert FeeNotEscrowed(requestId, r.feeState);
         r.feeState = FeeState.Refunded;
-        refunded = uint256(r.modelFee) + r.protocolFee;
+        refunded = r.protocolFee;
+        if (!r.feeInToken) refunded += r.modelFee;
         address target = r.callbackContract;
         // With a callback, the executor runs the error callback and is paid its gas; otherwise all goes back.
         if (target == address(0)) refunded += r.callbackFee;
         else _payCallbackFee(r, requestId, executor);
         emit RequestRefunded(requestId, r.requester, refunded);
         _payRefund(r, refunded);
+        if (r.feeInToken) _refundToken(r, _feeTokenOf(r.modelId), r.modelFee);
         if (target == address(0)) return refunded;
         _inCallbackOf = requestId;
         (bool success, bytes memory returnData) = target.callWithExactGas(
@@ -417,21 +446,29 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         // Guard (docs/protocol.md §3.4): an input that is not the model's input tensor makes every claim unprovable —
         // no honest keeper can compute one to challenge with, so any output would finalize. Refused here.
         if (p.input.length != model.inputBytes) revert InputLengthMismatch(p.modelId, model.inputBytes, p.input.length);
-        uint256 fee = _checkAndQuote(p, model);
+        (uint256 fee, uint256 tokenFee) = _checkAndQuote(p, model);
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
         requestId = _store(p);
+        if (tokenFee != 0) _pullFeeToken(p.modelId, tokenFee);
         // msg.value >= fee was checked above.
         _returnExcess(requestId, msg.value - fee);
     }
 
-    /// @dev The checks every request passes (but the input length, checked per entry point) and its fee.
-    function _checkAndQuote(RequestParams memory p, Model storage model) private view returns (uint256 fee) {
+    /// @dev The checks every request passes (but the input length, checked per entry point) and its fee: `fee` in
+    /// wei (what msg.value must cover and `maxFee` bounds), `tokenFee` in the model's fee token (0 if priced in wei).
+    function _checkAndQuote(RequestParams memory p, Model storage model)
+        private
+        view
+        returns (uint256 fee, uint256 tokenFee)
+    {
         if (p.gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(p.gasLimit, maxCallbackGasLimit);
         if (p.callbackContract == address(0) && p.gasLimit != 0) revert ZeroCallbackWithGas(p.gasLimit);
         if (p.callbackContract != address(0) && p.gasLimit == 0) revert CallbackWithoutGas(p.callbackContract);
         if (p.deadline != 0 && p.deadline <= block.timestamp) revert DeadlineInPast(p.deadline, block.timestamp);
         (uint256 modelFee, uint256 callbackFee, uint256 protocolFee_) = _feeParts(model, p.gasLimit);
-        fee = modelFee + callbackFee + protocolFee_;
+        fee = callbackFee + protocolFee_;
+        if (model.feeInToken) tokenFee = modelFee;
+        else fee += modelFee;
         if (fee > p.maxFee) revert FeeAboveMax(fee, p.maxFee);
     }
 
@@ -450,6 +487,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         r.callbackContract = p.callbackContract;
         r.gasLimit = p.gasLimit;
         r.createdAt = uint64(block.timestamp);
+        r.feeInToken = model.feeInToken;
         if (p.refundRecipient != address(0)) {
             r.refundRecipient = p.refundRecipient;
             r.refundRecipientSet = true;
@@ -488,15 +526,42 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         if (input.length != expected) {
             revert BatchInputLengthMismatch(p.modelId, batchSize, itemBytes, expected, input.length);
         }
-        uint256 total = _checkAndQuote(p, model) * batchSize;
+        (uint256 fee, uint256 tokenFee) = _checkAndQuote(p, model);
+        uint256 total = fee * batchSize;
         if (msg.value < total) revert InsufficientFee(msg.value, total);
         firstRequestId = _requestCount + 1;
         for (uint256 i; i < batchSize; ++i) {
             p.input = input[i * itemBytes:(i + 1) * itemBytes];
             _store(p);
         }
+        if (tokenFee != 0) _pullFeeToken(p.modelId, tokenFee * batchSize);
         // msg.value >= total was checked above.
         _returnExcess(firstRequestId, msg.value - total);
+    }
+
+    /// @dev Pulls a token-priced request's model fee from the requester (who approved the oracle), checking that
+    /// the whole amount arrived (a fee-on-transfer token would leave the escrow short).
+    function _pullFeeToken(uint256 modelId, uint256 amount) private {
+        IERC20 token = IERC20(_feeTokenOf(modelId));
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != amount) revert FeeTokenShortfall(address(token), amount, received);
+    }
+
+    /// @dev Refunds fee tokens: to the explicit refund recipient if one was given, else to the requester, which paid
+    /// them (a contract that pays in a token handles it); credited if the transfer fails (e.g. a blocklist).
+    function _refundToken(Request storage r, address token, uint256 amount) private {
+        if (amount == 0) return;
+        address to = r.refundRecipientSet ? r.refundRecipient : r.requester;
+        if (IERC20(token).trySafeTransfer(to, amount)) emit TokenPaymentSent(token, to, amount);
+        else _creditToken(token, to, amount);
+    }
+
+    function _creditToken(address token, address account, uint256 amount) private {
+        if (amount == 0) return;
+        _tokenCredits[token][account] += amount;
+        emit TokenPaymentCredited(token, account, amount);
     }
 
     function _returnExcess(uint256 requestId, uint256 excess) private {
