@@ -34,7 +34,7 @@ import {
   withdraw,
   withdrawCredit,
 } from "../src/index.ts";
-import { AIOracleAbi, RecordingReceiverAbi } from "../src/abis/generated.ts";
+import { AIOracleAbi, MockStakeTokenAbi, RecordingReceiverAbi } from "../src/abis/generated.ts";
 import { oaoErrorsAbi } from "../src/contracts.ts";
 import { syntheticDescriptor } from "../../test/utils/claims.ts";
 import {
@@ -433,6 +433,39 @@ describe("sdk actions", () => {
 
     const unbound = d.wallet(d.accounts.bob).extend(oaoActions({ addresses: { oracle: d.addresses.oracle } }));
     await expect(unbound.expireRequest({ requestId: 1n })).rejects.toBeInstanceOf(MissingAddressError);
+  });
+
+  it("a token-priced model: estimateFee names the token and quotes the wei part; the request pulls the token fee", async () => {
+    const owner = d.wallet(d.accounts.owner);
+    const tokenFee = parseEther("3");
+    const register = await d.publicClient.simulateContract({
+      address: d.addresses.oracle,
+      abi: AIOracleAbi,
+      functionName: "registerModelWithFeeToken",
+      args: [{ ...modelParams, fee: tokenFee, feeReceiver: d.accounts.owner }, d.addresses.token],
+      account: d.accounts.owner,
+    });
+    await d.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract(register.request) });
+    const tokenModel = register.result;
+    const fee = await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId: tokenModel, gasLimit: 0n });
+    expect(fee).toMatchObject({ total: PROTOCOL_FEE, modelFee: tokenFee, callbackFee: 0n, protocolFee: PROTOCOL_FEE });
+    expect(fee.feeToken?.toLowerCase()).toBe(d.addresses.token.toLowerCase());
+    expect((await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId, gasLimit: 0n })).feeToken).toBeUndefined();
+
+    const user = d.wallet(d.accounts.user);
+    const tokenWrite = async (functionName: "mint" | "approve", args: readonly [Address, bigint]) => {
+      const hash = await user.writeContract({ address: d.addresses.token, abi: MockStakeTokenAbi, functionName, args, account: d.accounts.user, chain: d.publicClient.chain });
+      await d.publicClient.waitForTransactionReceipt({ hash });
+    };
+    await tokenWrite("mint", [d.accounts.user, tokenFee]);
+    const unapproved = await requestInference(user, { address: d.addresses.oracle, modelId: tokenModel, input: "0x0102030405" }).catch((e: unknown) => e);
+    expect(isContractRevertError(unapproved, "ERC20InsufficientAllowance")).toBe(true);
+    await tokenWrite("approve", [d.addresses.oracle, tokenFee]);
+    const before = await d.publicClient.readContract({ address: d.addresses.token, abi: MockStakeTokenAbi, functionName: "balanceOf", args: [d.accounts.user] });
+    const { requestId } = await requestInference(user, { address: d.addresses.oracle, modelId: tokenModel, input: "0x0102030405" });
+    const after = await d.publicClient.readContract({ address: d.addresses.token, abi: MockStakeTokenAbi, functionName: "balanceOf", args: [d.accounts.user] });
+    expect(before - after).toBe(tokenFee);
+    expect((await getRequest(d.publicClient, { address: d.addresses.oracle, requestId })).status).toBe("Requested");
   });
 });
 
