@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IAIOracle} from "../interfaces/IAIOracle.sol";
 import {IAIOracleBatch} from "../interfaces/IAIOracleBatch.sol";
 import {IAIOracleCallbackReceiver} from "../interfaces/IAIOracleCallbackReceiver.sol";
@@ -11,6 +13,7 @@ import {
     BatchSizeOutOfRange,
     CallbackWithoutGas,
     EmptyInput,
+    FeeTokenShortfall,
     GasLimitTooHigh,
     InputLengthMismatch,
     InsufficientFee,
@@ -32,10 +35,13 @@ import {
 /// credits withdrawable with {withdraw}. At finality the model and protocol fees are credited to {feeCollector}.
 /// Callbacks are made as the real oracle makes them: with exactly the request's gas limit, bounded return data, and
 /// a failing callback recorded instead of reverting the helper. Error callbacks use the real codes ({ErrorCodes}).
-/// Any model id is accepted, with inputs of any length unless {setModelInputBytes} says otherwise.
+/// Any model id is accepted, with inputs of any length unless {setModelInputBytes} says otherwise. A model can be
+/// token-priced ({setModelFeeToken}): its fee is pulled with transferFrom, credited in the token at finality and
+/// refunded in the token to the requester, as the real oracle does.
 /// @dev Test-only. The helpers and setters are callable by anyone. No deadlines: {expire} works at any time.
 contract MockAIOracle is IAIOracle, IAIOracleBatch {
     using ExactGasCall for address;
+    using SafeERC20 for IERC20;
 
     uint256 public constant CALLBACK_OVERHEAD_GAS = 50_000;
     uint256 public constant REFUND_PUSH_GAS = 50_000;
@@ -52,6 +58,8 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         bool callbackFeePaid;
         bool refundRecipientSet;
         address refundRecipient;
+        /// @dev The model's fee token at request time (address(0): priced in wei).
+        address feeToken;
         uint256 modelId;
         uint256 modelFee;
         uint256 callbackFee;
@@ -76,6 +84,9 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
     mapping(uint256 modelId => uint256) public modelFee;
     /// @notice The input length a model takes, checked as the real oracle checks it; 0 (default): any length.
     mapping(uint256 modelId => uint256) public modelInputBytes;
+    /// @notice The ERC20 a model's fee is paid in (address(0): wei), as the real registry's `modelFeeToken`.
+    mapping(uint256 modelId => address) public modelFeeToken;
+    mapping(address token => mapping(address account => uint256)) private _tokenCredits;
     mapping(uint256 requestId => MockRequest) private _requests;
     mapping(address account => uint256) private _credits;
     uint256 private transient _inCallbackOf;
@@ -100,6 +111,7 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         uint256 fee = _check(modelId, callbackContract, gasLimit);
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
         requestId = _store(modelId, input, callbackContract, gasLimit, callbackData);
+        _pullFeeToken(modelId, 1);
         _returnExcess(requestId, msg.value - fee);
     }
 
@@ -131,13 +143,15 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         for (uint256 i; i < batchSize; ++i) {
             _store(modelId, input[i * itemBytes:(i + 1) * itemBytes], callbackContract, gasLimit, callbackData);
         }
+        _pullFeeToken(modelId, batchSize);
         _returnExcess(firstRequestId, msg.value - total);
     }
 
     /// @inheritdoc IAIOracle
     function estimateFee(uint256 modelId, uint256 gasLimit) public view returns (uint256) {
         if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
-        return modelFee[modelId] + _callbackFee(gasLimit) + protocolFee;
+        uint256 weiModelFee = modelFeeToken[modelId] == address(0) ? modelFee[modelId] : 0;
+        return weiModelFee + _callbackFee(gasLimit) + protocolFee;
     }
 
     /// @inheritdoc IAIOracleBatch
@@ -167,6 +181,20 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         if (!address(to).sendValue(amount, gasleft())) revert WithdrawalFailed(to, amount);
     }
 
+    /// @notice Fee tokens credited to `account` (finalized token-priced requests, as the real oracle).
+    function pendingTokenWithdrawal(address token, address account) external view returns (uint256) {
+        return _tokenCredits[token][account];
+    }
+
+    /// @notice Send the caller's whole credited balance of `token` to `to`.
+    function withdrawToken(address token, address to) external returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = _tokenCredits[token][msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _tokenCredits[token][msg.sender] = 0;
+        IERC20(token).safeTransfer(to, amount);
+    }
+
     /// @notice Where money owed to the requester goes when it is not pushed to it (as the real oracle's).
     function refundAccount(uint256 requestId) external view returns (address) {
         MockRequest storage r = _existing(requestId);
@@ -183,6 +211,11 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
     /// @notice Makes requests for `modelId` take exactly `inputBytes` bytes of input, as the real registry does (0: any).
     function setModelInputBytes(uint256 modelId, uint256 inputBytes) external {
         modelInputBytes[modelId] = inputBytes;
+    }
+
+    /// @notice Makes `modelId` token-priced (its `modelFee` in units of `token`); address(0): priced in wei again.
+    function setModelFeeToken(uint256 modelId, address token) external {
+        modelFeeToken[modelId] = token;
     }
 
     function setCallbackGasPrice(uint256 price) external {
@@ -273,6 +306,7 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         r.gasLimit = gasLimit;
         r.modelId = modelId;
         r.modelFee = modelFee[modelId];
+        r.feeToken = modelFeeToken[modelId];
         r.callbackFee = _callbackFee(gasLimit);
         r.protocolFee = protocolFee;
         uint256 parent = _inCallbackOf;
@@ -281,6 +315,16 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         r.input = input;
         r.callbackData = callbackData;
         emit AICallbackRequest(msg.sender, requestId, modelId, input, callbackContract, gasLimit, callbackData);
+    }
+
+    function _pullFeeToken(uint256 modelId, uint256 items) private {
+        address token = modelFeeToken[modelId];
+        uint256 amount = modelFee[modelId] * items;
+        if (token == address(0) || amount == 0) return;
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        if (received != amount) revert FeeTokenShortfall(token, amount, received);
     }
 
     function _returnExcess(uint256 requestId, uint256 excess) private {
@@ -312,16 +356,27 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
     function _settle(MockRequest storage r) private {
         r.finalized = true;
         _payCallbackFee(r);
-        _credit(feeCollector, r.modelFee + r.protocolFee);
+        if (r.feeToken != address(0)) {
+            _tokenCredits[r.feeToken][feeCollector] += r.modelFee;
+            _credit(feeCollector, r.protocolFee);
+        } else {
+            _credit(feeCollector, r.modelFee + r.protocolFee);
+        }
     }
 
     function _refund(uint256 requestId, MockRequest storage r) private returns (uint256 refunded) {
         r.closed = true;
-        refunded = r.modelFee + r.protocolFee;
+        refunded = r.protocolFee;
+        if (r.feeToken == address(0)) refunded += r.modelFee;
         if (r.callbackContract == address(0)) refunded += r.callbackFee;
         else _payCallbackFee(r);
         emit RequestRefunded(requestId, r.requester, refunded);
         _payRefund(r, refunded);
+        if (r.feeToken != address(0) && r.modelFee != 0) {
+            if (!IERC20(r.feeToken).trySafeTransfer(r.requester, r.modelFee)) {
+                _tokenCredits[r.feeToken][r.requester] += r.modelFee;
+            }
+        }
     }
 
     function _existing(uint256 requestId) private view returns (MockRequest storage r) {

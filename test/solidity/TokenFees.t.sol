@@ -5,6 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {CoreFixture} from "./utils/CoreFixture.sol";
 import {MockStakeToken} from "../../contracts/mocks/MockStakeToken.sol";
+import {MockAIOracle} from "../../contracts/mocks/MockAIOracle.sol";
 import {RecordingReceiver} from "../../contracts/mocks/RecordingReceiver.sol";
 import {IAIOracleBatch} from "../../contracts/interfaces/IAIOracleBatch.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
@@ -206,5 +207,44 @@ contract TokenFeesTest is CoreFixture {
         );
         oracle.requestCallback{value: PROTOCOL_FEE}(taxedModel, INPUT, address(0), 0, "");
         vm.stopPrank();
+    }
+
+    /// @dev The mock prices, pulls, refunds and pays out a token-priced model as the real oracle does.
+    function test_mock_tokenModel_matchesRealOracle() public {
+        MockAIOracle mock = new MockAIOracle();
+        mock.setModelFee(tokenModel, TOKEN_FEE);
+        mock.setModelFeeToken(tokenModel, address(feeToken));
+        mock.setCallbackGasPrice(GAS_PRICE);
+        mock.setProtocolFee(PROTOCOL_FEE);
+        assertEq(mock.estimateFee(tokenModel, CB_GAS), oracle.estimateFee(tokenModel, CB_GAS));
+        assertEq(mock.estimateFee(tokenModel, 0), oracle.estimateFee(tokenModel, 0));
+        vm.prank(user);
+        feeToken.approve(address(mock), type(uint256).max);
+
+        uint256 tokens0 = feeToken.balanceOf(user);
+        uint256 fee = oracle.estimateFee(tokenModel, 0);
+        vm.startPrank(user, user);
+        uint256 idReal = oracle.requestCallback{value: fee + 1 ether}(tokenModel, INPUT, address(0), 0, "");
+        uint256 idMock = mock.requestCallback{value: fee + 1 ether}(tokenModel, INPUT, address(0), 0, "");
+        vm.stopPrank();
+        assertEq(tokens0 - feeToken.balanceOf(user), 2 * TOKEN_FEE);
+        assertEq(feeToken.balanceOf(address(oracle)), feeToken.balanceOf(address(mock)));
+        assertEq(address(oracle).balance, address(mock).balance, "same wei kept");
+
+        vm.warp(block.timestamp + TIMEOUT + 1);
+        uint256 wei0 = user.balance;
+        tm.expire(idReal);
+        uint256 wei1 = user.balance;
+        mock.expire(idMock);
+        assertEq(user.balance - wei1, wei1 - wei0, "same wei refund");
+        assertEq(feeToken.balanceOf(user), tokens0, "both token fees refunded");
+
+        // Finality: the token fee becomes a token credit (the mock's fee collector; the real operator and model).
+        vm.prank(user);
+        uint256 id2 = mock.requestCallback{value: fee}(tokenModel, INPUT, address(0), 0, "");
+        mock.fulfill(id2, OUTPUT_A);
+        assertEq(mock.pendingTokenWithdrawal(address(feeToken), address(this)), TOKEN_FEE);
+        assertEq(mock.withdrawToken(address(feeToken), address(this)), TOKEN_FEE);
+        assertEq(feeToken.balanceOf(address(mock)), 0);
     }
 }
