@@ -71,7 +71,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     uint8 public constant ERROR_EXPIRED = ErrorCodes.EXPIRED;
     /// @notice `errorCode` for a request a dispute game found undecidable (cancelled, refunded).
     uint8 public constant ERROR_UNDECIDABLE = ErrorCodes.UNDECIDABLE;
-    /// @notice Most items one {requestBatchInference} may make (each is a full request: ~100k gas apiece).
+    /// @notice Most items one {requestBatchInference} may make (each is a full request, ~190k gas: 32 items ≈ 6.1M).
     uint256 public constant MAX_BATCH_SIZE = 32;
 
     uint256 public immutable minCallbackGasPrice;
