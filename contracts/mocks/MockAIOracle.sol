@@ -264,15 +264,19 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
     /// {ErrorCodes-EXPIRED} and abi.encode(refunded).
     function expire(uint256 requestId) external returns (bool success) {
         MockRequest storage r = _open(requestId);
+        _inCallbackOf = requestId; // as the real oracle: the refund push and the error callback run marked
         uint256 refunded = _refund(requestId, r);
-        return _error(requestId, r, ERROR_EXPIRED, abi.encode(refunded));
+        success = _error(requestId, r, ERROR_EXPIRED, abi.encode(refunded));
+        _inCallbackOf = 0;
     }
 
     /// @notice Close the request with any error code and data (e.g. {ErrorCodes-UNDECIDABLE}); refunded as {expire}.
     function fail(uint256 requestId, uint8 errorCode, bytes calldata errorData) external returns (bool success) {
         MockRequest storage r = _open(requestId);
+        _inCallbackOf = requestId;
         _refund(requestId, r);
-        return _error(requestId, r, errorCode, errorData);
+        success = _error(requestId, r, errorCode, errorData);
+        _inCallbackOf = 0;
     }
 
     function getRequest(uint256 requestId) external view returns (MockRequest memory) {
@@ -411,7 +415,6 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
     {
         if (r.callbackContract == address(0)) return true;
         bytes memory returnData;
-        _inCallbackOf = requestId;
         (success, returnData) = r.callbackContract.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(
@@ -419,7 +422,6 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
             ),
             256
         );
-        _inCallbackOf = 0;
         emit CallbackExecuted(requestId, true, success, returnData);
     }
 }

@@ -396,10 +396,15 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         if (target == address(0)) refunded += r.callbackFee;
         else _payCallbackFee(r, requestId, executor);
         emit RequestRefunded(requestId, r.requester, refunded);
+        // Everything from here runs code of others (the refund push, the fee token, the error callback): a request
+        // made from any of them is paid for by this request's payer, whoever sent the transaction (§1.5).
+        _inCallbackOf = requestId;
         _payRefund(r, refunded);
         if (r.feeInToken) _refundToken(r, _feeTokenOf(r.modelId), r.modelFee);
-        if (target == address(0)) return refunded;
-        _inCallbackOf = requestId;
+        if (target == address(0)) {
+            _inCallbackOf = 0;
+            return refunded;
+        }
         (bool success, bytes memory returnData) = target.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(

@@ -30,6 +30,53 @@ contract FeeOnTransferToken is ERC20 {
     }
 }
 
+/// @dev Calls `onTokens()` on a receiving contract after every transfer (like ERC-777 hooks), with all the gas left.
+contract HookToken is ERC20 {
+    constructor() ERC20("Hooked", "HOOK") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function _update(address from, address to, uint256 value) internal override {
+        super._update(from, to, value);
+        if (from != address(0) && to.code.length != 0) {
+            try TokenHookRequester(payable(to)).onTokens() {} catch {} // contracts without the hook (the oracle)
+        }
+    }
+}
+
+/// @dev Pays a token-priced model; when its token refund arrives, spends ETH it holds on a new (wei) request.
+contract TokenHookRequester {
+    AIOracleLike public immutable oracle;
+    uint256 public tokenModel;
+    uint256 public weiModel;
+    uint256 public made;
+
+    constructor(AIOracleLike oracle_, uint256 tokenModel_, uint256 weiModel_, address token) {
+        oracle = oracle_;
+        tokenModel = tokenModel_;
+        weiModel = weiModel_;
+        ERC20(token).approve(address(oracle_), type(uint256).max);
+    }
+
+    function ask(bytes calldata input) external payable returns (uint256) {
+        return oracle.requestCallback{value: oracle.estimateFee(tokenModel, 0)}(tokenModel, input, address(0), 0, "");
+    }
+
+    function onTokens() external {
+        if (made != 0 || address(this).balance == 0) return;
+        made = oracle.requestCallback{value: oracle.estimateFee(weiModel, 0)}(weiModel, hex"0102030405", address(0), 0, "");
+    }
+
+    receive() external payable {}
+}
+
+interface AIOracleLike {
+    function requestCallback(uint256, bytes memory, address, uint64, bytes memory) external payable returns (uint256);
+    function estimateFee(uint256, uint256) external view returns (uint256);
+}
+
 /// @dev ERC20-priced models (ORA's `ModelData.token`; docs/protocol.md §1.5): the model fee in the token, pulled with
 /// transferFrom, paid out and refunded in the token; callback and protocol fees stay in wei.
 contract TokenFeesTest is CoreFixture {
@@ -246,5 +293,27 @@ contract TokenFeesTest is CoreFixture {
         assertEq(mock.pendingTokenWithdrawal(address(feeToken), address(this)), TOKEN_FEE);
         assertEq(mock.withdrawToken(address(feeToken), address(this)), TOKEN_FEE);
         assertEq(feeToken.balanceOf(address(mock)), 0);
+    }
+
+    /// @dev A request made from inside a token refund (a hook token gives the recipient control with all the gas left)
+    /// is paid for by the original payer: its fallback account is the parent's, not the account that called expire.
+    function test_tokenRefundHook_requestTakesParentsFallback() public {
+        HookToken hook = new HookToken();
+        ModelParams memory p = _modelParams();
+        p.fee = uint96(TOKEN_FEE);
+        uint256 hookModel = oracle.registerModelWithFeeToken(p, address(hook));
+        TokenHookRequester r = new TokenHookRequester(AIOracleLike(address(oracle)), hookModel, modelId, address(hook));
+        hook.mint(address(r), TOKEN_FEE);
+        vm.deal(address(r), 1 ether);
+        vm.prank(user, user);
+        uint256 id = r.ask(INPUT);
+        assertEq(r.made(), 0);
+        vm.warp(block.timestamp + TIMEOUT + 1);
+        vm.prank(keeper, keeper);
+        tm.expire(id);
+        uint256 child = r.made();
+        assertEq(child, id + 1, "the token refund's hook made a request");
+        assertEq(oracle.getRequest(child).refundRecipient, user, "not the expire caller");
+        assertEq(hook.balanceOf(address(r)), TOKEN_FEE, "the token fee came back");
     }
 }
