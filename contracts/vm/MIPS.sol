@@ -52,7 +52,10 @@ contract MIPS is IBigStepper {
 
         uint32 insn = MIPSMemory.readMem(state.memRoot, state.pc, proof, INSN_PROOF);
         _execute(state, insn, proof, localContext);
-        state.step += 1;
+        // unchecked: the step counter wraps modulo 2^64 (§4.1), as keeper/vm's encoding does.
+        unchecked {
+            state.step += 1;
+        }
         return MIPSState.stateHash(state);
     }
 

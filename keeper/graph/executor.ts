@@ -3,11 +3,12 @@
  * every node output, every State_k and the traceRoot (docs/protocol.md §3.4, §3.5).
  */
 import { type Bytes32 } from "./hash.ts";
-import { InputError } from "./errors.ts";
+import { GraphError, InputError } from "./errors.ts";
 import { decodeSlot, SlotKind } from "./ops.ts";
 import { buildTrace, type Trace } from "./state.ts";
 import { dtypeName, elementCount, tensorHash, type Tensor } from "./tensor.ts";
-import { KernelRuntime, type MemTensor } from "./kernels.ts";
+import { KernelRuntime, type KernelRuntimeOptions, type MemTensor } from "./kernels.ts";
+import type { KernelPath } from "./wasm.ts";
 import type { Model } from "./model.ts";
 
 export interface RunResult {
@@ -28,12 +29,17 @@ export class Executor {
    * Copies the weights into a fresh runtime, or, given the runtime the model file was decoded in
    * place into (`decodeModelFile(view of runtime memory, runtime)`), uses its int8 weights where
    * they already lie: one resident copy of the weights. The runtime then belongs to this executor.
+   * `options.kernels` forces the wasm build ("scalar" or "simd"; default: wasm.ts's selection).
    */
   constructor(
     readonly model: Model,
     runtime?: KernelRuntime,
+    options: KernelRuntimeOptions = {},
   ) {
-    this.runtime = runtime ?? new KernelRuntime();
+    if (runtime && options.kernels && runtime.kernels !== options.kernels) {
+      throw new GraphError(`the runtime given runs the ${runtime.kernels} kernels, not ${options.kernels}`);
+    }
+    this.runtime = runtime ?? new KernelRuntime(options);
     this.runtime.claim();
     this.weightMem = model.weights.map((w) => {
       const ptr = this.runtime.residentPtr(w);
@@ -51,6 +57,11 @@ export class Executor {
   /** Bytes allocated in kernel memory once loaded (the runtime's mark: weights, node descriptions). */
   get loadedBytes(): number {
     return this.base;
+  }
+
+  /** The wasm build of the kernels this executor runs ("scalar" or "simd"). */
+  get kernels(): KernelPath {
+    return this.runtime.kernels;
   }
 
   /** Bytes of the runtime's linear memory. */
@@ -106,6 +117,17 @@ export class Executor {
     try {
       const outs = this.execute(input);
       return this.runtime.readTensor(outs[outs.length - 1]!);
+    } finally {
+      this.runtime.release(this.base);
+    }
+  }
+
+  /** Runs the nodes only, without hashing: every node's output (node k at index k-1). */
+  inferAll(input: Tensor): Tensor[] {
+    this.checkInput(input);
+    this.runtime.release(this.base);
+    try {
+      return this.execute(input).map((m) => this.runtime.readTensor(m));
     } finally {
       this.runtime.release(this.base);
     }

@@ -185,3 +185,82 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
 }
 
 export const ALL_OPS: number[] = Object.values(Op);
+
+/**
+ * Cases aimed at the vector kernels (oao_kernels_simd.h): Gemm, MatMul (both layouts) and Conv2D at
+ * inner lengths around the vector widths (K % 8 and % 16 of every residue, tiny and long), odd
+ * row/column counts (the 2×4 tiles' tails), and extreme values: every input byte -128 or 127 with
+ * zero points at the opposite end (|x - zero| = 255, the largest product), int32 biases near ±2^31
+ * (the accumulator wraps), multipliers up to 2^31 - 1. `big` adds a few large shapes.
+ */
+export function vectorKernelCases(rand: () => number, big = true): NodeCase[] {
+  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;
+  type Fill = "random" | "min" | "max" | "alternate" | "minmax";
+  const fill = (shape: number[], how: Fill) =>
+    int8Tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) =>
+      how === "min" ? -128 : how === "max" ? 127 : how === "alternate" ? (i % 2 ? 127 : -128) : how === "minmax" ? (rand() < 0.5 ? -128 : 127) : int(-128, 127)));
+  const fills: Fill[] = ["random", "min", "max", "alternate", "minmax"];
+  const zeroFor = (how: Fill) => (how === "min" ? 127 : how === "max" ? -128 : pick([-128, 127, 0, int(-128, 127)]));
+  const bias = (n: number) => int32Tensor([n], Array.from({ length: n }, () => pick([2 ** 31 - 1, -(2 ** 31), int(-(2 ** 31), 2 ** 31 - 1), int(-1000, 1000)])));
+  const rq = (): [number, number] => pick<[number, number]>([[2 ** 31 - 1, 62], [2 ** 31 - 1, 1], [1, 1], [int(1 << 20, 2 ** 31 - 1), int(20, 45)]]);
+  const clamp = (): [number, number] => (rand() < 0.5 ? [-128, 127] : (() => { const lo = int(-128, 0); return [lo, int(lo, 127)] as [number, number]; })());
+  const refs = (n: number) => [inputSlot(), ...Array.from({ length: n - 1 }, (_, j) => weightSlot(j))];
+  const cases: NodeCase[] = [];
+  const Ks = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 63, 64, 65, 127, 129];
+  for (const K of big ? [...Ks, 255, 768, 1000] : Ks) {
+    const M = pick([1, 2, 3, 4, 5, 7, 8, 9, 16, 17]), N = pick([1, 2, 3, 4, 5, 7, 9, 13]);
+    const fx = pick(fills), fw = pick(fills);
+    const withBias = rand() < 0.8;
+    const inputs = [fill([M, K], fx), fill([N, K], fw), ...(withBias ? [bias(N)] : [])];
+    const [m, s] = rq();
+    const [lo, hi] = clamp();
+    cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (${fx}/${fw})`, inputs, node: { op: Op.Gemm, inputs: refs(inputs.length), outDtype: DType.int8, outShape: [M, N], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), lo, hi] } });
+  }
+  if (big) {
+    for (const [M, K, N] of [[64, 768, 48], [9, 784, 96], [1, 96, 10], [17, 200, 33], [130, 37, 6], [257, 9, 3]] as const) {
+      const inputs = [fill([M, K], "random"), fill([N, K], "random"), bias(N)];
+      const [m, s] = rq();
+      cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (large)`, inputs, node: { op: Op.Gemm, inputs: refs(3), outDtype: DType.int8, outShape: [M, N], attrs: [int(-128, 127), int(-128, 127), m, s, int(-128, 127), -128, 127] } });
+    }
+    for (const fx of fills) {
+      // many rows (the row-chunked path past one chunk of 128) at extreme values
+      const fw = pick(fills), M = 129, K = pick([7, 8, 17, 64]), N = 5;
+      const inputs = [fill([M, K], fx), fill([N, K], fw), bias(N)];
+      const [m, s] = rq();
+      cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (${fx}/${fw})`, inputs, node: { op: Op.Gemm, inputs: refs(3), outDtype: DType.int8, outShape: [M, N], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), -128, 127] } });
+    }
+  }
+  for (let i = 0; i < (big ? 40 : 16); i++) {
+    const B = int(1, 3), M = pick([1, 2, 3, 5, 8, 9, 17]), K = pick(Ks), N = pick([1, 3, 7, 8, 9, 15, 16, 17, 33]);
+    const tb = i % 2;
+    const fa = pick(fills), fb = pick(fills);
+    const [m, s] = rq();
+    const [lo, hi] = clamp();
+    cases.push({
+      name: `MatMul${tb ? "(transB)" : ""} ${B}x${M}x${K}·${N} (${fa}/${fb})`,
+      inputs: [fill([B, M, K], fa), fill(tb ? [B, N, K] : [B, K, N], fb)],
+      node: { op: Op.MatMul, inputs: refs(2), outDtype: DType.int8, outShape: [B, M, N], attrs: [zeroFor(fa), zeroFor(fb), m, s, zeroFor("random"), lo, hi, tb] },
+    });
+  }
+  for (let i = 0; i < (big ? 40 : 16); i++) {
+    const g = rand() < 0.25 ? int(2, 3) : 1;
+    const N = int(1, 2), Cg = int(1, 3), Og = int(1, 3), kh = int(1, 3), kw = int(1, 5);
+    const sh = int(1, 2), sw = rand() < 0.75 ? 1 : 2, dh = int(1, 2), dw = int(1, 2);
+    const H = int(dh * (kh - 1) + 1, 12), W = int(dw * (kw - 1) + 1, pick([12, 20, 40]));
+    const pads = [int(0, 2), int(0, 3), int(0, 2), int(0, 3)] as [number, number, number, number];
+    const OH = Math.floor((H + pads[0] + pads[2] - dh * (kh - 1) - 1) / sh) + 1;
+    const OW = Math.floor((W + pads[1] + pads[3] - dw * (kw - 1) - 1) / sw) + 1;
+    const fx = pick(fills), fw = pick(fills);
+    const withBias = rand() < 0.8;
+    const inputs = [fill([N, Cg * g, H, W], fx), fill([Og * g, Cg, kh, kw], fw), ...(withBias ? [bias(Og * g)] : [])];
+    const [m, s] = rq();
+    const [lo, hi] = clamp();
+    cases.push({
+      name: `Conv2D ${N}x${Cg * g}x${H}x${W} k${kh}x${kw} s${sh},${sw} d${dh},${dw} g${g} (${fx}/${fw})`,
+      inputs,
+      node: { op: Op.Conv2D, inputs: refs(inputs.length), outDtype: DType.int8, outShape: [N, Og * g, OH, OW], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), lo, hi, sh, sw, pads[0], pads[1], pads[2], pads[3], dh, dw, g] },
+    });
+  }
+  return cases;
+}

@@ -1,9 +1,11 @@
 /**
  * The C kernels (keeper/guest/kernels/oao_kernels.c) compiled to wasm32 and embedded in
  * kernels-wasm.ts: the native side of the "dual compilation" (the guest runs the same C as MIPS).
- * A KernelRuntime owns one wasm instance and a bump allocator over its linear memory.
+ * A KernelRuntime owns one wasm instance and a bump allocator over its linear memory. It runs the
+ * SIMD or the scalar build (wasm.ts: `OAO_KERNELS`, or `new KernelRuntime({ kernels })`); both give
+ * the same bytes.
  */
-import { instantiateKernels, type KernelExports, type WasmMemory } from "./wasm.ts";
+import { instantiateKernels, kernelSelection, type KernelExports, type KernelPath, type WasmMemory } from "./wasm.ts";
 import { GraphError } from "./errors.ts";
 import { DType, elementCount, elementSize, type Int8Tensor, type Tensor } from "./tensor.ts";
 
@@ -58,14 +60,22 @@ export class ResidentInt8Tensor implements Int8Tensor {
   }
 }
 
+export interface KernelRuntimeOptions {
+  /** Which wasm build to run (default: the process's selection, wasm.ts `kernelSelection`). */
+  kernels?: KernelPath;
+}
+
 export class KernelRuntime {
   private readonly exports: KernelExports;
   private top: number;
   private readonly scratch: number;
   private claimed = false;
+  /** The wasm build this runtime runs. */
+  readonly kernels: KernelPath;
 
-  constructor() {
-    this.exports = instantiateKernels();
+  constructor(options: KernelRuntimeOptions = {}) {
+    this.kernels = options.kernels ?? kernelSelection().path;
+    this.exports = instantiateKernels(this.kernels);
     this.top = align(Number(this.exports.__heap_base.value), 16);
     this.scratch = this.alloc(TENSOR_STRUCT_BYTES * 10 + 1024);
   }

@@ -19,6 +19,13 @@ export interface QuantParams {
   /** real = scale · (q − zeroPoint) */
   scale: number;
   zeroPoint: number;
+  /**
+   * Input only, optional: per-channel parameters along axis 1 (a tabular model's features, an
+   * image's channels), which take precedence over scale/zeroPoint: element i of channel c is
+   * real = channelScales[c] · (q − channelZeroPoints[c]). The importer folds them into the first layer.
+   */
+  channelScales?: number[];
+  channelZeroPoints?: number[];
 }
 
 /** Off-chain information committed by metadataHash; not used by committed computation. */

@@ -4,7 +4,7 @@
  */
 import { InputError } from "./errors.ts";
 import { DType, elementCount, int32Tensor, int8Tensor, type Int32Tensor, type Int8Tensor, type Tensor } from "./tensor.ts";
-import type { Model } from "./model.ts";
+import type { Model, QuantParams } from "./model.ts";
 
 /**
  * A flat array of numbers in the model's input layout → the input tensor: real numbers quantized
@@ -21,11 +21,23 @@ export function quantizeInput(model: Model, values: readonly number[]): Int8Tens
       return x;
     }));
   }
-  const { scale, zeroPoint } = model.metadata.input;
-  return int8Tensor([...model.input.shape], values.map((x, i) => {
+  values.forEach((x, i) => {
     if (typeof x !== "number" || !Number.isFinite(x)) throw new InputError(`sample value ${i} is ${JSON.stringify(x)}, not a finite number`);
+  });
+  return int8Tensor([...model.input.shape], quantizeValues(model.metadata.input, model.input.shape, values));
+}
+
+/** Real values in a tensor's layout → int8 with per-tensor or (channelScales) per-channel (axis 1) parameters. */
+export function quantizeValues(q: QuantParams, shape: readonly number[], values: readonly number[]): number[] {
+  const { channelScales: cs, channelZeroPoints: cz } = q;
+  const C = shape[1] ?? 1;
+  if (cs && cz && (cs.length !== C || cz.length !== C)) throw new InputError(`the model's input has ${cs.length} channel scales for ${C} channels`);
+  const inner = elementCount(shape.slice(2));
+  return values.map((x, i) => {
+    const c = Math.floor(i / inner) % C;
+    const [scale, zeroPoint] = cs && cz ? [cs[c]!, cz[c]!] : [q.scale, q.zeroPoint];
     return Math.min(127, Math.max(-128, Math.round(x / scale) + zeroPoint));
-  }));
+  });
 }
 
 /** The output tensor as real numbers. */

@@ -91,7 +91,15 @@ const CASES: Case[] = [
   { name: "seh", state: r({ 2: 0x18000 }, [asm("seh", { rt: 2, rd: 3 })]), regs: { 3: 0xffff8000 } },
   { name: "wsbh", state: r({ 2: 0x11223344 }, [asm("wsbh", { rt: 2, rd: 3 })]), regs: { 3: 0x22114433 } },
   { name: "ext", state: r({ 1: 0xdeadbeef }, [asm("ext", { rs: 1, rt: 3, sa: 4, rd: 11 })]), regs: { 3: 0xbee } },
-  { name: "ext past bit 31 reads zeros", state: r({ 1: 0xdeadbeef }, [asm("ext", { rs: 1, rt: 3, sa: 28, rd: 7 })]), regs: { 3: 0xd } },
+  { name: "ext up to bit 31", state: r({ 1: 0xdeadbeef }, [asm("ext", { rs: 1, rt: 3, sa: 28, rd: 3 })]), regs: { 3: 0xd } },
+  // Regression: keeper/vm read zeros past bit 31 where the chain (and §4.4) says invalid.
+  { name: "ext past bit 31 is invalid", state: r({ 1: 0xdeadbeef }, [asm("ext", { rs: 1, rt: 3, sa: 28, rd: 7 })]), error: "InvalidInstruction" },
+  { name: "ext pos 31 size 2 is invalid", state: r({ 1: 0xdeadbeef }, [asm("ext", { rs: 1, rt: 3, sa: 31, rd: 1 })]), error: "InvalidInstruction" },
+  // Regression: MIPS32r2 rotr/rotrv ran as srl/srlv on both sides; they are invalid (§4.4).
+  { name: "rotr (srl with rs = 1) is invalid", state: r({ 2: 0x80000001 }, [asm("srl", { rs: 1, rt: 2, rd: 3, sa: 1 })]), error: "InvalidInstruction" },
+  { name: "srl with another rs is invalid", state: r({ 2: 1 }, [asm("srl", { rs: 17, rt: 2, rd: 3, sa: 1 })]), error: "InvalidInstruction" },
+  { name: "rotrv (srlv with sa = 1) is invalid", state: r({ 1: 1, 2: 1 }, [asm("srlv", { rs: 1, rt: 2, rd: 3, sa: 1 })]), error: "InvalidInstruction" },
+  { name: "srlv with another sa is invalid", state: r({ 1: 1, 2: 1 }, [asm("srlv", { rs: 1, rt: 2, rd: 3, sa: 16 })]), error: "InvalidInstruction" },
   { name: "ins", state: r({ 1: 0xabc, 3: 0xffffffff }, [asm("ins", { rs: 1, rt: 3, sa: 8, rd: 19 })]), regs: { 3: 0xfffabcff } },
   { name: "ins full width", state: r({ 1: 0x12345678, 3: 1 }, [asm("ins", { rs: 1, rt: 3, sa: 0, rd: 31 })]), regs: { 3: 0x12345678 } },
   { name: "ins msb < lsb is invalid", state: r({}, [asm("ins", { rs: 1, rt: 3, sa: 8, rd: 7 })]), error: "InvalidInstruction" },
@@ -117,6 +125,12 @@ const CASES: Case[] = [
   { name: "swl offset 1", state: r({ 1: D + 1, 2: 0xaabbccdd }, [asm("swl", { rs: 1, rt: 2 })], { mem: { [D]: 0x11223344 } }), mem: { [D]: 0x11aabbcc } },
   { name: "swr offset 1", state: r({ 1: D + 1, 2: 0xaabbccdd }, [asm("swr", { rs: 1, rt: 2 })], { mem: { [D]: 0x11223344 } }), mem: { [D]: 0xccdd3344 } },
   { name: "swr offset 3", state: r({ 1: D + 3, 2: 0xaabbccdd }, [asm("swr", { rs: 1, rt: 2 })], { mem: { [D]: 0x11223344 } }), mem: { [D]: 0xaabbccdd } },
+  // A lone swr into the second word of a leaf leaves the first alone (MIPS.step once corrupted it).
+  {
+    name: "swr into the second word of a leaf",
+    state: r({ 1: D + 6, 2: 0xaabbccdd }, [asm("swr", { rs: 1, rt: 2 })], { mem: { [D]: 0x01020304, [D + 4]: 0x11223344 } }),
+    mem: { [D]: 0x01020304, [D + 4]: 0xbbccdd44 },
+  },
   { name: "load into r0 is discarded", state: r({ 1: D }, [asm("lw", { rs: 1, rt: 0 })], { mem: { [D]: 5 } }), regs: { 0: 0 } },
   { name: "alu into r0 is discarded", state: r({ 1: 5 }, [asm("addiu", { rs: 1, rt: 0, imm: 1 })]), regs: { 0: 0 } },
   { name: "beq taken", state: r({ 1: 3, 2: 3 }, [asm("beq", { rs: 1, rt: 2, imm: 0xfffe })]), pc: P + 4, nextPC: P + 4 - 8 },
@@ -129,6 +143,12 @@ const CASES: Case[] = [
   { name: "bgezal links and branches", state: r({ 1: 1 }, [asm("bgezal", { rs: 1, imm: 9 })]), nextPC: P + 40, regs: { 31: P + 8 } },
   { name: "bgezal reads rs before the link (rs = ra)", state: r({ 31: 0xffffffff }, [asm("bgezal", { rs: 31, imm: 9 })]), nextPC: P + 8, regs: { 31: P + 8 } },
   { name: "REGIMM with another rt is invalid", state: r({}, [(0x01 << 26) | (0x02 << 16)]), error: "InvalidInstruction" },
+  // Regression: keeper/vm said JumpInDelaySlot, the chain InvalidInstruction; decoding comes first (§4.4).
+  {
+    name: "REGIMM with another rt in a delay slot is invalid, not a jump in a delay slot",
+    state: r({}, [(0x01 << 26) | (0x02 << 16)], { nextPC: 0x5000 }),
+    error: "InvalidInstruction",
+  },
   { name: "j keeps the top bits of pc+4", state: r({}, [asm("j", { target: 0x100 })], { pc: 0x1ffffffc }), pc: 0x20000000, nextPC: 0x20000400 },
   { name: "jal links pc+8", state: r({}, [asm("jal", { target: 0x100 })]), nextPC: 0x400, regs: { 31: P + 8 } },
   { name: "jr", state: r({ 1: 0x1234 }, [asm("jr", { rs: 1 })]), pc: P + 4, nextPC: 0x1234 },

@@ -99,7 +99,16 @@ export interface InstructionEncoding {
   sa?: number;
   /** Accesses a data word (needs the second memory proof, §4.3). Syscalls decide at run time. */
   memory?: boolean;
+  /**
+   * Bits that must be zero (§4.4): `srl` with rs ≠ 0 and `srlv` with sa ≠ 0 are the MIPS32r2
+   * rotations `rotr`/`rotrv`, which the VM does not implement.
+   */
+  zeroBits?: number;
 }
+
+/** The rs field (bits 25..21) and the sa field (bits 10..6). */
+const RS_BITS = 0x03e00000;
+const SA_BITS = 0x000007c0;
 
 function group<T extends Record<string, number>>(
   codes: T,
@@ -110,7 +119,12 @@ function group<T extends Record<string, number>>(
 
 /** Every supported instruction (§4.4): the one table tests and tools enumerate. */
 export const INSTRUCTIONS: readonly InstructionEncoding[] = [
-  ...group(Funct, (name, funct) => ({ name, opcode: Op.SPECIAL, funct })),
+  ...group(Funct, (name, funct) => ({
+    name,
+    opcode: Op.SPECIAL,
+    funct,
+    ...(funct === Funct.SRL ? { zeroBits: RS_BITS } : funct === Funct.SRLV ? { zeroBits: SA_BITS } : {}),
+  })),
   ...group(RegImm, (name, rt) => ({ name, opcode: Op.REGIMM, rt })),
   ...group(Funct2, (name, funct) => ({ name, opcode: Op.SPECIAL2, funct })),
   { name: "ext", opcode: Op.SPECIAL3, funct: Funct3.EXT },
@@ -136,7 +150,8 @@ export function decodeInstruction(insn: number): InstructionEncoding | undefined
       e.opcode === opcode &&
       (e.funct === undefined || e.funct === funct) &&
       (e.rt === undefined || e.rt === rt) &&
-      (e.sa === undefined || e.sa === sa),
+      (e.sa === undefined || e.sa === sa) &&
+      ((e.zeroBits ?? 0) & insn) === 0,
   );
 }
 
@@ -174,6 +189,11 @@ function checkNotInDelaySlot(cpu: CpuState): void {
 
 /** Conditional branches (BEQ, BNE, BLEZ, BGTZ, REGIMM). `rs` is the value of register rs. */
 export function handleBranch(cpu: CpuState, opcode: number, insn: number, rtReg: number, rs: number): void {
+  // Decoding comes first (§4.4): a REGIMM rt that is no branch is InvalidInstruction, even in a
+  // delay slot, as on chain.
+  if (opcode === Op.REGIMM && rtReg !== RegImm.BLTZ && rtReg !== RegImm.BGEZ && rtReg !== RegImm.BLTZAL && rtReg !== RegImm.BGEZAL) {
+    return fail("InvalidInstruction", insn, `REGIMM rt=${rtReg}`);
+  }
   checkNotInDelaySlot(cpu);
   const srs = rs | 0;
   let shouldBranch: boolean;
@@ -405,12 +425,14 @@ export function executeMipsInstruction(cpu: CpuState, insn: number, mem: DataMem
         case Funct.SLL:
           return handleRd(cpu, rdReg, rt << sa, true);
         case Funct.SRL:
+          if (rsReg !== 0) return fail("InvalidInstruction", insn, "srl with rs != 0 (MIPS32r2 rotr is not supported)");
           return handleRd(cpu, rdReg, rt >>> sa, true);
         case Funct.SRA:
           return handleRd(cpu, rdReg, (rt | 0) >> sa, true);
         case Funct.SLLV:
           return handleRd(cpu, rdReg, rt << (rs & 31), true);
         case Funct.SRLV:
+          if (sa !== 0) return fail("InvalidInstruction", insn, "srlv with sa != 0 (MIPS32r2 rotrv is not supported)");
           return handleRd(cpu, rdReg, rt >>> (rs & 31), true);
         case Funct.SRAV:
           return handleRd(cpu, rdReg, (rt | 0) >> (rs & 31), true);
@@ -480,6 +502,7 @@ export function executeMipsInstruction(cpu: CpuState, insn: number, mem: DataMem
       switch (fun) {
         case Funct3.EXT: {
           const size = rdReg + 1; // rd holds msbd = size - 1; sa holds pos
+          if (sa + size > 32) return fail("InvalidInstruction", insn, `ext with pos ${sa} + size ${size} > 32`);
           const mask = size === 32 ? 0xffffffff : (1 << size) - 1;
           return handleRd(cpu, rtReg, (rs >>> sa) & mask, true);
         }

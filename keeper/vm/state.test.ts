@@ -3,6 +3,8 @@ import { VmStepError } from "./errors.ts";
 import { keccak256 } from "./keccak.ts";
 import { STATE_SIZE, type VmState, VmStatus, decodeState, encodeState, stateHash, statusOfHash, vmStatus } from "./state.ts";
 import { toHex } from "./hex.ts";
+import { verifyStep } from "./step.ts";
+import { craftMachine } from "./test-helpers.ts";
 
 function sample(): VmState {
   return {
@@ -46,6 +48,25 @@ describe("packed state (§4.1)", () => {
     const packed = encodeState(sample());
     packed[89] = 2;
     expect(() => decodeState(packed)).toThrow(/InvalidState/);
+  });
+
+  it("refuses registers[0] != 0 like MIPS.step, exited or not (regression: it was accepted)", () => {
+    for (const exited of [false, true]) {
+      const packed = encodeState({ ...sample(), exited });
+      packed[101] = 1; // the low byte of registers[0]
+      expect(() => decodeState(packed)).toThrow(/InvalidState/);
+      // verifyStep decodes first: the chain's InvalidState, before any proof is looked at.
+      expect(() => verifyStep(packed, new Uint8Array(0))).toThrow(/InvalidState/);
+    }
+  });
+
+  it("wraps the step counter modulo 2^64 in verifyStep, as MIPS.step does", () => {
+    const m = craftMachine({ code: [0] }); // nop
+    const packed = m.encodeState();
+    new DataView(packed.buffer).setBigUint64(90, 0xffffffffffffffffn);
+    const proof = m.memory.merkleProof(m.pc);
+    const post = decodeState(encodeState({ ...decodeState(packed), pc: m.nextPC, nextPC: m.nextPC + 4, step: 0n }));
+    expect(verifyStep(packed, proof)).toBe(stateHash(encodeState(post)));
   });
 
   it("puts the status in the top byte of the hash", () => {

@@ -88,6 +88,9 @@ export function decodeState(packed: Uint8Array): VmState {
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
   const registers = new Uint32Array(32);
   for (let i = 0; i < 32; i++) registers[i] = view.getUint32(98 + 4 * i);
+  if (registers[0] !== 0) {
+    throw new VmStepError("InvalidState", [], `registers[0] must be 0, got 0x${registers[0]!.toString(16)}`);
+  }
   return {
     memRoot: packed.slice(0, 32),
     preimageKey: packed.slice(32, 64),

@@ -91,7 +91,8 @@ export function runFast(m: Machine, maxSteps: number): number {
               case 0x00: // sll
                 r[rd] = r[rt]! << ((insn >>> 6) & 31);
                 break;
-              case 0x02: // srl
+              case 0x02: // srl (rs != 0: rotr, invalid)
+                if (rs !== 0) break slow;
                 r[rd] = r[rt]! >>> ((insn >>> 6) & 31);
                 break;
               case 0x03: // sra
@@ -100,7 +101,8 @@ export function runFast(m: Machine, maxSteps: number): number {
               case 0x04: // sllv
                 r[rd] = r[rt]! << (r[rs]! & 31);
                 break;
-              case 0x06: // srlv
+              case 0x06: // srlv (sa != 0: rotrv, invalid)
+                if ((insn & 0x7c0) !== 0) break slow;
                 r[rd] = r[rt]! >>> (r[rs]! & 31);
                 break;
               case 0x07: // srav

@@ -80,6 +80,37 @@ describe("keeper resilience", () => {
     closeParties(parties);
   });
 
+  it("challenges through an RPC whose transaction path is down longer than the send retries last, and wins", async () => {
+    const world = await createLocalWorld();
+    const modelId = await world.registerModel(model);
+    const parties = await createParties(world, { model, modelId, modelFile, fault: parseFault("graph:2"), seed: 13 });
+    // eth_sendRawTransaction fails FAILS times in a row (reads still work): more than one send's retries (6)
+    // and than the ~9 s the old keeper retried before marking the request `failed` for good.
+    const FAILS = 20;
+    let refused = 0;
+    const down: EIP1193RequestFn = (async (args: { method: string; params?: unknown }) => {
+      if (args.method === "eth_sendRawTransaction" && refused < FAILS) {
+        refused++;
+        throw Object.assign(new Error("HTTP request failed. (injected: transaction path down)"), { name: "HttpRequestError" });
+      }
+      return world.conn.provider.request(args as never);
+    }) as EIP1193RequestFn;
+    const honest = await parties.restart("honest", { transport: custom({ request: down }, { retryCount: 0 }), keeper: { retryBackoff: { base: 0, max: 0 } } });
+    const requestId = await request(world, modelId, 13);
+    await parties.cheater.keeper.tick(); // the cheater's wrong claim stands
+    // While the path is down the honest keeper's ticks fail (not ready, with the reason) and its challenge stays owed.
+    await expect(honest.keeper.tick()).rejects.toThrow(/challenge of request \d+ not made yet: HTTP request failed/);
+    expect(honest.keeper.readiness()).toMatchObject({ ready: false, reason: expect.stringMatching(/challenge of request \d+ not made yet/) });
+    expect(honest.runtime.store.getRequest(requestId)?.status).toBe("disputed");
+    const result = await playUntilFinal(world, parties, [requestId]);
+    expect(refused).toBe(FAILS);
+    expect(result.winner).toBe("honest");
+    expect(await world.contracts.aiOracle.read.isFinalized([requestId])).toBe(true);
+    const challenges = honest.runtime.store.listTxs().filter((t) => t.kind === "challenge");
+    expect(challenges).toHaveLength(1); // sent once, when the path was back
+    closeParties(parties);
+  });
+
   it("answers 1,000 queued requests, none lost", async () => {
     const world = await createLocalWorld();
     const modelId = await world.registerModel(model);

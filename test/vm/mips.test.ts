@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Hex, concat, slice, toFunctionSelector } from "viem";
+import { type Hex, concat, hexToBytes, slice, toFunctionSelector, toHex } from "viem";
+import { verifyStep } from "../../keeper/vm/index.ts";
 import { type VmChain, deployVm } from "./harness.ts";
 import { CONTEXT, buildCase, exitedCase, handCases } from "./cases.ts";
 import { SparseMemory, baseState, enc, packState } from "./witness.ts";
@@ -33,6 +34,48 @@ describe("MIPS.step on hand-made witnesses", () => {
     const notLoaded = new RegExp(toFunctionSelector("PreimageNotLoaded(bytes32,uint256)"));
     await expect(vm.callStep(c, vm.other.account.address)).rejects.toThrow(notLoaded);
     await expect(vm.callStep({ ...c, localContext: `0x${"01".repeat(32)}` })).rejects.toThrow(notLoaded);
+  });
+
+  it("regressions of the random differential test, on both sides", async () => {
+    // A lone swr into the second word of a leaf: word 0 must stay as it was (MIPS.step or-ed
+    // (rt << 8) >> 32 into it). keeper/vm was right; both must give the hand-stated post-state.
+    const swr = buildCase({
+      label: "swr into word 1 of a leaf",
+      insn: enc.i(0x2e, 8, 9, 6),
+      dataAddr: 0x2006,
+      setup: (st, mem) => {
+        st.registers[8] = 0x2000;
+        st.registers[9] = 0xaabbccdd;
+        mem.writeWord(0x2000, 0x01020304).writeWord(0x2004, 0x11223344).writeWord(0x2008, 0x55667788);
+      },
+      expect: (_e, mem) => {
+        mem.writeWord(0x2004, 0xbbccdd44);
+      },
+    });
+    expect(await vm.callStep(swr)).toBe(swr.postStateHash);
+    expect(verifyStep(hexToBytes(swr.preState), hexToBytes(swr.proof))).toBe(swr.postStateHash);
+
+    // Encodings both sides must refuse with InvalidInstruction: ext past bit 31 (keeper/vm read
+    // zeros), REGIMM rt 2 in a delay slot (keeper/vm said JumpInDelaySlot), rotr and rotrv (both
+    // ran them as srl/srlv).
+    const invalid: [string, number, number?][] = [
+      ["ext pos 28 size 8", enc.r(8, 9, 7, 28, 0) | (0x1f << 26)],
+      ["REGIMM rt 2 in a delay slot", enc.i(0x01, 8, 2, 4), 0x4000],
+      ["rotr", enc.r(1, 9, 10, 4, 0x02)],
+      ["rotrv", enc.r(8, 9, 10, 1, 0x06)],
+    ];
+    for (const [label, insn, nextPC] of invalid) {
+      const c = buildCase({ label, insn: insn >>> 0, setup: (st) => void (nextPC !== undefined && (st.nextPC = nextPC)), expect: () => {} });
+      await expect(vm.callStep(c), label).rejects.toThrow(/InvalidInstruction/);
+      expect(() => verifyStep(hexToBytes(c.preState), hexToBytes(c.proof)), label).toThrow(/InvalidInstruction/);
+    }
+
+    // registers[0] != 0: InvalidState on both sides (verifyStep accepted it).
+    const alu = buildCase(handCases.alu!);
+    const r0 = hexToBytes(alu.preState);
+    r0[101] = 1;
+    await expect(vm.callStep({ ...alu, preState: toHex(r0) })).rejects.toThrow(/InvalidState/);
+    expect(() => verifyStep(r0, hexToBytes(alu.proof))).toThrow(/InvalidState/);
   });
 
   it("reverts with the spec's custom errors", async () => {

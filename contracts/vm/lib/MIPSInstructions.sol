@@ -121,10 +121,18 @@ library MIPSInstructions {
             if (opcode == OP_SPECIAL) {
                 uint32 sa = (insn >> 6) & 0x1f;
                 if (fun == FN_SLL) return rt << sa;
-                if (fun == FN_SRL) return rt >> sa;
+                if (fun == FN_SRL) {
+                    // rs != 0 encodes MIPS32r2 `rotr` (not supported, §4.4).
+                    if ((insn >> 21) & 0x1f != 0) revert InvalidInstruction(insn);
+                    return rt >> sa;
+                }
                 if (fun == FN_SRA) return uint32(int32(rt) >> sa);
                 if (fun == FN_SLLV) return rt << (rs & 0x1f);
-                if (fun == FN_SRLV) return rt >> (rs & 0x1f);
+                if (fun == FN_SRLV) {
+                    // sa != 0 encodes MIPS32r2 `rotrv` (not supported, §4.4).
+                    if (sa != 0) revert InvalidInstruction(insn);
+                    return rt >> (rs & 0x1f);
+                }
                 if (fun == FN_SRAV) return uint32(int32(rt) >> (rs & 0x1f));
                 if (fun == FN_ADD || fun == FN_ADDU) return rs + rt;
                 if (fun == FN_SUB || fun == FN_SUBU) return rs - rt;
@@ -201,9 +209,13 @@ library MIPSInstructions {
                 }
                 if (opcode == OP_SW || opcode == OP_SC) return rt;
                 if (opcode == OP_SWR) {
-                    uint32 s = 8 * (3 - byteInWord);
-                    uint32 mask = uint32(0xffffffff) << s;
-                    return (mem & ~mask) | (rt << s);
+                    // In uint256 and masked to the word: `rt << s` on uint32 operands leaves the bits
+                    // shifted past bit 31 set on the stack (Solidity cleans small types lazily), and
+                    // the returned word goes into writeMem's assembly, where they would reach the
+                    // preceding word of the leaf.
+                    uint256 s = 8 * (3 - uint256(byteInWord));
+                    uint256 mask = (uint256(0xffffffff) << s) & 0xffffffff;
+                    return uint32((uint256(mem) & ~mask) | ((uint256(rt) << s) & mask));
                 }
             }
             revert InvalidInstruction(insn);

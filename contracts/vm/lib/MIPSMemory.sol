@@ -43,7 +43,7 @@ library MIPSMemory {
         // offset + 864) reads proof bytes; only scratch space is written.
         assembly ("memory-safe") {
             leaf := calldataload(offset)
-            let index := shr(5, addr)
+            let index := shr(5, and(addr, 0xffffffff))
             let node := leaf
             let slot
             slot := shl(5, and(index, 1))
@@ -195,12 +195,13 @@ library MIPSMemory {
         // leaf) from the same siblings in one unrolled, branchless walk, as in `readMem`: the sibling
         // stays in its half of the scratch space while the old and then the new node are written to
         // the other. Safe for the same reasons as `readMem`; the new leaf clears exactly the 4 bytes of
-        // the word (`shift` <= 224) before or-ing in the clean uint32 `value`.
+        // the word (`shift` <= 224) before or-ing in `value`, masked to 32 bits here: Solidity does not
+        // clean a uint32 argument for assembly, and bits above 31 would land in the preceding word.
         assembly ("memory-safe") {
             let leaf := calldataload(offset)
-            let index := shr(5, addr)
+            let index := shr(5, and(addr, 0xffffffff))
             let node := leaf
-            let newNode := or(and(leaf, not(shl(shift, 0xffffffff))), shl(shift, value))
+            let newNode := or(and(leaf, not(shl(shift, 0xffffffff))), shl(shift, and(value, 0xffffffff)))
             let slot
             slot := shl(5, and(index, 1))
             mstore(xor(slot, 0x20), calldataload(add(offset, 0x20)))

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { IBigStepper } from "../interfaces/IBigStepper.sol";
+import { IPreimageOracle } from "../interfaces/IPreimageOracle.sol";
 
 /// @title MIPSStepBatch
 /// @notice TEST ONLY (never deployed by ignition/): runs many witnesses through `IBigStepper.step` in one
@@ -32,6 +33,33 @@ contract MIPSStepBatch {
         return VM.oracle().loadLocalData(ident, localContext, word, size, partOffset);
     }
 
+    /// @notice A part of a keccak preimage to load (`loadKeccak256PreimagePart`).
+    struct KeccakPart {
+        uint256 partOffset;
+        bytes preimage;
+    }
+
+    /// @notice A part of a local datum to load for this contract (`loadLocalData`).
+    struct LocalPart {
+        uint256 ident;
+        bytes32 word;
+        uint256 size;
+        uint256 partOffset;
+    }
+
+    /// @notice Loads many preimage parts in one transaction: keccak parts (anyone may load them) and
+    ///         local data for this contract under `localContext`.
+    function loadParts(KeccakPart[] calldata keccakParts, LocalPart[] calldata localParts, bytes32 localContext) external {
+        IPreimageOracle o = VM.oracle();
+        for (uint256 i = 0; i < keccakParts.length; i++) {
+            o.loadKeccak256PreimagePart(keccakParts[i].partOffset, keccakParts[i].preimage);
+        }
+        for (uint256 i = 0; i < localParts.length; i++) {
+            LocalPart calldata l = localParts[i];
+            o.loadLocalData(l.ident, localContext, l.word, l.size, l.partOffset);
+        }
+    }
+
     /// @notice Steps every `(states[i], proofs[i])` and compares with `expected[i]`.
     /// @return firstMismatch The index of the first witness whose post-state hash differs, or
     ///         `states.length` if all agree.
@@ -55,5 +83,32 @@ contract MIPSStepBatch {
             }
         }
         return (n, bytes32(0));
+    }
+
+    /// @notice Steps every `(states[i], proofs[i])` and reports each outcome, reverts included, so a
+    ///         differential test can compare failures one for one (the random differential test).
+    /// @return ok Whether step i returned.
+    /// @return post What step i returned (zero when it reverted).
+    /// @return reasons The revert data of step i (empty when it returned).
+    function run(
+        bytes[] calldata states,
+        bytes[] calldata proofs,
+        bytes32 localContext
+    )
+        external
+        returns (bool[] memory ok, bytes32[] memory post, bytes[] memory reasons)
+    {
+        uint256 n = states.length;
+        ok = new bool[](n);
+        post = new bytes32[](n);
+        reasons = new bytes[](n);
+        for (uint256 i = 0; i < n; i++) {
+            try VM.step(states[i], proofs[i], localContext) returns (bytes32 h) {
+                ok[i] = true;
+                post[i] = h;
+            } catch (bytes memory reason) {
+                reasons[i] = reason;
+            }
+        }
     }
 }

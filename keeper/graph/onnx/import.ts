@@ -1,19 +1,28 @@
 /**
- * ONNX import: parses an ONNX model (npm onnx-proto), maps the supported ops onto the quantized
- * ops of docs/protocol.md §3.6, and quantizes post-training from calibration samples (float
- * interpretation here, off chain). Unsupported ops or attributes are named in the error.
+ * ONNX import: parses an ONNX model (npm onnx-proto) as PyTorch's `torch.onnx.export` writes it,
+ * folds constants (shape arithmetic), pattern-matches it onto the integer ops of docs/protocol.md
+ * §3.6, and quantizes post-training from calibration samples (float interpretation here, at import
+ * time, off chain: the committed computation is integer). Unsupported ops or attributes are named
+ * in the error with the node and what to change in the PyTorch code. Coverage: docs/byo-model.md.
  *
- * Supported: Gemm (alpha = beta = 1), MatMul with a constant right operand (an Add of a constant
- * after it becomes the bias), Add and Mul of two activations of the same shape, Relu (fused into a
- * preceding Gemm/MatMul/Conv when it is its only consumer), Softmax (last axis), Reshape (constant
- * shape), Flatten, Conv (2-D, NOTSET padding), MaxPool (2-D), Identity, Constant. Batch size 1.
+ * The pipeline: (1) map every ONNX node onto the float program (float.ts) — element-wise chains of
+ * one tensor (Relu, Sigmoid, Tanh, GELU's Div/Erf/Add/Mul, SiLU's Sigmoid/Mul, arithmetic by scalar
+ * constants, …) become one table (Lut) of their source tensor, BatchNormalization and arithmetic by
+ * per-channel constants a per-channel affine op, pooling a depthwise Conv; (2) fold: clamps (Relu,
+ * Clip) into the preceding Gemm/Conv's qmin/qmax, affine ops into the neighbouring Gemm/Conv's
+ * weights and bias, Pad into the following Conv, Reshape chains into one; (3) calibrate activation
+ * ranges (percentile clipping), quantize, and report float-vs-int8 agreement per node.
  */
 import onnxPkg from "onnx-proto";
 import { GraphError } from "../errors.ts";
-import { Op, inputSlot, nodeSlot, weightSlot, type NodeDesc } from "../ops.ts";
+import { Op, OP_NAMES, inputSlot, nodeSlot, weightSlot, type NodeDesc } from "../ops.ts";
 import { DType, int32Tensor, int8Tensor, type Tensor } from "../tensor.ts";
-import type { ModelSpec, QuantParams } from "../model.ts";
-import { quantizeMultiplier, quantizeWeights, rangeParams, softmaxTable } from "../train/quantize.ts";
+import { buildModel, type ModelSpec, type QuantParams } from "../model.ts";
+import { Executor } from "../executor.ts";
+import { quantizeValues } from "../quant.ts";
+import { quantizeMultiplier, quantizeWeights, quantizeValue, rangeParams, softmaxTable } from "../train/quantize.ts";
+import { composePointwise, erf, IDENTITY, numel, runFloat, type FloatOp, type FTensor, type Pointwise } from "./float.ts";
+import { foldConstant, reshapeTarget, type AttrValue, type CTensor } from "./fold.ts";
 
 const { onnx } = onnxPkg;
 type OnnxNode = InstanceType<typeof onnx.NodeProto>;
@@ -23,15 +32,132 @@ export class OnnxImportError extends GraphError {
   override name = "OnnxImportError";
 }
 
-export const SUPPORTED_ONNX_OPS = ["Gemm", "MatMul", "Add", "Mul", "Relu", "Softmax", "Reshape", "Flatten", "Conv", "MaxPool", "Identity", "Constant"];
+/** Element-wise ops that become (part of) a table: name → function of x given the node's attributes/constant inputs. */
+const UNARY: Record<string, (a: Map<string, AttrValue>, c: (CTensor | undefined)[]) => Pointwise> = {
+  Relu: () => ({ fn: (x) => Math.max(0, x), clamp: [0, Infinity], desc: "relu" }),
+  Clip: (a, c) => {
+    const lo = c[1] ? c[1].data[0]! : (a.get("min")?.f ?? -Infinity), hi = c[2] ? c[2].data[0]! : (a.get("max")?.f ?? Infinity);
+    return { fn: (x) => Math.min(hi, Math.max(lo, x)), clamp: [lo, hi], desc: `clip(${lo},${hi})` };
+  },
+  Sigmoid: () => ({ fn: (x) => 1 / (1 + Math.exp(-x)), desc: "sigmoid" }),
+  Tanh: () => ({ fn: Math.tanh, desc: "tanh" }),
+  Erf: () => ({ fn: erf, desc: "erf" }),
+  LeakyRelu: (a) => {
+    const al = a.get("alpha")?.f ?? 0.01;
+    return { fn: (x) => (x >= 0 ? x : al * x), desc: `leaky_relu(${al})` };
+  },
+  HardSigmoid: (a) => {
+    const al = a.get("alpha")?.f ?? 0.2, be = a.get("beta")?.f ?? 0.5;
+    return { fn: (x) => Math.max(0, Math.min(1, al * x + be)), desc: "hard_sigmoid" };
+  },
+  HardSwish: () => ({ fn: (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)), desc: "hard_swish" }),
+  Elu: (a) => {
+    const al = a.get("alpha")?.f ?? 1;
+    return { fn: (x) => (x >= 0 ? x : al * (Math.exp(x) - 1)), desc: "elu" };
+  },
+  Celu: (a) => {
+    const al = a.get("alpha")?.f ?? 1;
+    return { fn: (x) => Math.max(0, x) + Math.min(0, al * (Math.exp(x / al) - 1)), desc: "celu" };
+  },
+  Selu: (a) => {
+    const al = a.get("alpha")?.f ?? 1.67326319217681884765625, g = a.get("gamma")?.f ?? 1.05070102214813232421875;
+    return { fn: (x) => (x > 0 ? g * x : g * al * (Math.exp(x) - 1)), desc: "selu" };
+  },
+  Softplus: () => ({ fn: (x) => (x > 30 ? x : Math.log1p(Math.exp(x))), desc: "softplus" }),
+  Softsign: () => ({ fn: (x) => x / (1 + Math.abs(x)), desc: "softsign" }),
+  Gelu: (a) =>
+    a.get("approximate")?.s === "tanh"
+      ? { fn: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), desc: "gelu_tanh" }
+      : { fn: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), desc: "gelu" },
+  Exp: () => ({ fn: Math.exp, desc: "exp" }),
+  Log: () => ({ fn: Math.log, desc: "log" }),
+  Neg: () => ({ fn: (x) => -x, linear: [-1, 0], desc: "neg" }),
+  Abs: () => ({ fn: Math.abs, desc: "abs" }),
+  Sqrt: () => ({ fn: Math.sqrt, desc: "sqrt" }),
+  Reciprocal: () => ({ fn: (x) => 1 / x, desc: "reciprocal" }),
+  Sin: () => ({ fn: Math.sin, desc: "sin" }),
+  Cos: () => ({ fn: Math.cos, desc: "cos" }),
+  Floor: () => ({ fn: Math.floor, desc: "floor" }),
+  Ceil: () => ({ fn: Math.ceil, desc: "ceil" }),
+  Round: () => ({ fn: (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r; }, desc: "round" }),
+  Sign: () => ({ fn: Math.sign, desc: "sign" }),
+  ThresholdedRelu: (a) => {
+    const al = a.get("alpha")?.f ?? 1;
+    return { fn: (x) => (x > al ? x : 0), desc: "thresholded_relu" };
+  },
+  Pow: (_a, c) => {
+    const e = c[1]!.data[0]!;
+    return { fn: (x) => x ** e, desc: `pow(${e})` };
+  },
+};
 
-/** A float tensor (row-major). */
-interface FTensor {
-  shape: number[];
-  data: Float64Array;
+const UNARY_ATTRS: Record<string, string[]> = {
+  Clip: ["min", "max"], LeakyRelu: ["alpha"], Elu: ["alpha"], Celu: ["alpha"], ThresholdedRelu: ["alpha"], HardSigmoid: ["alpha", "beta"], Selu: ["alpha", "gamma"], Gelu: ["approximate"],
+};
+
+const STRUCTURAL = ["Gemm", "MatMul", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
+export const SUPPORTED_ONNX_OPS = [...STRUCTURAL, ...Object.keys(UNARY)];
+
+/** What to change in the PyTorch code, for ops the importer does not take. */
+const HINTS: Record<string, string> = {
+  LSTM: "recurrent layers (nn.LSTM/GRU/RNN) have no integer kernel; use 1-D convolutions (nn.Conv1d) or a transformer",
+  GRU: "recurrent layers (nn.LSTM/GRU/RNN) have no integer kernel; use 1-D convolutions (nn.Conv1d) or a transformer",
+  RNN: "recurrent layers (nn.LSTM/GRU/RNN) have no integer kernel; use 1-D convolutions (nn.Conv1d) or a transformer",
+  ConvTranspose: "nn.ConvTranspose2d is not supported; upsample by a Conv2d to 4x the channels and a reshape, or use a classifier head",
+  Resize: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
+  Upsample: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
+  Concat: "torch.cat of two activations is not supported; sum the branches (x + y) instead, or concatenate the inputs before the model",
+  Split: "torch.split/chunk of an activation is not supported in this importer yet",
+  Transpose: "permute/transpose of an activation is not supported in this importer yet; keep the channel-first layout (N, C, H, W) that nn.Conv2d uses",
+  InstanceNormalization: "nn.InstanceNorm is not supported; use nn.BatchNorm (folded into the neighbouring layer)",
+  ReduceMax: "x.max(dim) is not supported; use F.max_pool2d / nn.AdaptiveMaxPool2d(1) over the spatial axes",
+  ReduceSum: "x.sum(dim) is not supported; use nn.AdaptiveAvgPool2d(1) (a mean) over the spatial axes",
+  ArgMax: "argmax inside the model is not supported; return the scores and take the argmax in the dapp",
+  TopK: "topk inside the model is not supported; return the scores and rank them in the dapp",
+  Dropout: "Dropout in training mode: export with model.eval()",
+  Sub: "subtracting two different activations is not supported; write x + (-1 * y) with a constant on a branch that ends in a Linear/Conv, or fold it into the model",
+  Div: "dividing by an activation is not supported; only division by constants is",
+};
+
+export interface ImportOptions {
+  name?: string;
+  /**
+   * Percentile of each activation's calibration values kept when choosing its int8 range (the rest
+   * are clipped): 100 = min/max. The model output and Softmax inputs always use min/max.
+   */
+  clipPercentile?: number;
+  /** compute the float-vs-int8 report on the calibration set (default true) */
+  report?: boolean;
 }
 
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+export interface NodeReport {
+  node: number;
+  op: string;
+  /** the ONNX node(s) it comes from */
+  onnx: string;
+  /** RMS(int8 − float) / RMS(float) of the node's output over the calibration set */
+  relError: number;
+  /** relError minus the largest relError of its inputs: the error this node adds */
+  added: number;
+}
+
+export interface ImportReport {
+  /** top-1 agreement (argmax of the output) of the int8 model with the float graph on the calibration set */
+  agreement: number;
+  samples: number;
+  nodes: NodeReport[];
+  /** the node that adds the most error */
+  worst?: NodeReport;
+}
+
+export interface ImportedModel {
+  spec: ModelSpec;
+  /** float outputs of the calibration samples (the importer's own float reading of the graph) */
+  floatOutputs: Float64Array[];
+  /** what the importer decided that the model owner should know (batch axis fixed, output values approximated, …) */
+  notes: string[];
+  report?: ImportReport;
+}
 
 function toNumber(v: unknown): number {
   if (typeof v === "number") return v;
@@ -39,7 +165,9 @@ function toNumber(v: unknown): number {
   return Number(v);
 }
 
-function tensorValues(t: OnnxTensor): FTensor {
+const DT = onnx.TensorProto.DataType;
+
+function tensorValues(t: OnnxTensor): CTensor {
   const shape = (t.dims ?? []).map(toNumber);
   const n = numel(shape);
   const type = t.dataType ?? 0;
@@ -47,53 +175,47 @@ function tensorValues(t: OnnxTensor): FTensor {
   const data = new Float64Array(n);
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   for (let i = 0; i < n; i++) {
-    if (type === onnx.TensorProto.DataType.FLOAT) data[i] = view ? view.getFloat32(4 * i, true) : t.floatData[i]!;
-    else if (type === onnx.TensorProto.DataType.INT64) data[i] = view ? Number(view.getBigInt64(8 * i, true)) : toNumber(t.int64Data[i]);
-    else if (type === onnx.TensorProto.DataType.INT32) data[i] = view ? view.getInt32(4 * i, true) : t.int32Data[i]!;
-    else if (type === onnx.TensorProto.DataType.DOUBLE) data[i] = view ? view.getFloat64(8 * i, true) : t.doubleData[i]!;
-    else throw new OnnxImportError(`initializer ${t.name}: ONNX data type ${type} is not supported (float, double, int32, int64)`);
+    if (type === DT.FLOAT) data[i] = view ? view.getFloat32(4 * i, true) : t.floatData[i]!;
+    else if (type === DT.INT64) data[i] = view ? Number(view.getBigInt64(8 * i, true)) : toNumber(t.int64Data[i]);
+    else if (type === DT.INT32) data[i] = view ? view.getInt32(4 * i, true) : t.int32Data[i]!;
+    else if (type === DT.DOUBLE) data[i] = view ? view.getFloat64(8 * i, true) : t.doubleData[i]!;
+    else if (type === DT.BOOL || type === DT.UINT8 || type === DT.INT8) data[i] = view ? (type === DT.INT8 ? view.getInt8(i) : view.getUint8(i)) : t.int32Data[i]!;
+    else throw new OnnxImportError(`initializer ${t.name}: ONNX data type ${type} is not supported (float, double, int8/32/64, uint8, bool)`);
   }
-  return { shape, data };
+  return { shape, data, int: type !== DT.FLOAT && type !== DT.DOUBLE };
 }
 
-function attrs(node: OnnxNode): Map<string, { i?: number; f?: number; ints?: number[]; s?: string; t?: OnnxTensor }> {
-  const m = new Map<string, { i?: number; f?: number; ints?: number[]; s?: string; t?: OnnxTensor }>();
+function attrs(node: OnnxNode): Map<string, AttrValue> {
+  const m = new Map<string, AttrValue>();
   for (const a of node.attribute ?? []) {
     m.set(a.name ?? "", {
       i: a.i !== undefined && a.i !== null ? toNumber(a.i) : undefined,
       f: a.f ?? undefined,
       ints: (a.ints ?? []).map(toNumber),
+      floats: (a.floats ?? []).map(Number),
       s: a.s && a.s.length ? new TextDecoder().decode(a.s) : undefined,
-      t: (a.t as OnnxTensor | null | undefined) ?? undefined,
+      t: a.t ? tensorValues(a.t as OnnxTensor) : undefined,
     });
   }
   return m;
 }
 
+const label = (node: OnnxNode) => `${node.opType} node ${node.name || node.output?.[0]}`;
+
 function rejectAttrs(node: OnnxNode, allowed: string[]): void {
   for (const a of node.attribute ?? []) {
-    if (!allowed.includes(a.name ?? "")) throw new OnnxImportError(`${node.opType} node ${node.name || node.output?.[0]}: attribute ${a.name} is not supported (supported: ${allowed.join(", ") || "none"})`);
+    if (!allowed.includes(a.name ?? "")) throw new OnnxImportError(`${label(node)}: attribute ${a.name} is not supported (supported: ${allowed.join(", ") || "none"})`);
   }
 }
 
-/** One op of the intermediate float graph. */
-interface FloatOp {
-  kind: "gemm" | "conv" | "add" | "mul" | "relu" | "softmax" | "reshape" | "maxpool";
-  inputs: string[]; // activation names
-  output: string;
-  w?: FTensor; // gemm: [N,K]; conv: [O,C/g,kh,kw]
-  b?: FTensor;
-  relu?: boolean;
-  shape?: number[];
-  conv?: { strides: number[]; pads: number[]; dil: number[]; group: number };
-  pool?: { k: number[]; strides: number[]; pads: number[] };
+function transpose2(t: FTensor): FTensor {
+  const [r, c] = t.shape as [number, number];
+  const data = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data[j * r + i] = t.data[i * c + j]!;
+  return { shape: [c, r], data };
 }
 
-export interface ImportOptions {
-  name?: string;
-}
-
-/** Parses and maps the graph; returns the float program. */
+/** Parses, folds and maps the graph onto the float program. */
 function mapGraph(bytes: Uint8Array) {
   let model;
   try {
@@ -103,388 +225,869 @@ function mapGraph(bytes: Uint8Array) {
   }
   const g = model.graph;
   if (!g) throw new OnnxImportError("ONNX model has no graph");
-  const consts = new Map<string, FTensor>();
+  const opset = toNumber((model.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx")?.version ?? 13);
+  const notes: string[] = [];
+  const consts = new Map<string, CTensor>();
   for (const t of g.initializer ?? []) consts.set(t.name ?? "", tensorValues(t as OnnxTensor));
   const graphInputs = (g.input ?? []).filter((i) => !consts.has(i.name ?? ""));
   if (graphInputs.length !== 1) throw new OnnxImportError(`the model must have exactly one non-constant input, it has ${graphInputs.length}`);
   const inName = graphInputs[0]!.name ?? "";
+  const elem = graphInputs[0]!.type?.tensorType?.elemType ?? DT.FLOAT;
+  if (elem !== DT.FLOAT && elem !== DT.DOUBLE) throw new OnnxImportError(`input ${inName}: element type ${elem} is not supported by this importer (float inputs; integer token-id inputs are not mapped yet)`);
   const dims = graphInputs[0]!.type?.tensorType?.shape?.dim ?? [];
   const inShape = dims.map((d, i) => {
     const v = d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue) : 0;
     if (v > 0) return v;
-    if (i === 0) return 1; // symbolic batch
-    throw new OnnxImportError(`input ${inName}: dimension ${i} is symbolic (${d.dimParam}); only the batch dimension may be`);
+    if (i === 0) {
+      notes.push(`input ${inName}: the batch axis is dynamic (${d.dimParam || "?"}); fixed to 1 (a request is one sample)`);
+      return 1;
+    }
+    throw new OnnxImportError(`input ${inName}: dimension ${i} is symbolic (${d.dimParam}); only the batch dimension may be — export with a fixed-size dummy input and no dynamic_axes except the batch`);
   });
+  if (inShape[0] !== 1) throw new OnnxImportError(`input ${inName}: batch size ${inShape[0]}; export with a batch of 1 (or a dynamic batch axis)`);
   if ((g.output ?? []).length !== 1) throw new OnnxImportError(`the model must have exactly one output, it has ${(g.output ?? []).length}`);
-  const outName = g.output![0]!.name ?? "";
+  let outName = g.output![0]!.name ?? "";
 
-  const nodes = (g.node ?? []) as OnnxNode[];
-  const consumers = new Map<string, number>();
-  for (const n of nodes) for (const i of n.input ?? []) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   const alias = new Map<string, string>();
-  const name = (s: string) => alias.get(s) ?? s;
+  const name = (s: string): string => {
+    let n = s;
+    while (alias.has(n)) n = alias.get(n)!;
+    return n;
+  };
   const shapes = new Map<string, number[]>([[inName, inShape]]);
   const ops: FloatOp[] = [];
-  const fusedAway = new Set<OnnxNode>();
-  const constOf = (s: string, node: OnnxNode): FTensor => {
-    const c = consts.get(s);
-    if (!c) throw new OnnxImportError(`${node.opType} node ${node.name || node.output?.[0]}: input ${s} must be a constant (initializer)`);
-    return c;
+  /** element-wise functions of a source tensor, not yet materialized as an op */
+  const virt = new Map<string, { src: string; pw: Pointwise; from: string }>();
+  const materialized = new Set<string>();
+  /** an activation, materializing an element-wise chain when an op needs it */
+  const act = (s: string, node: OnnxNode): string => {
+    const n = name(s);
+    const v = virt.get(n);
+    if (v && !materialized.has(n)) {
+      materialized.add(n);
+      ops.push({ kind: "pointwise", inputs: [v.src], output: n, pw: v.pw, src: v.from });
+    }
+    if (!shapes.has(n)) {
+      if (consts.has(n)) throw new OnnxImportError(`${label(node)}: input ${s} is a constant where this importer needs an activation (constant-only subgraphs feeding this op are not foldable)`);
+      throw new OnnxImportError(`${label(node)}: input ${s} is not a computed activation`);
+    }
+    return n;
   };
-  const actShape = (s: string, node: OnnxNode): number[] => {
+  const shapeOf = (s: string, node: OnnxNode) => {
     const sh = shapes.get(name(s));
-    if (!sh) throw new OnnxImportError(`${node.opType} node ${node.name || node.output?.[0]}: input ${s} is not a computed activation`);
+    if (!sh) throw new OnnxImportError(`${label(node)}: input ${s} is not a computed activation`);
     return sh;
   };
-  /** Fuses a following Relu (sole consumer) into op; returns the final output name. */
-  const maybeRelu = (node: OnnxNode, idx: number, op: FloatOp): void => {
-    const out = node.output![0]!;
-    const next = nodes.slice(idx + 1).find((n) => (n.input ?? []).includes(out));
-    if (next && next.opType === "Relu" && consumers.get(out) === 1) {
-      op.relu = true;
-      fusedAway.add(next);
-      alias.set(next.output![0]!, out);
-    }
+  const constOf = (s: string | undefined, node: OnnxNode, what: string): CTensor => {
+    const c = s ? consts.get(name(s)) : undefined;
+    if (!c) throw new OnnxImportError(`${label(node)}: ${what} (${s}) must be a constant (an initializer or foldable from them)`);
+    return c;
   };
-  nodes.forEach((node, idx) => {
-    if (fusedAway.has(node)) return;
-    const ins = (node.input ?? []).filter((s) => s !== "");
+  /** source and function of a tensor as an element-wise function of a materialized tensor */
+  const asPointwise = (s: string): { src: string; pw: Pointwise } => {
+    const n = name(s);
+    const v = virt.get(n);
+    return v ? { src: v.src, pw: v.pw } : { src: n, pw: IDENTITY };
+  };
+  const setVirtual = (out: string, src: string, pw: Pointwise, node: OnnxNode) => {
+    virt.set(out, { src, pw, from: node.name || out });
+    shapes.set(out, shapes.get(src)!);
+  };
+  const push = (op: FloatOp, shape: number[]) => {
+    ops.push(op);
+    shapes.set(op.output, shape);
+  };
+  const reshape = (input: string, output: string, shape: number[], src: string) => push({ kind: "reshape", inputs: [input], output, shape, src }, shape);
+
+  /** Spatial attributes of a 1-D or 2-D Conv/pool as 2-D (height 1 for 1-D). */
+  const spatial = (node: OnnxNode, a: Map<string, AttrValue>, rank: number, kernel: number[]) => {
+    const d = rank - 2;
+    if (d !== 1 && d !== 2) throw new OnnxImportError(`${label(node)}: only 1-D and 2-D ${node.opType} (3-D or 4-D tensors) are supported, got a ${rank}-D input`);
+    const autoPad = a.get("auto_pad")?.s ?? "NOTSET";
+    if (autoPad !== "NOTSET" && autoPad !== "VALID") throw new OnnxImportError(`${label(node)}: auto_pad ${autoPad} is not supported (PyTorch writes explicit pads; use padding=<int> rather than padding='same')`);
+    const get = (k: string, dflt: number) => (a.get(k)?.ints?.length ? a.get(k)!.ints! : new Array<number>(d * (k === "pads" ? 2 : 1)).fill(dflt));
+    const k = d === 1 ? [1, kernel[0]!] : kernel;
+    const st = get("strides", 1), dl = get("dilations", 1), pd = autoPad === "VALID" ? new Array<number>(2 * d).fill(0) : get("pads", 0);
+    return d === 1
+      ? { k, strides: [1, st[0]!], dil: [1, dl[0]!], pads: [0, pd[0]!, 0, pd[1]!], oneD: true }
+      : { k, strides: st, dil: dl, pads: [pd[0]!, pd[1]!, pd[2]!, pd[3]!], oneD: false };
+  };
+  /** Output H, W of a window op on [H, W] (floor; ceil_mode allowed when it gives the same size). */
+  const outHW = (node: OnnxNode, x4: number[], k: number[], strides: number[], pads: number[], dil: number[], ceil: boolean) =>
+    [0, 1].map((i) => {
+      const span = x4[2 + i]! + pads[i]! + pads[i + 2]! - dil[i]! * (k[i]! - 1) - 1;
+      const fl = Math.floor(span / strides[i]!) + 1;
+      if (ceil && Math.ceil(span / strides[i]!) + 1 !== fl) throw new OnnxImportError(`${label(node)}: ceil_mode=True changes the output size here; use ceil_mode=False (the default) or a padding that divides evenly`);
+      return fl;
+    });
+  /** Runs a 4-D op on a 3-D ([N,C,L]) tensor by reshaping to [N,C,1,L] and back. */
+  const as4d = (x: string, xs: number[], out: string, oneD: boolean, src: string, body: (x4: string, x4s: number[], out4: string) => number[]) => {
+    if (!oneD) {
+      const s = body(x, xs, out);
+      shapes.set(out, s);
+      return;
+    }
+    const x4s = [xs[0]!, xs[1]!, 1, xs[2]!];
+    reshape(x, `${out}::in4d`, x4s, src);
+    const s4 = body(`${out}::in4d`, x4s, `${out}::4d`);
+    shapes.set(`${out}::4d`, s4);
+    reshape(`${out}::4d`, out, [s4[0]!, s4[1]!, s4[3]!], src);
+  };
+  /** Average pooling as a depthwise Conv with weights 1/(kh·kw). */
+  const avgPool = (x4: string, x4s: number[], out4: string, k: number[], strides: number[], pads: number[], src: string, ceil: boolean, node: OnnxNode) => {
+    const C = x4s[1]!;
+    const w = { shape: [C, 1, k[0]!, k[1]!], data: new Float64Array(C * k[0]! * k[1]!).fill(1 / (k[0]! * k[1]!)) };
+    const [oh, ow] = outHW(node, x4s, k, strides, pads, [1, 1], ceil);
+    const s = [x4s[0]!, C, oh!, ow!];
+    push({ kind: "conv", inputs: [x4], output: out4, w, conv: { strides, pads, dil: [1, 1], group: C }, src }, s);
+    return s;
+  };
+
+  const nodes = (g.node ?? []) as OnnxNode[];
+  for (const node of nodes) {
+    const ins = (node.input ?? []).map((s) => (s === "" ? "" : name(s)));
     const out = node.output?.[0] ?? "";
     const a = attrs(node);
-    switch (node.opType) {
-      case "Constant": {
-        rejectAttrs(node, ["value"]);
-        const t = a.get("value")?.t;
-        if (!t) throw new OnnxImportError(`Constant node ${node.name || out}: only the 'value' tensor form is supported`);
-        consts.set(out, tensorValues(t));
-        return;
+    const src = node.name || out;
+    const op = node.opType ?? "";
+    const isConst = (s: string) => s === "" || consts.has(s);
+
+    if (op === "Constant") {
+      const t = a.get("value")?.t as CTensor | undefined;
+      if (t) consts.set(out, t);
+      else if (a.get("value_float")?.f !== undefined) consts.set(out, { shape: [], data: Float64Array.of(a.get("value_float")!.f!) });
+      else if (a.get("value_floats")?.floats?.length) consts.set(out, { shape: [a.get("value_floats")!.floats!.length], data: Float64Array.from(a.get("value_floats")!.floats!) });
+      else if (a.get("value_int")?.i !== undefined) consts.set(out, { shape: [], data: Float64Array.of(a.get("value_int")!.i!), int: true });
+      else if (a.get("value_ints")?.ints?.length) consts.set(out, { shape: [a.get("value_ints")!.ints!.length], data: Float64Array.from(a.get("value_ints")!.ints!), int: true });
+      else throw new OnnxImportError(`${label(node)}: only value, value_float(s) and value_int(s) constants are supported`);
+      continue;
+    }
+    if (op === "Shape") {
+      const s = shapeOf(ins[0]!, node);
+      const start = a.get("start")?.i ?? 0, end = a.get("end")?.i ?? s.length;
+      const dims = s.slice(start < 0 ? start + s.length : start, end < 0 ? end + s.length : end);
+      consts.set(out, { shape: [dims.length], data: Float64Array.from(dims), int: true });
+      continue;
+    }
+    // constant folding: every input a constant
+    if (ins.length > 0 && ins.every(isConst) && op !== "Dropout") {
+      const cin = ins.map((s) => (s === "" ? undefined : consts.get(s)));
+      let folded: CTensor | undefined;
+      try {
+        folded = foldConstant(op, cin, a);
+        if (!folded && UNARY[op] && cin[0] && !cin[0].int) {
+          const f = UNARY[op](a, cin).fn;
+          folded = { shape: cin[0].shape, data: cin[0].data.map(f) };
+        }
+      } catch (e) {
+        throw new OnnxImportError(`${label(node)}: folding constants: ${(e as Error).message}`);
       }
+      if (folded) {
+        consts.set(out, folded);
+        continue;
+      }
+    }
+    if (UNARY[op] && !(op === "Pow" && !isConst(ins[1]!))) {
+      if (op === "Pow" && numel(constOf(ins[1], node, "the exponent").shape) !== 1) throw new OnnxImportError(`${label(node)}: only a scalar exponent is supported`);
+      const cin = ins.map((s) => (s === "" ? undefined : consts.get(s)));
+      if (op === "Clip" && ((ins[1] && !cin[1]) || (ins[2] && !cin[2]))) throw new OnnxImportError(`${label(node)}: Clip bounds must be constants (torch.clamp with numbers)`);
+      rejectAttrs(node, UNARY_ATTRS[op] ?? []);
+      shapeOf(ins[0]!, node);
+      const { src: s0, pw } = asPointwise(ins[0]!);
+      setVirtual(out, s0, composePointwise(UNARY[op](a, cin), pw), node);
+      continue;
+    }
+    switch (op) {
       case "Identity":
-        if (consts.has(ins[0]!)) consts.set(out, consts.get(ins[0]!)!);
-        else alias.set(out, name(ins[0]!));
-        return;
+      case "Dropout":
+      case "Cast": {
+        if (op === "Dropout" && node.output!.length > 1 && nodes.some((n) => (n.input ?? []).includes(node.output![1]!))) throw new OnnxImportError(`${label(node)}: its mask output is used; ${HINTS.Dropout}`);
+        if (op === "Cast" && ![DT.FLOAT, DT.DOUBLE, DT.FLOAT16].includes(a.get("to")?.i ?? DT.FLOAT)) throw new OnnxImportError(`${label(node)}: casting an activation to an integer type is not supported (remove .long()/.int() from the model)`);
+        if (op === "Dropout" && (ins[2] && consts.get(ins[2])?.data[0])) throw new OnnxImportError(`${label(node)}: ${HINTS.Dropout}`);
+        alias.set(out, ins[0]!);
+        continue;
+      }
       case "Gemm":
       case "MatMul": {
-        const x = actShape(ins[0]!, node);
-        if (x.length !== 2) throw new OnnxImportError(`${node.opType} node ${node.name || out}: input must be 2-D, got [${x}]`);
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        if (xs.length !== 2) throw new OnnxImportError(`${label(node)}: the input must be 2-D [1, features], got [${xs}] (flatten before the nn.Linear: torch.flatten(x, 1))`);
         let w: FTensor;
         let b: FTensor | undefined;
-        if (node.opType === "Gemm") {
+        if (op === "Gemm") {
           rejectAttrs(node, ["alpha", "beta", "transA", "transB"]);
-          if ((a.get("alpha")?.f ?? 1) !== 1 || (a.get("beta")?.f ?? 1) !== 1 || (a.get("transA")?.i ?? 0) !== 0) {
-            throw new OnnxImportError(`Gemm node ${node.name || out}: only alpha = beta = 1 and transA = 0 are supported`);
+          if ((a.get("transA")?.i ?? 0) !== 0) throw new OnnxImportError(`${label(node)}: transA = 1 is not supported`);
+          const B = constOf(ins[1], node, "the weight");
+          const alpha = a.get("alpha")?.f ?? 1, beta = a.get("beta")?.f ?? 1;
+          w = (a.get("transB")?.i ?? 0) === 1 ? B : transpose2(B);
+          if (alpha !== 1) w = { shape: w.shape, data: w.data.map((v) => v * alpha) };
+          if (ins[2]) {
+            const C = constOf(ins[2], node, "the bias");
+            const N = w.shape[0]!;
+            if (numel(C.shape) !== N && numel(C.shape) !== 1) throw new OnnxImportError(`${label(node)}: bias of shape [${C.shape}] for ${N} outputs`);
+            b = { shape: [N], data: Float64Array.from({ length: N }, (_, j) => beta * C.data[numel(C.shape) === 1 ? 0 : j]!) };
           }
-          const B = constOf(ins[1]!, node);
-          w = (a.get("transB")?.i ?? 0) === 1 ? B : transpose(B);
-          if (ins[2]) b = constOf(ins[2], node);
         } else {
           rejectAttrs(node, []);
-          w = transpose(constOf(ins[1]!, node));
-          // MatMul + Add(constant) → Gemm with bias
-          const next = nodes[idx + 1];
-          if (next && next.opType === "Add" && consumers.get(out) === 1) {
-            const other = (next.input ?? []).find((s) => s !== out);
-            if (other && consts.has(other)) {
-              b = consts.get(other)!;
-              fusedAway.add(next);
-              alias.set(next.output![0]!, out);
-            }
-          }
+          const B = consts.get(ins[1]!);
+          if (!B) throw new OnnxImportError(`${label(node)}: a MatMul of two activations (x @ y) is not supported by this importer yet; the right operand must be a weight (nn.Linear)`);
+          if (B.shape.length !== 2) throw new OnnxImportError(`${label(node)}: the weight must be 2-D, got [${B.shape}]`);
+          w = transpose2(B);
         }
-        if (w.shape[1] !== x[1]) throw new OnnxImportError(`${node.opType} node ${node.name || out}: weight [${w.shape}] does not fit input [${x}]`);
-        if (b && numel(b.shape) !== w.shape[0]) throw new OnnxImportError(`${node.opType} node ${node.name || out}: bias of ${numel(b.shape)} values for ${w.shape[0]} outputs`);
-        const op: FloatOp = { kind: "gemm", inputs: [name(ins[0]!)], output: out, w, b };
-        const fusedNext = nodes[idx + 1];
-        maybeRelu(fusedAway.has(fusedNext!) ? fusedNext! : node, fusedAway.has(fusedNext!) ? idx + 1 : idx, op);
-        ops.push(op);
-        shapes.set(out, [x[0]!, w.shape[0]!]);
-        return;
+        if (w.shape[1] !== xs[1]) throw new OnnxImportError(`${label(node)}: weight [${w.shape}] does not fit input [${xs}]`);
+        push({ kind: "gemm", inputs: [x], output: out, w, b, src }, [xs[0]!, w.shape[0]!]);
+        continue;
       }
       case "Conv": {
         rejectAttrs(node, ["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"]);
-        if ((a.get("auto_pad")?.s ?? "NOTSET") !== "NOTSET") throw new OnnxImportError(`Conv node ${node.name || out}: auto_pad ${a.get("auto_pad")?.s} is not supported (use explicit pads)`);
-        const x = actShape(ins[0]!, node);
-        const w = constOf(ins[1]!, node);
-        if (x.length !== 4 || w.shape.length !== 4) throw new OnnxImportError(`Conv node ${node.name || out}: only 2-D convolutions (4-D tensors) are supported`);
-        const strides = a.get("strides")?.ints?.length ? a.get("strides")!.ints! : [1, 1];
-        const p = a.get("pads")?.ints?.length ? a.get("pads")!.ints! : [0, 0, 0, 0];
-        const dil = a.get("dilations")?.ints?.length ? a.get("dilations")!.ints! : [1, 1];
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        const w0 = constOf(ins[1], node, "the weight");
+        const sp = spatial(node, a, xs.length, w0.shape.slice(2));
+        const w = { shape: sp.oneD ? [w0.shape[0]!, w0.shape[1]!, 1, w0.shape[2]!] : w0.shape, data: w0.data };
         const group = a.get("group")?.i ?? 1;
-        const pads = [p[0]!, p[1]!, p[2]!, p[3]!]; // ONNX [t, l, b, r] = ours
-        const oh = Math.floor((x[2]! + pads[0]! + pads[2]! - dil[0]! * (w.shape[2]! - 1) - 1) / strides[0]!) + 1;
-        const ow = Math.floor((x[3]! + pads[1]! + pads[3]! - dil[1]! * (w.shape[3]! - 1) - 1) / strides[1]!) + 1;
-        const op: FloatOp = { kind: "conv", inputs: [name(ins[0]!)], output: out, w, b: ins[2] ? constOf(ins[2], node) : undefined, conv: { strides, pads, dil, group } };
-        maybeRelu(node, idx, op);
-        ops.push(op);
-        shapes.set(out, [x[0]!, w.shape[0]!, oh, ow]);
-        return;
+        if (w.shape[1]! * group !== xs[1]) throw new OnnxImportError(`${label(node)}: weight [${w0.shape}] with group ${group} does not fit input [${xs}]`);
+        const b = ins[2] ? constOf(ins[2], node, "the bias") : undefined;
+        as4d(x, xs, out, sp.oneD, src, (x4, x4s, out4) => {
+          const [oh, ow] = outHW(node, x4s, sp.k, sp.strides, sp.pads, sp.dil, false);
+          const s = [x4s[0]!, w.shape[0]!, oh!, ow!];
+          push({ kind: "conv", inputs: [x4], output: out4, w, b, conv: { strides: sp.strides, pads: sp.pads, dil: sp.dil, group }, src }, s);
+          return s;
+        });
+        continue;
       }
-      case "MaxPool": {
-        rejectAttrs(node, ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order"]);
-        if ((a.get("ceil_mode")?.i ?? 0) !== 0 || (a.get("dilations")?.ints ?? []).some((d) => d !== 1) || (a.get("auto_pad")?.s ?? "NOTSET") !== "NOTSET") {
-          throw new OnnxImportError(`MaxPool node ${node.name || out}: ceil_mode, dilations and auto_pad are not supported`);
+      case "MaxPool":
+      case "AveragePool": {
+        rejectAttrs(node, op === "MaxPool" ? ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order"] : ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad"]);
+        if (node.output!.length > 1 && node.output![1]) throw new OnnxImportError(`${label(node)}: the indices output (return_indices=True) is not supported`);
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        const sp = spatial(node, a, xs.length, a.get("kernel_shape")!.ints!);
+        if (sp.dil.some((d) => d !== 1)) throw new OnnxImportError(`${label(node)}: dilation is not supported for pooling`);
+        const ceil = (a.get("ceil_mode")?.i ?? 0) === 1;
+        if (op === "AveragePool" && sp.pads.some((p) => p > 0) && (a.get("count_include_pad")?.i ?? 0) !== 1) {
+          throw new OnnxImportError(`${label(node)}: padding with count_include_pad=False is not supported; use nn.AvgPool2d(..., count_include_pad=True) (the default) or padding=0`);
         }
-        const x = actShape(ins[0]!, node);
-        const k = a.get("kernel_shape")!.ints!;
-        const strides = a.get("strides")?.ints?.length ? a.get("strides")!.ints! : [1, 1];
-        const p = a.get("pads")?.ints?.length ? a.get("pads")!.ints! : [0, 0, 0, 0];
-        const oh = Math.floor((x[2]! + p[0]! + p[2]! - k[0]!) / strides[0]!) + 1;
-        const ow = Math.floor((x[3]! + p[1]! + p[3]! - k[1]!) / strides[1]!) + 1;
-        ops.push({ kind: "maxpool", inputs: [name(ins[0]!)], output: out, pool: { k, strides, pads: p } });
-        shapes.set(out, [x[0]!, x[1]!, oh, ow]);
-        return;
+        as4d(x, xs, out, sp.oneD, src, (x4, x4s, out4) => {
+          if (op === "AveragePool") return avgPool(x4, x4s, out4, sp.k, sp.strides, sp.pads, src, ceil, node);
+          const [oh, ow] = outHW(node, x4s, sp.k, sp.strides, sp.pads, [1, 1], ceil);
+          const s = [x4s[0]!, x4s[1]!, oh!, ow!];
+          push({ kind: "maxpool", inputs: [x4], output: out4, pool: { k: sp.k, strides: sp.strides, pads: sp.pads }, src }, s);
+          return s;
+        });
+        continue;
+      }
+      case "GlobalAveragePool":
+      case "GlobalMaxPool":
+      case "ReduceMean": {
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        if (xs.length !== 3 && xs.length !== 4) throw new OnnxImportError(`${label(node)}: only 3-D or 4-D inputs (N, C, …) are supported`);
+        let keep = true;
+        if (op === "ReduceMean") {
+          rejectAttrs(node, ["axes", "keepdims"]);
+          const axes = (a.get("axes")?.ints ?? []).map((v) => (v < 0 ? v + xs.length : v)).sort();
+          const spatialAxes = xs.slice(2).map((_, i) => i + 2);
+          if (axes.join() !== spatialAxes.join()) throw new OnnxImportError(`${label(node)}: a mean over axes [${axes}] is not supported; only over all spatial axes (x.mean([2, 3]) or nn.AdaptiveAvgPool2d(1))`);
+          keep = (a.get("keepdims")?.i ?? 1) === 1;
+        }
+        const oneD = xs.length === 3;
+        const final = keep ? out : `${out}::keep`;
+        as4d(x, xs, final, oneD, src, (x4, x4s, out4) => {
+          const k = [x4s[2]!, x4s[3]!];
+          if (op === "GlobalMaxPool") {
+            const s = [x4s[0]!, x4s[1]!, 1, 1];
+            push({ kind: "maxpool", inputs: [x4], output: out4, pool: { k, strides: [1, 1], pads: [0, 0, 0, 0] }, src }, s);
+            return s;
+          }
+          return avgPool(x4, x4s, out4, k, [1, 1], [0, 0, 0, 0], src, false, node);
+        });
+        if (!keep) reshape(final, out, xs.slice(0, 2), src);
+        continue;
+      }
+      case "BatchNormalization": {
+        rejectAttrs(node, ["epsilon", "momentum", "training_mode", "spatial"]);
+        if ((a.get("training_mode")?.i ?? 0) !== 0) throw new OnnxImportError(`${label(node)}: training_mode = 1; export with model.eval()`);
+        if (node.output!.length > 1 && node.output!.slice(1).some((s) => s)) throw new OnnxImportError(`${label(node)}: running statistics outputs are used; export with model.eval()`);
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        const [gm, bt, mean, vr] = [1, 2, 3, 4].map((i) => constOf(ins[i], node, ["", "scale", "bias", "mean", "var"][i]!));
+        const eps = a.get("epsilon")?.f ?? 1e-5;
+        const C = xs[1]!;
+        const scale = Float64Array.from({ length: C }, (_, c) => gm!.data[c]! / Math.sqrt(vr!.data[c]! + eps));
+        const shift = Float64Array.from({ length: C }, (_, c) => bt!.data[c]! - mean!.data[c]! * scale[c]!);
+        push({ kind: "affine", inputs: [x], output: out, scale, shift, src }, xs);
+        continue;
       }
       case "Add":
-      case "Mul": {
+      case "Sub":
+      case "Mul":
+      case "Div": {
         rejectAttrs(node, []);
-        if (ins.some((s) => consts.has(s))) throw new OnnxImportError(`${node.opType} node ${node.name || out}: a constant operand is only supported as the bias right after a MatMul`);
-        const s0 = actShape(ins[0]!, node), s1 = actShape(ins[1]!, node);
-        if (s0.join() !== s1.join()) throw new OnnxImportError(`${node.opType} node ${node.name || out}: broadcasting [${s0}] with [${s1}] is not supported`);
-        ops.push({ kind: node.opType === "Add" ? "add" : "mul", inputs: [name(ins[0]!), name(ins[1]!)], output: out });
-        shapes.set(out, s0);
-        return;
+        const [p, q] = [ins[0]!, ins[1]!];
+        const f = { Add: (u: number, v: number) => u + v, Sub: (u: number, v: number) => u - v, Mul: (u: number, v: number) => u * v, Div: (u: number, v: number) => u / v }[op]!;
+        if (isConst(p) || isConst(q)) {
+          const constFirst = isConst(p);
+          const c = consts.get(constFirst ? p : q)!;
+          const other = constFirst ? q : p;
+          const os = shapeOf(other, node);
+          if (numel(c.shape) === 1) {
+            const k = c.data[0]!;
+            const fn = constFirst ? (x: number) => f(k, x) : (x: number) => f(x, k);
+            const lin: [number, number] | undefined =
+              op === "Add" ? [1, k] : op === "Sub" ? (constFirst ? [-1, k] : [1, -k]) : op === "Mul" ? [k, 0] : constFirst ? undefined : [1 / k, 0];
+            const { src: s0, pw } = asPointwise(other);
+            act(s0, node);
+            setVirtual(out, s0, composePointwise({ fn, linear: lin, desc: `${op.toLowerCase()}(${k})` }, pw), node);
+            continue;
+          }
+          // per-channel: a constant broadcast along axis 1 only
+          const cs = [...new Array<number>(Math.max(0, os.length - c.shape.length)).fill(1), ...c.shape];
+          const C = os[1]!;
+          const perChannel = os.length >= 2 && cs.length === os.length && cs.every((d, i) => d === 1 || (i === 1 && d === C));
+          if (!perChannel || (constFirst && op === "Div")) {
+            throw new OnnxImportError(
+              `${label(node)}: ${op} of an activation [${os}] and a constant of shape [${c.shape}] is not supported (only scalars and per-channel constants, shape [C] for [N, C] or [C, 1, 1] for [N, C, H, W]${constFirst && op === "Div" ? ", and not constant / activation" : ""})`,
+            );
+          }
+          const vals = Float64Array.from({ length: C }, (_, i) => c.data[cs[1] === 1 ? 0 : i]!);
+          const one = new Float64Array(C).fill(1), zero = new Float64Array(C);
+          const [scale, shift] =
+            op === "Add" ? [one, vals] : op === "Sub" ? (constFirst ? [one.map(() => -1), vals] : [one, vals.map((v) => -v)]) : op === "Mul" ? [vals, zero] : [vals.map((v) => 1 / v), zero];
+          const x = act(other, node);
+          push({ kind: "affine", inputs: [x], output: out, scale, shift, src }, os);
+          continue;
+        }
+        const A = asPointwise(p), B = asPointwise(q);
+        if (A.src === B.src) {
+          // x * sigmoid(x), x * (1 + erf(x / √2)), …: one table of their common source
+          act(A.src, node);
+          const fa = A.pw.fn, fb = B.pw.fn;
+          setVirtual(out, A.src, { fn: (x) => f(fa(x), fb(x)), desc: `${op.toLowerCase()}(${A.pw.desc}, ${B.pw.desc})` }, node);
+          continue;
+        }
+        const x = act(p, node), y = act(q, node);
+        const s0 = shapes.get(x)!, s1 = shapes.get(y)!;
+        if (op === "Sub" || op === "Div") throw new OnnxImportError(`unsupported ${op} of two activations (${label(node)}): ${HINTS[op]}`);
+        if (s0.join() !== s1.join()) throw new OnnxImportError(`${label(node)}: broadcasting [${s0}] with [${s1}] is not supported (both operands must have the same shape)`);
+        push({ kind: op === "Add" ? "add" : "mul", inputs: [x, y], output: out, src }, s0);
+        continue;
       }
-      case "Relu":
-        rejectAttrs(node, []);
-        ops.push({ kind: "relu", inputs: [name(ins[0]!)], output: out });
-        shapes.set(out, actShape(ins[0]!, node));
-        return;
-      case "Softmax": {
+      case "Softmax":
+      case "LogSoftmax": {
         rejectAttrs(node, ["axis"]);
-        const x = actShape(ins[0]!, node);
-        const axis = a.get("axis")?.i ?? -1;
-        if (axis !== -1 && axis !== x.length - 1) throw new OnnxImportError(`Softmax node ${node.name || out}: only the last axis is supported, got axis ${axis}`);
-        ops.push({ kind: "softmax", inputs: [name(ins[0]!)], output: out });
-        shapes.set(out, x);
-        return;
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        let axis = a.get("axis")?.i ?? (opset >= 13 ? -1 : 1);
+        if (axis < 0) axis += xs.length;
+        if (axis !== xs.length - 1 || (opset < 13 && xs.length !== 2)) throw new OnnxImportError(`${label(node)}: only a softmax over the last axis is supported (dim=-1), got axis ${axis} of [${xs}]`);
+        if (op === "LogSoftmax") notes.push(`${label(node)}: LogSoftmax imports as Softmax + a ln table: int8 probabilities have a resolution of 1/256, so output values below ln(1/256) ≈ −5.5 read as ln(1/512) ≈ −6.2 (the argmax and the likely classes' values are kept)`);
+        push({ kind: op === "Softmax" ? "softmax" : "logsoftmax", inputs: [x], output: out, src }, xs);
+        continue;
       }
       case "Reshape":
-      case "Flatten": {
-        const x = actShape(ins[0]!, node);
+      case "Flatten":
+      case "Squeeze":
+      case "Unsqueeze": {
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
         let shape: number[];
-        if (node.opType === "Flatten") {
+        if (op === "Flatten") {
           rejectAttrs(node, ["axis"]);
-          const axis = a.get("axis")?.i ?? 1;
-          shape = [numel(x.slice(0, axis)), numel(x.slice(axis))];
-        } else {
+          let axis = a.get("axis")?.i ?? 1;
+          if (axis < 0) axis += xs.length;
+          shape = [numel(xs.slice(0, axis)), numel(xs.slice(axis))];
+        } else if (op === "Reshape") {
           rejectAttrs(node, ["allowzero"]);
-          const target = Array.from(constOf(ins[1]!, node).data);
-          shape = target.map((d, i) => (d === 0 ? x[i]! : d));
-          const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-          shape = shape.map((d) => (d === -1 ? numel(x) / known : d));
+          shape = reshapeTarget(xs, Array.from(constOf(ins[1], node, "the target shape").data), (a.get("allowzero")?.i ?? 0) === 1);
+        } else {
+          const axesT = ins[1] ? constOf(ins[1], node, "the axes") : undefined;
+          const folded = foldConstant(op, [{ shape: xs, data: new Float64Array(0) }, axesT], a)!;
+          shape = folded.shape;
         }
-        if (numel(shape) !== numel(x)) throw new OnnxImportError(`${node.opType} node ${node.name || out}: cannot reshape [${x}] to [${shape}]`);
-        ops.push({ kind: "reshape", inputs: [name(ins[0]!)], output: out, shape });
-        shapes.set(out, shape);
-        return;
+        if (numel(shape) !== numel(xs) || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new OnnxImportError(`${label(node)}: cannot reshape [${xs}] to [${shape}]`);
+        if (shape.length > 6) throw new OnnxImportError(`${label(node)}: rank ${shape.length} exceeds the 6 dimensions of a tensor`);
+        reshape(x, out, shape, src);
+        continue;
       }
-      default:
-        throw new OnnxImportError(`unsupported ONNX op ${node.opType} (node ${node.name || out}); supported: ${SUPPORTED_ONNX_OPS.join(", ")}`);
+      case "Pad": {
+        rejectAttrs(node, ["mode", "pads", "value"]);
+        if ((a.get("mode")?.s ?? "constant") !== "constant") throw new OnnxImportError(`${label(node)}: ${a.get("mode")?.s} padding is not supported (only zero padding: padding_mode='zeros')`);
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        const pads = ins[1] ? Array.from(constOf(ins[1], node, "the pads").data) : a.get("pads")!.ints!;
+        const value = ins[2] ? constOf(ins[2], node, "the pad value").data[0]! : (a.get("value")?.f ?? 0);
+        if (value !== 0) throw new OnnxImportError(`${label(node)}: padding with ${value} is not supported (only 0)`);
+        const r = xs.length;
+        if ((r !== 3 && r !== 4) || pads[0] || pads[1] || pads[r] || pads[r + 1] || pads.some((p) => p < 0)) throw new OnnxImportError(`${label(node)}: only non-negative zero padding of the spatial axes of a 3-D or 4-D tensor is supported, pads [${pads}]`);
+        const p4 = r === 4 ? [pads[2]!, pads[3]!, pads[6]!, pads[7]!] : [0, pads[2]!, 0, pads[5]!];
+        as4d(x, xs, out, r === 3, src, (x4, x4s, out4) => {
+          const s = [x4s[0]!, x4s[1]!, x4s[2]! + p4[0]! + p4[2]!, x4s[3]! + p4[1]! + p4[3]!];
+          push({ kind: "pad", inputs: [x4], output: out4, pads: p4, src }, s);
+          return s;
+        });
+        continue;
+      }
+      default: {
+        const hint = HINTS[op] ?? `rewrite that part of the model with the supported layers (see docs/byo-model.md for the ONNX ops each PyTorch layer exports and which import)`;
+        throw new OnnxImportError(`unsupported ONNX op ${op} (node ${src}): ${hint}. Supported: ${SUPPORTED_ONNX_OPS.join(", ")}`);
+      }
     }
-  });
-  const finalName = name(outName);
-  if (ops.length === 0 || ops[ops.length - 1]!.output !== finalName) throw new OnnxImportError(`the graph output ${outName} must be produced by its last op`);
-  return { inName, inShape, ops, shapes };
-}
-
-function transpose(t: FTensor): FTensor {
-  const [r, c] = t.shape as [number, number];
-  const data = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data[j * r + i] = t.data[i * c + j]!;
-  return { shape: [c, r], data };
-}
-
-/** Float interpretation of the mapped program (for calibration). */
-function runFloat(ops: FloatOp[], shapes: Map<string, number[]>, inName: string, x: Float64Array): Map<string, Float64Array> {
-  const vals = new Map<string, Float64Array>([[inName, x]]);
-  for (const op of ops) {
-    const a = vals.get(op.inputs[0]!)!;
-    const outShape = shapes.get(op.output)!;
-    const y = new Float64Array(numel(outShape));
-    switch (op.kind) {
-      case "gemm": {
-        const [N, K] = op.w!.shape as [number, number];
-        const M = a.length / K;
-        for (let i = 0; i < M; i++)
-          for (let j = 0; j < N; j++) {
-            let s = op.b ? op.b.data[j]! : 0;
-            for (let k = 0; k < K; k++) s += a[i * K + k]! * op.w!.data[j * K + k]!;
-            y[i * N + j] = op.relu ? Math.max(0, s) : s;
-          }
-        break;
-      }
-      case "conv": {
-        const inShape = shapes.get(op.inputs[0]!)!;
-        const [, C, H, W] = inShape as [number, number, number, number];
-        const [O, Cg, KH, KW] = op.w!.shape as [number, number, number, number];
-        const [N, , OH, OW] = outShape as [number, number, number, number];
-        const { strides, pads, dil, group } = op.conv!;
-        const Og = O / group;
-        for (let n = 0; n < N; n++)
-          for (let o = 0; o < O; o++)
-            for (let oh = 0; oh < OH; oh++)
-              for (let ow = 0; ow < OW; ow++) {
-                let s = op.b ? op.b.data[o]! : 0;
-                for (let c = 0; c < Cg; c++)
-                  for (let ki = 0; ki < KH; ki++)
-                    for (let kj = 0; kj < KW; kj++) {
-                      const ih = oh * strides[0]! - pads[0]! + ki * dil[0]!, iw = ow * strides[1]! - pads[1]! + kj * dil[1]!;
-                      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                      const cin = Math.floor(o / Og) * Cg + c;
-                      s += a[((n * C + cin) * H + ih) * W + iw]! * op.w!.data[((o * Cg + c) * KH + ki) * KW + kj]!;
-                    }
-                y[((n * O + o) * OH + oh) * OW + ow] = op.relu ? Math.max(0, s) : s;
-              }
-        break;
-      }
-      case "maxpool": {
-        const [, , H, W] = shapes.get(op.inputs[0]!)! as [number, number, number, number];
-        const [N, C, OH, OW] = outShape as [number, number, number, number];
-        const { k, strides, pads } = op.pool!;
-        for (let p = 0; p < N * C; p++)
-          for (let oh = 0; oh < OH; oh++)
-            for (let ow = 0; ow < OW; ow++) {
-              let m = -Infinity;
-              for (let ki = 0; ki < k[0]!; ki++)
-                for (let kj = 0; kj < k[1]!; kj++) {
-                  const ih = oh * strides[0]! - pads[0]! + ki, iw = ow * strides[1]! - pads[1]! + kj;
-                  if (ih >= 0 && ih < H && iw >= 0 && iw < W) m = Math.max(m, a[(p * H + ih) * W + iw]!);
-                }
-              y[(p * OH + oh) * OW + ow] = m;
-            }
-        break;
-      }
-      case "add":
-      case "mul": {
-        const b = vals.get(op.inputs[1]!)!;
-        for (let i = 0; i < y.length; i++) y[i] = op.kind === "add" ? a[i]! + b[i]! : a[i]! * b[i]!;
-        break;
-      }
-      case "relu":
-        for (let i = 0; i < y.length; i++) y[i] = Math.max(0, a[i]!);
-        break;
-      case "softmax": {
-        const len = outShape[outShape.length - 1]!;
-        for (let r = 0; r < y.length; r += len) {
-          let m = -Infinity, s = 0;
-          for (let i = 0; i < len; i++) m = Math.max(m, a[r + i]!);
-          for (let i = 0; i < len; i++) s += y[r + i] = Math.exp(a[r + i]! - m);
-          for (let i = 0; i < len; i++) y[r + i]! /= s;
-        }
-        break;
-      }
-      case "reshape":
-        y.set(a);
-        break;
-    }
-    vals.set(op.output, y);
   }
-  return vals;
+  outName = name(outName);
+  if (consts.has(outName)) throw new OnnxImportError(`the graph output ${outName} is a constant`);
+  act(outName, { opType: "output", name: outName } as OnnxNode);
+  return { inName, inShape, ops, shapes, outName, notes };
 }
 
-export interface ImportedModel {
-  spec: ModelSpec;
-  /** float outputs of the calibration samples (the importer's own float reading of the graph) */
-  floatOutputs: Float64Array[];
+// ---------------------------------------------------------------- folding passes
+
+/** Folds clamps, affine ops, pads and reshapes into their neighbours until nothing changes. */
+function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): { ops: FloatOp[]; outName: string } {
+  let out = outName;
+  const uses = (n: string) => ops.filter((o) => o.inputs.includes(n)).length + (n === out ? 1 : 0);
+  const producer = (n: string) => ops.find((o) => o.output === n);
+  const soleConsumer = (n: string) => {
+    if (n === out) return undefined;
+    const c = ops.filter((o) => o.inputs.includes(n));
+    return c.length === 1 && c[0]!.inputs.filter((i) => i === n).length === 1 ? c[0] : undefined;
+  };
+  const remove = (op: FloatOp) => ops.splice(ops.indexOf(op), 1);
+  /** drop `op` (element-wise, its input now holds its value) */
+  const bypass = (op: FloatOp, into: string) => {
+    remove(op);
+    for (const o of ops) o.inputs = o.inputs.map((i) => (i === op.output ? into : i));
+    if (out === op.output) out = into;
+  };
+  const affineOut = (q: FloatOp, scale: (c: number) => number, shift: (c: number) => number) => {
+    const w = q.w!;
+    const N = w.shape[0]!, per = numel(w.shape.slice(1));
+    const data = w.data.slice();
+    for (let j = 0; j < N; j++) for (let i = 0; i < per; i++) data[j * per + i]! *= scale(j);
+    q.w = { shape: w.shape, data };
+    q.b = { shape: [N], data: Float64Array.from({ length: N }, (_, j) => scale(j) * (q.b ? q.b.data[j]! : 0) + shift(j)) };
+  };
+  /** input-side affine x' = s[c]·x + t[c] folded into the op reading x' (no padding) */
+  const affineIn = (r: FloatOp, scale: (c: number) => number, shift: (c: number) => number) => {
+    const w = r.w!;
+    const N = w.shape[0]!;
+    const data = w.data.slice();
+    const bias = Float64Array.from({ length: N }, (_, j) => (r.b ? r.b.data[j]! : 0));
+    if (r.kind === "gemm") {
+      const K = w.shape[1]!;
+      for (let j = 0; j < N; j++)
+        for (let k = 0; k < K; k++) {
+          bias[j]! += w.data[j * K + k]! * shift(k);
+          data[j * K + k]! *= scale(k);
+        }
+    } else {
+      const [, Cg, KH, KW] = w.shape as [number, number, number, number];
+      const Og = N / r.conv!.group;
+      for (let o = 0; o < N; o++)
+        for (let c = 0; c < Cg; c++) {
+          const cin = Math.floor(o / Og) * Cg + c;
+          for (let i = 0; i < KH * KW; i++) {
+            const at = (o * Cg + c) * KH * KW + i;
+            bias[o]! += w.data[at]! * shift(cin);
+            data[at]! *= scale(cin);
+          }
+        }
+    }
+    r.w = { shape: w.shape, data };
+    r.b = { shape: [N], data: bias };
+  };
+  const affineOf = (p: FloatOp): [(c: number) => number, (c: number) => number] | undefined =>
+    p.kind === "affine" ? [(c) => p.scale![c]!, (c) => p.shift![c]!] : p.kind === "pointwise" && p.pw!.linear ? [() => p.pw!.linear![0], () => p.pw!.linear![1]] : undefined;
+
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const p of [...ops]) {
+      if (!ops.includes(p)) continue;
+      const q = producer(p.inputs[0]!);
+      const qSole = q && soleConsumer(q.output) === p;
+      // identities
+      if ((p.kind === "pointwise" && p.pw!.clamp?.[0] === -Infinity && p.pw!.clamp[1] === Infinity) || (p.kind === "reshape" && shapes.get(p.inputs[0]!)!.join() === p.shape!.join())) {
+        bypass(p, p.inputs[0]!);
+        changed = true;
+        continue;
+      }
+      if (q && qSole) {
+        const affine = q.kind === "gemm" || q.kind === "conv";
+        if (affine && p.kind === "pointwise" && p.pw!.clamp) {
+          const [lo, hi] = p.pw!.clamp;
+          q.clamp = q.clamp ? [Math.max(q.clamp[0], lo), Math.min(q.clamp[1], hi)] : [lo, hi];
+          q.src += `+${p.src}`;
+          bypass(p, q.output);
+          changed = true;
+          continue;
+        }
+        const af = affineOf(p);
+        if (affine && af && (!q.clamp || (p.kind === "pointwise" && p.pw!.linear![0] !== 0))) {
+          if (q.clamp) {
+            const [a0, b0] = p.pw!.linear!;
+            const ends = [a0 * q.clamp[0] + b0, a0 * q.clamp[1] + b0].map((v) => (Number.isNaN(v) ? 0 : v));
+            q.clamp = [Math.min(...ends), Math.max(...ends)];
+          }
+          affineOut(q, af[0], af[1]);
+          q.src += `+${p.src}`;
+          bypass(p, q.output);
+          changed = true;
+          continue;
+        }
+        if (p.kind === "pointwise" && q.kind === "pointwise") {
+          p.pw = composePointwise(p.pw!, q.pw!);
+          p.inputs = [...q.inputs];
+          p.src = `${q.src}+${p.src}`;
+          remove(q);
+          changed = true;
+          continue;
+        }
+        if (p.kind === "pointwise" && q.kind === "reshape") {
+          // element-wise commutes with a reshape: move it before, where it may fold into a Conv
+          const pre = `${p.output}::pre`;
+          shapes.set(pre, shapes.get(q.inputs[0]!)!);
+          p.inputs = [...q.inputs];
+          const out2 = p.output;
+          p.output = pre;
+          q.inputs = [pre];
+          q.output = out2;
+          remove(p);
+          ops.splice(ops.indexOf(q), 0, p);
+          changed = true;
+          continue;
+        }
+        if (p.kind === "reshape" && q.kind === "reshape") {
+          p.inputs = [...q.inputs];
+          remove(q);
+          changed = true;
+          continue;
+        }
+      }
+      // forward: into the single op that reads p
+      const r = soleConsumer(p.output);
+      const af = affineOf(p);
+      const noPads = (o: FloatOp) => o.kind === "gemm" || (o.kind === "conv" && o.conv!.pads.every((v) => v === 0));
+      if (r && af && noPads(r) && (p.kind === "pointwise" || r.kind === "conv" || shapes.get(p.inputs[0]!)!.length === 2)) {
+        affineIn(r, af[0], af[1]);
+        r.inputs = [...p.inputs];
+        r.src = `${p.src}+${r.src}`;
+        remove(p);
+        changed = true;
+        continue;
+      }
+      if (r && p.kind === "pad" && r.kind === "conv") {
+        const pd = r.conv!.pads;
+        r.conv!.pads = pd.map((v, i) => v + p.pads![i]!);
+        r.inputs = [...p.inputs];
+        r.src = `${p.src}+${r.src}`;
+        remove(p);
+        changed = true;
+        continue;
+      }
+    }
+  }
+  void uses;
+  // what is left: affine ops as a depthwise 1x1 Conv (reshaped for [N, C] and [N, C, L])
+  const result: FloatOp[] = [];
+  for (const op of ops) {
+    if (op.kind === "pad") throw new OnnxImportError(`Pad node ${op.src}: zero padding is only supported right before a Conv or an AvgPool (nn.ZeroPad2d / F.pad elsewhere are not)`);
+    if (op.kind !== "affine") {
+      result.push(op);
+      continue;
+    }
+    const xs = shapes.get(op.inputs[0]!)!;
+    const C = xs[1]!;
+    const conv: FloatOp = {
+      kind: "conv",
+      inputs: [op.inputs[0]!],
+      output: op.output,
+      src: op.src,
+      w: { shape: [C, 1, 1, 1], data: op.scale! },
+      b: { shape: [C], data: op.shift! },
+      conv: { strides: [1, 1], pads: [0, 0, 0, 0], dil: [1, 1], group: C },
+    };
+    if (xs.length === 4) {
+      result.push(conv);
+      continue;
+    }
+    const x4 = [xs[0]!, C, 1, numel(xs.slice(2))];
+    result.push({ kind: "reshape", inputs: [op.inputs[0]!], output: `${op.output}::in4d`, shape: x4, src: op.src });
+    shapes.set(`${op.output}::in4d`, x4);
+    conv.inputs = [`${op.output}::in4d`];
+    conv.output = `${op.output}::4d`;
+    shapes.set(conv.output, x4);
+    result.push(conv, { kind: "reshape", inputs: [conv.output], output: op.output, shape: xs, src: op.src });
+  }
+  return { ops: result, outName: out };
 }
+
+// ---------------------------------------------------------------- calibration and quantization
+
+/** Per-tensor calibration values (subsampled to a bound), for min/max and percentiles. */
+class RangeStats {
+  private readonly vals = new Map<string, { min: number; max: number; kept: number[] }>();
+  constructor(private readonly stride: Map<string, number>) {}
+  add(name: string, v: Float64Array): void {
+    let s = this.vals.get(name);
+    if (!s) this.vals.set(name, (s = { min: Infinity, max: -Infinity, kept: [] }));
+    const st = this.stride.get(name) ?? 1;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if (x < s.min) s.min = x;
+      if (x > s.max) s.max = x;
+      if (i % st === 0) s.kept.push(x);
+    }
+  }
+  range(name: string, percentile: number): [number, number] {
+    const s = this.vals.get(name)!;
+    if (percentile >= 100 || s.kept.length < 100) return [s.min, s.max];
+    const sorted = Float64Array.from(s.kept).sort();
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))]!;
+    return [at(1 - percentile / 100), at(percentile / 100)];
+  }
+}
+
+/**
+ * The input's parameters: per channel (axis 1) when every op reading the input can take them
+ * (Gemm, Conv without padding), every channel varies over the calibration set and their ranges
+ * differ by 4x or more (tabular features in different units: one int8 scale would flatten the
+ * small ones to a few levels).
+ */
+function inputParams(inName: string, inShape: number[], ops: FloatOp[], calibration: readonly number[][], whole: QuantParams, percentile: number): QuantParams {
+  const C = inShape[1] ?? 1;
+  const readers = ops.filter((o) => o.inputs.includes(inName));
+  if (inShape.length < 2 || C < 2 || !readers.every((o) => o.kind === "gemm" || (o.kind === "conv" && o.conv!.pads.every((p) => p === 0)))) return whole;
+  const inner = numel(inShape.slice(2));
+  const ranges = Array.from({ length: C }, (_, c) => {
+    const v: number[] = [];
+    for (const s of calibration) for (let i = c * inner; i < (c + 1) * inner; i++) v.push(s[i]!);
+    v.sort((a, b) => a - b);
+    const at = (p: number) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))]!;
+    return v.length >= 100 && percentile < 100 ? [at(1 - percentile / 100), at(percentile / 100)] : [v[0]!, v[v.length - 1]!];
+  });
+  // a channel constant over the calibration set (an image's border pixel flattened) says nothing of
+  // its range: per-tensor then. Otherwise each range widened by 5% for values beyond the calibration's.
+  if (ranges.some(([lo, hi]) => !(hi! > lo!))) return whole;
+  const params = ranges.map(([lo, hi]) => rangeParams(lo! - 0.05 * (hi! - lo!), hi! + 0.05 * (hi! - lo!)));
+  const scales = params.map((p) => p.scale);
+  if (Math.max(...scales) < 4 * Math.min(...scales)) return whole;
+  return { ...whole, channelScales: scales, channelZeroPoints: params.map((p) => p.zeroPoint) };
+}
+
+const argmax = (v: ArrayLike<number>) => {
+  let b = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[b]!) b = i;
+  return b;
+};
 
 /** Imports an ONNX model, quantizing post-training from calibration samples (flat arrays in the input layout). */
 export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], opts: ImportOptions = {}): ImportedModel {
-  const { inName, inShape, ops, shapes } = mapGraph(bytes);
+  const mapped = mapGraph(bytes);
+  const { inName, inShape, shapes, notes } = mapped;
+  const { ops, outName } = fuse(mapped.ops, shapes, mapped.outName);
+  if (ops.length === 0) throw new OnnxImportError("the graph computes nothing (its output is its input)");
   if (calibration.length === 0) throw new OnnxImportError("calibration needs at least one sample");
   const want = numel(inShape);
   calibration.forEach((s, i) => {
     if (s.length !== want) throw new OnnxImportError(`calibration sample ${i} has ${s.length} values, the model input [${inShape}] takes ${want}`);
   });
+  if (want > 4096) notes.push(`the input has ${want} int8 values: the registry accepts at most 4096 (one chunk), so registerModel reverts with ModelInputTooLarge; shrink the input`);
+  const percentile = opts.clipPercentile ?? 99.99;
   // activation ranges
-  const lo = new Map<string, number>(), hi = new Map<string, number>();
+  const stride = new Map<string, number>();
+  for (const [n, s] of shapes) stride.set(n, Math.max(1, Math.ceil((numel(s) * calibration.length) / 200_000)));
+  const stats = new RangeStats(stride);
   const floatOutputs: Float64Array[] = [];
   for (const s of calibration) {
     const vals = runFloat(ops, shapes, inName, Float64Array.from(s));
-    for (const [k, v] of vals) {
-      let mn = lo.get(k) ?? Infinity, mx = hi.get(k) ?? -Infinity;
-      for (const x of v) {
-        if (x < mn) mn = x;
-        if (x > mx) mx = x;
-      }
-      lo.set(k, mn);
-      hi.set(k, mx);
-    }
-    floatOutputs.push(vals.get(ops[ops.length - 1]!.output)!);
+    for (const [k, v] of vals) stats.add(k, v);
+    floatOutputs.push(vals.get(outName)!);
   }
+  const noClip = new Set<string>([outName]);
+  for (const op of ops) if (op.kind === "softmax" || op.kind === "logsoftmax") noClip.add(op.inputs[0]!);
+  const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
+
   const q = new Map<string, QuantParams>();
   const ref = new Map<string, number>([[inName, inputSlot()]]);
-  q.set(inName, rangeParams(lo.get(inName)!, hi.get(inName)!));
+  q.set(inName, inputParams(inName, inShape, ops, calibration, rangeParams(...range(inName)), percentile));
   const weights: Tensor[] = [];
   const nodes: NodeDesc[] = [];
-  const push = (node: NodeDesc, out: string, params: QuantParams) => {
+  /** per node: the float tensor it computes (undefined: an internal step), its source, its input tensors */
+  const info: { tensor?: string; src: string; inputs: string[]; kind: FloatOp["kind"] }[] = [];
+  const push = (node: NodeDesc, out: string | undefined, params: QuantParams, op: FloatOp) => {
     nodes.push(node);
-    ref.set(out, nodeSlot(nodes.length));
-    q.set(out, params);
+    info.push({ tensor: out, src: op.src, inputs: op.inputs, kind: op.kind });
+    if (out !== undefined) {
+      ref.set(out, nodeSlot(nodes.length));
+      q.set(out, params);
+    }
   };
+  const clampQ = (c: [number, number] | undefined, y: QuantParams): [number, number] =>
+    c ? [c[0] === -Infinity ? -128 : quantizeValue(c[0], y), c[1] === Infinity ? 127 : quantizeValue(c[1], y)] : [-128, 127];
   for (const op of ops) {
     const xq = q.get(op.inputs[0]!)!;
     const xr = ref.get(op.inputs[0]!)!;
     const outShape = shapes.get(op.output)!;
-    const yq = () => rangeParams(lo.get(op.output)!, hi.get(op.output)!);
+    const calibrated = () => {
+      let [lo, hi] = range(op.output);
+      if (op.clamp) [lo, hi] = [Math.max(lo, op.clamp[0]), Math.min(hi, op.clamp[1])];
+      return rangeParams(lo, hi);
+    };
     switch (op.kind) {
       case "gemm":
       case "conv": {
-        const y = yq();
-        const { q: wq, scale: ws } = quantizeWeights(op.w!.data);
+        const y = calibrated();
+        // per-channel input parameters: the channel scales go into the weights (the input as
+        // integers q − z at unit scale), the channel zero points into the bias
+        const cs = xq.channelScales, cz = xq.channelZeroPoints;
+        const chanOf = (i: number) => {
+          const per = numel(op.w!.shape.slice(2)), Cg = op.w!.shape[1]!;
+          if (op.kind === "gemm") return i % op.w!.shape[1]!;
+          const o = Math.floor(i / (Cg * per)), c = Math.floor(i / per) % Cg;
+          return Math.floor(o / (op.w!.shape[0]! / op.conv!.group)) * Cg + c;
+        };
+        const wReal = cs ? op.w!.data.map((v, i) => v * cs[chanOf(i)]!) : op.w!.data;
+        const xScale = cs ? 1 : xq.scale, xZero = cs ? 0 : xq.zeroPoint;
+        const { q: wq, scale: ws } = quantizeWeights(wReal);
         const wj = weights.length;
         weights.push(int8Tensor([...op.w!.shape], wq));
         const inputs = [xr, weightSlot(wj)];
-        if (op.b) {
-          weights.push(int32Tensor([op.w!.shape[0]!], Array.from(op.b.data, (b) => Math.round(b / (xq.scale * ws)))));
+        const N = op.w!.shape[0]!, per = wq.length / N;
+        const zeroTerm = (j: number) => {
+          if (!cz) return 0;
+          let t = 0;
+          for (let i = j * per; i < (j + 1) * per; i++) t += wq[i]! * cz[chanOf(i)]!;
+          return t;
+        };
+        if (op.b || cz) {
+          const bias = Array.from({ length: N }, (_, j) => Math.round((op.b ? op.b.data[j]! : 0) / (xScale * ws)) - zeroTerm(j));
+          if (bias.some((b) => Math.abs(b) >= 2 ** 31)) throw new OnnxImportError(`${op.src}: a bias does not fit int32 at scale ${xq.scale * ws}`);
+          weights.push(int32Tensor([N], bias));
           inputs.push(weightSlot(wj + 1));
         }
-        const [m, s] = quantizeMultiplier((xq.scale * ws) / y.scale);
-        const base = [xq.zeroPoint, 0, m, s, y.zeroPoint, op.relu ? y.zeroPoint : -128, 127];
+        const [m, s] = quantizeMultiplier((xScale * ws) / y.scale);
+        const [qmin, qmax] = clampQ(op.clamp, y);
+        const base = [xZero, 0, m, s, y.zeroPoint, Math.min(qmin, qmax), qmax];
         const c = op.conv;
         const attrsList = op.kind === "gemm" ? base : [...base, c!.strides[0]!, c!.strides[1]!, c!.pads[0]!, c!.pads[1]!, c!.pads[2]!, c!.pads[3]!, c!.dil[0]!, c!.dil[1]!, c!.group];
-        push({ op: op.kind === "gemm" ? Op.Gemm : Op.Conv2D, inputs, outDtype: DType.int8, outShape, attrs: attrsList }, op.output, y);
+        push({ op: op.kind === "gemm" ? Op.Gemm : Op.Conv2D, inputs, outDtype: DType.int8, outShape, attrs: attrsList }, op.output, y, op);
         break;
       }
       case "add": {
-        const y = yq(), bq = q.get(op.inputs[1]!)!;
+        const y = calibrated(), bq = q.get(op.inputs[1]!)!;
         const twice = 2 * Math.max(xq.scale, bq.scale);
         const [am, as] = quantizeMultiplier(xq.scale / twice);
         const [bm, bs] = quantizeMultiplier(bq.scale / twice);
         const [m, s] = quantizeMultiplier(twice / (2 ** 20 * y.scale));
-        push({ op: Op.Add, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y);
+        push({ op: Op.Add, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y, op);
         break;
       }
       case "mul": {
-        const y = yq(), bq = q.get(op.inputs[1]!)!;
+        const y = calibrated(), bq = q.get(op.inputs[1]!)!;
         const [m, s] = quantizeMultiplier((xq.scale * bq.scale) / y.scale);
-        push({ op: Op.Mul, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y);
+        push({ op: Op.Mul, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
         break;
       }
-      case "relu":
-        push({ op: Op.Relu, inputs: [xr], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint] }, op.output, xq);
+      case "pointwise": {
+        const pw = op.pw!;
+        if (pw.clamp && pw.clamp[0] === 0 && pw.clamp[1] === Infinity) {
+          push({ op: Op.Relu, inputs: [xr], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint] }, op.output, xq, op);
+          break;
+        }
+        const levels = Array.from({ length: 256 }, (_, i) => pw.fn(xq.scale * (i - 128 - xq.zeroPoint)));
+        if (levels.some((v) => !Number.isFinite(v))) throw new OnnxImportError(`${op.src}: ${pw.desc} is not finite over the input's int8 range (e.g. log or 1/x of 0); keep its input away from 0`);
+        let [lo, hi] = range(op.output);
+        lo = Math.max(lo, Math.min(...levels));
+        hi = Math.min(hi, Math.max(...levels));
+        const y = rangeParams(lo, hi);
+        push({ op: Op.Lut, inputs: [xr], outDtype: DType.int8, outShape, attrs: levels.map((v) => quantizeValue(v, y)) }, op.output, y, op);
         break;
+      }
       case "softmax":
-        push({ op: Op.Softmax, inputs: [xr], outDtype: DType.int8, outShape, attrs: softmaxTable(xq.scale) }, op.output, { scale: 1 / 256, zeroPoint: -128 });
+        push({ op: Op.Softmax, inputs: [xr], outDtype: DType.int8, outShape, attrs: softmaxTable(xq.scale) }, op.output, { scale: 1 / 256, zeroPoint: -128 }, op);
         break;
+      case "logsoftmax": {
+        push({ op: Op.Softmax, inputs: [xr], outDtype: DType.int8, outShape, attrs: softmaxTable(xq.scale) }, undefined, { scale: 1 / 256, zeroPoint: -128 }, op);
+        const sm = nodeSlot(nodes.length);
+        const y = rangeParams(Math.log(0.5 / 256), 0);
+        const table = Array.from({ length: 256 }, (_, i) => quantizeValue(Math.log(Math.max(i, 0.5) / 256), y));
+        push({ op: Op.Lut, inputs: [sm], outDtype: DType.int8, outShape, attrs: table }, op.output, y, op);
+        break;
+      }
       case "reshape":
-        push({ op: Op.Reshape, inputs: [xr], outDtype: DType.int8, outShape, attrs: [] }, op.output, xq);
+        push({ op: Op.Reshape, inputs: [xr], outDtype: DType.int8, outShape, attrs: [] }, op.output, xq, op);
         break;
       case "maxpool": {
         const p = op.pool!;
-        push({ op: Op.MaxPool, inputs: [xr], outDtype: DType.int8, outShape, attrs: [p.k[0]!, p.k[1]!, p.strides[0]!, p.strides[1]!, p.pads[0]!, p.pads[1]!, p.pads[2]!, p.pads[3]!] }, op.output, xq);
+        push({ op: Op.MaxPool, inputs: [xr], outDtype: DType.int8, outShape, attrs: [p.k[0]!, p.k[1]!, p.strides[0]!, p.strides[1]!, p.pads[0]!, p.pads[1]!, p.pads[2]!, p.pads[3]!] }, op.output, xq, op);
         break;
       }
+      default:
+        throw new OnnxImportError(`internal: op ${op.kind} left after folding`);
     }
   }
-  const last = ops[ops.length - 1]!.output;
-  return {
-    spec: {
-      input: { dtype: DType.int8, shape: inShape },
-      nodes,
-      weights,
-      metadata: { name: opts.name ?? "onnx-import", input: q.get(inName)!, output: q.get(last)!, source: "onnx", calibrationSamples: calibration.length },
-    },
-    floatOutputs,
+  const spec: ModelSpec = {
+    input: { dtype: DType.int8, shape: inShape },
+    nodes,
+    weights,
+    metadata: { name: opts.name ?? "onnx-import", input: q.get(inName)!, output: q.get(outName)!, source: "onnx", calibrationSamples: calibration.length, clipPercentile: percentile },
   };
+  const report = opts.report === false ? undefined : quantReport(spec, ops, shapes, inName, outName, calibration, info, q, floatOutputs);
+  return { spec, floatOutputs, notes, report };
+}
+
+const REPORT_NODE_SAMPLES = 50;
+
+/** Float vs int8 on the calibration set: top-1 agreement and every node's relative error. */
+function quantReport(
+  spec: ModelSpec,
+  ops: FloatOp[],
+  shapes: Map<string, number[]>,
+  inName: string,
+  outName: string,
+  calibration: readonly number[][],
+  info: { tensor?: string; src: string; inputs: string[]; kind: FloatOp["kind"] }[],
+  q: Map<string, QuantParams>,
+  floatOutputs: Float64Array[],
+): ImportReport {
+  const model = buildModel(spec);
+  const exec = new Executor(model);
+  const err = new Float64Array(info.length), sig = new Float64Array(info.length);
+  let agree = 0;
+  const inQ = q.get(inName)!;
+  // per-node errors on up to REPORT_NODE_SAMPLES samples (a float run each), agreement on all
+  const every = Math.max(1, Math.ceil(calibration.length / REPORT_NODE_SAMPLES));
+  calibration.forEach((s, i) => {
+    const input = int8Tensor([...spec.input.shape], quantizeValues(inQ, spec.input.shape, s));
+    const outs = exec.inferAll(input);
+    const res = { output: outs[outs.length - 1]!, nodeOutputs: outs };
+    const outQ = q.get(outName)!;
+    const deq = Array.from(res.output.data, (v) => outQ.scale * (v - outQ.zeroPoint));
+    if (argmax(deq) === argmax(floatOutputs[i]!)) agree++;
+    if (i % every !== 0) return;
+    const vals = runFloat(ops, shapes, inName, Float64Array.from(s));
+    info.forEach((n, k) => {
+      if (!n.tensor) return;
+      const f = vals.get(n.tensor)!, p = q.get(n.tensor)!, o = res.nodeOutputs[k]!.data;
+      // a log-softmax table represents ln p down to ln(1/512) by design: measured against that
+      const floor = n.kind === "logsoftmax" ? Math.log(0.5 / 256) : -Infinity;
+      for (let j = 0; j < f.length; j++) {
+        const d = p.scale * (o[j]! - p.zeroPoint) - Math.max(floor, f[j]!);
+        err[k]! += d * d;
+        sig[k]! += f[j]! * f[j]!;
+      }
+    });
+  });
+  const rel = new Map<string, number>([[inName, 0]]);
+  const nodes: NodeReport[] = [];
+  info.forEach((n, k) => {
+    if (!n.tensor) return;
+    const r = Math.sqrt(err[k]! / Math.max(sig[k]!, 1e-30));
+    rel.set(n.tensor, r);
+    const before = Math.max(0, ...n.inputs.map((i) => rel.get(i) ?? 0));
+    nodes.push({ node: k + 1, op: OP_NAMES[spec.nodes[k]!.op] ?? "?", onnx: n.src, relError: r, added: r - before });
+  });
+  const worst = nodes.reduce<NodeReport | undefined>((w, n) => (!w || n.added > w.added ? n : w), undefined);
+  return { agreement: agree / calibration.length, samples: calibration.length, nodes, worst };
 }

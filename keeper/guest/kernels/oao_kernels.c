@@ -681,6 +681,18 @@ static void argmax(const oao_tensor *in, int32_t *y) {
   }
 }
 
+#ifdef OAO_WASM_SIMD
+/* the wasm SIMD128 build (build-wasm.sh): vector versions of the hot kernels, bit-exact */
+#include "oao_kernels_simd.h"
+#define OAO_GEMM gemm_simd
+#define OAO_MATMUL matmul_simd
+#define OAO_CONV2D conv2d_simd
+#else
+#define OAO_GEMM gemm
+#define OAO_MATMUL matmul
+#define OAO_CONV2D conv2d
+#endif
+
 int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *inputs, uint32_t n_inputs, oao_tensor *out) {
   node_desc nd;
   int32_t rc = parse_desc(desc, desc_len, &nd);
@@ -690,7 +702,7 @@ int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *i
   uint32_t n = numel(nd.out_dims, nd.out_rank);
   int8_t *y = (int8_t *)(uintptr_t)out->data;
   switch (nd.op) {
-  case OAO_OP_GEMM: gemm(&nd, inputs, n_inputs, y); break;
+  case OAO_OP_GEMM: OAO_GEMM(&nd, inputs, n_inputs, y); break;
   case OAO_OP_ADD: add(&nd, inputs, y, n); break;
   case OAO_OP_MUL: mul(&nd, inputs, y, n); break;
   case OAO_OP_RELU: relu(&nd, inputs, y, n); break;
@@ -702,12 +714,12 @@ int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *i
     for (uint32_t i = 0; i < bytes; i++) dst[i] = src[i];
     break;
   }
-  case OAO_OP_CONV2D: conv2d(&nd, inputs, n_inputs, y, nd.out_dims); break;
+  case OAO_OP_CONV2D: OAO_CONV2D(&nd, inputs, n_inputs, y, nd.out_dims); break;
   case OAO_OP_MAXPOOL: maxpool(&nd, inputs, y, nd.out_dims); break;
   case OAO_OP_GATHER: gather(inputs, y); break;
   case OAO_OP_LAYERNORM: layernorm(&nd, inputs, y, n); break;
   case OAO_OP_LUT: lut(&nd, inputs, y, n); break;
-  case OAO_OP_MATMUL: matmul(&nd, inputs, y); break;
+  case OAO_OP_MATMUL: OAO_MATMUL(&nd, inputs, y); break;
   case OAO_OP_CAUSALSOFTMAX: causal_softmax(&nd, inputs, y, n); break;
   case OAO_OP_TRANSPOSE: transpose(&nd, inputs, (uint8_t *)y, nd.out_dims, n); break;
   case OAO_OP_SLICE: slice(&nd, inputs, (uint8_t *)y, nd.out_dims); break;

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { buildModel, decodeModelFile, type ModelSpec } from "../../graph/model.ts";
 import { Executor } from "../../graph/executor.ts";
 import { inputSlot, Op, weightSlot } from "../../graph/ops.ts";
-import { ALL_OPS, randomNodeCase, seededRandom } from "../../graph/fixtures.ts";
+import { ALL_OPS, randomNodeCase, seededRandom, vectorKernelCases } from "../../graph/fixtures.ts";
+import { KERNEL_PATHS, simdSupported } from "../../graph/wasm.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { DType, int32Tensor, int8Tensor, type Tensor } from "../../graph/tensor.ts";
 import { keccak } from "../../graph/hash.ts";
@@ -98,6 +99,18 @@ describe.skipIf(!available)(`guest node program ${where} vs the native wasm kern
       }
     });
   }
+
+  it("Gemm, MatMul, Conv2D at odd shapes and extreme values: the guest agrees with both wasm builds", async () => {
+    const paths = KERNEL_PATHS.filter((p) => p === "scalar" || simdSupported());
+    const cases = vectorKernelCases(seededRandom(77));
+    for (const [i, c] of cases.entries()) {
+      const model = oneNodeModel(c.node, c.inputs);
+      const runs = paths.map((p) => new Executor(model, undefined, { kernels: p }).run(c.inputs[0]!));
+      for (const r of runs) expect(r.trace.traceRoot, `${c.name}: the builds' traces differ`).toEqual(runs[0]!.trace.traceRoot);
+      const honest = await runGuest(nodeCheck(model, c.inputs[0]!, runs[0]!.nodeOutputs, 1));
+      expect(honest.exitCode, `case ${i} ${c.name}: ${honest.stderr}`).toBe(0);
+    }
+  });
 
   it("every node of the shipped MNIST model: VALID for the native State_k, INVALID for a one-element change", async () => {
     const model = decodeModelFile(new Uint8Array(readFileSync(new URL("../../models/mnist/model.oao", import.meta.url))));

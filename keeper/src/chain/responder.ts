@@ -87,12 +87,14 @@ export function createResponder(params: ResponderParams): Responder {
     // Simulate first: a revert surfaces here, decoded, and nothing is spent.
     const gas =
       intent.gas ??
-      ((await publicClient.estimateGas({
-        account,
-        to: intent.to,
-        data: intent.data,
-        value: intent.value,
-      })) *
+      ((await withRetry(() =>
+        publicClient.estimateGas({
+          account,
+          to: intent.to,
+          data: intent.data,
+          value: intent.value,
+        }),
+      )) *
         12n) /
         10n;
     const fees = await withRetry(() => publicClient.estimateFeesPerGas());

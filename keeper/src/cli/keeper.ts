@@ -103,6 +103,7 @@ export function buildKeeperCommand(): Command {
         metrics: rt.metrics,
         confirmations: rt.config.confirmations,
         batchSize: Math.min(64, rt.config.maxQueue),
+        expireUnanswered: rt.config.expireUnanswered,
       });
       const ops = await startOpsServer({ ...rt.config.http, metrics: rt.metrics, readiness: () => runtimeReadiness(rt, service.readiness()) });
       rt.log.info({ ops: ops.url }, "keeper running");

@@ -5,7 +5,8 @@
  *   oao model eval --model mnist [--json]
  *   oao model check (DIR | --model NAME) [--input FILE.json] [--nodes LIST] [--json]
  *     (also prints the least dispute-game vmTraceDepth the checked nodes need)
- *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--json]
+ *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--clip-percentile P] [--json]
+ *     (prints the float-vs-int8 top-1 agreement on the calibration set and each node's error)
  * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME or a model
  * generated into the cache .oao/models/NAME (e.g. `npm run model:gpt` → gpt2-small); `--model` also
  * accepts a directory path.
@@ -260,20 +261,30 @@ export function buildModelCommand(): Command {
     .requiredOption("--calibration <file>", "JSON array of samples (same format as run --input)")
     .requiredOption("--out <dir>", "directory to write model.oao into")
     .option("--name <name>", "model name in the metadata")
+    .option("--clip-percentile <p>", "percentile of each activation's calibration values its int8 range keeps (100 = min/max)", "99.99")
     .option("--json", "one JSON object on stdout")
-    .action((file: string, opts: { calibration: string; out: string; name?: string; json?: boolean }) => {
+    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; json?: boolean }) => {
       if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
+      const clipPercentile = Number(opts.clipPercentile);
+      if (!(clipPercentile > 50 && clipPercentile <= 100)) throw new InputError(`--clip-percentile ${opts.clipPercentile}: expected a number in (50, 100]`);
       const samples = readSamples(opts.calibration);
       console.error(`importing ${file} with ${samples.length} calibration samples…`);
-      const { spec } = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, "") });
+      const t0 = performance.now();
+      const { spec, notes, report } = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, ""), clipPercentile });
       const model = buildModel(spec);
+      const importMs = performance.now() - t0;
       mkdirSync(opts.out, { recursive: true });
       const out = join(opts.out, "model.oao");
       writeFileSync(out, encodeModelFile(model));
       const info = modelInfo(model);
-      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params }, () =>
-        console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot}`),
-      );
+      for (const n of notes) console.error(`note: ${n}`);
+      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report }, () => {
+        console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot} (${(importMs / 1000).toFixed(1)} s)`);
+        if (!report) return;
+        console.log(`float vs int8 on the ${report.samples} calibration samples: top-1 agreement ${(report.agreement * 100).toFixed(1)}%`);
+        for (const n of report.nodes) console.log(`  ${String(n.node).padStart(3)}. ${n.op.padEnd(9)} rel. error ${(n.relError * 100).toFixed(2).padStart(6)}%  (${n.added >= 0 ? "+" : ""}${(n.added * 100).toFixed(2)})  ${n.onnx}`);
+        if (report.worst) console.log(`the node that loses most: ${report.worst.node} (${report.worst.op}, from ${report.worst.onnx}): +${(report.worst.added * 100).toFixed(2)}% relative error`);
+      });
     });
 
   return cmd;

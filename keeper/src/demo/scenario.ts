@@ -16,7 +16,7 @@ import { encodeTensor, toHex, type Model, type Tensor } from "../../graph/index.
 import { ModelBook } from "../service/models.ts";
 import { parseKeeperConfig } from "../service/config.ts";
 import { decodeRequestInput } from "../service/inference.ts";
-import { createKeeper, type Keeper } from "../service/keeper.ts";
+import { createKeeper, type Keeper, type KeeperParams } from "../service/keeper.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
 import { createLogger } from "../service/logger.ts";
 import { createMetrics } from "../service/metrics.ts";
@@ -76,7 +76,12 @@ export async function createParties(
   };
 
   /** Starts (or, with the same dataDir, restarts) a party's keeper; `transport` overrides the world's. */
-  const start = async (name: "honest" | "cheater", index: number, address: Address, options: { dataDir?: string; transport?: Transport; fromBlock?: bigint } = {}): Promise<Party> => {
+  const start = async (
+    name: "honest" | "cheater",
+    index: number,
+    address: Address,
+    options: { dataDir?: string; transport?: Transport; fromBlock?: bigint; keeper?: Pick<KeeperParams, "retryBackoff"> } = {},
+  ): Promise<Party> => {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `oao-${name}-`));
     const config = parseKeeperConfig({
       rpcUrl: "http://127.0.0.1:8545", // unused: the world's transport reaches the chain
@@ -115,6 +120,7 @@ export async function createParties(
       confirmations: 0,
       fromBlock: options.fromBlock ?? (await runtime.publicClient.getBlockNumber()),
       disputes: agent,
+      ...options.keeper,
       ...(cheating
         ? {
             fault: (claim, request) => {
@@ -138,9 +144,9 @@ export async function createParties(
      * Replaces a party's keeper by a fresh one over the same database, as after a crash (the old
      * process's state is dropped without closing anything); optionally on another transport.
      */
-    async restart(name: "honest" | "cheater", options: { transport?: Transport } = {}): Promise<Party> {
+    async restart(name: "honest" | "cheater", options: { transport?: Transport; keeper?: Pick<KeeperParams, "retryBackoff"> } = {}): Promise<Party> {
       const old = parties[name];
-      const fresh = await start(name, old.index, old.address, { dataDir: old.dataDir, transport: options.transport });
+      const fresh = await start(name, old.index, old.address, { dataDir: old.dataDir, transport: options.transport, keeper: options.keeper });
       parties[name] = fresh;
       return fresh;
     },

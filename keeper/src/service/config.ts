@@ -44,6 +44,8 @@ export const keeperConfigSchema = z
       .default({}),
     /** Upper bound on queued work items; beyond it new requests wait on chain, not in memory. */
     maxQueue: z.number().int().min(1).max(1_000_000).default(1_000),
+    /** Refund (`expire`) requests of served models that expired unanswered; false: only forget them. */
+    expireUnanswered: z.boolean().default(true),
     /** Fault injection for tests and demos only (issue 5): e.g. "graph:3", "silent". */
     fault: z.string().optional(),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

@@ -10,6 +10,8 @@
 import {
   decodeEventLog,
   encodeFunctionData,
+  keccak256,
+  zeroAddress,
   type Address,
   type Hex,
   type Log,
@@ -19,9 +21,12 @@ import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/g
 import { fromHex, InputError, toHex } from "../../graph/index.ts";
 import type { Responder } from "../chain/responder.ts";
 import { createChainWatcher, type ChainWatcher } from "../chain/watcher.ts";
+import { withRetry } from "../chain/retry.ts";
 import type { Logger } from "./logger.ts";
 import type { KeeperMetrics } from "./metrics.ts";
-import type { KeeperStore, StoredRequest } from "../store/store.ts";
+import type { KeeperStore, RequestCursor, RequestStatus, StoredIntent, StoredRequest } from "../store/store.ts";
+import { KeeperError } from "../errors.ts";
+import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
 import { computeClaim, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
@@ -57,6 +62,44 @@ export interface KeeperParams {
   claimEvery?: number;
   minClaim?: bigint;
   disputes?: DisputeAgent;
+  /** Refund requests of served models that expired unanswered (`expire`); default true. */
+  expireUnanswered?: boolean;
+  /** Every this many ticks (and on the first), reconcile the store's half-done requests with the chain; default 30. */
+  reconcileEvery?: number;
+  /**
+   * Backoff between retries of an intent that failed transiently, in ticks (counted across restarts, so no wall
+   * clock is involved): after the n-th failure it waits min(max, base·2^(n-1)) ticks; default base 1, max 30.
+   */
+  retryBackoff?: { base: number; max: number };
+  /**
+   * Fault injection for tests only: called after an intent is decided, written and (for a commit) simulated,
+   * just before it is sent. Throwing a `CrashFault` here stands for the process dying at that moment.
+   */
+  crashBeforeSend?: (intent: StoredIntent) => void;
+}
+
+/** Thrown by a `crashBeforeSend` hook: propagates out of the tick like a crash (nothing recorded after it). */
+export class CrashFault extends Error {
+  override name = "CrashFault";
+}
+
+/** A tick that did all it could but left work undone (an intent not accepted yet, a request not reconciled). */
+export class TickProblemsError extends KeeperError {
+  override name = "TickProblemsError";
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems[0]}; …`, { retryable: true });
+  }
+}
+
+/**
+ * Gas limit of a commit that does not rely on the node's estimator: the commit itself (claim, bond lock, an
+ * AtCommit delivery: ~500k measured, docs/gas-snapshot.json) with a margin, the calldata, and the callback's
+ * exact gas through two nested calls (each forwards at most 63/64 of what is left, contracts/lib/ExactGasCall.sol).
+ * A callback that fails (out of gas, reverts) only makes the oracle record the failure: the commit stands.
+ */
+export const COMMIT_FIXED_GAS = 700_000n;
+export function commitGasBound(calldataBytes: number, callbackGasLimit: bigint): bigint {
+  return COMMIT_FIXED_GAS + 16n * BigInt(calldataBytes) + (callbackGasLimit * 66n) / 63n + 20_000n;
 }
 
 export interface Keeper {
@@ -84,10 +127,19 @@ const CLAIM_STANDING = 1;
 const CLAIM_QUEUED = 6;
 const REQUEST_REFUNDED = 7;
 const CURSOR = "cursor";
+const TICK = "tick";
+/** Rows read per page when walking a status (no fixed cap on the working set). */
+const PAGE = 256;
 
 export function createKeeper(params: KeeperParams): Keeper {
   const { publicClient, responder, store, models, log, metrics, addresses } = params;
   const batchSize = params.batchSize ?? 16;
+  const expireUnanswered = params.expireUnanswered ?? true;
+  const reconcileEvery = params.reconcileEvery ?? 30;
+  const backoff = params.retryBackoff ?? { base: 1, max: 30 };
+  /** This tick's number, persisted with the cursor (the retry backoff's clock). */
+  let tickNo = Number(store.getMeta(TICK) ?? "0");
+  const now = () => tickNo;
   const me = responder.address.toLowerCase();
   const computed = new Map<bigint, ComputedClaim>(); // per request, bounded by the live set
   let watcher: ChainWatcher | undefined;
@@ -238,11 +290,202 @@ export function createKeeper(params: KeeperParams): Keeper {
     });
   }
 
-  async function answerPending(): Promise<void> {
+  /** The output hash we computed for `request`, or undefined when we cannot answer it. */
+  function ourOutputHash(request: StoredRequest): Hex | undefined {
+    if (request.status === "skipped" || request.status === "failed") return undefined;
+    try {
+      return keccak256(toHex(claimFor(request).output) as Hex);
+    } catch {
+      return undefined;
+    }
+  }
+
+  const policyFor = (request: StoredRequest): DecidePolicy => ({ me: responder.address, ourOutputHash: ourOutputHash(request), expireUnanswered });
+
+  /** The request as the chain shows it, every read pinned to one block (RPC errors retried, bounded). */
+  const readView = (requestId: bigint, ourHash: Hex | undefined): Promise<RequestView> => withRetry(() => readViewOnce(requestId, ourHash));
+
+  async function readViewOnce(requestId: bigint, ourHash: Hex | undefined): Promise<RequestView> {
+    const block = await publicClient.getBlock({ blockTag: "latest" });
+    const at = { blockNumber: block.number! };
+    const tm = { address: addresses.taskManager, abi: TaskManagerAbi } as const;
+    const [status, task] = await Promise.all([
+      publicClient.readContract({ ...tm, functionName: "getStatus", args: [requestId], ...at }),
+      publicClient.readContract({ ...tm, functionName: "getTask", args: [requestId], ...at }),
+    ]);
+    const view: RequestView = { status: Number(status), now: block.timestamp, ourChallenge: false };
+    if (task.standingClaimId === 0n || (status !== ChainStatus.Committed && status !== ChainStatus.Challenged)) return view;
+    const s = await publicClient.readContract({ ...tm, functionName: "getClaim", args: [task.standingClaimId], ...at });
+    view.standing = { claimId: task.standingClaimId, operator: s.operator, outputHash: s.outputHash, windowEnd: s.windowEnd };
+    if (s.operator.toLowerCase() === me || ourHash === undefined || s.outputHash.toLowerCase() === ourHash.toLowerCase()) return view;
+    // Is one of our claims already against it (its open game, or queued behind it)? Then a challenge was made.
+    const [game, queued] = await Promise.all([
+      publicClient.readContract({ ...tm, functionName: "activeGame", args: [task.standingClaimId], ...at }),
+      publicClient.readContract({ ...tm, functionName: "queuedChallenges", args: [task.standingClaimId], ...at }),
+    ]);
+    const ids = [...queued];
+    if (game !== zeroAddress) ids.push((await publicClient.readContract({ ...tm, functionName: "getGame", args: [game], ...at })).challengerClaimId);
+    const claims = await Promise.all(ids.map((id) => publicClient.readContract({ ...tm, functionName: "getClaim", args: [id], ...at })));
+    view.ourChallenge = claims.some((c) => c.operator.toLowerCase() === me);
+    return view;
+  }
+
+  /**
+   * Opens the intent `action` for `request` (with its new status, in one store transaction) unless it exists:
+   * an open one is left to the intent lane; a settled challenge is never reopened (it was made, or the chain
+   * made it moot), a settled commit or expire is reopened (the chain says it is owed again).
+   */
+  function openIntent(requestId: bigint, action: OwedAction, status: RequestStatus | undefined): StoredIntent | undefined {
+    const target = action.kind === "challenge" ? action.target : 0n;
+    return store.transaction(() => {
+      const existing = store.getIntent(action.kind, requestId, target);
+      if (existing?.status === "open") return existing;
+      if (existing && action.kind === "challenge") return undefined;
+      const intent: StoredIntent = { kind: action.kind, requestId, target, status: "open", attempts: 0, lastError: null, notBefore: 0 };
+      store.putIntent(intent);
+      if (status !== undefined) store.setRequestStatus(requestId, status);
+      return intent;
+    });
+  }
+
+  /** Applies a decision read from the chain: the request's status, and the intent it owes (if any). */
+  function applyDecision(request: StoredRequest, d: Decision): void {
+    if (d.action) {
+      openIntent(request.requestId, d.action, d.status);
+      return;
+    }
+    if (d.status !== undefined && d.status !== request.status) store.setRequestStatus(request.requestId, d.status, d.reason);
+  }
+
+  const intentKey = (i: Pick<StoredIntent, "kind" | "requestId" | "target">) => `${i.kind}:${i.requestId}:${i.target}`;
+
+  async function commitGas(request: StoredRequest, data: Hex, attempts: number): Promise<bigint> {
+    const to = addresses.taskManager;
+    let estimate: bigint | undefined;
+    try {
+      estimate = ((await publicClient.estimateGas({ account: responder.address, to, data })) * 12n) / 10n;
+    } catch (error) {
+      // The estimator's gas search can refuse a commit whose callback fails (it runs out of its exact gas), though
+      // the commit itself succeeds: the oracle calls back with exactly the request's gas limit and records a
+      // failure. Simulate once at full gas: a real revert surfaces here; otherwise commit with the bound below.
+      await publicClient.call({ account: responder.address, to, data });
+      log.warn({ requestId: request.requestId.toString(), error: shortError(error) }, "commit gas estimation failed; using the callback gas bound");
+    }
+    if (estimate !== undefined && attempts === 0) return estimate;
+    const header = await publicClient.readContract({ address: addresses.aiOracle, abi: AIOracleAbi, functionName: "getRequestHeader", args: [request.requestId] });
+    const bound = commitGasBound((data.length - 2) / 2, header.gasLimit);
+    return estimate !== undefined && estimate > bound ? estimate : bound;
+  }
+
+  async function send(intent: StoredIntent, request: StoredRequest): Promise<void> {
+    const to = addresses.taskManager;
+    if (intent.kind === "commit") {
+      const data = encodeClaimCall("commit", request.requestId, claimFor(request));
+      const gas = await commitGas(request, data, intent.attempts);
+      params.crashBeforeSend?.(intent);
+      await responder.submit({ kind: "commit", to, data, gas });
+      metrics.commits.inc();
+    } else if (intent.kind === "challenge") {
+      const data = encodeClaimCall("challenge", request.requestId, claimFor(request));
+      params.crashBeforeSend?.(intent);
+      await responder.submit({ kind: "challenge", to, data });
+      metrics.challenges.inc();
+    } else {
+      const data = encodeFunctionData({ abi: TaskManagerAbi, functionName: "expire", args: [request.requestId] });
+      params.crashBeforeSend?.(intent);
+      await responder.submit({ kind: "expire", to, data });
+    }
+  }
+
+  /** Whether the chain shows `intent` happened (else it was made moot). */
+  function happened(intent: StoredIntent, view: RequestView, d: Decision): boolean {
+    if (intent.kind === "commit") return d.status === "committed";
+    if (intent.kind === "challenge") return view.ourChallenge;
+    return view.status === ChainStatus.Refunded;
+  }
+
+  function settle(intent: StoredIntent, request: StoredRequest, view: RequestView, d: Decision, sendError?: unknown): void {
+    const outcome = happened(intent, view, d) ? "done" : "moot";
+    const reason = sendError === undefined ? d.reason : `${shortError(sendError)}: ${d.reason}`;
+    store.transaction(() => {
+      store.putIntent({ ...intent, status: outcome, lastError: outcome === "moot" ? reason : null });
+      applyDecision({ ...request, status: store.getRequest(request.requestId)!.status }, { ...d, reason });
+    });
+    const fields = { requestId: request.requestId.toString(), intent: intent.kind, reason };
+    if (outcome === "done") log.info(fields, `${intent.kind} is on chain`);
+    else if (intent.kind === "challenge" && d.status === "done" && !/agrees|finalized/.test(d.reason)) log.error(fields, "challenge not made");
+    else log.info(fields, `${intent.kind} no longer owed`);
+  }
+
+  /**
+   * Makes one intent: re-derives from the chain whether it is still owed, sends it, and on a failure asks the
+   * chain again: moot (someone else committed, the window closed, the request expired) ends it with the reason;
+   * anything else is transient and retried with backoff until the chain makes it moot. Returns "stop" when
+   * commits cannot succeed now (no free stake, jailed): the commit batch stops until the next tick.
+   */
+  async function execute(intent: StoredIntent, executed: Set<string>, problems: string[]): Promise<"ok" | "stop"> {
+    executed.add(intentKey(intent));
+    const request = store.getRequest(intent.requestId);
+    if (!request) {
+      store.putIntent({ ...intent, status: "moot", lastError: "request not in the store" });
+      return "ok";
+    }
+    const policy = policyFor(request);
+    let view: RequestView;
+    try {
+      view = await readView(request.requestId, policy.ourOutputHash);
+    } catch (error) {
+      retryLater(intent, error, problems);
+      return "ok";
+    }
+    const d = decide(view, policy);
+    if (!owes(d.action, intent.kind, intent.target)) {
+      settle(intent, request, view, d);
+      return "ok";
+    }
+    try {
+      await send(intent, request);
+    } catch (error) {
+      if (error instanceof CrashFault) throw error;
+      const after = await readView(request.requestId, policy.ourOutputHash).catch(() => undefined);
+      const d2 = after && decide(after, policy);
+      if (after && d2 && !owes(d2.action, intent.kind, intent.target)) {
+        settle(intent, request, after, d2, error);
+        return "ok";
+      }
+      if (intent.kind === "commit" && isStakeError(error)) {
+        // Our free stake is locked in open claims (or we are jailed): every commit fails alike until it frees up.
+        store.transaction(() => {
+          store.putIntent({ ...intent, status: "moot", lastError: shortError(error) });
+          store.setRequestStatus(request.requestId, "pending", `commit not accepted yet: ${shortError(error)}`);
+        });
+        log.warn({ requestId: request.requestId.toString(), error: shortError(error) }, "commit not accepted; will retry");
+        return "stop";
+      }
+      retryLater(intent, error, problems);
+      return "ok";
+    }
+    store.transaction(() => {
+      store.putIntent({ ...intent, status: "done", lastError: null });
+      const next = intent.kind === "commit" ? "committed" : intent.kind === "challenge" ? "disputed" : "done";
+      if (store.getRequest(request.requestId)!.status === d.status) store.setRequestStatus(request.requestId, next);
+    });
+    if (intent.kind === "challenge") log.warn({ requestId: request.requestId.toString(), claimId: intent.target.toString() }, "challenged a wrong claim");
+    return "ok";
+  }
+
+  function retryLater(intent: StoredIntent, error: unknown, problems: string[]): void {
+    const attempts = intent.attempts + 1;
+    const delay = retryDelay(attempts, backoff.base, backoff.max);
+    store.putIntent({ ...intent, attempts, lastError: shortError(error), notBefore: now() + delay });
+    problems.push(`${intent.kind} of request ${intent.requestId} not made yet: ${shortError(error)}`);
+    log.warn({ requestId: intent.requestId.toString(), intent: intent.kind, attempts, retryInTicks: delay, error: shortError(error) }, `${intent.kind} not accepted; will retry`);
+  }
+
+  async function answerPending(executed: Set<string>, problems: string[]): Promise<void> {
     for (const request of store.listRequests("pending", batchSize)) {
-      let claim: ComputedClaim;
       try {
-        claim = claimFor(request);
+        claimFor(request);
       } catch (error) {
         // Malformed input or an unserved model: record why and move on (never crash, never commit).
         store.setRequestStatus(request.requestId, "failed", (error as Error).message);
@@ -250,59 +493,89 @@ export function createKeeper(params: KeeperParams): Keeper {
         continue;
       }
       const started = Date.now();
-      store.setRequestStatus(request.requestId, "computing");
-      try {
-        await responder.submit({
-          kind: "commit",
-          to: addresses.taskManager,
-          data: encodeClaimCall("commit", request.requestId, claim),
-        });
-        metrics.commits.inc();
-        metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
-        store.setRequestStatus(request.requestId, "committed");
-      } catch (error) {
-        const status = await publicClient
-          .readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getStatus", args: [request.requestId] })
-          .catch(() => undefined);
-        if (status === 1 /* Requested: nobody committed */) {
-          // Not answered yet (e.g. our free stake is all locked in open claims, or the RPC failed):
-          // keep it pending and try again next tick; stop this batch so we do not hammer the node.
-          store.setRequestStatus(request.requestId, "pending", `commit not accepted yet: ${shortError(error)}`);
-          log.warn({ requestId: request.requestId.toString(), error: shortError(error) }, "commit not accepted; will retry");
-          break;
+      // The intent is written before anything is sent: a keeper killed from here on makes (or finds) the commit.
+      const intent = openIntent(request.requestId, { kind: "commit" }, "computing");
+      if (!intent) continue;
+      if ((await execute(intent, executed, problems)) === "stop") break;
+      if (store.getRequest(request.requestId)?.status === "committed") metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
+    }
+  }
+
+  /** Checks every watching request (paging through all of them: the working set has no fixed cap). */
+  async function checkOthers(executed: Set<string>, problems: string[]): Promise<void> {
+    let after: RequestCursor | undefined;
+    for (;;) {
+      const page = store.listRequests("watching", PAGE, after);
+      if (page.length === 0) break;
+      after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
+      for (const request of page) {
+        const standing = store.listClaims(request.requestId).find((c) => c.status === "standing");
+        if (!standing) continue; // its ClaimCommitted is not confirmed yet, or it expired: the reconcile pass reads the chain
+        if (standing.ours) {
+          store.setRequestStatus(request.requestId, "committed");
+          continue;
         }
-        // Another operator committed first (or the request expired): check its claim instead.
-        store.setRequestStatus(request.requestId, "watching");
-        log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "commit not accepted");
+        let ours: ComputedClaim;
+        try {
+          ours = claimFor(request);
+        } catch (error) {
+          store.setRequestStatus(request.requestId, "done", `cannot check: ${(error as Error).message}`);
+          continue;
+        }
+        if (standing.output !== null && toHex(ours.output) === toHex(standing.output)) {
+          store.setRequestStatus(request.requestId, "done"); // agrees: nothing for us to do
+          continue;
+        }
+        const existing = store.getIntent("challenge", request.requestId, standing.claimId);
+        if (existing && existing.status !== "open") {
+          // Decided before: made (our claim is on chain) or moot (the chain said why).
+          store.setRequestStatus(request.requestId, existing.status === "done" ? "disputed" : "done", existing.lastError ?? undefined);
+          continue;
+        }
+        log.warn({ requestId: request.requestId.toString(), claimId: standing.claimId.toString() }, "wrong claim: challenging");
+        const intent = openIntent(request.requestId, { kind: "challenge", target: standing.claimId }, "disputed");
+        if (intent && intent.notBefore <= now() && !executed.has(intentKey(intent))) await execute(intent, executed, problems);
       }
     }
   }
 
-  async function checkOthers(): Promise<void> {
-    for (const request of store.listRequests("watching", batchSize * 4)) {
-      const standing = store.listClaims(request.requestId).find((c) => c.status === "standing");
-      if (!standing) continue; // its ClaimCommitted event is not confirmed yet
-      if (standing.ours) {
-        store.setRequestStatus(request.requestId, "committed");
-        continue;
-      }
-      const ours = claimFor(request); // served model, well-formed input: it was computed before
-      if (standing.output !== null && toHex(ours.output) === toHex(standing.output)) {
-        store.setRequestStatus(request.requestId, "done"); // agrees: nothing for us to do
-        continue;
-      }
-      log.warn({ requestId: request.requestId.toString(), claimId: standing.claimId.toString() }, "wrong claim: challenging");
-      store.setRequestStatus(request.requestId, "disputed");
-      try {
-        await responder.submit({
-          kind: "challenge",
-          to: addresses.taskManager,
-          data: encodeClaimCall("challenge", request.requestId, ours),
-        });
-        metrics.challenges.inc();
-      } catch (error) {
-        store.setRequestStatus(request.requestId, "failed", `challenge not accepted: ${shortError(error)}`);
-        log.error({ requestId: request.requestId.toString(), error: shortError(error) }, "challenge not accepted");
+  /** Retries the open intents whose backoff has passed (the ones not already tried this tick). */
+  async function runIntents(executed: Set<string>, problems: string[]): Promise<void> {
+    let commitsStopped = false;
+    for (const intent of store.listIntents("open", { dueBy: now(), limit: 10_000 })) {
+      if (executed.has(intentKey(intent))) continue;
+      if (intent.kind === "commit" && commitsStopped) continue;
+      if ((await execute(intent, executed, problems)) === "stop") commitsStopped = true;
+    }
+    const waiting = store.listIntents("open").filter((i) => i.lastError !== null && !executed.has(intentKey(i)));
+    for (const i of waiting) problems.push(`${i.kind} of request ${i.requestId} not made yet (retrying): ${i.lastError}`);
+  }
+
+  /**
+   * Re-derives from the chain what is still owed for every request whose store status stands for an action
+   * (computing, disputed, expiring) with no open intent, and for watching requests whose standing claim we have
+   * not seen (expired or refunded ones leave `watching` here). Run at start-up and every `reconcileEvery` ticks:
+   * whatever a crash left half-done is made, found made, or found moot.
+   */
+  async function reconcile(problems: string[]): Promise<void> {
+    for (const status of ["computing", "disputed", "expiring", "watching"] as const) {
+      let after: RequestCursor | undefined;
+      for (;;) {
+        const page = store.listRequests(status, PAGE, after);
+        if (page.length === 0) break;
+        after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
+        for (const request of page) {
+          if (store.listRequestIntents(request.requestId).length > 0) continue; // the intent lane has it
+          if (status === "watching" && store.listClaims(request.requestId).some((c) => c.status === "standing")) continue;
+          try {
+            const policy = policyFor(request);
+            const d = decide(await readView(request.requestId, policy.ourOutputHash), policy);
+            if (d.action || d.status !== status) log.info({ requestId: request.requestId.toString(), was: status, now: d.status, owed: d.action?.kind, reason: d.reason }, "reconciled with the chain");
+            applyDecision(request, d);
+          } catch (error) {
+            problems.push(`cannot reconcile request ${request.requestId}: ${shortError(error)}`);
+          }
+        }
       }
     }
   }
@@ -315,9 +588,19 @@ export function createKeeper(params: KeeperParams): Keeper {
    * Releases our queued challenges whose target stopped standing (§1.6): their games can no longer change the
    * request, so the bond goes back to our free stake at once. Requests a game cancelled are refunded (expire).
    */
-  async function releaseMoot(): Promise<void> {
+  async function releaseMoot(problems: string[]): Promise<void> {
     const requests = [...store.listRequests("watching", batchSize * 4), ...store.listRequests("disputed", batchSize * 4), ...store.listRequests("cancelled", batchSize * 4)];
     for (const request of requests) {
+      try {
+        await releaseMootOf(request);
+      } catch (error) {
+        problems.push(`cannot release or refund request ${request.requestId}: ${shortError(error)}`);
+      }
+    }
+  }
+
+  async function releaseMootOf(request: StoredRequest): Promise<void> {
+    {
       for (const claim of store.listClaims(request.requestId)) {
         if (!claim.ours || claim.status !== "queued") continue;
         const [onChain, target] = await Promise.all([
@@ -339,7 +622,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         store.upsertClaim({ ...claim, status: "released" });
         log.info({ requestId: request.requestId.toString(), claimId: claim.claimId.toString() }, "released a moot queued challenge");
       }
-      if (request.status !== "cancelled") continue;
+      if (request.status !== "cancelled") return;
       const status = await publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getStatus", args: [request.requestId] });
       if (status !== REQUEST_REFUNDED) {
         await responder.submit({
@@ -400,8 +683,19 @@ export function createKeeper(params: KeeperParams): Keeper {
     }
   }
 
-  let ticks = 0;
+  /** One tick; its outcome is what `readiness` reports until the next. */
   async function tick(): Promise<void> {
+    try {
+      await tickOnce();
+      lastError = undefined;
+    } catch (error) {
+      lastError = shortError(error);
+      throw error;
+    }
+  }
+
+  let ticks = 0;
+  async function tickOnce(): Promise<void> {
     const w = await getWatcher();
     const events = await w.poll();
     store.transaction(() => {
@@ -413,13 +707,18 @@ export function createKeeper(params: KeeperParams): Keeper {
         for (const l of event.logs) handleLog(l);
       }
       store.setMeta(CURSOR, w.cursor.toString());
+      store.setMeta(TICK, String(++tickNo));
     });
     metrics.headBlock.set(Number(w.cursor));
     metrics.queueDepth.set(store.countRequests("pending"));
     synced = true;
-    await answerPending();
-    await releaseMoot();
-    await checkOthers();
+    const problems: string[] = [];
+    const executed = new Set<string>();
+    if (ticks++ % reconcileEvery === 0) await reconcile(problems);
+    await answerPending(executed, problems);
+    await releaseMoot(problems);
+    await checkOthers(executed, problems);
+    await runIntents(executed, problems);
     let disputeError: unknown;
     try {
       await params.disputes?.tick();
@@ -427,8 +726,10 @@ export function createKeeper(params: KeeperParams): Keeper {
       disputeError = error; // after finalizing what can be: one failing game must not hold up the rest
     }
     await finalizeDue();
-    if (params.claimEvery !== undefined && ++ticks % params.claimEvery === 0) await claimEarnings();
+    if (params.claimEvery !== undefined && ticks % params.claimEvery === 0) await claimEarnings();
     if (disputeError !== undefined) throw disputeError;
+    // Everything else was done: report what is still owed, so the tick (and /readyz) shows it.
+    if (problems.length > 0) throw new TickProblemsError(problems);
   }
 
   return {
@@ -437,9 +738,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       while (!signal.aborted) {
         try {
           await tick();
-          lastError = undefined;
-        } catch (error) {
-          lastError = shortError(error);
+        } catch {
           metrics.rpcErrors.inc();
           log.error({ error: lastError }, "tick failed; retrying");
         }
@@ -455,9 +754,14 @@ export function createKeeper(params: KeeperParams): Keeper {
 }
 
 export function shortError(error: unknown): string {
-  const e = error as { shortMessage?: string; message?: string; cause?: { data?: { errorName?: string; args?: unknown[] } } };
-  const name = e.cause?.data?.errorName;
-  if (name) return `${name}(${(e.cause?.data?.args ?? []).map(String).join(", ")})`;
-  return e.shortMessage ?? e.message ?? String(error);
+  const revert = decodeRevert(error);
+  if (revert) return `${revert.errorName}(${revert.args.map(String).join(", ")})`;
+  // viem wraps a transport's failure in generic errors ("An unknown RPC error occurred."): say what failed.
+  for (let e = error as { shortMessage?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    const message = e.shortMessage ?? e.message;
+    if (message === undefined) continue;
+    if (e.cause === undefined || !/^An unknown RPC error occurred|^An internal error was received|^Transaction creation failed/.test(message)) return message;
+  }
+  return String(error);
 }
 

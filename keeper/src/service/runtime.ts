@@ -20,6 +20,7 @@ import { AIOracleAbi, DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } 
 import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
 import { createResponder, type Responder } from "../chain/responder.ts";
+import { isRetryableRpcError, withRetry } from "../chain/retry.ts";
 import { openStore, type KeeperStore } from "../store/store.ts";
 import type { KeeperConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -27,6 +28,7 @@ import { createMetrics, type KeeperMetrics } from "./metrics.ts";
 import type { Readiness } from "./http.ts";
 import { loadModelFile, ModelBook, resolveModelPath, type LoadedModel } from "./models.ts";
 import { ConfigError } from "../errors.ts";
+import { kernelSelection } from "../../graph/wasm.ts";
 
 export interface KeeperRuntime {
   config: KeeperConfig;
@@ -67,15 +69,26 @@ export async function createKeeperRuntime(
   } = {},
 ): Promise<KeeperRuntime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
+  let kernels;
+  try {
+    kernels = kernelSelection(); // OAO_KERNELS=scalar|simd|auto
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, { cause });
+  }
+  log.info({ kernels: kernels.path, reason: kernels.reason }, `graph kernels: wasm ${kernels.path}`);
   const metrics = options.metrics ?? createMetrics();
   const transport = options.transport ?? http(config.rpcUrl, { retryCount: 3, timeout: 20_000 });
   const publicClient = createPublicClient({ transport }) as PublicClient;
-  const chainId = await publicClient.getChainId();
+  // Start-up reads ride out a flaky endpoint (bounded retries); only an answer from the chain
+  // (a revert, an empty account) decides that something is misconfigured.
+  const retried: Rpc = (fn) =>
+    withRetry(fn, { retries: 8, maxDelayMs: 5_000, onRetry: (error, attempt) => log.warn({ attempt, error: (error as Error).message.split("\n")[0] }, "start-up RPC read failed; retrying") });
+  const chainId = await retried(() => publicClient.getChainId());
   if (config.chainId !== undefined && config.chainId !== chainId) {
     throw new ConfigError(`config.chainId is ${config.chainId} but ${config.rpcUrl} serves chain ${chainId}`);
   }
-  await verifyDeployment(publicClient, config.contracts, chainId);
-  const vmTraceDepth = await liveVmTraceDepth(publicClient, config.contracts.taskManager);
+  await verifyDeployment(publicClient, retried, config.contracts, chainId);
+  const vmTraceDepth = await liveVmTraceDepth(publicClient, retried, config.contracts.taskManager);
   const chain = { id: chainId, name: `chain-${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } } as Chain;
   const account = privateKeyToAccount(key);
   const walletClient = createWalletClient({ account, chain, transport });
@@ -95,15 +108,13 @@ export async function createKeeperRuntime(
     nodeSteps: nodeStepsCache(join(config.dataDir, "vm-steps.json"), elf, log),
     readModel: async (modelId) => {
       try {
-        const model = await publicClient.readContract({
-          address: config.contracts.aiOracle,
-          abi: ModelRegistryAbi,
-          functionName: "getModel",
-          args: [modelId],
-        });
+        const model = await retried(() =>
+          publicClient.readContract({ address: config.contracts.aiOracle, abi: ModelRegistryAbi, functionName: "getModel", args: [modelId] }),
+        );
         return { modelRoot: model.modelRoot as `0x${string}`, absolutePrestate: model.absolutePrestate as `0x${string}` };
-      } catch {
-        return undefined;
+      } catch (cause) {
+        if (!isRetryableRpcError(cause)) return undefined; // the registry reverted: no model under this id
+        throw new ConfigError(`cannot read model ${modelId} from the registry at ${config.contracts.aiOracle}: the RPC keeps failing (${(cause as Error).message.split("\n")[0]})`, { cause });
       }
     },
   });
@@ -126,18 +137,22 @@ export function runtimeReadiness(rt: Pick<KeeperRuntime, "modelProblems">, servi
  * Refuses to start against addresses that are not one deployment of the protocol: each must hold
  * code, and the oracle, task manager and staking contracts must name each other.
  */
-async function verifyDeployment(publicClient: PublicClient, contracts: KeeperConfig["contracts"], chainId: number): Promise<void> {
+/** Runs one RPC read with the start-up retries. */
+type Rpc = <T>(fn: () => Promise<T>) => Promise<T>;
+
+async function verifyDeployment(publicClient: PublicClient, rpc: Rpc, contracts: KeeperConfig["contracts"], chainId: number): Promise<void> {
   const { aiOracle, taskManager, staking } = contracts;
   for (const [name, address] of Object.entries({ aiOracle, taskManager, staking })) {
-    const code = await publicClient.getCode({ address });
+    const code = await rpc(() => publicClient.getCode({ address }));
     if (code === undefined || code === "0x") {
       throw new ConfigError(`config.contracts.${name} = ${address} has no contract code on chain ${chainId}: check the address (and rpcUrl)`);
     }
   }
   const read = async (name: string, address: `0x${string}`, fn: () => Promise<`0x${string}`>) => {
     try {
-      return await fn();
+      return await rpc(fn);
     } catch (cause) {
+      if (isRetryableRpcError(cause)) throw cause;
       throw new ConfigError(`config.contracts.${name} = ${address} is not this protocol's ${name} (a view it must have reverted): check the address`, { cause });
     }
   };
@@ -157,10 +172,10 @@ async function verifyDeployment(publicClient: PublicClient, contracts: KeeperCon
 }
 
 /** vmTraceDepth of the game factory that judges new requests (TaskManager.disputeGameFactory()). */
-async function liveVmTraceDepth(publicClient: PublicClient, taskManager: `0x${string}`): Promise<number> {
+async function liveVmTraceDepth(publicClient: PublicClient, rpc: Rpc, taskManager: `0x${string}`): Promise<number> {
   try {
-    const factory = await publicClient.readContract({ address: taskManager, abi: TaskManagerAbi, functionName: "disputeGameFactory" });
-    return await publicClient.readContract({ address: factory, abi: DisputeGameFactoryAbi, functionName: "vmTraceDepth" });
+    const factory = await rpc(() => publicClient.readContract({ address: taskManager, abi: TaskManagerAbi, functionName: "disputeGameFactory" }));
+    return await rpc(() => publicClient.readContract({ address: factory, abi: DisputeGameFactoryAbi, functionName: "vmTraceDepth" }));
   } catch (cause) {
     throw new ConfigError(
       `cannot read the dispute game's vmTraceDepth through the task manager at ${taskManager} (disputeGameFactory().vmTraceDepth()): ` +

@@ -69,4 +69,37 @@ describe("keeper store", () => {
     const store = openStore(":memory:");
     expect(() => store.setRequestStatus(42n, "done")).toThrow(StoreError);
   });
+
+  it("pages through every request of a status in (block, id) order", () => {
+    const store = openStore(":memory:");
+    for (let i = 1n; i <= 700n; i++) store.upsertRequest({ ...request(i), blockNumber: 10n + i / 3n });
+    const seen: bigint[] = [];
+    let after: { blockNumber: bigint; requestId: bigint } | undefined;
+    for (;;) {
+      const page = store.listRequests("pending", 256, after);
+      if (page.length === 0) break;
+      seen.push(...page.map((r) => r.requestId));
+      after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
+    }
+    expect(seen).toEqual(Array.from({ length: 700 }, (_, i) => BigInt(i + 1)));
+  });
+
+  it("keeps the intent log across reopen: open intents by due time, settled ones kept", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "oao-store-")), "keeper.db");
+    const a = openStore(path);
+    a.upsertRequest(request(1n));
+    a.putIntent({ kind: "challenge", requestId: 1n, target: 9n, status: "open", attempts: 2, lastError: "HTTP request failed.", notBefore: 500 });
+    a.putIntent({ kind: "commit", requestId: 2n, target: 0n, status: "open", attempts: 0, lastError: null, notBefore: 0 });
+    a.putIntent({ kind: "expire", requestId: 3n, target: 0n, status: "done", attempts: 0, lastError: null, notBefore: 0 });
+    a.close();
+    const b = openStore(path);
+    expect(b.listIntents("open").map((i) => i.kind)).toEqual(["commit", "challenge"]);
+    expect(b.listIntents("open", { dueBy: 100 }).map((i) => i.kind)).toEqual(["commit"]);
+    expect(b.getIntent("challenge", 1n, 9n)).toEqual({ kind: "challenge", requestId: 1n, target: 9n, status: "open", attempts: 2, lastError: "HTTP request failed.", notBefore: 500 });
+    expect(b.listRequestIntents(1n)).toHaveLength(1);
+    expect(b.countIntents("done")).toBe(1);
+    b.putIntent({ ...b.getIntent("challenge", 1n, 9n)!, status: "done", lastError: null });
+    expect(b.listRequestIntents(1n)).toEqual([]);
+    b.close();
+  });
 });

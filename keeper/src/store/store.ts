@@ -53,15 +53,41 @@ const MIGRATIONS: string[] = [
      status TEXT NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  // The intent log (docs/protocol.md §6.0): what the keeper decided to send, written before it is sent and
+  // reconciled against the chain until the chain shows it happened or made it moot.
+  `CREATE TABLE intents (
+     kind TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     target TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     last_error TEXT,
+     not_before INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (kind, request_id, target)
+   );
+   CREATE INDEX intents_status ON intents(status, not_before);
+   CREATE INDEX requests_status_order ON requests(status, block_number, request_id);`,
 ];
 
 /**
- * pending: ours to answer; computing: commit in flight; committed: our claim stands;
- * watching: another operator's claim stands and we check it; disputed: we challenged it;
- * skipped: not a model we serve; failed: cannot be answered (the error says why); cancelled: a game found
- * it undecidable (§5.4) and it waits for its refund; done: settled.
+ * pending: ours to answer; computing: our commit is decided (an open `commit` intent) and being sent;
+ * committed: our claim stands; watching: another operator's claim stands and we check it; disputed: we
+ * decided to challenge it (an open `challenge` intent) or did; expiring: it expired unanswered and we refund
+ * it (an open `expire` intent); skipped: not a model we serve; failed: cannot be answered (the error says
+ * why); cancelled: a game found it undecidable (§5.4) and it waits for its refund; done: settled.
  */
-export type RequestStatus = "pending" | "computing" | "committed" | "watching" | "disputed" | "skipped" | "failed" | "cancelled" | "done";
+export type RequestStatus =
+  | "pending"
+  | "computing"
+  | "committed"
+  | "watching"
+  | "disputed"
+  | "expiring"
+  | "skipped"
+  | "failed"
+  | "cancelled"
+  | "done";
 export type GameRole = "defender" | "challenger";
 
 export interface StoredRequest {
@@ -101,6 +127,29 @@ export interface StoredTx {
   status: "pending" | "sent" | "confirmed" | "failed";
 }
 
+/**
+ * One decided action (commit, challenge or expire of a request; `target` is the standing claim a challenge is
+ * against, 0 otherwise). open: still to be made or confirmed; done: the chain shows it happened; moot: the chain
+ * made it unnecessary or impossible (`lastError` says why).
+ */
+export type IntentKind = "commit" | "challenge" | "expire";
+export interface StoredIntent {
+  kind: IntentKind;
+  requestId: bigint;
+  target: bigint;
+  status: "open" | "done" | "moot";
+  attempts: number;
+  lastError: string | null;
+  /** Not retried before this time (ms, the store's clock): the backoff after a transient failure. */
+  notBefore: number;
+}
+
+/** Where a page of `listRequests` starts: after this row in (block number, request id) order. */
+export interface RequestCursor {
+  blockNumber: bigint;
+  requestId: bigint;
+}
+
 type Row = Record<string, unknown>;
 
 export interface KeeperStore {
@@ -109,7 +158,8 @@ export interface KeeperStore {
   upsertRequest(request: StoredRequest): void;
   setRequestStatus(requestId: bigint, status: RequestStatus, error?: string): void;
   getRequest(requestId: bigint): StoredRequest | undefined;
-  listRequests(status: RequestStatus, limit?: number): StoredRequest[];
+  /** Requests with `status` in (block, id) order, `limit` of them after `after` (paging through all of them). */
+  listRequests(status: RequestStatus, limit?: number, after?: RequestCursor): StoredRequest[];
   countRequests(status?: RequestStatus): number;
   upsertClaim(claim: StoredClaim): void;
   getClaim(claimId: bigint): StoredClaim | undefined;
@@ -117,6 +167,13 @@ export interface KeeperStore {
   upsertGame<State>(game: StoredGame<State>): void;
   getGame<State>(gameId: bigint): StoredGame<State> | undefined;
   listGames<State>(status?: string): StoredGame<State>[];
+  putIntent(intent: StoredIntent): void;
+  getIntent(kind: IntentKind, requestId: bigint, target?: bigint): StoredIntent | undefined;
+  /** Open intents of a request (any kind). */
+  listRequestIntents(requestId: bigint): StoredIntent[];
+  /** Intents with `status`, oldest retry time first; `dueBy`: only those with `notBefore <= dueBy`. */
+  listIntents(status: StoredIntent["status"], options?: { dueBy?: number; limit?: number }): StoredIntent[];
+  countIntents(status: StoredIntent["status"]): number;
   putTx(tx: StoredTx): void;
   listTxs(status?: StoredTx["status"]): StoredTx[];
   /** Runs `fn` in one transaction: all its writes land, or none. */
@@ -169,6 +226,15 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     status: r.status as string,
     state: parse<S>(r.state as string),
   });
+  const toIntent = (r: Row): StoredIntent => ({
+    kind: r.kind as IntentKind,
+    requestId: BigInt(r.request_id as string),
+    target: BigInt(r.target as string),
+    status: r.status as StoredIntent["status"],
+    attempts: r.attempts as number,
+    lastError: (r.last_error as string | null) ?? null,
+    notBefore: r.not_before as number,
+  });
   const toTx = (r: Row): StoredTx => ({
     nonce: r.nonce as number,
     kind: r.kind as string,
@@ -190,6 +256,19 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     setRequestStatus: db.prepare("UPDATE requests SET status = ?, error = ?, updated_at = ? WHERE request_id = ?"),
     getRequest: db.prepare("SELECT * FROM requests WHERE request_id = ?"),
     listRequests: db.prepare("SELECT * FROM requests WHERE status = ? ORDER BY block_number, CAST(request_id AS INTEGER) LIMIT ?"),
+    listRequestsAfter: db.prepare(
+      `SELECT * FROM requests WHERE status = ? AND (block_number > ? OR (block_number = ? AND CAST(request_id AS INTEGER) > CAST(? AS INTEGER)))
+       ORDER BY block_number, CAST(request_id AS INTEGER) LIMIT ?`,
+    ),
+    putIntent: db.prepare(
+      `INSERT INTO intents(kind, request_id, target, status, attempts, last_error, not_before, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(kind, request_id, target) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+         last_error = excluded.last_error, not_before = excluded.not_before, updated_at = excluded.updated_at`,
+    ),
+    getIntent: db.prepare("SELECT * FROM intents WHERE kind = ? AND request_id = ? AND target = ?"),
+    listRequestIntents: db.prepare("SELECT * FROM intents WHERE request_id = ? AND status = 'open' ORDER BY kind, CAST(target AS INTEGER)"),
+    listIntents: db.prepare("SELECT * FROM intents WHERE status = ? AND not_before <= ? ORDER BY not_before, CAST(request_id AS INTEGER) LIMIT ?"),
+    countIntents: db.prepare("SELECT COUNT(*) AS n FROM intents WHERE status = ?"),
     countRequests: db.prepare("SELECT COUNT(*) AS n FROM requests"),
     countRequestsBy: db.prepare("SELECT COUNT(*) AS n FROM requests WHERE status = ?"),
     upsertClaim: db.prepare(
@@ -243,7 +322,11 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
       const row = stmt.getRequest.get(id.toString()) as Row | undefined;
       return row && toRequest(row);
     },
-    listRequests: (status, limit = 1_000) => (stmt.listRequests.all(status, limit) as Row[]).map(toRequest),
+    listRequests: (status, limit = 1_000, after) =>
+      (after === undefined
+        ? (stmt.listRequests.all(status, limit) as Row[])
+        : (stmt.listRequestsAfter.all(status, Number(after.blockNumber), Number(after.blockNumber), after.requestId.toString(), limit) as Row[])
+      ).map(toRequest),
     countRequests: (status) =>
       ((status ? stmt.countRequestsBy.get(status) : stmt.countRequests.get()) as Row).n as number,
     upsertClaim: (c) =>
@@ -271,6 +354,16 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     },
     listGames: <S>(status?: string) =>
       ((status ? stmt.listGamesBy.all(status) : stmt.listGames.all()) as Row[]).map((r) => toGame<S>(r)),
+    putIntent: (i) =>
+      void stmt.putIntent.run(i.kind, i.requestId.toString(), i.target.toString(), i.status, i.attempts, i.lastError, i.notBefore, clock()),
+    getIntent: (kind, requestId, target = 0n) => {
+      const row = stmt.getIntent.get(kind, requestId.toString(), target.toString()) as Row | undefined;
+      return row && toIntent(row);
+    },
+    listRequestIntents: (requestId) => (stmt.listRequestIntents.all(requestId.toString()) as Row[]).map(toIntent),
+    listIntents: (status, options = {}) =>
+      (stmt.listIntents.all(status, options.dueBy ?? Number.MAX_SAFE_INTEGER, options.limit ?? 1_000) as Row[]).map(toIntent),
+    countIntents: (status) => (stmt.countIntents.get(status) as Row).n as number,
     putTx: (t) => void stmt.putTx.run(t.nonce, t.kind, json(t.payload), t.hash, t.status, clock()),
     listTxs: (status) => ((status ? stmt.listTxsBy.all(status) : stmt.listTxs.all()) as Row[]).map(toTx),
     transaction: <T>(fn: () => T): T => {

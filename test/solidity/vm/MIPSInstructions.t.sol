@@ -139,6 +139,48 @@ contract MIPSInstructionsTest is MIPSTestBase {
         runStep(s, proof);
     }
 
+    function test_step_revertsOnRotations() public {
+        // MIPS32r2 rotr (srl with the R bit, rs = 1) and rotrv (srlv with sa = 1) are not implemented;
+        // neither is srl with any other rs != 0 nor srlv with sa != 0 (§4.4).
+        uint32[4] memory bad = [rType(1, RT, RD, 8, 0x02), rType(RS, RT, RD, 1, 0x06), rType(0x10, RT, RD, 0, 0x02), rType(RS, RT, RD, 0x11, 0x06)];
+        for (uint256 i = 0; i < bad.length; i++) {
+            MIPSState.State memory s = newState();
+            bytes memory proof = prepare(s, bad[i], false, 0);
+            vm.expectRevert(abi.encodeWithSelector(InvalidInstruction.selector, bad[i]));
+            runStep(s, proof);
+        }
+        checkAlu(rType(0, RT, RD, 8, 0x02), 0, 0x80000000, RD, 0x00800000); // srl itself
+        checkAlu(rType(RS, RT, RD, 0, 0x06), 8, 0x80000000, RD, 0x00800000); // srlv itself
+    }
+
+    function test_step_extAtTheTopBitIsValidOnePastIsNot() public {
+        checkAlu(special3(RS, RT, 3, 28, 0x00), 0xf0000000, 0, RT, 0xf); // pos 28 + size 4 = 32
+        uint32 bad = special3(RS, RT, 4, 28, 0x00); // pos 28 + size 5 = 33
+        MIPSState.State memory s = newState();
+        bytes memory proof = prepare(s, bad, false, 0);
+        vm.expectRevert(abi.encodeWithSelector(InvalidInstruction.selector, bad));
+        runStep(s, proof);
+    }
+
+    function test_step_invalidRegimmInADelaySlotIsInvalidInstruction() public {
+        // Decoding comes before the delay-slot check (§4.4).
+        uint32 bad = iType(0x01, RS, 0x02, 0x10); // REGIMM rt 2 (bltzl): no such branch here
+        MIPSState.State memory s = newState();
+        s.nextPC = 0x00400000;
+        bytes memory proof = prepare(s, bad, false, 0);
+        vm.expectRevert(abi.encodeWithSelector(InvalidInstruction.selector, bad));
+        runStep(s, proof);
+    }
+
+    function test_step_stepCounterWraps() public {
+        MIPSState.State memory s = newState();
+        s.step = type(uint64).max;
+        bytes memory proof = prepare(s, 0, false, 0); // nop
+        MIPSState.State memory e = advanced(s);
+        assertEq(e.step, 0);
+        assertEq(runStep(s, proof), hashOf(e));
+    }
+
     function test_step_revertsOnInvalidInstruction() public {
         uint32[12] memory bad = [
             uint32(0x0000000d), // break
@@ -369,6 +411,52 @@ contract MIPSInstructionsTest is MIPSTestBase {
         checkStore(0x2a, DATA + 3, w, v, 0x112233aa);
         checkStore(0x2e, DATA + 1, w, v, 0xccdd3344); // swr
         checkStore(0x2e, DATA + 3, w, v, v);
+    }
+
+    /// @notice Every store at every alignment into a word whose leaf neighbours are all set: only the
+    ///         stored bytes change (regression: a lone `swr` or-ed `rt << 8(3 - a)` >> 32 into the
+    ///         preceding word of the leaf, so MIPS.step rejected the true post-state).
+    function test_step_storesLeaveTheRestOfTheLeafAlone() public {
+        uint32 w = 0x11223344;
+        uint32 v = 0xaabbccdd;
+        uint32[6] memory ops = [uint32(0x28), 0x29, 0x2a, 0x2b, 0x2e, 0x38];
+        for (uint256 k = 0; k < ops.length; k++) {
+            for (uint32 a = 0; a < 4; a++) {
+                uint32 op = ops[k];
+                if ((op == 0x2b || op == 0x38) && a != 0) continue;
+                if (op == 0x29 && a % 2 != 0) continue;
+                for (uint32 word = 1; word < 8; word += 3) {
+                    uint32 addr = DATA + 0x40 + 4 * word + a;
+                    // The other seven words of the leaf hold 0x5a5a5a5a: ones and zeros, so bits or-ed
+                    // into them or cleared from them show.
+                    for (uint32 i = 0; i < 8; i++) {
+                        writeWord(DATA + 0x40 + 4 * i, 0x5a5a5a5a);
+                    }
+                    checkStore(op, addr, w, v, storedWord(op, a, w, v));
+                }
+            }
+        }
+    }
+
+    /// @notice The word a store makes (§4.4), byte by byte.
+    function storedWord(uint32 op, uint32 a, uint32 mem, uint32 rt) internal pure returns (uint32 out) {
+        bytes4 m = bytes4(mem);
+        bytes4 v = bytes4(rt);
+        bytes memory b = abi.encodePacked(m);
+        if (op == 0x28) b[a] = v[3];
+        if (op == 0x29) (b[a], b[a + 1]) = (v[2], v[3]);
+        if (op == 0x2a) for (uint32 i = a; i < 4; i++) b[i] = v[i - a];
+        if (op == 0x2e) for (uint32 i = 0; i <= a; i++) b[i] = v[3 - a + i];
+        if (op == 0x2b || op == 0x38) return rt;
+        out = uint32(bytes4(b));
+    }
+
+    function test_step_swrIntoTheSecondWordOfALeaf() public {
+        // The case the random differential test found: word 0 of the leaf must stay 0x01020304.
+        writeWord(DATA, 0x01020304);
+        checkStore(0x2e, DATA + 4, 0x11223344, 0xaabbccdd, 0xdd223344);
+        writeWord(DATA, 0x01020304);
+        checkStore(0x2e, DATA + 6, 0x11223344, 0xaabbccdd, 0xbbccdd44);
     }
 
     function test_step_loadIntoR0StillNeedsDataProof() public {

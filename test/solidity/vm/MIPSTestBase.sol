@@ -143,8 +143,8 @@ abstract contract MIPSTestBase is Test {
         unchecked {
             e.pc = s.nextPC;
             e.nextPC = s.nextPC + 4;
+            e.step = s.step + 1; // wraps modulo 2^64 (§4.1)
         }
-        e.step = s.step + 1;
     }
 
     // ---------------------------------------------------------------- encoders
