@@ -5,6 +5,7 @@ import { type GetDisputeParameters, getDispute } from "./actions/getDispute.ts";
 import { type GetOperatorParameters, getOperator } from "./actions/getOperator.ts";
 import { type GetRequestParameters, getRequest } from "./actions/getRequest.ts";
 import { type RegisterModelParameters, registerModel } from "./actions/registerModel.ts";
+import { type RequestBatchParameters, requestBatch } from "./actions/requestBatch.ts";
 import { type RequestInferenceParameters, requestInference } from "./actions/requestInference.ts";
 import { type RequestUnstakeParameters, requestUnstake } from "./actions/requestUnstake.ts";
 import { type StakeParameters, stake } from "./actions/stake.ts";
@@ -31,6 +32,7 @@ type WithAddress<T extends { address: Address }> = T extends unknown ? Omit<T, "
 export type OaoActions = {
   estimateFee: (p: WithAddress<EstimateFeeParameters>) => ReturnType<typeof estimateFee>;
   requestInference: (p: WithAddress<RequestInferenceParameters>) => ReturnType<typeof requestInference>;
+  requestBatch: (p: WithAddress<RequestBatchParameters>) => ReturnType<typeof requestBatch>;
   getRequest: (p: WithAddress<GetRequestParameters>) => ReturnType<typeof getRequest>;
   waitForResult: (p: WithAddress<WaitForResultParameters>) => ReturnType<typeof waitForResult>;
   registerModel: (p: WithAddress<RegisterModelParameters>) => ReturnType<typeof registerModel>;
@@ -70,6 +72,7 @@ export function oaoActions({ addresses }: { addresses: OaoAddresses }) {
     return {
       estimateFee: async (p) => estimateFee(c, { ...p, address: oracle(p.address) }),
       requestInference: async (p) => requestInference(c, { ...p, address: oracle(p.address) }),
+      requestBatch: async (p) => requestBatch(c, { ...p, address: oracle(p.address) }),
       getRequest: async (p) => getRequest(c, { ...p, address: oracle(p.address) }),
       waitForResult: async (p) => waitForResult(c, { ...p, address: oracle(p.address) }),
       registerModel: async (p) => registerModel(c, { ...p, address: oracle(p.address) }),

@@ -31,6 +31,7 @@ export * from "./actions/getDispute.ts";
 export * from "./actions/getOperator.ts";
 export * from "./actions/getRequest.ts";
 export * from "./actions/registerModel.ts";
+export * from "./actions/requestBatch.ts";
 export * from "./actions/requestInference.ts";
 export * from "./actions/requestUnstake.ts";
 export * from "./actions/stake.ts";

@@ -25,6 +25,7 @@ import {
   modelDescriptorFromFile,
   oaoActions,
   registerModel,
+  requestBatch,
   requestInference,
   requestUnstake,
   stake,
@@ -466,6 +467,33 @@ describe("sdk actions", () => {
     const after = await d.publicClient.readContract({ address: d.addresses.token, abi: MockStakeTokenAbi, functionName: "balanceOf", args: [d.accounts.user] });
     expect(before - after).toBe(tokenFee);
     expect((await getRequest(d.publicClient, { address: d.addresses.oracle, requestId })).status).toBe("Requested");
+  });
+
+  it("requestBatch makes one request per item (ORA's requestBatchInference), checked before sending", async () => {
+    const user = d.wallet(d.accounts.user);
+    const inputs = ["0x0102030405", "0x0a0b0c0d0e", "0x1112131415"] as const;
+    const before = await d.publicClient.getBalance({ address: d.accounts.user });
+    const { requestIds, receipt } = await requestBatch(user, { address: d.addresses.oracle, modelId, inputs: [...inputs], callbackContract: d.addresses.receiver, gasLimit: 100_000n });
+    expect(requestIds).toHaveLength(3);
+    expect(requestIds[1]! - requestIds[0]!).toBe(1n);
+    expect(requestIds[2]! - requestIds[1]!).toBe(1n);
+    let escrowed = 0n;
+    for (let i = 0; i < 3; i++) {
+      const stored = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "getRequest", args: [requestIds[i]!] });
+      expect(stored.inputHash).toBe(keccak256(inputs[i]!));
+      expect(stored.callbackContract.toLowerCase()).toBe(d.addresses.receiver.toLowerCase());
+      escrowed += stored.modelFee + stored.callbackFee + stored.protocolFee;
+    }
+    // It paid estimateFeeBatch of its block (the three items' fees) plus the transaction's gas, nothing more.
+    const spent = before - (await d.publicClient.getBalance({ address: d.accounts.user }));
+    expect(spent - receipt.gasUsed * receipt.effectiveGasPrice).toBe(escrowed);
+
+    const wrong = await requestBatch(user, { address: d.addresses.oracle, modelId, inputs: ["0x0102030405", "0x01"] }).catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(InputLengthMismatchError);
+    const none = await requestBatch(user, { address: d.addresses.oracle, modelId, inputs: [] }).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(BaseError);
+    const bound = user.extend(oaoActions({ addresses: { oracle: d.addresses.oracle } }));
+    expect((await bound.requestBatch({ modelId, inputs: ["0x0102030405"] })).requestIds).toHaveLength(1);
   });
 });
 
