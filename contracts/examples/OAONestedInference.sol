@@ -130,8 +130,8 @@ contract OAONestedInference {
         }
     }
 
-    /// @notice A stage expired unanswered (errorCode 1, `errorData` = abi.encode(refunded wei), pushed to this
-    /// contract): the refund and any unspent prepayment go to the pipeline's sender.
+    /// @notice A stage expired unanswered or was cancelled (errorCode 2 or 3, `errorData` = abi.encode(refunded wei),
+    /// pushed to this contract): the refund and any unspent prepayment go to the pipeline's sender.
     function aiOracleCallbackError(uint256 requestId, uint8 errorCode, bytes calldata errorData, bytes calldata callbackData)
         external
     {

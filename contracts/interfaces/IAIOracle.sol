@@ -33,7 +33,8 @@ interface IAIOracle {
         bytes calldata callbackData
     ) external payable returns (uint256 requestId);
 
-    /// @notice The fee in wei a request to `modelId` with callback gas `gasLimit` costs now.
+    /// @notice The fee in wei a request to `modelId` with callback gas `gasLimit` costs now (for a token-priced model,
+    /// the wei part only: its model fee is pulled in the token, docs/protocol.md §1.5).
     function estimateFee(uint256 modelId, uint256 gasLimit) external view returns (uint256);
 
     /// @notice Whether the request's result can no longer change.

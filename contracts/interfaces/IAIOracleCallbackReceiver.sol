@@ -9,8 +9,10 @@ interface IAIOracleCallbackReceiver {
     function aiOracleCallback(uint256 requestId, bytes calldata output, bytes calldata callbackData) external;
 
     /// @notice The request failed (selector 0x8e6fd006, as ORA's OAO). Called only by the oracle.
-    /// @param errorCode Why: 1 = expired (no result by the deadline; fees refunded). See docs/protocol.md §1.6.
-    /// @param errorData Details for the code; for 1: abi.encode(uint256 refundedAmount).
+    /// @param errorCode Why ({ErrorCodes}, docs/protocol.md §1.8): 0 and 1 are ORA's (`InvalidInput`,
+    /// `InvalidBatchSize`; never sent here: checked at request time), 2 = expired (no claim by the deadline),
+    /// 3 = undecidable (a game could not decide the request). Fees are refunded for 2 and 3.
+    /// @param errorData Details for the code; for 2 and 3: abi.encode(uint256 refundedAmount).
     function aiOracleCallbackError(
         uint256 requestId,
         uint8 errorCode,

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.20;
 
 import {IAIOracle} from "./IAIOracle.sol";
+import {IAIOracleBatch} from "./IAIOracleBatch.sol";
 import {IModelRegistry} from "./IModelRegistry.sol";
 import {DeliveryMode, FeeState, Request, RequestHeader, RequestParams, RequestStatus} from "../lib/Types.sol";
 
@@ -9,7 +10,7 @@ import {DeliveryMode, FeeState, Request, RequestHeader, RequestParams, RequestSt
 /// @notice The full oracle: the OAO surface, the model registry, a request entry point with options, views,
 /// fee settlement and result delivery. Requests, fees and callbacks live here; claims, challenge windows and
 /// games live in the task manager, which drives {deliver}, {settle} and {refund}. See docs/protocol.md §1.
-interface IAIOracleExtended is IAIOracle, IModelRegistry {
+interface IAIOracleExtended is IAIOracle, IAIOracleBatch, IModelRegistry {
     /// @notice Emitted with {IAIOracle-AICallbackRequest} for every request: the options and the fee parts.
     event RequestCreated(
         uint256 indexed requestId,
@@ -39,13 +40,18 @@ interface IAIOracleExtended is IAIOracle, IModelRegistry {
         address treasury,
         uint256 protocolFee
     );
-    /// @notice The request expired unanswered and its fee went back to the requester.
+    /// @notice The request expired unanswered (or was cancelled) and its fee was refunded (§1.5 says to whom).
     event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 amount);
     /// @notice A payment could not be pushed (or is pull-only) and was credited; withdraw it with {withdraw}.
     event PaymentCredited(address indexed account, uint256 amount);
     /// @notice A payment was pushed to `account` directly (refunds to requesters).
     event PaymentSent(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice Fee tokens of a token-priced model (§1.5) credited to `account`; withdraw with {withdrawToken}.
+    event TokenPaymentCredited(address indexed token, address indexed account, uint256 amount);
+    /// @notice Fee tokens transferred to `account` directly (a token refund).
+    event TokenPaymentSent(address indexed token, address indexed account, uint256 amount);
+    event TokenWithdrawn(address indexed token, address indexed account, address indexed to, uint256 amount);
     event TaskManagerSet(address indexed taskManager);
     event CallbackGasPriceSet(uint256 callbackGasPrice);
     event ProtocolFeeSet(uint256 protocolFee);
@@ -55,7 +61,8 @@ interface IAIOracleExtended is IAIOracle, IModelRegistry {
     /// @notice Request with options: delivery mode, deadline, maximum fee. Same events as {requestCallback}.
     function requestWithOptions(RequestParams calldata params) external payable returns (uint256 requestId);
 
-    /// @notice The three parts of {estimateFee}: model fee, callback gas, protocol fee (all wei).
+    /// @notice The three parts of a request's fee: model fee (in wei, or in the model's fee token for a token-priced
+    /// model, {IModelRegistry-modelFeeToken}), callback gas and protocol fee (wei). {estimateFee} is the wei to send.
     function estimateFeeParts(uint256 modelId, uint64 gasLimit)
         external
         view
@@ -83,11 +90,22 @@ interface IAIOracleExtended is IAIOracle, IModelRegistry {
     /// @notice Number of requests made (the highest id).
     function requestCount() external view returns (uint256);
 
+    /// @notice The account that gets money owed to the requester of `requestId` that is not pushed to the requester
+    /// (docs/protocol.md §1.5): the explicit refund recipient if one was given, else the requester if it has no code,
+    /// else the request's fallback account. The task manager pays the requester's share of a slash here.
+    function refundAccount(uint256 requestId) external view returns (address);
+
     /// @notice Wei credited to `account`, withdrawable with {withdraw}.
     function pendingWithdrawal(address account) external view returns (uint256);
 
     /// @notice Send the caller's whole credited balance to `to`.
     function withdraw(address payable to) external returns (uint256 amount);
+
+    /// @notice Fee tokens `token` credited to `account` (operator pay and model shares of token-priced models).
+    function pendingTokenWithdrawal(address token, address account) external view returns (uint256);
+
+    /// @notice Send the caller's whole credited balance of `token` to `to`.
+    function withdrawToken(address token, address to) external returns (uint256 amount);
 
     function taskManager() external view returns (address);
     function treasury() external view returns (address);
@@ -102,9 +120,10 @@ interface IAIOracleExtended is IAIOracle, IModelRegistry {
     /// (and the callback fee to `executor` if no delivery has paid it yet). Only the task manager.
     function settle(uint256 requestId, address operator, address executor) external;
 
-    /// @notice Refund an expired request to its requester; with a callback contract, first call its error
-    /// callback and pay the callback fee to `executor`. Only the task manager.
-    function refund(uint256 requestId, address executor) external returns (uint256 refunded);
+    /// @notice Refund a request that cannot be answered (expired, or cancelled by an undecided game) as §1.5 says;
+    /// with a callback contract, call its error callback with `errorCode` ({ErrorCodes-EXPIRED} or
+    /// {ErrorCodes-UNDECIDABLE}) and pay the callback fee to `executor`. Only the task manager.
+    function refund(uint256 requestId, address executor, uint8 errorCode) external returns (uint256 refunded);
 
     // ------------------------------------------------------------------ governance (owner)
     /// @notice Wire the task manager. Only the owner, only once.

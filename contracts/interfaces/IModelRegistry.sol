@@ -20,6 +20,8 @@ interface IModelRegistry {
         string metadataURI
     );
     event ModelDeprecated(uint256 indexed modelId);
+    /// @notice The model's fee is paid in `token` (emitted right after its ModelRegistered).
+    event ModelFeeToken(uint256 indexed modelId, address indexed token);
 
     /// @notice Register a model from its descriptor (docs/protocol.md §3.3); the caller becomes its owner. Ids
     /// start at 1. `modelRoot = keccak256(descriptor)`; the node count, weights root and tensor headers are
@@ -28,6 +30,14 @@ interface IModelRegistry {
     /// ModelInputTooLarge (input above one 4096-byte chunk), ZeroAbsolutePrestate, FeeShareTooHigh or
     /// ZeroFeeReceiver.
     function registerModel(ModelParams calldata params) external returns (uint256 modelId);
+
+    /// @notice {registerModel} for a model whose `params.fee` is paid in the ERC20 `feeToken` (ORA's token-priced
+    /// models): requests pull it with `transferFrom` from the requester, who approves the oracle first; callback
+    /// and protocol fees stay in wei (docs/protocol.md §1.5). Reverts ZeroAddress, FeeTokenNotContract(token).
+    function registerModelWithFeeToken(ModelParams calldata params, address feeToken) external returns (uint256 modelId);
+
+    /// @notice The ERC20 a model's fee is paid in; address(0) for a model priced in wei. Reverts UnknownModel.
+    function modelFeeToken(uint256 modelId) external view returns (address);
 
     /// @notice Stop new requests to a model. Only its owner; irreversible.
     function deprecateModel(uint256 modelId) external;

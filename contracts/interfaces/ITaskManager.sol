@@ -100,7 +100,9 @@ interface ITaskManager {
     function deliver(uint256 requestId) external;
 
     /// @notice Refund a request that got no claim by its deadline, or that a game cancelled (undecidable node).
-    /// Anyone; the refund goes to the requester.
+    /// Anyone; the refund goes where docs/protocol.md §1.5 says (the refund recipient, else the requester, else its
+    /// fallback account), and a callback contract gets `aiOracleCallbackError` with code 2 (expired) or 3
+    /// (undecidable), run and paid for by the caller.
     function expire(uint256 requestId) external;
 
     /// @notice Switch the game factory for requests made from now on (ids > the oracle's `requestCount()`);

@@ -24,6 +24,10 @@ error ZeroFeeReceiver(uint16 feeShareBps);
 error UnknownModel(uint256 modelId);
 error ModelIsDeprecated(uint256 modelId);
 error NotModelOwner(uint256 modelId, address caller, address owner);
+/// @notice A model's fee token must be a contract (an ERC20).
+error FeeTokenNotContract(address token);
+/// @notice A token-priced request received fewer fee tokens than its model fee (a fee-on-transfer token).
+error FeeTokenShortfall(address token, uint256 expected, uint256 received);
 
 // ---------------------------------------------------------------- requests and fees (AIOracle)
 error EmptyInput();
@@ -39,6 +43,14 @@ error DeadlineInPast(uint64 deadline, uint256 timestamp);
 error InsufficientFee(uint256 paid, uint256 required);
 error FeeAboveMax(uint256 fee, uint256 maxFee);
 error UnknownRequest(uint256 requestId);
+/// @notice A batch must have between 1 and `maxBatchSize` items.
+error BatchSizeOutOfRange(uint256 batchSize, uint256 maxBatchSize);
+/// @notice A batch input is `batchSize` model inputs back to back: `expected = batchSize * itemBytes` bytes.
+error BatchInputLengthMismatch(uint256 modelId, uint256 batchSize, uint256 itemBytes, uint256 expected, uint256 given);
+/// @notice Only calldata inputs and outputs are supported (ORA's `DA.Calldata` = 0); `inputDA`/`outputDA` as given.
+error UnsupportedDataAvailability(uint8 inputDA, uint8 outputDA);
+/// @notice The task manager refunded with an error code that is not one of the oracle's refund reasons.
+error InvalidRefundCode(uint8 errorCode);
 error FeeNotEscrowed(uint256 requestId, FeeState feeState);
 error NotTaskManager(address caller);
 error TaskManagerAlreadySet(address taskManager);

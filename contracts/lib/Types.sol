@@ -86,9 +86,11 @@ struct Model {
     /// @dev Byte length of the model's input tensor (its canonical encoding, from the descriptor's input header,
     /// at most 4096): every request input must be exactly this long (docs/protocol.md §1.4, §3.4).
     uint32 inputBytes;
+    /// @dev The model fee is paid in an ERC20 token ({IModelRegistry-modelFeeToken}), not in wei (§1.5).
+    bool feeInToken;
     /// @dev Receives `feeShareBps` of the model fee of every settled request.
     address feeReceiver;
-    /// @dev Model fee in wei, charged per request.
+    /// @dev Model fee charged per request: in wei, or in units of the fee token when `feeInToken`.
     uint96 fee;
     /// @dev Commitment to the graph and weights (docs/protocol.md §3).
     bytes32 modelRoot;
@@ -125,6 +127,11 @@ struct RequestParams {
     uint64 deadline;
     /// @dev The request reverts if the fee would exceed this (slippage guard against fee changes).
     uint256 maxFee;
+    /// @dev Who gets the request's refunds (excess payment, expiry refund, the requester's share of a slash): pushed to
+    /// it, credited to it if the push fails. address(0): the default rule (docs/protocol.md §1.5): pushed to the
+    /// requester, and if that fails credited to the fallback account (the transaction's sender, or for a request made
+    /// inside a callback, the fallback account of the request being delivered).
+    address refundRecipient;
 }
 
 /// @notice A request as stored by the oracle.
@@ -142,6 +149,13 @@ struct Request {
     /// @dev Whether `callbackFee` has been paid out (to the executor of the first delivery or error callback).
     bool callbackFeePaid;
     uint64 createdAt;
+    /// @dev Where refunds go (docs/protocol.md §1.5): the explicit recipient if `refundRecipientSet`, else the fallback
+    /// account credited when a push to the requester fails.
+    address refundRecipient;
+    /// @dev Whether `refundRecipient` was given at request time (then refunds skip the requester).
+    bool refundRecipientSet;
+    /// @dev `modelFee` is in the model's fee token, not wei (copied from the model at request time).
+    bool feeInToken;
     uint256 modelId;
     bytes32 inputHash;
     /// @dev The fee parts, fixed at request time; they sum to what was escrowed.

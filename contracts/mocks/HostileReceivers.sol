@@ -149,7 +149,7 @@ contract ReenteringReceiver is IAIOracleCallbackReceiver {
         _try("withdraw", address(oracle), abi.encodeCall(IAIOracleExtended.withdraw, (payable(address(this)))));
         _try("oracleDeliver", address(oracle), abi.encodeCall(IAIOracleExtended.deliver, (requestId, output, address(this))));
         _try("oracleSettle", address(oracle), abi.encodeCall(IAIOracleExtended.settle, (requestId, address(this), address(this))));
-        _try("oracleRefund", address(oracle), abi.encodeCall(IAIOracleExtended.refund, (requestId, address(this))));
+        _try("oracleRefund", address(oracle), abi.encodeCall(IAIOracleExtended.refund, (requestId, address(this), uint8(2))));
     }
 
     function _try(string memory name, address target, bytes memory data) private {

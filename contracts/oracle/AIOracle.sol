@@ -4,13 +4,17 @@ pragma solidity ^0.8.24;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IAIOracle} from "../interfaces/IAIOracle.sol";
+import {IAIOracleBatch} from "../interfaces/IAIOracleBatch.sol";
 import {IAIOracleExtended} from "../interfaces/IAIOracleExtended.sol";
 import {IAIOracleCallbackReceiver} from "../interfaces/IAIOracleCallbackReceiver.sol";
 import {ITaskManager} from "../interfaces/ITaskManager.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {ExactGasCall} from "../lib/ExactGasCall.sol";
+import {ErrorCodes} from "../lib/ErrorCodes.sol";
 import {
     DeliveryMode,
     FeeState,
@@ -23,21 +27,26 @@ import {
     Task
 } from "../lib/Types.sol";
 import {
+    BatchInputLengthMismatch,
+    BatchSizeOutOfRange,
     CallbackGasPriceOutOfBounds,
     CallbackWithoutGas,
     DeadlineInPast,
     EmptyInput,
     FeeAboveMax,
     FeeNotEscrowed,
+    FeeTokenShortfall,
     GasLimitTooHigh,
     InputLengthMismatch,
     InsufficientFee,
     InvalidOracleConfig,
+    InvalidRefundCode,
     NothingToWithdraw,
     NotTaskManager,
     ProtocolFeeTooHigh,
     TaskManagerAlreadySet,
     UnknownRequest,
+    UnsupportedDataAvailability,
     WithdrawalFailed,
     ZeroAddress,
     ZeroCallbackWithGas
@@ -50,6 +59,7 @@ import {
 /// See docs/protocol.md §1.
 contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyGuardTransient {
     using ExactGasCall for address;
+    using SafeERC20 for IERC20;
 
     /// @notice Gas charged on top of a callback's gas limit for the delivery around it (event, bookkeeping).
     uint256 public constant CALLBACK_OVERHEAD_GAS = 50_000;
@@ -57,8 +67,12 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     uint256 public constant MAX_RETURN_DATA_COPY = 256;
     /// @notice Gas given to a push refund (excess payment, expiry refund); if it fails the amount is credited.
     uint256 public constant REFUND_PUSH_GAS = 50_000;
-    /// @notice `errorCode` of {IAIOracleCallbackReceiver-aiOracleCallbackError} for an expired request.
-    uint8 public constant ERROR_EXPIRED = 1;
+    /// @notice `errorCode` of {IAIOracleCallbackReceiver-aiOracleCallbackError} for an expired request ({ErrorCodes}).
+    uint8 public constant ERROR_EXPIRED = ErrorCodes.EXPIRED;
+    /// @notice `errorCode` for a request a dispute game found undecidable (cancelled, refunded).
+    uint8 public constant ERROR_UNDECIDABLE = ErrorCodes.UNDECIDABLE;
+    /// @notice Most items one {requestBatchInference} may make (each is a full request, ~190k gas: 32 items ≈ 6.1M).
+    uint256 public constant MAX_BATCH_SIZE = 32;
 
     uint256 public immutable minCallbackGasPrice;
     uint256 public immutable maxCallbackGasPrice;
@@ -73,6 +87,10 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     uint256 private _requestCount;
     mapping(uint256 requestId => Request) private _requests;
     mapping(address account => uint256) private _credits;
+    mapping(address token => mapping(address account => uint256)) private _tokenCredits;
+    /// @dev The request whose callback (or error callback) is running, 0 outside one: a request made from inside a
+    /// callback takes that request's fallback refund account instead of tx.origin (docs/protocol.md §1.5).
+    uint256 private transient _inCallbackOf;
 
     modifier onlyTaskManager() {
         if (msg.sender != _taskManager) revert NotTaskManager(msg.sender);
@@ -120,7 +138,8 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
                 callbackData: callbackData,
                 deliveryMode: DeliveryMode.AtCommit,
                 deadline: 0,
-                maxFee: type(uint256).max
+                maxFee: type(uint256).max,
+                refundRecipient: address(0)
             })
         );
     }
@@ -130,12 +149,50 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         return _request(params);
     }
 
+    /// @inheritdoc IAIOracleBatch
+    function requestBatchInference(
+        uint256 batchSize,
+        uint256 modelId,
+        bytes calldata input,
+        address callbackContract,
+        uint64 gasLimit,
+        bytes calldata callbackData,
+        DA inputDA,
+        DA outputDA
+    ) external payable returns (uint256 firstRequestId) {
+        if (inputDA != DA.Calldata || outputDA != DA.Calldata) {
+            revert UnsupportedDataAvailability(uint8(inputDA), uint8(outputDA));
+        }
+        return _requestBatch(
+            batchSize,
+            input,
+            RequestParams({
+                modelId: modelId,
+                input: "",
+                callbackContract: callbackContract,
+                gasLimit: gasLimit,
+                callbackData: callbackData,
+                deliveryMode: DeliveryMode.AtCommit,
+                deadline: 0,
+                maxFee: type(uint256).max,
+                refundRecipient: address(0)
+            })
+        );
+    }
+
     /// @inheritdoc IAIOracle
-    function estimateFee(uint256 modelId, uint256 gasLimit) external view returns (uint256) {
+    function estimateFee(uint256 modelId, uint256 gasLimit) public view returns (uint256) {
         if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
-        (uint256 modelFee, uint256 callbackFee, uint256 protocolFeePart) =
-            _feeParts(_activeModel(modelId), uint64(gasLimit));
-        return modelFee + callbackFee + protocolFeePart;
+        Model storage model = _activeModel(modelId);
+        (uint256 modelFee, uint256 callbackFee, uint256 protocolFeePart) = _feeParts(model, uint64(gasLimit));
+        // The wei to send: a token-priced model's fee is pulled in its token instead (§1.5).
+        return (model.feeInToken ? 0 : modelFee) + callbackFee + protocolFeePart;
+    }
+
+    /// @inheritdoc IAIOracleBatch
+    function estimateFeeBatch(uint256 modelId, uint256 gasLimit, uint256 batchSize) external view returns (uint256) {
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
+        return estimateFee(modelId, gasLimit) * batchSize;
     }
 
     /// @inheritdoc IAIOracleExtended
@@ -210,6 +267,13 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     }
 
     /// @inheritdoc IAIOracleExtended
+    function refundAccount(uint256 requestId) external view returns (address) {
+        Request storage r = _existingRequest(requestId);
+        if (r.refundRecipientSet || r.requester.code.length != 0) return r.refundRecipient;
+        return r.requester;
+    }
+
+    /// @inheritdoc IAIOracleExtended
     function pendingWithdrawal(address account) external view returns (uint256) {
         return _credits[account];
     }
@@ -235,6 +299,21 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
     }
 
     // ================================================================== payments
+
+    /// @inheritdoc IAIOracleExtended
+    function pendingTokenWithdrawal(address token, address account) external view returns (uint256) {
+        return _tokenCredits[token][account];
+    }
+
+    /// @inheritdoc IAIOracleExtended
+    function withdrawToken(address token, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = _tokenCredits[token][msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _tokenCredits[token][msg.sender] = 0;
+        emit TokenWithdrawn(token, msg.sender, to, amount);
+        IERC20(token).safeTransfer(to, amount);
+    }
 
     /// @inheritdoc IAIOracleExtended
     function withdraw(address payable to) external nonReentrant returns (uint256 amount) {
@@ -266,11 +345,13 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         _payCallbackFee(r, requestId, executor);
         address target = r.callbackContract;
         if (target == address(0)) return;
+        _inCallbackOf = requestId;
         (bool success, bytes memory returnData) = target.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(IAIOracleCallbackReceiver.aiOracleCallback, (requestId, output, r.callbackData)),
             MAX_RETURN_DATA_COPY
         );
+        _inCallbackOf = 0;
         r.lastCallbackSucceeded = success;
         emit CallbackExecuted(requestId, target, false, success, returnData);
     }
@@ -285,39 +366,53 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         // modelShare <= modelFee because feeShareBps <= BPS.
         uint256 operatorPay = r.modelFee - modelShare;
         _payCallbackFee(r, requestId, executor);
-        _credit(operator, operatorPay);
-        _credit(model.feeReceiver, modelShare);
+        if (r.feeInToken) {
+            address token = _feeTokenOf(r.modelId);
+            _creditToken(token, operator, operatorPay);
+            _creditToken(token, model.feeReceiver, modelShare);
+        } else {
+            _credit(operator, operatorPay);
+            _credit(model.feeReceiver, modelShare);
+        }
         _credit(_treasury, r.protocolFee);
         emit FeeSettled(requestId, operator, operatorPay, model.feeReceiver, modelShare, _treasury, r.protocolFee);
     }
 
     /// @inheritdoc IAIOracleExtended
-    function refund(uint256 requestId, address executor)
+    function refund(uint256 requestId, address executor, uint8 errorCode)
         external
         onlyTaskManager
         nonReentrant
         returns (uint256 refunded)
     {
+        if (errorCode != ErrorCodes.EXPIRED && errorCode != ErrorCodes.UNDECIDABLE) revert InvalidRefundCode(errorCode);
         Request storage r = _existingRequest(requestId);
         if (r.feeState != FeeState.Escrowed) revert FeeNotEscrowed(requestId, r.feeState);
         r.feeState = FeeState.Refunded;
-        refunded = uint256(r.modelFee) + r.protocolFee;
+        refunded = r.protocolFee;
+        if (!r.feeInToken) refunded += r.modelFee;
         address target = r.callbackContract;
         // With a callback, the executor runs the error callback and is paid its gas; otherwise all goes back.
         if (target == address(0)) refunded += r.callbackFee;
         else _payCallbackFee(r, requestId, executor);
-        address requester = r.requester;
-        emit RequestRefunded(requestId, requester, refunded);
-        _pushOrCredit(requester, refunded);
-        if (target == address(0)) return refunded;
+        emit RequestRefunded(requestId, r.requester, refunded);
+        // Everything from here runs code of others (the refund push, the fee token, the error callback): a request
+        // made from any of them is paid for by this request's payer, whoever sent the transaction (§1.5).
+        _inCallbackOf = requestId;
+        _payRefund(r, refunded);
+        if (r.feeInToken) _refundToken(r, _feeTokenOf(r.modelId), r.modelFee);
+        if (target == address(0)) {
+            _inCallbackOf = 0;
+            return refunded;
+        }
         (bool success, bytes memory returnData) = target.callWithExactGas(
             r.gasLimit,
             abi.encodeCall(
-                IAIOracleCallbackReceiver.aiOracleCallbackError,
-                (requestId, ERROR_EXPIRED, abi.encode(refunded), r.callbackData)
+                IAIOracleCallbackReceiver.aiOracleCallbackError, (requestId, errorCode, abi.encode(refunded), r.callbackData)
             ),
             MAX_RETURN_DATA_COPY
         );
+        _inCallbackOf = 0;
         r.lastCallbackSucceeded = success;
         emit CallbackExecuted(requestId, target, true, success, returnData);
     }
@@ -356,15 +451,37 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         // Guard (docs/protocol.md §3.4): an input that is not the model's input tensor makes every claim unprovable —
         // no honest keeper can compute one to challenge with, so any output would finalize. Refused here.
         if (p.input.length != model.inputBytes) revert InputLengthMismatch(p.modelId, model.inputBytes, p.input.length);
+        (uint256 fee, uint256 tokenFee) = _checkAndQuote(p, model);
+        if (msg.value < fee) revert InsufficientFee(msg.value, fee);
+        requestId = _store(p);
+        if (tokenFee != 0) _pullFeeToken(p.modelId, tokenFee);
+        // msg.value >= fee was checked above.
+        _returnExcess(requestId, msg.value - fee);
+    }
+
+    /// @dev The checks every request passes (but the input length, checked per entry point) and its fee: `fee` in
+    /// wei (what msg.value must cover and `maxFee` bounds), `tokenFee` in the model's fee token (0 if priced in wei).
+    function _checkAndQuote(RequestParams memory p, Model storage model)
+        private
+        view
+        returns (uint256 fee, uint256 tokenFee)
+    {
         if (p.gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(p.gasLimit, maxCallbackGasLimit);
         if (p.callbackContract == address(0) && p.gasLimit != 0) revert ZeroCallbackWithGas(p.gasLimit);
         if (p.callbackContract != address(0) && p.gasLimit == 0) revert CallbackWithoutGas(p.callbackContract);
-        uint64 deadline = p.deadline == 0 ? SafeCast.toUint64(block.timestamp + requestTimeout) : p.deadline;
-        if (deadline <= block.timestamp) revert DeadlineInPast(deadline, block.timestamp);
+        if (p.deadline != 0 && p.deadline <= block.timestamp) revert DeadlineInPast(p.deadline, block.timestamp);
         (uint256 modelFee, uint256 callbackFee, uint256 protocolFee_) = _feeParts(model, p.gasLimit);
-        uint256 fee = modelFee + callbackFee + protocolFee_;
+        fee = callbackFee + protocolFee_;
+        if (model.feeInToken) tokenFee = modelFee;
+        else fee += modelFee;
         if (fee > p.maxFee) revert FeeAboveMax(fee, p.maxFee);
-        if (msg.value < fee) revert InsufficientFee(msg.value, fee);
+    }
+
+    /// @dev Stores and announces one request of `p` (checked by {_checkAndQuote}); fees as quoted now.
+    function _store(RequestParams memory p) private returns (uint256 requestId) {
+        Model storage model = _existingModel(p.modelId);
+        uint64 deadline = p.deadline == 0 ? SafeCast.toUint64(block.timestamp + requestTimeout) : p.deadline;
+        (uint256 modelFee, uint256 callbackFee, uint256 protocolFee_) = _feeParts(model, p.gasLimit);
 
         requestId = ++_requestCount;
         Request storage r = _requests[requestId];
@@ -375,6 +492,18 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         r.callbackContract = p.callbackContract;
         r.gasLimit = p.gasLimit;
         r.createdAt = uint64(block.timestamp);
+        r.feeInToken = model.feeInToken;
+        if (p.refundRecipient != address(0)) {
+            r.refundRecipient = p.refundRecipient;
+            r.refundRecipientSet = true;
+        } else {
+            // The fallback account (§1.5): who gets what a push to the requester cannot deliver. Inside a callback the
+            // transaction's sender is whoever executes the delivery (an operator), not the payer: the parent's instead.
+            uint256 parent = _inCallbackOf;
+            // tx.origin is used only as a payee, never for authorization.
+            // solhint-disable-next-line avoid-tx-origin
+            r.refundRecipient = parent == 0 ? tx.origin : _requests[parent].refundRecipient;
+        }
         r.modelId = p.modelId;
         r.inputHash = keccak256(p.input);
         r.modelFee = SafeCast.toUint128(modelFee);
@@ -386,11 +515,62 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         emit RequestCreated(
             requestId, msg.sender, p.modelId, r.inputHash, p.deliveryMode, deadline, modelFee, callbackFee, protocolFee_
         );
-        unchecked {
-            // msg.value >= fee was checked above.
-            uint256 excess = msg.value - fee;
-            if (excess != 0) _pushOrCredit(msg.sender, excess);
+    }
+
+    /// @dev `batchSize` requests of `p`, item i's input being bytes [i * inputBytes, (i + 1) * inputBytes) of `input`.
+    function _requestBatch(uint256 batchSize, bytes calldata input, RequestParams memory p)
+        private
+        returns (uint256 firstRequestId)
+    {
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
+        Model storage model = _activeModel(p.modelId);
+        if (input.length == 0) revert EmptyInput();
+        uint256 itemBytes = model.inputBytes;
+        // batchSize <= MAX_BATCH_SIZE and itemBytes <= 4096: no overflow.
+        uint256 expected = batchSize * itemBytes;
+        if (input.length != expected) {
+            revert BatchInputLengthMismatch(p.modelId, batchSize, itemBytes, expected, input.length);
         }
+        (uint256 fee, uint256 tokenFee) = _checkAndQuote(p, model);
+        uint256 total = fee * batchSize;
+        if (msg.value < total) revert InsufficientFee(msg.value, total);
+        firstRequestId = _requestCount + 1;
+        for (uint256 i; i < batchSize; ++i) {
+            p.input = input[i * itemBytes:(i + 1) * itemBytes];
+            _store(p);
+        }
+        if (tokenFee != 0) _pullFeeToken(p.modelId, tokenFee * batchSize);
+        // msg.value >= total was checked above.
+        _returnExcess(firstRequestId, msg.value - total);
+    }
+
+    /// @dev Pulls a token-priced request's model fee from the requester (who approved the oracle), checking that
+    /// the whole amount arrived (a fee-on-transfer token would leave the escrow short).
+    function _pullFeeToken(uint256 modelId, uint256 amount) private {
+        IERC20 token = IERC20(_feeTokenOf(modelId));
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != amount) revert FeeTokenShortfall(address(token), amount, received);
+    }
+
+    /// @dev Refunds fee tokens: to the explicit refund recipient if one was given, else to the requester, which paid
+    /// them (a contract that pays in a token handles it); credited if the transfer fails (e.g. a blocklist).
+    function _refundToken(Request storage r, address token, uint256 amount) private {
+        if (amount == 0) return;
+        address to = r.refundRecipientSet ? r.refundRecipient : r.requester;
+        if (IERC20(token).trySafeTransfer(to, amount)) emit TokenPaymentSent(token, to, amount);
+        else _creditToken(token, to, amount);
+    }
+
+    function _creditToken(address token, address account, uint256 amount) private {
+        if (amount == 0) return;
+        _tokenCredits[token][account] += amount;
+        emit TokenPaymentCredited(token, account, amount);
+    }
+
+    function _returnExcess(uint256 requestId, uint256 excess) private {
+        if (excess != 0) _payRefund(_requests[requestId], excess);
     }
 
     function _feeParts(Model storage model, uint64 gasLimit)
@@ -419,10 +599,20 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         emit PaymentCredited(account, amount);
     }
 
-    /// @dev Push to requesters (who may not know about {withdraw}) with bounded gas; credit on failure.
-    function _pushOrCredit(address account, uint256 amount) private {
-        if (account.sendValue(amount, REFUND_PUSH_GAS)) emit PaymentSent(account, amount);
-        else _credit(account, amount);
+    /// @dev Pays a refund of `r` (docs/protocol.md §1.5): with an explicit recipient, pushed to it (credited to it if
+    /// the push fails); else pushed to the requester, and if that fails (a consumer contract without `receive`),
+    /// credited to the fallback account, which can withdraw it. Pushes have bounded gas.
+    function _payRefund(Request storage r, uint256 amount) private {
+        address recipient = r.refundRecipient;
+        if (!r.refundRecipientSet) {
+            address requester = r.requester;
+            if (requester.sendValue(amount, REFUND_PUSH_GAS)) {
+                emit PaymentSent(requester, amount);
+                return;
+            }
+        }
+        if (recipient.sendValue(amount, REFUND_PUSH_GAS)) emit PaymentSent(recipient, amount);
+        else _credit(recipient, amount);
     }
 
     function _standingClaimId(uint256 requestId) private view returns (uint256) {

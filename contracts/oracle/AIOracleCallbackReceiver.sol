@@ -49,7 +49,8 @@ abstract contract AIOracleCallbackReceiver is IAIOracleCallbackReceiver {
         internal
         virtual;
 
-    /// @dev The request failed (errorCode 1: expired and refunded). Does nothing unless overridden.
+    /// @dev The request failed (errorCode 2: expired, 3: undecidable; both refunded; see {ErrorCodes}). Does nothing
+    /// unless overridden.
     function _onAIOracleError(
         uint256 requestId,
         uint8 errorCode,

@@ -6,11 +6,13 @@ import {Model, ModelParams} from "../lib/Types.sol";
 import {GraphCommitments} from "../lib/GraphCommitments.sol";
 import {
     FeeShareTooHigh,
+    FeeTokenNotContract,
     ModelInputTooLarge,
     ModelIsDeprecated,
     NotModelOwner,
     UnknownModel,
     ZeroAbsolutePrestate,
+    ZeroAddress,
     ZeroFeeReceiver
 } from "../lib/Errors.sol";
 
@@ -21,10 +23,28 @@ abstract contract ModelRegistry is IModelRegistry {
 
     mapping(uint256 modelId => Model) private _models;
     mapping(uint256 modelId => GraphCommitments.ModelCommitment) private _commitments;
+    mapping(uint256 modelId => address) private _feeTokens;
     uint256 private _modelCount;
 
     /// @inheritdoc IModelRegistry
     function registerModel(ModelParams calldata params) external returns (uint256 modelId) {
+        return _register(params, address(0));
+    }
+
+    /// @inheritdoc IModelRegistry
+    function registerModelWithFeeToken(ModelParams calldata params, address feeToken) external returns (uint256 modelId) {
+        if (feeToken == address(0)) revert ZeroAddress();
+        if (feeToken.code.length == 0) revert FeeTokenNotContract(feeToken);
+        modelId = _register(params, feeToken);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelFeeToken(uint256 modelId) external view returns (address) {
+        _existingModel(modelId);
+        return _feeTokens[modelId];
+    }
+
+    function _register(ModelParams calldata params, address feeToken) private returns (uint256 modelId) {
         // Decoding checks the descriptor (magic, version, n >= 1, both tensor headers) and hashes it to modelRoot.
         GraphCommitments.ModelCommitment memory c = GraphCommitments.decodeModelDescriptor(params.descriptor);
         uint256 inputBytes = GraphCommitments.tensorByteLength(c.inputHeader);
@@ -41,6 +61,7 @@ abstract contract ModelRegistry is IModelRegistry {
             deprecated: false,
             // inputBytes <= CHUNK_BYTES (checked above): fits.
             inputBytes: uint32(inputBytes),
+            feeInToken: feeToken != address(0),
             feeReceiver: params.feeReceiver,
             fee: params.fee,
             modelRoot: c.modelRoot,
@@ -59,6 +80,10 @@ abstract contract ModelRegistry is IModelRegistry {
             params.feeShareBps,
             params.metadataURI
         );
+        if (feeToken != address(0)) {
+            _feeTokens[modelId] = feeToken;
+            emit ModelFeeToken(modelId, feeToken);
+        }
     }
 
     /// @inheritdoc IModelRegistry
@@ -90,6 +115,11 @@ abstract contract ModelRegistry is IModelRegistry {
     function _existingModel(uint256 modelId) internal view returns (Model storage model) {
         model = _models[modelId];
         if (model.owner == address(0)) revert UnknownModel(modelId);
+    }
+
+    /// @dev The fee token of a token-priced model (address(0) otherwise).
+    function _feeTokenOf(uint256 modelId) internal view returns (address) {
+        return _feeTokens[modelId];
     }
 
     /// @dev The model if it takes new requests.

@@ -12,6 +12,7 @@ import {IStaking} from "../interfaces/IStaking.sol";
 import {IDisputeGameFactory} from "../interfaces/IDisputeGame.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {GraphCommitments} from "../lib/GraphCommitments.sol";
+import {ErrorCodes} from "../lib/ErrorCodes.sol";
 import {
     Claim,
     ClaimStatus,
@@ -198,7 +199,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         // Only the standing claim has an open game, and it stands until that game (its only one) is decided.
         defender.openGames -= 1;
         delete _activeGame[defenderId];
-        address requester = _oracle.getRequestHeader(requestId).requester;
+        // The requester's share of a slash goes where its refunds go (docs/protocol.md §1.5): a consumer contract
+        // could not claim it from the staking contract.
+        address requester = _oracle.refundAccount(requestId);
 
         if (winner == GameWinner.Defender) {
             game.status = GameStatus.DefenderWon;
@@ -288,8 +291,10 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     function expire(uint256 requestId) external nonReentrant {
         RequestHeader memory request = _oracle.getRequestHeader(requestId);
         Task storage task = _tasks[requestId];
+        uint8 errorCode = ErrorCodes.EXPIRED;
         if (task.status == RequestStatus.Cancelled) {
             // A game found the request undecidable (§5.4): refundable at once.
+            errorCode = ErrorCodes.UNDECIDABLE;
         } else if (task.status != RequestStatus.None) {
             revert RequestNotOpen(requestId, _status(requestId, task));
         } else if (block.timestamp <= request.deadline) {
@@ -297,7 +302,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         }
         task.status = RequestStatus.Refunded;
         emit RequestExpired(requestId);
-        _oracle.refund(requestId, msg.sender);
+        _oracle.refund(requestId, msg.sender, errorCode);
     }
 
     // ================================================================== governance

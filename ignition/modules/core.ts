@@ -65,7 +65,7 @@ export const PRODUCTION_DEFAULTS: OracleCoreDefaults = {
   maxCallbackGasPrice: 1_000n * GWEI,
   protocolFee: 0n,
   maxProtocolFee: 1n * ETHER,
-  maxCallbackGasLimit: 2_000_000n,
+  maxCallbackGasLimit: 5_000_000n,
   requestTimeout: 3_600n,
   minStake: 100n * ETHER,
   unbondingPeriod: 14n * DAY,

@@ -26,15 +26,18 @@ export {
 } from "./contracts.ts";
 export { type ModelDescriptor, decodeModelDescriptor, modelDescriptorFromFile } from "./model.ts";
 export * from "./actions/estimateFee.ts";
+export * from "./actions/expireRequest.ts";
 export * from "./actions/getDispute.ts";
 export * from "./actions/getOperator.ts";
 export * from "./actions/getRequest.ts";
 export * from "./actions/registerModel.ts";
+export * from "./actions/requestBatch.ts";
 export * from "./actions/requestInference.ts";
 export * from "./actions/requestUnstake.ts";
 export * from "./actions/stake.ts";
 export * from "./actions/waitForResult.ts";
 export * from "./actions/watchRequests.ts";
 export * from "./actions/withdraw.ts";
+export * from "./actions/withdrawCredit.ts";
 export { type OaoActions, type OaoAddresses, oaoActions } from "./decorator.ts";
 export { version } from "./version.ts";

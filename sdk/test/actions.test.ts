@@ -18,12 +18,14 @@ import {
   type WaitForResultUpdate,
   decodeModelDescriptor,
   estimateFee,
+  expireRequest,
   getOperator,
   getRequest,
   isContractRevertError,
   modelDescriptorFromFile,
   oaoActions,
   registerModel,
+  requestBatch,
   requestInference,
   requestUnstake,
   stake,
@@ -31,8 +33,9 @@ import {
   waitForResult,
   watchRequests,
   withdraw,
+  withdrawCredit,
 } from "../src/index.ts";
-import { AIOracleAbi, RecordingReceiverAbi } from "../src/abis/generated.ts";
+import { AIOracleAbi, MockStakeTokenAbi, RecordingReceiverAbi } from "../src/abis/generated.ts";
 import { oaoErrorsAbi } from "../src/contracts.ts";
 import { syntheticDescriptor } from "../../test/utils/claims.ts";
 import {
@@ -385,6 +388,112 @@ describe("sdk actions", () => {
     expect(missing).toBeInstanceOf(MissingAddressError);
     const full = d.publicClient.extend(oaoActions({ addresses: { oracle: d.addresses.oracle, staking: d.addresses.staking } }));
     expect((await full.getOperator({ operator: d.accounts.alice })).operator).toBe(d.accounts.alice);
+  });
+
+  it("expireRequest refunds an unanswered request after its deadline, to the refund recipient when one is named", async () => {
+    const user = d.wallet(d.accounts.user);
+    const { requestId } = await newRequest();
+    const early = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId }).catch((e: unknown) => e);
+    expect(isContractRevertError(early, "DeadlineNotPassed")).toBe(true);
+
+    // A named refund recipient gets the excess at once and the expiry refund later.
+    const fee = (await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId, gasLimit: 0n })).total;
+    const carolBefore = await d.publicClient.getBalance({ address: d.accounts.carol });
+    const named = await requestInference(user, {
+      address: d.addresses.oracle,
+      modelId,
+      input: "0x0102030405",
+      value: fee + parseEther("1"),
+      maxFee: fee,
+      refundRecipient: d.accounts.carol,
+    });
+    expect((await d.publicClient.getBalance({ address: d.accounts.carol })) - carolBefore).toBe(parseEther("1"));
+
+    // One with a callback contract: the caller runs the error callback and is credited its callback fee.
+    const withCallback = await newRequest({ callbackContract: d.addresses.receiver, gasLimit: 100_000n });
+    await passTime(d, TIMEOUT + 1n);
+    const userBefore = await d.publicClient.getBalance({ address: d.accounts.user });
+    const expired = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId });
+    expect(expired).toMatchObject({ refunded: MODEL_FEE + PROTOCOL_FEE, paidTo: { account: d.accounts.user, pushed: true }, reason: "expired" });
+    expect((await d.publicClient.getBalance({ address: d.accounts.user })) - userBefore).toBe(MODEL_FEE + PROTOCOL_FEE);
+    const toCarol = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId: named.requestId });
+    expect(toCarol.paidTo).toEqual({ account: d.accounts.carol, pushed: true });
+    const again = await expireRequest(d.wallet(d.accounts.bob), { address: d.addresses.taskManager, requestId }).catch((e: unknown) => e);
+    expect(isContractRevertError(again, "RequestNotOpen")).toBe(true);
+
+    const bobCredit = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "pendingWithdrawal", args: [d.accounts.bob] });
+    const bound = d.wallet(d.accounts.bob).extend(oaoActions({ addresses: { oracle: d.addresses.oracle, taskManager: d.addresses.taskManager } }));
+    const cb = await bound.expireRequest({ requestId: withCallback.requestId });
+    expect(cb.refunded).toBe(MODEL_FEE + PROTOCOL_FEE); // the callback fee paid bob for the error callback
+    const credit = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "pendingWithdrawal", args: [d.accounts.bob] });
+    const stored = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "getRequest", args: [withCallback.requestId] });
+    expect(credit - bobCredit).toBe(stored.callbackFee);
+    expect((await bound.withdrawCredit({})).amount).toBe(credit);
+    const nothing = await withdrawCredit(d.wallet(d.accounts.bob), { address: d.addresses.oracle }).catch((e: unknown) => e);
+    expect(isContractRevertError(nothing, "NothingToWithdraw")).toBe(true);
+
+    const unbound = d.wallet(d.accounts.bob).extend(oaoActions({ addresses: { oracle: d.addresses.oracle } }));
+    await expect(unbound.expireRequest({ requestId: 1n })).rejects.toBeInstanceOf(MissingAddressError);
+  });
+
+  it("a token-priced model: estimateFee names the token and quotes the wei part; the request pulls the token fee", async () => {
+    const owner = d.wallet(d.accounts.owner);
+    const tokenFee = parseEther("3");
+    const register = await d.publicClient.simulateContract({
+      address: d.addresses.oracle,
+      abi: AIOracleAbi,
+      functionName: "registerModelWithFeeToken",
+      args: [{ ...modelParams, fee: tokenFee, feeReceiver: d.accounts.owner }, d.addresses.token],
+      account: d.accounts.owner,
+    });
+    await d.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract(register.request) });
+    const tokenModel = register.result;
+    const fee = await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId: tokenModel, gasLimit: 0n });
+    expect(fee).toMatchObject({ total: PROTOCOL_FEE, modelFee: tokenFee, callbackFee: 0n, protocolFee: PROTOCOL_FEE });
+    expect(fee.feeToken?.toLowerCase()).toBe(d.addresses.token.toLowerCase());
+    expect((await estimateFee(d.publicClient, { address: d.addresses.oracle, modelId, gasLimit: 0n })).feeToken).toBeUndefined();
+
+    const user = d.wallet(d.accounts.user);
+    const tokenWrite = async (functionName: "mint" | "approve", args: readonly [Address, bigint]) => {
+      const hash = await user.writeContract({ address: d.addresses.token, abi: MockStakeTokenAbi, functionName, args, account: d.accounts.user, chain: d.publicClient.chain });
+      await d.publicClient.waitForTransactionReceipt({ hash });
+    };
+    await tokenWrite("mint", [d.accounts.user, tokenFee]);
+    const unapproved = await requestInference(user, { address: d.addresses.oracle, modelId: tokenModel, input: "0x0102030405" }).catch((e: unknown) => e);
+    expect(isContractRevertError(unapproved, "ERC20InsufficientAllowance")).toBe(true);
+    await tokenWrite("approve", [d.addresses.oracle, tokenFee]);
+    const before = await d.publicClient.readContract({ address: d.addresses.token, abi: MockStakeTokenAbi, functionName: "balanceOf", args: [d.accounts.user] });
+    const { requestId } = await requestInference(user, { address: d.addresses.oracle, modelId: tokenModel, input: "0x0102030405" });
+    const after = await d.publicClient.readContract({ address: d.addresses.token, abi: MockStakeTokenAbi, functionName: "balanceOf", args: [d.accounts.user] });
+    expect(before - after).toBe(tokenFee);
+    expect((await getRequest(d.publicClient, { address: d.addresses.oracle, requestId })).status).toBe("Requested");
+  });
+
+  it("requestBatch makes one request per item (ORA's requestBatchInference), checked before sending", async () => {
+    const user = d.wallet(d.accounts.user);
+    const inputs = ["0x0102030405", "0x0a0b0c0d0e", "0x1112131415"] as const;
+    const before = await d.publicClient.getBalance({ address: d.accounts.user });
+    const { requestIds, receipt } = await requestBatch(user, { address: d.addresses.oracle, modelId, inputs: [...inputs], callbackContract: d.addresses.receiver, gasLimit: 100_000n });
+    expect(requestIds).toHaveLength(3);
+    expect(requestIds[1]! - requestIds[0]!).toBe(1n);
+    expect(requestIds[2]! - requestIds[1]!).toBe(1n);
+    let escrowed = 0n;
+    for (let i = 0; i < 3; i++) {
+      const stored = await d.publicClient.readContract({ address: d.addresses.oracle, abi: AIOracleAbi, functionName: "getRequest", args: [requestIds[i]!] });
+      expect(stored.inputHash).toBe(keccak256(inputs[i]!));
+      expect(stored.callbackContract.toLowerCase()).toBe(d.addresses.receiver.toLowerCase());
+      escrowed += stored.modelFee + stored.callbackFee + stored.protocolFee;
+    }
+    // It paid estimateFeeBatch of its block (the three items' fees) plus the transaction's gas, nothing more.
+    const spent = before - (await d.publicClient.getBalance({ address: d.accounts.user }));
+    expect(spent - receipt.gasUsed * receipt.effectiveGasPrice).toBe(escrowed);
+
+    const wrong = await requestBatch(user, { address: d.addresses.oracle, modelId, inputs: ["0x0102030405", "0x01"] }).catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(InputLengthMismatchError);
+    const none = await requestBatch(user, { address: d.addresses.oracle, modelId, inputs: [] }).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(BaseError);
+    const bound = user.extend(oaoActions({ addresses: { oracle: d.addresses.oracle } }));
+    expect((await bound.requestBatch({ modelId, inputs: ["0x0102030405"] })).requestIds).toHaveLength(1);
   });
 });
 

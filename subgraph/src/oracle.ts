@@ -7,6 +7,7 @@ import {
   CallbackGasPriceSet,
   FeeSettled as FeeSettledEvent,
   ModelDeprecated as ModelDeprecatedEvent,
+  ModelFeeToken as ModelFeeTokenEvent,
   ModelRegistered as ModelRegisteredEvent,
   OwnershipTransferStarted,
   OwnershipTransferred,
@@ -16,6 +17,9 @@ import {
   RequestCreated as RequestCreatedEvent,
   RequestRefunded as RequestRefundedEvent,
   TaskManagerSet,
+  TokenPaymentCredited as TokenPaymentCreditedEvent,
+  TokenPaymentSent as TokenPaymentSentEvent,
+  TokenWithdrawn as TokenWithdrawnEvent,
   TreasurySet,
   Withdrawn,
 } from "../generated/AIOracle/AIOracle";
@@ -28,12 +32,16 @@ import {
   FeeSettled,
   Model,
   ModelDeprecated,
+  ModelFeeToken,
   ModelRegistered,
   OracleWithdrawn,
   PaymentCredited,
   PaymentSent,
   RequestCreated,
   RequestRefunded,
+  TokenPaymentCredited,
+  TokenPaymentSent,
+  TokenWithdrawn,
 } from "../generated/schema";
 import {
   ZERO,
@@ -78,6 +86,18 @@ export function handleModelRegistered(event: ModelRegisteredEvent): void {
   e.feeReceiver = p.feeReceiver;
   e.feeShareBps = p.feeShareBps;
   e.metadataURI = p.metadataURI;
+  stamp(e, event);
+  e.save();
+}
+
+export function handleModelFeeToken(event: ModelFeeTokenEvent): void {
+  let model = loadModel(event.params.modelId);
+  model.feeToken = event.params.token;
+  model.save();
+
+  let e = new ModelFeeToken(eventId(event));
+  e.modelId = event.params.modelId;
+  e.token = event.params.token;
   stamp(e, event);
   e.save();
 }
@@ -194,7 +214,8 @@ export function handleFeeSettled(event: FeeSettledEvent): void {
   model.save();
 
   let operator = getOrCreateOperator(p.operator);
-  operator.feesEarned = operator.feesEarned.plus(p.operatorPay);
+  // Operator.feesEarned is in wei: a token-priced model's pay is in its token (FeeSettled keeps it per request).
+  if (model.feeToken === null) operator.feesEarned = operator.feesEarned.plus(p.operatorPay);
   operator.save();
 
   let point = new FeePoint(0); // graph-node assigns timeseries ids
@@ -251,6 +272,34 @@ export function handlePaymentSent(event: PaymentSentEvent): void {
 
 export function handleWithdrawn(event: Withdrawn): void {
   let e = new OracleWithdrawn(eventId(event));
+  e.account = event.params.account;
+  e.to = event.params.to;
+  e.amount = event.params.amount;
+  stamp(e, event);
+  e.save();
+}
+
+export function handleTokenPaymentCredited(event: TokenPaymentCreditedEvent): void {
+  let e = new TokenPaymentCredited(eventId(event));
+  e.token = event.params.token;
+  e.account = event.params.account;
+  e.amount = event.params.amount;
+  stamp(e, event);
+  e.save();
+}
+
+export function handleTokenPaymentSent(event: TokenPaymentSentEvent): void {
+  let e = new TokenPaymentSent(eventId(event));
+  e.token = event.params.token;
+  e.account = event.params.account;
+  e.amount = event.params.amount;
+  stamp(e, event);
+  e.save();
+}
+
+export function handleTokenWithdrawn(event: TokenWithdrawnEvent): void {
+  let e = new TokenWithdrawn(eventId(event));
+  e.token = event.params.token;
   e.account = event.params.account;
   e.to = event.params.to;
   e.amount = event.params.amount;

@@ -7,6 +7,7 @@ import {
   CallbackGasPriceSet,
   FeeSettled,
   ModelDeprecated,
+  ModelFeeToken,
   OwnershipTransferStarted,
   OwnershipTransferred,
   PaymentCredited,
@@ -14,6 +15,9 @@ import {
   ProtocolFeeSet,
   RequestRefunded,
   TaskManagerSet,
+  TokenPaymentCredited,
+  TokenPaymentSent,
+  TokenWithdrawn,
   TreasurySet,
   Withdrawn,
 } from "../generated/AIOracle/AIOracle";
@@ -24,6 +28,7 @@ import {
   handleCallbackGasPriceSet,
   handleFeeSettled,
   handleModelDeprecated,
+  handleModelFeeToken,
   handleOwnershipTransferStarted,
   handleOwnershipTransferred,
   handlePaymentCredited,
@@ -31,6 +36,9 @@ import {
   handleProtocolFeeSet,
   handleRequestRefunded,
   handleTaskManagerSet,
+  handleTokenPaymentCredited,
+  handleTokenPaymentSent,
+  handleTokenWithdrawn,
   handleTreasurySet,
   handleWithdrawn,
 } from "../src/oracle";
@@ -114,6 +122,28 @@ describe("AIOracle", () => {
     assert.fieldEquals("FeePoint", "1", "modelId", "1");
     assert.fieldEquals("FeePoint", "1", "finalityLatency", "4000");
     assert.fieldEquals("FeeSettled", id(5, 0), "treasury", address(0x7e).toHexString());
+  });
+
+  test("ModelFeeToken marks a token-priced model; its operator pay stays out of the wei total", () => {
+    assert.fieldEquals("Model", "1", "feeToken", "null");
+    handleModelFeeToken(changetype<ModelFeeToken>(mockEvent([uint(1), addr(address(0x70))], 10, 4, 1)));
+    assert.fieldEquals("Model", "1", "feeToken", address(0x70).toHexString());
+    assert.fieldEquals("ModelFeeToken", id(4, 1), "token", address(0x70).toHexString());
+    makeRequest(7, 1, 1000, 3);
+    handleFeeSettled(changetype<FeeSettled>(mockEvent([uint(7), addr(OPERATOR), uint(900), addr(OWNER), uint(250), addr(address(0x7e)), uint(30)], 5000, 5, 0)));
+    assert.fieldEquals("Model", "1", "feesEarned", "250"); // in the model's token
+    assert.fieldEquals("Operator", OPERATOR.toHexString(), "feesEarned", "0"); // wei only
+    assert.fieldEquals("FeeSettled", id(5, 0), "operatorPay", "900");
+  });
+
+  test("token payments and withdrawals are recorded", () => {
+    handleTokenPaymentCredited(changetype<TokenPaymentCredited>(mockEvent([addr(address(0x70)), addr(OPERATOR), uint(5)], 10, 8, 0)));
+    handleTokenPaymentSent(changetype<TokenPaymentSent>(mockEvent([addr(address(0x70)), addr(REQUESTER), uint(6)], 10, 8, 1)));
+    handleTokenWithdrawn(changetype<TokenWithdrawn>(mockEvent([addr(address(0x70)), addr(OPERATOR), addr(OWNER), uint(5)], 10, 8, 2)));
+    assert.fieldEquals("TokenPaymentCredited", id(8, 0), "account", OPERATOR.toHexString());
+    assert.fieldEquals("TokenPaymentSent", id(8, 1), "amount", "6");
+    assert.fieldEquals("TokenWithdrawn", id(8, 2), "to", OWNER.toHexString());
+    assert.fieldEquals("TokenWithdrawn", id(8, 2), "token", address(0x70).toHexString());
   });
 
   test("RequestRefunded refunds the request", () => {

@@ -90,6 +90,16 @@ export async function measureGas(): Promise<GasSnapshot> {
   const expired = await w.send(w.taskManager.write.expire([expiring], { account: stranger.account, gas: 5_000_000n }));
   record("expire (refund + error callback)", expired.gasUsed, "refund pushed to the requester, error callback run");
 
+  // ORA's batch entry point: 4 ordinary requests in one call (docs/protocol.md §1.2).
+  const batchFee = await w.aiOracle.read.estimateFeeBatch([w.modelId, CB_GAS, 4n]);
+  const batch = await w.send(
+    w.aiOracle.write.requestBatchInference(
+      [4n, w.modelId, `0x${"0102030405".repeat(4)}`, w.receiver.address, CB_GAS, "0xc0ffee", 0, 0],
+      { account: user.account, value: batchFee },
+    ),
+  );
+  record("requestBatchInference (4 items)", batch.gasUsed, "ORA batch: 4 requests with a callback, 5-byte inputs, one payment");
+
   return out;
 }
 

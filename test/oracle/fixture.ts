@@ -32,7 +32,7 @@ export const BOND = 10n * 10n ** 18n;
 export const WINDOW = 3_600n;
 export const TIMEOUT = 3_600n;
 export const JAIL = 3n * 86_400n;
-export const MAX_GAS = 2_000_000n;
+export const MAX_GAS = 5_000_000n; // DEV_DEFAULTS.maxCallbackGasLimit (ORA's Prompt asks for 5M)
 export const WINNER_BPS = 5_000n;
 export const REQUESTER_BPS = 2_000n;
 export const MODEL_FEE = parseEther("0.01");
@@ -68,7 +68,7 @@ export const Status = {
 } as const;
 
 /** Enough gas for a commit or finalize that runs a callback of up to MAX_GAS (the 63/64 rule applies). */
-export const TX_GAS = 5_000_000n;
+export const TX_GAS = 6_500_000n; // above the keeper's bound 700k + calldata + MAX_GAS × 66/63 + 20k
 
 export async function createOracleWorld() {
   const connection = await network.create();
@@ -274,6 +274,7 @@ export async function createOracleWorld() {
             deliveryMode: opts.mode ?? AT_COMMIT,
             deadline: 0n,
             maxFee: fee,
+            refundRecipient: "0x0000000000000000000000000000000000000000",
           },
         ],
         { account: from.account, value: fee },

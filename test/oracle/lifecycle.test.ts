@@ -361,7 +361,7 @@ describe("expiry and refund", () => {
     expect(await w.receiver.read.errorCount()).toBe(1n);
     expect(await w.receiver.read.errorAt([0n])).toMatchObject({
       requestId: id,
-      errorCode: 1,
+      errorCode: 2, // ErrorCodes.EXPIRED (ORA's 1 is InvalidBatchSize)
       errorData: encodeAbiParameters([{ type: "uint256" }], [refunded]),
       callbackData: "0xc0ffee",
     });

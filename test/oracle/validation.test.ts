@@ -30,7 +30,7 @@ describe("bad requests", () => {
     const fee = await w.aiOracle.read.estimateFee([w.modelId, 0n]);
     await w.expectRevert(
       w.aiOracle.write.requestWithOptions(
-        [{ modelId: w.modelId, input: "0x0102", callbackContract: zeroAddress, gasLimit: 0n, callbackData: "0x", deliveryMode: 1, deadline: 0n, maxFee: fee }],
+        [{ modelId: w.modelId, input: "0x0102", callbackContract: zeroAddress, gasLimit: 0n, callbackData: "0x", deliveryMode: 1, deadline: 0n, maxFee: fee, refundRecipient: zeroAddress }],
         { account: user.account, value: fee },
       ),
       "InputLengthMismatch",
@@ -72,6 +72,7 @@ describe("bad requests", () => {
             deliveryMode: 0,
             deadline: 0n,
             maxFee: MODEL_FEE,
+            refundRecipient: zeroAddress,
           },
         ],
         { account: user.account, value: fee },
@@ -111,6 +112,7 @@ describe("bad requests", () => {
             deliveryMode: 0,
             deadline: now,
             maxFee: 10n ** 18n,
+            refundRecipient: zeroAddress,
           },
         ],
         { account: user.account, value: 10n ** 18n },
@@ -163,7 +165,7 @@ describe("access control", () => {
     await w.expectRevert(w.aiOracle.write.settle([id, stranger.address, stranger.address], notOwner()), "NotTaskManager", [
       stranger.address,
     ]);
-    await w.expectRevert(w.aiOracle.write.refund([id, stranger.address], { account: deployer.account }), "NotTaskManager", [
+    await w.expectRevert(w.aiOracle.write.refund([id, stranger.address, 2], { account: deployer.account }), "NotTaskManager", [
       deployer.address,
     ]);
   });

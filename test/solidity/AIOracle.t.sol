@@ -202,18 +202,35 @@ contract AIOracleTest is CoreFixture {
         assertEq(address(oracle).balance, fee);
     }
 
-    function test_requestCallback_creditsExcessWhenPushFails() public {
+    /// @dev docs/protocol.md §1.5: excess a consumer contract cannot take goes to the transaction's sender.
+    function test_requestCallback_excessToFallbackWhenRequesterCannotReceive() public {
         NoReceiveRequester requester = new NoReceiveRequester();
         uint256 fee = oracle.estimateFee(modelId, 0);
-        vm.deal(address(this), 10 ether);
+        uint256 before = user.balance;
+        vm.prank(user, user);
         requester.request{value: fee + 1 ether}(oracle, modelId, INPUT);
-        assertEq(oracle.pendingWithdrawal(address(requester)), 1 ether);
-        address payable to = payable(makeAddr("to"));
-        assertEq(requester.withdrawTo(oracle, to), 1 ether);
-        assertEq(to.balance, 1 ether);
+        assertEq(user.balance, before - fee);
         assertEq(oracle.pendingWithdrawal(address(requester)), 0);
-        vm.expectRevert(abi.encodeWithSelector(NothingToWithdraw.selector, address(requester)));
-        requester.withdrawTo(oracle, to);
+        assertEq(oracle.refundAccount(1), user);
+    }
+
+    /// @dev When the fallback account cannot take a push either (an account with code that rejects ETH, e.g. an
+    /// EIP-7702 delegation), it is credited, and it can withdraw.
+    function test_requestCallback_creditsFallbackWhenNoPushWorks() public {
+        NoReceiveRequester requester = new NoReceiveRequester();
+        NoReceiveRequester origin = new NoReceiveRequester();
+        uint256 fee = oracle.estimateFee(modelId, 0);
+        vm.deal(address(this), 10 ether);
+        vm.prank(address(this), address(origin));
+        requester.request{value: fee + 1 ether}(oracle, modelId, INPUT);
+        assertEq(oracle.pendingWithdrawal(address(requester)), 0);
+        assertEq(oracle.pendingWithdrawal(address(origin)), 1 ether);
+        address payable to = payable(makeAddr("to"));
+        assertEq(origin.withdrawTo(oracle, to), 1 ether);
+        assertEq(to.balance, 1 ether);
+        assertEq(oracle.pendingWithdrawal(address(origin)), 0);
+        vm.expectRevert(abi.encodeWithSelector(NothingToWithdraw.selector, address(origin)));
+        origin.withdrawTo(oracle, to);
     }
 
     function test_requestCallback_rejectsBadInput() public {
@@ -278,7 +295,8 @@ contract AIOracleTest is CoreFixture {
                     callbackData: "",
                     deliveryMode: DeliveryMode.AtFinality,
                     deadline: 0,
-                    maxFee: fee
+                    maxFee: fee,
+                    refundRecipient: address(0)
                 })
             );
         }
@@ -313,7 +331,8 @@ contract AIOracleTest is CoreFixture {
             callbackData: "",
             deliveryMode: DeliveryMode.AtFinality,
             deadline: uint64(block.timestamp),
-            maxFee: fee
+            maxFee: fee,
+            refundRecipient: address(0)
         });
         vm.startPrank(user);
         vm.expectRevert(abi.encodeWithSelector(DeadlineInPast.selector, uint64(block.timestamp), block.timestamp));
@@ -357,7 +376,7 @@ contract AIOracleTest is CoreFixture {
             vm.expectRevert(abi.encodeWithSelector(NotTaskManager.selector, callers[i]));
             oracle.settle(id, callers[i], callers[i]);
             vm.expectRevert(abi.encodeWithSelector(NotTaskManager.selector, callers[i]));
-            oracle.refund(id, callers[i]);
+            oracle.refund(id, callers[i], 2);
             vm.stopPrank();
         }
     }

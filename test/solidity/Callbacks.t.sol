@@ -163,15 +163,16 @@ contract CallbacksTest is CoreFixture {
     function test_callback_starvedByKeeper_reverts() public {
         RecordingReceiver target = new RecordingReceiver(oracle);
         uint256 id = _requestFrom(user, address(target), MAX_GAS, DeliveryMode.AtCommit);
-        // Enough gas for the commit itself but not for the callback's full 2M: the whole commit reverts.
+        // Enough gas for the commit itself but not for the callback's full 5M: the whole commit reverts.
         vm.prank(alice);
         vm.expectPartialRevert(InsufficientGasForCallback.selector);
-        tm.commit{gas: 1_900_000}(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
+        tm.commit{gas: 4_900_000}(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
         assertEq(uint8(oracle.getStatus(id)), uint8(RequestStatus.Requested));
         assertEq(target.deliveryCount(), 0);
         // With enough gas it goes through and the callback gets its full limit.
         vm.prank(alice);
-        tm.commit{gas: 2_600_000}(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
+        // (The keeper's commit gas bound when estimation fails: 700k + 16 per calldata byte + gasLimit * 66 / 63 + 20k.)
+        tm.commit{gas: 700_000 + uint256(MAX_GAS) * 66 / 63 + 20_000}(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_A));
         assertEq(target.deliveryCount(), 1);
         assertGt(target.deliveryAt(0).gasAtEntry, MAX_GAS - 2_000);
     }

@@ -94,7 +94,9 @@ contract ExamplesTest is CoreFixture {
         MockAIOracle mock = new MockAIOracle();
         mock.setModelFee(1, 0.01 ether);
         mock.setCallbackGasPrice(1 gwei);
-        assertEq(mock.estimateFee(1, 100_000), 0.01 ether + 100_000 gwei);
+        // As the real oracle: the callback gas is charged with the 50k delivery overhead.
+        assertEq(mock.estimateFee(1, 100_000), 0.01 ether + (100_000 + 50_000) * 1 gwei);
+        assertEq(mock.estimateFee(1, 0), 0.01 ether);
         DigitClassifier dapp = new DigitClassifier(IAIOracle(address(mock)), 1);
         vm.prank(user);
         uint256 id = dapp.classify{value: dapp.fee()}(new bytes(784));
@@ -142,10 +144,14 @@ contract ExamplesTest is CoreFixture {
         vm.deal(address(this), 1 ether);
         uint256 id = mock.requestCallback{value: 0.01 ether}(1, INPUT, address(rec), 300_000, hex"aa");
         assertEq(mock.getRequest(id).requester, address(this));
-        // The requester (this test contract) gets the refund; it has no receive, so the push fails and the mock keeps it.
+        // The requester (this test contract) has no receive: as the real oracle, the mock pushes the refund to the
+        // transaction's sender instead (docs/protocol.md §1.5), and keeps nothing.
+        uint256 originBefore = tx.origin.balance;
         assertTrue(mock.expire(id));
+        assertEq(tx.origin.balance - originBefore, 0.01 ether);
         assertEq(rec.errorCount(), 1);
-        assertEq(rec.errorAt(0).errorCode, 1);
+        assertEq(rec.errorAt(0).errorCode, 2); // ErrorCodes.EXPIRED
+        assertEq(rec.errorAt(0).errorData, abi.encode(0.01 ether));
         assertEq(rec.errorAt(0).callbackData, hex"aa");
 
         uint256 id2 = mock.requestCallback{value: 0.01 ether}(1, INPUT, address(rec), 300_000, "");

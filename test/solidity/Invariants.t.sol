@@ -5,9 +5,21 @@ import {CoreFixture} from "./utils/CoreFixture.sol";
 import {RecordingReceiver} from "../../contracts/mocks/RecordingReceiver.sol";
 import {RevertingReceiver} from "../../contracts/mocks/HostileReceivers.sol";
 import {ToyDisputeGame} from "../../contracts/mocks/ToyDisputeGame.sol";
+import {IAIOracle} from "../../contracts/interfaces/IAIOracle.sol";
 import {
     Claim, ClaimStatus, DeliveryMode, FeeState, Game, GameStatus, GameWinner, Request, RequestStatus
 } from "../../contracts/lib/Types.sol";
+
+/// @dev An ORA-style consumer: forwards its caller's payment, has no receive() and no way to move ETH or tokens.
+contract StuckProneConsumer {
+    function ask(IAIOracle oracle, uint256 modelId, bytes calldata input, address cb, uint64 gasLimit)
+        external
+        payable
+        returns (uint256)
+    {
+        return oracle.requestCallback{value: msg.value}(modelId, input, cb, gasLimit, "");
+    }
+}
 
 /// @dev Random walks over the whole lifecycle (requests, commits, challenges, games, finalize, deliver, expire,
 /// time), then the invariants of DESIGN §4: every wei and every stake token accounted for, no request both
@@ -17,6 +29,7 @@ contract InvariantsTest is CoreFixture {
 
     RecordingReceiver internal recorder;
     RevertingReceiver internal reverter;
+    StuckProneConsumer internal consumer;
     address[] internal operators;
     mapping(uint256 requestId => bool) internal cancelled;
 
@@ -24,6 +37,7 @@ contract InvariantsTest is CoreFixture {
         super.setUp();
         recorder = new RecordingReceiver(oracle);
         reverter = new RevertingReceiver();
+        consumer = new StuckProneConsumer();
         operators.push(alice);
         operators.push(bob);
         operators.push(carol);
@@ -118,8 +132,16 @@ contract InvariantsTest is CoreFixture {
         address cb = kind == 0 ? address(0) : kind == 1 ? address(recorder) : address(reverter);
         uint64 gasLimit = cb == address(0) ? 0 : uint64(50_000 + (r >> 4) % 300_000);
         DeliveryMode mode = (r >> 32) % 2 == 0 ? DeliveryMode.AtCommit : DeliveryMode.AtFinality;
-        _requestFrom(user, cb, gasLimit, mode);
         fee = oracle.estimateFee(modelId, gasLimit);
+        if ((r >> 40) % 3 == 0) {
+            // Through a consumer that cannot take ETH, overpaying: the excess (and later refunds, slash shares) must
+            // reach the user, never stay with the consumer (docs/protocol.md §1.5).
+            vm.deal(user, user.balance + fee + 1 ether);
+            vm.prank(user, user);
+            consumer.ask{value: fee + 1 ether}(oracle, modelId, INPUT, cb, gasLimit);
+            return fee;
+        }
+        _requestFrom(user, cb, gasLimit, mode);
     }
 
     function _checkInvariants(uint256 paidIn) internal {
@@ -160,6 +182,10 @@ contract InvariantsTest is CoreFixture {
         }
         assertEq(address(oracle).balance, escrowed + credited);
         assertEq(paidIn, escrowed + credited + refunded);
+        // Nothing is left with the consumer that could not use it.
+        assertEq(address(consumer).balance, 0);
+        assertEq(oracle.pendingWithdrawal(address(consumer)), 0);
+        assertEq(token.balanceOf(address(consumer)), 0);
 
         // Stake tokens: the staking contract holds exactly the stakes (and credits), the rest are shares paid out.
         uint256 held;

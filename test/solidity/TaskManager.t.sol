@@ -619,7 +619,7 @@ contract TaskManagerTest is CoreFixture {
         assertEq(address(receiver).balance - before, refunded);
         assertEq(oracle.pendingWithdrawal(keeper), r.callbackFee);
         assertEq(receiver.errorCount(), 1);
-        assertEq(receiver.errorAt(0).errorCode, 1);
+        assertEq(receiver.errorAt(0).errorCode, 2); // ErrorCodes.EXPIRED (ORA's 1 is InvalidBatchSize)
         assertEq(receiver.errorAt(0).errorData, abi.encode(refunded));
         assertEq(receiver.errorAt(0).callbackData, hex"c0ffee");
         assertEq(receiver.deliveryCount(), 0);

@@ -10,7 +10,7 @@ export const DEV_DEFAULTS: OracleCoreDefaults = {
   maxCallbackGasPrice: 1_000_000_000_000n,
   protocolFee: 1_000_000_000_000_000n,
   maxProtocolFee: 10n ** 18n,
-  maxCallbackGasLimit: 2_000_000n,
+  maxCallbackGasLimit: 5_000_000n,
   requestTimeout: 3_600n,
   minStake: 100n * 10n ** 18n,
   unbondingPeriod: 7n * 86_400n,

@@ -9,7 +9,7 @@
  * never logged). Every option can also come from the environment (docs/operator-guide.md).
  */
 import { Command } from "commander";
-import { encodeFunctionData, erc20Abi, type Address } from "viem";
+import { encodeFunctionData, erc20Abi, type Address, zeroAddress } from "viem";
 import { AIOracleAbi, StakingAbi } from "../../../sdk/src/abis/generated.ts";
 import { loadKeeperConfig, loadSigningKey, type KeeperConfig } from "../service/config.ts";
 import { createKeeper } from "../service/keeper.ts";
@@ -162,6 +162,19 @@ export function buildKeeperCommand(): Command {
         }
         if (BigInt(status.oracleCredit) > 0n) {
           sent.oracleCredit = (await rt.responder.submit({ kind: "withdrawCredit", to: rt.config.contracts.aiOracle, data: encodeFunctionData({ abi: AIOracleAbi, functionName: "withdraw", args: [me] }) })).transactionHash;
+        }
+        // Token-priced models (docs/protocol.md §1.5) pay operators in their fee token: one credit per token.
+        const tokens = new Set<Address>();
+        for (const modelId of rt.models.ids()) {
+          const token = await rt.publicClient.readContract({ address: rt.config.contracts.aiOracle, abi: AIOracleAbi, functionName: "modelFeeToken", args: [modelId] });
+          if (token !== zeroAddress) tokens.add(token);
+        }
+        for (const token of tokens) {
+          const credit = await rt.publicClient.readContract({ address: rt.config.contracts.aiOracle, abi: AIOracleAbi, functionName: "pendingTokenWithdrawal", args: [token, me] });
+          if (credit === 0n) continue;
+          sent[`token:${token}`] = (
+            await rt.responder.submit({ kind: "withdrawToken", to: rt.config.contracts.aiOracle, data: encodeFunctionData({ abi: AIOracleAbi, functionName: "withdrawToken", args: [token, me] }) })
+          ).transactionHash;
         }
         if (Object.keys(sent).length === 0) {
           console.error(

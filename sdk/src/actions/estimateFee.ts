@@ -1,4 +1,4 @@
-import type { Address, Chain, Client, Transport } from "viem";
+import { type Address, type Chain, type Client, type Transport, zeroAddress } from "viem";
 import { readContract } from "viem/actions";
 import { aiOracleAbi, oaoErrorsAbi } from "../contracts.ts";
 import type { BaseErrorType } from "../errors/base.ts";
@@ -14,12 +14,18 @@ export interface EstimateFeeParameters {
 }
 
 export interface EstimateFeeReturnType {
-  /** What to send with the request, in wei: modelFee + callbackFee + protocolFee. */
+  /**
+   * What to send with the request, in wei: modelFee + callbackFee + protocolFee, or for a token-priced model
+   * callbackFee + protocolFee (its model fee is pulled in `feeToken`; approve the oracle for it first).
+   */
   total: bigint;
+  /** In wei, or in units of `feeToken` when that is set. */
   modelFee: bigint;
-  /** gasLimit × the current callback gas price. */
+  /** (gasLimit + 50 000) × the current callback gas price; 0 without a callback. */
   callbackFee: bigint;
   protocolFee: bigint;
+  /** The ERC20 the model fee is paid in (docs/protocol.md §1.5); undefined for a model priced in wei. */
+  feeToken?: Address;
 }
 
 export type EstimateFeeErrorType = ContractRevertErrorType | BaseErrorType;
@@ -30,13 +36,13 @@ export async function estimateFee(
   { address, modelId, gasLimit }: EstimateFeeParameters,
 ): Promise<EstimateFeeReturnType> {
   try {
-    const [modelFee, callbackFee, protocolFee] = await readContract(client, {
-      address,
-      abi: [...aiOracleAbi, ...oaoErrorsAbi],
-      functionName: "estimateFeeParts",
-      args: [modelId, gasLimit],
-    });
-    return { total: modelFee + callbackFee + protocolFee, modelFee, callbackFee, protocolFee };
+    const abi = [...aiOracleAbi, ...oaoErrorsAbi];
+    const [[modelFee, callbackFee, protocolFee], token] = await Promise.all([
+      readContract(client, { address, abi, functionName: "estimateFeeParts", args: [modelId, gasLimit] }),
+      readContract(client, { address, abi, functionName: "modelFeeToken", args: [modelId] }),
+    ]);
+    if (token === zeroAddress) return { total: modelFee + callbackFee + protocolFee, modelFee, callbackFee, protocolFee };
+    return { total: callbackFee + protocolFee, modelFee, callbackFee, protocolFee, feeToken: token };
   } catch (err) {
     throw toOaoError(err, "estimateFee");
   }

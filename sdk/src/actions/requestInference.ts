@@ -47,6 +47,11 @@ export interface RequestInferenceParameters {
   value?: bigint;
   /** Revert instead of paying more than this (defaults to `value`). */
   maxFee?: bigint;
+  /**
+   * Who gets this request's refunds (excess payment, the expiry refund, the requester's share of a slash):
+   * pushed to it, credited to it if the push fails. Omitted: pushed to the sending account (docs/protocol.md §1.5).
+   */
+  refundRecipient?: Address;
   account?: Account | Address;
 }
 
@@ -113,6 +118,7 @@ export async function requestInference(
           deliveryMode: deliveryModes.indexOf(params.deliveryMode ?? "AtCommit"),
           deadline: params.deadline ?? 0n,
           maxFee: params.maxFee ?? value,
+          refundRecipient: params.refundRecipient ?? zeroAddress,
         },
       ],
       value,

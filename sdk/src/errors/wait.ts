@@ -53,7 +53,7 @@ export class RequestCancelledError extends BaseError {
   constructor({ requestId }: { requestId: bigint }) {
     super(`Request ${requestId} was cancelled: a dispute game found its computation undecidable, so no result will come.`, {
       name: "RequestCancelledError",
-      details: "Both claims were released unslashed; call TaskManager.expire(requestId) (anyone may) to refund the fee to the requester.",
+      details: "Both claims were released unslashed; refund it at once with expireRequest({ requestId }) (TaskManager.expire, anyone may; docs/protocol.md §1.5 says where the refund goes).",
     });
     this.requestId = requestId;
   }
@@ -69,7 +69,7 @@ export class RequestExpiredError extends BaseError {
   constructor({ requestId }: { requestId: bigint }) {
     super(`Request ${requestId} expired without an answer.`, {
       name: "RequestExpiredError",
-      details: "No operator committed a result before the deadline; the fee is refunded to the requester.",
+      details: "No operator committed a result before the deadline; unless already refunded, expireRequest({ requestId }) (TaskManager.expire, anyone may) refunds the fee (docs/protocol.md §1.5).",
     });
     this.requestId = requestId;
   }

@@ -29,7 +29,7 @@ abstract contract CoreFixture is Test {
     uint16 internal constant WINNER_BPS = 5_000;
     uint16 internal constant REQUESTER_BPS = 2_000;
     uint64 internal constant TIMEOUT = 1 hours;
-    uint64 internal constant MAX_GAS = 2_000_000;
+    uint64 internal constant MAX_GAS = 5_000_000;
     uint256 internal constant GAS_PRICE = 1 gwei;
     uint256 internal constant PROTOCOL_FEE = 0.001 ether;
     uint96 internal constant MODEL_FEE = 0.01 ether;
@@ -198,7 +198,8 @@ abstract contract CoreFixture is Test {
                 callbackData: hex"c0ffee",
                 deliveryMode: mode,
                 deadline: 0,
-                maxFee: fee
+                maxFee: fee,
+                refundRecipient: address(0)
             })
         );
     }
