@@ -228,8 +228,9 @@ describe("crash-exact keeper (issue 13: 1, 2, 4, 7)", () => {
     const N = 300;
     const first = (await core.aiOracle.read.requestCount()) + 1n;
     const fee = await core.aiOracle.read.estimateFee([1n, 0n]);
+    const input = toHex(encodeTensor(inputOf(5))) as Hex; // the oracle refuses an input that is not the model's tensor
     for (let i = 0; i < N; i++) {
-      await core.aiOracle.write.requestCallback([1n, "0x01", zeroAddress, 0n, "0x"], { value: fee, account: wallets[2]!.account });
+      await core.aiOracle.write.requestCallback([1n, input, zeroAddress, 0n, "0x"], { value: fee, account: wallets[2]!.account });
     }
     await conn.networkHelpers.time.increase(3_601); // all of them expire unanswered
     const rt = await runtime(mkdtempSync(join(tmpdir(), "oao-expired-")));

@@ -44,6 +44,8 @@ export const keeperConfigSchema = z
       .default({}),
     /** Upper bound on queued work items; beyond it new requests wait on chain, not in memory. */
     maxQueue: z.number().int().min(1).max(1_000_000).default(1_000),
+    /** Transactions in flight at once (sent with consecutive nonces, not mined yet); 1 waits for each receipt. */
+    txWindow: z.number().int().min(1).max(256).default(16),
     /** Refund (`expire`) requests of served models that expired unanswered; false: only forget them. */
     expireUnanswered: z.boolean().default(true),
     /** Fault injection for tests and demos only (issue 5): e.g. "graph:3", "silent". */

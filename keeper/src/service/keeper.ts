@@ -128,6 +128,10 @@ const CLAIM_QUEUED = 6;
 const REQUEST_REFUNDED = 7;
 const CURSOR = "cursor";
 const TICK = "tick";
+/** The watcher's remembered block hashes (JSON [[number, hash], …]), persisted with the cursor. */
+const HASHES = "blockHashes";
+/** The first block this store ever read (a rollback below every witness re-reads from there). */
+const START = "startBlock";
 /** Rows read per page when walking a status (no fixed cap on the working set). */
 const PAGE = 256;
 
@@ -150,14 +154,68 @@ export function createKeeper(params: KeeperParams): Keeper {
     if (watcher) return watcher;
     const saved = store.getMeta(CURSOR);
     const fromBlock = saved !== undefined ? BigInt(saved) : (params.fromBlock ?? (await publicClient.getBlockNumber()));
+    if (store.getMeta(START) === undefined) store.setMeta(START, (saved !== undefined ? 0n : fromBlock).toString());
     watcher = createChainWatcher({
       publicClient,
       address: [addresses.aiOracle, addresses.taskManager],
       events: EVENTS_ABI.filter((e) => WATCHED.has(e.name)) as never,
       fromBlock,
       confirmations: params.confirmations ?? 0,
+      knownHashes: savedHashes(),
+      deepAncestor,
+      onReorg: rollback,
     });
     return watcher;
+  }
+
+  function savedHashes(): [bigint, Hex][] {
+    const text = store.getMeta(HASHES);
+    if (text === undefined) return [];
+    return (JSON.parse(text) as [string, Hex][]).map(([n, h]) => [BigInt(n), h]);
+  }
+  const saveHashes = (hashes: [bigint, Hex][]) => store.setMeta(HASHES, JSON.stringify(hashes.map(([n, h]) => [n.toString(), h])));
+
+  /**
+   * A canonical block at or below `below` for a reorg deeper than every remembered block: the highest block a
+   * stored request came from whose hash the chain still has (a block hash commits to all blocks below it), else the
+   * block before the first one this store read.
+   */
+  async function deepAncestor(below: bigint): Promise<bigint> {
+    for (const { blockNumber, blockHash } of store.listRequestBlocks(below, 64)) {
+      const block = await withRetry(() => publicClient.getBlock({ blockNumber })).catch(() => undefined);
+      if (block?.hash === blockHash) return blockNumber;
+    }
+    return BigInt(store.getMeta(START) ?? "0") - 1n;
+  }
+
+  /**
+   * Rolls the store back to the chain's history up to `ancestor` (a reorg orphaned the blocks above it): every
+   * request an orphaned block touched is forgotten with its claims and intents, and is read again from its own first
+   * block, so its state is re-derived from the new chain alone (its events, then the intents the chain says are
+   * owed). The rollback and the rewound cursor are one store transaction: a keeper killed after it resumes from there.
+   */
+  function rollback(ancestor: bigint, deep: boolean): bigint {
+    let from = ancestor + 1n;
+    const forgotten = store.transaction(() => {
+      const affected = store.listRequestsTouchedAfter(ancestor);
+      for (const r of affected) {
+        if (r.blockNumber < from) from = r.blockNumber;
+        store.deleteRequest(r.requestId);
+        computed.delete(r.requestId);
+      }
+      store.setMeta(CURSOR, from.toString());
+      saveHashes(savedHashes().filter(([n]) => n < from));
+      return affected.length;
+    });
+    metrics.reorgs.inc();
+    const fields = { commonAncestor: ancestor.toString(), rereadFrom: from.toString(), requestsRolledBack: forgotten };
+    if (deep) {
+      log.error(
+        fields,
+        "the chain's history differs from what this keeper recorded, below every block it remembers (a reorg deeper than it tracks, or a node restarted with another history): rolled the store back and re-reading",
+      );
+    } else log.warn(fields, "reorg: rolled the store back and re-reading");
+    return from;
   }
 
   function claimFor(request: StoredRequest): ComputedClaim {
@@ -176,10 +234,21 @@ export function createKeeper(params: KeeperParams): Keeper {
       eventName: string;
       args: Record<string, unknown>;
     };
+    const block = log_.blockNumber ?? 0n;
+    if (typeof args.requestId === "bigint" && eventName !== "AICallbackRequest") {
+      if (store.getRequest(args.requestId)) store.touchRequest(args.requestId, block);
+    }
     switch (eventName) {
       case "AICallbackRequest": {
         const requestId = args.requestId as bigint;
-        if (store.getRequest(requestId)) return; // seen before (re-read after a reorg or restart)
+        const known = store.getRequest(requestId);
+        if (known) {
+          if (sameRequest(known, args, log_)) return; // seen before (re-read after a reorg or restart)
+          // The chain has another request under this id: the stored one came from an orphaned history.
+          log.warn({ requestId: requestId.toString(), storedBlock: known.blockNumber.toString(), block: block.toString() }, "request id reused by the chain's history: forgetting the stored one");
+          store.deleteRequest(requestId);
+          computed.delete(requestId);
+        }
         metrics.requestsSeen.inc();
         const served = models.get(args.modelId as bigint) !== undefined;
         store.upsertRequest({
@@ -187,7 +256,8 @@ export function createKeeper(params: KeeperParams): Keeper {
           modelId: args.modelId as bigint,
           requester: args.account as Address,
           input: fromHex(args.input as Hex),
-          blockNumber: log_.blockNumber ?? 0n,
+          blockNumber: block,
+          ...(log_.blockHash ? { blockHash: log_.blockHash } : {}),
           status: served ? "pending" : "skipped",
           error: served ? null : `model ${args.modelId} is not served by this keeper`,
         });
@@ -235,6 +305,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       }
       case "ChallengeReleased": {
         const claim = store.getClaim(args.claimId as bigint);
+        if (claim) store.touchRequest(claim.requestId, block);
         if (claim) store.upsertClaim({ ...claim, status: "released" });
         return;
       }
@@ -270,6 +341,14 @@ export function createKeeper(params: KeeperParams): Keeper {
       default:
         return;
     }
+  }
+
+  /** Whether a re-read `AICallbackRequest` is the stored request (same requester, model, input and block). */
+  function sameRequest(known: StoredRequest, args: Record<string, unknown>, l: Log): boolean {
+    if (known.requester.toLowerCase() !== (args.account as string).toLowerCase() || known.modelId !== (args.modelId as bigint)) return false;
+    if (toHex(known.input).toLowerCase() !== (args.input as string).toLowerCase()) return false;
+    if (known.blockHash !== undefined && l.blockHash && known.blockHash !== l.blockHash) return false;
+    return true;
   }
 
   function onChallenge(args: Record<string, unknown>): void {
@@ -482,8 +561,27 @@ export function createKeeper(params: KeeperParams): Keeper {
     log.warn({ requestId: intent.requestId.toString(), intent: intent.kind, attempts, retryInTicks: delay, error: shortError(error) }, `${intent.kind} not accepted; will retry`);
   }
 
+  /**
+   * Answers up to `batchSize` pending requests: each commit is decided and written first (its intent), then all of
+   * them are made concurrently, so the responder pipelines them (many commits per block). No more are started than
+   * the free stake can bond (at least one, so a refusal is recorded as before).
+   */
   async function answerPending(executed: Set<string>, problems: string[]): Promise<void> {
-    for (const request of store.listRequests("pending", batchSize)) {
+    const requests = store.listRequests("pending", batchSize);
+    if (requests.length === 0) return;
+    let cap = requests.length;
+    try {
+      const [free, bond] = await Promise.all([
+        publicClient.readContract({ address: addresses.staking, abi: StakingAbi, functionName: "freeStake", args: [responder.address] }),
+        publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "claimBond" }),
+      ]);
+      if (bond > 0n) cap = Math.max(1, Number(free / bond < BigInt(cap) ? free / bond : BigInt(cap)));
+    } catch {
+      // unknown: try them all; a refusal is handled per commit
+    }
+    const intents: { intent: StoredIntent; request: StoredRequest; started: number }[] = [];
+    for (const request of requests) {
+      if (intents.length >= cap) break;
       try {
         claimFor(request);
       } catch (error) {
@@ -492,13 +590,14 @@ export function createKeeper(params: KeeperParams): Keeper {
         log.warn({ requestId: request.requestId.toString(), error: (error as Error).message }, "cannot answer request");
         continue;
       }
-      const started = Date.now();
       // The intent is written before anything is sent: a keeper killed from here on makes (or finds) the commit.
       const intent = openIntent(request.requestId, { kind: "commit" }, "computing");
-      if (!intent) continue;
-      if ((await execute(intent, executed, problems)) === "stop") break;
-      if (store.getRequest(request.requestId)?.status === "committed") metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
+      if (intent) intents.push({ intent, request, started: Date.now() });
     }
+    await inParallel(intents, batchSize, async ({ intent, request, started }) => {
+      await execute(intent, executed, problems);
+      if (store.getRequest(request.requestId)?.status === "committed") metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
+    });
   }
 
   /** Checks every watching request (paging through all of them: the working set has no fixed cap). */
@@ -542,11 +641,11 @@ export function createKeeper(params: KeeperParams): Keeper {
   /** Retries the open intents whose backoff has passed (the ones not already tried this tick). */
   async function runIntents(executed: Set<string>, problems: string[]): Promise<void> {
     let commitsStopped = false;
-    for (const intent of store.listIntents("open", { dueBy: now(), limit: 10_000 })) {
-      if (executed.has(intentKey(intent))) continue;
-      if (intent.kind === "commit" && commitsStopped) continue;
+    const due = store.listIntents("open", { dueBy: now(), limit: 10_000 }).filter((i) => !executed.has(intentKey(i)));
+    await inParallel(due, batchSize, async (intent) => {
+      if (intent.kind === "commit" && commitsStopped) return;
       if ((await execute(intent, executed, problems)) === "stop") commitsStopped = true;
-    }
+    });
     const waiting = store.listIntents("open").filter((i) => i.lastError !== null && !executed.has(intentKey(i)));
     for (const i of waiting) problems.push(`${i.kind} of request ${i.requestId} not made yet (retrying): ${i.lastError}`);
   }
@@ -635,26 +734,30 @@ export function createKeeper(params: KeeperParams): Keeper {
     }
   }
 
+  /**
+   * Finalizes our committed requests whose window passed. A committed request the chain does not show committed
+   * (a reorg took our claim away, or it expired, was refunded, finalized by someone else) is re-derived from the
+   * chain instead: what is owed again (e.g. the commit) is reopened. One request's failure never stops the others.
+   */
   async function finalizeDue(): Promise<void> {
     const block = await publicClient.getBlock();
-    for (const request of store.listRequests("committed", batchSize * 4)) {
-      const task = await publicClient.readContract({
-        address: addresses.taskManager,
-        abi: TaskManagerAbi,
-        functionName: "getTask",
-        args: [request.requestId],
-        blockNumber: block.number,
-      });
-      const claim = await publicClient.readContract({
-        address: addresses.taskManager,
-        abi: TaskManagerAbi,
-        functionName: "getClaim",
-        args: [task.standingClaimId],
-        blockNumber: block.number,
-      });
-      if (task.status !== 2 /* Committed */) continue;
-      if (claim.windowEnd >= block.timestamp || claim.openGames !== 0) continue;
+    await inParallel(store.listRequests("committed", batchSize * 4), batchSize, async (request) => {
       try {
+        const at = { blockNumber: block.number! };
+        const tm = { address: addresses.taskManager, abi: TaskManagerAbi } as const;
+        const task = await publicClient.readContract({ ...tm, functionName: "getTask", args: [request.requestId], ...at });
+        const claim =
+          task.standingClaimId === 0n ? undefined : await publicClient.readContract({ ...tm, functionName: "getClaim", args: [task.standingClaimId], ...at });
+        if (task.status !== ChainStatus.Committed || claim === undefined || claim.operator.toLowerCase() !== me) {
+          const policy = policyFor(request);
+          const d = decide(await readView(request.requestId, policy.ourOutputHash), policy);
+          if (d.status !== "committed") {
+            log.warn({ requestId: request.requestId.toString(), now: d.status, owed: d.action?.kind, reason: d.reason }, "committed request re-derived from the chain");
+            applyDecision(request, d);
+          }
+          return;
+        }
+        if (claim.windowEnd >= block.timestamp || claim.openGames !== 0) return;
         await responder.submit({
           kind: "finalize",
           to: addresses.taskManager,
@@ -664,7 +767,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       } catch (error) {
         log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "finalize not accepted yet");
       }
-    }
+    });
   }
 
   /** Withdraws what the operator earned (oracle fee credits, staking rewards) once it is worth it. */
@@ -700,13 +803,11 @@ export function createKeeper(params: KeeperParams): Keeper {
     const events = await w.poll();
     store.transaction(() => {
       for (const event of events) {
-        if (event.type === "reorg") {
-          log.warn({ commonAncestor: event.commonAncestor.toString() }, "reorg: re-reading");
-          continue;
-        }
+        if (event.type === "reorg") continue; // rolled back already (`rollback`, before the re-read)
         for (const l of event.logs) handleLog(l);
       }
       store.setMeta(CURSOR, w.cursor.toString());
+      saveHashes(w.hashes());
       store.setMeta(TICK, String(++tickNo));
     });
     metrics.headBlock.set(Number(w.cursor));
@@ -751,6 +852,30 @@ export function createKeeper(params: KeeperParams): Keeper {
     readiness: () =>
       !synced ? { ready: false, reason: "not synced yet" } : lastError ? { ready: false, reason: lastError } : { ready: true },
   };
+}
+
+/**
+ * Runs `fn` on every item, at most `limit` at once (the responder pipelines what they send). Waits for all; a
+ * `CrashFault` (a test's injected crash) is rethrown after the others settled.
+ */
+export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let crash: unknown;
+  const lane = async () => {
+    while (next < items.length && crash === undefined) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        if (error instanceof CrashFault) crash = error;
+        else throw error;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (crash !== undefined) throw crash;
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 export function shortError(error: unknown): string {

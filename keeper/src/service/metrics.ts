@@ -11,6 +11,7 @@ export interface KeeperMetrics {
   txSent: Counter<"kind">;
   txFailed: Counter<"kind">;
   rpcErrors: Counter;
+  reorgs: Counter;
   queueDepth: Gauge;
   headBlock: Gauge;
   requestToCommitSeconds: Histogram;
@@ -30,6 +31,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Keepe
     txSent: new Counter({ name: "oao_keeper_tx_sent_total", help: "Transactions sent", labelNames: ["kind"], registers }),
     txFailed: new Counter({ name: "oao_keeper_tx_failed_total", help: "Transactions that reverted or were dropped", labelNames: ["kind"], registers }),
     rpcErrors: new Counter({ name: "oao_keeper_rpc_errors_total", help: "JSON-RPC errors (retried or not)", registers }),
+    reorgs: new Counter({ name: "oao_keeper_reorgs_total", help: "Reorgs (or history changes) the store was rolled back for", registers }),
     queueDepth: new Gauge({ name: "oao_keeper_queue_depth", help: "Work items waiting", registers }),
     headBlock: new Gauge({ name: "oao_keeper_head_block", help: "Latest block the keeper processed", registers }),
     requestToCommitSeconds: new Histogram({

@@ -19,7 +19,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { AIOracleAbi, DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
 import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
-import { createResponder, type Responder } from "../chain/responder.ts";
+import { createResponder, type Responder, type ResponderParams } from "../chain/responder.ts";
 import { isRetryableRpcError, withRetry } from "../chain/retry.ts";
 import { openStore, type KeeperStore } from "../store/store.ts";
 import type { KeeperConfig } from "./config.ts";
@@ -65,6 +65,8 @@ export async function createKeeperRuntime(
      * serving users never sets it.
      */
     serveLongNodes?: boolean;
+    /** Responder settings (e.g. `window`: transactions in flight) over the config's. */
+    responder?: Partial<Pick<ResponderParams, "window" | "bumpAfterBlocks" | "maxBumps" | "pollIntervalMs">>;
   } = {},
 ): Promise<KeeperRuntime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
@@ -85,7 +87,7 @@ export async function createKeeperRuntime(
   const account = privateKeyToAccount(key);
   const walletClient = createWalletClient({ account, chain, transport });
   const store = openStore(join(config.dataDir, "keeper.db"));
-  const responder = createResponder({ publicClient, walletClient, store, log, metrics });
+  const responder = createResponder({ publicClient, walletClient, store, log, metrics, window: config.txWindow, ...options.responder });
 
   let models = options.models;
   if (models === undefined) {
