@@ -35,6 +35,8 @@ export const keeperConfigSchema = z
     /** Blocks a log must be buried under before the keeper acts on it. */
     confirmations: z.number().int().min(0).max(64).default(1),
     pollIntervalMs: z.number().int().min(50).max(60_000).default(1_000),
+    /** Deadline of one JSON-RPC call (a frozen node fails calls instead of hanging the keeper). */
+    rpcTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     http: z
       .object({
         host: z.string().default("127.0.0.1"),

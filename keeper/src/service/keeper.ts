@@ -30,6 +30,7 @@ import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelay, type
 import { computeClaim, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
+import { evaluateReadiness, readinessBoundMs, type LoopState } from "./health.ts";
 
 /**
  * Fault injection for tests and demos only: rewrites the claim this keeper computed before it is
@@ -76,6 +77,13 @@ export interface KeeperParams {
    * just before it is sent. Throwing a `CrashFault` here stands for the process dying at that moment.
    */
   crashBeforeSend?: (intent: StoredIntent) => void;
+  /** The clock readiness is computed with (ms); default `Date.now`. Tests inject a fake one. */
+  clock?: () => number;
+  /**
+   * Not ready when no tick succeeded within this many ms, or one has been running longer; default
+   * max(3 × the poll interval, 30 s) (`readinessBoundMs`).
+   */
+  readyWithinMs?: number;
 }
 
 /** Thrown by a `crashBeforeSend` hook: propagates out of the tick like a crash (nothing recorded after it). */
@@ -107,6 +115,10 @@ export interface Keeper {
   /** Runs ticks until `signal` aborts; resolves after the current tick finishes. */
   run(signal: AbortSignal, pollIntervalMs?: number): Promise<void>;
   readiness(): { ready: boolean; reason?: string };
+  /** The loop's state readiness is computed from (published to the ops server's thread). */
+  loopState(): LoopState;
+  /** The readiness bound in ms. */
+  readonly readyWithinMs: number;
 }
 
 const EVENTS_ABI = [...AIOracleAbi, ...TaskManagerAbi].filter((item) => item.type === "event");
@@ -149,6 +161,11 @@ export function createKeeper(params: KeeperParams): Keeper {
   let watcher: ChainWatcher | undefined;
   let synced = false;
   let lastError: string | undefined;
+  const clock = params.clock ?? Date.now;
+  let readyWithinMs = params.readyWithinMs ?? readinessBoundMs(1_000);
+  const startedAt = clock();
+  let lastOkAt: number | undefined;
+  let tickStartedAt: number | undefined;
 
   async function getWatcher(): Promise<ChainWatcher> {
     if (watcher) return watcher;
@@ -788,14 +805,21 @@ export function createKeeper(params: KeeperParams): Keeper {
 
   /** One tick; its outcome is what `readiness` reports until the next. */
   async function tick(): Promise<void> {
+    tickStartedAt = clock();
     try {
       await tickOnce();
       lastError = undefined;
+      lastOkAt = clock();
+      metrics.lastSuccessfulTick.set(lastOkAt / 1000);
     } catch (error) {
       lastError = shortError(error);
+      metrics.tickFailures.inc();
       throw error;
+    } finally {
+      tickStartedAt = undefined;
     }
   }
+  const loopState = (): LoopState => ({ synced, startedAt, lastOkAt, tickStartedAt, lastError });
 
   let ticks = 0;
   async function tickOnce(): Promise<void> {
@@ -835,12 +859,16 @@ export function createKeeper(params: KeeperParams): Keeper {
 
   return {
     tick,
+    get readyWithinMs() {
+      return readyWithinMs;
+    },
+    loopState,
     async run(signal, pollIntervalMs = 1_000) {
+      if (params.readyWithinMs === undefined) readyWithinMs = readinessBoundMs(pollIntervalMs);
       while (!signal.aborted) {
         try {
           await tick();
         } catch {
-          metrics.rpcErrors.inc();
           log.error({ error: lastError }, "tick failed; retrying");
         }
         await new Promise<void>((resolve) => {
@@ -849,8 +877,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         });
       }
     },
-    readiness: () =>
-      !synced ? { ready: false, reason: "not synced yet" } : lastError ? { ready: false, reason: lastError } : { ready: true },
+    readiness: () => evaluateReadiness(loopState(), clock(), readyWithinMs),
   };
 }
 

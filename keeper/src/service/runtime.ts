@@ -21,6 +21,7 @@ import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
 import { createResponder, type Responder, type ResponderParams } from "../chain/responder.ts";
 import { isRetryableRpcError, withRetry } from "../chain/retry.ts";
+import { instrumentTransport } from "../chain/transport.ts";
 import { openStore, type KeeperStore } from "../store/store.ts";
 import type { KeeperConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -71,7 +72,11 @@ export async function createKeeperRuntime(
 ): Promise<KeeperRuntime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const metrics = options.metrics ?? createMetrics();
-  const transport = options.transport ?? http(config.rpcUrl, { retryCount: 3, timeout: 20_000 });
+  // Every call has a deadline short enough for liveness, and every failed call is counted (a frozen node shows).
+  const transport = instrumentTransport(options.transport ?? http(config.rpcUrl, { retryCount: 1, timeout: config.rpcTimeoutMs }), {
+    timeoutMs: config.rpcTimeoutMs,
+    onError: () => metrics.rpcErrors.inc(),
+  });
   const publicClient = createPublicClient({ transport }) as PublicClient;
   // Start-up reads ride out a flaky endpoint (bounded retries); only an answer from the chain
   // (a revert, an empty account) decides that something is misconfigured.
