@@ -13,21 +13,16 @@ import { custom, keccak256, parseEther, zeroAddress, type Address, type Hex } fr
 import { OracleDevModule } from "../../ignition/modules/dev/OracleDev.ts";
 import { parseKeeperConfig } from "../../keeper/src/service/config.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../../keeper/src/service/runtime.ts";
-import { CrashFault, createKeeper, type KeeperParams } from "../../keeper/src/service/keeper.ts";
+import { createKeeper, type KeeperParams } from "../../keeper/src/service/keeper.ts";
 import { createLogger } from "../../keeper/src/service/logger.ts";
 import { createMetrics } from "../../keeper/src/service/metrics.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
-import { claimProofArg, encodeClaimCall } from "../../keeper/src/service/claims.ts";
-import { computeClaim } from "../../keeper/src/service/inference.ts";
 import { encodeTensor, Executor, quantizeInput, toHex } from "../../keeper/graph/index.ts";
-import { graphClaim } from "../../keeper/game/graph-provider.ts";
 import { loadMnist } from "../../keeper/graph/train/mnist-data.ts";
 import prestate from "../../keeper/guest/node/prestate.json" with { type: "json" };
 
 const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const; // account 1
-const REQUESTED = 1;
 const COMMITTED = 2;
-const REFUNDED = 7;
 
 describe("reorgs and history changes (issue 13: 5)", () => {
   const model = loadModelFile(resolveModelPath("mnist"));
@@ -76,13 +71,6 @@ describe("reorgs and history changes (issue 13: 5)", () => {
     return core.aiOracle.read.requestCount();
   }
 
-  /** An attacker (a fresh one each time: a slashed operator is jailed) commits a wrong answer to request `id` of sample `k`. */
-  let attackers = 3;
-  async function commitWrong(id: bigint, k: number): Promise<void> {
-    const claim = graphClaim(executor.run(inputOf(k)), model.weightsRoot, { wrongFrom: 1, salt: k });
-    await core.taskManager.write.commit([id, toHex(encodeTensor(claim.output)) as Hex, claimProofArg(claim.proof)], { account: wallets[attackers++]!.account });
-  }
-
   async function runtime(dataDir: string): Promise<KeeperRuntime> {
     const config = parseKeeperConfig({
       rpcUrl: "http://127.0.0.1:8545", // unused: the transport talks to the in-process chain
@@ -111,22 +99,6 @@ describe("reorgs and history changes (issue 13: 5)", () => {
       retryBackoff: { base: 0, max: 0 },
       ...extra,
     });
-
-  const crashOn = (kind: string) => (intent: { kind: string }) => {
-    if (intent.kind === kind) throw new CrashFault(`killed before sending the ${kind}`);
-  };
-
-  /** Our claims on chain against request `id`'s standing claim (its open game's challenger, or queued). */
-  async function ourChallenges(id: bigint, me: Address): Promise<bigint[]> {
-    const standing = (await core.taskManager.read.getTask([id])).standingClaimId;
-    const ids = [...(await core.taskManager.read.queuedChallenges([standing]))];
-    const game = await core.taskManager.read.activeGame([standing]);
-    if (game !== zeroAddress) ids.push((await core.taskManager.read.getGame([game])).challengerClaimId);
-    const mine: bigint[] = [];
-    for (const c of ids) if ((await core.taskManager.read.getClaim([c])).operator.toLowerCase() === me.toLowerCase()) mine.push(c);
-    return mine;
-  }
-
 
   /** keccak of the output the keeper would commit for sample k. */
   const outputOf = (k: number) => keccak256(toHex(encodeTensor(executor.run(inputOf(k)).output)) as Hex);
