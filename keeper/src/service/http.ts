@@ -33,9 +33,15 @@ export async function startOpsServer(params: {
   const heartbeat = new SharedArrayBuffer(8);
   const beat = new BigInt64Array(heartbeat);
   Atomics.store(beat, 0, BigInt(Date.now()));
-  const worker = new Worker(new URL("./ops-worker.ts", import.meta.url), {
-    workerData: { host: params.host, port: params.port, heartbeat, healthBoundMs: params.healthBoundMs ?? 60_000, askTimeoutMs: params.askTimeoutMs ?? 100 },
-  });
+  const workerData = { host: params.host, port: params.port, heartbeat, healthBoundMs: params.healthBoundMs ?? 60_000, askTimeoutMs: params.askTimeoutMs ?? 100 };
+  const file = new URL("./ops-worker.ts", import.meta.url);
+  // Node strips the worker's types itself (Node >= 22.18); an older Node loads it through tsx, as the CLI does.
+  const worker = (process.features as { typescript?: string }).typescript
+    ? new Worker(file, { workerData })
+    : new Worker(
+        `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => m.register()).then(() => import(${JSON.stringify(file.href)}))`,
+        { eval: true, workerData },
+      );
   const snapshot = async (what: "readiness" | "metrics" | "all") => {
     const s: Record<string, unknown> = {};
     if (what !== "metrics") {
@@ -53,8 +59,7 @@ export async function startOpsServer(params: {
     Atomics.store(beat, 0, BigInt(Date.now()));
     void snapshot("all").then((s) => worker.postMessage({ type: "snapshot", snapshot: s }));
   }, params.heartbeatMs ?? 250);
-  timer.unref();
-  worker.unref();
+  timer.unref(); // the worker keeps the process alive until `close`
   const url = await new Promise<string>((resolve, reject) => {
     const onMessage = (m: { type: string; url?: string; message?: string }) => {
       if (m.type === "listening") resolve(m.url!);
