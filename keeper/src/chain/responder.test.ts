@@ -3,7 +3,7 @@ import { network } from "hardhat";
 import { createWalletClient, custom, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { createResponder, TxNotMinedError } from "./responder.ts";
+import { createResponder, TxNotMinedError, TxReplacedError } from "./responder.ts";
 import { openStore } from "../store/store.ts";
 
 describe("responder", () => {
@@ -172,5 +172,36 @@ describe("responder: pipelining and resynchronisation (issue 13: 5 and throughpu
     const receipt = await second.submit(intent);
     expect(receipt.transactionHash).toBe(sent!.hash);
     expect(await publicClient.getTransactionCount({ address: walletClient.account.address })).toBe(1); // sent once
+  });
+});
+
+describe("responder: a nonce taken by another transaction", () => {
+  it("gives the intent back as retryable TxReplacedError when the chain used its nonce for a transaction not ours", async () => {
+    const conn = await network.create();
+    const publicClient = await conn.viem.getPublicClient();
+    const [owner, other] = await conn.viem.getWalletClients();
+    await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+    const walletClient = createWalletClient({ account: privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"), chain: { ...hardhat, id: await publicClient.getChainId() }, transport: custom(conn.provider) });
+    let replaced = false;
+    const responder = createResponder({
+      publicClient: publicClient as never,
+      walletClient,
+      bumpAfterBlocks: 100,
+      pollIntervalMs: 1,
+      sleep: async () => {
+        if (!replaced) {
+          replaced = true;
+          // Another process with the same key replaces our nonce-0 transaction in the pool (higher fees).
+          const [ours] = (await conn.provider.request({ method: "eth_pendingTransactions", params: [] })) as { maxFeePerGas: Hex; maxPriorityFeePerGas: Hex }[];
+          await owner!.sendTransaction({ to: other!.account.address, value: 99n, nonce: 0, maxFeePerGas: BigInt(ours!.maxFeePerGas) * 2n, maxPriorityFeePerGas: BigInt(ours!.maxPriorityFeePerGas) * 2n });
+        }
+        await conn.networkHelpers.mine(1);
+      },
+    });
+    const error = await responder.submit({ kind: "pay", to: other!.account.address, data: "0x", value: 1n }).catch((e) => e);
+    expect(error).toBeInstanceOf(TxReplacedError);
+    expect((error as TxReplacedError).retryable).toBe(true);
+    const next = await responder.submit({ kind: "pay", to: other!.account.address, data: "0x", value: 2n });
+    expect((await publicClient.getTransaction({ hash: next.transactionHash })).nonce).toBe(1); // resynchronised
   });
 });
