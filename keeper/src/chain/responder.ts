@@ -153,6 +153,8 @@ export function createResponder(params: ResponderParams): Responder {
   let pump: Promise<void> | undefined;
   let adopted = false;
   let idleWaiters: (() => void)[] = [];
+  /** Transactions of an earlier run mined while it was not looking, by `to:calldata`: submitting one again returns its receipt. */
+  const minedEarlier = new Map<string, TransactionReceipt>();
 
   const count = (blockTag: "latest" | "pending") => withRetry(() => publicClient.getTransactionCount({ address: account.address, blockTag }));
   const head = () => withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }));
@@ -200,9 +202,16 @@ export function createResponder(params: ResponderParams): Responder {
     if (!params.store) return;
     const mined = await count("latest");
     for (const t of params.store.listTxs("sent")) {
-      if (t.nonce < mined || t.hash === null || inflight.has(t.nonce)) continue;
-      const tx = await publicClient.getTransaction({ hash: t.hash }).catch(() => undefined);
+      if (t.hash === null || inflight.has(t.nonce) || t.nonce < mined - 256) continue;
       const payload = t.payload as { to: Address; data: Hex };
+      if (t.nonce < mined) {
+        // Mined (or replaced) since the earlier run stopped reading: a submit of the same calldata gets this receipt.
+        const receipt = await publicClient.getTransactionReceipt({ hash: t.hash }).catch(() => undefined);
+        params.store.putTx({ ...t, status: receipt?.status === "success" ? "confirmed" : "failed" });
+        if (receipt) minedEarlier.set(`${payload.to.toLowerCase()}:${payload.data}`, receipt);
+        continue;
+      }
+      const tx = await publicClient.getTransaction({ hash: t.hash }).catch(() => undefined);
       if (!tx || tx.blockNumber !== null) {
         params.store.putTx({ ...t, status: "failed" }); // dropped while we were down: the intent layer re-derives it
         continue;
@@ -226,6 +235,13 @@ export function createResponder(params: ResponderParams): Responder {
   /** Sends a new intent with the next nonce; estimate and fees first (a revert rejects it and uses no nonce). */
   async function sendNew(job: Job): Promise<void> {
     const { intent } = job;
+    const earlier = minedEarlier.get(`${intent.to.toLowerCase()}:${intent.data}`);
+    if (earlier) {
+      minedEarlier.delete(`${intent.to.toLowerCase()}:${intent.data}`);
+      if (earlier.status === "success") job.resolve?.(earlier);
+      else job.reject?.(new TxRevertedError(intent, earlier));
+      return;
+    }
     // An adopted transaction with this calldata (sent by an earlier run): wait for it instead of sending again.
     for (const p of inflight.values()) {
       if (!p.resolve && !p.cancel && p.intent.to.toLowerCase() === intent.to.toLowerCase() && p.intent.data === intent.data) {
