@@ -765,7 +765,8 @@ export function createKeeper(params: KeeperParams): Keeper {
         const task = await publicClient.readContract({ ...tm, functionName: "getTask", args: [request.requestId], ...at });
         const claim =
           task.standingClaimId === 0n ? undefined : await publicClient.readContract({ ...tm, functionName: "getClaim", args: [task.standingClaimId], ...at });
-        if (task.status !== ChainStatus.Committed || claim === undefined || claim.operator.toLowerCase() !== me) {
+        const live = task.status === ChainStatus.Committed || task.status === ChainStatus.Challenged;
+        if (!live || claim === undefined || claim.operator.toLowerCase() !== me) {
           const policy = policyFor(request);
           const d = decide(await readView(request.requestId, policy.ourOutputHash), policy);
           if (d.status !== "committed") {
@@ -774,7 +775,7 @@ export function createKeeper(params: KeeperParams): Keeper {
           }
           return;
         }
-        if (claim.windowEnd >= block.timestamp || claim.openGames !== 0) return;
+        if (task.status !== ChainStatus.Committed || claim.windowEnd >= block.timestamp || claim.openGames !== 0) return;
         await responder.submit({
           kind: "finalize",
           to: addresses.taskManager,
