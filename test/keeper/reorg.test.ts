@@ -14,10 +14,12 @@ import { OracleDevModule } from "../../ignition/modules/dev/OracleDev.ts";
 import { parseKeeperConfig } from "../../keeper/src/service/config.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../../keeper/src/service/runtime.ts";
 import { createKeeper, type KeeperParams } from "../../keeper/src/service/keeper.ts";
+import { claimProofArg } from "../../keeper/src/service/claims.ts";
 import { createLogger } from "../../keeper/src/service/logger.ts";
 import { createMetrics } from "../../keeper/src/service/metrics.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
 import { encodeTensor, Executor, quantizeInput, toHex } from "../../keeper/graph/index.ts";
+import { graphClaim } from "../../keeper/game/graph-provider.ts";
 import { loadMnist } from "../../keeper/graph/train/mnist-data.ts";
 import prestate from "../../keeper/guest/node/prestate.json" with { type: "json" };
 
@@ -71,6 +73,13 @@ describe("reorgs and history changes (issue 13: 5)", () => {
     return core.aiOracle.read.requestCount();
   }
 
+  /** An attacker (a fresh one each time: a slashed operator is jailed) commits a wrong answer to request `id` of sample `k`. */
+  let attackers = 3;
+  async function commitWrong(id: bigint, k: number): Promise<void> {
+    const claim = graphClaim(executor.run(inputOf(k)), model.weightsRoot, { wrongFrom: 1, salt: k });
+    await core.taskManager.write.commit([id, toHex(encodeTensor(claim.output)) as Hex, claimProofArg(claim.proof)], { account: wallets[attackers++]!.account });
+  }
+
   async function runtime(dataDir: string): Promise<KeeperRuntime> {
     const config = parseKeeperConfig({
       rpcUrl: "http://127.0.0.1:8545", // unused: the transport talks to the in-process chain
@@ -99,6 +108,17 @@ describe("reorgs and history changes (issue 13: 5)", () => {
       retryBackoff: { base: 0, max: 0 },
       ...extra,
     });
+
+  /** Our claims on chain against request `id`'s standing claim (its open game's challenger, or queued). */
+  async function ourChallenges(id: bigint, me: Address): Promise<bigint[]> {
+    const standing = (await core.taskManager.read.getTask([id])).standingClaimId;
+    const ids = [...(await core.taskManager.read.queuedChallenges([standing]))];
+    const game = await core.taskManager.read.activeGame([standing]);
+    if (game !== zeroAddress) ids.push((await core.taskManager.read.getGame([game])).challengerClaimId);
+    const mine: bigint[] = [];
+    for (const c of ids) if ((await core.taskManager.read.getClaim([c])).operator.toLowerCase() === me.toLowerCase()) mine.push(c);
+    return mine;
+  }
 
   /** keccak of the output the keeper would commit for sample k. */
   const outputOf = (k: number) => keccak256(toHex(encodeTensor(executor.run(inputOf(k)).output)) as Hex);
@@ -158,5 +178,55 @@ describe("reorgs and history changes (issue 13: 5)", () => {
     expect(await core.taskManager.read.getStatus([id])).toBe(COMMITTED);
     expect(await standingOutput(id)).toBe(outputOf(4));
     rt.close();
+  });
+  it("a challenge whose block a reorg took before the watcher read it (no reorg the watcher can see) is made again", async () => {
+    const fromBlock = await conn.viem.getPublicClient().then((c) => c.getBlockNumber());
+    const id = await request(6);
+    await commitWrong(id, 6);
+    const rt = await runtime(mkdtempSync(join(tmpdir(), "oao-reorg-challenge-")));
+    const keeper = keeperOf(rt, { fromBlock, reconcileEvery: 1 });
+    const snapshot = await conn.provider.request({ method: "evm_snapshot", params: [] });
+    await keeper.tick(); // reads up to the wrong claim, then challenges it in a block it has not read
+    expect(await ourChallenges(id, rt.responder.address)).toHaveLength(1);
+    expect(rt.store.getRequest(id)?.status).toBe("disputed");
+    await conn.provider.request({ method: "evm_revert", params: [snapshot] }); // only our challenge's block goes
+    await conn.networkHelpers.time.increase(5); // a different block at that height
+    expect(await ourChallenges(id, rt.responder.address)).toHaveLength(0);
+    await keeper.tick();
+    expect(keeper.readiness()).toEqual({ ready: true });
+    expect(await ourChallenges(id, rt.responder.address)).toHaveLength(1);
+    expect(rt.store.getRequest(id)?.status).toBe("disputed");
+    await keeper.tick();
+    expect(await ourChallenges(id, rt.responder.address)).toHaveLength(1); // once
+    rt.close();
+  });
+  it("a commit dropped from the node's pool is sent again and the commit behind it lands", async () => {
+    const fromBlock = await conn.viem.getPublicClient().then((c) => c.getBlockNumber());
+    const a = await request(7);
+    const b = await request(8);
+    const rt = await runtime(mkdtempSync(join(tmpdir(), "oao-dropped-")));
+    const keeper = keeperOf(rt, { fromBlock });
+    const pool = async () => (await conn.provider.request({ method: "eth_pendingTransactions", params: [] })) as { hash: Hex; nonce: Hex }[];
+    await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      const ticking = keeper.tick();
+      for (let i = 0; i < 3_000 && (await pool()).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      const sent = await pool();
+      expect(sent).toHaveLength(2); // both commits in flight at once (pipelined)
+      const lowest = sent.reduce((x, y) => (BigInt(x.nonce) < BigInt(y.nonce) ? x : y));
+      await conn.provider.request({ method: "hardhat_dropTransaction", params: [lowest.hash] });
+      await conn.provider.request({ method: "evm_setIntervalMining", params: [50] });
+      await ticking;
+      expect(keeper.readiness()).toEqual({ ready: true });
+      expect(await core.taskManager.read.getStatus([a])).toBe(COMMITTED);
+      expect(await core.taskManager.read.getStatus([b])).toBe(COMMITTED);
+      expect(await standingOutput(a)).toBe(outputOf(7));
+      expect(await standingOutput(b)).toBe(outputOf(8));
+      expect((await pool()).length).toBe(0);
+    } finally {
+      await conn.provider.request({ method: "evm_setIntervalMining", params: [0] });
+      await conn.provider.request({ method: "evm_setAutomine", params: [true] });
+      rt.close();
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   type Hex,
   type Log,
   type PublicClient,
+  type TransactionReceipt,
 } from "viem";
 import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
 import { fromHex, InputError, toHex } from "../../graph/index.ts";
@@ -479,17 +480,96 @@ export function createKeeper(params: KeeperParams): Keeper {
       const data = encodeClaimCall("commit", request.requestId, claimFor(request));
       const gas = await commitGas(request, data, intent.attempts);
       params.crashBeforeSend?.(intent);
-      await responder.submit({ kind: "commit", to, data, gas });
+      recordOwnClaims(await responder.submit({ kind: "commit", to, data, gas }));
       metrics.commits.inc();
     } else if (intent.kind === "challenge") {
       const data = encodeClaimCall("challenge", request.requestId, claimFor(request));
       params.crashBeforeSend?.(intent);
-      await responder.submit({ kind: "challenge", to, data });
+      recordOwnClaims(await responder.submit({ kind: "challenge", to, data }));
       metrics.challenges.inc();
     } else {
       const data = encodeFunctionData({ abi: TaskManagerAbi, functionName: "expire", args: [request.requestId] });
       params.crashBeforeSend?.(intent);
-      await responder.submit({ kind: "expire", to, data });
+      const receipt = await responder.submit({ kind: "expire", to, data });
+      if (store.getRequest(request.requestId)) store.touchRequest(request.requestId, receipt.blockNumber);
+    }
+  }
+
+  /**
+   * Records the claim our commit or challenge created, from its receipt (before the watcher reads that block), and
+   * that its block touched the request: a reorg that takes the block away rolls the request back, and the
+   * reconcile pass can see that the chain no longer has the claim (`verifyOwnClaims`).
+   */
+  function recordOwnClaims(receipt: TransactionReceipt): void {
+    for (const l of receipt.logs) {
+      if (l.address.toLowerCase() !== addresses.taskManager.toLowerCase()) continue;
+      let ev: { eventName: string; args: Record<string, unknown> };
+      try {
+        ev = decodeEventLog({ abi: EVENTS_ABI, data: l.data, topics: l.topics }) as typeof ev;
+      } catch {
+        continue;
+      }
+      const { eventName, args } = ev;
+      if (eventName !== "ClaimCommitted" && eventName !== "ClaimChallenged" && eventName !== "ChallengeQueued") continue;
+      const operator = (eventName === "ClaimCommitted" ? args.operator : args.challenger) as Address;
+      if (operator.toLowerCase() !== me) continue;
+      const requestId = args.requestId as bigint;
+      if (!store.getRequest(requestId)) continue;
+      const claimId = (eventName === "ClaimCommitted" ? args.claimId : args.challengerClaimId) as bigint;
+      if (!store.getClaim(claimId)) {
+        store.upsertClaim({
+          claimId,
+          requestId,
+          operator,
+          output: eventName === "ChallengeQueued" ? null : fromHex(args.output as Hex),
+          outputHash: args.outputHash as Hex,
+          traceRoot: args.traceRoot as Hex,
+          ours: true,
+          status: eventName === "ClaimCommitted" ? "standing" : eventName === "ClaimChallenged" ? "challenging" : "queued",
+        });
+      }
+      store.touchRequest(requestId, receipt.blockNumber);
+    }
+  }
+
+  /**
+   * Our claims the store holds as live (standing, challenging, queued) that the chain does not have — another claim
+   * under that id or none (a reorg the watcher could not see: it took blocks it had not read yet) — are forgotten
+   * with the request's settled intents, and the request is re-derived from the chain: a vanished challenge is made
+   * again. A claim of ours that lost stays (the chain has it, defeated): nothing is challenged twice.
+   */
+  async function verifyOwnClaims(problems: string[]): Promise<void> {
+    for (const status of ["committed", "disputed"] as const) {
+      let after: RequestCursor | undefined;
+      for (;;) {
+        const page = store.listRequests(status, PAGE, after);
+        if (page.length === 0) break;
+        after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
+        for (const request of page) {
+          try {
+            let vanished = false;
+            for (const claim of store.listClaims(request.requestId)) {
+              if (!claim.ours || !["standing", "challenging", "queued"].includes(claim.status)) continue;
+              const onChain = await withRetry(() =>
+                publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getClaim", args: [claim.claimId] }),
+              ).catch((error: unknown) => {
+                if (decodeRevert(error)?.errorName === "UnknownClaim") return undefined;
+                throw error;
+              });
+              if (onChain && onChain.operator.toLowerCase() === me && onChain.requestId === request.requestId) continue;
+              log.warn({ requestId: request.requestId.toString(), claimId: claim.claimId.toString() }, "our claim is not on chain (its block was reorged away): re-deriving the request");
+              store.deleteClaim(claim.claimId);
+              vanished = true;
+            }
+            if (!vanished) continue;
+            store.deleteSettledIntents(request.requestId);
+            const policy = policyFor(request);
+            applyDecision(request, decide(await readView(request.requestId, policy.ourOutputHash), policy));
+          } catch (error) {
+            problems.push(`cannot verify our claims on request ${request.requestId}: ${shortError(error)}`);
+          }
+        }
+      }
     }
   }
 
@@ -674,6 +754,7 @@ export function createKeeper(params: KeeperParams): Keeper {
    * whatever a crash left half-done is made, found made, or found moot.
    */
   async function reconcile(problems: string[]): Promise<void> {
+    await verifyOwnClaims(problems);
     for (const status of ["computing", "disputed", "expiring", "watching"] as const) {
       let after: RequestCursor | undefined;
       for (;;) {

@@ -173,6 +173,9 @@ export interface KeeperStore {
   listRequestsTouchedAfter(block: bigint): StoredRequest[];
   /** Forgets a request with its claims and intents (a rollback: its history is re-read from the chain). */
   deleteRequest(requestId: bigint): void;
+  deleteClaim(claimId: bigint): void;
+  /** Forgets a request's settled (done, moot) intents: the chain is asked again what is owed. */
+  deleteSettledIntents(requestId: bigint): void;
   /** Distinct (block, hash) of stored requests at or below `atOrBelow`, highest first. */
   listRequestBlocks(atOrBelow: bigint, limit: number): { blockNumber: bigint; blockHash: `0x${string}` }[];
   /** Requests with `status` in (block, id) order, `limit` of them after `after` (paging through all of them). */
@@ -277,6 +280,8 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     deleteRequest: db.prepare("DELETE FROM requests WHERE request_id = ?"),
     deleteClaims: db.prepare("DELETE FROM claims WHERE request_id = ?"),
     deleteIntents: db.prepare("DELETE FROM intents WHERE request_id = ?"),
+    deleteClaim: db.prepare("DELETE FROM claims WHERE claim_id = ?"),
+    deleteSettledIntents: db.prepare("DELETE FROM intents WHERE request_id = ? AND status != 'open'"),
     listRequestBlocks: db.prepare(
       "SELECT block_number, block_hash FROM requests WHERE block_hash IS NOT NULL AND block_number <= ? GROUP BY block_number, block_hash ORDER BY block_number DESC LIMIT ?",
     ),
@@ -350,6 +355,8 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
       stmt.deleteIntents.run(id.toString());
       stmt.deleteRequest.run(id.toString());
     },
+    deleteClaim: (id) => void stmt.deleteClaim.run(id.toString()),
+    deleteSettledIntents: (id) => void stmt.deleteSettledIntents.run(id.toString()),
     listRequestBlocks: (atOrBelow, limit) =>
       (stmt.listRequestBlocks.all(Number(atOrBelow < 0n ? -1n : atOrBelow), limit) as Row[]).map((r) => ({
         blockNumber: BigInt(r.block_number as number),
