@@ -44,6 +44,8 @@ export interface DisputeAgent {
   /** Called when a game involving one of our claims is created. */
   onGameCreated(game: { game: Address; requestId: bigint; defenderClaimId: bigint; challengerClaimId: bigint; ourSide: "defender" | "challenger"; ours: ComputedClaim }): void;
   tick(): Promise<void>;
+  /** Stops playing a request's games: a rollback forgot the request (its games are read again if still there). */
+  forget?(requestId: bigint): void;
 }
 
 export interface KeeperParams {
@@ -220,6 +222,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         if (r.blockNumber < from) from = r.blockNumber;
         store.deleteRequest(r.requestId);
         computed.delete(r.requestId);
+        params.disputes?.forget?.(r.requestId);
       }
       store.setMeta(CURSOR, from.toString());
       saveHashes(savedHashes().filter(([n]) => n < from));
@@ -266,6 +269,7 @@ export function createKeeper(params: KeeperParams): Keeper {
           log.warn({ requestId: requestId.toString(), storedBlock: known.blockNumber.toString(), block: block.toString() }, "request id reused by the chain's history: forgetting the stored one");
           store.deleteRequest(requestId);
           computed.delete(requestId);
+          params.disputes?.forget?.(requestId);
         }
         metrics.requestsSeen.inc();
         const served = models.get(args.modelId as bigint) !== undefined;

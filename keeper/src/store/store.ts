@@ -171,7 +171,7 @@ export interface KeeperStore {
   touchRequest(requestId: bigint, block: bigint): void;
   /** Requests some event of a block above `block` was applied to (their derived state is undone by a rollback). */
   listRequestsTouchedAfter(block: bigint): StoredRequest[];
-  /** Forgets a request with its claims and intents (a rollback: its history is re-read from the chain). */
+  /** Forgets a request with its claims, intents and games (a rollback: its history is re-read from the chain). */
   deleteRequest(requestId: bigint): void;
   deleteClaim(claimId: bigint): void;
   /** Forgets a request's settled (done, moot) intents: the chain is asked again what is owed. */
@@ -281,6 +281,7 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     deleteClaims: db.prepare("DELETE FROM claims WHERE request_id = ?"),
     deleteIntents: db.prepare("DELETE FROM intents WHERE request_id = ?"),
     deleteClaim: db.prepare("DELETE FROM claims WHERE claim_id = ?"),
+    deleteGames: db.prepare("DELETE FROM games WHERE request_id = ?"),
     deleteSettledIntents: db.prepare("DELETE FROM intents WHERE request_id = ? AND status != 'open'"),
     listRequestBlocks: db.prepare(
       "SELECT block_number, block_hash FROM requests WHERE block_hash IS NOT NULL AND block_number <= ? GROUP BY block_number, block_hash ORDER BY block_number DESC LIMIT ?",
@@ -353,6 +354,7 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     deleteRequest: (id) => {
       stmt.deleteClaims.run(id.toString());
       stmt.deleteIntents.run(id.toString());
+      stmt.deleteGames.run(id.toString());
       stmt.deleteRequest.run(id.toString());
     },
     deleteClaim: (id) => void stmt.deleteClaim.run(id.toString()),
