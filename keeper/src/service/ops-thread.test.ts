@@ -28,6 +28,7 @@ const c = new Int32Array(workerData.shared);
         const r = await fetch(workerData.url + path);
         await r.text();
         Atomics.store(c, slot + 1, r.status);
+        if (slot === 0 && r.status === 503) Atomics.store(c, 5, 1);
         Atomics.add(c, slot, 1);
       } catch {
         Atomics.add(c, 6, 1);
@@ -38,7 +39,8 @@ const c = new Int32Array(workerData.shared);
 `;
 
 describe("ops server off the main thread", () => {
-  it("/healthz and /readyz answer while a tick blocks the main thread", async () => {
+  /** A keeper whose next tick blocks the main thread ~1.5 s, its ops server, and a client thread polling it. */
+  async function blockedTick(ops: { healthBoundMs?: number; heartbeatMs?: number }) {
     const conn = await network.create();
     const publicClient = createPublicClient({ transport: custom(conn.provider) }) as PublicClient;
     const responder: Responder = { address: A, submit: () => Promise.reject(new Error("none")), idle: async () => {} };
@@ -46,7 +48,7 @@ describe("ops server off the main thread", () => {
     const shared = new SharedArrayBuffer(8 * 4);
     const c = new Int32Array(shared);
     let block = false;
-    let during: { health: number; ready: number; healthStatus: number; readyStatus: number } | undefined;
+    let during: { health: number; ready: number; healthStatus: number; readyStatus: number; unhealthySeen: boolean } | undefined;
     const keeper = createKeeper({
       publicClient,
       responder,
@@ -68,27 +70,51 @@ describe("ops server off the main thread", () => {
           while (performance.now() < until) {
             /* busy */
           }
-          during = { health: Atomics.load(c, 0) - health0, ready: Atomics.load(c, 2) - ready0, healthStatus: Atomics.load(c, 1), readyStatus: Atomics.load(c, 3) };
+          during = {
+            health: Atomics.load(c, 0) - health0,
+            ready: Atomics.load(c, 2) - ready0,
+            healthStatus: Atomics.load(c, 1),
+            readyStatus: Atomics.load(c, 3),
+            unhealthySeen: Atomics.load(c, 5) === 1,
+          };
         },
       },
     });
     await keeper.tick(); // synced: ready
-    const ops = await startOpsServer({ host: "127.0.0.1", port: 0, metrics, readiness: () => keeper.readiness(), loop: () => ({ state: keeper.loopState(), boundMs: keeper.readyWithinMs }) });
-    const client = new Worker(CLIENT, { eval: true, workerData: { url: ops.url, shared } });
+    const server = await startOpsServer({
+      host: "127.0.0.1",
+      port: 0,
+      metrics,
+      readiness: () => keeper.readiness(),
+      loop: () => ({ state: keeper.loopState(), boundMs: keeper.readyWithinMs }),
+      ...ops,
+    });
+    const client = new Worker(CLIENT, { eval: true, workerData: { url: server.url, shared } });
     try {
       while (Atomics.load(c, 0) === 0 || Atomics.load(c, 2) === 0) await new Promise((r) => setTimeout(r, 10));
+      expect(Atomics.load(c, 5)).toBe(0); // healthy before the block
       block = true;
       await keeper.tick(); // blocks the main thread inside the tick
-      expect(during).toBeDefined();
-      expect(during!.health).toBeGreaterThan(0); // /healthz answered while the main thread was busy
-      expect(during!.healthStatus).toBe(200); // computing is healthy
-      expect(during!.ready).toBeGreaterThan(0); // /readyz too (from the last snapshot)
-      expect(during!.readyStatus).toBe(200);
-      expect(Atomics.load(c, 6)).toBe(0);
+      return { during: during!, failures: Atomics.load(c, 6) };
     } finally {
       Atomics.store(c, 7, 1);
       await client.terminate();
-      await ops.close();
+      await server.close();
     }
+  }
+
+  it("/healthz and /readyz answer while a tick blocks the main thread", async () => {
+    const { during, failures } = await blockedTick({});
+    expect(during.health).toBeGreaterThan(0); // /healthz answered while the main thread was busy
+    expect(during.healthStatus).toBe(200); // computing is healthy
+    expect(during.ready).toBeGreaterThan(0); // /readyz too (from the last snapshot)
+    expect(during.readyStatus).toBe(200);
+    expect(failures).toBe(0);
+  });
+
+  it("a main loop blocked past the health bound shows as unhealthy (503) while it is blocked", async () => {
+    const { during } = await blockedTick({ healthBoundMs: 300, heartbeatMs: 50 }); // the block (1.5 s) outlasts the bound
+    expect(during.health).toBeGreaterThan(0);
+    expect(during.unhealthySeen).toBe(true);
   });
 });
