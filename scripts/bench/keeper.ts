@@ -84,7 +84,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
           ],
           notes:
             "Hardhat's in-process chain (automine, no block time), the keeper's default config with 0 confirmations, " +
-            "ticks back to back. Each answer is a `commit` with the §3.5 claim proof, sent in sequence on one nonce lane. " +
+            "ticks back to back. Each answer is a `commit` with the §3.5 claim proof, sent on the pipelined nonce lane (automine: each is mined as it is sent; on a chain with block times see \"Keeper on 1 s blocks\" below). " +
             "On a real network add the poll interval (`pollIntervalMs`, default 1 s) and the block time; the keeper " +
             "exports the latency as the `oao_keeper_request_to_commit_seconds` histogram.",
         },

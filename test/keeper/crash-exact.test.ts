@@ -21,6 +21,7 @@ import { OracleDevModule } from "../../ignition/modules/dev/OracleDev.ts";
 import { parseKeeperConfig } from "../../keeper/src/service/config.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../../keeper/src/service/runtime.ts";
 import { CrashFault, createKeeper, type KeeperParams } from "../../keeper/src/service/keeper.ts";
+import { createResponder } from "../../keeper/src/chain/responder.ts";
 import { createLogger } from "../../keeper/src/service/logger.ts";
 import { createMetrics } from "../../keeper/src/service/metrics.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
@@ -168,6 +169,42 @@ describe("crash-exact keeper (issue 13: 1, 2, 4, 7)", () => {
     expect(await core.aiOracle.read.isFinalized([id])).toBe(true);
     expect((await core.aiOracle.read.getResult([id]))[0]).toBe(toHex(encodeTensor(executor.run(inputOf(1)).output)));
     rt.close();
+  });
+
+  it("killed after sending a challenge, before it was mined: the restarted keeper waits for that transaction, never sends a second", async () => {
+    const fromBlock = await conn.viem.getPublicClient().then((c) => c.getBlockNumber());
+    const id = await request(10);
+    await commitWrong(id, 10);
+    const dataDir = mkdtempSync(join(tmpdir(), "oao-crash-sent-"));
+    const first = await runtime(dataDir);
+    await conn.provider.request({ method: "evm_setAutomine", params: [false] });
+    const pool = async () => (await conn.provider.request({ method: "eth_pendingTransactions", params: [] })) as { hash: Hex }[];
+    try {
+      // The first process sends the challenge and dies before its receipt (its responder never polls again).
+      const dying = createResponder({ publicClient: first.publicClient, walletClient: first.walletClient, store: first.store, sleep: () => new Promise(() => {}) });
+      void keeperOf(first, { fromBlock, responder: dying }).tick();
+      for (let i = 0; i < 3_000 && (await pool()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const [sent] = await pool();
+      expect(sent).toBeDefined();
+      const nonceBefore = await first.publicClient.getTransactionCount({ address: first.responder.address, blockTag: "pending" });
+
+      const rt = await runtime(dataDir);
+      await conn.provider.request({ method: "evm_setIntervalMining", params: [50] });
+      const keeper = keeperOf(rt);
+      await keeper.tick();
+      expect(keeper.readiness()).toEqual({ ready: true });
+      const standing = (await core.taskManager.read.getTask([id])).standingClaimId;
+      const mine = await ourChallenges(id, rt.responder.address);
+      expect(mine).toHaveLength(1);
+      expect(rt.store.getIntent("challenge", id, standing)).toMatchObject({ status: "done" });
+      // Exactly the transaction the first process sent: no second one.
+      expect(await rt.publicClient.getTransactionCount({ address: rt.responder.address })).toBe(nonceBefore);
+      expect((await rt.publicClient.getTransactionReceipt({ hash: sent!.hash })).status).toBe("success");
+      rt.close();
+    } finally {
+      await conn.provider.request({ method: "evm_setIntervalMining", params: [0] });
+      await conn.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
   });
 
   it("1 and 2 from the state the keeper before intents left: `disputed` and `computing` rows with nothing sent", async () => {

@@ -47,4 +47,64 @@ describe("chain watcher", () => {
     expect(values(events)).toEqual([3n]);
     expect(await watcher.poll()).toEqual([]);
   });
+
+  it("a restarted watcher with persisted hashes detects a history that went back below its cursor (deep: asks for the ancestor)", async () => {
+    const { viem, provider, networkHelpers } = await network.create();
+    const publicClient = await viem.getPublicClient();
+    await networkHelpers.mine(2);
+    const base = await publicClient.getBlockNumber();
+    const snapshot = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+    await networkHelpers.mine(5);
+    const first = createChainWatcher({ publicClient, address: "0x0000000000000000000000000000000000000001", events: [PING], fromBlock: base + 1n, confirmations: 0 });
+    await first.poll();
+    const hashes = first.hashes();
+    const cursor = first.cursor;
+    expect(hashes.at(-1)![0]).toBe(cursor - 1n);
+
+    await provider.request({ method: "evm_revert", params: [snapshot] }); // the head is now below the cursor
+    await networkHelpers.mine(2);
+    const asked: bigint[] = [];
+    const rolled: [bigint, boolean][] = [];
+    const second = createChainWatcher({
+      publicClient,
+      address: "0x0000000000000000000000000000000000000001",
+      events: [PING],
+      fromBlock: cursor,
+      confirmations: 0,
+      knownHashes: hashes,
+      deepAncestor: async (below) => (asked.push(below), base),
+      onReorg: (ancestor, deep) => (rolled.push([ancestor, deep]), ancestor + 1n),
+    });
+    const events = await second.poll();
+    expect(events[0]).toMatchObject({ type: "reorg", commonAncestor: base, deep: true, rereadFrom: base + 1n });
+    expect(asked).toHaveLength(1);
+    expect(rolled).toEqual([[base, true]]);
+    expect(second.cursor).toBe((await publicClient.getBlockNumber()) + 1n); // read on from the new chain
+    expect(await second.poll()).toEqual([]);
+  });
+
+  it("onReorg can move the re-read lower than the common ancestor", async () => {
+    const { viem, provider, networkHelpers } = await network.create();
+    const publicClient = await viem.getPublicClient();
+    await networkHelpers.mine(3);
+    const w = createChainWatcher({
+      publicClient,
+      address: "0x0000000000000000000000000000000000000001",
+      events: [PING],
+      fromBlock: 1n,
+      confirmations: 0,
+      maxBlockRange: 1n, // remember every block
+      onReorg: () => 1n,
+    });
+    await w.poll();
+    const snapshot = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+    await networkHelpers.mine(1);
+    await w.poll();
+    await provider.request({ method: "evm_revert", params: [snapshot] });
+    await networkHelpers.time.increase(60); // another block 4 (a later timestamp)
+    await networkHelpers.mine(1);
+    const events = await w.poll();
+    expect(events[0]).toMatchObject({ type: "reorg", deep: false, rereadFrom: 1n });
+    expect(events.filter((e) => e.type === "logs")[0]).toMatchObject({ fromBlock: 1n });
+  });
 });

@@ -105,7 +105,16 @@ export function buildKeeperCommand(): Command {
         batchSize: Math.min(64, rt.config.maxQueue),
         expireUnanswered: rt.config.expireUnanswered,
       });
-      const ops = await startOpsServer({ ...rt.config.http, metrics: rt.metrics, readiness: () => runtimeReadiness(rt, service.readiness()) });
+      // The ops server runs in a worker thread: it answers while this thread computes (inference, guest runs).
+      const ops = await startOpsServer({
+        ...rt.config.http,
+        metrics: rt.metrics,
+        readiness: () => runtimeReadiness(rt, service.readiness()),
+        loop: () => ({
+          state: { ...service.loopState(), blockers: rt.modelProblems.length > 0 ? [`model not served: ${rt.modelProblems.join("; ")}`] : undefined },
+          boundMs: service.readyWithinMs,
+        }),
+      });
       rt.log.info({ ops: ops.url }, "keeper running");
       const stop = new AbortController();
       for (const signal of ["SIGINT", "SIGTERM"] as const) {

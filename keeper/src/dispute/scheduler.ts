@@ -43,6 +43,8 @@ export interface DisputeSchedulerParams {
 
 export interface DisputeScheduler {
   add(game: ScheduledGame): void;
+  /** Stops playing the games of a request (a reorg took them away; a re-read adds them again). */
+  remove(requestId: bigint): void;
   /** Ticks every active game once; returns each game's result or error. */
   tick(): Promise<Map<string, TickResult | Error>>;
   active(): `0x${string}`[];
@@ -52,11 +54,13 @@ export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeS
   const { store, log } = params;
   const maxConcurrent = params.maxConcurrent ?? 4;
   const players = new Map<string, GamePlayer>();
+  const requestOf = new Map<string, bigint>();
 
   const add = (game: ScheduledGame) => {
     const key = game.address.toLowerCase();
     if (players.has(key)) return;
     players.set(key, params.playerFor(game));
+    requestOf.set(key, game.requestId);
   };
 
   // Resume the games a previous run left active.
@@ -70,6 +74,13 @@ export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeS
 
   return {
     add,
+    remove(requestId) {
+      for (const [key, id] of requestOf) {
+        if (id !== requestId) continue;
+        players.delete(key);
+        requestOf.delete(key);
+      }
+    },
     active: () => [...players.values()].map((p) => p.address),
     async tick() {
       const results = new Map<string, TickResult | Error>();
@@ -134,6 +145,7 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
   const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent });
   return {
     scheduler,
+    forget: (requestId) => scheduler.remove(requestId),
     onGameCreated(game) {
       scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours.run });
     },

@@ -35,6 +35,8 @@ export const keeperConfigSchema = z
     /** Blocks a log must be buried under before the keeper acts on it. */
     confirmations: z.number().int().min(0).max(64).default(1),
     pollIntervalMs: z.number().int().min(50).max(60_000).default(1_000),
+    /** Deadline of one JSON-RPC call (a frozen node fails calls instead of hanging the keeper). */
+    rpcTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     http: z
       .object({
         host: z.string().default("127.0.0.1"),
@@ -44,6 +46,8 @@ export const keeperConfigSchema = z
       .default({}),
     /** Upper bound on queued work items; beyond it new requests wait on chain, not in memory. */
     maxQueue: z.number().int().min(1).max(1_000_000).default(1_000),
+    /** Transactions in flight at once (sent with consecutive nonces, not mined yet); 1 waits for each receipt. */
+    txWindow: z.number().int().min(1).max(256).default(16),
     /** Refund (`expire`) requests of served models that expired unanswered; false: only forget them. */
     expireUnanswered: z.boolean().default(true),
     /** Fault injection for tests and demos only (issue 5): e.g. "graph:3", "silent". */

@@ -16,6 +16,7 @@ import {
   type Hex,
   type Log,
   type PublicClient,
+  type TransactionReceipt,
 } from "viem";
 import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
 import { fromHex, InputError, toHex } from "../../graph/index.ts";
@@ -30,6 +31,7 @@ import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelay, type
 import { computeClaim, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
+import { evaluateReadiness, readinessBoundMs, type LoopState } from "./health.ts";
 
 /**
  * Fault injection for tests and demos only: rewrites the claim this keeper computed before it is
@@ -42,6 +44,8 @@ export interface DisputeAgent {
   /** Called when a game involving one of our claims is created. */
   onGameCreated(game: { game: Address; requestId: bigint; defenderClaimId: bigint; challengerClaimId: bigint; ourSide: "defender" | "challenger"; ours: ComputedClaim }): void;
   tick(): Promise<void>;
+  /** Stops playing a request's games: a rollback forgot the request (its games are read again if still there). */
+  forget?(requestId: bigint): void;
 }
 
 export interface KeeperParams {
@@ -76,6 +80,13 @@ export interface KeeperParams {
    * just before it is sent. Throwing a `CrashFault` here stands for the process dying at that moment.
    */
   crashBeforeSend?: (intent: StoredIntent) => void;
+  /** The clock readiness is computed with (ms); default `Date.now`. Tests inject a fake one. */
+  clock?: () => number;
+  /**
+   * Not ready when no tick succeeded within this many ms, or one has been running longer; default
+   * max(3 × the poll interval, 30 s) (`readinessBoundMs`).
+   */
+  readyWithinMs?: number;
 }
 
 /** Thrown by a `crashBeforeSend` hook: propagates out of the tick like a crash (nothing recorded after it). */
@@ -107,6 +118,10 @@ export interface Keeper {
   /** Runs ticks until `signal` aborts; resolves after the current tick finishes. */
   run(signal: AbortSignal, pollIntervalMs?: number): Promise<void>;
   readiness(): { ready: boolean; reason?: string };
+  /** The loop's state readiness is computed from (published to the ops server's thread). */
+  loopState(): LoopState;
+  /** The readiness bound in ms. */
+  readonly readyWithinMs: number;
 }
 
 const EVENTS_ABI = [...AIOracleAbi, ...TaskManagerAbi].filter((item) => item.type === "event");
@@ -128,6 +143,10 @@ const CLAIM_QUEUED = 6;
 const REQUEST_REFUNDED = 7;
 const CURSOR = "cursor";
 const TICK = "tick";
+/** The watcher's remembered block hashes (JSON [[number, hash], …]), persisted with the cursor. */
+const HASHES = "blockHashes";
+/** The first block this store ever read (a rollback below every witness re-reads from there). */
+const START = "startBlock";
 /** Rows read per page when walking a status (no fixed cap on the working set). */
 const PAGE = 256;
 
@@ -145,19 +164,79 @@ export function createKeeper(params: KeeperParams): Keeper {
   let watcher: ChainWatcher | undefined;
   let synced = false;
   let lastError: string | undefined;
+  const clock = params.clock ?? Date.now;
+  let readyWithinMs = params.readyWithinMs ?? readinessBoundMs(1_000);
+  const startedAt = clock();
+  let lastOkAt: number | undefined;
+  let tickStartedAt: number | undefined;
 
   async function getWatcher(): Promise<ChainWatcher> {
     if (watcher) return watcher;
     const saved = store.getMeta(CURSOR);
     const fromBlock = saved !== undefined ? BigInt(saved) : (params.fromBlock ?? (await publicClient.getBlockNumber()));
+    if (store.getMeta(START) === undefined) store.setMeta(START, (saved !== undefined ? 0n : fromBlock).toString());
     watcher = createChainWatcher({
       publicClient,
       address: [addresses.aiOracle, addresses.taskManager],
       events: EVENTS_ABI.filter((e) => WATCHED.has(e.name)) as never,
       fromBlock,
       confirmations: params.confirmations ?? 0,
+      knownHashes: savedHashes(),
+      deepAncestor,
+      onReorg: rollback,
     });
     return watcher;
+  }
+
+  function savedHashes(): [bigint, Hex][] {
+    const text = store.getMeta(HASHES);
+    if (text === undefined) return [];
+    return (JSON.parse(text) as [string, Hex][]).map(([n, h]) => [BigInt(n), h]);
+  }
+  const saveHashes = (hashes: [bigint, Hex][]) => store.setMeta(HASHES, JSON.stringify(hashes.map(([n, h]) => [n.toString(), h])));
+
+  /**
+   * A canonical block at or below `below` for a reorg deeper than every remembered block: the highest block a
+   * stored request came from whose hash the chain still has (a block hash commits to all blocks below it), else the
+   * block before the first one this store read.
+   */
+  async function deepAncestor(below: bigint): Promise<bigint> {
+    for (const { blockNumber, blockHash } of store.listRequestBlocks(below, 64)) {
+      const block = await withRetry(() => publicClient.getBlock({ blockNumber })).catch(() => undefined);
+      if (block?.hash === blockHash) return blockNumber;
+    }
+    return BigInt(store.getMeta(START) ?? "0") - 1n;
+  }
+
+  /**
+   * Rolls the store back to the chain's history up to `ancestor` (a reorg orphaned the blocks above it): every
+   * request an orphaned block touched is forgotten with its claims and intents, and is read again from its own first
+   * block, so its state is re-derived from the new chain alone (its events, then the intents the chain says are
+   * owed). The rollback and the rewound cursor are one store transaction: a keeper killed after it resumes from there.
+   */
+  function rollback(ancestor: bigint, deep: boolean): bigint {
+    let from = ancestor + 1n;
+    const forgotten = store.transaction(() => {
+      const affected = store.listRequestsTouchedAfter(ancestor);
+      for (const r of affected) {
+        if (r.blockNumber < from) from = r.blockNumber;
+        store.deleteRequest(r.requestId);
+        computed.delete(r.requestId);
+        params.disputes?.forget?.(r.requestId);
+      }
+      store.setMeta(CURSOR, from.toString());
+      saveHashes(savedHashes().filter(([n]) => n < from));
+      return affected.length;
+    });
+    metrics.reorgs.inc();
+    const fields = { commonAncestor: ancestor.toString(), rereadFrom: from.toString(), requestsRolledBack: forgotten };
+    if (deep) {
+      log.error(
+        fields,
+        "the chain's history differs from what this keeper recorded, below every block it remembers (a reorg deeper than it tracks, or a node restarted with another history): rolled the store back and re-reading",
+      );
+    } else log.warn(fields, "reorg: rolled the store back and re-reading");
+    return from;
   }
 
   function claimFor(request: StoredRequest): ComputedClaim {
@@ -176,10 +255,22 @@ export function createKeeper(params: KeeperParams): Keeper {
       eventName: string;
       args: Record<string, unknown>;
     };
+    const block = log_.blockNumber ?? 0n;
+    if (typeof args.requestId === "bigint" && eventName !== "AICallbackRequest") {
+      if (store.getRequest(args.requestId)) store.touchRequest(args.requestId, block);
+    }
     switch (eventName) {
       case "AICallbackRequest": {
         const requestId = args.requestId as bigint;
-        if (store.getRequest(requestId)) return; // seen before (re-read after a reorg or restart)
+        const known = store.getRequest(requestId);
+        if (known) {
+          if (sameRequest(known, args, log_)) return; // seen before (re-read after a reorg or restart)
+          // The chain has another request under this id: the stored one came from an orphaned history.
+          log.warn({ requestId: requestId.toString(), storedBlock: known.blockNumber.toString(), block: block.toString() }, "request id reused by the chain's history: forgetting the stored one");
+          store.deleteRequest(requestId);
+          computed.delete(requestId);
+          params.disputes?.forget?.(requestId);
+        }
         metrics.requestsSeen.inc();
         const served = models.get(args.modelId as bigint) !== undefined;
         store.upsertRequest({
@@ -187,7 +278,8 @@ export function createKeeper(params: KeeperParams): Keeper {
           modelId: args.modelId as bigint,
           requester: args.account as Address,
           input: fromHex(args.input as Hex),
-          blockNumber: log_.blockNumber ?? 0n,
+          blockNumber: block,
+          ...(log_.blockHash ? { blockHash: log_.blockHash } : {}),
           status: served ? "pending" : "skipped",
           error: served ? null : `model ${args.modelId} is not served by this keeper`,
         });
@@ -235,6 +327,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       }
       case "ChallengeReleased": {
         const claim = store.getClaim(args.claimId as bigint);
+        if (claim) store.touchRequest(claim.requestId, block);
         if (claim) store.upsertClaim({ ...claim, status: "released" });
         return;
       }
@@ -270,6 +363,14 @@ export function createKeeper(params: KeeperParams): Keeper {
       default:
         return;
     }
+  }
+
+  /** Whether a re-read `AICallbackRequest` is the stored request (same requester, model, input and block). */
+  function sameRequest(known: StoredRequest, args: Record<string, unknown>, l: Log): boolean {
+    if (known.requester.toLowerCase() !== (args.account as string).toLowerCase() || known.modelId !== (args.modelId as bigint)) return false;
+    if (toHex(known.input).toLowerCase() !== (args.input as string).toLowerCase()) return false;
+    if (known.blockHash !== undefined && l.blockHash && known.blockHash !== l.blockHash) return false;
+    return true;
   }
 
   function onChallenge(args: Record<string, unknown>): void {
@@ -383,17 +484,96 @@ export function createKeeper(params: KeeperParams): Keeper {
       const data = encodeClaimCall("commit", request.requestId, claimFor(request));
       const gas = await commitGas(request, data, intent.attempts);
       params.crashBeforeSend?.(intent);
-      await responder.submit({ kind: "commit", to, data, gas });
+      recordOwnClaims(await responder.submit({ kind: "commit", to, data, gas }));
       metrics.commits.inc();
     } else if (intent.kind === "challenge") {
       const data = encodeClaimCall("challenge", request.requestId, claimFor(request));
       params.crashBeforeSend?.(intent);
-      await responder.submit({ kind: "challenge", to, data });
+      recordOwnClaims(await responder.submit({ kind: "challenge", to, data }));
       metrics.challenges.inc();
     } else {
       const data = encodeFunctionData({ abi: TaskManagerAbi, functionName: "expire", args: [request.requestId] });
       params.crashBeforeSend?.(intent);
-      await responder.submit({ kind: "expire", to, data });
+      const receipt = await responder.submit({ kind: "expire", to, data });
+      if (store.getRequest(request.requestId)) store.touchRequest(request.requestId, receipt.blockNumber);
+    }
+  }
+
+  /**
+   * Records the claim our commit or challenge created, from its receipt (before the watcher reads that block), and
+   * that its block touched the request: a reorg that takes the block away rolls the request back, and the
+   * reconcile pass can see that the chain no longer has the claim (`verifyOwnClaims`).
+   */
+  function recordOwnClaims(receipt: TransactionReceipt): void {
+    for (const l of receipt.logs) {
+      if (l.address.toLowerCase() !== addresses.taskManager.toLowerCase()) continue;
+      let ev: { eventName: string; args: Record<string, unknown> };
+      try {
+        ev = decodeEventLog({ abi: EVENTS_ABI, data: l.data, topics: l.topics }) as typeof ev;
+      } catch {
+        continue;
+      }
+      const { eventName, args } = ev;
+      if (eventName !== "ClaimCommitted" && eventName !== "ClaimChallenged" && eventName !== "ChallengeQueued") continue;
+      const operator = (eventName === "ClaimCommitted" ? args.operator : args.challenger) as Address;
+      if (operator.toLowerCase() !== me) continue;
+      const requestId = args.requestId as bigint;
+      if (!store.getRequest(requestId)) continue;
+      const claimId = (eventName === "ClaimCommitted" ? args.claimId : args.challengerClaimId) as bigint;
+      if (!store.getClaim(claimId)) {
+        store.upsertClaim({
+          claimId,
+          requestId,
+          operator,
+          output: eventName === "ChallengeQueued" ? null : fromHex(args.output as Hex),
+          outputHash: args.outputHash as Hex,
+          traceRoot: args.traceRoot as Hex,
+          ours: true,
+          status: eventName === "ClaimCommitted" ? "standing" : eventName === "ClaimChallenged" ? "challenging" : "queued",
+        });
+      }
+      store.touchRequest(requestId, receipt.blockNumber);
+    }
+  }
+
+  /**
+   * Our claims the store holds as live (standing, challenging, queued) that the chain does not have — another claim
+   * under that id or none (a reorg the watcher could not see: it took blocks it had not read yet) — are forgotten
+   * with the request's settled intents, and the request is re-derived from the chain: a vanished challenge is made
+   * again. A claim of ours that lost stays (the chain has it, defeated): nothing is challenged twice.
+   */
+  async function verifyOwnClaims(problems: string[]): Promise<void> {
+    for (const status of ["committed", "disputed"] as const) {
+      let after: RequestCursor | undefined;
+      for (;;) {
+        const page = store.listRequests(status, PAGE, after);
+        if (page.length === 0) break;
+        after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
+        for (const request of page) {
+          try {
+            let vanished = false;
+            for (const claim of store.listClaims(request.requestId)) {
+              if (!claim.ours || !["standing", "challenging", "queued"].includes(claim.status)) continue;
+              const onChain = await withRetry(() =>
+                publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "getClaim", args: [claim.claimId] }),
+              ).catch((error: unknown) => {
+                if (decodeRevert(error)?.errorName === "UnknownClaim") return undefined;
+                throw error;
+              });
+              if (onChain && onChain.operator.toLowerCase() === me && onChain.requestId === request.requestId) continue;
+              log.warn({ requestId: request.requestId.toString(), claimId: claim.claimId.toString() }, "our claim is not on chain (its block was reorged away): re-deriving the request");
+              store.deleteClaim(claim.claimId);
+              vanished = true;
+            }
+            if (!vanished) continue;
+            store.deleteSettledIntents(request.requestId);
+            const policy = policyFor(request);
+            applyDecision(request, decide(await readView(request.requestId, policy.ourOutputHash), policy));
+          } catch (error) {
+            problems.push(`cannot verify our claims on request ${request.requestId}: ${shortError(error)}`);
+          }
+        }
+      }
     }
   }
 
@@ -482,8 +662,27 @@ export function createKeeper(params: KeeperParams): Keeper {
     log.warn({ requestId: intent.requestId.toString(), intent: intent.kind, attempts, retryInTicks: delay, error: shortError(error) }, `${intent.kind} not accepted; will retry`);
   }
 
+  /**
+   * Answers up to `batchSize` pending requests: each commit is decided and written first (its intent), then all of
+   * them are made concurrently, so the responder pipelines them (many commits per block). No more are started than
+   * the free stake can bond (at least one, so a refusal is recorded as before).
+   */
   async function answerPending(executed: Set<string>, problems: string[]): Promise<void> {
-    for (const request of store.listRequests("pending", batchSize)) {
+    const requests = store.listRequests("pending", batchSize);
+    if (requests.length === 0) return;
+    let cap = requests.length;
+    try {
+      const [free, bond] = await Promise.all([
+        publicClient.readContract({ address: addresses.staking, abi: StakingAbi, functionName: "freeStake", args: [responder.address] }),
+        publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "claimBond" }),
+      ]);
+      if (bond > 0n) cap = Math.max(1, Number(free / bond < BigInt(cap) ? free / bond : BigInt(cap)));
+    } catch {
+      // unknown: try them all; a refusal is handled per commit
+    }
+    const intents: { intent: StoredIntent; request: StoredRequest; started: number }[] = [];
+    for (const request of requests) {
+      if (intents.length >= cap) break;
       try {
         claimFor(request);
       } catch (error) {
@@ -492,13 +691,14 @@ export function createKeeper(params: KeeperParams): Keeper {
         log.warn({ requestId: request.requestId.toString(), error: (error as Error).message }, "cannot answer request");
         continue;
       }
-      const started = Date.now();
       // The intent is written before anything is sent: a keeper killed from here on makes (or finds) the commit.
       const intent = openIntent(request.requestId, { kind: "commit" }, "computing");
-      if (!intent) continue;
-      if ((await execute(intent, executed, problems)) === "stop") break;
-      if (store.getRequest(request.requestId)?.status === "committed") metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
+      if (intent) intents.push({ intent, request, started: Date.now() });
     }
+    await inParallel(intents, batchSize, async ({ intent, request, started }) => {
+      await execute(intent, executed, problems);
+      if (store.getRequest(request.requestId)?.status === "committed") metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
+    });
   }
 
   /** Checks every watching request (paging through all of them: the working set has no fixed cap). */
@@ -542,11 +742,11 @@ export function createKeeper(params: KeeperParams): Keeper {
   /** Retries the open intents whose backoff has passed (the ones not already tried this tick). */
   async function runIntents(executed: Set<string>, problems: string[]): Promise<void> {
     let commitsStopped = false;
-    for (const intent of store.listIntents("open", { dueBy: now(), limit: 10_000 })) {
-      if (executed.has(intentKey(intent))) continue;
-      if (intent.kind === "commit" && commitsStopped) continue;
+    const due = store.listIntents("open", { dueBy: now(), limit: 10_000 }).filter((i) => !executed.has(intentKey(i)));
+    await inParallel(due, batchSize, async (intent) => {
+      if (intent.kind === "commit" && commitsStopped) return;
       if ((await execute(intent, executed, problems)) === "stop") commitsStopped = true;
-    }
+    });
     const waiting = store.listIntents("open").filter((i) => i.lastError !== null && !executed.has(intentKey(i)));
     for (const i of waiting) problems.push(`${i.kind} of request ${i.requestId} not made yet (retrying): ${i.lastError}`);
   }
@@ -558,6 +758,7 @@ export function createKeeper(params: KeeperParams): Keeper {
    * whatever a crash left half-done is made, found made, or found moot.
    */
   async function reconcile(problems: string[]): Promise<void> {
+    await verifyOwnClaims(problems);
     for (const status of ["computing", "disputed", "expiring", "watching"] as const) {
       let after: RequestCursor | undefined;
       for (;;) {
@@ -635,26 +836,31 @@ export function createKeeper(params: KeeperParams): Keeper {
     }
   }
 
+  /**
+   * Finalizes our committed requests whose window passed. A committed request the chain does not show committed
+   * (a reorg took our claim away, or it expired, was refunded, finalized by someone else) is re-derived from the
+   * chain instead: what is owed again (e.g. the commit) is reopened. One request's failure never stops the others.
+   */
   async function finalizeDue(): Promise<void> {
     const block = await publicClient.getBlock();
-    for (const request of store.listRequests("committed", batchSize * 4)) {
-      const task = await publicClient.readContract({
-        address: addresses.taskManager,
-        abi: TaskManagerAbi,
-        functionName: "getTask",
-        args: [request.requestId],
-        blockNumber: block.number,
-      });
-      const claim = await publicClient.readContract({
-        address: addresses.taskManager,
-        abi: TaskManagerAbi,
-        functionName: "getClaim",
-        args: [task.standingClaimId],
-        blockNumber: block.number,
-      });
-      if (task.status !== 2 /* Committed */) continue;
-      if (claim.windowEnd >= block.timestamp || claim.openGames !== 0) continue;
+    await inParallel(store.listRequests("committed", batchSize * 4), batchSize, async (request) => {
       try {
+        const at = { blockNumber: block.number! };
+        const tm = { address: addresses.taskManager, abi: TaskManagerAbi } as const;
+        const task = await publicClient.readContract({ ...tm, functionName: "getTask", args: [request.requestId], ...at });
+        const claim =
+          task.standingClaimId === 0n ? undefined : await publicClient.readContract({ ...tm, functionName: "getClaim", args: [task.standingClaimId], ...at });
+        const live = task.status === ChainStatus.Committed || task.status === ChainStatus.Challenged;
+        if (!live || claim === undefined || claim.operator.toLowerCase() !== me) {
+          const policy = policyFor(request);
+          const d = decide(await readView(request.requestId, policy.ourOutputHash), policy);
+          if (d.status !== "committed") {
+            log.warn({ requestId: request.requestId.toString(), now: d.status, owed: d.action?.kind, reason: d.reason }, "committed request re-derived from the chain");
+            applyDecision(request, d);
+          }
+          return;
+        }
+        if (task.status !== ChainStatus.Committed || claim.windowEnd >= block.timestamp || claim.openGames !== 0) return;
         await responder.submit({
           kind: "finalize",
           to: addresses.taskManager,
@@ -664,7 +870,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       } catch (error) {
         log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "finalize not accepted yet");
       }
-    }
+    });
   }
 
   /** Withdraws what the operator earned (oracle fee credits, staking rewards) once it is worth it. */
@@ -685,14 +891,21 @@ export function createKeeper(params: KeeperParams): Keeper {
 
   /** One tick; its outcome is what `readiness` reports until the next. */
   async function tick(): Promise<void> {
+    tickStartedAt = clock();
     try {
       await tickOnce();
       lastError = undefined;
+      lastOkAt = clock();
+      metrics.lastSuccessfulTick.set(lastOkAt / 1000);
     } catch (error) {
       lastError = shortError(error);
+      metrics.tickFailures.inc();
       throw error;
+    } finally {
+      tickStartedAt = undefined;
     }
   }
+  const loopState = (): LoopState => ({ synced, startedAt, lastOkAt, tickStartedAt, lastError });
 
   let ticks = 0;
   async function tickOnce(): Promise<void> {
@@ -700,13 +913,11 @@ export function createKeeper(params: KeeperParams): Keeper {
     const events = await w.poll();
     store.transaction(() => {
       for (const event of events) {
-        if (event.type === "reorg") {
-          log.warn({ commonAncestor: event.commonAncestor.toString() }, "reorg: re-reading");
-          continue;
-        }
+        if (event.type === "reorg") continue; // rolled back already (`rollback`, before the re-read)
         for (const l of event.logs) handleLog(l);
       }
       store.setMeta(CURSOR, w.cursor.toString());
+      saveHashes(w.hashes());
       store.setMeta(TICK, String(++tickNo));
     });
     metrics.headBlock.set(Number(w.cursor));
@@ -734,12 +945,16 @@ export function createKeeper(params: KeeperParams): Keeper {
 
   return {
     tick,
+    get readyWithinMs() {
+      return readyWithinMs;
+    },
+    loopState,
     async run(signal, pollIntervalMs = 1_000) {
+      if (params.readyWithinMs === undefined) readyWithinMs = readinessBoundMs(pollIntervalMs);
       while (!signal.aborted) {
         try {
           await tick();
         } catch {
-          metrics.rpcErrors.inc();
           log.error({ error: lastError }, "tick failed; retrying");
         }
         await new Promise<void>((resolve) => {
@@ -748,9 +963,32 @@ export function createKeeper(params: KeeperParams): Keeper {
         });
       }
     },
-    readiness: () =>
-      !synced ? { ready: false, reason: "not synced yet" } : lastError ? { ready: false, reason: lastError } : { ready: true },
+    readiness: () => evaluateReadiness(loopState(), clock(), readyWithinMs),
   };
+}
+
+/**
+ * Runs `fn` on every item, at most `limit` at once (the responder pipelines what they send). Waits for all; a
+ * `CrashFault` (a test's injected crash) is rethrown after the others settled.
+ */
+export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let crash: unknown;
+  const lane = async () => {
+    while (next < items.length && crash === undefined) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        if (error instanceof CrashFault) crash = error;
+        else throw error;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (crash !== undefined) throw crash;
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 export function shortError(error: unknown): string {

@@ -11,6 +11,9 @@ export interface KeeperMetrics {
   txSent: Counter<"kind">;
   txFailed: Counter<"kind">;
   rpcErrors: Counter;
+  reorgs: Counter;
+  tickFailures: Counter;
+  lastSuccessfulTick: Gauge;
   queueDepth: Gauge;
   headBlock: Gauge;
   requestToCommitSeconds: Histogram;
@@ -29,7 +32,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Keepe
     gamesLost: new Counter({ name: "oao_keeper_games_lost_total", help: "Dispute games lost", registers }),
     txSent: new Counter({ name: "oao_keeper_tx_sent_total", help: "Transactions sent", labelNames: ["kind"], registers }),
     txFailed: new Counter({ name: "oao_keeper_tx_failed_total", help: "Transactions that reverted or were dropped", labelNames: ["kind"], registers }),
-    rpcErrors: new Counter({ name: "oao_keeper_rpc_errors_total", help: "JSON-RPC errors (retried or not)", registers }),
+    rpcErrors: new Counter({ name: "oao_keeper_rpc_errors_total", help: "JSON-RPC calls that failed at the transport or node (timeouts included; reverts excluded), retried or not", registers }),
+    reorgs: new Counter({ name: "oao_keeper_reorgs_total", help: "Reorgs (or history changes) the store was rolled back for", registers }),
+    tickFailures: new Counter({ name: "oao_keeper_tick_failures_total", help: "Service-loop ticks that failed (or left work owed)", registers }),
+    lastSuccessfulTick: new Gauge({ name: "oao_keeper_last_successful_tick_timestamp_seconds", help: "Unix time the last tick completed without error", registers }),
     queueDepth: new Gauge({ name: "oao_keeper_queue_depth", help: "Work items waiting", registers }),
     headBlock: new Gauge({ name: "oao_keeper_head_block", help: "Latest block the keeper processed", registers }),
     requestToCommitSeconds: new Histogram({

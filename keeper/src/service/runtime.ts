@@ -19,8 +19,9 @@ import { privateKeyToAccount } from "viem/accounts";
 import { AIOracleAbi, DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
 import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
-import { createResponder, type Responder } from "../chain/responder.ts";
+import { createResponder, type Responder, type ResponderParams } from "../chain/responder.ts";
 import { isRetryableRpcError, withRetry } from "../chain/retry.ts";
+import { instrumentTransport } from "../chain/transport.ts";
 import { openStore, type KeeperStore } from "../store/store.ts";
 import type { KeeperConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -66,6 +67,8 @@ export async function createKeeperRuntime(
      * serving users never sets it.
      */
     serveLongNodes?: boolean;
+    /** Responder settings (e.g. `window`: transactions in flight) over the config's. */
+    responder?: Partial<Pick<ResponderParams, "window" | "bumpAfterBlocks" | "maxBumps" | "pollIntervalMs">>;
   } = {},
 ): Promise<KeeperRuntime> {
   const log = options.log ?? createLogger({ level: config.logLevel });
@@ -77,7 +80,11 @@ export async function createKeeperRuntime(
   }
   log.info({ kernels: kernels.path, reason: kernels.reason }, `graph kernels: wasm ${kernels.path}`);
   const metrics = options.metrics ?? createMetrics();
-  const transport = options.transport ?? http(config.rpcUrl, { retryCount: 3, timeout: 20_000 });
+  // Every call has a deadline short enough for liveness, and every failed call is counted (a frozen node shows).
+  const transport = instrumentTransport(options.transport ?? http(config.rpcUrl, { retryCount: 1, timeout: config.rpcTimeoutMs }), {
+    timeoutMs: config.rpcTimeoutMs,
+    onError: () => metrics.rpcErrors.inc(),
+  });
   const publicClient = createPublicClient({ transport }) as PublicClient;
   // Start-up reads ride out a flaky endpoint (bounded retries); only an answer from the chain
   // (a revert, an empty account) decides that something is misconfigured.
@@ -93,7 +100,7 @@ export async function createKeeperRuntime(
   const account = privateKeyToAccount(key);
   const walletClient = createWalletClient({ account, chain, transport });
   const store = openStore(join(config.dataDir, "keeper.db"));
-  const responder = createResponder({ publicClient, walletClient, store, log, metrics });
+  const responder = createResponder({ publicClient, walletClient, store, log, metrics, window: config.txWindow, ...options.responder });
 
   let models = options.models;
   if (models === undefined) {

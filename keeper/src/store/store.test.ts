@@ -102,4 +102,33 @@ describe("keeper store", () => {
     expect(b.listRequestIntents(1n)).toEqual([]);
     b.close();
   });
+
+  it("rollback primitives: blocks touched, forgetting a request with its claims, intents and games, request block hashes", () => {
+    const s = openStore(":memory:");
+    const hash = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as const;
+    s.upsertRequest({ ...request(1n), blockNumber: 5n, blockHash: hash(5) });
+    s.upsertRequest({ ...request(2n), blockNumber: 7n, blockHash: hash(7) });
+    s.upsertRequest({ ...request(3n), blockNumber: 7n });
+    expect(s.getRequest(1n)?.blockHash).toBe(hash(5));
+    expect(s.getRequest(3n)?.blockHash).toBeUndefined();
+    s.touchRequest(1n, 9n);
+    s.touchRequest(1n, 8n); // never lowers it
+    expect(s.listRequestsTouchedAfter(7n).map((r) => r.requestId)).toEqual([1n]);
+    expect(s.listRequestsTouchedAfter(6n).map((r) => r.requestId)).toEqual([1n, 2n, 3n]);
+    expect(s.listRequestBlocks(10n, 10)).toEqual([{ blockNumber: 7n, blockHash: hash(7) }, { blockNumber: 5n, blockHash: hash(5) }]);
+    expect(s.listRequestBlocks(6n, 10)).toEqual([{ blockNumber: 5n, blockHash: hash(5) }]);
+    s.upsertClaim({ claimId: 4n, requestId: 1n, operator: "0x00000000000000000000000000000000000000bb", output: null, outputHash: "0x01", traceRoot: "0x02", ours: true, status: "standing" });
+    s.putIntent({ kind: "commit", requestId: 1n, target: 0n, status: "done", attempts: 0, lastError: null, notBefore: 0 });
+    s.putIntent({ kind: "expire", requestId: 1n, target: 0n, status: "open", attempts: 0, lastError: null, notBefore: 0 });
+    s.upsertGame({ gameId: 11n, requestId: 1n, role: "challenger", status: "active", state: {} });
+    s.deleteSettledIntents(1n);
+    expect(s.getIntent("commit", 1n)).toBeUndefined();
+    expect(s.getIntent("expire", 1n)?.status).toBe("open");
+    s.deleteRequest(1n);
+    expect(s.getRequest(1n)).toBeUndefined();
+    expect(s.getClaim(4n)).toBeUndefined();
+    expect(s.listRequestIntents(1n)).toEqual([]);
+    expect(s.getGame(11n)).toBeUndefined();
+    expect(s.getRequest(2n)).toBeDefined();
+  });
 });

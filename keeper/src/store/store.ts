@@ -68,6 +68,13 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX intents_status ON intents(status, not_before);
    CREATE INDEX requests_status_order ON requests(status, block_number, request_id);`,
+  // Reorgs (docs/protocol.md §6.0 "Reorgs"): the hash of the block a request was read from (a canonical-history
+  // witness: a block hash commits to every block below it) and the last block of any event applied to it (what a
+  // rollback to a block must undo).
+  `ALTER TABLE requests ADD COLUMN block_hash TEXT;
+   ALTER TABLE requests ADD COLUMN last_block INTEGER NOT NULL DEFAULT 0;
+   UPDATE requests SET last_block = block_number;
+   CREATE INDEX requests_last_block ON requests(last_block);`,
 ];
 
 /**
@@ -98,6 +105,8 @@ export interface StoredRequest {
   blockNumber: bigint;
   status: RequestStatus;
   error: string | null;
+  /** Hash of the block the request was read from (absent in rows written before reorg handling). */
+  blockHash?: `0x${string}`;
 }
 
 export interface StoredClaim {
@@ -158,6 +167,17 @@ export interface KeeperStore {
   upsertRequest(request: StoredRequest): void;
   setRequestStatus(requestId: bigint, status: RequestStatus, error?: string): void;
   getRequest(requestId: bigint): StoredRequest | undefined;
+  /** Records that an event of block `block` was applied to the request (what a rollback to a lower block undoes). */
+  touchRequest(requestId: bigint, block: bigint): void;
+  /** Requests some event of a block above `block` was applied to (their derived state is undone by a rollback). */
+  listRequestsTouchedAfter(block: bigint): StoredRequest[];
+  /** Forgets a request with its claims, intents and games (a rollback: its history is re-read from the chain). */
+  deleteRequest(requestId: bigint): void;
+  deleteClaim(claimId: bigint): void;
+  /** Forgets a request's settled (done, moot) intents: the chain is asked again what is owed. */
+  deleteSettledIntents(requestId: bigint): void;
+  /** Distinct (block, hash) of stored requests at or below `atOrBelow`, highest first. */
+  listRequestBlocks(atOrBelow: bigint, limit: number): { blockNumber: bigint; blockHash: `0x${string}` }[];
   /** Requests with `status` in (block, id) order, `limit` of them after `after` (paging through all of them). */
   listRequests(status: RequestStatus, limit?: number, after?: RequestCursor): StoredRequest[];
   countRequests(status?: RequestStatus): number;
@@ -208,6 +228,7 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     blockNumber: BigInt(r.block_number as number),
     status: r.status as RequestStatus,
     error: (r.error as string | null) ?? null,
+    ...(r.block_hash ? { blockHash: r.block_hash as `0x${string}` } : {}),
   });
   const toClaim = (r: Row): StoredClaim => ({
     claimId: BigInt(r.claim_id as string),
@@ -247,11 +268,23 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
     setMeta: db.prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
     upsertRequest: db.prepare(
-      `INSERT INTO requests(request_id, model_id, requester, input, block_number, status, error, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO requests(request_id, model_id, requester, input, block_number, status, error, updated_at, block_hash, last_block)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(request_id) DO UPDATE SET model_id = excluded.model_id, requester = excluded.requester,
          input = excluded.input, block_number = excluded.block_number, status = excluded.status,
-         error = excluded.error, updated_at = excluded.updated_at`,
+         error = excluded.error, updated_at = excluded.updated_at, block_hash = COALESCE(excluded.block_hash, requests.block_hash),
+         last_block = MAX(requests.last_block, excluded.last_block)`,
+    ),
+    touchRequest: db.prepare("UPDATE requests SET last_block = MAX(last_block, ?) WHERE request_id = ?"),
+    listTouchedAfter: db.prepare("SELECT * FROM requests WHERE last_block > ? ORDER BY block_number, CAST(request_id AS INTEGER)"),
+    deleteRequest: db.prepare("DELETE FROM requests WHERE request_id = ?"),
+    deleteClaims: db.prepare("DELETE FROM claims WHERE request_id = ?"),
+    deleteIntents: db.prepare("DELETE FROM intents WHERE request_id = ?"),
+    deleteClaim: db.prepare("DELETE FROM claims WHERE claim_id = ?"),
+    deleteGames: db.prepare("DELETE FROM games WHERE request_id = ?"),
+    deleteSettledIntents: db.prepare("DELETE FROM intents WHERE request_id = ? AND status != 'open'"),
+    listRequestBlocks: db.prepare(
+      "SELECT block_number, block_hash FROM requests WHERE block_hash IS NOT NULL AND block_number <= ? GROUP BY block_number, block_hash ORDER BY block_number DESC LIMIT ?",
     ),
     setRequestStatus: db.prepare("UPDATE requests SET status = ?, error = ?, updated_at = ? WHERE request_id = ?"),
     getRequest: db.prepare("SELECT * FROM requests WHERE request_id = ?"),
@@ -312,8 +345,25 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
         r.status,
         r.error,
         clock(),
+        r.blockHash ?? null,
+        Number(r.blockNumber),
       );
     },
+    touchRequest: (id, block) => void stmt.touchRequest.run(Number(block), id.toString()),
+    listRequestsTouchedAfter: (block) => (stmt.listTouchedAfter.all(Number(block)) as Row[]).map(toRequest),
+    deleteRequest: (id) => {
+      stmt.deleteClaims.run(id.toString());
+      stmt.deleteIntents.run(id.toString());
+      stmt.deleteGames.run(id.toString());
+      stmt.deleteRequest.run(id.toString());
+    },
+    deleteClaim: (id) => void stmt.deleteClaim.run(id.toString()),
+    deleteSettledIntents: (id) => void stmt.deleteSettledIntents.run(id.toString()),
+    listRequestBlocks: (atOrBelow, limit) =>
+      (stmt.listRequestBlocks.all(Number(atOrBelow < 0n ? -1n : atOrBelow), limit) as Row[]).map((r) => ({
+        blockNumber: BigInt(r.block_number as number),
+        blockHash: r.block_hash as `0x${string}`,
+      })),
     setRequestStatus: (id, status, error) => {
       const result = stmt.setRequestStatus.run(status, error ?? null, clock(), id.toString());
       if (result.changes === 0) throw new StoreError(`Unknown request ${id}: store it before changing its status`);
