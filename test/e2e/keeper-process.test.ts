@@ -1,11 +1,12 @@
 /**
- * `oao keeper run` as a real process against a JSON-RPC node: killed with SIGKILL in the middle of a
+ * `oao keeper run` as a real process against a JSON-RPC node (Hardhat's, and a separate anvil node from npm
+ * with 1 s blocks): killed with SIGKILL in the middle of a
  * dispute and started again, it resumes from its SQLite database and still wins; and `oao devnet`
  * comes up with everything deployed.
  */
 import { describe, it, expect } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,8 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const modelFile = resolveModelPath("mnist");
 const model = loadModelFile(modelFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** anvil from npm (optional dependency @foundry-rs/anvil-linux-amd64; the test skips where it is absent). */
+const ANVIL = `${root}node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil`;
 
 function startKeeper(configPath: string): ChildProcess {
   return spawn(process.execPath, [`${root}bin/oao.js`, "keeper", "run", "--config", configPath], {
@@ -31,11 +34,12 @@ function startKeeper(configPath: string): ChildProcess {
   });
 }
 
-describe("keeper process", () => {
-  it("killed with SIGKILL mid-dispute, restarts from its database and wins", async () => {
-    const server = await network.createServer({}, "127.0.0.1", 0);
-    const { address, port } = await server.listen();
-    const rpc = `http://${address}:${port}`;
+/**
+ * One request on the chain at `rpc`: the cheater (in this process) commits a wrong claim, the honest
+ * operator's `oao keeper run` process challenges, is killed with SIGKILL in the VM phase and started
+ * again on the same database, and wins; the request finalizes with the honest answer.
+ */
+async function killedMidDisputeWins(rpc: string): Promise<void> {
     const world = await createLocalWorld({ rpc });
     const modelId = await world.registerModel(model);
     // Both dev operators are funded and staked; the cheater plays in this process, the honest
@@ -101,9 +105,37 @@ describe("keeper process", () => {
     } finally {
       keeper.kill("SIGKILL");
       closeParties(parties);
+    }
+}
+
+describe("keeper process", () => {
+  it("killed with SIGKILL mid-dispute, restarts from its database and wins", async () => {
+    const server = await network.createServer({}, "127.0.0.1", 0);
+    const { address, port } = await server.listen();
+    try {
+      await killedMidDisputeWins(`http://${address}:${port}`);
+    } finally {
       await server.close();
     }
   }, 300_000);
+
+  it.skipIf(!existsSync(ANVIL))("against a separate anvil node with 1 s blocks: killed with SIGKILL mid-dispute, restarts and wins", async () => {
+    const port = 18545 + (process.pid % 1000);
+    const anvil = spawn(ANVIL, ["--port", String(port), "--block-time", "1", "--silent"], { stdio: "ignore" });
+    try {
+      const rpc = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 100; i++) {
+        const up = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) })
+          .then((r) => r.ok)
+          .catch(() => false);
+        if (up) break;
+        await sleep(100);
+      }
+      await killedMidDisputeWins(rpc);
+    } finally {
+      anvil.kill("SIGKILL");
+    }
+  }, 600_000);
 
   it("oao keeper stake / status / unstake / withdraw manage the operator's stake", async () => {
     const server = await network.createServer({}, "127.0.0.1", 0);
