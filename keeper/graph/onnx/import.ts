@@ -517,6 +517,7 @@ function mapGraph(bytes: Uint8Array) {
       if (op === "Clip" && ((ins[1] && !cin[1]) || (ins[2] && !cin[2]))) throw new OnnxImportError(`${label(node)}: Clip bounds must be constants (torch.clamp with numbers)`);
       rejectAttrs(node, UNARY_ATTRS[op] ?? []);
       shapeOf(ins[0]!, node);
+      if (ints.has(ins[0]!)) act(ins[0]!, node); // token ids: refused with the reason
       const { src: s0, pw } = asPointwise(ins[0]!);
       setVirtual(out, s0, composePointwise(UNARY[op](a, cin), pw), node);
       continue;

@@ -1,0 +1,111 @@
+/**
+ * Transformer language models exported from PyTorch (issue 14, the transformer half): the two
+ * byte-level LMs of scripts/models/export_transformers.py (a nanoGPT-style model and one built from
+ * nn.TransformerEncoderLayer) import at opset 13 (LayerNorm decomposed) and 17 (LayerNormalization)
+ * onto the integer ops — token ids an int32 input, Gather, LayerNorm, Gemm, MatMul of two
+ * activations, CausalSoftmax, Transpose, Reshape, Lut (GELU) — the importer's float reading equals
+ * torch's, the int8 model's next-byte argmax agrees with torch's on ≥ 90% of held-out positions,
+ * and every node runs the same natively and in the VM.
+ */
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { importOnnx, type ImportedModel } from "./import.ts";
+import { encodeOnnx } from "./export.ts";
+import { LM_FIXTURES, lmAgreement, loadLmFixture } from "./pytorch-fixtures.ts";
+import { buildModel, type Model } from "../model.ts";
+import { Executor } from "../executor.ts";
+import { quantizeInput } from "../quant.ts";
+import { nodeCheck } from "../preimages.ts";
+import { OP_NAMES } from "../ops.ts";
+import { DType, type Tensor } from "../tensor.ts";
+import { runNodeCheckInVm } from "../../guest/node/vm.ts";
+
+const ELF = new Uint8Array(readFileSync(fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url))));
+
+describe("transformer language models exported from PyTorch (scripts/models/export_transformers.py)", () => {
+  for (const name of LM_FIXTURES) {
+    it(`${name}: imports at opset 13 and 17 onto the integer ops, float = torch, int8 next-byte argmax agreement ≥ 90%, native = VM on every node`, () => {
+      const fx = loadLmFixture(name);
+      const imported = new Map<number, ImportedModel>();
+      const models = new Map<number, Model>();
+      for (const opset of [13, 17]) {
+        const r = importOnnx(new Uint8Array(readFileSync(fx.files.get(opset)!)), fx.calibration, { name, report: opset === 17 });
+        imported.set(opset, r);
+        // the importer's float reading of the graph is torch's (the last position's logits)
+        fx.calibrationFloat.forEach((row, i) => {
+          const o = r.floatOutputs[i]!, off = o.length - 256;
+          row.forEach((v, j) => expect(Math.abs(o[off + j]! - v), `opset ${opset} window ${i} logit ${j}`).toBeLessThan(2e-3 * (1 + Math.abs(v))));
+        });
+        const model = buildModel(r.spec);
+        models.set(opset, model);
+        expect(model.input).toEqual({ dtype: DType.int32, shape: [1, fx.context] });
+        const ops = model.nodes.map((n) => OP_NAMES[n.op]!);
+        const count = (op: string) => ops.filter((o) => o === op).length;
+        // token embedding, 2 × (2 LayerNorms, q/k/v/out/up/down Gemms, 2 MatMuls, a CausalSoftmax,
+        // a GELU table), the final LayerNorm and the tied head
+        expect(count("Gather"), ops.join(" ")).toBe(1);
+        expect(count("LayerNorm")).toBe(5);
+        expect(count("MatMul")).toBe(4);
+        expect(count("CausalSoftmax")).toBe(2);
+        expect(count("Lut")).toBe(2);
+        expect(count("Gemm")).toBe(13);
+        expect(ops.filter((o) => !["Gather", "Add", "LayerNorm", "Gemm", "MatMul", "CausalSoftmax", "Lut", "Reshape", "Transpose", "Slice"].includes(o))).toEqual([]);
+        const { agreement } = lmAgreement(model, fx);
+        expect(agreement, `opset ${opset} held-out agreement`).toBeGreaterThanOrEqual(0.9);
+      }
+      // LayerNormalization (17) and its decomposition (13) import to the same integer model
+      expect(models.get(13)!.nodes.map((n) => n.op)).toEqual(models.get(17)!.nodes.map((n) => n.op));
+      const r = imported.get(17)!;
+      expect(r.report!.agreement).toBeGreaterThanOrEqual(0.9);
+      // the tied head shares the embedding's weight slot
+      const model = models.get(17)!;
+      const gather = model.nodes.find((n) => OP_NAMES[n.op] === "Gather")!;
+      expect(model.nodes.at(-1)!.inputs.includes(gather.inputs[0]!) || model.nodes.some((n) => OP_NAMES[n.op] === "Gemm" && n.inputs[1] === gather.inputs[0])).toBe(true);
+
+      // every node natively and through the guest program in the VM, on one held-out window
+      const input = quantizeInput(model, fx.heldout[0]!);
+      const res = new Executor(model).run(input);
+      for (let k = 1; k <= model.nodes.length; k++) {
+        const vm = runNodeCheckInVm(ELF, nodeCheck(model, input, res.nodeOutputs, k));
+        expect(vm.exitCode, `node ${k} ${OP_NAMES[model.nodes[k - 1]!.op]}: ${vm.stderr}`).toBe(0);
+      }
+      // and a claim whose last node's output differs in one element is refused
+      const tampered = res.nodeOutputs.map((t) => ({ ...t, data: t.data.slice() })) as Tensor[];
+      const last = tampered[tampered.length - 1]!;
+      last.data[0] = last.data[0] === 5 ? 6 : 5;
+      const n = model.nodes.length;
+      const bad = runNodeCheckInVm(ELF, { ...nodeCheck(model, input, tampered, n), preimages: nodeCheck(model, input, res.nodeOutputs, n).preimages });
+      expect(bad.exitCode).toBe(1);
+    });
+  }
+
+  it("token ids stay integers: a calibration sample with a fraction, or ids read by anything but an embedding, is refused", () => {
+    const fx = loadLmFixture("encoder_lm");
+    const bytes = new Uint8Array(readFileSync(fx.files.get(17)!));
+    const bad = fx.calibration.slice(0, 2).map((w) => w.slice());
+    bad[1]![3] = 0.5;
+    expect(() => importOnnx(bytes, bad, { report: false })).toThrow(/calibration sample 1: the model takes integer token ids/);
+    const ids = { name: "t", shape: [1, 4], int64: true };
+    const table = { name: "wte", shape: [8, 2], data: Array.from({ length: 16 }, (_, i) => i / 16) };
+    const calib = [[0, 1, 2, 3]];
+    expect(() => importOnnx(encodeOnnx({ input: ids, output: { name: "y", shape: [1, 4] }, initializers: [], nodes: [{ op: "Relu", inputs: ["t"], outputs: ["y"], name: "r" }] }), calib)).toThrow(
+      /reads the integer tensor t \(token ids\); integer inputs may only feed an embedding/,
+    );
+    // an embedding, then a mask that is not causal: refused with what is supported
+    const mask = { name: "m", shape: [4, 4], data: Array.from({ length: 16 }, (_, i) => (i % 4 === 0 ? 0 : -Infinity)) };
+    const att = encodeOnnx({
+      input: ids,
+      output: { name: "y", shape: [1, 4, 4] },
+      initializers: [table, mask],
+      nodes: [
+        { op: "Gather", inputs: ["wte", "t"], outputs: ["e"] },
+        { op: "Transpose", inputs: ["e"], outputs: ["et"], ints: { perm: [0, 2, 1] } },
+        { op: "MatMul", inputs: ["e", "et"], outputs: ["s"] },
+        { op: "Add", inputs: ["s", "m"], outputs: ["sm"], name: "mask" },
+        { op: "Softmax", inputs: ["sm"], outputs: ["y"], int: { axis: -1 } },
+      ],
+    });
+    expect(() => importOnnx(att, calib)).toThrow(/Add node mask: an additive attention mask must be causal/);
+  });
+});
