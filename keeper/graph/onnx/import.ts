@@ -1325,7 +1325,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
     floatOutputs.push(vals.get(outName)!);
   }
   const noClip = new Set<string>([outName]);
-  for (const op of ops) if (op.kind === "softmax" || op.kind === "logsoftmax" || op.kind === "causalsoftmax") noClip.add(op.inputs[0]!);
+  for (const op of ops) if (op.kind === "softmax" || op.kind === "logsoftmax" || op.kind === "causalsoftmax" || op.kind === "layernorm") noClip.add(op.inputs[0]!);
   const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
 
   const q = new Map<string, QuantParams>();
