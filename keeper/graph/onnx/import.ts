@@ -1313,6 +1313,8 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   });
   const inBytes = want * (intInput ? 4 : 1);
   if (inBytes > 4096) notes.push(`the input has ${inBytes} bytes (${want} ${intInput ? "int32" : "int8"} values): the registry accepts at most 4096 (one chunk), so registerModel reverts with ModelInputTooLarge; shrink the input`);
+  const outBytes = numel(shapes.get(outName)!);
+  if (outBytes > 4096) notes.push(`the output has ${outBytes} int8 values: a deployment's TaskManager accepts claims of at most maxOutputBytes (4096 by default), so a keeper's commit reverts with OutputTooLarge; return fewer values (a language model: the last position's logits, x[:, -1, :])`);
   const percentile = opts.clipPercentile ?? 99.99;
   // activation ranges
   const stride = new Map<string, number>();
