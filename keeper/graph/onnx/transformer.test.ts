@@ -80,7 +80,7 @@ describe("transformer language models exported from PyTorch (scripts/models/expo
     });
   }
 
-  it("token ids stay integers: a calibration sample with a fraction, or ids read by anything but an embedding, is refused", () => {
+  it("token ids stay integers; a non-causal mask is refused, a causal one built in forward (Trilu, Equal, Where) is CausalSoftmax", () => {
     const fx = loadLmFixture("encoder_lm");
     const bytes = new Uint8Array(readFileSync(fx.files.get(17)!));
     const bad = fx.calibration.slice(0, 2).map((w) => w.slice());
@@ -107,5 +107,25 @@ describe("transformer language models exported from PyTorch (scripts/models/expo
       ],
     });
     expect(() => importOnnx(att, calib)).toThrow(/Add node mask: an additive attention mask must be causal/);
+    // the same scores with a causal mask built in forward (torch.tril(torch.ones(T, T)) == 0, masked_fill): CausalSoftmax
+    const causalAtt = encodeOnnx({
+      input: ids,
+      output: { name: "y", shape: [1, 4, 4] },
+      initializers: [table, { name: "ones", shape: [4, 4], data: new Array<number>(16).fill(1) }, { name: "zero", shape: [], data: [0] }, { name: "ninf", shape: [], data: [-Infinity] }],
+      nodes: [
+        { op: "Gather", inputs: ["wte", "t"], outputs: ["e"] },
+        { op: "Transpose", inputs: ["e"], outputs: ["et"], ints: { perm: [0, 2, 1] } },
+        { op: "MatMul", inputs: ["e", "et"], outputs: ["s"] },
+        { op: "Trilu", inputs: ["ones"], outputs: ["tril"], int: { upper: 0 } },
+        { op: "Equal", inputs: ["tril", "zero"], outputs: ["masked"] },
+        { op: "Where", inputs: ["masked", "ninf", "s"], outputs: ["sm"] },
+        { op: "Softmax", inputs: ["sm"], outputs: ["y"], int: { axis: -1 } },
+      ],
+    });
+    const ok = importOnnx(causalAtt, [[0, 1, 2, 3], [7, 6, 5, 4], [3, 3, 1, 0]]);
+    expect(buildModel(ok.spec).nodes.map((nd) => OP_NAMES[nd.op])).toEqual(["Gather", "Transpose", "MatMul", "CausalSoftmax"]);
+    // row 0 attends to key 0 only
+    expect(Array.from(ok.floatOutputs[0]!.subarray(0, 4))).toEqual([1, 0, 0, 0]);
+    expect(ok.report!.nodes.at(-1)!.relError).toBeLessThan(0.05);
   });
 });
