@@ -262,7 +262,7 @@ function mapGraph(bytes: Uint8Array) {
   const uses = new Map<string, number>([[outName, 1]]);
   for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
   /** the stages of a decomposed LayerNorm (ReduceMean → Sub → Pow → ReduceMean → Add → Sqrt → Div) */
-  const lnStage = new Map<string, { stage: "mean" | "centered" | "sq" | "var" | "vareps" | "std"; x: string; eps?: number }>();
+  const lnStage = new Map<string, { stage: "mean" | "centered" | "sq" | "var" | "vareps" | "std" | "invstd"; x: string; eps?: number }>();
   /** scores with a causal mask applied (Where with a BOOL mask, or an additive -inf mask): name → the unmasked activation */
   const causal = new Map<string, string>();
   /** element-wise functions of a source tensor, not yet materialized as an op */
@@ -502,10 +502,18 @@ function mapGraph(bytes: Uint8Array) {
         lnStage.set(out, { stage: "std", x: s0.x, eps: s0.eps });
         continue;
       }
-      if (op === "Div" && s0?.stage === "centered" && s1?.stage === "std" && s0.x === s1.x) {
-        const xs = shapes.get(s0.x)!;
+      if ((op === "Reciprocal" && s0?.stage === "std") || (op === "Div" && cval(0) === 1 && s1?.stage === "std")) {
+        // torch.rsqrt(var + eps) exports as Sqrt → Reciprocal (or 1 / sqrt)
+        lnStage.set(out, { stage: "invstd", x: (s0 ?? s1)!.x, eps: (s0 ?? s1)!.eps });
+        continue;
+      }
+      const normalized =
+        (op === "Div" && s0?.stage === "centered" && s1?.stage === "std" && s0.x === s1.x) ||
+        (op === "Mul" && ((s0?.stage === "centered" && s1?.stage === "invstd") || (s0?.stage === "invstd" && s1?.stage === "centered")) && s0.x === s1!.x);
+      if (normalized) {
+        const xs = shapes.get(s0!.x)!;
         const D = xs[xs.length - 1]!;
-        push({ kind: "layernorm", inputs: [s0.x], output: out, gamma: new Float64Array(D).fill(1), beta: new Float64Array(D), eps: s1.eps!, src }, xs);
+        push({ kind: "layernorm", inputs: [s0!.x], output: out, gamma: new Float64Array(D).fill(1), beta: new Float64Array(D), eps: [s0, s1].find((t) => t?.stage === "std" || t?.stage === "invstd")!.eps!, src }, xs);
         continue;
       }
       const stray = ins.find((i) => i && lnStage.has(i));
@@ -1327,6 +1335,11 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
     floatOutputs.push(vals.get(outName)!);
   }
   const noClip = new Set<string>([outName]);
+  // the output's values are those of the op before its Reshapes/Transposes/Slices (a rank-3 Linear's Gemm)
+  for (let t = outName, p = ops.find((o) => o.output === t); p && (p.kind === "reshape" || p.kind === "transpose" || p.kind === "slice"); p = ops.find((o) => o.output === t)) {
+    t = p.inputs[0]!;
+    noClip.add(t);
+  }
   for (const op of ops) if (op.kind === "softmax" || op.kind === "logsoftmax" || op.kind === "causalsoftmax" || op.kind === "layernorm") noClip.add(op.inputs[0]!);
   const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
 
