@@ -32,7 +32,7 @@ export interface Pointwise {
 export interface FloatOp {
   kind:
     | "gemm" | "conv" | "add" | "mul" | "pointwise" | "softmax" | "logsoftmax" | "reshape" | "maxpool" | "affine" | "pad"
-    | "gather" | "layernorm" | "matmul" | "transpose" | "slice" | "causalsoftmax";
+    | "gather" | "layernorm" | "matmul" | "transpose" | "slice" | "causalsoftmax" | "argmax";
   inputs: string[];
   output: string;
   /** the ONNX node(s) this op comes from, for messages and the report */
@@ -280,6 +280,16 @@ export function runFloat(ops: readonly FloatOp[], shapes: ReadonlyMap<string, nu
         const ax = op.axis!, len = outShape[ax]!, dim = xs[ax]!;
         const outer = numel(xs.slice(0, ax)), inner = numel(xs.slice(ax + 1));
         for (let p = 0; p < outer; p++) y.set(a.subarray((p * dim + op.start!) * inner, (p * dim + op.start! + len) * inner), p * len * inner);
+        break;
+      }
+      case "argmax": {
+        // the index of the first maximum of each last-axis row (output [… , 1])
+        const len = shapes.get(op.inputs[0]!)!.at(-1)!;
+        for (let r = 0; r < y.length; r++) {
+          let b = 0;
+          for (let i = 1; i < len; i++) if (a[r * len + i]! > a[r * len + b]!) b = i;
+          y[r] = b;
+        }
         break;
       }
       case "causalsoftmax": {

@@ -95,7 +95,7 @@ const UNARY_ATTRS: Record<string, string[]> = {
   Clip: ["min", "max"], LeakyRelu: ["alpha"], Elu: ["alpha"], Celu: ["alpha"], ThresholdedRelu: ["alpha"], HardSigmoid: ["alpha", "beta"], Selu: ["alpha", "gamma"], Gelu: ["approximate"],
 };
 
-const STRUCTURAL = ["Gemm", "MatMul", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
+const STRUCTURAL = ["ArgMax", "Gemm", "MatMul", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
 export const SUPPORTED_ONNX_OPS = [...STRUCTURAL, ...Object.keys(UNARY)];
 
 /** What to change in the PyTorch code, for ops the importer does not take. */
@@ -110,7 +110,7 @@ const HINTS: Record<string, string> = {
   InstanceNormalization: "nn.InstanceNorm is not supported; use nn.BatchNorm (folded into the neighbouring layer)",
   ReduceMax: "x.max(dim) is not supported; use F.max_pool2d / nn.AdaptiveMaxPool2d(1) over the spatial axes",
   ReduceSum: "x.sum(dim) is not supported; use nn.AdaptiveAvgPool2d(1) (a mean) over the spatial axes",
-  ArgMax: "argmax inside the model is not supported; return the scores and take the argmax in the dapp",
+  ArgMax: "argmax is supported over the last axis only (logits.argmax(-1), the first maximum); return the scores and take the argmax in the dapp otherwise",
   TopK: "topk inside the model is not supported; return the scores and rank them in the dapp",
   Dropout: "Dropout in training mode: export with model.eval()",
   Sub: "subtracting two different activations is not supported; write x + (-1 * y) with a constant on a branch that ends in a Linear/Conv, or fold it into the model",
@@ -939,6 +939,21 @@ function mapGraph(bytes: Uint8Array) {
         push({ kind: "layernorm", inputs: [x], output: out, gamma: gm, beta: bt, eps: a.get("epsilon")?.f ?? 1e-5, src }, xs);
         continue;
       }
+      case "ArgMax": {
+        // greedy decoding's next token: the ArgMax op (int32 indices, the first maximum)
+        rejectAttrs(node, ["axis", "keepdims", "select_last_index"]);
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        const ax0 = a.get("axis")?.i ?? 0;
+        if ((ax0 < 0 ? ax0 + xs.length : ax0) !== xs.length - 1 || (a.get("select_last_index")?.i ?? 0) !== 0) throw new OnnxImportError(`${label(node)}: ${HINTS.ArgMax}`);
+        if (out !== outName) throw new OnnxImportError(`${label(node)}: an ArgMax must be the model's output (its indices are integers)`);
+        const keep = (a.get("keepdims")?.i ?? 1) === 1;
+        const kept = [...xs.slice(0, -1), 1];
+        push({ kind: "argmax", inputs: [x], output: keep ? out : `${out}::keep`, src }, kept);
+        if (!keep) reshape(`${out}::keep`, out, xs.slice(0, -1).length ? xs.slice(0, -1) : [1], src);
+        ints.add(out);
+        continue;
+      }
       case "Pad": {
         rejectAttrs(node, ["mode", "pads", "value"]);
         if ((a.get("mode")?.s ?? "constant") !== "constant") throw new OnnxImportError(`${label(node)}: ${a.get("mode")?.s} padding is not supported (only zero padding: padding_mode='zeros')`);
@@ -965,7 +980,7 @@ function mapGraph(bytes: Uint8Array) {
   }
   outName = name(outName);
   if (consts.has(outName)) throw new OnnxImportError(`the graph output ${outName} is a constant`);
-  act(outName, { opType: "output", name: outName } as OnnxNode);
+  act(outName, { opType: "output", name: outName } as OnnxNode, ints.has(outName) && outName !== inName);
   return { inName, inShape, ops, shapes, outName, notes, intInput };
 }
 
@@ -1477,6 +1492,9 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         push({ op: Op.MatMul, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127, 0] }, op.output, y, op);
         break;
       }
+      case "argmax":
+        push({ op: Op.ArgMax, inputs: [xr], outDtype: DType.int32, outShape, attrs: [] }, op.output, { scale: 1, zeroPoint: 0 }, op);
+        break;
       case "causalsoftmax":
         push({ op: Op.CausalSoftmax, inputs: [xr], outDtype: DType.int8, outShape, attrs: softmaxTable(xq.scale) }, op.output, { scale: 1 / 256, zeroPoint: -128 }, op);
         break;
@@ -1552,6 +1570,7 @@ function quantReport(
   const exec = new Executor(model);
   const err = new Float64Array(info.length), sig = new Float64Array(info.length);
   let agree = 0, rows = 0;
+  const indices = ops.some((o) => o.kind === "argmax");
   const inQ = q.get(inName)!;
   // per-node errors on up to REPORT_NODE_SAMPLES samples (a float run each), agreement on all
   const every = Math.max(1, Math.ceil(calibration.length / REPORT_NODE_SAMPLES));
@@ -1562,13 +1581,14 @@ function quantReport(
     const outQ = q.get(outName)!;
     const deq = Array.from(res.output.data, (v) => outQ.scale * (v - outQ.zeroPoint));
     // top-1 per row of the last axis (a classifier's one row; a language model's every position)
-    const len = spec.nodes[spec.nodes.length - 1]!.outShape.at(-1)!, f = floatOutputs[i]!;
-    for (let r = 0; r < deq.length; r += len) if (argmax(deq.slice(r, r + len)) === argmax(f.subarray(r, r + len))) agree++;
+    // (an ArgMax output: the indices themselves)
+    const len = indices ? 1 : spec.nodes[spec.nodes.length - 1]!.outShape.at(-1)!, f = floatOutputs[i]!;
+    for (let r = 0; r < deq.length; r += len) if (indices ? deq[r] === f[r] : argmax(deq.slice(r, r + len)) === argmax(f.subarray(r, r + len))) agree++;
     rows += deq.length / len;
     if (i % every !== 0) return;
     const vals = runFloat(ops, shapes, inName, Float64Array.from(s));
     info.forEach((n, k) => {
-      if (!n.tensor) return;
+      if (!n.tensor || n.kind === "argmax" || (indices && n.tensor === outName)) return;
       const f = vals.get(n.tensor)!, p = q.get(n.tensor)!, o = res.nodeOutputs[k]!.data;
       // a log-softmax table represents ln p down to ln(1/512) by design: measured against that
       const floor = n.kind === "logsoftmax" ? Math.log(0.5 / 256) : -Infinity;

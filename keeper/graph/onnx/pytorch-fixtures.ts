@@ -115,7 +115,8 @@ export function lmAgreement(model: Model, fx: LmFixture): { agreement: number; p
     const refs = Array.isArray(ref) ? ref : [ref];
     const next = Array.isArray(ref) ? fx.heldoutNext[i]! : [fx.heldoutNext[i]!.at(-1)!];
     refs.forEach((r, p) => {
-      const a = argmaxOf(out, p * 256, 256);
+      // logits (256 per position), or the model's own ArgMax (one index per position)
+      const a = out.length === refs.length ? out[p]! : argmaxOf(out, p * 256, 256);
       if (a === r) agree++;
       if (a === next[p]) correct++;
       n++;

@@ -8,6 +8,7 @@
  * and every node runs the same natively and in the VM.
  */
 import { describe, expect, it } from "vitest";
+import onnxPkg from "onnx-proto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { importOnnx, type ImportedModel } from "./import.ts";
@@ -21,6 +22,7 @@ import { OP_NAMES } from "../ops.ts";
 import { DType, type Tensor } from "../tensor.ts";
 import { runNodeCheckInVm } from "../../guest/node/vm.ts";
 
+const { onnx } = onnxPkg;
 const ELF = new Uint8Array(readFileSync(fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url))));
 
 describe("transformer language models exported from PyTorch (scripts/models/export_transformers.py)", () => {
@@ -83,6 +85,26 @@ describe("transformer language models exported from PyTorch (scripts/models/expo
       expect(bad.exitCode).toBe(1);
     });
   }
+
+  it("greedy decoding inside the model (logits.argmax(-1)) is the ArgMax op: int32 next-token ids, native = VM", () => {
+    const fx = loadLmFixture("encoder_lm");
+    const m = onnx.ModelProto.decode(new Uint8Array(readFileSync(fx.files.get(17)!)));
+    const T = onnx.TensorProto.DataType, A = onnx.AttributeProto.AttributeType;
+    m.graph!.node!.push(onnx.NodeProto.create({ opType: "ArgMax", input: ["logits"], output: ["next"], name: "/ArgMax", attribute: [{ name: "axis", i: -1, type: A.INT }, { name: "keepdims", i: 0, type: A.INT }] }));
+    m.graph!.output = [onnx.ValueInfoProto.create({ name: "next", type: { tensorType: { elemType: T.INT64, shape: { dim: [{ dimValue: 1 }] } } } })];
+    const r = importOnnx(onnx.ModelProto.encode(m).finish(), fx.calibration);
+    const model = buildModel(r.spec);
+    // keepdims=0: the [1, 1] indices reshaped to [1]
+    expect(model.nodes.slice(-3).map((n) => OP_NAMES[n.op])).toEqual(["Gemm", "ArgMax", "Reshape"]);
+    expect(model.nodes.at(-1)!.outDtype).toBe(DType.int32);
+    expect(model.nodes.at(-1)!.outShape).toEqual([1]);
+    expect(lmAgreement(model, fx).agreement).toBeGreaterThanOrEqual(0.9);
+    expect(r.report!.agreement).toBeGreaterThanOrEqual(0.8);
+    const input = quantizeInput(model, fx.heldout[1]!);
+    const res = new Executor(model).run(input);
+    for (const k of [model.nodes.length - 1, model.nodes.length]) expect(runNodeCheckInVm(ELF, nodeCheck(model, input, res.nodeOutputs, k)).exitCode).toBe(0);
+    expect(Array.from(res.output.data)).toEqual([fx.heldoutArgmax[1]]);
+  });
 
   it("a LayerNorm written out by hand (mean, var, torch.rsqrt) is the LayerNorm op", () => {
     // y = (x − mean) · rsqrt(mean((x − mean)²) + eps) · γ + β on [1, 4, 8], after a Linear
