@@ -12,6 +12,14 @@
  * Clip) into the preceding Gemm/Conv's qmin/qmax, affine ops into the neighbouring Gemm/Conv's
  * weights and bias, Pad into the following Conv, Reshape chains into one; (3) calibrate activation
  * ranges (percentile clipping), quantize, and report float-vs-int8 agreement per node.
+ *
+ * Transformers: int64/int32 token ids stay an int32 input read by the embedding (Gather);
+ * LayerNorm as LayerNormalization or its decomposition (matched stage by stage, `lnStage`) is the
+ * LayerNorm op with γ/β folded in; Linear layers on [N, T, d] are Gemms between Reshapes (their bias
+ * Add folded, a fused qkv split into one Gemm per part); MatMul of two activations is the batched
+ * MatMul op, a scalar scale on either side folded into its multiplier; a constant causal mask
+ * (Where with a BOOL mask, or an additive -inf mask) followed by Softmax is CausalSoftmax;
+ * Transpose/Split/Slice/Gather with constant indices on activations are Transpose/Slice.
  */
 import onnxPkg from "onnx-proto";
 import { GraphError } from "../errors.ts";
@@ -1431,41 +1439,29 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         break;
       }
       case "add":
-      case "mul":
+      case "mul": {
+        // the second operand: an activation, or a constant of the output's shape (a position
+        // embedding) stored as an int8 weight with its own range
+        let bq: QuantParams, br: number;
         if (op.c) {
-          // with a constant operand (a position embedding): the constant as an int8 weight
-          const c = op.c.data;
           let lo = Infinity, hi = -Infinity;
-          for (const v of c) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-          const cq = rangeParams(lo, hi);
-          const slot = addWeight(int8Tensor([...outShape], Int8Array.from(c, (v) => quantizeValue(v, cq))));
-          const y = calibrated();
-          if (op.kind === "add") {
-            const twice = 2 * Math.max(xq.scale, cq.scale);
-            const [am, as] = quantizeMultiplier(xq.scale / twice);
-            const [bm, bs] = quantizeMultiplier(cq.scale / twice);
-            const [m, s] = quantizeMultiplier(twice / (2 ** 20 * y.scale));
-            push({ op: Op.Add, inputs: [xr, slot], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, cq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y, op);
-          } else {
-            const [m, s] = quantizeMultiplier((xq.scale * cq.scale) / y.scale);
-            push({ op: Op.Mul, inputs: [xr, slot], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, cq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
-          }
+          for (const v of op.c.data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+          bq = rangeParams(lo, hi);
+          br = addWeight(int8Tensor([...outShape], Int8Array.from(op.c.data, (v) => quantizeValue(v, bq))));
+        } else [bq, br] = [q.get(op.inputs[1]!)!, ref.get(op.inputs[1]!)!];
+        const y = calibrated();
+        if (op.kind === "mul") {
+          const [m, s] = quantizeMultiplier((xq.scale * bq.scale) / y.scale);
+          push({ op: Op.Mul, inputs: [xr, br], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
           break;
         }
-        if (op.kind === "mul") {
-          const y = calibrated(), bq = q.get(op.inputs[1]!)!;
-          const [m, s] = quantizeMultiplier((xq.scale * bq.scale) / y.scale);
-          push({ op: Op.Mul, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
-          break;
-        } else {
-        const y = calibrated(), bq = q.get(op.inputs[1]!)!;
         const twice = 2 * Math.max(xq.scale, bq.scale);
         const [am, as] = quantizeMultiplier(xq.scale / twice);
         const [bm, bs] = quantizeMultiplier(bq.scale / twice);
         const [m, s] = quantizeMultiplier(twice / (2 ** 20 * y.scale));
-        push({ op: Op.Add, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y, op);
+        push({ op: Op.Add, inputs: [xr, br], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y, op);
         break;
-        }
+      }
       case "gather": {
         // the table's own int8 parameters are the output's (a lookup adds no error)
         const { q: tq, scale: ts } = quantizeWeights(op.w!.data);
