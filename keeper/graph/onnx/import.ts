@@ -729,6 +729,7 @@ function mapGraph(bytes: Uint8Array) {
               gm.b = { shape: [N], data: Float64Array.from({ length: N }, (_, j) => (gm.b ? gm.b.data[j]! : 0) + (op === "Sub" ? -1 : 1) * lastVals[j]!) };
               gm.src += `+${src}`;
               alias.set(out, other);
+              uses.set(other, uses.get(out) ?? 0); // its readers are now the Add's
               continue;
             }
             // a LayerNorm's gain and shift: into the LayerNorm
@@ -742,6 +743,7 @@ function mapGraph(bytes: Uint8Array) {
               } else ln.beta = b0.map((u, i) => u + (op === "Sub" ? -1 : 1) * lastVals[i]!);
               ln.src += `+${src}`;
               alias.set(out, other);
+              uses.set(other, uses.get(out) ?? 0);
               continue;
             }
           }
