@@ -103,7 +103,7 @@ const UNARY_ATTRS: Record<string, string[]> = {
   Clip: ["min", "max"], LeakyRelu: ["alpha"], Elu: ["alpha"], Celu: ["alpha"], ThresholdedRelu: ["alpha"], HardSigmoid: ["alpha", "beta"], Selu: ["alpha", "gamma"], Gelu: ["approximate"],
 };
 
-const STRUCTURAL = ["ArgMax", "Gemm", "MatMul", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
+const STRUCTURAL = ["Gemm", "MatMul", "ArgMax", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
 export const SUPPORTED_ONNX_OPS = [...STRUCTURAL, ...Object.keys(UNARY)];
 
 /** What to change in the PyTorch code, for ops the importer does not take. */
@@ -1058,7 +1058,8 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
   for (const g of [...ops]) {
     if (g.kind !== "gemm" || g.clamp) continue;
     const r = soleConsumer(g.output);
-    const viaReshape = r?.kind === "reshape" && g.output.endsWith("::mm") ? r : undefined;
+    // through a Reshape that only splits the rows ([T, N] → [1, T, N])
+    const viaReshape = r?.kind === "reshape" && r.shape!.at(-1) === g.w!.shape[0] ? r : undefined;
     const t = viaReshape ? viaReshape.output : g.output;
     if (t === out) continue;
     const parts = ops.filter((o) => o.inputs.includes(t));
@@ -1151,6 +1152,46 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
           ops.splice(ops.indexOf(q), 0, p);
           changed = true;
           continue;
+        }
+        if (p.kind === "slice" && p.axis! < shapes.get(p.inputs[0]!)!.length - 1 && (q.kind === "layernorm" || q.kind === "pointwise")) {
+          // a slice of rows commutes with a row-wise op: compute only the rows kept (x[:, -1] after the final LayerNorm)
+          const pre = `${p.output}::pre`;
+          const s0 = [...shapes.get(q.inputs[0]!)!];
+          s0[p.axis!] = shapes.get(p.output)![p.axis!]!;
+          shapes.set(pre, s0);
+          p.inputs = [...q.inputs];
+          const out2 = p.output;
+          p.output = pre;
+          q.inputs = [pre];
+          q.output = out2;
+          remove(p);
+          ops.splice(ops.indexOf(q), 0, p);
+          changed = true;
+          continue;
+        }
+        if (p.kind === "slice" && q.kind === "reshape" && p.axis! < shapes.get(p.inputs[0]!)!.length - 1) {
+          // a slice of rows of a rank-3 Linear's output ([1, T, N] = reshape of Gemm [T, N] of reshape of [1, T, K]):
+          // slice the Linear's input instead, and run the Gemm on the kept rows only
+          const g = producer(q.inputs[0]!), r0 = g?.kind === "gemm" ? producer(g.inputs[0]!) : undefined;
+          const ys = shapes.get(q.output)!, xs0 = r0?.kind === "reshape" ? shapes.get(r0.inputs[0]!)! : undefined;
+          if (g && r0 && xs0 && soleConsumer(g.output) === q && soleConsumer(r0.output) === g && xs0.length === ys.length && xs0.slice(0, -1).join() === ys.slice(0, -1).join()) {
+            const kept = shapes.get(p.output)!;
+            const xsK = [...xs0];
+            xsK[p.axis!] = kept[p.axis!]!;
+            const rows = numel(kept.slice(0, -1));
+            shapes.set(`${p.output}::x`, xsK);
+            shapes.set(`${p.output}::x2d`, [rows, xs0.at(-1)!]);
+            shapes.set(`${p.output}::mm`, [rows, ys.at(-1)!]);
+            const at = ops.indexOf(r0);
+            const xSlice: FloatOp = { kind: "slice", inputs: [r0.inputs[0]!], output: `${p.output}::x`, axis: p.axis, start: p.start, src: p.src };
+            const x2d: FloatOp = { kind: "reshape", inputs: [xSlice.output], output: `${p.output}::x2d`, shape: [rows, xs0.at(-1)!], src: r0.src };
+            const gemm: FloatOp = { ...g, inputs: [x2d.output], output: `${p.output}::mm` };
+            const back: FloatOp = { kind: "reshape", inputs: [gemm.output], output: p.output, shape: kept, src: q.src };
+            for (const o of [r0, g, q, p]) remove(o);
+            ops.splice(at, 0, xSlice, x2d, gemm, back);
+            changed = true;
+            continue;
+          }
         }
         if (p.kind === "transpose" && q.kind === "transpose") {
           p.perm = p.perm!.map((i) => q.perm![i]!);
