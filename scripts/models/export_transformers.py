@@ -27,6 +27,8 @@ causal self-attention and a 4·d GELU MLP, a final LayerNorm, the head tied to t
 - `encoder_lm`: `nn.TransformerEncoder` of `nn.TransformerEncoderLayer(norm_first=True,
   batch_first=True)` with an additive -inf causal mask (`nn.Transformer.generate_square_subsequent_mask`)
   and the tanh GELU; the output is the next-byte logits at the last position, [1, 256].
+- `gpt2_style` (not trained: structure only): one block written the way Hugging Face's GPT-2 is
+  (`torch.addmm` Conv1D, `permute`, `torch.where(mask, w, finfo.min)`, a dynamic batch axis).
 """
 import functools
 import json
@@ -181,6 +183,71 @@ class EncoderLm(nn.Module):
         return self.features(idx)[:, -1, :] @ self.tok.weight.t()
 
 
+class Gpt2Attention(nn.Module):
+    """Hugging Face GPT-2's attention as written there: Conv1D (torch.addmm on [B*T, C]), permute,
+    torch.where(bool mask, w, finfo.min), the scale as a Div by torch.full([], sqrt(dh))."""
+
+    def __init__(self):
+        super().__init__()
+        self.c_attn_w = nn.Parameter(torch.randn(D, 3 * D) * 0.05)
+        self.c_attn_b = nn.Parameter(torch.randn(3 * D) * 0.02)
+        self.c_proj_w = nn.Parameter(torch.randn(D, D) * 0.05)
+        self.c_proj_b = nn.Parameter(torch.randn(D) * 0.02)
+        self.register_buffer("bias", torch.tril(torch.ones((T, T), dtype=torch.bool)).view(1, 1, T, T))
+
+    def forward(self, x):
+        B, L, C = x.size()
+        h = torch.addmm(self.c_attn_b, x.view(-1, C), self.c_attn_w).view(B, L, 3 * C)
+        q, k, v = h.split(C, dim=2)
+        heads = lambda t: t.view(B, L, HEADS, C // HEADS).permute(0, 2, 1, 3)
+        q, k, v = heads(q), heads(k), heads(v)
+        w = torch.matmul(q, k.transpose(-1, -2)) / torch.full([], v.size(-1) ** 0.5)
+        w = torch.where(self.bias[:, :, :L, :L], w, torch.tensor(torch.finfo(w.dtype).min))
+        a = torch.matmul(F.softmax(w, dim=-1), v).permute(0, 2, 1, 3).contiguous().view(B, L, C)
+        return torch.addmm(self.c_proj_b, a.view(-1, C), self.c_proj_w).view(B, L, C)
+
+
+class Gpt2Style(nn.Module):
+    """One GPT-2-style block (untrained, seeded): the export patterns of HF code, a dynamic batch axis."""
+
+    def __init__(self):
+        super().__init__()
+        self.wte = nn.Embedding(VOCAB, D)
+        self.wpe = nn.Embedding(T, D)
+        self.ln_1 = nn.LayerNorm(D)
+        self.attn = Gpt2Attention()
+        self.ln_2 = nn.LayerNorm(D)
+        self.fc = nn.Linear(D, 4 * D)
+        self.proj = nn.Linear(4 * D, D)
+        self.ln_f = nn.LayerNorm(D)
+
+    def forward(self, idx):
+        pos = torch.arange(0, idx.size(-1), dtype=torch.long).unsqueeze(0)
+        x = self.wte(idx) + self.wpe(pos)
+        x = x + self.attn(self.ln_1(x))
+        x = x + self.proj(F.gelu(self.fc(self.ln_2(x)), approximate="tanh"))
+        return (self.ln_f(x) @ self.wte.weight.t())[:, -1, :]
+
+
+def gpt2_style(calib):
+    """Structure only (no training): the importer's float reading must equal torch's, every node native = VM."""
+    torch.manual_seed(0)
+    m = Gpt2Style().eval()
+    files = []
+    for opset in OPSETS:
+        path = os.path.join(OUT, "gpt2_style.opset%d.onnx" % opset)
+        torch.onnx.export(m, torch.zeros(1, T, dtype=torch.long), path, input_names=["ids"], output_names=["logits"], opset_version=opset,
+                          dynamic_axes={"ids": {0: "batch"}, "logits": {0: "batch"}})
+        files.append(os.path.basename(path))
+    with torch.no_grad():
+        out = m(torch.tensor(calib[:8, :-1]))
+    meta = {"name": "gpt2_style", "note": Gpt2Style.__doc__, "files": files, "context": T,
+            "calibration": calib[:8, :-1].tolist(), "calibrationFloat": [[r5(v) for v in row] for row in out.tolist()]}
+    with open(os.path.join(OUT, "gpt2_style.json"), "w") as f:
+        json.dump(meta, f, separators=(",", ":"))
+    print("gpt2_style   %s" % ", ".join(files))
+
+
 # ---------------------------------------------------------------- training and export
 
 def train(model, data, steps, lr, batch=16, seed=0, all_logits=None):
@@ -273,6 +340,8 @@ def main():
         m = CharGpt()
         train(m, train_parts, steps=600, lr=3e-3)
         fixture("char_gpt", m, m, calib, held, "nanoGPT-style byte-level GPT: fused qkv + split, BOOL causal mask (masked_fill), erf GELU, tied head; logits at every position")
+    if not only or "gpt2_style" in only:
+        gpt2_style(calib)
     if not only or "encoder_lm" in only:
         torch.manual_seed(0)
         m = EncoderLm()

@@ -86,6 +86,27 @@ describe("transformer language models exported from PyTorch (scripts/models/expo
     });
   }
 
+  it("Hugging Face GPT-2's way of writing attention (addmm, permute, where(mask, w, finfo.min), a dynamic batch) imports; the head runs on the last row only", () => {
+    const j = JSON.parse(readFileSync(new URL("./fixtures/gpt2_style.json", import.meta.url), "utf8")) as { files: string[]; calibration: number[][]; calibrationFloat: number[][] };
+    for (const f of j.files) {
+      const r = importOnnx(new Uint8Array(readFileSync(new URL(`./fixtures/${f}`, import.meta.url))), j.calibration);
+      expect(r.notes.join("\n")).toMatch(/batch axis is dynamic \(batch\); fixed to 1/);
+      r.floatOutputs.forEach((o, i) => o.forEach((v, k) => expect(Math.abs(v - j.calibrationFloat[i]![k]!)).toBeLessThan(2e-3 * (1 + Math.abs(v)))));
+      const model = buildModel(r.spec);
+      const ops = model.nodes.map((n) => OP_NAMES[n.op]);
+      expect(ops.filter((o) => o === "Gemm")).toHaveLength(7); // q, k, v (the addmm split), out, fc, proj, head
+      expect(ops.filter((o) => o === "CausalSoftmax")).toHaveLength(1);
+      // x[:, -1] moved above the final LayerNorm and into the head's rows
+      expect(OP_NAMES[model.nodes.at(-1)!.op]).toBe("Gemm");
+      expect(model.nodes.at(-1)!.outShape).toEqual([1, 256]);
+      const lnF = model.nodes.filter((n) => OP_NAMES[n.op] === "LayerNorm").at(-1)!;
+      expect(lnF.outShape).toEqual([1, 1, 64]);
+      const input = quantizeInput(model, j.calibration[0]!);
+      const res = new Executor(model).run(input);
+      for (let k = 1; k <= model.nodes.length; k++) expect(runNodeCheckInVm(ELF, nodeCheck(model, input, res.nodeOutputs, k)).exitCode, `node ${k}`).toBe(0);
+    }
+  });
+
   it("greedy decoding inside the model (logits.argmax(-1)) is the ArgMax op: int32 next-token ids, native = VM", () => {
     const fx = loadLmFixture("encoder_lm");
     const m = onnx.ModelProto.decode(new Uint8Array(readFileSync(fx.files.get(17)!)));
