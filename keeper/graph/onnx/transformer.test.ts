@@ -190,6 +190,18 @@ describe("transformer language models exported from PyTorch (scripts/models/expo
       ],
     });
     expect(() => importOnnx(att, calib)).toThrow(/Add node mask: an additive attention mask must be causal/);
+    // a LayerNorm over the last two axes, a MatMul that broadcasts, Where as a general select: named and explained
+    const x3 = { name: "x", shape: [1, 4, 8] }, c3 = Array.from({ length: 20 }, (_, k) => Array.from({ length: 32 }, (_, i) => Math.sin(i + k)));
+    const ln2 = encodeOnnx({
+      input: x3, output: { name: "y", shape: [1, 4, 8] }, initializers: [],
+      nodes: [{ op: "ReduceMean", inputs: ["x"], outputs: ["m"], ints: { axes: [-2, -1] }, name: "mean" }, { op: "Sub", inputs: ["x", "m"], outputs: ["y"] }],
+    });
+    expect(() => importOnnx(ln2, c3)).toThrow(/ReduceMean node mean: a LayerNorm over axes \[1,2\] is not supported; only over the last axis/);
+    const sel = encodeOnnx({
+      input: x3, output: { name: "y", shape: [1, 4, 8] }, initializers: [{ name: "c", shape: [8], data: [1, 0, 1, 0, 1, 0, 1, 0] }, { name: "z", shape: [], data: [0] }],
+      nodes: [{ op: "Cast", inputs: ["c"], outputs: ["cb"], int: { to: 9 } }, { op: "Where", inputs: ["cb", "x", "z"], outputs: ["y"], name: "sel" }],
+    });
+    expect(() => importOnnx(sel, c3)).toThrow(/Where node sel: Where on activations is supported only as a causal attention mask/);
     // the same scores with a causal mask built in forward (torch.tril(torch.ones(T, T)) == 0, masked_fill): CausalSoftmax
     const causalAtt = encodeOnnx({
       input: ids,
