@@ -43,15 +43,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-OUT = os.path.join(ROOT, "keeper", "graph", "onnx", "fixtures")
+OUT = os.environ.get("OAO_LM_OUT") or os.path.join(ROOT, "keeper", "graph", "onnx", "fixtures")
 CORPUS_DIR = "/usr/share/common-licenses"
 CORPUS = ["Apache-2.0", "Artistic", "BSD", "CC0-1.0", "GFDL-1.2", "GFDL-1.3", "GPL-1", "GPL-2", "GPL-3",
           "LGPL-2", "LGPL-2.1", "LGPL-3", "MPL-1.1", "MPL-2.0"]
 OPSETS = (13, 17)
-T = 64          # context (tokens per request)
-D = 64          # model width
+# the committed fixtures use the defaults; OAO_LM_CONTEXT/WIDTH/LAYERS/STEPS (and OAO_LM_OUT for the
+# output directory) size a larger model for experiments (docs/benchmarks.md: the scaling run)
+T = int(os.environ.get("OAO_LM_CONTEXT", 64))       # context (tokens per request)
+D = int(os.environ.get("OAO_LM_WIDTH", 64))         # model width
 HEADS = 4
-LAYERS = 2
+LAYERS = int(os.environ.get("OAO_LM_LAYERS", 2))
+STEPS = int(os.environ.get("OAO_LM_STEPS", 600))
 VOCAB = 256
 
 # one thread: on the shared 2-core machine OpenMP with 2 threads was 4x slower per step (contention);
@@ -338,14 +341,14 @@ def main():
     if not only or "char_gpt" in only:
         torch.manual_seed(0)
         m = CharGpt()
-        train(m, train_parts, steps=600, lr=3e-3)
+        train(m, train_parts, steps=STEPS, lr=3e-3)
         fixture("char_gpt", m, m, calib, held, "nanoGPT-style byte-level GPT: fused qkv + split, BOOL causal mask (masked_fill), erf GELU, tied head; logits at every position")
     if not only or "gpt2_style" in only:
         gpt2_style(calib)
     if not only or "encoder_lm" in only:
         torch.manual_seed(0)
         m = EncoderLm()
-        train(m, train_parts, steps=600, lr=3e-3, all_logits=m.all_logits)
+        train(m, train_parts, steps=STEPS, lr=3e-3, all_logits=m.all_logits)
         fixture("encoder_lm", m, m.all_logits, calib, held, "nn.TransformerEncoderLayer(norm_first) x2 with an additive -inf causal mask, tanh GELU, tied head; logits at the last position")
 
 
