@@ -48,13 +48,14 @@ CORPUS_DIR = "/usr/share/common-licenses"
 CORPUS = ["Apache-2.0", "Artistic", "BSD", "CC0-1.0", "GFDL-1.2", "GFDL-1.3", "GPL-1", "GPL-2", "GPL-3",
           "LGPL-2", "LGPL-2.1", "LGPL-3", "MPL-1.1", "MPL-2.0"]
 OPSETS = (13, 17)
-# the committed fixtures use the defaults; OAO_LM_CONTEXT/WIDTH/LAYERS/STEPS (and OAO_LM_OUT for the
+# the committed fixtures use the defaults; OAO_LM_CONTEXT/WIDTH/LAYERS/STEPS/BATCH (and OAO_LM_OUT for the
 # output directory) size a larger model for experiments (docs/benchmarks.md: the scaling run)
 T = int(os.environ.get("OAO_LM_CONTEXT", 64))       # context (tokens per request)
 D = int(os.environ.get("OAO_LM_WIDTH", 64))         # model width
 HEADS = 4
 LAYERS = int(os.environ.get("OAO_LM_LAYERS", 2))
 STEPS = int(os.environ.get("OAO_LM_STEPS", 600))
+BATCH = int(os.environ.get("OAO_LM_BATCH", 16))
 VOCAB = 256
 
 # one thread: on the shared 2-core machine OpenMP with 2 threads was 4x slower per step (contention);
@@ -253,7 +254,7 @@ def gpt2_style(calib):
 
 # ---------------------------------------------------------------- training and export
 
-def train(model, data, steps, lr, batch=16, seed=0, all_logits=None):
+def train(model, data, steps, lr, batch=BATCH, seed=0, all_logits=None):
     """AdamW with a cosine schedule on seeded random windows, a fixed number of steps."""
     run = all_logits or model
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
