@@ -53,12 +53,13 @@ describe("transformer language models exported from PyTorch (scripts/models/expo
         expect(count("Lut")).toBe(2);
         expect(count("Gemm")).toBe(13);
         expect(ops.filter((o) => !["Gather", "Add", "LayerNorm", "Gemm", "MatMul", "CausalSoftmax", "Lut", "Reshape", "Transpose", "Slice"].includes(o))).toEqual([]);
-        const { agreement } = lmAgreement(model, fx);
-        expect(agreement, `opset ${opset} held-out agreement`).toBeGreaterThanOrEqual(0.9);
       }
       // LayerNormalization (17) and its decomposition (13) import to the same integer model, bit for bit
       expect(models.get(13)!.nodes.map((n) => n.op)).toEqual(models.get(17)!.nodes.map((n) => n.op));
       expect(Buffer.from(models.get(13)!.modelRoot).toString("hex")).toBe(Buffer.from(models.get(17)!.modelRoot).toString("hex"));
+      // so one held-out measurement covers both opsets
+      const { agreement } = lmAgreement(models.get(17)!, fx);
+      expect(agreement, "held-out agreement").toBeGreaterThanOrEqual(0.9);
       const r = imported.get(17)!;
       // the import report (vs the importer's float reading, on the 64 calibration windows: for encoder_lm
       // 64 predictions, near-ties within one int8 logit step decide the misses) — a smoke check
