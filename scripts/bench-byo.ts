@@ -3,12 +3,18 @@
  * (keeper/graph/onnx/fixtures, scripts/models/export_fixtures.py) at opset 13 and 17 and prints,
  * per model, the import time, the int8 model's top-1 agreement with torch's float outputs on the
  * held-out set, int8 vs float accuracy, the node count and the largest node's VM steps, as the
- * markdown rows of docs/benchmarks.md. Run: npx tsx scripts/bench-byo.ts
+ * markdown rows of docs/benchmarks.md; then the same for the transformer language models
+ * (scripts/models/export_transformers.py): next-byte argmax agreement on held-out windows, the
+ * largest node's VM steps and the game's vmTraceDepth it needs.
+ * Run: npx tsx scripts/bench-byo.ts [--lm-only]
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { importOnnx } from "../keeper/graph/onnx/import.ts";
-import { loadFixture, PYTORCH_FIXTURES } from "../keeper/graph/onnx/pytorch-fixtures.ts";
+import { LM_FIXTURES, lmAgreement, loadFixture, loadLmFixture, PYTORCH_FIXTURES } from "../keeper/graph/onnx/pytorch-fixtures.ts";
+import { OP_NAMES } from "../keeper/graph/ops.ts";
+import { stepSlack } from "../keeper/guest/node/vm.ts";
+import { vmTraceDepthFor } from "../keeper/game/solver.ts";
 import { buildModel } from "../keeper/graph/model.ts";
 import { Executor } from "../keeper/graph/executor.ts";
 import { dequantize, quantizeInput } from "../keeper/graph/quant.ts";
@@ -23,9 +29,10 @@ const argmax = (v: ArrayLike<number>) => {
 };
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-console.log("| model | opset | import (s) | nodes | params | calib. agreement | held-out agreement | int8 / float accuracy | native = VM | largest node (VM steps) | worst node |");
-console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
-for (const name of PYTORCH_FIXTURES) {
+const lmOnly = process.argv.includes("--lm-only");
+if (!lmOnly) console.log("| model | opset | import (s) | nodes | params | calib. agreement | held-out agreement | int8 / float accuracy | native = VM | largest node (VM steps) | worst node |");
+if (!lmOnly) console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+for (const name of lmOnly ? [] : PYTORCH_FIXTURES) {
   const fx = loadFixture(name);
   for (const [opset, file] of fx.files) {
     const bytes = new Uint8Array(readFileSync(file));
@@ -52,6 +59,36 @@ for (const name of PYTORCH_FIXTURES) {
     const w = r.report!.worst!;
     console.log(
       `| ${name} | ${opset} | ${seconds.toFixed(2)} | ${model.nodes.length} | ${params} | ${pct(r.report!.agreement)} (${r.report!.samples}) | ${pct(agree / fx.heldout.length)} (${fx.heldout.length}) | ${pct(correct / fx.heldout.length)} / ${pct(fx.floatAccuracy)} | ${equal ? "yes" : "NO"} | ${maxSteps.toLocaleString("en-US")} | ${w.node} ${w.op} (+${(w.added * 100).toFixed(2)}%) |`,
+    );
+  }
+}
+
+console.log("\n| model | opset | import (s) | nodes | params | calib. agreement (positions) | held-out argmax agreement (positions) | int8 / float next-byte accuracy | native = VM | largest node (VM steps) | vmTraceDepth | worst node |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
+for (const name of LM_FIXTURES) {
+  const fx = loadLmFixture(name);
+  for (const [opset, file] of fx.files) {
+    const bytes = new Uint8Array(readFileSync(file));
+    const t0 = performance.now();
+    const r = importOnnx(bytes, fx.calibration, { name });
+    const model = buildModel(r.spec);
+    const seconds = (performance.now() - t0) / 1000;
+    const { agreement, predictions, int8Accuracy } = lmAgreement(model, fx);
+    const exec = new Executor(model);
+    const input = quantizeInput(model, fx.heldout[0]!);
+    const res = exec.run(input);
+    let equal = true, maxSteps = 0, maxNode = 0;
+    for (let k = 1; k <= model.nodes.length; k++) {
+      const vm = runNodeCheckInVm(ELF, nodeCheck(model, input, res.nodeOutputs, k));
+      equal &&= vm.exitCode === 0;
+      const steps = vm.steps + stepSlack(model.nodes[k - 1]!);
+      if (steps > maxSteps) (maxSteps = steps), (maxNode = k);
+    }
+    const params = model.weights.reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
+    const w = r.report!.worst!;
+    const calibPositions = r.report!.samples * (fx.outputShape.length === 2 ? fx.outputShape[0]! : 1);
+    console.log(
+      `| ${name} | ${opset} | ${seconds.toFixed(2)} | ${model.nodes.length} | ${params} | ${pct(r.report!.agreement)} (${calibPositions}) | ${pct(agreement)} (${predictions}) | ${pct(int8Accuracy)} / ${pct(fx.heldoutAccuracy)} | ${equal ? "yes" : "NO"} | ${maxSteps.toLocaleString("en-US")} (node ${maxNode} ${OP_NAMES[model.nodes[maxNode - 1]!.op]}) | ${vmTraceDepthFor(BigInt(maxSteps))} | ${w.node} ${w.op} (+${(w.added * 100).toFixed(2)}%) |`,
     );
   }
 }

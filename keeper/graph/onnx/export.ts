@@ -18,16 +18,17 @@ export interface OnnxNodeSpec {
 }
 
 export interface OnnxGraphSpec {
-  input: { name: string; shape: (number | string)[] };
+  /** int64: an integer input (token ids) */
+  input: { name: string; shape: (number | string)[]; int64?: boolean };
   output: { name: string; shape: (number | string)[] };
   initializers: { name: string; shape: number[]; data: ArrayLike<number>; int64?: boolean }[];
   nodes: OnnxNodeSpec[];
 }
 
-function valueInfo(name: string, shape: (number | string)[]) {
+function valueInfo(name: string, shape: (number | string)[], int64 = false) {
   return {
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
+    type: { tensorType: { elemType: int64 ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
   };
 }
 
@@ -38,7 +39,7 @@ export function encodeOnnx(g: OnnxGraphSpec): Uint8Array {
     producerName: "oao-tests",
     graph: {
       name: "g",
-      input: [valueInfo(g.input.name, g.input.shape)],
+      input: [valueInfo(g.input.name, g.input.shape, g.input.int64)],
       output: [valueInfo(g.output.name, g.output.shape)],
       initializer: g.initializers.map((t) =>
         t.int64

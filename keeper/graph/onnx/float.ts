@@ -12,6 +12,13 @@ export interface FTensor {
 
 export const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
+/** Row-major strides of a shape. */
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}
+
 /** An element-wise function of one tensor (a Lut), with what it is exactly when known. */
 export interface Pointwise {
   fn: (x: number) => number;
@@ -23,7 +30,9 @@ export interface Pointwise {
 }
 
 export interface FloatOp {
-  kind: "gemm" | "conv" | "add" | "mul" | "pointwise" | "softmax" | "logsoftmax" | "reshape" | "maxpool" | "affine" | "pad";
+  kind:
+    | "gemm" | "conv" | "add" | "mul" | "pointwise" | "softmax" | "logsoftmax" | "reshape" | "maxpool" | "affine" | "pad"
+    | "gather" | "layernorm" | "matmul" | "transpose" | "slice" | "causalsoftmax" | "argmax";
   inputs: string[];
   output: string;
   /** the ONNX node(s) this op comes from, for messages and the report */
@@ -42,6 +51,19 @@ export interface FloatOp {
   shift?: Float64Array;
   /** pad: spatial pads [t, l, b, r] of a 4-D tensor, value 0 */
   pads?: number[];
+  /** add/mul with one activation: the other operand, a constant of the output's shape */
+  c?: FTensor;
+  /** gather: the embedding table [V, D] (`w`); layernorm: gain and shift over the last axis, epsilon */
+  gamma?: Float64Array;
+  beta?: Float64Array;
+  eps?: number;
+  /** matmul: y = alpha · a @ b on [B, M, K] × [B, K, N] (a scale folded from the graph) */
+  alpha?: number;
+  /** transpose: the permutation */
+  perm?: number[];
+  /** slice: axis and start (the length is the output's) */
+  axis?: number;
+  start?: number;
 }
 
 export const IDENTITY: Pointwise = { fn: (x) => x, clamp: [-Infinity, Infinity], linear: [1, 0], desc: "identity" };
@@ -167,7 +189,7 @@ export function runFloat(ops: readonly FloatOp[], shapes: ReadonlyMap<string, nu
       }
       case "add":
       case "mul": {
-        const b = vals.get(op.inputs[1]!)!;
+        const b = op.c ? op.c.data : vals.get(op.inputs[1]!)!;
         for (let i = 0; i < y.length; i++) y[i] = op.kind === "add" ? a[i]! + b[i]! : a[i]! * b[i]!;
         break;
       }
@@ -205,6 +227,82 @@ export function runFloat(ops: readonly FloatOp[], shapes: ReadonlyMap<string, nu
       case "reshape":
         y.set(a);
         break;
+      case "gather": {
+        const [V, D] = op.w!.shape as [number, number];
+        for (let i = 0; i < a.length; i++) {
+          const id = a[i]!;
+          if (id >= 0 && id < V) y.set(op.w!.data.subarray(id * D, (id + 1) * D), i * D);
+        }
+        break;
+      }
+      case "layernorm": {
+        const D = outShape[outShape.length - 1]!;
+        for (let r = 0; r < y.length; r += D) {
+          let m = 0, v = 0;
+          for (let i = 0; i < D; i++) m += a[r + i]!;
+          m /= D;
+          for (let i = 0; i < D; i++) v += (a[r + i]! - m) ** 2;
+          const inv = 1 / Math.sqrt(v / D + op.eps!);
+          for (let i = 0; i < D; i++) y[r + i] = (a[r + i]! - m) * inv * op.gamma![i]! + op.beta![i]!;
+        }
+        break;
+      }
+      case "matmul": {
+        const b = vals.get(op.inputs[1]!)!;
+        const [B, M, K] = shapes.get(op.inputs[0]!)! as [number, number, number];
+        const N = outShape[2]!, alpha = op.alpha ?? 1;
+        for (let p = 0; p < B; p++)
+          for (let i = 0; i < M; i++)
+            for (let j = 0; j < N; j++) {
+              let s = 0;
+              for (let k = 0; k < K; k++) s += a[(p * M + i) * K + k]! * b[(p * K + k) * N + j]!;
+              y[(p * M + i) * N + j] = alpha * s;
+            }
+        break;
+      }
+      case "transpose": {
+        const xs = shapes.get(op.inputs[0]!)!;
+        const r = xs.length, perm = op.perm!;
+        const si = strides(xs), so = strides(outShape);
+        for (let i = 0; i < y.length; i++) {
+          let rem = i, src = 0;
+          for (let d = 0; d < r; d++) {
+            const idx = Math.floor(rem / so[d]!);
+            rem -= idx * so[d]!;
+            src += idx * si[perm[d]!]!;
+          }
+          y[i] = a[src]!;
+        }
+        break;
+      }
+      case "slice": {
+        const xs = shapes.get(op.inputs[0]!)!;
+        const ax = op.axis!, len = outShape[ax]!, dim = xs[ax]!;
+        const outer = numel(xs.slice(0, ax)), inner = numel(xs.slice(ax + 1));
+        for (let p = 0; p < outer; p++) y.set(a.subarray((p * dim + op.start!) * inner, (p * dim + op.start! + len) * inner), p * len * inner);
+        break;
+      }
+      case "argmax": {
+        // the index of the first maximum of each last-axis row (output [… , 1])
+        const len = shapes.get(op.inputs[0]!)!.at(-1)!;
+        for (let r = 0; r < y.length; r++) {
+          let b = 0;
+          for (let i = 1; i < len; i++) if (a[r * len + i]! > a[r * len + b]!) b = i;
+          y[r] = b;
+        }
+        break;
+      }
+      case "causalsoftmax": {
+        const C = outShape[outShape.length - 1]!, R = outShape[outShape.length - 2]!;
+        for (let r0 = 0; r0 < y.length; r0 += C) {
+          const row = (r0 / C) % R, n = row + C - R + 1;
+          let m = -Infinity, s = 0;
+          for (let i = 0; i < n; i++) m = Math.max(m, a[r0 + i]!);
+          for (let i = 0; i < n; i++) s += Math.exp(a[r0 + i]! - m);
+          for (let i = 0; i < n; i++) y[r0 + i] = Math.exp(a[r0 + i]! - m) / s;
+        }
+        break;
+      }
     }
     vals.set(op.output, y);
   }

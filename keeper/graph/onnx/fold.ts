@@ -21,7 +21,7 @@ export interface AttrValue {
 
 export const FOLDABLE_OPS = [
   "Identity", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Flatten", "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Pow",
-  "Slice", "ConstantOfShape", "Range", "Equal", "Where", "Expand", "Min", "Max", "Floor", "Ceil", "ReduceProd", "Abs", "Transpose", "Less", "Greater", "Not",
+  "Slice", "ConstantOfShape", "Range", "Equal", "Where", "Expand", "Min", "Max", "Floor", "Ceil", "ReduceProd", "Abs", "Transpose", "Less", "Greater", "Not", "Trilu",
 ];
 
 function strides(shape: readonly number[]): number[] {
@@ -211,6 +211,15 @@ export function foldConstant(op: string, ins: (CTensor | undefined)[], a: Map<st
         cur = foldConstant("Gather", [cur, { shape: [picks.length], data: Float64Array.from(picks), int: true }], new Map([["axis", { i: axis }]]))!;
       });
       return cur;
+    }
+    case "Trilu": {
+      // torch.tril / torch.triu of a constant (a causal mask built in forward): keep j − i ≤ k (lower) or ≥ k (upper)
+      const k = ins[1] ? ins[1].data[0]! : 0, upper = (a.get("upper")?.i ?? 1) === 1;
+      const C = x!.shape[x!.shape.length - 1]!, R = x!.shape[x!.shape.length - 2]!;
+      return { shape: x!.shape, data: x!.data.map((v, idx) => {
+        const j = idx % C, i = Math.floor(idx / C) % R;
+        return (upper ? j - i >= k : j - i <= k) ? v : 0;
+      }), int: x!.int };
     }
     case "Transpose": {
       const r = x!.shape.length;

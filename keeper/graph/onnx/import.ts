@@ -12,6 +12,14 @@
  * Clip) into the preceding Gemm/Conv's qmin/qmax, affine ops into the neighbouring Gemm/Conv's
  * weights and bias, Pad into the following Conv, Reshape chains into one; (3) calibrate activation
  * ranges (percentile clipping), quantize, and report float-vs-int8 agreement per node.
+ *
+ * Transformers: int64/int32 token ids stay an int32 input read by the embedding (Gather);
+ * LayerNorm as LayerNormalization or its decomposition (matched stage by stage, `lnStage`) is the
+ * LayerNorm op with γ/β folded in; Linear layers on [N, T, d] are Gemms between Reshapes (their bias
+ * Add folded, a fused qkv split into one Gemm per part); MatMul of two activations is the batched
+ * MatMul op, a scalar scale on either side folded into its multiplier; a constant causal mask
+ * (Where with a BOOL mask, or an additive -inf mask) followed by Softmax is CausalSoftmax;
+ * Transpose/Split/Slice/Gather with constant indices on activations are Transpose/Slice.
  */
 import onnxPkg from "onnx-proto";
 import { GraphError } from "../errors.ts";
@@ -22,7 +30,7 @@ import { Executor } from "../executor.ts";
 import { quantizeValues } from "../quant.ts";
 import { quantizeMultiplier, quantizeWeights, quantizeValue, rangeParams, softmaxTable } from "../train/quantize.ts";
 import { composePointwise, erf, IDENTITY, numel, runFloat, type FloatOp, type FTensor, type Pointwise } from "./float.ts";
-import { foldConstant, reshapeTarget, type AttrValue, type CTensor } from "./fold.ts";
+import { broadcast, foldConstant, reshapeTarget, type AttrValue, type CTensor } from "./fold.ts";
 
 const { onnx } = onnxPkg;
 type OnnxNode = InstanceType<typeof onnx.NodeProto>;
@@ -95,7 +103,7 @@ const UNARY_ATTRS: Record<string, string[]> = {
   Clip: ["min", "max"], LeakyRelu: ["alpha"], Elu: ["alpha"], Celu: ["alpha"], ThresholdedRelu: ["alpha"], HardSigmoid: ["alpha", "beta"], Selu: ["alpha", "gamma"], Gelu: ["approximate"],
 };
 
-const STRUCTURAL = ["Gemm", "MatMul", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
+const STRUCTURAL = ["Gemm", "MatMul", "ArgMax", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
 export const SUPPORTED_ONNX_OPS = [...STRUCTURAL, ...Object.keys(UNARY)];
 
 /** What to change in the PyTorch code, for ops the importer does not take. */
@@ -107,12 +115,10 @@ const HINTS: Record<string, string> = {
   Resize: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
   Upsample: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
   Concat: "torch.cat of two activations is not supported; sum the branches (x + y) instead, or concatenate the inputs before the model",
-  Split: "torch.split/chunk of an activation is not supported in this importer yet",
-  Transpose: "permute/transpose of an activation is not supported in this importer yet; keep the channel-first layout (N, C, H, W) that nn.Conv2d uses",
   InstanceNormalization: "nn.InstanceNorm is not supported; use nn.BatchNorm (folded into the neighbouring layer)",
   ReduceMax: "x.max(dim) is not supported; use F.max_pool2d / nn.AdaptiveMaxPool2d(1) over the spatial axes",
   ReduceSum: "x.sum(dim) is not supported; use nn.AdaptiveAvgPool2d(1) (a mean) over the spatial axes",
-  ArgMax: "argmax inside the model is not supported; return the scores and take the argmax in the dapp",
+  ArgMax: "argmax is supported over the last axis only (logits.argmax(-1), the first maximum); return the scores and take the argmax in the dapp otherwise",
   TopK: "topk inside the model is not supported; return the scores and rank them in the dapp",
   Dropout: "Dropout in training mode: export with model.eval()",
   Sub: "subtracting two different activations is not supported; write x + (-1 * y) with a constant on a branch that ends in a Linear/Conv, or fold it into the model",
@@ -233,7 +239,9 @@ function mapGraph(bytes: Uint8Array) {
   if (graphInputs.length !== 1) throw new OnnxImportError(`the model must have exactly one non-constant input, it has ${graphInputs.length}`);
   const inName = graphInputs[0]!.name ?? "";
   const elem = graphInputs[0]!.type?.tensorType?.elemType ?? DT.FLOAT;
-  if (elem !== DT.FLOAT && elem !== DT.DOUBLE) throw new OnnxImportError(`input ${inName}: element type ${elem} is not supported by this importer (float inputs; integer token-id inputs are not mapped yet)`);
+  if (elem !== DT.FLOAT && elem !== DT.DOUBLE && elem !== DT.INT64 && elem !== DT.INT32) throw new OnnxImportError(`input ${inName}: element type ${elem} is not supported (float inputs, or int64/int32 token ids feeding an embedding)`);
+  /** token ids: kept as integers (an int32 input), read only by an embedding (Gather) or reshaped/sliced */
+  const intInput = elem === DT.INT64 || elem === DT.INT32;
   const dims = graphInputs[0]!.type?.tensorType?.shape?.dim ?? [];
   const inShape = dims.map((d, i) => {
     const v = d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue) : 0;
@@ -256,12 +264,24 @@ function mapGraph(bytes: Uint8Array) {
   };
   const shapes = new Map<string, number[]>([[inName, inShape]]);
   const ops: FloatOp[] = [];
+  /** integer tensors (the token ids and their reshapes/slices) */
+  const ints = new Set<string>(intInput ? [inName] : []);
+  /** ONNX consumers of every tensor name (the graph output counts as one) */
+  const uses = new Map<string, number>([[outName, 1]]);
+  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
+  /** the stages of a decomposed LayerNorm (ReduceMean → Sub → Pow → ReduceMean → Add → Sqrt → Div) */
+  const lnStage = new Map<string, { stage: "mean" | "centered" | "sq" | "var" | "vareps" | "std" | "invstd"; x: string; eps?: number }>();
+  /** scores with a causal mask applied (Where with a BOOL mask, or an additive -inf mask): name → the unmasked activation */
+  const causal = new Map<string, string>();
   /** element-wise functions of a source tensor, not yet materialized as an op */
   const virt = new Map<string, { src: string; pw: Pointwise; from: string }>();
   const materialized = new Set<string>();
   /** an activation, materializing an element-wise chain when an op needs it */
-  const act = (s: string, node: OnnxNode): string => {
+  const act = (s: string, node: OnnxNode, allowInt = false): string => {
     const n = name(s);
+    if (ints.has(n) && !allowInt) throw new OnnxImportError(`${label(node)}: reads the integer tensor ${s} (token ids); integer inputs may only feed an embedding (nn.Embedding: Gather), a reshape or a slice`);
+    if (lnStage.has(n)) throw new OnnxImportError(`${label(node)}: reads ${s}, a part of a decomposed LayerNorm (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div); only the whole pattern (nn.LayerNorm, or its formula over the last axis) imports`);
+    if (causal.has(n)) throw new OnnxImportError(`${label(node)}: reads ${s}, attention scores with a causal mask; a masked tensor may only feed a Softmax over its last axis`);
     const v = virt.get(n);
     if (v && !materialized.has(n)) {
       materialized.add(n);
@@ -297,7 +317,77 @@ function mapGraph(bytes: Uint8Array) {
     ops.push(op);
     shapes.set(op.output, shape);
   };
-  const reshape = (input: string, output: string, shape: number[], src: string) => push({ kind: "reshape", inputs: [input], output, shape, src }, shape);
+  const reshape = (input: string, output: string, shape: number[], src: string) => {
+    push({ kind: "reshape", inputs: [input], output, shape, src }, shape);
+    if (ints.has(input)) ints.add(output);
+  };
+  const producer = (n: string) => ops.find((o) => o.output === n);
+  /** the Gemm computing `n` (directly or through the Reshape a rank-3 Linear is lowered to), if `n` is read once */
+  const gemmBehind = (n: string): FloatOp | undefined => {
+    if ((uses.get(n) ?? 0) !== 1) return undefined;
+    let p = producer(n);
+    if (p?.kind === "reshape" && p.inputs[0]!.endsWith("::mm")) p = producer(p.inputs[0]!);
+    return p?.kind === "gemm" ? p : undefined;
+  };
+  /** a constant broadcast along the last axis only (shape [D] or [1, …, D]) for an activation [… , D]: its D values */
+  const lastAxisValues = (c: CTensor, os: number[]): Float64Array | undefined => {
+    const D = os[os.length - 1]!;
+    if (c.shape.length > os.length || c.shape.slice(0, -1).some((d) => d !== 1)) return undefined;
+    const n = c.shape.length ? c.shape[c.shape.length - 1]! : 1;
+    if (n !== D && n !== 1) return undefined;
+    return Float64Array.from({ length: D }, (_, i) => c.data[n === 1 ? 0 : i]!);
+  };
+  /**
+   * Whether `allowed(i)` (for every element of an activation of shape xs, xs = [… , R, C]) is
+   * exactly the causal pattern of CausalSoftmax: column j of row r allowed iff j ≤ r + C − R.
+   */
+  const isCausal = (xs: number[], allowed: (i: number) => boolean): boolean => {
+    if (xs.length < 2) return false;
+    const C = xs[xs.length - 1]!, R = xs[xs.length - 2]!;
+    if (R > C) return false;
+    const n = numel(xs);
+    for (let i = 0; i < n; i++) {
+      const j = i % C, r = Math.floor(i / C) % R;
+      if (allowed(i) !== j <= r + C - R) return false;
+    }
+    return true;
+  };
+  /** a constant broadcast to an activation's shape (error when it does not broadcast to exactly that shape) */
+  const broadcastTo = (c: CTensor, os: number[], node: OnnxNode): CTensor => {
+    let b: CTensor;
+    try {
+      b = broadcast({ shape: os, data: new Float64Array(numel(os)) }, c, (_, v) => v, false);
+    } catch {
+      throw new OnnxImportError(`${label(node)}: the constant of shape [${c.shape}] does not broadcast to the activation [${os}]`);
+    }
+    if (b.shape.join() !== os.join()) throw new OnnxImportError(`${label(node)}: the constant of shape [${c.shape}] would broadcast the activation [${os}] to [${b.shape}]; only constants that keep the activation's shape are supported`);
+    return b;
+  };
+  /** x [… , K] · w [N, K]ᵀ (+ b) as a Gemm on [M, K] between Reshapes when x is not 2-D */
+  const linear = (x: string, xs: number[], w: FTensor, b: FTensor | undefined, out: string, src: string) => {
+    const N = w.shape[0]!;
+    if (xs.length === 2) {
+      push({ kind: "gemm", inputs: [x], output: out, w, b, src }, [xs[0]!, N]);
+      return;
+    }
+    const M = numel(xs.slice(0, -1));
+    reshape(x, `${out}::2d`, [M, xs[xs.length - 1]!], src);
+    push({ kind: "gemm", inputs: [`${out}::2d`], output: `${out}::mm`, w, b, src }, [M, N]);
+    reshape(`${out}::mm`, out, [...xs.slice(0, -1), N], src);
+  };
+  /** a slice of an activation along one axis (an alias when it is the whole axis) */
+  const slice = (x: string, out: string, axis: number, start: number, len: number, src: string) => {
+    const xs = shapes.get(x)!;
+    if (start === 0 && len === xs[axis]) {
+      alias.set(out, x);
+      return;
+    }
+    if (len < 1) throw new OnnxImportError(`${src}: an empty slice of [${xs}] along axis ${axis}`);
+    const shape = [...xs];
+    shape[axis] = len;
+    push({ kind: "slice", inputs: [x], output: out, axis, start, src }, shape);
+    if (ints.has(x)) ints.add(out);
+  };
 
   /** Spatial attributes of a 1-D or 2-D Conv/pool as 2-D (height 1 for 1-D). */
   const spatial = (node: OnnxNode, a: Map<string, AttrValue>, rank: number, kernel: number[]) => {
@@ -387,12 +477,63 @@ function mapGraph(bytes: Uint8Array) {
         continue;
       }
     }
+    // a decomposed LayerNorm: (x − mean(x)) / sqrt(mean((x − mean(x))²) + eps), over the last axis
+    {
+      const st = (i: number) => (ins[i] ? lnStage.get(ins[i]!) : undefined);
+      const s0 = st(0), s1 = st(1);
+      const cval = (i: number) => (ins[i] && consts.get(ins[i]!) && numel(consts.get(ins[i]!)!.shape) === 1 ? consts.get(ins[i]!)!.data[0] : undefined);
+      if (op === "Sub" && s1?.stage === "mean" && s1.x === ins[0]) {
+        lnStage.set(out, { stage: "centered", x: s1.x });
+        continue;
+      }
+      if (s0?.stage === "centered" && ((op === "Pow" && cval(1) === 2) || (op === "Mul" && ins[1] === ins[0]))) {
+        lnStage.set(out, { stage: "sq", x: s0.x });
+        continue;
+      }
+      const lastAxisMean = () => {
+        const r = shapes.get(s0!.x)!.length;
+        const axes = (a.get("axes")?.ints ?? (ins[1] ? Array.from(constOf(ins[1], node, "the axes").data) : [])).map((v) => (v < 0 ? v + r : v));
+        return axes.length === 1 && axes[0] === r - 1 && (a.get("keepdims")?.i ?? 1) === 1;
+      };
+      if (op === "ReduceMean" && s0?.stage === "sq") {
+        if (!lastAxisMean()) throw new OnnxImportError(`${label(node)}: a LayerNorm's variance must be a mean over the last axis with keepdims`);
+        lnStage.set(out, { stage: "var", x: s0.x });
+        continue;
+      }
+      if (op === "Add" && (s0?.stage === "var" || s1?.stage === "var")) {
+        const eps = s0 ? cval(1) : cval(0);
+        if (eps === undefined) throw new OnnxImportError(`${label(node)}: the LayerNorm's epsilon must be a scalar constant`);
+        lnStage.set(out, { stage: "vareps", x: (s0 ?? s1)!.x, eps });
+        continue;
+      }
+      if (op === "Sqrt" && s0?.stage === "vareps") {
+        lnStage.set(out, { stage: "std", x: s0.x, eps: s0.eps });
+        continue;
+      }
+      if ((op === "Reciprocal" && s0?.stage === "std") || (op === "Div" && cval(0) === 1 && s1?.stage === "std")) {
+        // torch.rsqrt(var + eps) exports as Sqrt → Reciprocal (or 1 / sqrt)
+        lnStage.set(out, { stage: "invstd", x: (s0 ?? s1)!.x, eps: (s0 ?? s1)!.eps });
+        continue;
+      }
+      const normalized =
+        (op === "Div" && s0?.stage === "centered" && s1?.stage === "std" && s0.x === s1.x) ||
+        (op === "Mul" && ((s0?.stage === "centered" && s1?.stage === "invstd") || (s0?.stage === "invstd" && s1?.stage === "centered")) && s0.x === s1!.x);
+      if (normalized) {
+        const xs = shapes.get(s0!.x)!;
+        const D = xs[xs.length - 1]!;
+        push({ kind: "layernorm", inputs: [s0!.x], output: out, gamma: new Float64Array(D).fill(1), beta: new Float64Array(D), eps: [s0, s1].find((t) => t?.stage === "std" || t?.stage === "invstd")!.eps!, src }, xs);
+        continue;
+      }
+      const stray = ins.find((i) => i && lnStage.has(i));
+      if (stray) throw new OnnxImportError(`${label(node)}: reads ${stray}, a part of a decomposed LayerNorm (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div) in an order this importer does not match; use nn.LayerNorm (or F.layer_norm) over the last axis`);
+    }
     if (UNARY[op] && !(op === "Pow" && !isConst(ins[1]!))) {
       if (op === "Pow" && numel(constOf(ins[1], node, "the exponent").shape) !== 1) throw new OnnxImportError(`${label(node)}: only a scalar exponent is supported`);
       const cin = ins.map((s) => (s === "" ? undefined : consts.get(s)));
       if (op === "Clip" && ((ins[1] && !cin[1]) || (ins[2] && !cin[2]))) throw new OnnxImportError(`${label(node)}: Clip bounds must be constants (torch.clamp with numbers)`);
       rejectAttrs(node, UNARY_ATTRS[op] ?? []);
       shapeOf(ins[0]!, node);
+      if (ints.has(ins[0]!)) act(ins[0]!, node); // token ids: refused with the reason
       const { src: s0, pw } = asPointwise(ins[0]!);
       setVirtual(out, s0, composePointwise(UNARY[op](a, cin), pw), node);
       continue;
@@ -409,9 +550,28 @@ function mapGraph(bytes: Uint8Array) {
       }
       case "Gemm":
       case "MatMul": {
+        if (op === "MatMul" && !isConst(ins[1]!)) {
+          // two activations: q @ kᵀ, attn @ v — a batched MatMul on [B, M, K] × [B, K, N]
+          rejectAttrs(node, []);
+          const x = act(ins[0]!, node), y = act(ins[1]!, node);
+          const xs = shapes.get(x)!, ys = shapes.get(y)!;
+          if (xs.length < 2 || ys.length !== xs.length || xs.slice(0, -2).join() !== ys.slice(0, -2).join() || xs[xs.length - 1] !== ys[ys.length - 2]) {
+            throw new OnnxImportError(`${label(node)}: a MatMul of [${xs}] and [${ys}] is not supported (both operands of the same rank ≥ 2, equal batch dimensions, no broadcasting)`);
+          }
+          const r = xs.length, B = numel(xs.slice(0, -2)), M = xs[r - 2]!, K = xs[r - 1]!, N = ys[r - 1]!;
+          const x3 = r === 3 ? x : `${out}::a3`, y3 = r === 3 ? y : `${out}::b3`;
+          if (r !== 3) {
+            reshape(x, x3, [B, M, K], src);
+            reshape(y, y3, [B, K, N], src);
+          }
+          const o3 = r === 3 ? out : `${out}::o3`;
+          push({ kind: "matmul", inputs: [x3, y3], output: o3, alpha: 1, src }, [B, M, N]);
+          if (r !== 3) reshape(o3, out, [...xs.slice(0, -1), N], src);
+          continue;
+        }
         const x = act(ins[0]!, node);
         const xs = shapes.get(x)!;
-        if (xs.length !== 2) throw new OnnxImportError(`${label(node)}: the input must be 2-D [1, features], got [${xs}] (flatten before the nn.Linear: torch.flatten(x, 1))`);
+        if (xs.length !== 2 && op === "Gemm") throw new OnnxImportError(`${label(node)}: the input must be 2-D [1, features], got [${xs}] (flatten before the nn.Linear: torch.flatten(x, 1))`);
         let w: FTensor;
         let b: FTensor | undefined;
         if (op === "Gemm") {
@@ -429,13 +589,12 @@ function mapGraph(bytes: Uint8Array) {
           }
         } else {
           rejectAttrs(node, []);
-          const B = consts.get(ins[1]!);
-          if (!B) throw new OnnxImportError(`${label(node)}: a MatMul of two activations (x @ y) is not supported by this importer yet; the right operand must be a weight (nn.Linear)`);
+          const B = consts.get(ins[1]!)!;
           if (B.shape.length !== 2) throw new OnnxImportError(`${label(node)}: the weight must be 2-D, got [${B.shape}]`);
           w = transpose2(B);
         }
-        if (w.shape[1] !== xs[1]) throw new OnnxImportError(`${label(node)}: weight [${w.shape}] does not fit input [${xs}]`);
-        push({ kind: "gemm", inputs: [x], output: out, w, b, src }, [xs[0]!, w.shape[0]!]);
+        if (w.shape[1] !== xs[xs.length - 1]) throw new OnnxImportError(`${label(node)}: weight [${w.shape}] does not fit input [${xs}]`);
+        linear(x, xs, w, b, out, src);
         continue;
       }
       case "Conv": {
@@ -480,6 +639,15 @@ function mapGraph(bytes: Uint8Array) {
       case "GlobalAveragePool":
       case "GlobalMaxPool":
       case "ReduceMean": {
+        if (op === "ReduceMean" && nodes.some((n) => n.opType === "Sub" && n.input?.[1] === out && name(n.input[0]!) === ins[0])) {
+          // the mean of a LayerNorm (x − mean(x) follows)
+          const x = act(ins[0]!, node);
+          const r = shapes.get(x)!.length;
+          const axes = (a.get("axes")?.ints ?? (ins[1] ? Array.from(constOf(ins[1], node, "the axes").data) : [])).map((v) => (v < 0 ? v + r : v));
+          if (axes.length !== 1 || axes[0] !== r - 1 || (a.get("keepdims")?.i ?? 1) !== 1) throw new OnnxImportError(`${label(node)}: a LayerNorm over axes [${axes}] is not supported; only over the last axis (nn.LayerNorm(d) on [… , d])`);
+          lnStage.set(out, { stage: "mean", x });
+          continue;
+        }
         const x = act(ins[0]!, node);
         const xs = shapes.get(x)!;
         if (xs.length !== 3 && xs.length !== 4) throw new OnnxImportError(`${label(node)}: only 3-D or 4-D inputs (N, C, …) are supported`);
@@ -541,10 +709,57 @@ function mapGraph(bytes: Uint8Array) {
             setVirtual(out, s0, composePointwise({ fn, linear: lin, desc: `${op.toLowerCase()}(${k})` }, pw), node);
             continue;
           }
+          // an additive causal mask (0 on and below the diagonal, -inf above): CausalSoftmax
+          if (op === "Add" && c.data.some((v) => v <= -1e4)) {
+            const x = act(other, node);
+            const cb = broadcastTo(c, os, node);
+            if (!cb.data.every((v) => v === 0 || v <= -1e4) || !isCausal(os, (i) => cb.data[i] === 0)) {
+              throw new OnnxImportError(`${label(node)}: an additive attention mask must be causal: 0 where a query may attend (key ≤ query) and -inf above the diagonal (nn.Transformer.generate_square_subsequent_mask); padding or other masks are not supported`);
+            }
+            causal.set(out, x);
+            shapes.set(out, os);
+            continue;
+          }
+          const lastVals = lastAxisValues(c, os);
+          if (lastVals && !(constFirst && (op === "Sub" || op === "Div"))) {
+            // a Linear's bias on a [… , N] activation: into the Gemm
+            const gm = op === "Add" || op === "Sub" ? gemmBehind(other) : undefined;
+            if (gm) {
+              const N = gm.w!.shape[0]!;
+              gm.b = { shape: [N], data: Float64Array.from({ length: N }, (_, j) => (gm.b ? gm.b.data[j]! : 0) + (op === "Sub" ? -1 : 1) * lastVals[j]!) };
+              gm.src += `+${src}`;
+              alias.set(out, other);
+              uses.set(other, uses.get(out) ?? 0); // its readers are now the Add's
+              continue;
+            }
+            // a LayerNorm's gain and shift: into the LayerNorm
+            const ln = producer(other);
+            if (ln?.kind === "layernorm" && (uses.get(other) ?? 0) === 1) {
+              const g0 = ln.gamma!, b0 = ln.beta!;
+              if (op === "Mul" || op === "Div") {
+                const v = op === "Mul" ? lastVals : lastVals.map((u) => 1 / u);
+                ln.gamma = g0.map((u, i) => u * v[i]!);
+                ln.beta = b0.map((u, i) => u * v[i]!);
+              } else ln.beta = b0.map((u, i) => u + (op === "Sub" ? -1 : 1) * lastVals[i]!);
+              ln.src += `+${src}`;
+              alias.set(out, other);
+              uses.set(other, uses.get(out) ?? 0);
+              continue;
+            }
+          }
           // per-channel: a constant broadcast along axis 1 only
           const cs = [...new Array<number>(Math.max(0, os.length - c.shape.length)).fill(1), ...c.shape];
           const C = os[1]!;
-          const perChannel = os.length >= 2 && cs.length === os.length && cs.every((d, i) => d === 1 || (i === 1 && d === C));
+          const perChannel = os.length >= 2 && os.length <= 4 && cs.length === os.length && cs.every((d, i) => d === 1 || (i === 1 && d === C));
+          if (!perChannel && !(constFirst && (op === "Div" || op === "Sub"))) {
+            // any other constant of the activation's shape (a position embedding): an Add/Mul with it as a weight
+            const x = act(other, node);
+            const cb = broadcastTo(c, os, node);
+            const data = op === "Sub" ? cb.data.map((v) => -v) : op === "Div" ? cb.data.map((v) => 1 / v) : cb.data;
+            if (!data.every(Number.isFinite)) throw new OnnxImportError(`${label(node)}: the constant operand has non-finite values`);
+            push({ kind: op === "Add" || op === "Sub" ? "add" : "mul", inputs: [x], output: out, c: { shape: os, data }, src }, os);
+            continue;
+          }
           if (!perChannel || (constFirst && op === "Div")) {
             throw new OnnxImportError(
               `${label(node)}: ${op} of an activation [${os}] and a constant of shape [${c.shape}] is not supported (only scalars and per-channel constants, shape [C] for [N, C] or [C, 1, 1] for [N, C, H, W]${constFirst && op === "Div" ? ", and not constant / activation" : ""})`,
@@ -576,6 +791,16 @@ function mapGraph(bytes: Uint8Array) {
       case "Softmax":
       case "LogSoftmax": {
         rejectAttrs(node, ["axis"]);
+        if (causal.has(ins[0]!)) {
+          const x = causal.get(ins[0]!)!;
+          const xs = shapes.get(x)!;
+          let axis = a.get("axis")?.i ?? (opset >= 13 ? -1 : 1);
+          if (axis < 0) axis += xs.length;
+          if (op !== "Softmax" || axis !== xs.length - 1) throw new OnnxImportError(`${label(node)}: causally masked scores need a Softmax over the last axis (F.softmax(att, dim=-1))`);
+          if (xs[xs.length - 1]! > 32767) throw new OnnxImportError(`${label(node)}: rows of ${xs[xs.length - 1]} exceed CausalSoftmax's 32767`);
+          push({ kind: "causalsoftmax", inputs: [x], output: out, src }, xs);
+          continue;
+        }
         const x = act(ins[0]!, node);
         const xs = shapes.get(x)!;
         let axis = a.get("axis")?.i ?? (opset >= 13 ? -1 : 1);
@@ -589,7 +814,7 @@ function mapGraph(bytes: Uint8Array) {
       case "Flatten":
       case "Squeeze":
       case "Unsqueeze": {
-        const x = act(ins[0]!, node);
+        const x = act(ins[0]!, node, true);
         const xs = shapes.get(x)!;
         let shape: number[];
         if (op === "Flatten") {
@@ -608,6 +833,135 @@ function mapGraph(bytes: Uint8Array) {
         if (numel(shape) !== numel(xs) || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new OnnxImportError(`${label(node)}: cannot reshape [${xs}] to [${shape}]`);
         if (shape.length > 6) throw new OnnxImportError(`${label(node)}: rank ${shape.length} exceeds the 6 dimensions of a tensor`);
         reshape(x, out, shape, src);
+        continue;
+      }
+      case "Gather": {
+        rejectAttrs(node, ["axis"]);
+        const axis0 = a.get("axis")?.i ?? 0;
+        if (isConst(ins[0]!)) {
+          // an embedding: rows of a constant table picked by token ids
+          const table = consts.get(ins[0]!)!;
+          const ids = act(ins[1]!, node, true);
+          if (!ints.has(ids)) throw new OnnxImportError(`${label(node)}: the indices must be the model's integer input (token ids), not a computed activation`);
+          if (table.shape.length !== 2 || (axis0 !== 0 && axis0 !== -2)) throw new OnnxImportError(`${label(node)}: only an embedding lookup (a 2-D table [V, D], axis 0: nn.Embedding) is supported, got a [${table.shape}] table on axis ${axis0}`);
+          const is = shapes.get(ids)!;
+          if (is.length > 5) throw new OnnxImportError(`${label(node)}: token ids of rank ${is.length} (at most 5)`);
+          push({ kind: "gather", inputs: [ids], output: out, w: { shape: table.shape, data: table.data }, src }, [...is, table.shape[1]!]);
+          continue;
+        }
+        // constant indices into an activation (x[:, -1, :], x[0]): a Slice (+ a Reshape dropping the axis)
+        const x = act(ins[0]!, node, true);
+        const xs = shapes.get(x)!;
+        const idx = constOf(ins[1], node, "the indices");
+        const axis = axis0 < 0 ? axis0 + xs.length : axis0;
+        const picks = Array.from(idx.data, (v) => (v < 0 ? v + xs[axis]! : v));
+        if (picks.some((v, i) => v !== picks[0]! + i) || picks.some((v) => v < 0 || v >= xs[axis]!) || idx.shape.length > 1) {
+          throw new OnnxImportError(`${label(node)}: indexing an activation is supported with a constant scalar or a contiguous ascending range (x[:, -1], x[:, 2:5]), got [${picks}]`);
+        }
+        const sliced = idx.shape.length === 0 ? `${out}::slice` : out;
+        slice(x, sliced, axis, picks[0]!, picks.length, src);
+        if (idx.shape.length === 0) {
+          const t = name(sliced);
+          reshape(t, out, xs.filter((_, i) => i !== axis), src);
+        }
+        continue;
+      }
+      case "Transpose": {
+        rejectAttrs(node, ["perm"]);
+        const x = act(ins[0]!, node, true);
+        const xs = shapes.get(x)!;
+        const perm = a.get("perm")?.ints?.length ? a.get("perm")!.ints! : xs.map((_, i) => xs.length - 1 - i);
+        const os = perm.map((p) => xs[p]!);
+        // moving only size-1 axes keeps the data order: a Reshape
+        const moved = perm.filter((p) => xs[p] !== 1);
+        if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) {
+          reshape(x, out, os, src);
+          continue;
+        }
+        push({ kind: "transpose", inputs: [x], output: out, perm, src }, os);
+        if (ints.has(x)) ints.add(out);
+        continue;
+      }
+      case "Split": {
+        rejectAttrs(node, ["axis", "split"]);
+        const x = act(ins[0]!, node, true);
+        const xs = shapes.get(x)!;
+        const ax0 = a.get("axis")?.i ?? 0;
+        const axis = ax0 < 0 ? ax0 + xs.length : ax0;
+        const outs = node.output ?? [];
+        const sizes = ins[1] ? Array.from(constOf(ins[1], node, "the split sizes").data) : a.get("split")?.ints?.length ? a.get("split")!.ints! : outs.map(() => xs[axis]! / outs.length);
+        if (sizes.length !== outs.length || sizes.some((v) => !Number.isInteger(v) || v < 1) || sizes.reduce((p, v) => p + v, 0) !== xs[axis]) throw new OnnxImportError(`${label(node)}: split sizes [${sizes}] do not divide axis ${axis} of [${xs}]`);
+        let start = 0;
+        outs.forEach((o, i) => {
+          if (o) slice(x, o, axis, start, sizes[i]!, `${src}:${i}`);
+          start += sizes[i]!;
+        });
+        continue;
+      }
+      case "Slice": {
+        const x = act(ins[0]!, node, true);
+        const xs = shapes.get(x)!;
+        const arr = (i: number, attr: string, dflt?: number[]) => (ins[i] ? Array.from(constOf(ins[i], node, attr).data) : a.get(attr)?.ints?.length ? a.get(attr)!.ints! : dflt);
+        const starts = arr(1, "starts")!, ends = arr(2, "ends")!;
+        const axes = arr(3, "axes", starts.map((_, i) => i))!.map((v) => (v < 0 ? v + xs.length : v));
+        const steps = arr(4, "steps", starts.map(() => 1))!;
+        let cur = x;
+        axes.forEach((axis, i) => {
+          if (steps[i] !== 1) throw new OnnxImportError(`${label(node)}: only step 1 slices of an activation are supported (x[:, a:b]), got step ${steps[i]}`);
+          const dim = xs[axis]!;
+          const clampI = (v: number) => Math.min(dim, Math.max(0, v < 0 ? v + dim : v));
+          const s0 = clampI(starts[i]!), e0 = clampI(ends[i]!);
+          const o = i === axes.length - 1 ? out : `${out}::ax${axis}`;
+          slice(cur, o, axis, s0, e0 - s0, src);
+          cur = name(o);
+        });
+        continue;
+      }
+      case "Where": {
+        // masked_fill(mask, -inf) with a constant causal mask: CausalSoftmax
+        const [cond, tv, fv] = [ins[0]!, ins[1]!, ins[2]!];
+        const fillFirst = isConst(tv) && !isConst(fv);
+        const fill = consts.get(fillFirst ? tv : fv);
+        const other = fillFirst ? fv : tv;
+        if (!isConst(cond) || !fill || isConst(other) || numel(fill.shape) !== 1 || fill.data[0]! > -1e4) {
+          throw new OnnxImportError(`${label(node)}: Where on activations is supported only as a causal attention mask (att.masked_fill(mask == 0, float('-inf')) with a constant lower-triangular mask)`);
+        }
+        const x = act(other, node);
+        const xs = shapes.get(x)!;
+        const cb = broadcastTo(consts.get(cond)!, xs, node);
+        // fillFirst: where(cond, -inf, x): cond marks the masked positions
+        if (!isCausal(xs, (i) => (cb.data[i] !== 0) !== fillFirst)) throw new OnnxImportError(`${label(node)}: the attention mask is not causal (a query attends to keys at or before its position only); other masks are not supported`);
+        causal.set(out, x);
+        shapes.set(out, xs);
+        continue;
+      }
+      case "LayerNormalization": {
+        rejectAttrs(node, ["axis", "epsilon", "stash_type"]);
+        if (node.output!.slice(1).some((o) => o && (uses.get(o) ?? 0) > 0)) throw new OnnxImportError(`${label(node)}: its Mean/InvStdDev outputs are used; only the normalized output is supported`);
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        const ax0 = a.get("axis")?.i ?? -1;
+        if ((ax0 < 0 ? ax0 + xs.length : ax0) !== xs.length - 1) throw new OnnxImportError(`${label(node)}: a LayerNorm over more than the last axis (normalized_shape of rank > 1) is not supported`);
+        const D = xs[xs.length - 1]!;
+        const gm = ins[1] ? lastAxisValues(constOf(ins[1], node, "the scale"), xs) : new Float64Array(D).fill(1);
+        const bt = ins[2] ? lastAxisValues(constOf(ins[2], node, "the bias"), xs) : new Float64Array(D);
+        if (!gm || !bt) throw new OnnxImportError(`${label(node)}: scale and bias must have shape [${D}]`);
+        push({ kind: "layernorm", inputs: [x], output: out, gamma: gm, beta: bt, eps: a.get("epsilon")?.f ?? 1e-5, src }, xs);
+        continue;
+      }
+      case "ArgMax": {
+        // greedy decoding's next token: the ArgMax op (int32 indices, the first maximum)
+        rejectAttrs(node, ["axis", "keepdims", "select_last_index"]);
+        const x = act(ins[0]!, node);
+        const xs = shapes.get(x)!;
+        const ax0 = a.get("axis")?.i ?? 0;
+        if ((ax0 < 0 ? ax0 + xs.length : ax0) !== xs.length - 1 || (a.get("select_last_index")?.i ?? 0) !== 0) throw new OnnxImportError(`${label(node)}: ${HINTS.ArgMax}`);
+        if (out !== outName) throw new OnnxImportError(`${label(node)}: an ArgMax must be the model's output (its indices are integers)`);
+        const keep = (a.get("keepdims")?.i ?? 1) === 1;
+        const kept = [...xs.slice(0, -1), 1];
+        push({ kind: "argmax", inputs: [x], output: keep ? out : `${out}::keep`, src }, kept);
+        if (!keep) reshape(`${out}::keep`, out, xs.slice(0, -1).length ? xs.slice(0, -1) : [1], src);
+        ints.add(out);
         continue;
       }
       case "Pad": {
@@ -636,8 +990,8 @@ function mapGraph(bytes: Uint8Array) {
   }
   outName = name(outName);
   if (consts.has(outName)) throw new OnnxImportError(`the graph output ${outName} is a constant`);
-  act(outName, { opType: "output", name: outName } as OnnxNode);
-  return { inName, inShape, ops, shapes, outName, notes };
+  act(outName, { opType: "output", name: outName } as OnnxNode, ints.has(outName) && outName !== inName);
+  return { inName, inShape, ops, shapes, outName, notes, intInput };
 }
 
 // ---------------------------------------------------------------- folding passes
@@ -699,6 +1053,35 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
   const affineOf = (p: FloatOp): [(c: number) => number, (c: number) => number] | undefined =>
     p.kind === "affine" ? [(c) => p.scale![c]!, (c) => p.shift![c]!] : p.kind === "pointwise" && p.pw!.linear ? [() => p.pw!.linear![0], () => p.pw!.linear![1]] : undefined;
 
+  // a fused projection split along its outputs (qkv = Linear(d, 3d) then split(d, dim=-1)): one Gemm
+  // per part, each with its own output scale (and no Slice nodes)
+  for (const g of [...ops]) {
+    if (g.kind !== "gemm" || g.clamp) continue;
+    const r = soleConsumer(g.output);
+    // through a Reshape that only splits the rows ([T, N] → [1, T, N])
+    const viaReshape = r?.kind === "reshape" && r.shape!.at(-1) === g.w!.shape[0] ? r : undefined;
+    const t = viaReshape ? viaReshape.output : g.output;
+    if (t === out) continue;
+    const parts = ops.filter((o) => o.inputs.includes(t));
+    const rank = shapes.get(t)!.length;
+    if (parts.length < 2 || !parts.every((o) => o.kind === "slice" && o.axis === rank - 1)) continue;
+    const [N, K] = g.w!.shape as [number, number];
+    for (const sl of parts) {
+      const len = shapes.get(sl.output)!.at(-1)!, st = sl.start!;
+      const w = { shape: [len, K], data: g.w!.data.slice(st * K, (st + len) * K) };
+      const b = g.b ? { shape: [len], data: g.b.data.slice(st, st + len) } : undefined;
+      const M = shapes.get(g.output)![0]!;
+      const part: FloatOp = { kind: "gemm", inputs: [...g.inputs], output: viaReshape ? `${sl.output}::mm` : sl.output, w, b, src: sl.src.replace(/:\d+$/, "") + `(${g.src})` };
+      shapes.set(part.output, [M, len]);
+      const at = ops.indexOf(sl);
+      ops.splice(at, 1, part);
+      if (viaReshape) ops.splice(at + 1, 0, { kind: "reshape", inputs: [part.output], output: sl.output, shape: shapes.get(sl.output)!, src: sl.src });
+    }
+    void N;
+    remove(g);
+    if (viaReshape) remove(viaReshape);
+  }
+
   let changed = true;
   while (changed) {
     changed = false;
@@ -707,7 +1090,11 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
       const q = producer(p.inputs[0]!);
       const qSole = q && soleConsumer(q.output) === p;
       // identities
-      if ((p.kind === "pointwise" && p.pw!.clamp?.[0] === -Infinity && p.pw!.clamp[1] === Infinity) || (p.kind === "reshape" && shapes.get(p.inputs[0]!)!.join() === p.shape!.join())) {
+      if (
+        (p.kind === "pointwise" && p.pw!.clamp?.[0] === -Infinity && p.pw!.clamp[1] === Infinity) ||
+        (p.kind === "reshape" && shapes.get(p.inputs[0]!)!.join() === p.shape!.join()) ||
+        (p.kind === "transpose" && p.perm!.every((v, i) => v === i))
+      ) {
         bypass(p, p.inputs[0]!);
         changed = true;
         continue;
@@ -735,6 +1122,85 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
           changed = true;
           continue;
         }
+        const lin = p.kind === "pointwise" ? p.pw!.linear : undefined;
+        if (q.kind === "matmul" && lin && lin[1] === 0 && lin[0] > 0) {
+          // a scale after q·kᵀ (1/sqrt(d)): into the MatMul's multiplier
+          q.alpha = (q.alpha ?? 1) * lin[0];
+          q.src += `+${p.src}`;
+          bypass(p, q.output);
+          changed = true;
+          continue;
+        }
+        if (q.kind === "layernorm" && lin) {
+          q.gamma = q.gamma!.map((g) => g * lin[0]);
+          q.beta = q.beta!.map((b) => b * lin[0] + lin[1]);
+          q.src += `+${p.src}`;
+          bypass(p, q.output);
+          changed = true;
+          continue;
+        }
+        if (p.kind === "causalsoftmax" && q.kind === "reshape" && shapes.get(q.inputs[0]!)!.length >= 2 && shapes.get(q.inputs[0]!)!.slice(-2).join() === shapes.get(p.output)!.slice(-2).join()) {
+          // row-wise over the last two axes: commutes with a reshape of the leading ones
+          const pre = `${p.output}::pre`;
+          shapes.set(pre, shapes.get(q.inputs[0]!)!);
+          p.inputs = [...q.inputs];
+          const out2 = p.output;
+          p.output = pre;
+          q.inputs = [pre];
+          q.output = out2;
+          remove(p);
+          ops.splice(ops.indexOf(q), 0, p);
+          changed = true;
+          continue;
+        }
+        if (p.kind === "slice" && p.axis! < shapes.get(p.inputs[0]!)!.length - 1 && (q.kind === "layernorm" || q.kind === "pointwise")) {
+          // a slice of rows commutes with a row-wise op: compute only the rows kept (x[:, -1] after the final LayerNorm)
+          const pre = `${p.output}::pre`;
+          const s0 = [...shapes.get(q.inputs[0]!)!];
+          s0[p.axis!] = shapes.get(p.output)![p.axis!]!;
+          shapes.set(pre, s0);
+          p.inputs = [...q.inputs];
+          const out2 = p.output;
+          p.output = pre;
+          q.inputs = [pre];
+          q.output = out2;
+          remove(p);
+          ops.splice(ops.indexOf(q), 0, p);
+          changed = true;
+          continue;
+        }
+        if (p.kind === "slice" && q.kind === "reshape" && p.axis! < shapes.get(p.inputs[0]!)!.length - 1) {
+          // a slice of rows of a rank-3 Linear's output ([1, T, N] = reshape of Gemm [T, N] of reshape of [1, T, K]):
+          // slice the Linear's input instead, and run the Gemm on the kept rows only
+          const g = producer(q.inputs[0]!), r0 = g?.kind === "gemm" ? producer(g.inputs[0]!) : undefined;
+          const ys = shapes.get(q.output)!, xs0 = r0?.kind === "reshape" ? shapes.get(r0.inputs[0]!)! : undefined;
+          if (g && r0 && xs0 && soleConsumer(g.output) === q && soleConsumer(r0.output) === g && xs0.length === ys.length && xs0.slice(0, -1).join() === ys.slice(0, -1).join()) {
+            const kept = shapes.get(p.output)!;
+            const xsK = [...xs0];
+            xsK[p.axis!] = kept[p.axis!]!;
+            const rows = numel(kept.slice(0, -1));
+            shapes.set(`${p.output}::x`, xsK);
+            shapes.set(`${p.output}::x2d`, [rows, xs0.at(-1)!]);
+            shapes.set(`${p.output}::mm`, [rows, ys.at(-1)!]);
+            const at = ops.indexOf(r0);
+            const xSlice: FloatOp = { kind: "slice", inputs: [r0.inputs[0]!], output: `${p.output}::x`, axis: p.axis, start: p.start, src: p.src };
+            const x2d: FloatOp = { kind: "reshape", inputs: [xSlice.output], output: `${p.output}::x2d`, shape: [rows, xs0.at(-1)!], src: r0.src };
+            const gemm: FloatOp = { ...g, inputs: [x2d.output], output: `${p.output}::mm` };
+            const back: FloatOp = { kind: "reshape", inputs: [gemm.output], output: p.output, shape: kept, src: q.src };
+            for (const o of [r0, g, q, p]) remove(o);
+            ops.splice(at, 0, xSlice, x2d, gemm, back);
+            changed = true;
+            continue;
+          }
+        }
+        if (p.kind === "transpose" && q.kind === "transpose") {
+          p.perm = p.perm!.map((i) => q.perm![i]!);
+          p.inputs = [...q.inputs];
+          p.src = `${q.src}+${p.src}`;
+          remove(q);
+          changed = true;
+          continue;
+        }
         if (p.kind === "pointwise" && q.kind === "pointwise") {
           p.pw = composePointwise(p.pw!, q.pw!);
           p.inputs = [...q.inputs];
@@ -743,8 +1209,8 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
           changed = true;
           continue;
         }
-        if (p.kind === "pointwise" && q.kind === "reshape") {
-          // element-wise commutes with a reshape: move it before, where it may fold into a Conv
+        if (p.kind === "pointwise" && (q.kind === "reshape" || q.kind === "transpose")) {
+          // element-wise commutes with a reshape or a transpose: move it before, where it may fold into a Conv/Gemm
           const pre = `${p.output}::pre`;
           shapes.set(pre, shapes.get(q.inputs[0]!)!);
           p.inputs = [...q.inputs];
@@ -760,6 +1226,29 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
         if (p.kind === "reshape" && q.kind === "reshape") {
           p.inputs = [...q.inputs];
           remove(q);
+          changed = true;
+          continue;
+        }
+      }
+      if (p.kind === "matmul") {
+        // a scale of an operand (q / sqrt(d)), possibly before Reshapes/Transposes: into the multiplier
+        let folded = false;
+        for (const inp of p.inputs) {
+          let t = inp, via = producer(t);
+          while (via && (via.kind === "reshape" || via.kind === "transpose") && soleConsumer(via.output)) {
+            t = via.inputs[0]!;
+            via = producer(t);
+          }
+          const lin = via?.kind === "pointwise" ? via.pw!.linear : undefined;
+          if (via && lin && lin[1] === 0 && lin[0] > 0 && soleConsumer(via.output)) {
+            p.alpha = (p.alpha ?? 1) * lin[0];
+            p.src += `+${via.src}`;
+            bypass(via, via.inputs[0]!);
+            folded = true;
+            break;
+          }
+        }
+        if (folded) {
           changed = true;
           continue;
         }
@@ -892,7 +1381,14 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   calibration.forEach((s, i) => {
     if (s.length !== want) throw new OnnxImportError(`calibration sample ${i} has ${s.length} values, the model input [${inShape}] takes ${want}`);
   });
-  if (want > 4096) notes.push(`the input has ${want} int8 values: the registry accepts at most 4096 (one chunk), so registerModel reverts with ModelInputTooLarge; shrink the input`);
+  const intInput = mapped.intInput;
+  if (intInput) calibration.forEach((s, i) => {
+    if (s.some((v) => !Number.isInteger(v))) throw new OnnxImportError(`calibration sample ${i}: the model takes integer token ids, got a non-integer value`);
+  });
+  const inBytes = want * (intInput ? 4 : 1);
+  if (inBytes > 4096) notes.push(`the input has ${inBytes} bytes (${want} ${intInput ? "int32" : "int8"} values): the registry accepts at most 4096 (one chunk), so registerModel reverts with ModelInputTooLarge; shrink the input`);
+  const outBytes = numel(shapes.get(outName)!);
+  if (outBytes > 4096) notes.push(`the output has ${outBytes} int8 values: a deployment's TaskManager accepts claims of at most maxOutputBytes (4096 by default), so a keeper's commit reverts with OutputTooLarge; return fewer values (a language model: the last position's logits, x[:, -1, :])`);
   const percentile = opts.clipPercentile ?? 99.99;
   // activation ranges
   const stride = new Map<string, number>();
@@ -905,19 +1401,33 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
     floatOutputs.push(vals.get(outName)!);
   }
   const noClip = new Set<string>([outName]);
-  for (const op of ops) if (op.kind === "softmax" || op.kind === "logsoftmax") noClip.add(op.inputs[0]!);
+  // the output's values are those of the op before its Reshapes/Transposes/Slices (a rank-3 Linear's Gemm)
+  for (let t = outName, p = ops.find((o) => o.output === t); p && (p.kind === "reshape" || p.kind === "transpose" || p.kind === "slice"); p = ops.find((o) => o.output === t)) {
+    t = p.inputs[0]!;
+    noClip.add(t);
+  }
+  for (const op of ops) if (op.kind === "softmax" || op.kind === "logsoftmax" || op.kind === "causalsoftmax" || op.kind === "layernorm") noClip.add(op.inputs[0]!);
   const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
 
   const q = new Map<string, QuantParams>();
   const ref = new Map<string, number>([[inName, inputSlot()]]);
-  q.set(inName, inputParams(inName, inShape, ops, calibration, rangeParams(...range(inName)), percentile));
+  q.set(inName, intInput ? { scale: 1, zeroPoint: 0 } : inputParams(inName, inShape, ops, calibration, rangeParams(...range(inName)), percentile));
+  const dtypes = new Map<string, DType>([[inName, intInput ? DType.int32 : DType.int8]]);
   const weights: Tensor[] = [];
+  /** a weight slot for `t`, shared with an identical earlier weight (a tied embedding and head) */
+  const addWeight = (t: Tensor): number => {
+    const j = weights.findIndex((w) => w.dtype === t.dtype && w.shape.join() === t.shape.join() && w.data.every((v, i) => v === t.data[i]));
+    if (j >= 0) return weightSlot(j);
+    weights.push(t);
+    return weightSlot(weights.length - 1);
+  };
   const nodes: NodeDesc[] = [];
   /** per node: the float tensor it computes (undefined: an internal step), its source, its input tensors */
   const info: { tensor?: string; src: string; inputs: string[]; kind: FloatOp["kind"] }[] = [];
   const push = (node: NodeDesc, out: string | undefined, params: QuantParams, op: FloatOp) => {
     nodes.push(node);
     info.push({ tensor: out, src: op.src, inputs: op.inputs, kind: op.kind });
+    if (out !== undefined) dtypes.set(out, node.outDtype);
     if (out !== undefined) {
       ref.set(out, nodeSlot(nodes.length));
       q.set(out, params);
@@ -950,9 +1460,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         const wReal = cs ? op.w!.data.map((v, i) => v * cs[chanOf(i)]!) : op.w!.data;
         const xScale = cs ? 1 : xq.scale, xZero = cs ? 0 : xq.zeroPoint;
         const { q: wq, scale: ws } = quantizeWeights(wReal);
-        const wj = weights.length;
-        weights.push(int8Tensor([...op.w!.shape], wq));
-        const inputs = [xr, weightSlot(wj)];
+        const inputs = [xr, addWeight(int8Tensor([...op.w!.shape], wq))];
         const N = op.w!.shape[0]!, per = wq.length / N;
         const zeroTerm = (j: number) => {
           if (!cz) return 0;
@@ -963,8 +1471,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         if (op.b || cz) {
           const bias = Array.from({ length: N }, (_, j) => Math.round((op.b ? op.b.data[j]! : 0) / (xScale * ws)) - zeroTerm(j));
           if (bias.some((b) => Math.abs(b) >= 2 ** 31)) throw new OnnxImportError(`${op.src}: a bias does not fit int32 at scale ${xq.scale * ws}`);
-          weights.push(int32Tensor([N], bias));
-          inputs.push(weightSlot(wj + 1));
+          inputs.push(addWeight(int32Tensor([N], bias)));
         }
         const [m, s] = quantizeMultiplier((xScale * ws) / y.scale);
         const [qmin, qmax] = clampQ(op.clamp, y);
@@ -974,21 +1481,68 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         push({ op: op.kind === "gemm" ? Op.Gemm : Op.Conv2D, inputs, outDtype: DType.int8, outShape, attrs: attrsList }, op.output, y, op);
         break;
       }
-      case "add": {
-        const y = calibrated(), bq = q.get(op.inputs[1]!)!;
+      case "add":
+      case "mul": {
+        // the second operand: an activation, or a constant of the output's shape (a position
+        // embedding) stored as an int8 weight with its own range
+        let bq: QuantParams, br: number;
+        if (op.c) {
+          let lo = Infinity, hi = -Infinity;
+          for (const v of op.c.data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+          bq = rangeParams(lo, hi);
+          br = addWeight(int8Tensor([...outShape], Int8Array.from(op.c.data, (v) => quantizeValue(v, bq))));
+        } else [bq, br] = [q.get(op.inputs[1]!)!, ref.get(op.inputs[1]!)!];
+        const y = calibrated();
+        if (op.kind === "mul") {
+          const [m, s] = quantizeMultiplier((xq.scale * bq.scale) / y.scale);
+          push({ op: Op.Mul, inputs: [xr, br], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
+          break;
+        }
         const twice = 2 * Math.max(xq.scale, bq.scale);
         const [am, as] = quantizeMultiplier(xq.scale / twice);
         const [bm, bs] = quantizeMultiplier(bq.scale / twice);
         const [m, s] = quantizeMultiplier(twice / (2 ** 20 * y.scale));
-        push({ op: Op.Add, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y, op);
+        push({ op: Op.Add, inputs: [xr, br], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y, op);
         break;
       }
-      case "mul": {
+      case "gather": {
+        // the table's own int8 parameters are the output's (a lookup adds no error)
+        const { q: tq, scale: ts } = quantizeWeights(op.w!.data);
+        const slot = addWeight(int8Tensor([...op.w!.shape], tq));
+        push({ op: Op.Gather, inputs: [slot, xr], outDtype: DType.int8, outShape, attrs: [] }, op.output, { scale: ts, zeroPoint: 0 }, op);
+        break;
+      }
+      case "layernorm": {
+        // y = clamp(rq(t·(g − 0) + b, m, s) + yZero), t the normalized value in units of 2^-12 (§3.6)
+        const y = calibrated();
+        const D = outShape[outShape.length - 1]!;
+        const { q: gq, scale: gs } = quantizeWeights(op.gamma!);
+        const bias = Array.from(op.beta!, (v) => Math.round(v / (2 ** -12 * gs)));
+        if (bias.some((b) => Math.abs(b) >= 2 ** 31)) throw new OnnxImportError(`${op.src}: a LayerNorm shift does not fit int32`);
+        const eps = Math.max(1, Math.round((op.eps! * D * D) / (xq.scale * xq.scale)));
+        const [m, s] = quantizeMultiplier((2 ** -12 * gs) / y.scale);
+        const inputs = [xr, addWeight(int8Tensor([D], gq)), addWeight(int32Tensor([D], bias))];
+        push({ op: Op.LayerNorm, inputs, outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, 0, Math.min(eps, 2 ** 31 - 1), m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
+        break;
+      }
+      case "matmul": {
         const y = calibrated(), bq = q.get(op.inputs[1]!)!;
-        const [m, s] = quantizeMultiplier((xq.scale * bq.scale) / y.scale);
-        push({ op: Op.Mul, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
+        const [m, s] = quantizeMultiplier(((op.alpha ?? 1) * xq.scale * bq.scale) / y.scale);
+        push({ op: Op.MatMul, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127, 0] }, op.output, y, op);
         break;
       }
+      case "argmax":
+        push({ op: Op.ArgMax, inputs: [xr], outDtype: DType.int32, outShape, attrs: [] }, op.output, { scale: 1, zeroPoint: 0 }, op);
+        break;
+      case "causalsoftmax":
+        push({ op: Op.CausalSoftmax, inputs: [xr], outDtype: DType.int8, outShape, attrs: softmaxTable(xq.scale) }, op.output, { scale: 1 / 256, zeroPoint: -128 }, op);
+        break;
+      case "transpose":
+        push({ op: Op.Transpose, inputs: [xr], outDtype: dtypes.get(op.inputs[0]!)!, outShape, attrs: op.perm! }, op.output, xq, op);
+        break;
+      case "slice":
+        push({ op: Op.Slice, inputs: [xr], outDtype: dtypes.get(op.inputs[0]!)!, outShape, attrs: [op.axis!, op.start!] }, op.output, xq, op);
+        break;
       case "pointwise": {
         const pw = op.pw!;
         if (pw.clamp && pw.clamp[0] === 0 && pw.clamp[1] === Infinity) {
@@ -1016,7 +1570,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         break;
       }
       case "reshape":
-        push({ op: Op.Reshape, inputs: [xr], outDtype: DType.int8, outShape, attrs: [] }, op.output, xq, op);
+        push({ op: Op.Reshape, inputs: [xr], outDtype: dtypes.get(op.inputs[0]!)!, outShape, attrs: [] }, op.output, xq, op);
         break;
       case "maxpool": {
         const p = op.pool!;
@@ -1028,7 +1582,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
     }
   }
   const spec: ModelSpec = {
-    input: { dtype: DType.int8, shape: inShape },
+    input: { dtype: intInput ? DType.int32 : DType.int8, shape: inShape },
     nodes,
     weights,
     metadata: { name: opts.name ?? "onnx-import", input: q.get(inName)!, output: q.get(outName)!, source: "onnx", calibrationSamples: calibration.length, clipPercentile: percentile },
@@ -1054,21 +1608,26 @@ function quantReport(
   const model = buildModel(spec);
   const exec = new Executor(model);
   const err = new Float64Array(info.length), sig = new Float64Array(info.length);
-  let agree = 0;
+  let agree = 0, rows = 0;
+  const indices = ops.some((o) => o.kind === "argmax");
   const inQ = q.get(inName)!;
   // per-node errors on up to REPORT_NODE_SAMPLES samples (a float run each), agreement on all
   const every = Math.max(1, Math.ceil(calibration.length / REPORT_NODE_SAMPLES));
   calibration.forEach((s, i) => {
-    const input = int8Tensor([...spec.input.shape], quantizeValues(inQ, spec.input.shape, s));
+    const input = spec.input.dtype === DType.int32 ? int32Tensor([...spec.input.shape], s) : int8Tensor([...spec.input.shape], quantizeValues(inQ, spec.input.shape, s));
     const outs = exec.inferAll(input);
     const res = { output: outs[outs.length - 1]!, nodeOutputs: outs };
     const outQ = q.get(outName)!;
     const deq = Array.from(res.output.data, (v) => outQ.scale * (v - outQ.zeroPoint));
-    if (argmax(deq) === argmax(floatOutputs[i]!)) agree++;
+    // top-1 per row of the last axis (a classifier's one row; a language model's every position)
+    // (an ArgMax output: the indices themselves)
+    const len = indices ? 1 : spec.nodes[spec.nodes.length - 1]!.outShape.at(-1)!, f = floatOutputs[i]!;
+    for (let r = 0; r < deq.length; r += len) if (indices ? deq[r] === f[r] : argmax(deq.slice(r, r + len)) === argmax(f.subarray(r, r + len))) agree++;
+    rows += deq.length / len;
     if (i % every !== 0) return;
     const vals = runFloat(ops, shapes, inName, Float64Array.from(s));
     info.forEach((n, k) => {
-      if (!n.tensor) return;
+      if (!n.tensor || n.kind === "argmax" || (indices && n.tensor === outName)) return;
       const f = vals.get(n.tensor)!, p = q.get(n.tensor)!, o = res.nodeOutputs[k]!.data;
       // a log-softmax table represents ln p down to ln(1/512) by design: measured against that
       const floor = n.kind === "logsoftmax" ? Math.log(0.5 / 256) : -Infinity;
@@ -1089,5 +1648,5 @@ function quantReport(
     nodes.push({ node: k + 1, op: OP_NAMES[spec.nodes[k]!.op] ?? "?", onnx: n.src, relError: r, added: r - before });
   });
   const worst = nodes.reduce<NodeReport | undefined>((w, n) => (!w || n.added > w.added ? n : w), undefined);
-  return { agreement: agree / calibration.length, samples: calibration.length, nodes, worst };
+  return { agreement: agree / rows, samples: calibration.length, nodes, worst };
 }
