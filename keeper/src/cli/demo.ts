@@ -21,6 +21,7 @@ import { formatFault, parseFault, seededDraw } from "../../game/faults.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { loadModelFile, resolveModelPath } from "../service/models.ts";
 import { createLocalWorld } from "../demo/world.ts";
+import { withSoundArtifacts } from "../demo/artifacts.ts";
 import { closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -155,7 +156,7 @@ async function runDevnet(opts: DevnetOpts): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputError(`--port ${opts.port}: expected 0..65535`);
   process.chdir(REPO_ROOT);
   const { network } = await import("hardhat");
-  const server = await network.createServer({}, opts.host, port);
+  const server = await withSoundArtifacts(() => network.createServer({}, opts.host, port));
   const { address, port: boundPort } = await server.listen();
   const rpc = `http://${address}:${boundPort}`;
   const world = await createLocalWorld({ rpc });

@@ -10,6 +10,7 @@ import { custom, parseEther, parseEventLogs, toHex as viemHex, type Address, typ
 import { mnemonicToAccount } from "viem/accounts";
 import { encodeDescriptor, type Model } from "../../graph/index.ts";
 import { absolutePrestate } from "../../game/simulate.ts";
+import { withSoundArtifacts } from "./artifacts.ts";
 
 /** Hardhat's and anvil's well-known development mnemonic: local chains only. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -32,7 +33,7 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
   const { network } = await import("hardhat");
   const conn = options.rpc
     ? await network.connect({ network: "external", override: { url: options.rpc } })
-    : await network.create();
+    : await withSoundArtifacts(() => network.create());
   const game = { ...LOCAL_GAME, ...options.game };
   const { OracleLocalModule } = await import("../../../ignition/modules/dev/OracleLocal.ts");
   const [owner] = await conn.viem.getWalletClients();
