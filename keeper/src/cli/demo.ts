@@ -22,6 +22,7 @@ import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { loadModelFile, resolveModelPath } from "../service/models.ts";
 import { createLocalWorld } from "../demo/world.ts";
 import { withSoundArtifacts } from "../demo/artifacts.ts";
+import { subgraphNetworks, writeDevnetSubgraph } from "../demo/subgraph-networks.ts";
 import { closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -166,12 +167,15 @@ async function runDevnet(opts: DevnetOpts): Promise<void> {
   // One honest keeper (dev account 1); fault "graph" is never used because it plays no cheater.
   const parties = await createParties(world, { model, modelId, modelFile, fault: parseFault("graph:1"), seed: 0 });
   const classifier = await world.conn.viem.deployContract("DigitClassifier", [world.addresses.aiOracle, modelId]);
+  const subgraph = writeDevnetSubgraph(subgraphNetworks(world.addresses, world.startBlock));
   const info = {
     rpc,
     chainId: await world.publicClient.getChainId(),
     contracts: { ...world.addresses, digitClassifier: classifier.address },
+    startBlock: world.startBlock.toString(),
     modelId: modelId.toString(),
     keeper: parties.honest.address,
+    subgraph,
   };
   console.log(JSON.stringify(info, null, 2));
   console.error(`devnet ready on ${rpc}: the honest keeper answers model ${modelId} requests. Ctrl-C to stop.`);

@@ -37,6 +37,8 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
   const game = { ...LOCAL_GAME, ...options.game };
   const { OracleLocalModule } = await import("../../../ignition/modules/dev/OracleLocal.ts");
   const [owner] = await conn.viem.getWalletClients();
+  // The first block the deployment can be in: where an indexer of this world starts (subgraph startBlock).
+  const startBlock = (await (await conn.viem.getPublicClient()).getBlockNumber()) + 1n;
   const deployed = await conn.ignition.deploy(OracleLocalModule, {
     // On an external node Ignition journals deployments per id: a fresh local chain reuses chain id
     // 31337, so each world gets its own id (ignition/deployments/ is not committed).
@@ -50,6 +52,7 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
   return {
     conn,
     game,
+    startBlock,
     publicClient,
     transport,
     owner: owner!,
