@@ -1,16 +1,22 @@
 /**
- * `oao devnet` writes the subgraph's addresses for its own deployment (subgraph/networks.devnet.json and
+ * `oao devnet` as docs/dapp-guide.md §3 and docs/operator-guide.md use it: the guide's walkthrough (a request,
+ * the commit, the time jump, finality), `oao model register`, decoded contract errors in CLI output, `oao keeper
+ * status` naming the stake token, and `oao demo --rpc` refusing dev accounts the devnet's keeper uses.
+ * And `oao devnet` writes the subgraph's addresses for its own deployment (subgraph/networks.devnet.json and
  * subgraph/subgraph.devnet.yaml): each names the right contract, events are found from its startBlock, and the
  * generated manifest builds with graph-cli.
  */
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPublicClient, getAddress, http, parseAbi, type Address } from "viem";
 import { readManifest } from "../../subgraph/tools/manifest.ts";
+import { devKey } from "../../keeper/src/demo/world.ts";
+import { AIOracleAbi } from "../../sdk/src/abis/generated.ts";
+import { devnetWalkthrough } from "../dapp/devnet-walkthrough.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,6 +26,11 @@ interface DevnetInfo {
   contracts: Record<string, Address>;
   startBlock: string;
   subgraph: { networks: string; manifest: string };
+}
+
+function oao(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [`${root}bin/oao.js`, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe("oao devnet and the subgraph", () => {
@@ -35,6 +46,62 @@ describe("oao devnet and the subgraph", () => {
   }, 150_000);
   afterAll(() => {
     devnet.kill("SIGINT");
+  });
+
+  it("docs/dapp-guide.md §3: a request is committed by the devnet's keeper and final after the time jump", { timeout: 150_000 }, async () => {
+    const { committed, final } = await devnetWalkthrough(info as never);
+    expect(committed.status).toBe("Committed");
+    expect(committed.output).toMatch(/^0x[0-9a-f]+$/);
+    expect(final.finalized).toBe(true);
+    expect(final.output).toBe(committed.output);
+  });
+
+  it("oao model register registers a model file with its fee options", { timeout: 120_000 }, async () => {
+    const r = oao(["model", "register", "mnist", "--rpc", info.rpc, "--oracle", info.contracts.aiOracle!, "--fee", "1000", "--fee-share-bps", "500", "--metadata-uri", "ipfs://mnist", "--json"], {
+      OAO_PRIVATE_KEY: devKey(6),
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { modelId: string; modelRoot: string; owner: Address; tx: string };
+    const client = createPublicClient({ transport: http(info.rpc) });
+    const model = await client.readContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "getModel", args: [BigInt(out.modelId)] });
+    const mnist = await client.readContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "getModel", args: [1n] });
+    expect(out.modelId).toBe("2");
+    expect(model.modelRoot).toBe(mnist.modelRoot);
+    expect(model.absolutePrestate).toBe(mnist.absolutePrestate);
+    expect(model.fee).toBe(1000n);
+    expect(model.feeShareBps).toBe(500);
+    expect(model.metadataURI).toBe("ipfs://mnist");
+    expect(model.owner).toBe(out.owner);
+    // A revert is printed decoded: FeeShareTooHigh(20000), not a raw selector.
+    const bad = oao(["model", "register", "mnist", "--rpc", info.rpc, "--oracle", info.contracts.aiOracle!, "--fee-share-bps", "20000"], { OAO_PRIVATE_KEY: devKey(6) });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/FeeShareTooHigh\(20000\)/);
+  });
+
+  it("keeper commands print decoded contract errors and name the stake token", { timeout: 120_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "oao-cli-"));
+    try {
+      const config = join(dir, "keeper.json");
+      const { aiOracle, taskManager, staking } = info.contracts;
+      writeFileSync(config, JSON.stringify({ rpcUrl: info.rpc, contracts: { aiOracle, taskManager, staking }, dataDir: join(dir, "data"), logLevel: "warn" }));
+      const env = { OAO_PRIVATE_KEY: devKey(7) };
+      const unstake = oao(["keeper", "unstake", "1000", "--config", config], env);
+      expect(unstake.status).toBe(1);
+      const me = (JSON.parse(oao(["keeper", "status", "--json", "--config", config], env).stdout.trim().split("\n").pop()!) as { operator: string; stakeToken: string; stakeTokenBalance: string });
+      expect(unstake.stderr).toContain(`InsufficientFreeStake(${me.operator}, 0, 1000)`);
+      expect(unstake.stderr).not.toMatch(/0x738cfa45/);
+      expect(me.stakeToken).toBe(getAddress(info.contracts.stakeToken!));
+      expect(me.stakeTokenBalance).toBe("0");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("oao demo --rpc refuses the dev accounts the devnet's keeper sends from", () => {
+    const r = oao(["demo", "--rpc", info.rpc]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/oao demo: warning: .*dev accounts 1 \(honest\) and 2 \(cheater\)/);
+    expect(r.stderr).toMatch(/dev account 1 .* has already sent \d+ transaction\(s\).*--accounts/);
   });
 
   it("writes networks.devnet.json with the deployment's addresses and start block", async () => {

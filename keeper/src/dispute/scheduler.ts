@@ -135,6 +135,7 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
   return {
     scheduler,
     onGameCreated(game) {
+      params.log?.info({ game: game.game, requestId: game.requestId.toString(), side: game.ourSide }, `dispute game opened: playing the ${game.ourSide}`);
       scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours.run });
     },
     async tick() {
