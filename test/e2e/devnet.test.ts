@@ -12,7 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPublicClient, getAddress, http, parseAbi, type Address } from "viem";
+import { createPublicClient, createWalletClient, getAddress, http, parseAbi, type Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
 import { readManifest } from "../../subgraph/tools/manifest.ts";
 import { devKey } from "../../keeper/src/demo/world.ts";
 import { AIOracleAbi } from "../../sdk/src/abis/generated.ts";
@@ -20,6 +22,12 @@ import { devnetWalkthrough } from "../dapp/devnet-walkthrough.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A fresh devnet's addresses (account 0 deploys in one order), as docs/dapp-guide.md §2 shows them. */
+export const DEVNET_ADDRESSES = {
+  aiOracle: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  staking: "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
+  taskManager: "0x0165878A594ca255338adfa4d48449f69242Eb8F",
+};
 
 interface DevnetInfo {
   rpc: string;
@@ -46,6 +54,11 @@ describe("oao devnet and the subgraph", () => {
   }, 150_000);
   afterAll(() => {
     devnet.kill("SIGINT");
+  });
+
+  it("a fresh devnet has the addresses docs/dapp-guide.md shows", () => {
+    const { aiOracle, staking, taskManager } = info.contracts;
+    expect({ aiOracle, staking, taskManager }).toEqual(DEVNET_ADDRESSES);
   });
 
   it("docs/dapp-guide.md §3: a request is committed by the devnet's keeper and final after the time jump", { timeout: 150_000 }, async () => {
@@ -78,7 +91,7 @@ describe("oao devnet and the subgraph", () => {
     expect(bad.stderr).toMatch(/FeeShareTooHigh\(20000\)/);
   });
 
-  it("keeper commands print decoded contract errors and name the stake token", { timeout: 120_000 }, () => {
+  it("keeper commands print decoded contract errors and name the stake token", { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "oao-cli-"));
     try {
       const config = join(dir, "keeper.json");
@@ -92,6 +105,21 @@ describe("oao devnet and the subgraph", () => {
       expect(unstake.stderr).not.toMatch(/0x738cfa45/);
       expect(me.stakeToken).toBe(getAddress(info.contracts.stakeToken!));
       expect(me.stakeTokenBalance).toBe("0");
+
+      // docs/operator-guide.md §2 on the devnet: mint stake tokens (MockStakeToken's open mint), stake, check.
+      const wallet = createWalletClient({ account: privateKeyToAccount(devKey(7)), chain: hardhat, transport: http(info.rpc) });
+      const mint = parseAbi(["function mint(address to, uint256 amount)"]);
+      const hash = await wallet.writeContract({ address: me.stakeToken as Address, abi: mint, functionName: "mint", args: [wallet.account.address, 150n * 10n ** 18n] });
+      await createPublicClient({ transport: http(info.rpc) }).waitForTransactionReceipt({ hash });
+      const stake = oao(["keeper", "stake", "150000000000000000000", "--config", config], env);
+      expect(stake.status, stake.stderr).toBe(0);
+      const after = JSON.parse(oao(["keeper", "status", "--json", "--config", config], env).stdout.trim().split("\n").pop()!) as { active: string; stakeTokenBalance: string };
+      expect(after).toMatchObject({ active: "150000000000000000000", stakeTokenBalance: "0" });
+
+      // `oao model register` with the keeper config's rpcUrl and contracts.aiOracle.
+      const reg = oao(["model", "register", "mnist", "--config", config, "--fee", "10000000000000000", "--json"], env);
+      expect(reg.status, reg.stderr).toBe(0);
+      expect(JSON.parse(reg.stdout.trim().split("\n").pop()!)).toMatchObject({ fee: "10000000000000000", owner: wallet.account.address });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

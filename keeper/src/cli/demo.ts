@@ -24,7 +24,11 @@ import { mnemonicToAccount } from "viem/accounts";
 import { DEV_MNEMONIC, createLocalWorld } from "../demo/world.ts";
 import { withSoundArtifacts } from "../demo/artifacts.ts";
 import { subgraphNetworks, writeDevnetSubgraph } from "../demo/subgraph-networks.ts";
-import { closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
+import { HONEST_ACCOUNT, closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
+import { DEV_DEFAULTS } from "../../../ignition/modules/dev/OracleDev.ts";
+
+/** The devnet's challenge window (OracleLocal uses the dev defaults). */
+const LOCAL_CHALLENGE_WINDOW = DEV_DEFAULTS.challengeWindow;
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -212,7 +216,11 @@ async function runDevnet(opts: DevnetOpts): Promise<void> {
     subgraph,
   };
   console.log(JSON.stringify(info, null, 2));
-  console.error(`devnet ready on ${rpc}: the honest keeper answers model ${modelId} requests. Ctrl-C to stop.`);
+  console.error(`devnet ready on ${rpc}: the honest keeper (dev account ${HONEST_ACCOUNT}) answers model ${modelId} requests. Ctrl-C to stop.`);
+  console.error(
+    `  Results are final after the ${LOCAL_CHALLENGE_WINDOW} s challenge window of chain time: move the clock with evm_increaseTime and mine a block (docs/dapp-guide.md §3).`,
+  );
+  console.error(`  Subgraph: ${subgraph.manifest} (subgraph/README.md, "Indexing oao devnet").`);
   const stop = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
   await parties.honest.keeper.run(stop.signal, 500);
