@@ -68,6 +68,8 @@ export async function createParties(
     accounts?: { honest: number; cheater: number };
     /** Each keeper's logger (default: silent, or OAO_LOG_LEVEL). */
     logFor?: (name: "honest" | "cheater") => Logger;
+    /** Withdraw earnings (oracle credit, staking rewards) every this many ticks, as `oao keeper run` does (default: never). */
+    claimEvery?: number;
   },
 ) {
   const accounts = p.accounts ?? { honest: HONEST_ACCOUNT, cheater: CHEATER_ACCOUNT };
@@ -133,6 +135,7 @@ export async function createParties(
       confirmations: 0,
       fromBlock: options.fromBlock ?? (await runtime.publicClient.getBlockNumber()),
       disputes: agent,
+      claimEvery: p.claimEvery,
       ...options.keeper,
       ...(cheating
         ? {
