@@ -70,7 +70,7 @@ describe("keeper logs at info", () => {
       expect(honest).toContain("withdrew oracle credit (fees, wei)");
       // Slash shares are transferred at once (credited, then `claimed staking rewards`, only if the transfer fails).
       const move = logs.honest.find((l) => l.msg === "dispute move")!;
-      expect(move).toMatchObject({ side: "Challenger", game: expect.stringMatching(/^0x/) });
+      expect(move).toMatchObject({ side: "challenger", phase: expect.any(String), game: expect.stringMatching(/^0x/) });
     } finally {
       closeParties(parties);
     }
