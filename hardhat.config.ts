@@ -7,20 +7,28 @@ const require = createRequire(import.meta.url);
 const soljson = require.resolve("solc/soljson.js");
 const solcVersion: string = require("solc/package.json").version;
 
+const compiler = {
+  version: solcVersion,
+  path: soljson,
+  settings: {
+    optimizer: { enabled: true, runs: 200 },
+    evmVersion: "cancun",
+  },
+};
+
 export default defineConfig({
   plugins: [hardhatToolboxViem],
   solidity: {
     // Production governance (ignition/modules/OracleCore.ts) deploys OpenZeppelin's timelock as it is.
     npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
     profiles: {
-      default: {
-        version: solcVersion,
-        path: soljson,
-        settings: {
-          optimizer: { enabled: true, runs: 200 },
-          evmVersion: "cancun",
-        },
-      },
+      default: compiler,
+      // `hardhat ignition deploy` builds with the production profile. Hardhat's default production profile is
+      // `isolated` (one compilation per file), whose build infos for files without contracts (lib/Types.sol,
+      // lib/Errors.sol) have no `contracts` field, and the in-process chain of `oao demo`/`oao devnet` then fails
+      // with `Failed to parse build info: missing field 'contracts'`. Production compiles like default, so the
+      // bytecode deployed is the bytecode tested (test/keeper/artifacts-robust.test.ts).
+      production: { ...compiler, isolated: false },
     },
   },
   paths: {

@@ -73,6 +73,9 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
     event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 amount);
     event PaymentCredited(address indexed account, uint256 amount);
     event PaymentSent(address indexed account, uint256 amount);
+    /// @notice As the real oracle's (IAIOracleExtended): a credit was withdrawn (the SDK's `withdrawCredit` reads it).
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    event TokenWithdrawn(address indexed token, address indexed account, address indexed to, uint256 amount);
 
     uint256 public callbackGasPrice;
     uint256 public protocolFee;
@@ -154,6 +157,17 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         return weiModelFee + _callbackFee(gasLimit) + protocolFee;
     }
 
+    /// @notice The three parts of {estimateFee}, as the real oracle's `estimateFeeParts` (the SDK's `estimateFee`
+    /// reads it): model fee (in wei, or in the model's fee token), callback gas and protocol fee.
+    function estimateFeeParts(uint256 modelId, uint64 gasLimit)
+        external
+        view
+        returns (uint256 modelFeePart, uint256 callbackFee, uint256 protocolFeePart)
+    {
+        if (gasLimit > maxCallbackGasLimit) revert GasLimitTooHigh(gasLimit, maxCallbackGasLimit);
+        return (modelFee[modelId], _callbackFee(gasLimit), protocolFee);
+    }
+
     /// @inheritdoc IAIOracleBatch
     function estimateFeeBatch(uint256 modelId, uint256 gasLimit, uint256 batchSize) external view returns (uint256) {
         if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
@@ -179,6 +193,7 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         _credits[msg.sender] = 0;
         if (!address(to).sendValue(amount, gasleft())) revert WithdrawalFailed(to, amount);
+        emit Withdrawn(msg.sender, to, amount);
     }
 
     /// @notice Fee tokens credited to `account` (finalized token-priced requests, as the real oracle).
@@ -193,6 +208,7 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         _tokenCredits[token][msg.sender] = 0;
         IERC20(token).safeTransfer(to, amount);
+        emit TokenWithdrawn(token, msg.sender, to, amount);
     }
 
     /// @notice Where money owed to the requester goes when it is not pushed to it (as the real oracle's).

@@ -9,7 +9,14 @@ export {
   isContractRevertError,
   toOaoError,
 } from "./errors/contract.ts";
-export { SubgraphRequestError, type SubgraphRequestErrorType, SubgraphStaleError, type SubgraphStaleErrorType } from "./errors/subgraph.ts";
+export {
+  SubgraphRequestError,
+  type SubgraphRequestErrorType,
+  SubgraphResponseError,
+  type SubgraphResponseErrorType,
+  SubgraphStaleError,
+  type SubgraphStaleErrorType,
+} from "./errors/subgraph.ts";
 export {
   type ClaimStatus,
   type DeliveryMode,

@@ -6,7 +6,15 @@
  */
 import { print } from "graphql";
 import { describe, expect, it } from "vitest";
-import { type SubgraphClient, getDisputes, getIndexedRequests, getOperatorScorecards } from "../src/subgraph/index.ts";
+import {
+  type SubgraphClient,
+  SubgraphResponseError,
+  getDisputes,
+  getIndexedRequests,
+  getOperatorScorecards,
+  getSlashes,
+  getSubgraphFreshness,
+} from "../src/subgraph/index.ts";
 
 function recording(data: unknown): SubgraphClient & { calls: { query: string; variables: Record<string, unknown> }[] } {
   const calls: { query: string; variables: Record<string, unknown> }[] = [];
@@ -22,6 +30,7 @@ function recording(data: unknown): SubgraphClient & { calls: { query: string; va
 
 const GAME = "0x00000000000000000000000000000000000000aa";
 const OP = "0x0000000000000000000000000000000000000022";
+const USER = "0x00000000000000000000000000000000000000e0";
 
 const disputeRow = {
   id: GAME,
@@ -61,6 +70,7 @@ describe("subgraph queries", () => {
       id: "7",
       requestId: "7",
       requester: "0x0000000000000000000000000000000000000011",
+      txFrom: USER,
       model: { id: "1", modelId: "1" },
       status: "Cancelled",
       output: "0x05",
@@ -84,7 +94,14 @@ describe("subgraph queries", () => {
     const [request] = await getIndexedRequests(client, { status: ["Cancelled"] });
     expect(client.calls[0]!.variables.where).toEqual({ status_in: ["Cancelled"] });
     expect(client.calls[0]!.query).toContain("cancelledAt");
-    expect(request).toMatchObject({ requestId: 7n, status: "Cancelled", cancelledAt: 1320n, answeredBy: OP });
+    expect(request).toMatchObject({ requestId: 7n, status: "Cancelled", cancelledAt: 1320n, answeredBy: OP, txFrom: USER });
+  });
+
+  it("getIndexedRequests lists a user's requests through a consumer contract by txFrom", async () => {
+    const client = recording({ requests: [] });
+    await getIndexedRequests(client, { txFrom: "0x00000000000000000000000000000000000000E0" });
+    expect(client.calls[0]!.variables.where).toEqual({ txFrom: USER });
+    expect(client.calls[0]!.query).toContain("txFrom");
   });
 
   it("getOperatorScorecards counts undecided games apart from wins and losses", async () => {
@@ -106,5 +123,50 @@ describe("subgraph queries", () => {
     };
     const [card] = await getOperatorScorecards(recording({ operators: [row] }), {});
     expect(card).toMatchObject({ operator: OP, disputesWon: 0, disputesLost: 0, disputesUndecided: 1 });
+  });
+
+  describe("responses are checked", () => {
+    const request = {
+      id: "7", requestId: "7", requester: OP, txFrom: USER, model: { id: "1", modelId: "1" }, status: "Committed",
+      output: "0x05", outputHash: null, deliveryMode: "AtCommit", deadline: "4600", totalFee: "1230", createdAt: "1000",
+      firstCommittedAt: "1030", finalizedAt: null, commitLatency: "30", finalityLatency: null, disputeCount: 0, deliveries: 1,
+      callbackCount: 1, lastCallbackSucceeded: true, standingClaim: null, cancelledAt: null,
+    };
+    const fails = async (promise: Promise<unknown>) => {
+      const error = await promise.then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(SubgraphResponseError);
+      return error as SubgraphResponseError;
+    };
+
+    it("a missing field names the entity, the field and the row (not `Cannot convert undefined to a BigInt`)", async () => {
+      const { totalFee: _, ...noFee } = request;
+      const error = await fails(getIndexedRequests(recording({ requests: [request, noFee] }), {}));
+      expect(error.shortMessage).toBe("The subgraph's response has no Request.totalFee (at requests[1].totalFee).");
+      expect(error).toMatchObject({ entity: "Request", field: "totalFee", path: "requests[1].totalFee" });
+      expect(error.message).toMatch(/deployed from the schema of this SDK version/);
+    });
+
+    it("an older subgraph without txFrom is reported as such", async () => {
+      const { txFrom: _, ...old } = request;
+      const error = await fails(getIndexedRequests(recording({ requests: [old] }), {}));
+      expect(error.field).toBe("txFrom");
+    });
+
+    it("malformed values, missing lists and nested entities are caught", async () => {
+      expect((await fails(getIndexedRequests(recording({ requests: [{ ...request, deadline: "soon" }] }), {}))).shortMessage).toMatch(/bad Request\.deadline .*not an integer/);
+      expect((await fails(getIndexedRequests(recording({ requests: [{ ...request, status: "Lost" }] }), {}))).field).toBe("status");
+      expect((await fails(getIndexedRequests(recording({}), {}))).path).toBe("requests");
+      expect((await fails(getIndexedRequests(recording({ requests: [{ ...request, model: null }] }), {}))).path).toBe("requests[0].model");
+      expect((await fails(getDisputes(recording({ disputes: [{ ...disputeRow, defender: {} }] }), {}))).path).toBe("disputes[0].defender.id");
+      expect((await fails(getSlashes(recording({ slashes: [{ operator: { id: OP } }] }), {}))).path).toBe("slashes[0].amount");
+      expect((await fails(getOperatorScorecards(recording({ operators: [{ id: OP, activeStake: 5 }] }), {}))).field).toBe("lockedStake");
+    });
+
+    it("_meta is checked too", async () => {
+      const chain = { request: async () => "0x10" } as never;
+      const client = (await import("viem")).createPublicClient({ transport: (await import("viem")).custom(chain) });
+      const error = await fails(getSubgraphFreshness(client, recording({ _meta: { block: { number: "x", hash: null }, hasIndexingErrors: false } })));
+      expect(error.path).toBe("_meta.block.number");
+    });
   });
 });

@@ -81,6 +81,7 @@ export function getOrCreateRequest(requestId: BigInt, modelId: BigInt, event: et
     request.createdAt = event.block.timestamp;
     request.createdBlock = event.block.number;
     request.createdTx = event.transaction.hash;
+    request.txFrom = event.transaction.from;
   }
   return request;
 }

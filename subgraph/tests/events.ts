@@ -30,6 +30,9 @@ export function flag(v: bool): ethereum.Value {
   return ethereum.Value.fromBoolean(v);
 }
 
+/** The sender of every mock transaction (tx.from): the user behind the consumer contract. */
+export const TX_FROM = Address.fromString("0x00000000000000000000000000000000000000e0");
+
 /**
  * A mock event with `params`, emitted at `timestamp` in transaction `tx` (tx hashes and log
  * indexes make event entity ids, so each event in a test gets its own `logIndex`).
@@ -40,6 +43,7 @@ export function mockEvent(params: ethereum.Value[], timestamp: i64, tx: i32, log
   event.block.timestamp = BigInt.fromI64(timestamp);
   event.block.number = BigInt.fromI64(timestamp / 12);
   event.transaction.hash = bytes32(tx);
+  event.transaction.from = TX_FROM;
   event.logIndex = BigInt.fromI32(logIndex);
   event.parameters = new Array();
   for (let i = 0; i < params.length; i++) {

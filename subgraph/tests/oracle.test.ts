@@ -43,7 +43,7 @@ import {
   handleWithdrawn,
 } from "../src/oracle";
 import { Request } from "../generated/schema";
-import { addr, address, bytes32, dyn, flag, mockEvent, uint } from "./events";
+import { TX_FROM, addr, address, bytes32, dyn, flag, mockEvent, uint } from "./events";
 import { CONSUMER, OPERATOR, OWNER, REQUESTER, makeRequest, registerModel } from "./fixtures";
 
 
@@ -77,6 +77,7 @@ describe("AIOracle", () => {
     makeRequest(7, 1, 1000, 3);
     assert.entityCount("Request", 1);
     assert.fieldEquals("Request", "7", "requester", REQUESTER.toHexString());
+    assert.fieldEquals("Request", "7", "txFrom", TX_FROM.toHexString());
     assert.fieldEquals("Request", "7", "model", "1");
     assert.fieldEquals("Request", "7", "input", "0x0102");
     assert.fieldEquals("Request", "7", "callbackContract", CONSUMER.toHexString());

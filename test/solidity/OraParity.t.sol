@@ -408,6 +408,22 @@ contract OraParityTest is CoreFixture {
         m.estimateFee(modelId, 5_000_001);
     }
 
+    /// The SDK's estimateFee reads estimateFeeParts; the mock answers it as the real oracle does.
+    function test_mock_matchesRealOracle_feeParts() public {
+        MockAIOracle mock = _mockLikeReal();
+        uint64[3] memory limits = [uint64(0), 200_000, 5_000_000];
+        for (uint256 i; i < limits.length; ++i) {
+            (uint256 a, uint256 b, uint256 c) = mock.estimateFeeParts(modelId, limits[i]);
+            (uint256 x, uint256 y, uint256 z) = oracle.estimateFeeParts(modelId, limits[i]);
+            assertEq(a, x, "model fee");
+            assertEq(b, y, "callback fee");
+            assertEq(c, z, "protocol fee");
+            assertEq(a + b + c, mock.estimateFee(modelId, limits[i]), "parts add up to the quote");
+        }
+        vm.expectRevert(abi.encodeWithSelector(GasLimitTooHigh.selector, uint256(5_000_001), uint256(5_000_000)));
+        mock.estimateFeeParts(modelId, 5_000_001);
+    }
+
     function test_mock_matchesRealOracle_excessAndExpiry() public {
         MockAIOracle mock = _mockLikeReal();
         IOraOracle m = IOraOracle(address(mock));

@@ -14,14 +14,21 @@
  */
 import { Command } from "commander";
 import { fileURLToPath } from "node:url";
-import { type Hex } from "viem";
+import { createPublicClient, http, type Hex } from "viem";
 import { encodeTensor, quantizeInput, toHex } from "../../graph/index.ts";
 import { InputError } from "../../graph/errors.ts";
 import { formatFault, parseFault, seededDraw } from "../../game/faults.ts";
 import { loadMnist } from "../../graph/train/mnist-data.ts";
 import { loadModelFile, resolveModelPath } from "../service/models.ts";
-import { createLocalWorld } from "../demo/world.ts";
-import { closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
+import { mnemonicToAccount } from "viem/accounts";
+import { DEV_MNEMONIC, createLocalWorld } from "../demo/world.ts";
+import { withSoundArtifacts } from "../demo/artifacts.ts";
+import { subgraphNetworks, writeDevnetSubgraph } from "../demo/subgraph-networks.ts";
+import { HONEST_ACCOUNT, closeParties, createParties, playUntilFinal } from "../demo/scenario.ts";
+import { DEV_DEFAULTS } from "../../../ignition/modules/dev/OracleDev.ts";
+
+/** The devnet's challenge window (OracleLocal uses the dev defaults). */
+const LOCAL_CHALLENGE_WINDOW = DEV_DEFAULTS.challengeWindow;
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -30,7 +37,19 @@ interface DemoOpts {
   fault: string;
   seed: string;
   rpc?: string;
+  accounts?: string;
   json?: boolean;
+}
+
+/** `--accounts 3,4` → the honest and the cheating keeper's dev account indices. */
+export function parseAccounts(text: string): { honest: number; cheater: number } {
+  const m = /^(\d+),(\d+)$/.exec(text.trim());
+  const honest = m ? Number(m[1]) : NaN;
+  const cheater = m ? Number(m[2]) : NaN;
+  if (!m || honest === cheater || honest === 0 || cheater === 0 || honest > 1000 || cheater > 1000) {
+    throw new InputError(`--accounts ${text}: expected two different dev account indices HONEST,CHEATER (not 0, the deployer), e.g. 3,4`);
+  }
+  return { honest, cheater };
 }
 
 export function buildDemoCommand(): Command {
@@ -40,6 +59,7 @@ export function buildDemoCommand(): Command {
     .option("--fault <kind>", "how the cheating keeper lies: graph:N | vm:N | silent[:N]", "graph:2")
     .option("--seed <s>", "picks the digits and unspecified fault positions", "7")
     .option("--rpc <url>", "use this JSON-RPC node (Hardhat or anvil, dev accounts unlocked) instead of the in-process chain")
+    .option("--accounts <honest,cheater>", "dev account indices of the two keepers, funded and sending transactions (default 1,2; with --rpc, pick accounts nobody else uses)")
     .option("--json", "last stdout line: one JSON object")
     .action(async (opts: DemoOpts) => runDemo(opts));
 }
@@ -54,9 +74,29 @@ async function runDemo(opts: DemoOpts): Promise<void> {
     throw new InputError("--fault false-challenge: in the demo the cheater answers first; use `oao dispute simulate --fault false-challenge` for a false challenge");
   }
   const say = (line: string) => console.error(line);
+  const accounts = parseAccounts(opts.accounts ?? "1,2");
+  if (opts.rpc && opts.accounts === undefined) {
+    say(
+      `oao demo: warning: on ${opts.rpc} the demo's keepers use dev accounts ${accounts.honest} (honest) and ${accounts.cheater} (cheater) of the node's unlocked accounts: ` +
+        "they are funded, stake and send transactions from those accounts. If an operator or a devnet keeper uses them on this node, pass --accounts with other indices (e.g. --accounts 3,4).",
+    );
+  }
   const started = performance.now();
   process.chdir(REPO_ROOT); // Hardhat finds its config (and the artifacts) from the project root
 
+  if (opts.rpc && opts.accounts === undefined) {
+    // Accounts that already sent transactions on this node belong to someone (an operator, `oao devnet`'s keeper):
+    // two processes sending from one account fight over its nonces.
+    for (const [role, index] of Object.entries(accounts)) {
+      const address = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index }).address;
+      const sent = await createPublicClient({ transport: http(opts.rpc) }).getTransactionCount({ address });
+      if (sent > 0) {
+        throw new InputError(
+          `dev account ${index} (${address}, the ${role} keeper's default) has already sent ${sent} transaction(s) on ${opts.rpc}: someone uses it. Pass --accounts HONEST,CHEATER with two unused indices (e.g. --accounts 5,6).`,
+        );
+      }
+    }
+  }
   say(`▸ Starting ${opts.rpc ? `on ${opts.rpc}` : "an in-process chain"} and deploying the protocol with Ignition…`);
   const world = await createLocalWorld({ rpc: opts.rpc });
   say(`  AIOracle ${world.addresses.aiOracle}`);
@@ -68,7 +108,7 @@ async function runDemo(opts: DemoOpts): Promise<void> {
   const modelId = await world.registerModel(model);
   say(`▸ Registered model ${modelId}: ${model.metadata.name}, ${model.nodes.length} nodes, modelRoot ${toHex(model.modelRoot)}`);
 
-  const parties = await createParties(world, { model, modelId, modelFile, fault, seed });
+  const parties = await createParties(world, { model, modelId, modelFile, fault, seed, accounts });
   say(`▸ Keepers staked: honest ${parties.honest.address}, cheating ${parties.cheater.address} (fault ${formatFault(fault)})`);
   try {
     const classifier = await world.conn.viem.deployContract("DigitClassifier", [world.addresses.aiOracle, modelId]);
@@ -155,7 +195,7 @@ async function runDevnet(opts: DevnetOpts): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputError(`--port ${opts.port}: expected 0..65535`);
   process.chdir(REPO_ROOT);
   const { network } = await import("hardhat");
-  const server = await network.createServer({}, opts.host, port);
+  const server = await withSoundArtifacts(() => network.createServer({}, opts.host, port));
   const { address, port: boundPort } = await server.listen();
   const rpc = `http://${address}:${boundPort}`;
   const world = await createLocalWorld({ rpc });
@@ -165,15 +205,22 @@ async function runDevnet(opts: DevnetOpts): Promise<void> {
   // One honest keeper (dev account 1); fault "graph" is never used because it plays no cheater.
   const parties = await createParties(world, { model, modelId, modelFile, fault: parseFault("graph:1"), seed: 0 });
   const classifier = await world.conn.viem.deployContract("DigitClassifier", [world.addresses.aiOracle, modelId]);
+  const subgraph = writeDevnetSubgraph(subgraphNetworks(world.addresses, world.startBlock));
   const info = {
     rpc,
     chainId: await world.publicClient.getChainId(),
     contracts: { ...world.addresses, digitClassifier: classifier.address },
+    startBlock: world.startBlock.toString(),
     modelId: modelId.toString(),
     keeper: parties.honest.address,
+    subgraph,
   };
   console.log(JSON.stringify(info, null, 2));
-  console.error(`devnet ready on ${rpc}: the honest keeper answers model ${modelId} requests. Ctrl-C to stop.`);
+  console.error(`devnet ready on ${rpc}: the honest keeper (dev account ${HONEST_ACCOUNT}) answers model ${modelId} requests. Ctrl-C to stop.`);
+  console.error(
+    `  Results are final after the ${LOCAL_CHALLENGE_WINDOW} s challenge window of chain time: move the clock with evm_increaseTime and mine a block (docs/dapp-guide.md §3).`,
+  );
+  console.error(`  Subgraph: ${subgraph.manifest} (subgraph/README.md, "Indexing oao devnet").`);
   const stop = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
   await parties.honest.keeper.run(stop.signal, 500);

@@ -46,15 +46,20 @@ async function withRuntime<T>(opts: CommonOpts, fn: (rt: KeeperRuntime) => Promi
 
 export async function operatorStatus(rt: KeeperRuntime, operator: Address) {
   const { staking, aiOracle } = rt.config.contracts;
-  const [account, free, claimable, eligible, credit] = await Promise.all([
+  const token = await rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "stakeToken" });
+  const [account, free, claimable, eligible, credit, balance] = await Promise.all([
     rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "getAccount", args: [operator] }),
     rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "freeStake", args: [operator] }),
     rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "claimable", args: [operator] }),
     rt.publicClient.readContract({ address: staking, abi: StakingAbi, functionName: "isEligible", args: [operator] }),
     rt.publicClient.readContract({ address: aiOracle, abi: AIOracleAbi, functionName: "pendingWithdrawal", args: [operator] }),
+    rt.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [operator] }),
   ]);
   return {
     operator,
+    /** The ERC20 operators stake (Staking.stakeToken()) and this operator's unstaked balance of it. */
+    stakeToken: token,
+    stakeTokenBalance: balance.toString(),
     active: account.active.toString(),
     locked: account.locked.toString(),
     free: free.toString(),

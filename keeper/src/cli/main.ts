@@ -13,6 +13,7 @@ import { buildModelCommand } from "./model.ts";
 import { buildDisputeCommand } from "./dispute.ts";
 import { buildKeeperCommand } from "./keeper.ts";
 import { buildDemoCommand, buildDevnetCommand } from "./demo.ts";
+import { describeCliError } from "./errors.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -39,8 +40,7 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode);
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`oao: ${message}`);
+    console.error(`oao: ${describeCliError(error)}`);
     process.exit(1);
   }
 }

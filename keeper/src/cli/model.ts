@@ -6,12 +6,14 @@
  *   oao model check (DIR | --model NAME) [--input FILE.json] [--nodes LIST] [--json]
  *     (also prints the least dispute-game vmTraceDepth the checked nodes need)
  *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--clip-percentile P] [--json]
+ *   oao model register MODEL [--config FILE | --rpc URL --oracle ADDRESS] [--fee WEI] [--fee-token ADDRESS] …  (cli/register.ts)
  *     (prints the float-vs-int8 top-1 agreement on the calibration set and each node's error)
  * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME or a model
  * generated into the cache .oao/models/NAME (e.g. `npm run model:gpt` → gpt2-small); `--model` also
  * accepts a directory path.
  */
 import { Command } from "commander";
+import { registerModelCommand } from "./register.ts";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -295,5 +297,6 @@ export function buildModelCommand(): Command {
       });
     });
 
+  cmd.addCommand(registerModelCommand());
   return cmd;
 }

@@ -18,7 +18,7 @@ import { parseKeeperConfig } from "../service/config.ts";
 import { decodeRequestInput } from "../service/inference.ts";
 import { createKeeper, type Keeper, type KeeperParams } from "../service/keeper.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
-import { createLogger } from "../service/logger.ts";
+import { createLogger, type Logger } from "../service/logger.ts";
 import { createMetrics } from "../service/metrics.ts";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
 import { devKey, type LocalWorld } from "./world.ts";
@@ -57,8 +57,23 @@ export const CHEATER_ACCOUNT = 2;
  */
 export async function createParties(
   world: LocalWorld,
-  p: { model: Model; modelId: bigint; modelFile: string; fault: Fault; seed: number; serveLongNodes?: boolean },
+  p: {
+    model: Model;
+    modelId: bigint;
+    modelFile: string;
+    fault: Fault;
+    seed: number;
+    serveLongNodes?: boolean;
+    /** Dev account indices of the two keepers (default 1 and 2: HONEST_ACCOUNT, CHEATER_ACCOUNT). */
+    accounts?: { honest: number; cheater: number };
+    /** Each keeper's logger (default: silent, or OAO_LOG_LEVEL). */
+    logFor?: (name: "honest" | "cheater") => Logger;
+    /** Withdraw earnings (oracle credit, staking rewards) every this many ticks, as `oao keeper run` does (default: never). */
+    claimEvery?: number;
+  },
 ) {
+  const accounts = p.accounts ?? { honest: HONEST_ACCOUNT, cheater: CHEATER_ACCOUNT };
+  if (accounts.honest === accounts.cheater) throw new Error(`the honest and the cheating keeper need two accounts (both are ${accounts.honest})`);
   const T = 1n << BigInt(world.game.vmTraceDepth);
   const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
   const models = new ModelBook();
@@ -96,7 +111,7 @@ export async function createParties(
       models,
       elf: world.elf,
       serveLongNodes: p.serveLongNodes,
-      log: createLogger({ level: process.env.OAO_LOG_LEVEL ?? "silent" }),
+      log: p.logFor?.(name) ?? createLogger({ level: process.env.OAO_LOG_LEVEL ?? "silent" }),
       metrics: createMetrics({ defaultMetrics: false }),
     });
     const cheating = name === "cheater";
@@ -120,6 +135,7 @@ export async function createParties(
       confirmations: 0,
       fromBlock: options.fromBlock ?? (await runtime.publicClient.getBlockNumber()),
       disputes: agent,
+      claimEvery: p.claimEvery,
       ...options.keeper,
       ...(cheating
         ? {
@@ -134,12 +150,12 @@ export async function createParties(
   };
 
   const startBlock = await world.publicClient.getBlockNumber();
-  const honestAddress = await world.fundAndStake(HONEST_ACCOUNT);
-  const cheaterAddress = await world.fundAndStake(CHEATER_ACCOUNT);
+  const honestAddress = await world.fundAndStake(accounts.honest);
+  const cheaterAddress = await world.fundAndStake(accounts.cheater);
   const parties = {
     scenario,
-    honest: await start("honest", HONEST_ACCOUNT, honestAddress, { fromBlock: startBlock }),
-    cheater: await start("cheater", CHEATER_ACCOUNT, cheaterAddress, { fromBlock: startBlock }),
+    honest: await start("honest", accounts.honest, honestAddress, { fromBlock: startBlock }),
+    cheater: await start("cheater", accounts.cheater, cheaterAddress, { fromBlock: startBlock }),
     /**
      * Replaces a party's keeper by a fresh one over the same database, as after a crash (the old
      * process's state is dropped without closing anything); optionally on another transport.

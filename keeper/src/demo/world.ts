@@ -10,6 +10,7 @@ import { custom, parseEther, parseEventLogs, toHex as viemHex, type Address, typ
 import { mnemonicToAccount } from "viem/accounts";
 import { encodeDescriptor, type Model } from "../../graph/index.ts";
 import { absolutePrestate } from "../../game/simulate.ts";
+import { withSoundArtifacts } from "./artifacts.ts";
 
 /** Hardhat's and anvil's well-known development mnemonic: local chains only. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -32,10 +33,12 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
   const { network } = await import("hardhat");
   const conn = options.rpc
     ? await network.connect({ network: "external", override: { url: options.rpc } })
-    : await network.create();
+    : await withSoundArtifacts(() => network.create());
   const game = { ...LOCAL_GAME, ...options.game };
   const { OracleLocalModule } = await import("../../../ignition/modules/dev/OracleLocal.ts");
   const [owner] = await conn.viem.getWalletClients();
+  // The first block the deployment can be in: where an indexer of this world starts (subgraph startBlock).
+  const startBlock = (await (await conn.viem.getPublicClient()).getBlockNumber()) + 1n;
   const deployed = await conn.ignition.deploy(OracleLocalModule, {
     // On an external node Ignition journals deployments per id: a fresh local chain reuses chain id
     // 31337, so each world gets its own id (ignition/deployments/ is not committed).
@@ -49,6 +52,7 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
   return {
     conn,
     game,
+    startBlock,
     publicClient,
     transport,
     owner: owner!,

@@ -147,6 +147,7 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
     scheduler,
     forget: (requestId) => scheduler.remove(requestId),
     onGameCreated(game) {
+      params.log?.info({ game: game.game, requestId: game.requestId.toString(), side: game.ourSide }, `dispute game opened: playing the ${game.ourSide}`);
       scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours.run });
     },
     async tick() {

@@ -651,6 +651,8 @@ export function createKeeper(params: KeeperParams): Keeper {
       if (store.getRequest(request.requestId)!.status === d.status) store.setRequestStatus(request.requestId, next);
     });
     if (intent.kind === "challenge") log.warn({ requestId: request.requestId.toString(), claimId: intent.target.toString() }, "challenged a wrong claim");
+    else if (intent.kind === "commit") log.info({ requestId: request.requestId.toString(), modelId: request.modelId.toString() }, "committed a result");
+    else log.info({ requestId: request.requestId.toString(), intent: intent.kind }, "refunded an unanswered request (expire)");
     return "ok";
   }
 
@@ -867,6 +869,7 @@ export function createKeeper(params: KeeperParams): Keeper {
           data: encodeFunctionData({ abi: TaskManagerAbi, functionName: "finalize", args: [request.requestId] }),
         });
         store.setRequestStatus(request.requestId, "done");
+        log.info({ requestId: request.requestId.toString(), claimId: task.standingClaimId.toString() }, "finalized a claim");
       } catch (error) {
         log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "finalize not accepted yet");
       }
@@ -883,9 +886,11 @@ export function createKeeper(params: KeeperParams): Keeper {
     const min = params.minClaim ?? 0n;
     if (credit > min) {
       await responder.submit({ kind: "withdrawCredit", to: addresses.aiOracle, data: encodeFunctionData({ abi: AIOracleAbi, functionName: "withdraw", args: [me_] }) });
+      log.info({ amount: credit.toString() }, "withdrew oracle credit (fees, wei)");
     }
     if (rewards > min) {
       await responder.submit({ kind: "claimRewards", to: addresses.staking, data: encodeFunctionData({ abi: StakingAbi, functionName: "claimRewards", args: [me_] }) });
+      log.info({ amount: rewards.toString() }, "claimed staking rewards (slash shares, stake token units)");
     }
   }
 

@@ -9,7 +9,16 @@
  * sent twice (`ourChallenge`).
  */
 import { decodeErrorResult, type Abi, type Address, type Hex } from "viem";
-import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
+import {
+  AIOracleAbi,
+  DisputeGameAbi,
+  DisputeGameFactoryAbi,
+  MIPSAbi,
+  MockStakeTokenAbi,
+  PreimageOracleAbi,
+  StakingAbi,
+  TaskManagerAbi,
+} from "../../../sdk/src/abis/generated.ts";
 import type { IntentKind, RequestStatus } from "../store/store.ts";
 
 /** TaskManager's RequestStatus (contracts/lib/Types.sol). */
@@ -107,7 +116,24 @@ export function retryDelay(attempts: number, base: number, max: number): number 
 /** Reverts that say this operator cannot lock a bond now (every commit fails alike until stake frees up). */
 const STAKE_ERRORS = new Set(["InsufficientFreeStake", "OperatorJailed", "StakeBelowMinimum"]);
 
-const ERRORS_ABI = [...TaskManagerAbi, ...StakingAbi, ...AIOracleAbi].filter((item) => item.type === "error") as Abi;
+/** Every custom error a keeper or CLI transaction can meet: the core, the dispute game and VM, OpenZeppelin's ERC20 errors. */
+const ERRORS_ABI = [
+  ...TaskManagerAbi,
+  ...StakingAbi,
+  ...AIOracleAbi,
+  ...DisputeGameAbi,
+  ...DisputeGameFactoryAbi,
+  ...MIPSAbi,
+  ...PreimageOracleAbi,
+  ...MockStakeTokenAbi,
+].filter((item) => item.type === "error") as Abi;
+
+/** `InsufficientFreeStake(0xab…, 0, 10000000000000000000)`: a decoded revert as a contract would name it. */
+export function formatRevert(revert: { errorName: string; args: readonly unknown[] }): string {
+  const show = (v: unknown): string =>
+    typeof v === "bigint" ? v.toString() : Array.isArray(v) ? `[${v.map(show).join(", ")}]` : typeof v === "object" && v !== null ? JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) : String(v);
+  return `${revert.errorName}(${revert.args.map(show).join(", ")})`;
+}
 
 /**
  * The protocol's custom error in a viem error chain, decoded: from viem's own decoding when it had the ABI, else

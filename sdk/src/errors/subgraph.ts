@@ -45,3 +45,25 @@ export class SubgraphStaleError extends BaseError {
     this.lag = lag;
   }
 }
+
+export type SubgraphResponseErrorType = SubgraphResponseError & { name: "SubgraphResponseError" };
+/**
+ * The subgraph answered, but a row lacks a field the SDK asked for or has one of the wrong type: the endpoint
+ * serves another schema than the SDK's (an older deployment, another subgraph), or a proxy changed the answer.
+ */
+export class SubgraphResponseError extends BaseError {
+  readonly entity: string;
+  readonly field: string;
+  /** Where in the response: `requests[3].totalFee`. */
+  readonly path: string;
+  constructor({ entity, field, path, problem, value }: { entity: string; field: string; path: string; problem: string; value: unknown }) {
+    super(`The subgraph's response has ${problem === "missing" ? "no" : "a bad"} ${entity}${field ? `.${field}` : ""} (at ${path}${problem === "missing" ? "" : `: ${problem}`}).`, {
+      name: "SubgraphResponseError",
+      details: problem === "missing" ? undefined : `got ${JSON.stringify(value)?.slice(0, 80)}`,
+      metaMessages: ["Is the endpoint the oracle's subgraph, deployed from the schema of this SDK version (subgraph/schema.graphql)?"],
+    });
+    this.entity = entity;
+    this.field = field;
+    this.path = path;
+  }
+}

@@ -27,7 +27,7 @@ function doc<TResult, TVariables>(source: string): TypedDocumentNode<TResult, TV
 }
 
 const requestFields = `
-  id requestId requester model { id modelId } status output outputHash deliveryMode deadline
+  id requestId requester txFrom model { id modelId } status output outputHash deliveryMode deadline
   totalFee createdAt firstCommittedAt finalizedAt commitLatency finalityLatency disputeCount
   deliveries callbackCount lastCallbackSucceeded standingClaim { id operator { id } } cancelledAt`;
 
@@ -35,6 +35,8 @@ export interface RequestRow {
   id: string;
   requestId: string;
   requester: string;
+  /** tx.from of the request's transaction. */
+  txFrom: string;
   model: { id: string; modelId: string };
   status: SubgraphRequestStatus;
   output: string | null;
@@ -57,6 +59,7 @@ export interface RequestRow {
 
 export interface RequestFilter {
   requester?: string;
+  txFrom?: string;
   status_in?: SubgraphRequestStatus[];
   model?: string;
 }

@@ -3,16 +3,14 @@ import { getBlock, getBlockNumber } from "viem/actions";
 import type { DeliveryMode } from "../contracts.ts";
 import { SubgraphStaleError } from "../errors/subgraph.ts";
 import type { SubgraphClient } from "./client.ts";
+import { RowReader } from "./rows.ts";
 import {
   type DisputeFilter,
   DisputesDocument,
   MetaDocument,
-  type OperatorRow,
   OperatorsDocument,
   type RequestFilter,
-  type RequestRow,
   RequestsDocument,
-  type SlashRow,
   SlashesDocument,
   type SubgraphDisputeOutcome,
   type SubgraphRequestStatus,
@@ -25,11 +23,17 @@ export interface Page {
   skip?: number;
 }
 
-const big = (s: string | null): bigint | null => (s === null ? null : BigInt(s));
+const REQUEST_STATUSES = ["Requested", "Committed", "Challenged", "Finalized", "Delivered", "Expired", "Refunded", "Cancelled"] as const;
+const DELIVERY_MODES = ["AtCommit", "AtFinality"] as const;
+const OUTCOMES = ["Defender", "Challenger", "Undecided"] as const;
+const PHASES = ["Graph", "VmStart", "Vm", "Step", "Resolved"] as const;
 
 export interface IndexedRequest {
   requestId: bigint;
+  /** msg.sender at the oracle: the consumer contract when a contract made the request. */
   requester: Address;
+  /** The sender of the request's transaction (tx.from): the user behind a consumer contract. */
+  txFrom: Address;
   modelId: bigint;
   status: SubgraphRequestStatus;
   output: `0x${string}` | null;
@@ -49,37 +53,51 @@ export interface IndexedRequest {
   cancelledAt: bigint | null;
 }
 
-function toRequest(r: RequestRow): IndexedRequest {
+/** A request row, checked (SubgraphResponseError for a missing or malformed field). */
+function toRequest(r: RowReader): IndexedRequest {
+  const claim = r.nestedOrNull("standingClaim", "Claim");
   return {
-    requestId: BigInt(r.requestId),
-    requester: r.requester as Address,
-    modelId: BigInt(r.model.modelId),
-    status: r.status,
-    output: r.output as `0x${string}` | null,
-    deliveryMode: r.deliveryMode,
-    deadline: BigInt(r.deadline),
-    totalFee: BigInt(r.totalFee),
-    createdAt: BigInt(r.createdAt),
-    commitLatency: big(r.commitLatency),
-    finalityLatency: big(r.finalityLatency),
-    disputeCount: r.disputeCount,
-    deliveries: r.deliveries,
-    answeredBy: (r.standingClaim?.operator.id ?? null) as Address | null,
-    cancelledAt: big(r.cancelledAt),
+    requestId: r.bigint("requestId"),
+    requester: r.address("requester"),
+    txFrom: r.address("txFrom"),
+    modelId: r.nested("model", "Model").bigint("modelId"),
+    status: r.oneOf("status", REQUEST_STATUSES),
+    output: r.hexOrNull("output"),
+    deliveryMode: r.oneOf("deliveryMode", DELIVERY_MODES),
+    deadline: r.bigint("deadline"),
+    totalFee: r.bigint("totalFee"),
+    createdAt: r.bigint("createdAt"),
+    commitLatency: r.bigintOrNull("commitLatency"),
+    finalityLatency: r.bigintOrNull("finalityLatency"),
+    disputeCount: r.int("disputeCount"),
+    deliveries: r.int("deliveries"),
+    answeredBy: claim ? claim.nested("operator", "Operator").address("id") : null,
+    cancelledAt: r.bigintOrNull("cancelledAt"),
   };
 }
 
-/** Requests, newest first, optionally by requester, status and model. */
+/**
+ * Requests, newest first, optionally by requester (msg.sender at the oracle: your consumer contract), by the
+ * transaction's sender (`txFrom`: the user, for "my requests" through a consumer contract), status and model.
+ */
 export async function getIndexedRequests(
   subgraph: SubgraphClient,
-  { requester, status, modelId, first = 100, skip = 0 }: Page & { requester?: Address; status?: SubgraphRequestStatus[]; modelId?: bigint },
+  {
+    requester,
+    txFrom,
+    status,
+    modelId,
+    first = 100,
+    skip = 0,
+  }: Page & { requester?: Address; txFrom?: Address; status?: SubgraphRequestStatus[]; modelId?: bigint },
 ): Promise<IndexedRequest[]> {
   const where: RequestFilter = {};
   if (requester) where.requester = requester.toLowerCase();
+  if (txFrom) where.txFrom = txFrom.toLowerCase();
   if (status) where.status_in = status;
   if (modelId !== undefined) where.model = modelId.toString();
-  const { requests } = await subgraph.request(RequestsDocument, { where, first, skip });
-  return requests.map(toRequest);
+  const data = await subgraph.request(RequestsDocument, { where, first, skip });
+  return RowReader.list(data, "requests", "Request").map(toRequest);
 }
 
 export interface IndexedDispute {
@@ -114,27 +132,28 @@ export interface IndexedDispute {
   };
 }
 
-function toDispute(d: DisputeRow): IndexedDispute {
+/** A dispute row, checked. */
+function toDispute(d: RowReader): IndexedDispute {
   return {
-    game: d.id as Address,
-    requestId: BigInt(d.request.id),
-    defenderClaimId: BigInt(d.defenderClaim.id),
-    challengerClaimId: BigInt(d.challengerClaim.id),
-    defender: d.defender.id as Address,
-    challenger: d.challenger.id as Address,
-    winner: d.winner,
-    loserSlashed: big(d.loserSlashed),
-    createdAt: BigInt(d.createdAt),
-    resolvedAt: big(d.resolvedAt),
-    phase: d.phase,
-    lo: BigInt(d.lo),
-    hi: BigInt(d.hi),
-    rounds: d.rounds,
-    nodeIndex: big(d.nodeIndex),
-    decidedBy: d.decidedBy,
+    game: d.address("id"),
+    requestId: d.nested("request", "Request").bigint("id"),
+    defenderClaimId: d.nested("defenderClaim", "Claim").bigint("id"),
+    challengerClaimId: d.nested("challengerClaim", "Claim").bigint("id"),
+    defender: d.nested("defender", "Operator").address("id"),
+    challenger: d.nested("challenger", "Operator").address("id"),
+    winner: d.oneOfOrNull("winner", OUTCOMES),
+    loserSlashed: d.bigintOrNull("loserSlashed"),
+    createdAt: d.bigint("createdAt"),
+    resolvedAt: d.bigintOrNull("resolvedAt"),
+    phase: d.oneOf("phase", PHASES),
+    lo: d.bigint("lo"),
+    hi: d.bigint("hi"),
+    rounds: d.int("rounds"),
+    nodeIndex: d.bigintOrNull("nodeIndex"),
+    decidedBy: d.stringOrNull("decidedBy"),
     clocks: {
-      defender: { used: BigInt(d.defenderClockUsed), runningSince: big(d.defenderClockRunningSince) },
-      challenger: { used: BigInt(d.challengerClockUsed), runningSince: big(d.challengerClockRunningSince) },
+      defender: { used: d.bigint("defenderClockUsed"), runningSince: d.bigintOrNull("defenderClockRunningSince") },
+      challenger: { used: d.bigint("challengerClockUsed"), runningSince: d.bigintOrNull("challengerClockRunningSince") },
     },
   };
 }
@@ -148,8 +167,8 @@ export async function getDisputes(
   if (requestId !== undefined) where.request = requestId.toString();
   if (open) where.winner = null;
   if (operator) where.or = [{ defender: operator.toLowerCase() }, { challenger: operator.toLowerCase() }];
-  const { disputes } = await subgraph.request(DisputesDocument, { where, first, skip });
-  return disputes.map(toDispute);
+  const data = await subgraph.request(DisputesDocument, { where, first, skip });
+  return RowReader.list(data, "disputes", "Dispute").map(toDispute);
 }
 
 export interface OperatorScorecard {
@@ -170,22 +189,22 @@ export interface OperatorScorecard {
   feesEarned: bigint;
 }
 
-function toScorecard(o: OperatorRow): OperatorScorecard {
+function toScorecard(o: RowReader): OperatorScorecard {
   return {
-    operator: o.id as Address,
-    activeStake: BigInt(o.activeStake),
-    lockedStake: BigInt(o.lockedStake),
-    unbondingStake: BigInt(o.unbondingStake),
-    jailedUntil: BigInt(o.jailedUntil),
-    answered: o.answered,
-    challenges: o.challenges,
-    accepted: o.accepted,
-    disputesWon: o.disputesWon,
-    disputesLost: o.disputesLost,
-    disputesUndecided: o.disputesUndecided,
-    slashCount: o.slashCount,
-    slashedTotal: BigInt(o.slashedTotal),
-    feesEarned: BigInt(o.feesEarned),
+    operator: o.address("id"),
+    activeStake: o.bigint("activeStake"),
+    lockedStake: o.bigint("lockedStake"),
+    unbondingStake: o.bigint("unbondingStake"),
+    jailedUntil: o.bigint("jailedUntil"),
+    answered: o.int("answered"),
+    challenges: o.int("challenges"),
+    accepted: o.int("accepted"),
+    disputesWon: o.int("disputesWon"),
+    disputesLost: o.int("disputesLost"),
+    disputesUndecided: o.int("disputesUndecided"),
+    slashCount: o.int("slashCount"),
+    slashedTotal: o.bigint("slashedTotal"),
+    feesEarned: o.bigint("feesEarned"),
   };
 }
 
@@ -195,8 +214,8 @@ export async function getOperatorScorecards(
   { operators, first = 100, skip = 0 }: Page & { operators?: Address[] },
 ): Promise<OperatorScorecard[]> {
   const where = operators ? { id_in: operators.map((o) => o.toLowerCase()) } : {};
-  const { operators: rows } = await subgraph.request(OperatorsDocument, { where, first, skip });
-  return rows.map(toScorecard);
+  const data = await subgraph.request(OperatorsDocument, { where, first, skip });
+  return RowReader.list(data, "operators", "Operator").map(toScorecard);
 }
 
 export interface IndexedSlash {
@@ -212,18 +231,18 @@ export interface IndexedSlash {
   transactionHash: `0x${string}`;
 }
 
-function toSlash(s: SlashRow): IndexedSlash {
+function toSlash(s: RowReader): IndexedSlash {
   return {
-    operator: s.operator.id as Address,
-    amount: BigInt(s.amount),
-    winner: s.winner as Address,
-    toWinner: BigInt(s.toWinner),
-    requester: s.requester as Address,
-    toRequester: BigInt(s.toRequester),
-    toTreasury: BigInt(s.toTreasury),
-    jailedUntil: BigInt(s.jailedUntil),
-    timestamp: BigInt(s.timestamp),
-    transactionHash: s.transactionHash as `0x${string}`,
+    operator: s.nested("operator", "Operator").address("id"),
+    amount: s.bigint("amount"),
+    winner: s.address("winner"),
+    toWinner: s.bigint("toWinner"),
+    requester: s.address("requester"),
+    toRequester: s.bigint("toRequester"),
+    toTreasury: s.bigint("toTreasury"),
+    jailedUntil: s.bigint("jailedUntil"),
+    timestamp: s.bigint("timestamp"),
+    transactionHash: s.hex("transactionHash"),
   };
 }
 
@@ -233,8 +252,8 @@ export async function getSlashes(
   { operator, first = 100, skip = 0 }: Page & { operator?: Address },
 ): Promise<IndexedSlash[]> {
   const where = operator ? { operator: operator.toLowerCase() } : {};
-  const { slashes } = await subgraph.request(SlashesDocument, { where, first, skip });
-  return slashes.map(toSlash);
+  const data = await subgraph.request(SlashesDocument, { where, first, skip });
+  return RowReader.list(data, "slashes", "Slash").map(toSlash);
 }
 
 export interface SubgraphFreshness {
@@ -255,18 +274,18 @@ export async function getSubgraphFreshness(
   subgraph: SubgraphClient,
   { maxLag = 5n }: { maxLag?: bigint } = {},
 ): Promise<SubgraphFreshness> {
-  const [{ _meta }, chainBlock] = await Promise.all([
-    subgraph.request(MetaDocument, {}),
-    getBlockNumber(client, { cacheTime: 0 }),
-  ]);
-  const subgraphBlock = BigInt(_meta?.block.number ?? 0);
+  const [data, chainBlock] = await Promise.all([subgraph.request(MetaDocument, {}), getBlockNumber(client, { cacheTime: 0 })]);
+  const meta = data !== null && typeof data === "object" && data._meta ? RowReader.of(data._meta, "_Meta_", "_meta") : null;
+  const metaBlock = meta?.nested("block", "_Block_");
+  const subgraphBlock = metaBlock ? metaBlock.bigint("number") : 0n;
   const lag = chainBlock > subgraphBlock ? chainBlock - subgraphBlock : 0n;
-  const hasIndexingErrors = _meta?.hasIndexingErrors ?? false;
+  const hasIndexingErrors = meta ? meta.bool("hasIndexingErrors") : false;
+  const metaHash = metaBlock?.hexOrNull("hash") ?? null;
   // A subgraph whose block hash differs from the chain's at that height indexed a reorged-out branch.
   let onOurChain = true;
-  if (_meta?.block.hash && subgraphBlock <= chainBlock) {
+  if (metaHash && subgraphBlock <= chainBlock) {
     const block = await getBlock(client, { blockNumber: subgraphBlock });
-    onOurChain = block.hash.toLowerCase() === _meta.block.hash.toLowerCase();
+    onOurChain = block.hash.toLowerCase() === metaHash.toLowerCase();
   }
   return { subgraphBlock, chainBlock, lag, hasIndexingErrors, fresh: !hasIndexingErrors && onOurChain && lag <= maxLag };
 }
