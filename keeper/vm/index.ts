@@ -59,7 +59,7 @@ export {
 } from "./preimage.ts";
 export { Machine, type MachineOptions, type MachineSnapshot, OutputCapture } from "./machine.ts";
 export { type ElfProgram, loadElf, parseElf } from "./elf.ts";
-export { DEFAULT_JIT_THRESHOLD, MAX_BLOCK, blockSource } from "./jit.ts";
+export { DEFAULT_JIT_THRESHOLD, type JitStats, MAX_BLOCK, blockSource, jitStats } from "./jit.ts";
 export {
   type PreimageWitness,
   type StepWitness,

@@ -358,6 +358,9 @@ function compileBlock(page: Int32Array, pc: number, len: number): BlockFn {
     fn = factory(mulHiS, mulHiU);
     if (fnCache.size >= FN_CACHE_LIMIT) fnCache.clear();
     fnCache.set(key, fn);
+    stats.compiled++;
+  } else {
+    stats.reused++;
   }
   return fn;
 }
@@ -375,6 +378,28 @@ function blocksOf(mem: Memory, pi: number, page: Int32Array): (Block | undefined
 
 /** Runs `n` steps with the interpreter (it syncs and reads the machine). */
 export type Interpreter = (m: Machine, n: number) => number;
+
+/** Counters since the process started (or the last reset): what ran translated, what interpreted. */
+export interface JitStats {
+  /** Blocks compiled (new Function) and blocks found compiled for an equal (pc, words). */
+  compiled: number;
+  reused: number;
+  /** Block function calls and the steps they executed. */
+  blockRuns: number;
+  blockSteps: number;
+  /** Steps the dispatcher handed to the interpreter. */
+  interpretedSteps: number;
+}
+
+const stats: JitStats = { compiled: 0, reused: 0, blockRuns: 0, blockSteps: 0, interpretedSteps: 0 };
+
+export function jitStats(reset = false): JitStats {
+  const out = { ...stats };
+  if (reset) {
+    stats.compiled = stats.reused = stats.blockRuns = stats.blockSteps = stats.interpretedSteps = 0;
+  }
+  return out;
+}
 
 /** pc, nextPC, lo, hi shared with the block functions. */
 const ctx = new Int32Array(4);
@@ -424,6 +449,8 @@ export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, thr
             c[0] = pc;
             c[1] = nextPC;
             const n = fn(r, c, store, slots, flags, mem, page);
+            stats.blockRuns++;
+            stats.blockSteps += n;
             done += n;
             pc = c[0]!;
             nextPC = c[1]!;
@@ -443,7 +470,9 @@ export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, thr
     m.lo = c[2]! >>> 0;
     m.hi = c[3]! >>> 0;
     m.step = start + done;
-    done += interpret(m, Math.min(run, maxSteps - done));
+    const k = interpret(m, Math.min(run, maxSteps - done));
+    stats.interpretedSteps += k;
+    done += k;
     pc = m.pc | 0;
     nextPC = m.nextPC | 0;
     c[2] = m.lo | 0;
