@@ -149,10 +149,24 @@ describe("jit: failures inside a block leave the state before the failing step",
     ["ext out of range ends the block", [asm("addiu", { rs: 0, rt: 9, imm: 1 }), asm("ext", { rs: 9, rt: 10, rd: 20, sa: 20 })], {}, "InvalidInstruction"],
     ["srl with rs != 0 (rotr)", [asm("addiu", { rs: 0, rt: 9, imm: 1 }), asm("srl", { rs: 1, rt: 9, rd: 10, sa: 3 })], {}, "InvalidInstruction"],
     ["unknown syscall", [asm("addiu", { rs: 0, rt: 2, imm: 4999 }), asm("syscall")], {}, "InvalidSyscall"],
+    [
+      "div by zero in the 50th round of a block that loops in itself",
+      [asm("addiu", { rs: 3, rt: 3, imm: -1 }), asm("div", { rs: 4, rt: 3 }), asm("mflo", { rd: 5 }), asm("beq", { rs: 0, rt: 0, imm: -4 }), asm("addu", { rs: 5, rt: 6, rd: 6 })],
+      { 3: 50, 4: 1000 },
+      "DivisionByZero",
+    ],
+    [
+      "unaligned store in a later round of a loop (in its delay slot)",
+      [asm("addiu", { rs: 1, rt: 1, imm: 1 }), asm("srl", { rt: 1, rd: 2, sa: 3 }), asm("bne", { rs: 0, rt: 9, imm: -3 }), asm("sw", { rs: 2, rt: 1, imm: 0x3000 })],
+      { 1: 0, 9: 1 },
+      "UnalignedAccess",
+    ],
   ];
   for (const [name, code, regs, reason] of cases) {
     it(name, () => {
-      for (const budgets of [[1000], [1, 1, 1, 1, 1, 1], [2, 1000], [3, 1000]]) {
+      const rng = new Rng(code.length);
+      const random = Array.from({ length: 80 }, () => 1 + rng.below(15));
+      for (const budgets of [[1000], [1, 1, 1, 1, 1, 1, 1000], [2, 1000], [3, 1000], [7, 13, 1000], [...random, 1000]]) {
         const seen = compareModes(() => crafted(code, regs), budgets);
         expect(seen.some((o) => !o.ok && o.reason === reason), `${name}: ${JSON.stringify(seen)}`).toBe(true);
       }

@@ -29,7 +29,11 @@ export const MAX_BLOCK = 128;
 /** Entries of a block start interpreted before the block is translated (default). */
 export const DEFAULT_JIT_THRESHOLD = 8;
 
-/** A translated block: returns the steps it executed; writes pc, nextPC (and lo, hi) into `c`. */
+/**
+ * A translated block: writes pc, nextPC (and lo, hi) into `c` and returns the steps it executed,
+ * or `~steps` after a side exit (the next step is the interpreter's). A block whose branch can go
+ * back to its start loops in itself while another round fits in `budget` steps.
+ */
 export type BlockFn = (
   r: Int32Array,
   c: Int32Array,
@@ -38,6 +42,7 @@ export type BlockFn = (
   flags: Uint8Array,
   mem: Memory,
   pg: Int32Array,
+  budget: number,
 ) => number;
 
 /** A block start: its length (0: the first instruction is not translated), code once hot. */
@@ -45,6 +50,17 @@ interface Block {
   readonly len: number;
   fn: BlockFn | null;
   count: number;
+  /** The (frozen) page object it was read from: valid while the page table holds it. */
+  readonly page: Int32Array;
+  /** Two successors seen (pc 1: none): the next block without a lookup, once its page is checked. */
+  pc0: number;
+  next0: Block | null;
+  pc1: number;
+  next1: Block | null;
+}
+
+function newBlock(len: number, fn: BlockFn | null, page: Int32Array): Block {
+  return { len, fn, count: 0, page, pc0: 1, next0: null, pc1: 1, next1: null };
 }
 
 /** Blocks by page object, then by word index in the page. */
@@ -152,15 +168,17 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   const bail = (i: number): string => {
     const a = (pc + 4 * i) | 0;
     const next = inSlot ? "np" : i32(a + 4);
-    return `{ @WB c[0] = ${a}; c[1] = ${next}; return ${i}; }`;
+    return `{ @WB c[0] = ${a}; c[1] = ${next}; return ~(s + ${i}); }`;
   };
   /** The exit that leaves the state after instruction i (a store replaced this block's page). */
   const exitAfter = (i: number): string => {
     if (i === len - 1) return "";
     const a = (pc + 4 * (i + 1)) | 0;
-    return `if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ${i + 1}; }`;
+    return `if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ~(s + ${i + 1}); }`;
   };
   let hasBranch = false;
+  /** The branch can go back to the block's start (a static target equal to pc). */
+  let loops = false;
   for (let i = 0; i < len; i++) {
     const insn = words[i]! >>> 0;
     const addr = (pc + 4 * i) | 0;
@@ -237,6 +255,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
         const cond = rt === 0x00 || rt === 0x10 ? `${R(rs)} < 0` : `${R(rs)} >= 0`;
         s = `np = ${cond} ? ${target} : ${fall};` + (rt >= 0x10 ? W(31, link) : "");
         hasBranch = true;
+        loops = Number(target) === (pc | 0);
         break;
       }
       case 0x02:
@@ -244,12 +263,13 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
         const dest = ((addr + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
         s = `np = ${i32(dest)};` + (op === 0x03 ? W(31, link) : "");
         hasBranch = true;
+        loops = (dest | 0) === (pc | 0);
         break;
       }
-      case 0x04: s = `np = ${R(rs)} === ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; break;
-      case 0x05: s = `np = ${R(rs)} !== ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; break;
-      case 0x06: s = `np = ${R(rs)} <= 0 ? ${target} : ${fall};`; hasBranch = true; break;
-      case 0x07: s = `np = ${R(rs)} > 0 ? ${target} : ${fall};`; hasBranch = true; break;
+      case 0x04: s = `np = ${R(rs)} === ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x05: s = `np = ${R(rs)} !== ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x06: s = `np = ${R(rs)} <= 0 ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x07: s = `np = ${R(rs)} > 0 ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
       case 0x08: case 0x09: s = W(rt, `(${R(rs)} + ${simm}) | 0`); break;
       case 0x0a: s = W(rt, `${R(rs)} < ${simm} ? 1 : 0`); break;
       case 0x0b: s = W(rt, `${R(rs)} >>> 0 < ${simm >>> 0} ? 1 : 0`); break;
@@ -330,17 +350,19 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   const wb =
     [...written].sort((a, b) => a - b).map((n) => `r[${n}] = r${n};`).join(" ") + (hiLoWritten ? " c[2] = lo; c[3] = hi;" : "");
   const end = (pc + 4 * len) | 0;
-  const exit = hasBranch ? `${wb} c[0] = np; c[1] = (np + 4) | 0; return ${len};` : `${wb} c[0] = ${end}; c[1] = ${i32(end + 4)}; return ${len};`;
+  const exit = hasBranch ? `${wb} c[0] = np; c[1] = (np + 4) | 0; return s;` : `${wb} c[0] = ${end}; c[1] = ${i32(end + 4)}; return s;`;
   const decl = [
     ...regs.map((n) => `r${n} = r[${n}]`),
     ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),
-    "a = 0, p = 0, q = 0, w = 0, np = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
+    "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
   ];
+  const code = body.join("\n").replaceAll("@WB", wb);
+  const main = loops
+    ? `for (;;) {\n${code}\ns += ${len};\nif (np !== ${pc | 0} || s > budget - ${len}) break;\n}`
+    : `${code}\ns = ${len};`;
   return (
-    `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg) {\n` +
-    `let ${decl.join(", ")}, x;\n` +
-    body.join("\n").replaceAll("@WB", wb) +
-    `\n${exit}\n};`
+    `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget) {\n` +
+    `let ${decl.join(", ")}, x;\n${main}\n${exit}\n};`
   );
 }
 
@@ -423,11 +445,18 @@ export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, thr
   let nextPC = m.nextPC | 0;
   let lastPage: Int32Array | undefined;
   let blocks: (Block | undefined)[] = [];
+  /** The block that last ran whole: pc is one of its exits, and nextPC is pc + 4. */
+  let prev: Block | null = null;
   c[2] = m.lo | 0;
   c[3] = m.hi | 0;
   while (done < maxSteps) {
     let run = 1;
-    if (nextPC === ((pc + 4) | 0) && (pc & 3) === 0) {
+    let b: Block | null | undefined = null;
+    if (prev !== null) {
+      b = pc === prev.pc0 ? prev.next0 : pc === prev.pc1 ? prev.next1 : null;
+      if (b !== null && store[slots[pc >>> 12]!] !== b.page) b = null;
+    }
+    if (b === null && nextPC === ((pc + 4) | 0) && (pc & 3) === 0) {
       const pi = pc >>> 12;
       const slot = slots[pi]!;
       if (slot !== 0) {
@@ -437,32 +466,49 @@ export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, thr
           lastPage = page;
         }
         const wi = (pc >>> 2) & 1023;
-        let b = blocks[wi];
+        b = blocks[wi];
         if (b === undefined) {
           const len = scanBlock(page, wi);
-          b = { len, fn: len > 0 && threshold <= 0 ? compileBlock(page, pc, len) : null, count: 0 };
+          b = newBlock(len, len > 0 && threshold <= 0 ? compileBlock(page, pc, len) : null, page);
           blocks[wi] = b;
         }
-        const fn = b.fn;
-        if (fn !== null) {
-          if (b.len <= maxSteps - done) {
-            c[0] = pc;
-            c[1] = nextPC;
-            const n = fn(r, c, store, slots, flags, mem, page);
-            stats.blockRuns++;
+        if (prev !== null) {
+          if (prev.next0 === null) {
+            prev.pc0 = pc;
+            prev.next0 = b;
+          } else {
+            prev.pc1 = pc;
+            prev.next1 = b;
+          }
+        }
+      }
+    }
+    prev = null;
+    if (b !== null && b !== undefined) {
+      const fn = b.fn;
+      if (fn !== null) {
+        if (b.len <= maxSteps - done) {
+          c[0] = pc;
+          c[1] = nextPC;
+          const n = fn(r, c, store, slots, flags, mem, b.page, maxSteps - done);
+          stats.blockRuns++;
+          pc = c[0]!;
+          nextPC = c[1]!;
+          if (n >= 0) {
             stats.blockSteps += n;
             done += n;
-            pc = c[0]!;
-            nextPC = c[1]!;
-            if (n === b.len) continue;
-            // A side exit: the instruction there fails, or a store replaced this page.
-          } else {
-            run = maxSteps - done;
+            prev = b;
+            continue;
           }
-        } else if (b.len > 0) {
-          run = b.len;
-          if (++b.count >= threshold) b.fn = compileBlock(page, pc, b.len);
+          // A side exit: the instruction there fails, or a store replaced this page.
+          stats.blockSteps += ~n;
+          done += ~n;
+        } else {
+          run = maxSteps - done;
         }
+      } else if (b.len > 0) {
+        run = b.len;
+        if (++b.count >= threshold) b.fn = compileBlock(b.page, pc, b.len);
       }
     }
     m.pc = pc >>> 0;

@@ -103,7 +103,10 @@ export function runFast(m: Machine, maxSteps: number, options: FastOptions = {})
   // r0 is 0 in every state the guest can reach; a crafted state with r0 != 0 keeps it forever
   // (nothing writes r0), which only the reference step models.
   if (m.registers[0] !== 0) return runReference(m, maxSteps);
-  if ((options.mode ?? vmMode()) === "jit") return runJit(m, maxSteps, runInterpreter, options.jitThreshold);
+  if ((options.mode ?? vmMode()) === "jit") {
+    const io = machineIO(m);
+    return runJit(m, maxSteps, (mm, n) => runInterpreter(mm, n, io), options.jitThreshold);
+  }
   return runInterpreter(m, maxSteps);
 }
 
@@ -115,16 +118,16 @@ function runReference(m: Machine, maxSteps: number): number {
 
 /**
  * The interpreter: runs up to `maxSteps` steps (fewer if the program exits). Returns the number
- * executed. A failing step throws with the machine left at the state before it.
+ * executed. A failing step throws with the machine left at the state before it. `io`: the
+ * machine's (callers that call often pass one made once).
  */
-export function runInterpreter(m: Machine, maxSteps: number): number {
+export function runInterpreter(m: Machine, maxSteps: number, io: StepIO = machineIO(m)): number {
   if (m.exited || maxSteps <= 0) return 0;
   const r = m.registers;
   const mem = m.memory;
   const slots = mem.slots;
   const store = mem.store;
   const flags = mem.flags;
-  const io = machineIO(m);
   const start = m.step;
   let pc = m.pc | 0;
   let nextPC = m.nextPC | 0;
