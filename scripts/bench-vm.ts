@@ -13,8 +13,8 @@
  *    1,699,708 steps) and a bigger one-node Gemm model; and the same ELFs under qemu-mips
  *    (keeper/guest/node/qemu.ts serves the oracle over fds 5/6), when it is installed.
  */
-import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type PreimageSource, Trace, type VmMode, loadElf, runFast, verifyStep, witnessPreimageReader } from "../keeper/vm/index.ts";
@@ -125,6 +125,9 @@ export interface ModeTimes {
   /** CPU seconds of each run, sorted. */
   jit: number[];
   interp: number[];
+  /** Wall seconds of each run, sorted. */
+  jitWall: number[];
+  interpWall: number[];
 }
 
 const best = (xs: number[]): number => xs[0]!;
@@ -132,7 +135,7 @@ const median = (xs: number[]): number => xs[Math.floor((xs.length - 1) / 2)]!;
 
 /** Runs `elf` (with `preimages`) to its exit in both modes, interleaved; checks both end equal. */
 export function measureModes(name: string, elf: Uint8Array, preimages: PreimageSource, runs: number, log?: (line: string) => void): ModeTimes {
-  const out: ModeTimes = { name, steps: 0, jit: [], interp: [] };
+  const out: ModeTimes = { name, steps: 0, jit: [], interp: [], jitWall: [], interpWall: [] };
   let hash: string | undefined;
   for (let i = 0; i < runs; i++) {
     for (const mode of ["interp", "jit"] as const) {
@@ -144,11 +147,11 @@ export function measureModes(name: string, elf: Uint8Array, preimages: PreimageS
       hash = h;
       out.steps = r.value;
       out[mode].push(r.cpu);
+      out[mode === "jit" ? "jitWall" : "interpWall"].push(r.wall);
       log?.(`${name} ${mode} run ${i + 1}: ${r.value} steps, ${(r.value / r.cpu / 1e6).toFixed(1)}M steps per CPU-second`);
     }
   }
-  out.jit.sort((a, b) => a - b);
-  out.interp.sort((a, b) => a - b);
+  for (const xs of [out.jit, out.interp, out.jitWall, out.interpWall]) xs.sort((a, b) => a - b);
   return out;
 }
 
@@ -175,16 +178,28 @@ export function mnistNodeCheck(repo: string, k = 1): NodeCheck {
   return nodeCheck(model, input, new Executor(model).run(input).nodeOutputs, k);
 }
 
-/** Wall seconds of `runs` qemu-mips runs of the node program on `check` (sorted). Exit code checked. */
-export async function qemuTimes(elfPath: string, check: NodeCheck, runs: number, exitCode = 0): Promise<number[]> {
-  const out: number[] = [];
+/**
+ * `runs` qemu-mips runs of `elfPath` on `check` (the oracle served over fds 5/6), each under
+ * /usr/bin/time when it exists: wall seconds (process start included) and qemu's CPU seconds
+ * (user + system, 10 ms resolution), each sorted. Exit code checked.
+ */
+export async function qemuTimes(elfPath: string, check: NodeCheck, runs: number, exitCode = 0): Promise<{ wall: number[]; cpu: number[] }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const timeFile = join(tmpdir(), `oao-bench-qemu-${process.pid}.txt`);
+  const haveTime = existsSync("/usr/bin/time");
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const r = await runGuestQemu(elfPath, check);
-    out.push((performance.now() - t0) / 1000);
+    const r = await runGuestQemu(elfPath, check, haveTime ? ["/usr/bin/time", "-f", "%U %S", "-o", timeFile] : []);
+    wall.push((performance.now() - t0) / 1000);
     if (r.exitCode !== exitCode) throw new Error(`qemu-mips exited ${r.exitCode}: ${r.stderr}`);
+    if (haveTime) {
+      const [u, s] = readFileSync(timeFile, "utf8").trim().split(/\s+/).map(Number);
+      cpu.push(u! + s!);
+    }
   }
-  return out.sort((a, b) => a - b);
+  if (haveTime) rmSync(timeFile, { force: true });
+  return { wall: wall.sort((a, b) => a - b), cpu: cpu.sort((a, b) => a - b) };
 }
 
 /** bench_loop's iteration count as a node check's local datum (what runGuestQemu serves). */
@@ -194,34 +209,40 @@ function benchLoopCheck(iterations: number): NodeCheck {
 
 async function mainModes(repo: string, log: (line: string) => void): Promise<void> {
   const n = (x: number) => x.toLocaleString("en-US");
-  const M = (x: number) => `${(x / 1e6).toFixed(1)}M`;
-  const benchElf = readBenchLoop(repo);
+  const M = (x: number) => `${(x / 1e6).toFixed(0)}M`;
+  const benchElfPath = join(repo, "keeper", "guest", "build", "bench_loop.elf");
   const nodeElfPath = join(repo, "keeper", "guest", "build", "oao_node.elf");
+  const benchElf = readBenchLoop(repo);
   const nodeElf = new Uint8Array(readFileSync(nodeElfPath));
-  const runs = 7;
+  const runs = Number(process.env.BENCH_VM_RUNS ?? 5);
+  const iterations = 20_000_000;
   const mnist = mnistNodeCheck(repo);
-  const gemm = bigGemmCheck(16, 512, 256);
+  const gemm = bigGemmCheck(64, 1024, 512);
   const programs = [
-    { name: `bench_loop, ${n(BENCH_LOOP_BENCH_ITERATIONS)} iterations`, elf: benchElf, preimages: benchLoopPreimages(BENCH_LOOP_BENCH_ITERATIONS) as PreimageSource, qemu: benchLoopCheck(BENCH_LOOP_BENCH_ITERATIONS), elfPath: join(repo, "keeper", "guest", "build", "bench_loop.elf") },
-    { name: "oao_node.elf, MNIST node 1 (Gemm 1×784·96×784)", elf: nodeElf, preimages: preimageSource(mnist), qemu: mnist, elfPath: nodeElfPath },
-    { name: "oao_node.elf, one-node Gemm 16×512·256×512", elf: nodeElf, preimages: preimageSource(gemm), qemu: gemm, elfPath: nodeElfPath },
+    { name: `bench_loop.elf, ${n(iterations)} iterations`, elf: benchElf, preimages: benchLoopPreimages(iterations) as PreimageSource, qemu: benchLoopCheck(iterations), elfPath: benchElfPath },
+    { name: "oao_node.elf: MNIST node 1 (Gemm 1×784 · 96×784)", elf: nodeElf, preimages: preimageSource(mnist), qemu: mnist, elfPath: nodeElfPath },
+    { name: "oao_node.elf: a one-node Gemm 64×1024 · 512×1024", elf: nodeElf, preimages: preimageSource(gemm), qemu: gemm, elfPath: nodeElfPath },
   ];
-  console.log(`\nFast mode: block translator (jit) vs interpreter, CPU seconds of ${runs} interleaved runs each (best / median); qemu-mips wall seconds of ${runs} runs (best / median, process start and oracle pipes included)\n`);
-  console.log("| program | steps | interp (best / median) | jit (best / median) | jit ÷ interp (best) | qemu-mips (best / median) | jit ÷ qemu (best) |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  console.log(`\nFast mode, block translator (jit) vs interpreter vs qemu-mips: ${runs} runs each (interleaved in-process), best / median, millions of steps per second.\n`);
+  console.log("| program | steps | interp, per CPU-s | jit, per CPU-s | jit, wall | jit ÷ interp (CPU, best) | qemu-mips, per CPU-s | qemu-mips, wall | jit ÷ qemu (CPU, best) |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const p of programs) {
     const t = measureModes(p.name, p.elf, p.preimages, runs, log);
     const rate = (s: number) => t.steps / s;
-    let q = "not installed";
+    const pair = (xs: number[]) => `${M(rate(best(xs)))} / ${M(rate(median(xs)))}`;
+    let qCpu = "not installed";
+    let qWall = "";
     let ratio = "";
     if (hasQemu()) {
-      const qt = await qemuTimes(p.elfPath, p.qemu, runs);
-      q = `${M(rate(best(qt)))} / ${M(rate(median(qt)))} steps/s (${(best(qt) * 1000).toFixed(0)} ms)`;
-      ratio = `${((rate(best(t.jit)) / rate(best(qt))) * 100).toFixed(0)}%`;
+      const q = await qemuTimes(p.elfPath, p.qemu, runs);
+      qWall = pair(q.wall);
+      if (q.cpu.length > 0) {
+        qCpu = best(q.cpu) > 0 ? pair(q.cpu) : "< 10 ms";
+        ratio = best(q.cpu) > 0 ? `${((best(q.cpu) / best(t.jit)) * 100).toFixed(0)}%` : "";
+      }
+      log(`${p.name} qemu-mips: wall ${q.wall.map((x) => x.toFixed(3)).join(" ")} s, cpu ${q.cpu.join(" ")} s`);
     }
-    console.log(
-      `| ${p.name} | ${n(t.steps)} | ${M(rate(best(t.interp)))} / ${M(rate(median(t.interp)))} steps/s | ${M(rate(best(t.jit)))} / ${M(rate(median(t.jit)))} steps/s | ${(best(t.interp) / best(t.jit)).toFixed(2)}× | ${q} | ${ratio} |`,
-    );
+    console.log(`| ${p.name} | ${n(t.steps)} | ${pair(t.interp)} | ${pair(t.jit)} | ${pair(t.jitWall)} | ${(best(t.interp) / best(t.jit)).toFixed(2)}× | ${qCpu} | ${qWall} | ${ratio} |`);
   }
 }
 
