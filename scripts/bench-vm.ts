@@ -223,6 +223,9 @@ async function mainModes(repo: string, log: (line: string) => void): Promise<voi
     { name: "oao_node.elf: MNIST node 1 (Gemm 1×784 · 96×784)", elf: nodeElf, preimages: preimageSource(mnist), qemu: mnist, elfPath: nodeElfPath },
     { name: "oao_node.elf: a one-node Gemm 64×1024 · 512×1024", elf: nodeElf, preimages: preimageSource(gemm), qemu: gemm, elfPath: nodeElfPath },
   ];
+  const load = loadavg().map((x) => x.toFixed(1)).join(" ");
+  console.log(`\nMachine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}, load average ${load} (1/5/15 min) at the start; ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`Command: \`npm run bench:vm -- --modes\``);
   console.log(`\nFast mode, block translator (jit) vs interpreter vs qemu-mips: ${runs} runs each (interleaved in-process), best / median, millions of steps per second.\n`);
   console.log("| program | steps | interp, per CPU-s | jit, per CPU-s | jit, wall | jit ÷ interp (CPU, best) | qemu-mips, per CPU-s | qemu-mips, wall | jit ÷ qemu (CPU, best) |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -198,6 +198,17 @@ describe("jit: self-modifying code", () => {
     expect(m.registers[3]).toBe(500);
   });
 
+  it("a block that loops in itself and patches its own first instruction from its delay slot", () => {
+    const patched = asm("addiu", { rs: 3, rt: 3, imm: 100 });
+    const code = [asm("addiu", { rs: 3, rt: 3, imm: 1 }), asm("bne", { rs: 4, rt: 3, imm: -2 }), asm("sw", { rs: 6, rt: 5, imm: 0 }), INVALID];
+    const regs = { 4: 301, 5: patched, 6: CODE_BASE };
+    for (const budgets of [[10_000], [2, 5, 10_000], [3, 3, 3, 10_000]]) compareModes(() => crafted(code, regs), budgets);
+    const m = crafted(code, regs);
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect(m.registers[3]).toBe(301);
+    expect(m.step).toBe(3 * 4);
+  });
+
   it("a loop that rewrites the next block's code every round", () => {
     // round k stores `addiu r5, r0, k` over the first word of the block after the branch
     const code = [

@@ -170,11 +170,16 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const next = inSlot ? "np" : i32(a + 4);
     return `{ @WB c[0] = ${a}; c[1] = ${next}; return ~(s + ${i}); }`;
   };
-  /** The exit that leaves the state after instruction i (a store replaced this block's page). */
+  /**
+   * After a store that took the slow path (z = 1: prepareWrite may have replaced a page object),
+   * the exit that leaves the state after instruction i if it replaced this block's own page
+   * (self-modifying code). After the last instruction the block ends anyway (a loop's back edge
+   * checks z: it does not go round again).
+   */
   const exitAfter = (i: number): string => {
     if (i === len - 1) return "";
     const a = (pc + 4 * (i + 1)) | 0;
-    return `if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ~(s + ${i + 1}); }`;
+    return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ~(s + ${i + 1}); } }`;
   };
   let hasBranch = false;
   /** The branch can go back to the block's start (a static target equal to pc). */
@@ -197,14 +202,16 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const load = (align: number, value: (w: string) => string): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
       if (rt === 0) return guard === "" ? "" : `${ea} ${guard}`;
-      return `${ea} ${guard} w = store[slots[a >>> 12]][(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
+      // lp/lq: the page last loaded from (index, object), until a store's slow path.
+      return `${ea} ${guard} if (a >>> 12 !== lp) { lp = a >>> 12; lq = store[slots[lp]]; } w = lq[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
     };
     const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
-      const put = `x = store[slots[p]]; q = (a >>> 2) & 1023; x[q] = ${value("x[q]")};`;
+      // sp/sq: a page known writable in place (index, object); the slow path may replace objects.
       return (
         `${ea} ${guard} p = a >>> 12; ` +
-        `if (flags[p] !== 3) { mem.prepareWrite(p); ${put} ${after} ${exitAfter(i)} } else { ${put} ${after} }`
+        `if (p !== sp) { if (flags[p] !== 3) { mem.prepareWrite(p); lp = -1; z = 1; } sp = p; sq = store[slots[p]]; } ` +
+        `q = (a >>> 2) & 1023; sq[q] = ${value("sq[q]")}; ${after} ${exitAfter(i)}`
       );
     };
     let s: string;
@@ -354,15 +361,16 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   const decl = [
     ...regs.map((n) => `r${n} = r[${n}]`),
     ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),
-    "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
+    "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0, lp = -1, sp = -1, lq = pg, sq = pg",
+    "t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
   ];
   const code = body.join("\n").replaceAll("@WB", wb);
   const main = loops
-    ? `for (;;) {\n${code}\ns += ${len};\nif (np !== ${pc | 0} || s > budget - ${len}) break;\n}`
+    ? `for (;;) {\n${code}\ns += ${len};\nif (np !== ${pc | 0} || s > budget - ${len} || z !== 0) break;\n}`
     : `${code}\ns = ${len};`;
   return (
     `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget) {\n` +
-    `let ${decl.join(", ")}, x;\n${main}\n${exit}\n};`
+    `let ${decl.join(", ")};\n${main}\n${exit}\n};`
   );
 }
 
