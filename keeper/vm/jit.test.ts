@@ -312,6 +312,7 @@ describe("jit: random instruction sequences", () => {
     const after = jitStats();
     expect(after.blockRuns - before.blockRuns).toBeGreaterThan(1000);
     expect(after.compiled - before.compiled).toBeGreaterThan(300);
+    expect(after.failed).toBe(0);
   });
 });
 

@@ -374,8 +374,21 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   );
 }
 
-/** The compiled function of the block of `len` words at `pc` in `page`. */
-function compileBlock(page: Int32Array, pc: number, len: number): BlockFn {
+/**
+ * The compiled function of the block of `len` words at `pc` in `page`, or null if it cannot be
+ * compiled (a translator bug: counted in `jitStats().failed`; the block stays interpreted, so the
+ * run stays exact).
+ */
+function compileBlock(page: Int32Array, pc: number, len: number): BlockFn | null {
+  try {
+    return compile(page, pc, len);
+  } catch {
+    stats.failed++;
+    return null;
+  }
+}
+
+function compile(page: Int32Array, pc: number, len: number): BlockFn {
   const wi = (pc >>> 2) & 1023;
   const words = page.subarray(wi, wi + len);
   const key = `${pc >>> 0}:${Array.from(words).join(",")}`;
@@ -419,14 +432,16 @@ export interface JitStats {
   blockSteps: number;
   /** Steps the dispatcher handed to the interpreter. */
   interpretedSteps: number;
+  /** Blocks whose generated code failed to compile (a bug; they run interpreted). */
+  failed: number;
 }
 
-const stats: JitStats = { compiled: 0, reused: 0, blockRuns: 0, blockSteps: 0, interpretedSteps: 0 };
+const stats: JitStats = { compiled: 0, reused: 0, blockRuns: 0, blockSteps: 0, interpretedSteps: 0, failed: 0 };
 
 export function jitStats(reset = false): JitStats {
   const out = { ...stats };
   if (reset) {
-    stats.compiled = stats.reused = stats.blockRuns = stats.blockSteps = stats.interpretedSteps = 0;
+    stats.compiled = stats.reused = stats.blockRuns = stats.blockSteps = stats.interpretedSteps = stats.failed = 0;
   }
   return out;
 }
@@ -478,6 +493,7 @@ export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, thr
         if (b === undefined) {
           const len = scanBlock(page, wi);
           b = newBlock(len, len > 0 && threshold <= 0 ? compileBlock(page, pc, len) : null, page);
+          if (len > 0 && threshold <= 0 && b.fn === null) b.count = Number.NEGATIVE_INFINITY;
           blocks[wi] = b;
         }
         if (prev !== null) {
@@ -516,7 +532,10 @@ export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, thr
         }
       } else if (b.len > 0) {
         run = b.len;
-        if (++b.count >= threshold) b.fn = compileBlock(b.page, pc, b.len);
+        if (++b.count >= threshold) {
+          b.fn = compileBlock(b.page, pc, b.len);
+          if (b.fn === null) b.count = Number.NEGATIVE_INFINITY;
+        }
       }
     }
     m.pc = pc >>> 0;
