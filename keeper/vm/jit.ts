@@ -181,6 +181,8 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const a = (pc + 4 * (i + 1)) | 0;
     return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ~(s + ${i + 1}); } }`;
   };
+  let loadSites = 0;
+  let storeSites = 0;
   let hasBranch = false;
   /** The branch can go back to the block's start (a static target equal to pc). */
   let loops = false;
@@ -202,16 +204,19 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const load = (align: number, value: (w: string) => string): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
       if (rt === 0) return guard === "" ? "" : `${ea} ${guard}`;
-      // lp/lq: the page last loaded from (index, object), until a store's slow path.
-      return `${ea} ${guard} if (a >>> 12 !== lp) { lp = a >>> 12; lq = store[slots[lp]]; } w = lq[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
+      // lpN/lqN: the page this load site last read (index, object), until a store's slow path.
+      const k = loadSites++;
+      return `${ea} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
     };
     const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
-      // sp/sq: a page known writable in place (index, object); the slow path may replace objects.
+      // spN/sqN: a page this store site knows writable in place (index, object). The slow path
+      // (prepareWrite) may replace that page's object: the load sites forget their pages.
+      const k = storeSites++;
       return (
         `${ea} ${guard} p = a >>> 12; ` +
-        `if (p !== sp) { if (flags[p] !== 3) { mem.prepareWrite(p); lp = -1; z = 1; } sp = p; sq = store[slots[p]]; } ` +
-        `q = (a >>> 2) & 1023; sq[q] = ${value("sq[q]")}; ${after} ${exitAfter(i)}`
+        `if (p !== sp${k}) { if (flags[p] !== 3) { mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
+        `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
       );
     };
     let s: string;
@@ -361,10 +366,13 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   const decl = [
     ...regs.map((n) => `r${n} = r[${n}]`),
     ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),
-    "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0, lp = -1, sp = -1, lq = pg, sq = pg",
+    "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0",
+    ...Array.from({ length: loadSites }, (_, k) => `lp${k} = -1, lq${k} = pg`),
+    ...Array.from({ length: storeSites }, (_, k) => `sp${k} = -1, sq${k} = pg`),
     "t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
   ];
-  const code = body.join("\n").replaceAll("@WB", wb);
+  const inv = Array.from({ length: loadSites }, (_, k) => `lp${k} = -1;`).join(" ");
+  const code = body.join("\n").replaceAll("@WB", wb).replaceAll("@INV", inv);
   const main = loops
     ? `for (;;) {\n${code}\ns += ${len};\nif (np !== ${pc | 0} || s > budget - ${len} || z !== 0) break;\n}`
     : `${code}\ns = ${len};`;
