@@ -59,11 +59,17 @@ export {
 } from "./preimage.ts";
 export { Machine, type MachineOptions, type MachineSnapshot, OutputCapture } from "./machine.ts";
 export { type ElfProgram, loadElf, parseElf } from "./elf.ts";
+export { DEFAULT_JIT_THRESHOLD, type JitStats, MAX_BLOCK, blockSource, jitStats } from "./jit.ts";
 export {
   type PreimageWitness,
   type StepWitness,
+  type FastOptions,
+  type VmMode,
   executeStep,
   runFast,
+  runInterpreter,
+  setVmMode,
+  vmMode,
   stepMachine,
   stepWithWitness,
   verifyStep,

@@ -196,6 +196,16 @@ export class Memory {
     this.flags[pi] = f;
   }
 
+  /**
+   * Makes page `pi` copy-on-write, as a snapshot does: its current page object is never written
+   * again (the next store to the page copies it into a new object). The block translator (jit.ts)
+   * freezes every page it translates code from, so a translated block is valid exactly while its
+   * page object is the one in the page table.
+   */
+  freezePage(pi: number): void {
+    this.flags[pi] = this.flags[pi]! & ~PAGE_WRITABLE;
+  }
+
   /** Copies bytes into memory (the loader). */
   setBytes(addr: number, bytes: Uint8Array): void {
     let i = 0;

@@ -1,8 +1,9 @@
 /**
  * One step (docs/protocol.md §4.3) in three forms:
  * - `executeStep`: the reference semantics over any state and memory (used by the two below);
- * - `runFast`: the interpreter loop, no proofs. Common instructions are inlined with literal
- *   opcodes (a `switch` over literals compiles to a jump table; the names are in comments and in
+ * - `runFast`: fast mode, no proofs: translated basic blocks (jit.ts) over `runInterpreter`, or
+ *   the interpreter alone (`OAO_VM=interp`). `runInterpreter` is the interpreter loop: common
+ *   instructions are inlined with literal opcodes (a `switch` over literals compiles to a jump table; the names are in comments and in
  *   instructions.ts's table); anything else, and every failing case, falls back to `executeStep`
  *   so errors and rare instructions have exactly one implementation. Tests run both on every step
  *   of every test program and on random states;
@@ -22,6 +23,7 @@ import {
   wordFromProof,
 } from "./memory.ts";
 import { type LocalContext, type PreimagePart, localizeKey } from "./preimage.ts";
+import { runJit } from "./jit.ts";
 import { STATE_SIZE, decodeState, encodeState, stateHash } from "./state.ts";
 import { type SyscallIO, type SyscallState, handleSyscall } from "./syscalls.ts";
 
@@ -58,18 +60,74 @@ function machineIO(m: Machine): StepIO {
   };
 }
 
+/** How fast mode runs: the interpreter alone, or translated blocks with the interpreter behind (jit.ts). */
+export type VmMode = "interp" | "jit";
+
+let processMode: VmMode | undefined;
+
+function parseVmMode(value: string | undefined, source: string): VmMode | undefined {
+  const v = (value ?? "").trim().toLowerCase();
+  if (v === "") return undefined;
+  if (v === "interp" || v === "jit") return v;
+  throw new Error(`${source}=${value}: expected interp or jit`);
+}
+
+/** The process's fast mode: set by `setVmMode`, else OAO_VM (interp | jit), else jit. */
+export function vmMode(): VmMode {
+  if (processMode === undefined) {
+    const env = typeof process === "undefined" ? undefined : process.env.OAO_VM;
+    processMode = parseVmMode(env, "OAO_VM") ?? "jit";
+  }
+  return processMode;
+}
+
+/** Forces the process's fast mode (undefined: back to OAO_VM / the default). */
+export function setVmMode(mode: VmMode | undefined): void {
+  processMode = mode === undefined ? undefined : parseVmMode(mode, "setVmMode");
+}
+
+export interface FastOptions {
+  /** Default: `vmMode()`. */
+  mode?: VmMode;
+  /** jit: entries of a block start before it is translated (default DEFAULT_JIT_THRESHOLD; 0: at once). */
+  jitThreshold?: number;
+}
+
 /**
  * Runs up to `maxSteps` steps (fewer if the program exits). Returns the number executed. A failing
- * step throws with the machine left at the state before it.
+ * step throws with the machine left at the state before it. Both modes give the same states, step
+ * counts, output and failures (jit.ts; tested on every program against the reference step).
  */
-export function runFast(m: Machine, maxSteps: number): number {
+export function runFast(m: Machine, maxSteps: number, options: FastOptions = {}): number {
+  if (m.exited || maxSteps <= 0) return 0;
+  // r0 is 0 in every state the guest can reach; a crafted state with r0 != 0 keeps it forever
+  // (nothing writes r0), which only the reference step models.
+  if (m.registers[0] !== 0) return runReference(m, maxSteps);
+  if ((options.mode ?? vmMode()) === "jit") {
+    const io = machineIO(m);
+    return runJit(m, maxSteps, (mm, n) => runInterpreter(mm, n, io), options.jitThreshold);
+  }
+  return runInterpreter(m, maxSteps);
+}
+
+function runReference(m: Machine, maxSteps: number): number {
+  const start = m.step;
+  while (!m.exited && m.step - start < maxSteps) stepMachine(m);
+  return m.step - start;
+}
+
+/**
+ * The interpreter: runs up to `maxSteps` steps (fewer if the program exits). Returns the number
+ * executed. A failing step throws with the machine left at the state before it. `io`: the
+ * machine's (callers that call often pass one made once).
+ */
+export function runInterpreter(m: Machine, maxSteps: number, io: StepIO = machineIO(m)): number {
   if (m.exited || maxSteps <= 0) return 0;
   const r = m.registers;
   const mem = m.memory;
   const slots = mem.slots;
   const store = mem.store;
   const flags = mem.flags;
-  const io = machineIO(m);
   const start = m.step;
   let pc = m.pc | 0;
   let nextPC = m.nextPC | 0;

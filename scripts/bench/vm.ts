@@ -1,5 +1,6 @@
 /**
- * VM section: the TypeScript interpreter's speed (fast mode on bench_loop.elf), the witness of a deep
+ * VM section: the TypeScript VM's speed (fast mode on bench_loop.elf: the block translator, and the
+ * interpreter alone), the witness of a deep
  * step of a long trace, and MIPS.step's gas per instruction class. The same functions as
  * `npm run bench:vm` (scripts/bench-vm.ts) and `npm run bench:vm-gas` (test/vm/gas-benchmark.ts).
  *
@@ -27,7 +28,9 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
   const log = (line: string) => ctx.log(`  ${line}`);
   const runs = ctx.quick ? 2 : 3;
   ctx.log(`  fast mode: bench_loop with ${BENCH_LOOP_BENCH_ITERATIONS.toLocaleString("en-US")} iterations, best of ${runs}…`);
-  const fast = measureFastMode(elf, { iterations: BENCH_LOOP_BENCH_ITERATIONS, runs, log });
+  const fast = measureFastMode(elf, { iterations: BENCH_LOOP_BENCH_ITERATIONS, runs, mode: "jit", log });
+  ctx.log(`  the interpreter alone (OAO_VM=interp) on the same run, best of ${runs}…`);
+  const interp = measureFastMode(elf, { iterations: BENCH_LOOP_BENCH_ITERATIONS, runs, mode: "interp", log });
   const witnessIterations = ctx.quick ? QUICK_WITNESS_ITERATIONS : BENCH_LOOP_BENCH_ITERATIONS;
   ctx.log(`  deep witnesses: a trace of bench_loop with ${witnessIterations.toLocaleString("en-US")} iterations…`);
   const deep = measureDeepWitnesses(elf, { iterations: witnessIterations, log });
@@ -51,6 +54,12 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
         value: Math.round(fast.stepsPerCpuSecond),
         unit: "steps/s",
         description: "the same run per CPU second (steadier than wall clock on a shared machine)",
+      },
+      {
+        key: "vm.interpStepsPerCpuSecond",
+        value: Math.round(interp.stepsPerCpuSecond),
+        unit: "steps/s",
+        description: "the same run with the interpreter alone (OAO_VM=interp), per CPU second; fast mode translates basic blocks (jit.ts)",
       },
       {
         key: "vm.witnessMsDeep",
@@ -80,6 +89,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
         rows: [
           [`fast mode, bench_loop to its exit (${n(fast.steps)} steps), best of ${fast.runs}, wall clock`, Math.round(fast.stepsPerSecond), "steps/s"],
           ["the same run per CPU second", Math.round(fast.stepsPerCpuSecond), "steps/s"],
+          ["the same run, interpreter alone (`OAO_VM=interp`), per CPU second", Math.round(interp.stepsPerCpuSecond), "steps/s"],
           [`trace run with snapshots every ${n(deep.snapshotInterval)} steps (${n(deep.traceSteps)} steps)`, sig(deep.traceRunSeconds), "s"],
           [`witness of a deep step, cold, worst of steps ${deep.witnesses.map((w) => n(w.step)).join(" / ")}`, sig(deep.worstMs), "ms"],
           [`the next witness after one (step ${n(deep.next.step)}: the trace reuses its cursor)`, sig(deep.next.ms), "ms"],

@@ -17,11 +17,13 @@ export interface GuestRun {
   stderr: string;
 }
 
-export function runGuestQemu(elf: string, check: NodeCheck): Promise<GuestRun> {
+/** `wrapper`: a command to run qemu-mips under (e.g. `/usr/bin/time -o file`); the oracle fds pass through. */
+export function runGuestQemu(elf: string, check: NodeCheck, wrapper: readonly string[] = []): Promise<GuestRun> {
   const locals = new Map<string, Uint8Array>();
   for (const [ident, data] of check.locals) locals.set(toHex(localKey(ident)), data);
   return new Promise((resolve, reject) => {
-    const child = spawn("qemu-mips", [elf], { stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", "pipe", "pipe"] });
+    const [command, ...args] = [...wrapper, "qemu-mips", elf];
+    const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", "pipe", "pipe"] });
     const stdio = child.stdio as unknown as (Readable | Writable | null)[];
     const toGuest = stdio[5] as Writable;
     const fromGuest = stdio[6] as Readable;

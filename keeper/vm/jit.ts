@@ -1,0 +1,569 @@
+/**
+ * Fast mode's block translator: straight-line MIPS code (a basic block: up to and including a
+ * branch or jump and its delay slot, at most MAX_BLOCK instructions, never across a page) becomes
+ * one JavaScript function, generated from the instruction words with `new Function`, that runs the
+ * whole block on the machine's registers (held in locals), hi/lo, memory pages and page table.
+ *
+ * Exactness: a block runs only when the whole block fits in the remaining step budget and pc is
+ * not in a delay slot; a block holds only instructions whose semantics are inlined here
+ * (everything else ends the block before it: syscalls, invalid encodings, `srl`/`srlv` rotations,
+ * `ext`/`ins` out of range, a branch in a delay slot); an instruction that may fail (an unaligned
+ * lw/lh/sw/sh/ll/sc, div by zero, a trap that holds) is guarded: when the guard holds, the block
+ * stores the state before that instruction and returns, and the interpreter executes it (and
+ * throws, as the reference does). Everything else goes to the interpreter (`interpret`), so every
+ * failure has exactly one implementation.
+ *
+ * Invalidation: translated code is keyed by page object, and the translator freezes the page it
+ * reads code from (Memory.freezePage: copy on write, as a snapshot). A frozen page object is never
+ * written again, so a block is valid exactly while its page object is the page table's: any store
+ * to a code page, by the guest, a syscall or the host, makes a new page object, and the next entry
+ * finds no block for it. A block's own store into its page (self-modifying code) leaves the block
+ * right after that store. Machines restored from snapshots share page objects, and so their blocks.
+ */
+import { mulHiS, mulHiU } from "./instructions.ts";
+import type { Machine } from "./machine.ts";
+import type { Memory } from "./memory.ts";
+
+/** Longest block translated (instructions). */
+export const MAX_BLOCK = 128;
+/** Entries of a block start interpreted before the block is translated (default). */
+export const DEFAULT_JIT_THRESHOLD = 8;
+
+/**
+ * A translated block: writes pc, nextPC (and lo, hi) into `c` and returns the steps it executed,
+ * or `~steps` after a side exit (the next step is the interpreter's). A block whose branch can go
+ * back to its start loops in itself while another round fits in `budget` steps.
+ */
+export type BlockFn = (
+  r: Int32Array,
+  c: Int32Array,
+  store: Int32Array[],
+  slots: Int32Array,
+  flags: Uint8Array,
+  mem: Memory,
+  pg: Int32Array,
+  budget: number,
+) => number;
+
+/** A block start: its length (0: the first instruction is not translated), code once hot. */
+interface Block {
+  readonly len: number;
+  fn: BlockFn | null;
+  count: number;
+  /** The (frozen) page object it was read from: valid while the page table holds it. */
+  readonly page: Int32Array;
+  /** Two successors seen (pc 1: none): the next block without a lookup, once its page is checked. */
+  pc0: number;
+  next0: Block | null;
+  pc1: number;
+  next1: Block | null;
+}
+
+function newBlock(len: number, fn: BlockFn | null, page: Int32Array): Block {
+  return { len, fn, count: 0, page, pc0: 1, next0: null, pc1: 1, next1: null };
+}
+
+/** Blocks by page object, then by word index in the page. */
+const pageBlocks = new WeakMap<Int32Array, (Block | undefined)[]>();
+/** Compiled functions by (pc, words): a page copied without change to its code reuses them. */
+const fnCache = new Map<string, BlockFn>();
+const FN_CACHE_LIMIT = 1 << 16;
+
+/** How a word is translated: not at all, as a plain instruction, or as a branch/jump. */
+const NONE = 0;
+const PLAIN = 1;
+const BRANCH = 2;
+
+/** The class of an instruction word (decides block boundaries; mirrors `emit`). */
+function classify(insn: number): number {
+  const op = insn >>> 26;
+  const rs = (insn >>> 21) & 31;
+  const rt = (insn >>> 16) & 31;
+  const rd = (insn >>> 11) & 31;
+  const sa = (insn >>> 6) & 31;
+  const fn = insn & 63;
+  switch (op) {
+    case 0x00:
+      switch (fn) {
+        case 0x02:
+          return rs === 0 ? PLAIN : NONE;
+        case 0x06:
+          return sa === 0 ? PLAIN : NONE;
+        case 0x08:
+        case 0x09:
+          return BRANCH;
+        case 0x00: case 0x03: case 0x04: case 0x07: case 0x0a: case 0x0b: case 0x0f:
+        case 0x10: case 0x11: case 0x12: case 0x13: case 0x18: case 0x19: case 0x1a: case 0x1b:
+        case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26: case 0x27:
+        case 0x2a: case 0x2b: case 0x34: case 0x36:
+          return PLAIN;
+        default: // syscall, invalid
+          return NONE;
+      }
+    case 0x01:
+      return rt === 0x00 || rt === 0x01 || rt === 0x10 || rt === 0x11 ? BRANCH : NONE;
+    case 0x02: case 0x03: case 0x04: case 0x05: case 0x06: case 0x07:
+      return BRANCH;
+    case 0x08: case 0x09: case 0x0a: case 0x0b: case 0x0c: case 0x0d: case 0x0e: case 0x0f:
+      return PLAIN;
+    case 0x1c:
+      return fn === 0x00 || fn === 0x01 || fn === 0x02 || fn === 0x04 || fn === 0x05 || fn === 0x20 || fn === 0x21 ? PLAIN : NONE;
+    case 0x1f:
+      if (fn === 0x00) return sa + rd + 1 <= 32 ? PLAIN : NONE; // ext
+      if (fn === 0x04) return rd >= sa ? PLAIN : NONE; // ins
+      if (fn === 0x20) return sa === 0x02 || sa === 0x10 || sa === 0x18 ? PLAIN : NONE; // wsbh, seb, seh
+      return NONE;
+    case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
+    case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2e: case 0x30: case 0x33: case 0x38:
+      return PLAIN;
+    default:
+      return NONE;
+  }
+}
+
+/** The length of the block starting at word `wi` of `page` (0 if its first word is not translated). */
+function scanBlock(page: Int32Array, wi: number): number {
+  let n = 0;
+  while (n < MAX_BLOCK && wi + n < 1024) {
+    const k = classify(page[wi + n]! >>> 0);
+    if (k === NONE) return n;
+    if (k === BRANCH) {
+      // The branch and its delay slot, if the slot is in this page and a plain instruction.
+      if (wi + n + 1 < 1024 && n + 2 <= MAX_BLOCK && classify(page[wi + n + 1]! >>> 0) === PLAIN) return n + 2;
+      return n;
+    }
+    n++;
+  }
+  return n;
+}
+
+const i32 = (x: number): string => String(x | 0);
+
+/** Generates the source of the block of `words` at `pc` (pc, pc + 4, ...). */
+export function blockSource(pc: number, words: ArrayLike<number>): string {
+  const len = words.length;
+  const pageIndex = pc >>> 12;
+  const used = new Set<number>();
+  const written = new Set<number>();
+  let hiLo = false;
+  let hiLoWritten = false;
+  const R = (n: number): string => {
+    if (n === 0) return "0";
+    used.add(n);
+    return `r${n}`;
+  };
+  const W = (n: number, expr: string): string => {
+    if (n === 0) return "";
+    used.add(n);
+    written.add(n);
+    return `r${n} = ${expr};`;
+  };
+  const HL = (write: boolean): void => {
+    hiLo = true;
+    if (write) hiLoWritten = true;
+  };
+  const body: string[] = [];
+  /** The exit that leaves the state before instruction i (the interpreter runs it next). */
+  let inSlot = false;
+  const bail = (i: number): string => {
+    const a = (pc + 4 * i) | 0;
+    const next = inSlot ? "np" : i32(a + 4);
+    return `{ @WB c[0] = ${a}; c[1] = ${next}; return ~(s + ${i}); }`;
+  };
+  /**
+   * After a store that took the slow path (z = 1: prepareWrite may have replaced a page object),
+   * the exit that leaves the state after instruction i if it replaced this block's own page
+   * (self-modifying code). After the last instruction the block ends anyway (a loop's back edge
+   * checks z: it does not go round again).
+   */
+  const exitAfter = (i: number): string => {
+    if (i === len - 1) return "";
+    const a = (pc + 4 * (i + 1)) | 0;
+    return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ~(s + ${i + 1}); } }`;
+  };
+  let loadSites = 0;
+  let storeSites = 0;
+  let hasBranch = false;
+  /** The branch can go back to the block's start (a static target equal to pc). */
+  let loops = false;
+  for (let i = 0; i < len; i++) {
+    const insn = words[i]! >>> 0;
+    const addr = (pc + 4 * i) | 0;
+    const op = insn >>> 26;
+    const rs = (insn >>> 21) & 31;
+    const rt = (insn >>> 16) & 31;
+    const rd = (insn >>> 11) & 31;
+    const sa = (insn >>> 6) & 31;
+    const fn = insn & 63;
+    const imm = insn & 0xffff;
+    const simm = (insn << 16) >> 16;
+    const link = i32(addr + 8);
+    const target = i32(addr + 4 + (simm << 2));
+    const fall = i32(addr + 8);
+    const ea = `a = (${R(rs)} + ${simm}) | 0;`;
+    const load = (align: number, value: (w: string) => string): string => {
+      const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
+      if (rt === 0) return guard === "" ? "" : `${ea} ${guard}`;
+      // lpN/lqN: the page this load site last read (index, object), until a store's slow path.
+      const k = loadSites++;
+      return `${ea} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
+    };
+    const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
+      const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
+      // spN/sqN: a page this store site knows writable in place (index, object). The slow path
+      // (prepareWrite) may replace that page's object: the load sites forget their pages.
+      const k = storeSites++;
+      return (
+        `${ea} ${guard} p = a >>> 12; ` +
+        `if (p !== sp${k}) { if (flags[p] !== 3) { mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
+        `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
+      );
+    };
+    let s: string;
+    if (i === len - 1 && hasBranch) inSlot = true;
+    switch (op) {
+      case 0x00:
+        switch (fn) {
+          case 0x00: s = W(rd, `${R(rt)} << ${sa}`); break;
+          case 0x02: s = W(rd, `(${R(rt)} >>> ${sa}) | 0`); break;
+          case 0x03: s = W(rd, `${R(rt)} >> ${sa}`); break;
+          case 0x04: s = W(rd, `${R(rt)} << (${R(rs)} & 31)`); break;
+          case 0x06: s = W(rd, `(${R(rt)} >>> (${R(rs)} & 31)) | 0`); break;
+          case 0x07: s = W(rd, `${R(rt)} >> (${R(rs)} & 31)`); break;
+          case 0x08: s = `np = ${R(rs)};`; hasBranch = true; break;
+          case 0x09: s = `np = ${R(rs)}; ${W(rd, link)}`; hasBranch = true; break;
+          case 0x0a: s = rd === 0 ? "" : `if (${R(rt)} === 0) ${W(rd, R(rs))}`; break;
+          case 0x0b: s = rd === 0 ? "" : `if (${R(rt)} !== 0) ${W(rd, R(rs))}`; break;
+          case 0x0f: s = ""; break; // sync
+          case 0x10: HL(false); s = W(rd, "hi"); break;
+          case 0x11: HL(true); s = `hi = ${R(rs)};`; break;
+          case 0x12: HL(false); s = W(rd, "lo"); break;
+          case 0x13: HL(true); s = `lo = ${R(rs)};`; break;
+          case 0x18: HL(true); s = `t0 = ${R(rs)}; t1 = ${R(rt)}; lo = Math.imul(t0, t1); hi = mulHiS(t0, t1) | 0;`; break;
+          case 0x19: HL(true); s = `t0 = ${R(rs)}; t1 = ${R(rt)}; lo = Math.imul(t0, t1); hi = mulHiU(t0, t1) | 0;`; break;
+          case 0x1a:
+            HL(true);
+            s = `t1 = ${R(rt)}; if (t1 === 0) ${bail(i)} t0 = ${R(rs)}; lo = (t0 / t1) | 0; hi = (t0 % t1) | 0;`;
+            break;
+          case 0x1b:
+            HL(true);
+            s = `t1 = ${R(rt)} >>> 0; if (t1 === 0) ${bail(i)} t0 = ${R(rs)} >>> 0; lo = (t0 / t1) | 0; hi = (t0 % t1) | 0;`;
+            break;
+          case 0x20: case 0x21: s = W(rd, `(${R(rs)} + ${R(rt)}) | 0`); break;
+          case 0x22: case 0x23: s = W(rd, `(${R(rs)} - ${R(rt)}) | 0`); break;
+          case 0x24: s = W(rd, `${R(rs)} & ${R(rt)}`); break;
+          case 0x25: s = W(rd, `${R(rs)} | ${R(rt)}`); break;
+          case 0x26: s = W(rd, `${R(rs)} ^ ${R(rt)}`); break;
+          case 0x27: s = W(rd, `~(${R(rs)} | ${R(rt)})`); break;
+          case 0x2a: s = W(rd, `${R(rs)} < ${R(rt)} ? 1 : 0`); break;
+          case 0x2b: s = W(rd, `${R(rs)} >>> 0 < ${R(rt)} >>> 0 ? 1 : 0`); break;
+          case 0x34: s = `if (${R(rs)} === ${R(rt)}) ${bail(i)}`; break; // teq
+          case 0x36: s = `if (${R(rs)} !== ${R(rt)}) ${bail(i)}`; break; // tne
+          default: throw new Error(`unreachable: SPECIAL 0x${fn.toString(16)}`);
+        }
+        break;
+      case 0x01: {
+        // bltz, bgez, bltzal, bgezal: the condition on rs before the link (rs may be r31)
+        const cond = rt === 0x00 || rt === 0x10 ? `${R(rs)} < 0` : `${R(rs)} >= 0`;
+        s = `np = ${cond} ? ${target} : ${fall};` + (rt >= 0x10 ? W(31, link) : "");
+        hasBranch = true;
+        loops = Number(target) === (pc | 0);
+        break;
+      }
+      case 0x02:
+      case 0x03: {
+        const dest = ((addr + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
+        s = `np = ${i32(dest)};` + (op === 0x03 ? W(31, link) : "");
+        hasBranch = true;
+        loops = (dest | 0) === (pc | 0);
+        break;
+      }
+      case 0x04: s = `np = ${R(rs)} === ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x05: s = `np = ${R(rs)} !== ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x06: s = `np = ${R(rs)} <= 0 ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x07: s = `np = ${R(rs)} > 0 ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x08: case 0x09: s = W(rt, `(${R(rs)} + ${simm}) | 0`); break;
+      case 0x0a: s = W(rt, `${R(rs)} < ${simm} ? 1 : 0`); break;
+      case 0x0b: s = W(rt, `${R(rs)} >>> 0 < ${simm >>> 0} ? 1 : 0`); break;
+      case 0x0c: s = W(rt, `${R(rs)} & ${imm}`); break;
+      case 0x0d: s = W(rt, `${R(rs)} | ${imm}`); break;
+      case 0x0e: s = W(rt, `${R(rs)} ^ ${imm}`); break;
+      case 0x0f: s = W(rt, i32(imm << 16)); break;
+      case 0x1c:
+        switch (fn) {
+          case 0x02: s = W(rd, `Math.imul(${R(rs)}, ${R(rt)})`); break;
+          case 0x20: s = W(rd, `Math.clz32(${R(rs)})`); break;
+          case 0x21: s = W(rd, `Math.clz32(~${R(rs)})`); break;
+          case 0x00:
+          case 0x01:
+          case 0x04:
+          case 0x05: {
+            // madd, maddu, msub, msubu: (hi:lo) +/- rs * rt, 64-bit
+            HL(true);
+            const mulHi = fn === 0x00 || fn === 0x04 ? "mulHiS" : "mulHiU";
+            const prod = `t0 = ${R(rs)}; t1 = ${R(rt)}; t2 = Math.imul(t0, t1) >>> 0; t3 = ${mulHi}(t0, t1); t4 = lo >>> 0;`;
+            s =
+              fn <= 0x01
+                ? `${prod} t5 = (t4 + t2) >>> 0; hi = ((hi >>> 0) + t3 + (t5 < t4 ? 1 : 0)) | 0; lo = t5 | 0;`
+                : `${prod} t5 = (t4 - t2) >>> 0; hi = ((hi >>> 0) - t3 - (t4 < t2 ? 1 : 0)) | 0; lo = t5 | 0;`;
+            break;
+          }
+          default: throw new Error(`unreachable: SPECIAL2 0x${fn.toString(16)}`);
+        }
+        break;
+      case 0x1f:
+        if (fn === 0x00) {
+          const size = rd + 1;
+          const mask = size === 32 ? -1 : (1 << size) - 1;
+          s = W(rt, `(${R(rs)} >>> ${sa}) & ${mask}`);
+        } else if (fn === 0x04) {
+          const size = rd - sa + 1;
+          const mask = ((size === 32 ? -1 : (1 << size) - 1) << sa) | 0;
+          s = W(rt, `(${R(rt)} & ${~mask}) | ((${R(rs)} << ${sa}) & ${mask})`);
+        } else if (sa === 0x02) {
+          s = W(rd, `((${R(rt)} & 0x00ff00ff) << 8) | ((${R(rt)} >>> 8) & 0x00ff00ff)`);
+        } else if (sa === 0x10) {
+          s = W(rd, `(${R(rt)} << 24) >> 24`);
+        } else {
+          s = W(rd, `(${R(rt)} << 16) >> 16`);
+        }
+        break;
+      case 0x20: s = load(0, (w) => `(${w} << ((a & 3) << 3)) >> 24`); break; // lb
+      case 0x21: s = load(1, (w) => `(${w} << ((a & 2) << 3)) >> 16`); break; // lh
+      case 0x22: // lwl
+        s = load(0, (w) => `(${w} << ((a & 3) << 3)) | (${R(rt)} & ((1 << ((a & 3) << 3)) - 1))`);
+        break;
+      case 0x23: case 0x30: s = load(3, (w) => w); break; // lw, ll
+      case 0x24: s = load(0, (w) => `(${w} >>> (24 - ((a & 3) << 3))) & 0xff`); break; // lbu
+      case 0x25: s = load(1, (w) => `(${w} >>> (16 - ((a & 2) << 3))) & 0xffff`); break; // lhu
+      case 0x26: // lwr
+        s = load(0, (w) => `(${w} >>> (24 - ((a & 3) << 3))) | (${R(rt)} & ~(-1 >>> (24 - ((a & 3) << 3))))`);
+        break;
+      case 0x28: // sb
+        s = storeOp(0, (o) => `(${o} & ~(0xff << (24 - ((a & 3) << 3)))) | ((${R(rt)} & 0xff) << (24 - ((a & 3) << 3)))`);
+        break;
+      case 0x29: // sh
+        s = storeOp(1, (o) => `(${o} & ~(0xffff << (16 - ((a & 2) << 3)))) | ((${R(rt)} & 0xffff) << (16 - ((a & 2) << 3)))`);
+        break;
+      case 0x2a: // swl
+        s = storeOp(0, (o) => `(${o} & ~(-1 >>> ((a & 3) << 3))) | (${R(rt)} >>> ((a & 3) << 3))`);
+        break;
+      case 0x2b: s = storeOp(3, () => R(rt)); break; // sw
+      case 0x2e: // swr
+        s = storeOp(0, (o) => `(${o} & ~(-1 << (24 - ((a & 3) << 3)))) | (${R(rt)} << (24 - ((a & 3) << 3)))`);
+        break;
+      case 0x38: s = storeOp(3, () => R(rt), W(rt, "1")); break; // sc: always succeeds
+      case 0x33: s = ""; break; // pref
+      default: throw new Error(`unreachable: opcode 0x${op.toString(16)}`);
+    }
+    body.push(`/* ${(addr >>> 0).toString(16)} */ ${s}`);
+  }
+  const regs = [...used].sort((a, b) => a - b);
+  const wb =
+    [...written].sort((a, b) => a - b).map((n) => `r[${n}] = r${n};`).join(" ") + (hiLoWritten ? " c[2] = lo; c[3] = hi;" : "");
+  const end = (pc + 4 * len) | 0;
+  const exit = hasBranch ? `${wb} c[0] = np; c[1] = (np + 4) | 0; return s;` : `${wb} c[0] = ${end}; c[1] = ${i32(end + 4)}; return s;`;
+  const decl = [
+    ...regs.map((n) => `r${n} = r[${n}]`),
+    ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),
+    "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0",
+    ...Array.from({ length: loadSites }, (_, k) => `lp${k} = -1, lq${k} = pg`),
+    ...Array.from({ length: storeSites }, (_, k) => `sp${k} = -1, sq${k} = pg`),
+    "t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
+  ];
+  const inv = Array.from({ length: loadSites }, (_, k) => `lp${k} = -1;`).join(" ");
+  const code = body.join("\n").replaceAll("@WB", wb).replaceAll("@INV", inv);
+  const main = loops
+    ? `for (;;) {\n${code}\ns += ${len};\nif (np !== ${pc | 0} || s > budget - ${len} || z !== 0) break;\n}`
+    : `${code}\ns = ${len};`;
+  return (
+    `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget) {\n` +
+    `let ${decl.join(", ")};\n${main}\n${exit}\n};`
+  );
+}
+
+/**
+ * The compiled function of the block of `len` words at `pc` in `page`, or null if it cannot be
+ * compiled (a translator bug: counted in `jitStats().failed`; the block stays interpreted, so the
+ * run stays exact).
+ */
+function compileBlock(page: Int32Array, pc: number, len: number): BlockFn | null {
+  try {
+    return compile(page, pc, len);
+  } catch {
+    stats.failed++;
+    return null;
+  }
+}
+
+function compile(page: Int32Array, pc: number, len: number): BlockFn {
+  const wi = (pc >>> 2) & 1023;
+  const words = page.subarray(wi, wi + len);
+  const key = `${pc >>> 0}:${Array.from(words).join(",")}`;
+  let fn = fnCache.get(key);
+  if (fn === undefined) {
+    const factory = new Function("mulHiS", "mulHiU", blockSource(pc, words)) as (
+      s: typeof mulHiS,
+      u: typeof mulHiU,
+    ) => BlockFn;
+    fn = factory(mulHiS, mulHiU);
+    if (fnCache.size >= FN_CACHE_LIMIT) fnCache.clear();
+    fnCache.set(key, fn);
+    stats.compiled++;
+  } else {
+    stats.reused++;
+  }
+  return fn;
+}
+
+/** The block table of page object `page` (at page index `pi` of `mem`), freezing the page. */
+function blocksOf(mem: Memory, pi: number, page: Int32Array): (Block | undefined)[] {
+  mem.freezePage(pi);
+  let blocks = pageBlocks.get(page);
+  if (blocks === undefined) {
+    blocks = new Array<Block | undefined>(1024);
+    pageBlocks.set(page, blocks);
+  }
+  return blocks;
+}
+
+/** Runs `n` steps with the interpreter (it syncs and reads the machine). */
+export type Interpreter = (m: Machine, n: number) => number;
+
+/** Counters since the process started (or the last reset): what ran translated, what interpreted. */
+export interface JitStats {
+  /** Blocks compiled (new Function) and blocks found compiled for an equal (pc, words). */
+  compiled: number;
+  reused: number;
+  /** Block function calls and the steps they executed. */
+  blockRuns: number;
+  blockSteps: number;
+  /** Steps the dispatcher handed to the interpreter. */
+  interpretedSteps: number;
+  /** Blocks whose generated code failed to compile (a bug; they run interpreted). */
+  failed: number;
+}
+
+const stats: JitStats = { compiled: 0, reused: 0, blockRuns: 0, blockSteps: 0, interpretedSteps: 0, failed: 0 };
+
+export function jitStats(reset = false): JitStats {
+  const out = { ...stats };
+  if (reset) {
+    stats.compiled = stats.reused = stats.blockRuns = stats.blockSteps = stats.interpretedSteps = stats.failed = 0;
+  }
+  return out;
+}
+
+/** pc, nextPC, lo, hi shared with the block functions. */
+const ctx = new Int32Array(4);
+
+/**
+ * Fast mode with the block translator: runs up to `maxSteps` steps (fewer if the program exits) and
+ * returns the number executed, exactly as `interpret` would. A failing step throws with the machine
+ * at the state before it. `threshold`: entries of a block before it is translated (0: at once).
+ */
+export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, threshold = DEFAULT_JIT_THRESHOLD): number {
+  if (m.exited || maxSteps <= 0) return 0;
+  const r = m.registers;
+  const mem = m.memory;
+  const store = mem.store;
+  const slots = mem.slots;
+  const flags = mem.flags;
+  const c = ctx;
+  const start = m.step;
+  let done = 0;
+  let pc = m.pc | 0;
+  let nextPC = m.nextPC | 0;
+  let lastPage: Int32Array | undefined;
+  let blocks: (Block | undefined)[] = [];
+  /** The block that last ran whole: pc is one of its exits, and nextPC is pc + 4. */
+  let prev: Block | null = null;
+  c[2] = m.lo | 0;
+  c[3] = m.hi | 0;
+  while (done < maxSteps) {
+    let run = 1;
+    let b: Block | null | undefined = null;
+    if (prev !== null) {
+      b = pc === prev.pc0 ? prev.next0 : pc === prev.pc1 ? prev.next1 : null;
+      if (b !== null && store[slots[pc >>> 12]!] !== b.page) b = null;
+    }
+    if (b === null && nextPC === ((pc + 4) | 0) && (pc & 3) === 0) {
+      const pi = pc >>> 12;
+      const slot = slots[pi]!;
+      if (slot !== 0) {
+        const page = store[slot]!;
+        if (page !== lastPage) {
+          blocks = blocksOf(mem, pi, page);
+          lastPage = page;
+        }
+        const wi = (pc >>> 2) & 1023;
+        b = blocks[wi];
+        if (b === undefined) {
+          const len = scanBlock(page, wi);
+          b = newBlock(len, len > 0 && threshold <= 0 ? compileBlock(page, pc, len) : null, page);
+          if (len > 0 && threshold <= 0 && b.fn === null) b.count = Number.NEGATIVE_INFINITY;
+          blocks[wi] = b;
+        }
+        if (prev !== null) {
+          if (prev.next0 === null) {
+            prev.pc0 = pc;
+            prev.next0 = b;
+          } else {
+            prev.pc1 = pc;
+            prev.next1 = b;
+          }
+        }
+      }
+    }
+    prev = null;
+    if (b !== null && b !== undefined) {
+      const fn = b.fn;
+      if (fn !== null) {
+        if (b.len <= maxSteps - done) {
+          c[0] = pc;
+          c[1] = nextPC;
+          const n = fn(r, c, store, slots, flags, mem, b.page, maxSteps - done);
+          stats.blockRuns++;
+          pc = c[0]!;
+          nextPC = c[1]!;
+          if (n >= 0) {
+            stats.blockSteps += n;
+            done += n;
+            prev = b;
+            continue;
+          }
+          // A side exit: the instruction there fails, or a store replaced this page.
+          stats.blockSteps += ~n;
+          done += ~n;
+        } else {
+          run = maxSteps - done;
+        }
+      } else if (b.len > 0) {
+        run = b.len;
+        if (++b.count >= threshold) {
+          b.fn = compileBlock(b.page, pc, b.len);
+          if (b.fn === null) b.count = Number.NEGATIVE_INFINITY;
+        }
+      }
+    }
+    m.pc = pc >>> 0;
+    m.nextPC = nextPC >>> 0;
+    m.lo = c[2]! >>> 0;
+    m.hi = c[3]! >>> 0;
+    m.step = start + done;
+    const k = interpret(m, Math.min(run, maxSteps - done));
+    stats.interpretedSteps += k;
+    done += k;
+    pc = m.pc | 0;
+    nextPC = m.nextPC | 0;
+    c[2] = m.lo | 0;
+    c[3] = m.hi | 0;
+    if (m.exited) break;
+  }
+  m.pc = pc >>> 0;
+  m.nextPC = nextPC >>> 0;
+  m.lo = c[2]! >>> 0;
+  m.hi = c[3]! >>> 0;
+  m.step = start + done;
+  return done;
+}
