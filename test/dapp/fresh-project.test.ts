@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packPackages } from "../../scripts/pack.ts";
+import type { PackedPackages } from "../../scripts/pack.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const guide = readFileSync(join(root, "docs", "dapp-guide.md"), "utf8");
@@ -50,7 +50,9 @@ describe.skipIf(process.env.OAO_SKIP_FRESH_PROJECT === "1")("a fresh dapp projec
 
   it("installs the packed @oao/sdk and @oao/contracts and passes its consumer tests against MockAIOracle and oao devnet", { timeout: 300_000 }, () => {
     const started = performance.now();
-    const packed = packPackages(join(dir, "packages"));
+    // `npm run pack` as the guide says (scripts/pack.ts), into this test's directory; its last stdout line is JSON.
+    const packOut = execSync(`npm run pack --silent -- ${join(dir, "packages")}`, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const packed = JSON.parse(packOut.trim().split("\n").pop()!) as PackedPackages;
     const project = join(dir, "my-dapp");
     cpSync(join(root, "test", "dapp", "fresh-project", "template"), project, { recursive: true });
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "my-dapp", version: "0.0.0", private: true, type: "module" }, null, 2));
