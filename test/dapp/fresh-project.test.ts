@@ -1,20 +1,22 @@
 /**
  * A fresh npm project installs @oao/sdk and @oao/contracts as docs/dapp-guide.md §0 says and passes its own
- * consumer test against MockAIOracle (test/dapp/fresh-project/template/: hardhat.config.ts, a consumer
+ * consumer test against MockAIOracle and against `oao devnet` (started here on a free port) (test/dapp/fresh-project/template/: hardhat.config.ts, a consumer
  * contract importing @oao/contracts, a node:test test driving it with @oao/sdk).
  *
  * In a temporary directory: packs both packages (scripts/pack.ts, as `npm run pack`), copies the template, runs
  * the guide's shell block (the one after `<!-- fresh-project -->`) with the tarball paths filled in: `npm install`
  * of the tarballs, viem, hardhat, hardhat-viem and solc (from the npm registry, or its cache), `npx hardhat build`,
- * `node --test`. Needs `npm run build` first. About 13 s with a warm npm cache (measured: installs 3.4 + 2.8 s, build 4.3 s, test 1.3 s); OAO_SKIP_FRESH_PROJECT=1 skips it.
+ * `node --test`. Needs `npm run build` first. About 40 s with a warm npm cache
+ * (measured: installs 8.1 + 3.8 s, hardhat build 6.3 s, tests on the mock 1.7 s and with the devnet 3.0 s, the devnet's
+ * start ~15 s); OAO_SKIP_FRESH_PROJECT=1 skips it.
  */
-import { execSync } from "node:child_process";
+import { execSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
-import { packPackages } from "../../scripts/pack.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PackedPackages } from "../../scripts/pack.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const guide = readFileSync(join(root, "docs", "dapp-guide.md"), "utf8");
@@ -31,17 +33,33 @@ export function freshProjectCommands(doc: string): string[] {
 
 describe.skipIf(process.env.OAO_SKIP_FRESH_PROJECT === "1")("a fresh dapp project", () => {
   const dir = mkdtempSync(join(tmpdir(), "oao-dapp-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // The guide's last command runs the project's tests against `oao devnet` too (on a free port here).
+  const devnet = spawn(process.execPath, [`${root}bin/oao.js`, "devnet", "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let devnetRpc = "";
+  beforeAll(async () => {
+    let out = "";
+    devnet.stdout!.on("data", (d) => (out += d));
+    devnet.stderr!.resume();
+    for (let i = 0; i < 1200 && !out.trim().endsWith("}"); i++) await new Promise((r) => setTimeout(r, 100));
+    devnetRpc = (JSON.parse(out) as { rpc: string }).rpc;
+  }, 150_000);
+  afterAll(() => {
+    devnet.kill("SIGINT");
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  it("installs the packed @oao/sdk and @oao/contracts and passes its consumer test against MockAIOracle", { timeout: 300_000 }, () => {
+  it("installs the packed @oao/sdk and @oao/contracts and passes its consumer tests against MockAIOracle and oao devnet", { timeout: 300_000 }, () => {
     const started = performance.now();
-    const packed = packPackages(join(dir, "packages"));
+    // `npm run pack` as the guide says (scripts/pack.ts), into this test's directory; its last stdout line is JSON.
+    const packOut = execSync(`npm run pack --silent -- ${join(dir, "packages")}`, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const packed = JSON.parse(packOut.trim().split("\n").pop()!) as PackedPackages;
     const project = join(dir, "my-dapp");
     cpSync(join(root, "test", "dapp", "fresh-project", "template"), project, { recursive: true });
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "my-dapp", version: "0.0.0", private: true, type: "module" }, null, 2));
     const commands = freshProjectCommands(guide);
     expect(commands.some((c) => c.includes("oao-sdk-0.1.0.tgz"))).toBe(true);
     const log: string[] = [];
+    let ranOnDevnet = false;
     for (const command of commands) {
       const line = command
         .replaceAll("/path/to/oao/.oao/packages/oao-sdk-0.1.0.tgz", packed.sdk)
@@ -49,14 +67,21 @@ describe.skipIf(process.env.OAO_SKIP_FRESH_PROJECT === "1")("a fresh dapp projec
         .replace(/^npm install /, "npm install --prefer-offline --no-audit --no-fund ");
       const t = performance.now();
       try {
-        const out = execSync(line, { cwd: project, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true" } });
+        const env = { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true", OAO_DEVNET_RPC: devnetRpc };
+        const out = execSync(line, { cwd: project, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
         log.push(`$ ${command}  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-        if (command.startsWith("node --test")) expect(out).toMatch(/# fail 0/);
+        if (/node --test/.test(command)) expect(out).toMatch(/# fail 0/);
+        if (/OAO_DEVNET_ORACLE=\S+ node --test/.test(command)) {
+          expect(out).toMatch(/# pass 4/); // the three mock tests and the devnet one
+          expect(out).toMatch(/# skipped 0/);
+          ranOnDevnet = true;
+        }
       } catch (error) {
         const e = error as { stdout?: string; stderr?: string };
         throw new Error(`\`${line}\` failed in ${project}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
       }
     }
+    expect(ranOnDevnet, "the guide's block runs the tests against oao devnet").toBe(true);
     // One viem in the project: the SDK's peer dependency is the dapp's own.
     const lock = JSON.parse(readFileSync(join(project, "package-lock.json"), "utf8")) as { packages: Record<string, unknown> };
     expect(Object.keys(lock.packages).filter((p) => p.endsWith("node_modules/viem"))).toEqual(["node_modules/viem"]);

@@ -42,7 +42,8 @@ function oao(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("oao devnet and the subgraph", () => {
-  const devnet = spawn(process.execPath, [`${root}bin/oao.js`, "devnet", "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  // --host 0.0.0.0 as subgraph/README.md runs it for a graph-node container.
+  const devnet = spawn(process.execPath, [`${root}bin/oao.js`, "devnet", "--host", "0.0.0.0", "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let info: DevnetInfo;
   let stderr = "";
   beforeAll(async () => {
@@ -130,6 +131,14 @@ describe("oao devnet and the subgraph", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/oao demo: warning: .*dev accounts 1 \(honest\) and 2 \(cheater\)/);
     expect(r.stderr).toMatch(/dev account 1 .* has already sent \d+ transaction\(s\).*--accounts/);
+  });
+
+  it("oao demo --rpc --accounts runs the demo on the devnet's chain beside its keeper", { timeout: 300_000 }, () => {
+    const r = oao(["demo", "--rpc", info.rpc, "--accounts", "8,9", "--digits", "1", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/);
+    const summary = JSON.parse(r.stdout.trim().split("\n").pop()!) as { correct: boolean; winner: string };
+    expect(summary).toMatchObject({ correct: true, winner: "honest" });
   });
 
   it("writes networks.devnet.json with the deployment's addresses and start block", async () => {

@@ -9,6 +9,10 @@ const require = createRequire(import.meta.url);
 
 export default defineConfig({
   plugins: [hardhatViem],
+  networks: {
+    // `npx oao devnet` (docs/dapp-guide.md §3); its dev accounts are unlocked.
+    devnet: { type: "http", chainType: "l1", url: process.env.OAO_DEVNET_RPC ?? "http://127.0.0.1:8545" },
+  },
   solidity: {
     npmFilesToBuild: ["@oao/contracts/src/mocks/MockAIOracle.sol"],
     profiles: {
