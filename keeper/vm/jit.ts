@@ -19,6 +19,12 @@
  * to a code page, by the guest, a syscall or the host, makes a new page object, and the next entry
  * finds no block for it. A block's own store into its page (self-modifying code) leaves the block
  * right after that store. Machines restored from snapshots share page objects, and so their blocks.
+ *
+ * Speed: a block is translated once its start has been entered `threshold` times (cold code stays
+ * interpreted: `new Function` costs more than running it a few times); each block links to the two
+ * successors it last went to (checked by page object, no lookup); a block whose branch targets its
+ * own start loops inside its function while another round fits in the budget; each load and store
+ * site keeps the page it last touched.
  */
 import { mulHiS, mulHiU } from "./instructions.ts";
 import type { Machine } from "./machine.ts";
@@ -200,13 +206,13 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const link = i32(addr + 8);
     const target = i32(addr + 4 + (simm << 2));
     const fall = i32(addr + 8);
-    const ea = `a = (${R(rs)} + ${simm}) | 0;`;
+    const ea = (): string => `a = (${R(rs)} + ${simm}) | 0;`;
     const load = (align: number, value: (w: string) => string): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
-      if (rt === 0) return guard === "" ? "" : `${ea} ${guard}`;
+      if (rt === 0) return guard === "" ? "" : `${ea()} ${guard}`;
       // lpN/lqN: the page this load site last read (index, object), until a store's slow path.
       const k = loadSites++;
-      return `${ea} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
+      return `${ea()} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
     };
     const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
@@ -214,7 +220,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
       // (prepareWrite) may replace that page's object: the load sites forget their pages.
       const k = storeSites++;
       return (
-        `${ea} ${guard} p = a >>> 12; ` +
+        `${ea()} ${guard} p = a >>> 12; ` +
         `if (p !== sp${k}) { if (flags[p] !== 3) { mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
         `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
       );
