@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { INSTRUCTIONS, decodeInstruction, mulHiS, mulHiU } from "./instructions.ts";
+import { jitStats } from "./jit.ts";
 import { stepWithWitness, verifyStep, witnessPreimageReader } from "./step.ts";
 import {
   CODE_BASE,
@@ -10,6 +11,7 @@ import {
   cpuOf,
   craftMachine,
   stepFast,
+  stepJit,
   stepReference,
 } from "./test-helpers.ts";
 
@@ -177,11 +179,18 @@ describe("instructions: table", () => {
     it(c.name, () => {
       const ref = stepReference(craftMachine(c.state));
       const fast = stepFast(craftMachine(c.state));
+      const jitMachine = craftMachine(c.state);
+      const jit = stepJit(jitMachine);
       if (c.error !== undefined) {
         expect(ref.ok ? "no error" : ref.reason).toBe(c.error);
         expect(fast.ok ? "no error" : fast.reason).toBe(c.error);
+        expect(jit.ok ? "no error" : jit.reason).toBe(c.error);
+        expect(cpuOf(jitMachine)).toEqual(cpuOf(craftMachine(c.state)));
         return;
       }
+      if (!jit.ok) throw new Error(jit.message);
+      expect(cpuOf(jit.machine), "jit").toEqual(cpuOf(ref.ok ? ref.machine : jitMachine));
+      expect(jit.machine.stateHash(), "jit").toBe(ref.ok ? ref.machine.stateHash() : "");
       if (!ref.ok) throw new Error(ref.message);
       if (!fast.ok) throw new Error(fast.message);
       const m = ref.machine;
@@ -253,12 +262,24 @@ function randomCase(rng: Rng): CraftedState {
 describe("instructions: fuzz", () => {
   it("fast and reference agree, r0 stays 0, and every witness verifies", () => {
     const rng = new Rng(0xc0ffee);
+    const before = jitStats();
     let failures = 0;
     for (let i = 0; i < 600; i++) {
       const c = randomCase(rng);
       const ref = stepReference(craftMachine(c));
       const fast = stepFast(craftMachine(c));
+      const jitMachine = craftMachine(c);
+      const jit = stepJit(jitMachine);
       expect(fast.ok, `case ${i}`).toBe(ref.ok);
+      expect(jit.ok, `case ${i} jit`).toBe(ref.ok);
+      if (!ref.ok || !jit.ok) {
+        // A failing step leaves the machine as it was.
+        expect(jit.ok ? "" : jit.reason, `case ${i} jit`).toBe(ref.ok ? "" : ref.reason);
+        expect(cpuOf(jitMachine), `case ${i} jit`).toEqual(cpuOf(craftMachine(c)));
+      } else {
+        expect(cpuOf(jit.machine), `case ${i} jit`).toEqual(cpuOf(ref.machine));
+        expect(jit.machine.stateHash(), `case ${i} jit`).toBe(ref.machine.stateHash());
+      }
       if (!ref.ok || !fast.ok) {
         expect(fast.ok ? "" : fast.reason).toBe(ref.ok ? "" : ref.reason);
         failures++;
@@ -278,6 +299,8 @@ describe("instructions: fuzz", () => {
       expect(w.postStateHash).toBe(refHash);
       expect(verifyStep(w.preState, w.proof, witnessPreimageReader(w))).toBe(refHash);
     }
+    // The translator ran most cases as one-instruction blocks (branches and the untranslated stay interpreted).
+    expect(jitStats().blockRuns - before.blockRuns).toBeGreaterThan(300);
     // Both outcomes are exercised.
     expect(failures).toBeGreaterThan(20);
     expect(failures).toBeLessThan(500);

@@ -19,6 +19,12 @@
  * to a code page, by the guest, a syscall or the host, makes a new page object, and the next entry
  * finds no block for it. A block's own store into its page (self-modifying code) leaves the block
  * right after that store. Machines restored from snapshots share page objects, and so their blocks.
+ *
+ * Speed: a block is translated once its start has been entered `threshold` times (cold code stays
+ * interpreted: `new Function` costs more than running it a few times); each block links to the two
+ * successors it last went to (checked by page object, no lookup); a block whose branch targets its
+ * own start loops inside its function while another round fits in the budget; each load and store
+ * site keeps the page it last touched.
  */
 import { mulHiS, mulHiU } from "./instructions.ts";
 import type { Machine } from "./machine.ts";
@@ -63,8 +69,18 @@ function newBlock(len: number, fn: BlockFn | null, page: Int32Array): Block {
   return { len, fn, count: 0, page, pc0: 1, next0: null, pc1: 1, next1: null };
 }
 
-/** Blocks by page object, then by word index in the page. */
-const pageBlocks = new WeakMap<Int32Array, (Block | undefined)[]>();
+/** Blocks by page object, then by word index in the page; one table per block length limit. */
+type PageBlocks = WeakMap<Int32Array, (Block | undefined)[]>;
+const pageBlocksByLimit = new Map<number, PageBlocks>();
+
+function pageBlocksFor(maxBlock: number): PageBlocks {
+  let t = pageBlocksByLimit.get(maxBlock);
+  if (t === undefined) {
+    t = new WeakMap();
+    pageBlocksByLimit.set(maxBlock, t);
+  }
+  return t;
+}
 /** Compiled functions by (pc, words): a page copied without change to its code reuses them. */
 const fnCache = new Map<string, BlockFn>();
 const FN_CACHE_LIMIT = 1 << 16;
@@ -122,14 +138,14 @@ function classify(insn: number): number {
 }
 
 /** The length of the block starting at word `wi` of `page` (0 if its first word is not translated). */
-function scanBlock(page: Int32Array, wi: number): number {
+function scanBlock(page: Int32Array, wi: number, maxBlock: number): number {
   let n = 0;
-  while (n < MAX_BLOCK && wi + n < 1024) {
+  while (n < maxBlock && wi + n < 1024) {
     const k = classify(page[wi + n]! >>> 0);
     if (k === NONE) return n;
     if (k === BRANCH) {
       // The branch and its delay slot, if the slot is in this page and a plain instruction.
-      if (wi + n + 1 < 1024 && n + 2 <= MAX_BLOCK && classify(page[wi + n + 1]! >>> 0) === PLAIN) return n + 2;
+      if (wi + n + 1 < 1024 && n + 2 <= maxBlock && classify(page[wi + n + 1]! >>> 0) === PLAIN) return n + 2;
       return n;
     }
     n++;
@@ -200,13 +216,13 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const link = i32(addr + 8);
     const target = i32(addr + 4 + (simm << 2));
     const fall = i32(addr + 8);
-    const ea = `a = (${R(rs)} + ${simm}) | 0;`;
+    const ea = (): string => `a = (${R(rs)} + ${simm}) | 0;`;
     const load = (align: number, value: (w: string) => string): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
-      if (rt === 0) return guard === "" ? "" : `${ea} ${guard}`;
+      if (rt === 0) return guard === "" ? "" : `${ea()} ${guard}`;
       // lpN/lqN: the page this load site last read (index, object), until a store's slow path.
       const k = loadSites++;
-      return `${ea} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
+      return `${ea()} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
     };
     const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
@@ -214,7 +230,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
       // (prepareWrite) may replace that page's object: the load sites forget their pages.
       const k = storeSites++;
       return (
-        `${ea} ${guard} p = a >>> 12; ` +
+        `${ea()} ${guard} p = a >>> 12; ` +
         `if (p !== sp${k}) { if (flags[p] !== 3) { mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
         `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
       );
@@ -417,12 +433,12 @@ function compile(page: Int32Array, pc: number, len: number): BlockFn {
 }
 
 /** The block table of page object `page` (at page index `pi` of `mem`), freezing the page. */
-function blocksOf(mem: Memory, pi: number, page: Int32Array): (Block | undefined)[] {
+function blocksOf(mem: Memory, pi: number, page: Int32Array, table: PageBlocks): (Block | undefined)[] {
   mem.freezePage(pi);
-  let blocks = pageBlocks.get(page);
+  let blocks = table.get(page);
   if (blocks === undefined) {
     blocks = new Array<Block | undefined>(1024);
-    pageBlocks.set(page, blocks);
+    table.set(page, blocks);
   }
   return blocks;
 }
@@ -460,10 +476,19 @@ const ctx = new Int32Array(4);
 /**
  * Fast mode with the block translator: runs up to `maxSteps` steps (fewer if the program exits) and
  * returns the number executed, exactly as `interpret` would. A failing step throws with the machine
- * at the state before it. `threshold`: entries of a block before it is translated (0: at once).
+ * at the state before it. `threshold`: entries of a block before it is translated (0: at once);
+ * `maxBlock`: the longest block (tests use 1 to run single instructions translated).
  */
-export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, threshold = DEFAULT_JIT_THRESHOLD): number {
+export function runJit(
+  m: Machine,
+  maxSteps: number,
+  interpret: Interpreter,
+  threshold = DEFAULT_JIT_THRESHOLD,
+  maxBlock = MAX_BLOCK,
+): number {
   if (m.exited || maxSteps <= 0) return 0;
+  if (!Number.isInteger(maxBlock) || maxBlock < 1 || maxBlock > MAX_BLOCK) throw new RangeError(`jitMaxBlock must be 1..${MAX_BLOCK}, got ${maxBlock}`);
+  const table = pageBlocksFor(maxBlock);
   const r = m.registers;
   const mem = m.memory;
   const store = mem.store;
@@ -493,13 +518,13 @@ export function runJit(m: Machine, maxSteps: number, interpret: Interpreter, thr
       if (slot !== 0) {
         const page = store[slot]!;
         if (page !== lastPage) {
-          blocks = blocksOf(mem, pi, page);
+          blocks = blocksOf(mem, pi, page, table);
           lastPage = page;
         }
         const wi = (pc >>> 2) & 1023;
         b = blocks[wi];
         if (b === undefined) {
-          const len = scanBlock(page, wi);
+          const len = scanBlock(page, wi, maxBlock);
           b = newBlock(len, len > 0 && threshold <= 0 ? compileBlock(page, pc, len) : null, page);
           if (len > 0 && threshold <= 0 && b.fn === null) b.count = Number.NEGATIVE_INFINITY;
           blocks[wi] = b;

@@ -91,6 +91,8 @@ export interface FastOptions {
   mode?: VmMode;
   /** jit: entries of a block start before it is translated (default DEFAULT_JIT_THRESHOLD; 0: at once). */
   jitThreshold?: number;
+  /** jit: the longest block translated, 1..MAX_BLOCK (default MAX_BLOCK; tests use 1 for single instructions). */
+  jitMaxBlock?: number;
 }
 
 /**
@@ -105,7 +107,7 @@ export function runFast(m: Machine, maxSteps: number, options: FastOptions = {})
   if (m.registers[0] !== 0) return runReference(m, maxSteps);
   if ((options.mode ?? vmMode()) === "jit") {
     const io = machineIO(m);
-    return runJit(m, maxSteps, (mm, n) => runInterpreter(mm, n, io), options.jitThreshold);
+    return runJit(m, maxSteps, (mm, n) => runInterpreter(mm, n, io), options.jitThreshold, options.jitMaxBlock);
   }
   return runInterpreter(m, maxSteps);
 }

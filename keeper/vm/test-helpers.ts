@@ -105,7 +105,12 @@ export function stepReference(m: Machine): Outcome {
 
 /** Executes one step with the fast interpreter. */
 export function stepFast(m: Machine): Outcome {
-  return attempt(m, (x) => runFast(x, 1));
+  return attempt(m, (x) => runFast(x, 1, { mode: "interp" }));
+}
+
+/** Executes one step with the block translator: the instruction alone as a translated block. */
+export function stepJit(m: Machine): Outcome {
+  return attempt(m, (x) => runFast(x, 1, { mode: "jit", jitThreshold: 0, jitMaxBlock: 1 }));
 }
 
 /** A small deterministic PRNG (xorshift32) for fuzz tests: same seed, same cases everywhere. */
