@@ -1007,6 +1007,21 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
     return c.length === 1 && c[0]!.inputs.filter((i) => i === n).length === 1 ? c[0] : undefined;
   };
   const remove = (op: FloatOp) => ops.splice(ops.indexOf(op), 1);
+  /**
+   * `p` (which commutes with `q`) moves before it: `p` reads `q`'s inputs and writes a new tensor of shape
+   * `preShape`, which `q` reads to write what `p` wrote.
+   */
+  const hoist = (p: FloatOp, q: FloatOp, preShape: number[]) => {
+    const pre = `${p.output}::pre`;
+    shapes.set(pre, preShape);
+    p.inputs = [...q.inputs];
+    const out2 = p.output;
+    p.output = pre;
+    q.inputs = [pre];
+    q.output = out2;
+    remove(p);
+    ops.splice(ops.indexOf(q), 0, p);
+  };
   /** drop `op` (element-wise, its input now holds its value) */
   const bypass = (op: FloatOp, into: string) => {
     remove(op);
@@ -1141,31 +1156,15 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
         }
         if (p.kind === "causalsoftmax" && q.kind === "reshape" && shapes.get(q.inputs[0]!)!.length >= 2 && shapes.get(q.inputs[0]!)!.slice(-2).join() === shapes.get(p.output)!.slice(-2).join()) {
           // row-wise over the last two axes: commutes with a reshape of the leading ones
-          const pre = `${p.output}::pre`;
-          shapes.set(pre, shapes.get(q.inputs[0]!)!);
-          p.inputs = [...q.inputs];
-          const out2 = p.output;
-          p.output = pre;
-          q.inputs = [pre];
-          q.output = out2;
-          remove(p);
-          ops.splice(ops.indexOf(q), 0, p);
+          hoist(p, q, shapes.get(q.inputs[0]!)!);
           changed = true;
           continue;
         }
         if (p.kind === "slice" && p.axis! < shapes.get(p.inputs[0]!)!.length - 1 && (q.kind === "layernorm" || q.kind === "pointwise")) {
           // a slice of rows commutes with a row-wise op: compute only the rows kept (x[:, -1] after the final LayerNorm)
-          const pre = `${p.output}::pre`;
           const s0 = [...shapes.get(q.inputs[0]!)!];
           s0[p.axis!] = shapes.get(p.output)![p.axis!]!;
-          shapes.set(pre, s0);
-          p.inputs = [...q.inputs];
-          const out2 = p.output;
-          p.output = pre;
-          q.inputs = [pre];
-          q.output = out2;
-          remove(p);
-          ops.splice(ops.indexOf(q), 0, p);
+          hoist(p, q, s0);
           changed = true;
           continue;
         }
@@ -1211,15 +1210,7 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
         }
         if (p.kind === "pointwise" && (q.kind === "reshape" || q.kind === "transpose")) {
           // element-wise commutes with a reshape or a transpose: move it before, where it may fold into a Conv/Gemm
-          const pre = `${p.output}::pre`;
-          shapes.set(pre, shapes.get(q.inputs[0]!)!);
-          p.inputs = [...q.inputs];
-          const out2 = p.output;
-          p.output = pre;
-          q.inputs = [pre];
-          q.output = out2;
-          remove(p);
-          ops.splice(ops.indexOf(q), 0, p);
+          hoist(p, q, shapes.get(q.inputs[0]!)!);
           changed = true;
           continue;
         }
