@@ -10,7 +10,8 @@ import type { Worker } from "node:worker_threads";
 import { GameError, type Action } from "../../game/types.ts";
 import { InputError } from "../../graph/index.ts";
 import { ConfigError, KeeperError } from "../errors.ts";
-import { ComputeWorkerError, describeJob, type ClaimJob, type Compute, type GameJob } from "./compute.ts";
+import { ComputeWorkerError, createInThreadCompute, describeJob, type ClaimJob, type Compute, type GameJob } from "./compute.ts";
+import type { ModelBook } from "./models.ts";
 import type { WorkerJob, WorkerReply } from "./compute-worker.ts";
 import type { ComputedClaim } from "./inference.ts";
 import type { Logger } from "./logger.ts";
@@ -174,4 +175,19 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
       );
     },
   };
+}
+
+/**
+ * The keeper's compute for config `computeThreads`: a pool of that many claim threads plus the game thread, or (0)
+ * everything in-thread. Models not loaded from a file cannot be loaded by a thread: then it stays in-thread and says why.
+ */
+export function createKeeperCompute(p: { threads: number; models: ModelBook; elf: Uint8Array; log?: Logger }): Compute {
+  if (p.threads === 0) return createInThreadCompute(p.models, p.elf);
+  const fileless = p.models.ids().filter((id) => p.models.get(id)!.path === undefined);
+  if (fileless.length > 0) {
+    p.log?.warn({ models: fileless.map(String) }, "computing in-thread: these models were not loaded from a file, which compute threads need");
+    return createInThreadCompute(p.models, p.elf);
+  }
+  p.log?.info({ claimThreads: p.threads, gameThreads: 1 }, "compute threads started");
+  return createComputePool({ threads: p.threads, modelFile: (id) => p.models.get(id)?.path, elf: p.elf, log: p.log });
 }

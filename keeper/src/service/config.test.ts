@@ -20,6 +20,13 @@ describe("keeper config", () => {
     expect(c.confirmations).toBe(1);
     expect(c.http.port).toBe(9464);
     expect(c.maxQueue).toBe(1000);
+    expect(c.computeThreads).toBe(1);
+  });
+
+  it("takes computeThreads 0 (in-thread) and refuses a negative or fractional count", () => {
+    expect(parseKeeperConfig({ ...valid, computeThreads: 0 }).computeThreads).toBe(0);
+    expect(() => parseKeeperConfig({ ...valid, computeThreads: -1 })).toThrow(/computeThreads/);
+    expect(() => parseKeeperConfig({ ...valid, computeThreads: 1.5 })).toThrow(/computeThreads/);
   });
 
   it("names every bad field and what to fix", () => {

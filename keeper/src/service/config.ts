@@ -48,6 +48,11 @@ export const keeperConfigSchema = z
     maxQueue: z.number().int().min(1).max(1_000_000).default(1_000),
     /** Transactions in flight at once (sent with consecutive nonces, not mined yet); 1 waits for each receipt. */
     txWindow: z.number().int().min(1).max(256).default(16),
+    /**
+     * Worker threads computing claims (plus one more for dispute moves), so inference and guest runs never block the
+     * keeper's loop; 0 computes everything on the main thread (docs/protocol.md §6.0 "Compute threads").
+     */
+    computeThreads: z.number().int().min(0).max(64).default(1),
     /** Refund (`expire`) requests of served models that expired unanswered; false: only forget them. */
     expireUnanswered: z.boolean().default(true),
     /** Fault injection for tests and demos only (issue 5): e.g. "graph:3", "silent". */

@@ -189,7 +189,7 @@ export function createKeeper(params: KeeperParams): Keeper {
   /** A reconcile pass met a claim still computing: run it again next tick rather than in `reconcileEvery` ticks. */
   let reconcileAgain = false;
   const forgetClaim = (requestId: bigint) => {
-    forgetClaim(requestId);
+    computed.delete(requestId);
     inflight.delete(requestId);
   };
   let watcher: ChainWatcher | undefined;
