@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import { buildGpt, GPT_TINY } from "../../keeper/graph/gpt/gpt.ts";
 import { buildModel, encodeModelFile } from "../../keeper/graph/model.ts";
@@ -104,6 +105,23 @@ describe("compute pool", () => {
     // The replacement computes: the same claim as in-thread.
     const again = { modelId: GPT, input: inputFor(models, GPT, 7) };
     same(await pool.claim(again), createInThreadCompute(models).claimNow!(again));
+  });
+
+  it("threads that die on their own fail their jobs by name; after three that never finished a job the pool stops replacing them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oao-compute-"));
+    const file = join(dir, "failing-worker.ts");
+    writeFileSync(file, 'throw new Error("cannot start: no model memory");\n');
+    const broken = createComputePool({ threads: 1, modelFile: (id) => models.get(id)?.path, workerFile: pathToFileURL(file) });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const error = await broken.claim({ modelId: MNIST, input: inputFor(models, MNIST, i) }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ComputeWorkerError);
+        expect((error as Error).message).toMatch(/\(claim\) died while running the claim computation for model 1: cannot start: no model memory/);
+      }
+      await expect(broken.claim({ modelId: MNIST, input: inputFor(models, MNIST, 4) })).rejects.toThrow(/keep dying before finishing a job \(last: cannot start: no model memory\)/);
+    } finally {
+      await broken.close();
+    }
   });
 
   it("closing fails the running and queued jobs and refuses new ones", async () => {

@@ -25,6 +25,8 @@ export interface ComputePoolParams {
   /** The guest program (oao_node.elf): with it, one more thread solves dispute moves. */
   elf?: Uint8Array;
   log?: Logger;
+  /** The worker module (default compute-worker.ts); tests pass one that fails. */
+  workerFile?: URL;
 }
 
 export interface ComputePool extends Compute {
@@ -69,10 +71,13 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
   const slots: Slot[] = [];
   let nextId = 0;
   let closed = false;
+  /** Threads in a row that died before finishing a job; at 3 the pool stops replacing them (they cannot start). */
+  let deathsAtStart = 0;
+  let broken: string | undefined;
 
   function spawn(role: "claim" | "game"): Slot {
     // The worker imports the graph, game and VM code (not erasable TypeScript): it loads through tsx.
-    const worker = startTsWorker(WORKER_FILE, { workerData: { elf: role === "game" ? params.elf : undefined } }, { tsx: true });
+    const worker = startTsWorker(params.workerFile ?? WORKER_FILE, { workerData: { elf: role === "game" ? params.elf : undefined } }, { tsx: true });
     const slot: Slot = { role, worker, threadId: worker.threadId, busy: undefined, dead: false, jobsDone: 0 };
     worker.on("message", (reply: WorkerReply) => {
       const job = slot.busy;
@@ -100,6 +105,13 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
       job.reject(new ComputeWorkerError(`compute thread ${slot.threadId} (${slot.role}) died while running ${job.label}: ${reason}; it was replaced, ask again`));
     }
     if (closed || i < 0) return;
+    deathsAtStart = slot.jobsDone === 0 ? deathsAtStart + 1 : 0;
+    if (deathsAtStart >= 3) {
+      broken = `compute threads keep dying before finishing a job (last: ${reason}); the pool stopped replacing them`;
+      log?.error({ reason }, broken);
+      for (const queued of [...claimQueue.splice(0), ...gameQueue.splice(0)]) queued.reject(new ComputeWorkerError(`${broken}: ${queued.label} was not run`));
+      return;
+    }
     log?.error({ threadId: slot.threadId, role: slot.role, job: job?.label, reason }, "compute thread died; replacing it");
     slots[i] = spawn(slot.role);
     dispatch();
@@ -121,6 +133,7 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
 
   function submit<T>(role: "claim" | "game", message: WithoutId<WorkerJob>, label: string): Promise<T> {
     if (closed) return Promise.reject(new ComputeWorkerError(`the compute pool is closed: ${label} was not started`));
+    if (broken !== undefined) return Promise.reject(new ComputeWorkerError(`${broken}: ${label} was not run`));
     return new Promise<T>((resolve, reject) => {
       const id = ++nextId;
       (role === "game" ? gameQueue : claimQueue).push({ id, message: { ...message, id } as WorkerJob, label, resolve: resolve as (v: unknown) => void, reject });
