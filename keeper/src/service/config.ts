@@ -48,6 +48,11 @@ export const keeperConfigSchema = z
     maxQueue: z.number().int().min(1).max(1_000_000).default(1_000),
     /** Transactions in flight at once (sent with consecutive nonces, not mined yet); 1 waits for each receipt. */
     txWindow: z.number().int().min(1).max(256).default(16),
+    /**
+     * Not ready ("backlog") while an answerable request of a served model is within this many seconds of its
+     * deadline and not committed (the keeper is falling behind; the requester would get a refund, not an answer).
+     */
+    deadlineMarginSeconds: z.number().int().min(0, "must be 0 (only overdue requests) or more seconds").max(86_400, "must be at most 86400 s (one day)").default(300),
     /** Refund (`expire`) requests of served models that expired unanswered; false: only forget them. */
     expireUnanswered: z.boolean().default(true),
     /** Fault injection for tests and demos only (issue 5): e.g. "graph:3", "silent". */

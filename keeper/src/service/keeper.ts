@@ -32,6 +32,7 @@ import { computeClaim, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
 import { evaluateReadiness, readinessBoundMs, type LoopState } from "./health.ts";
+import { createWatchdog, watchSends, type GameWatch, type WatchLimits } from "./watchdog.ts";
 
 /**
  * Fault injection for tests and demos only: rewrites the claim this keeper computed before it is
@@ -46,6 +47,8 @@ export interface DisputeAgent {
   tick(): Promise<void>;
   /** Stops playing a request's games: a rollback forgot the request (its games are read again if still there). */
   forget?(requestId: bigint): void;
+  /** How each game is going, for the watchdog (keeper/src/service/watchdog.ts). */
+  watch?(): GameWatch[];
 }
 
 export interface KeeperParams {
@@ -87,6 +90,13 @@ export interface KeeperParams {
    * max(3 × the poll interval, 30 s) (`readinessBoundMs`).
    */
   readyWithinMs?: number;
+  /**
+   * Not ready ("backlog") while an answerable request of a served model is this close to its deadline (chain
+   * seconds) and not committed; default 300 (keeper config `deadlineMarginSeconds`).
+   */
+  deadlineMarginSeconds?: number;
+  /** The watchdog's other limits (consecutive send failures, failing or silent game ticks); defaults in watchdog.ts. */
+  watchLimits?: Partial<Omit<WatchLimits, "deadlineMarginSeconds">>;
 }
 
 /** Thrown by a `crashBeforeSend` hook: propagates out of the tick like a crash (nothing recorded after it). */
@@ -151,7 +161,19 @@ const START = "startBlock";
 const PAGE = 256;
 
 export function createKeeper(params: KeeperParams): Keeper {
-  const { publicClient, responder, store, models, log, metrics, addresses } = params;
+  const { publicClient, store, models, log, metrics, addresses } = params;
+  // Records consecutive send failures for the watchdog (the runtime's responder is already watched: same record).
+  const responder = watchSends(params.responder);
+  const watchdog = createWatchdog({
+    publicClient,
+    addresses,
+    store,
+    responder,
+    metrics,
+    games: params.disputes?.watch ? () => params.disputes!.watch!() : undefined,
+    limits: { ...params.watchLimits, ...(params.deadlineMarginSeconds !== undefined ? { deadlineMarginSeconds: params.deadlineMarginSeconds } : {}) },
+  });
+  let blockers: string[] = [];
   const batchSize = params.batchSize ?? 16;
   const expireUnanswered = params.expireUnanswered ?? true;
   const reconcileEvery = params.reconcileEvery ?? 30;
@@ -908,9 +930,16 @@ export function createKeeper(params: KeeperParams): Keeper {
       throw error;
     } finally {
       tickStartedAt = undefined;
+      // What would keep us from doing the job even when the tick succeeds (stake, tx path, games, backlog).
+      if (synced) {
+        blockers = await watchdog.check().catch((error: unknown) => {
+          log.warn({ error: shortError(error) }, "watchdog check failed");
+          return blockers;
+        });
+      }
     }
   }
-  const loopState = (): LoopState => ({ synced, startedAt, lastOkAt, tickStartedAt, lastError });
+  const loopState = (): LoopState => ({ synced, startedAt, lastOkAt, tickStartedAt, lastError, ...(blockers.length > 0 ? { blockers } : {}) });
 
   let ticks = 0;
   async function tickOnce(): Promise<void> {

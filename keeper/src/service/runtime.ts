@@ -20,6 +20,7 @@ import { AIOracleAbi, DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } 
 import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
 import { createResponder, type Responder, type ResponderParams } from "../chain/responder.ts";
+import { watchSends } from "./watchdog.ts";
 import { isRetryableRpcError, withRetry } from "../chain/retry.ts";
 import { instrumentTransport } from "../chain/transport.ts";
 import { openStore, type KeeperStore } from "../store/store.ts";
@@ -100,7 +101,8 @@ export async function createKeeperRuntime(
   const account = privateKeyToAccount(key);
   const walletClient = createWalletClient({ account, chain, transport });
   const store = openStore(join(config.dataDir, "keeper.db"));
-  const responder = createResponder({ publicClient, walletClient, store, log, metrics, window: config.txWindow, ...options.responder });
+  // Watched: the keeper's watchdog reads its consecutive send failures (readiness reason "tx_path"), dispute moves included.
+  const responder = watchSends(createResponder({ publicClient, walletClient, store, log, metrics, window: config.txWindow, ...options.responder }));
 
   let models = options.models;
   if (models === undefined) {
