@@ -18,6 +18,10 @@ import { createGamePlayer, type DisputeProgress, gameIdOf } from "../../keeper/s
 import { createDisputeScheduler, isOurMove, type DisputeScheduler } from "../../keeper/src/dispute/scheduler.ts";
 import { openStore, type KeeperStore } from "../../keeper/src/store/store.ts";
 import { evaluateWatch } from "../../keeper/src/service/watchdog.ts";
+import { BaseError, CallExecutionError, RawContractError, encodeErrorResult, parseAbi } from "viem";
+
+const OPERATOR = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955";
+const jailed = encodeErrorResult({ abi: parseAbi(["error OperatorJailed(address operator, uint64 jailedUntil)"]), errorName: "OperatorJailed", args: [OPERATOR, 99n] });
 
 const world = toyWorld(12, 30n);
 const ADDRESS = "0x0000000000000000000000000000000000067a3e" as Hex;
@@ -145,7 +149,7 @@ describe("dispute scheduler watch and game counts", () => {
     expect(s.watch()[0]!.unplayable).toBeUndefined();
   });
 
-  it("moves failing tick after tick are counted (decoded error kept); our move with nothing sent is counted; both reset", async () => {
+  it("moves failing tick after tick are counted (the contract error decoded: OperatorJailed, not custom error 0x285ec55c); our move with nothing sent is counted; both reset", async () => {
     const game = newGame();
     const clock = { now: 10n };
     const real = referenceGameClient(game, Side.Challenger, clock);
@@ -153,7 +157,8 @@ describe("dispute scheduler watch and game counts", () => {
     const client: GameClient = {
       ...real,
       async send(action) {
-        if (mode === "fail") throw new Error("execution reverted: OperatorJailed(0xaa, 99)");
+        // viem's error for a revert it had no ABI for: `custom error 0x285ec55c` with the raw data.
+        if (mode === "fail") throw new CallExecutionError(new RawContractError({ data: jailed }) as unknown as BaseError, { account: undefined as never });
         return real.send(action);
       },
     };
@@ -168,7 +173,8 @@ describe("dispute scheduler watch and game counts", () => {
     });
     s.add({ address: ADDRESS, requestId: 7n, side: Side.Challenger });
     for (let i = 0; i < 3; i++) await s.tick();
-    expect(s.watch()).toMatchObject([{ failedTicks: 3, lastError: "execution reverted: OperatorJailed(0xaa, 99)" }]);
+    expect(s.watch()).toMatchObject([{ failedTicks: 3, lastError: `OperatorJailed(${OPERATOR}, 99)` }]);
+    expect(store.getGame<DisputeProgress>(gameIdOf(ADDRESS))!.state.lastError).toBe(`OperatorJailed(${OPERATOR}, 99)`);
     expect(evaluateWatch({ tx: { consecutiveFailures: 0 }, games: s.watch(), due: [], now: 0n }).blockers[0]!.message).toContain("moves failing in game");
     mode = "mute";
     expect(isOurMove(await real.readView(), Side.Challenger)).toBe(true);

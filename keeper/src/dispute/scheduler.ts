@@ -16,7 +16,8 @@ import { claimTraces } from "../../game/vm-provider.ts";
 import { Side } from "../../game/types.ts";
 import type { Responder } from "../chain/responder.ts";
 import type { Logger } from "../service/logger.ts";
-import { shortError, type DisputeAgent } from "../service/keeper.ts";
+import type { DisputeAgent } from "../service/keeper.ts";
+import { shortError } from "../service/reconcile.ts";
 import { decodeRequestInput } from "../service/inference.ts";
 import type { LoadedModel, ModelBook } from "../service/models.ts";
 import type { DisputeTraces } from "../../game/trace-provider.ts";
@@ -219,7 +220,7 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
       const results = await scheduler.tick();
       // Every game was ticked; report the failures so the keeper's tick (and its readiness) shows them.
       const errors = [...results.values()].filter((r): r is Error => r instanceof Error);
-      if (errors.length > 0) throw new AggregateError(errors, `${errors.length} dispute game(s) failed this tick: ${errors[0]!.message}`);
+      if (errors.length > 0) throw new AggregateError(errors, `${errors.length} dispute game(s) failed this tick: ${shortError(errors[0])}`);
     },
   };
 }

@@ -27,7 +27,7 @@ import type { Logger } from "./logger.ts";
 import type { KeeperMetrics } from "./metrics.ts";
 import type { KeeperStore, RequestCursor, RequestStatus, StoredIntent, StoredRequest } from "../store/store.ts";
 import { KeeperError } from "../errors.ts";
-import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
+import { ChainStatus, decide, decodeRevert, isStakeError, shortError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
 import { computeClaim, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
@@ -711,8 +711,8 @@ export function createKeeper(params: KeeperParams): Keeper {
         claimFor(request);
       } catch (error) {
         // Malformed input or an unserved model: record why and move on (never crash, never commit).
-        store.setRequestStatus(request.requestId, "failed", (error as Error).message);
-        log.warn({ requestId: request.requestId.toString(), error: (error as Error).message }, "cannot answer request");
+        store.setRequestStatus(request.requestId, "failed", shortError(error));
+        log.warn({ requestId: request.requestId.toString(), error: shortError(error) }, "cannot answer request");
         continue;
       }
       // The intent is written before anything is sent: a keeper killed from here on makes (or finds) the commit.
@@ -743,7 +743,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         try {
           ours = claimFor(request);
         } catch (error) {
-          store.setRequestStatus(request.requestId, "done", `cannot check: ${(error as Error).message}`);
+          store.setRequestStatus(request.requestId, "done", `cannot check: ${shortError(error)}`);
           continue;
         }
         if (standing.output !== null && toHex(ours.output) === toHex(standing.output)) {
@@ -1025,15 +1025,5 @@ export async function inParallel<T>(items: readonly T[], limit: number, fn: (ite
   if (failed) throw failed.reason;
 }
 
-export function shortError(error: unknown): string {
-  const revert = decodeRevert(error);
-  if (revert) return `${revert.errorName}(${revert.args.map(String).join(", ")})`;
-  // viem wraps a transport's failure in generic errors ("An unknown RPC error occurred."): say what failed.
-  for (let e = error as { shortMessage?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    const message = e.shortMessage ?? e.message;
-    if (message === undefined) continue;
-    if (e.cause === undefined || !/^An unknown RPC error occurred|^An internal error was received|^Transaction creation failed/.test(message)) return message;
-  }
-  return String(error);
-}
+export { shortError };
 

@@ -17,7 +17,7 @@ import { AIOracleAbi, StakingAbi, TaskManagerAbi } from "../../../sdk/src/abis/g
 import type { Responder, TxIntent } from "../chain/responder.ts";
 import type { KeeperStore, RequestCursor } from "../store/store.ts";
 import type { KeeperMetrics } from "./metrics.ts";
-import { decodeRevert } from "./reconcile.ts";
+import { decodeRevert, shortError } from "./reconcile.ts";
 
 export const BLOCK_REASONS = ["stake", "tx_path", "games", "backlog"] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
@@ -156,7 +156,7 @@ export function watchSends(responder: Responder): WatchedResponder {
       } catch (error) {
         if (isSendPathFailure(error)) {
           record.consecutiveFailures++;
-          record.lastError = `${intent.kind}: ${((error as { shortMessage?: string }).shortMessage ?? (error as Error).message ?? String(error)).split("\n")[0]}`;
+          record.lastError = `${intent.kind}: ${shortError(error)}`;
         }
         throw error;
       }
