@@ -929,14 +929,15 @@ export function createKeeper(params: KeeperParams): Keeper {
       metrics.tickFailures.inc();
       throw error;
     } finally {
-      tickStartedAt = undefined;
-      // What would keep us from doing the job even when the tick succeeds (stake, tx path, games, backlog).
+      // What would keep us from doing the job even when the tick succeeds (stake, tx path, games, backlog); part
+      // of the tick, so a watchdog stuck on a frozen node shows as a long tick.
       if (synced) {
         blockers = await watchdog.check().catch((error: unknown) => {
           log.warn({ error: shortError(error) }, "watchdog check failed");
           return blockers;
         });
       }
+      tickStartedAt = undefined;
     }
   }
   const loopState = (): LoopState => ({ synced, startedAt, lastOkAt, tickStartedAt, lastError, ...(blockers.length > 0 ? { blockers } : {}) });

@@ -184,6 +184,7 @@ export interface Watchdog {
 
 /** Requests whose deadline was read, at most this many new ones per check (oldest first: the ones due first). */
 const DEADLINE_READS_PER_CHECK = 256;
+const READ_LANES = 16;
 
 export function createWatchdog(params: WatchdogParams): Watchdog {
   const { publicClient, addresses, store, metrics } = params;
@@ -202,37 +203,39 @@ export function createWatchdog(params: WatchdogParams): Watchdog {
     }
   }
 
-  /** Answerable requests within the margin of their deadline (deadlines read once, oldest requests first). */
+  /**
+   * Answerable requests within the margin of their deadline. Deadlines are read once per request, at most
+   * `DEADLINE_READS_PER_CHECK` per check, oldest requests first (the ones due first), `READ_LANES` at a time.
+   */
   async function readDue(now: bigint): Promise<WatchInput["due"]> {
-    const due: { requestId: bigint; deadline: bigint }[] = [];
-    const live = new Set<bigint>();
-    let reads = 0;
+    const live: bigint[] = [];
     for (const status of ["pending", "computing"] as const) {
       let after: RequestCursor | undefined;
       for (;;) {
         const page = store.listRequests(status, 256, after);
         if (page.length === 0) break;
         after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
-        for (const r of page) {
-          live.add(r.requestId);
-          let deadline = deadlines.get(r.requestId);
-          if (deadline === undefined) {
-            if (reads >= DEADLINE_READS_PER_CHECK) continue;
-            reads++;
-            try {
-              const header = await publicClient.readContract({ address: addresses.aiOracle, abi: AIOracleAbi, functionName: "getRequestHeader", args: [r.requestId] });
-              deadline = BigInt(header.deadline);
-              deadlines.set(r.requestId, deadline);
-            } catch {
-              continue;
-            }
-          }
-          if (now + BigInt(limits.deadlineMarginSeconds) >= deadline) due.push({ requestId: r.requestId, deadline });
-        }
+        for (const r of page) live.push(r.requestId);
       }
     }
-    for (const id of deadlines.keys()) if (!live.has(id)) deadlines.delete(id);
-    return due;
+    const unread = live.filter((id) => !deadlines.has(id)).slice(0, DEADLINE_READS_PER_CHECK);
+    for (let i = 0; i < unread.length; i += READ_LANES) {
+      const batch = unread.slice(i, i + READ_LANES);
+      const headers = await Promise.allSettled(
+        batch.map((id) => publicClient.readContract({ address: addresses.aiOracle, abi: AIOracleAbi, functionName: "getRequestHeader", args: [id] })),
+      );
+      headers.forEach((h, k) => {
+        if (h.status === "fulfilled") deadlines.set(batch[k]!, BigInt(h.value.deadline));
+      });
+      if (headers.some((h) => h.status === "rejected")) break; // the RPC is failing: the tick's own readiness says so
+    }
+    const liveSet = new Set(live);
+    for (const id of deadlines.keys()) if (!liveSet.has(id)) deadlines.delete(id);
+    const margin = BigInt(limits.deadlineMarginSeconds);
+    return live.flatMap((requestId) => {
+      const deadline = deadlines.get(requestId);
+      return deadline !== undefined && now + margin >= deadline ? [{ requestId, deadline }] : [];
+    });
   }
 
   return {
