@@ -149,6 +149,26 @@ describe("dispute scheduler watch and game counts", () => {
     expect(s.watch()[0]!.unplayable).toBeUndefined();
   });
 
+  it("a new game whose player cannot be built is stored active and reported, by this scheduler and after a restart", async () => {
+    const store = openStore(diskPath());
+    const failing = () =>
+      createDisputeScheduler({
+        store,
+        playerFor: (g) => {
+          throw new Error(`request ${g.requestId} of game ${g.address} is not in the store`);
+        },
+      });
+    const s = failing();
+    expect(() => s.add({ address: ADDRESS, requestId: 9n, side: Side.Defender })).toThrow(/is not in the store/);
+    expect(store.getGame<DisputeProgress>(gameIdOf(ADDRESS))).toMatchObject({ requestId: 9n, role: "defender", status: "active", state: { side: "defender", pending: null } });
+    expect(s.watch()).toMatchObject([{ requestId: 9n, unplayable: `request 9 of game ${ADDRESS} is not in the store` }]);
+    await s.tick();
+    expect(s.watch()).toHaveLength(1);
+    expect(failing().watch()).toMatchObject([{ requestId: 9n, unplayable: expect.stringMatching(/is not in the store/) }]);
+    s.remove(9n); // a rollback forgot the request (and the store its games)
+    expect(s.watch()).toEqual([]);
+  });
+
   it("moves failing tick after tick are counted (the contract error decoded: OperatorJailed, not custom error 0x285ec55c); our move with nothing sent is counted; both reset", async () => {
     const game = newGame();
     const clock = { now: 10n };

@@ -60,7 +60,8 @@ export function gameIdOf(address: string): bigint {
   return BigInt(address);
 }
 
-function freshProgress(address: `0x${string}`, side: Side): DisputeProgress {
+/** The progress of a game nothing was played in yet. */
+export function freshProgress(address: `0x${string}`, side: Side): DisputeProgress {
   return {
     address,
     side: SIDE_NAMES[side],

@@ -13,7 +13,7 @@
 import type { Address, PublicClient } from "viem";
 import { MerkleGraphTrace } from "../../game/trace-provider.ts";
 import { claimTraces } from "../../game/vm-provider.ts";
-import { Side } from "../../game/types.ts";
+import { GamePhase, Side, SIDE_NAMES, type GameView } from "../../game/types.ts";
 import type { Responder } from "../chain/responder.ts";
 import type { Logger } from "../service/logger.ts";
 import type { DisputeAgent } from "../service/keeper.ts";
@@ -25,9 +25,8 @@ import type { RunResult, Tensor } from "../../graph/index.ts";
 import type { KeeperStore } from "../store/store.ts";
 import type { KeeperMetrics } from "../service/metrics.ts";
 import type { GameWatch } from "../service/watchdog.ts";
-import { GamePhase, type GameView } from "../../game/types.ts";
 import { createChainGameClient } from "./client.ts";
-import { createGamePlayer, gameIdOf, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
+import { createGamePlayer, freshProgress, gameIdOf, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
 
 export interface ScheduledGame {
   address: `0x${string}`;
@@ -79,6 +78,11 @@ export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeS
       players.set(key, params.playerFor(game));
     } catch (error) {
       unplayable.set(key, { requestId: game.requestId, reason: shortError(error) });
+      // Recorded as active, so every tick (and a restarted keeper) tries again and the watchdog reports it.
+      const gameId = gameIdOf(game.address);
+      if (store.getGame(gameId) === undefined) {
+        store.upsertGame({ gameId, requestId: game.requestId, role: SIDE_NAMES[game.side], status: "active", state: freshProgress(game.address, game.side) });
+      }
       throw error;
     }
     unplayable.delete(key);
