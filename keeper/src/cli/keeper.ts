@@ -17,6 +17,7 @@ import { startOpsServer } from "../service/http.ts";
 import { createKeeperRuntime, runtimeReadiness, type KeeperRuntime } from "../service/runtime.ts";
 import { ConfigError } from "../errors.ts";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
+import { createKeeperCompute } from "../service/compute-pool.ts";
 
 interface CommonOpts {
   config?: string;
@@ -87,7 +88,10 @@ export function buildKeeperCommand(): Command {
   withConfig(keeper.command("run").description("watch the chain and serve as an operator until SIGINT/SIGTERM")).action(
     async (opts: CommonOpts) => {
       const rt = await createKeeperRuntime(configFrom(opts), loadSigningKey());
+      // Claims and dispute moves are computed on worker threads (config computeThreads; 0: on this thread).
+      const compute = createKeeperCompute({ threads: rt.config.computeThreads, models: rt.models, elf: rt.elf, log: rt.log });
       const disputes = createDisputeAgent({
+        compute,
         publicClient: rt.publicClient,
         responder: rt.responder,
         store: rt.store,
@@ -98,6 +102,7 @@ export function buildKeeperCommand(): Command {
       });
       const service = createKeeper({
         disputes,
+        compute,
         claimEvery: 60, // about once a minute at the default poll interval
         fromBlock: rt.config.startBlock !== undefined ? BigInt(rt.config.startBlock) : undefined,
         publicClient: rt.publicClient,
@@ -136,6 +141,7 @@ export function buildKeeperCommand(): Command {
       }
       await service.run(stop.signal, rt.config.pollIntervalMs);
       await rt.responder.idle();
+      await compute.close();
       await ops.close();
       rt.close();
       rt.log.info("keeper stopped");

@@ -13,7 +13,8 @@ import { decodeEventLog, parseAbi, type Address, type Hex, type Transport } from
 import { Side } from "../../game/types.ts";
 import { cheaterParty, resolveScenario, type Fault, type PartyTraces } from "../../game/faults.ts";
 import { encodeTensor, toHex, type Model, type Tensor } from "../../graph/index.ts";
-import { ModelBook } from "../service/models.ts";
+import { ModelBook, resolveModelPath } from "../service/models.ts";
+import { createComputePool, type ComputePool } from "../service/compute-pool.ts";
 import { parseKeeperConfig } from "../service/config.ts";
 import { decodeRequestInput } from "../service/inference.ts";
 import { createKeeper, type Keeper, type KeeperParams } from "../service/keeper.ts";
@@ -31,6 +32,8 @@ export interface Party {
   runtime: KeeperRuntime;
   keeper: Keeper;
   agent: ReturnType<typeof createDisputeAgent>;
+  /** The party's compute pool (its claims and moves off the main thread), when it has one. */
+  compute?: ComputePool;
 }
 
 export type ProgressEvent =
@@ -70,6 +73,8 @@ export async function createParties(
     logFor?: (name: "honest" | "cheater") => Logger;
     /** Withdraw earnings (oracle credit, staking rewards) every this many ticks, as `oao keeper run` does (default: never). */
     claimEvery?: number;
+    /** The honest keeper computes claims on this many threads, plus one for its moves (default: in-thread). */
+    honestComputeThreads?: number;
   },
 ) {
   const accounts = p.accounts ?? { honest: HONEST_ACCOUNT, cheater: CHEATER_ACCOUNT };
@@ -115,7 +120,11 @@ export async function createParties(
       metrics: createMetrics({ defaultMetrics: false }),
     });
     const cheating = name === "cheater";
+    const modelFile = resolveModelPath(p.modelFile);
+    const compute =
+      !cheating && p.honestComputeThreads ? createComputePool({ threads: p.honestComputeThreads, modelFile: (id) => (id === p.modelId ? modelFile : undefined), elf: runtime.elf, log: runtime.log }) : undefined;
     const agent = createDisputeAgent({
+      ...(compute ? { compute } : {}),
       publicClient: runtime.publicClient,
       responder: runtime.responder,
       store: runtime.store,
@@ -136,6 +145,7 @@ export async function createParties(
       confirmations: 0,
       fromBlock: options.fromBlock ?? (await runtime.publicClient.getBlockNumber()),
       disputes: agent,
+      ...(compute ? { compute } : {}),
       claimEvery: p.claimEvery,
       ...options.keeper,
       ...(cheating
@@ -147,7 +157,7 @@ export async function createParties(
           }
         : {}),
     });
-    return { name, index, dataDir, address, runtime, keeper, agent };
+    return { name, index, dataDir, address, runtime, keeper, agent, ...(compute ? { compute } : {}) };
   };
 
   const startBlock = await world.publicClient.getBlockNumber();
@@ -163,6 +173,7 @@ export async function createParties(
      */
     async restart(name: "honest" | "cheater", options: { transport?: Transport; keeper?: Pick<KeeperParams, "retryBackoff"> } = {}): Promise<Party> {
       const old = parties[name];
+      void old.compute?.close();
       const fresh = await start(name, old.index, old.address, { dataDir: old.dataDir, transport: options.transport, keeper: options.keeper });
       parties[name] = fresh;
       return fresh;
@@ -223,6 +234,7 @@ export async function playUntilFinal(
     let tickFailed = false;
     const tickStarted = Date.now();
     const before = await world.publicClient.getBlockNumber();
+    let computing = false;
     for (const party of order) {
       if (party === cheater && silentAfter !== undefined) {
         const posts = party.agent.scheduler.active().length === 0 ? 0 : sumTransactions(party);
@@ -231,7 +243,15 @@ export async function playUntilFinal(
       }
       try {
         await party.keeper.tick();
+        // A keeper with a compute pool picks its claims up on a tick after the one that started them: wait for them
+        // and tick it again, so the committer still acts first.
+        while (party.keeper.computing() > 0) {
+          await until(() => party.keeper.computing() === 0);
+          await party.keeper.tick();
+        }
         failures.set(party.name, 0);
+        // Its moves are sent by a background round of game ticks (solved on the pool's game thread).
+        if (party.agent.busy()) computing = true;
       } catch (error) {
         // A failed tick (an RPC call dropped) is retried on the next one, as `oao keeper run` does;
         // time must not move on meanwhile, or a keeper would lose on a flaky connection alone.
@@ -261,6 +281,11 @@ export async function playUntilFinal(
     );
     if (settled.every(Boolean)) break;
     const after = await world.publicClient.getBlockNumber();
+    if (computing) {
+      // Time must not move on while a party is still computing what it will send (its clock would run out).
+      await until(() => order.every((q) => !q.agent.busy()));
+      continue;
+    }
     if (after === before && !tickFailed) {
       // Nobody had anything to send: let time pass (challenge window, a silent party's clock).
       if (seenGames.size > 0 && disputeEnded === undefined && allGamesDone(honest)) disputeEnded = Date.now();
@@ -314,6 +339,15 @@ export async function playUntilFinal(
   };
 }
 
+/** Waits until `done()` holds: a keeper's computation settles (it calls back on its own thread's results). */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("a keeper's computation did not settle within 10 minutes");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function sumTransactions(party: Party): number {
   return party.runtime.store.listGames<{ transactions: number }>().reduce((n, g) => n + g.state.transactions, 0);
 }
@@ -325,4 +359,5 @@ function allGamesDone(party: Party): boolean {
 export function closeParties(parties: Awaited<ReturnType<typeof createParties>>): void {
   parties.honest.runtime.close();
   parties.cheater.runtime.close();
+  for (const party of [parties.honest, parties.cheater]) void party.compute?.close();
 }

@@ -7,7 +7,7 @@
  */
 import { solve } from "../../game/solver.ts";
 import type { DisputeTraces } from "../../game/trace-provider.ts";
-import { type ActionKind, GamePhase, GameWinner, type GameView, PHASE_NAMES, Side, SIDE_NAMES, WINNER_NAMES } from "../../game/types.ts";
+import { type Action, type ActionKind, GamePhase, GameWinner, type GameView, PHASE_NAMES, Side, SIDE_NAMES, WINNER_NAMES } from "../../game/types.ts";
 import type { Logger } from "../service/logger.ts";
 import { shortError } from "../service/reconcile.ts";
 import type { KeeperStore, StoredGame } from "../store/store.ts";
@@ -50,7 +50,9 @@ export interface GamePlayer {
 export interface GamePlayerParams {
   client: GameClient;
   side: Side;
-  traces: DisputeTraces;
+  /** Our traces, solved on this thread; or `solve` (e.g. a compute pool's game thread, keeper/src/service/compute.ts). */
+  traces?: DisputeTraces;
+  solve?: (view: GameView, side: Side) => Promise<Action[]>;
   requestId: bigint;
   store?: KeeperStore;
   log?: Logger;
@@ -80,6 +82,7 @@ export function freshProgress(address: `0x${string}`, side: Side): DisputeProgre
 
 export function createGamePlayer(params: GamePlayerParams): GamePlayer {
   const { client, side, traces, store, log } = params;
+  if (traces === undefined && params.solve === undefined) throw new Error("a game player needs our traces or a solver");
   const address = client.address as `0x${string}`;
   const gameId = gameIdOf(address);
   const stored = store?.getGame<DisputeProgress>(gameId);
@@ -109,7 +112,7 @@ export function createGamePlayer(params: GamePlayerParams): GamePlayer {
         return { view, sent: [], status };
       }
       const sent: ActionKind[] = [];
-      const actions = solve(view, side, traces);
+      const actions = params.solve ? await params.solve(view, side) : solve(view, side, traces!);
       for (const action of actions) {
         if (action.kind === "loadPreimage" && (await client.hasPreimagePart(action.key, action.partOffset))) continue;
         progress.pending = action.kind;

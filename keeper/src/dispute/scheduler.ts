@@ -25,6 +25,7 @@ import type { RunResult, Tensor } from "../../graph/index.ts";
 import type { KeeperStore } from "../store/store.ts";
 import type { KeeperMetrics } from "../service/metrics.ts";
 import type { GameWatch } from "../service/watchdog.ts";
+import type { Compute } from "../service/compute.ts";
 import { createChainGameClient } from "./client.ts";
 import { createGamePlayer, freshProgress, gameIdOf, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
 
@@ -183,16 +184,31 @@ export interface DisputeAgentParams {
    * guest program). Fault injection (tests, demos) passes a cheater's traces here.
    */
   tracesFor?: (game: ScheduledGame, loaded: LoadedModel, input: Tensor) => DisputeTraces;
+  /**
+   * Where honest moves are solved (not with `tracesFor`). A compute with threads (a pool) solves them on its game
+   * thread, and the agent's `tick` then only starts a round of game ticks: a round still running when the keeper ticks
+   * again is left to finish (its failures are reported by the next tick), so a long solve never holds up the keeper.
+   */
+  compute?: Compute;
 }
 
 /** The keeper's dispute agent: honest traces of our claims, played on chain. */
-export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & { scheduler: DisputeScheduler } {
+export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & { scheduler: DisputeScheduler; busy(): boolean } {
   const { store, models } = params;
+  /** Honest moves solved on a compute pool's game thread (in-thread compute: the traces below, as before). */
+  const onPool = params.compute !== undefined && params.compute.threads > 0 && !params.tracesFor;
   const playerFor = (game: ScheduledGame): GamePlayer => {
     const request = store.getRequest(game.requestId);
     if (request === undefined) throw new Error(`request ${game.requestId} of game ${game.address} is not in the store`);
     const loaded = models.get(request.modelId);
     if (loaded === undefined) throw new Error(`model ${request.modelId} of game ${game.address} is not served by this keeper`);
+    const client = createChainGameClient({ publicClient: params.publicClient, responder: params.responder, address: game.address as Address });
+    if (onPool) {
+      const compute = params.compute!;
+      const solve = (view: Parameters<typeof compute.solve>[0]["view"], side: Side) =>
+        compute.solve({ game: game.address, modelId: request.modelId, input: request.input, view, side });
+      return createGamePlayer({ client, side: game.side, solve, requestId: game.requestId, store, log: params.log });
+    }
     const input = decodeRequestInput(loaded.model, request.input);
     const traces = params.tracesFor
       ? params.tracesFor(game, loaded, input)
@@ -200,31 +216,57 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
           const run = game.run ?? loaded.executor.run(input);
           return claimTraces({ model: loaded.model, input, nodeOutputs: run.nodeOutputs, graph: new MerkleGraphTrace(run.trace.states), elf: params.elf });
         })();
-    const client = createChainGameClient({ publicClient: params.publicClient, responder: params.responder, address: game.address as Address });
     return createGamePlayer({ client, side: game.side, traces, requestId: game.requestId, store, log: params.log });
   };
   const m = params.metrics;
   const onFinished = (_game: `0x${string}`, status: "won" | "lost" | "undecided") =>
     (status === "won" ? m?.gamesWon : status === "lost" ? m?.gamesLost : m?.gamesUndecided)?.inc();
   const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent, onFinished });
+  const background = onPool;
+  /** The round of game ticks running in the background, and the failures of the last one that finished. */
+  let round: Promise<void> | undefined;
+  let roundErrors: Error[] = [];
+  const forgetEnded = (results: Map<string, TickResult | Error>) => {
+    for (const [address, r] of results) if (!(r instanceof Error) && r.status !== "active") params.compute?.forgetGame(address as `0x${string}`);
+  };
+  const failures = (errors: Error[]) => new AggregateError(errors, `${errors.length} dispute game(s) failed this tick: ${shortError(errors[0])}`);
   return {
     scheduler,
-    forget: (requestId) => scheduler.remove(requestId),
+    /** Whether a background round of game ticks (on a compute pool) is still running. */
+    busy: () => round !== undefined,
+    forget: (requestId) => {
+      for (const g of store.listGames<DisputeProgress>("active")) if (g.requestId === requestId) params.compute?.forgetGame(g.state.address);
+      scheduler.remove(requestId);
+    },
     watch: () => scheduler.watch(),
     onGameCreated(game) {
       params.log?.info({ game: game.game, requestId: game.requestId.toString(), side: game.ourSide }, `dispute game opened: playing the ${game.ourSide}`);
       try {
-        scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours.run });
+        scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours?.run });
       } catch (error) {
         // Reported by `watch` (readiness reason "games") until a re-read can play it.
         params.log?.error({ game: game.game, requestId: game.requestId.toString(), error: shortError(error) }, "cannot play this dispute game");
       }
     },
     async tick() {
+      if (background) {
+        const reported = roundErrors;
+        roundErrors = [];
+        round ??= scheduler
+          .tick()
+          .then((results) => {
+            forgetEnded(results);
+            roundErrors = [...results.values()].filter((r): r is Error => r instanceof Error);
+          })
+          .finally(() => (round = undefined));
+        if (reported.length > 0) throw failures(reported);
+        return;
+      }
       const results = await scheduler.tick();
+      forgetEnded(results);
       // Every game was ticked; report the failures so the keeper's tick (and its readiness) shows them.
       const errors = [...results.values()].filter((r): r is Error => r instanceof Error);
-      if (errors.length > 0) throw new AggregateError(errors, `${errors.length} dispute game(s) failed this tick: ${shortError(errors[0])}`);
+      if (errors.length > 0) throw failures(errors);
     },
   };
 }

@@ -53,6 +53,11 @@ export const keeperConfigSchema = z
      * deadline and not committed (the keeper is falling behind; the requester would get a refund, not an answer).
      */
     deadlineMarginSeconds: z.number().int().min(0, "must be 0 (only overdue requests) or more seconds").max(86_400, "must be at most 86400 s (one day)").default(300),
+    /**
+     * Worker threads computing claims (plus one more for dispute moves), so inference and guest runs never block the
+     * keeper's loop; 0 computes everything on the main thread (docs/protocol.md §6.0 "Compute threads").
+     */
+    computeThreads: z.number().int().min(0).max(64).default(1),
     /** Refund (`expire`) requests of served models that expired unanswered; false: only forget them. */
     expireUnanswered: z.boolean().default(true),
     /** Fault injection for tests and demos only (issue 5): e.g. "graph:3", "silent". */

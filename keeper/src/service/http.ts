@@ -6,7 +6,7 @@
  * (every `heartbeatMs`, in a SharedArrayBuffer), and its readiness and metrics: on each heartbeat and whenever the
  * worker asks. /healthz reports the heartbeat's age and is unhealthy past `healthBoundMs` (a hung main loop).
  */
-import { Worker } from "node:worker_threads";
+import { startTsWorker } from "./ts-worker.ts";
 import type { KeeperMetrics } from "./metrics.ts";
 import type { LoopState, Readiness } from "./health.ts";
 
@@ -35,13 +35,7 @@ export async function startOpsServer(params: {
   Atomics.store(beat, 0, BigInt(Date.now()));
   const workerData = { host: params.host, port: params.port, heartbeat, healthBoundMs: params.healthBoundMs ?? 60_000, askTimeoutMs: params.askTimeoutMs ?? 100 };
   const file = new URL("./ops-worker.ts", import.meta.url);
-  // Node strips the worker's types itself (Node >= 22.18); an older Node loads it through tsx, as the CLI does.
-  const worker = (process.features as { typescript?: string }).typescript
-    ? new Worker(file, { workerData })
-    : new Worker(
-        `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => m.register()).then(() => import(${JSON.stringify(file.href)}))`,
-        { eval: true, workerData },
-      );
+  const worker = startTsWorker(file, { workerData });
   const snapshot = async (what: "readiness" | "metrics" | "all") => {
     const s: Record<string, unknown> = {};
     if (what !== "metrics") {

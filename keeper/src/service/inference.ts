@@ -22,7 +22,8 @@ export interface ComputedClaim {
   output: Uint8Array;
   traceRoot: `0x${string}`;
   proof: ClaimProof;
-  run: RunResult;
+  /** The native run, when computed on this thread (a compute worker keeps it: it is the size of the activations). */
+  run?: RunResult;
 }
 
 /** Decodes the canonical bytes of a request input (docs/protocol.md §3.2) for `model`. */

@@ -29,6 +29,7 @@ import type { KeeperStore, RequestCursor, RequestStatus, StoredIntent, StoredReq
 import { KeeperError } from "../errors.ts";
 import { ChainStatus, decide, decodeRevert, isStakeError, shortError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
 import { computeClaim, type ComputedClaim } from "./inference.ts";
+import { ComputeWorkerError, type Compute } from "./compute.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
 import { evaluateReadiness, readinessBoundMs, type LoopState } from "./health.ts";
@@ -42,8 +43,8 @@ export type ClaimTransform = (claim: ComputedClaim, request: StoredRequest) => C
 
 /** The dispute agent (keeper/src/dispute): plays every game this keeper is in. */
 export interface DisputeAgent {
-  /** Called when a game involving one of our claims is created. */
-  onGameCreated(game: { game: Address; requestId: bigint; defenderClaimId: bigint; challengerClaimId: bigint; ourSide: "defender" | "challenger"; ours: ComputedClaim }): void;
+  /** Called when a game involving one of our claims is created (`ours`: our claim, when already computed). */
+  onGameCreated(game: { game: Address; requestId: bigint; defenderClaimId: bigint; challengerClaimId: bigint; ourSide: "defender" | "challenger"; ours?: ComputedClaim }): void;
   tick(): Promise<void>;
   /** Stops playing a request's games: a rollback forgot the request (its games are read again if still there). */
   forget?(requestId: bigint): void;
@@ -65,6 +66,11 @@ export interface KeeperParams {
   /** Most requests computed per tick: bounds memory and keeps each tick short. */
   batchSize?: number;
   fault?: ClaimTransform;
+  /**
+   * Where claims are computed (compute.ts). A compute with `claimNow` (in-thread; the default) computes inside the
+   * tick; a pool's computation is started by a tick and picked up by a later one, so no tick waits for it.
+   */
+  compute?: Compute;
   /** Every this many ticks, withdraw fee credits and staking rewards above `minClaim` wei (off if unset). */
   claimEvery?: number;
   minClaim?: bigint;
@@ -104,6 +110,17 @@ export class CrashFault extends Error {
   override name = "CrashFault";
 }
 
+/** A claim still being computed on a compute thread: the request waits for a later tick (nothing is decided on it yet). */
+export class ClaimNotReady extends KeeperError {
+  override name = "ClaimNotReady";
+  constructor(requestId: bigint) {
+    super(`the claim of request ${requestId} is still being computed`, { retryable: true });
+  }
+}
+
+/** Whether `error` means "ask again on a later tick": the claim is computing, or its thread died (it is restarted). */
+const computePending = (error: unknown) => error instanceof ClaimNotReady || error instanceof ComputeWorkerError;
+
 /** A tick that did all it could but left work undone (an intent not accepted yet, a request not reconciled). */
 export class TickProblemsError extends KeeperError {
   override name = "TickProblemsError";
@@ -132,6 +149,8 @@ export interface Keeper {
   loopState(): LoopState;
   /** The readiness bound in ms. */
   readonly readyWithinMs: number;
+  /** Claim computations running on the compute pool (not finished yet). */
+  computing(): number;
 }
 
 const EVENTS_ABI = [...AIOracleAbi, ...TaskManagerAbi].filter((item) => item.type === "event");
@@ -183,6 +202,18 @@ export function createKeeper(params: KeeperParams): Keeper {
   const now = () => tickNo;
   const me = responder.address.toLowerCase();
   const computed = new Map<bigint, ComputedClaim>(); // per request, bounded by the live set
+  /** Claim computations started on a compute pool and not picked up yet (per request). */
+  const inflight = new Map<bigint, { settled: boolean; claim?: ComputedClaim; error?: unknown }>();
+  /** Set when a computation settles: ends the run loop's wait, so the next tick picks the result up at once. */
+  let wake: (() => void) | undefined;
+  /** A computation settled while no wait was running: the run loop's next wait is skipped. */
+  let woken = false;
+  /** A reconcile pass met a claim still computing: run it again next tick rather than in `reconcileEvery` ticks. */
+  let reconcileAgain = false;
+  const forgetClaim = (requestId: bigint) => {
+    computed.delete(requestId);
+    inflight.delete(requestId);
+  };
   let watcher: ChainWatcher | undefined;
   let synced = false;
   let lastError: string | undefined;
@@ -243,7 +274,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       for (const r of affected) {
         if (r.blockNumber < from) from = r.blockNumber;
         store.deleteRequest(r.requestId);
-        computed.delete(r.requestId);
+        forgetClaim(r.requestId);
         params.disputes?.forget?.(r.requestId);
       }
       store.setMeta(CURSOR, from.toString());
@@ -261,12 +292,43 @@ export function createKeeper(params: KeeperParams): Keeper {
     return from;
   }
 
+  /**
+   * Our claim for `request`. On a compute pool the first call starts the computation and throws `ClaimNotReady`, as do
+   * calls while it runs; a later tick's call picks the result up (a `ComputeWorkerError` once if its thread died: the
+   * next call starts it again). In-thread it is computed here.
+   */
   function claimFor(request: StoredRequest): ComputedClaim {
     const cached = computed.get(request.requestId);
     if (cached) return cached;
     const loaded = models.get(request.modelId);
     if (!loaded) throw new InputError(`model ${request.modelId} is not served by this keeper`);
-    let claim = computeClaim(loaded.executor, request.input);
+    const compute = params.compute;
+    let claim: ComputedClaim;
+    if (compute === undefined || compute.claimNow !== undefined) {
+      claim = compute?.claimNow ? compute.claimNow({ modelId: request.modelId, input: request.input }) : computeClaim(loaded.executor, request.input);
+    } else {
+      const job = inflight.get(request.requestId);
+      if (job === undefined) {
+        const started: { settled: boolean; claim?: ComputedClaim; error?: unknown } = { settled: false };
+        inflight.set(request.requestId, started);
+        compute
+          .claim({ modelId: request.modelId, input: request.input })
+          .then(
+            (c) => void (started.claim = c),
+            (e: unknown) => void (started.error = e),
+          )
+          .finally(() => {
+            started.settled = true;
+            if (wake) wake();
+            else woken = true;
+          });
+        throw new ClaimNotReady(request.requestId);
+      }
+      if (!job.settled) throw new ClaimNotReady(request.requestId);
+      inflight.delete(request.requestId);
+      if (job.error !== undefined) throw job.error;
+      claim = job.claim!;
+    }
     if (params.fault) claim = params.fault(claim, request);
     computed.set(request.requestId, claim);
     return claim;
@@ -290,7 +352,7 @@ export function createKeeper(params: KeeperParams): Keeper {
           // The chain has another request under this id: the stored one came from an orphaned history.
           log.warn({ requestId: requestId.toString(), storedBlock: known.blockNumber.toString(), block: block.toString() }, "request id reused by the chain's history: forgetting the stored one");
           store.deleteRequest(requestId);
-          computed.delete(requestId);
+          forgetClaim(requestId);
           params.disputes?.forget?.(requestId);
         }
         metrics.requestsSeen.inc();
@@ -370,7 +432,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         // A game found the request undecidable (§5.4): nothing can finalize; it waits for its refund (expire).
         const request = store.getRequest(args.requestId as bigint);
         if (request) store.setRequestStatus(request.requestId, "cancelled");
-        computed.delete(args.requestId as bigint);
+        forgetClaim(args.requestId as bigint);
         return;
       }
       case "RequestFinalized":
@@ -379,7 +441,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         const request = store.getRequest(requestId);
         // A cancelled request keeps its status until our queued claims on it are released (releaseMoot).
         if (request && !(request.status === "cancelled" && hasQueuedClaim(requestId))) store.setRequestStatus(requestId, "done");
-        computed.delete(requestId);
+        forgetClaim(requestId);
         return;
       }
       default:
@@ -409,16 +471,27 @@ export function createKeeper(params: KeeperParams): Keeper {
       defenderClaimId: args.defenderClaimId as bigint,
       challengerClaimId: args.challengerClaimId as bigint,
       ourSide: challengerIsUs ? "challenger" : "defender",
-      ours: claimFor(request),
+      ...ourClaimIfReady(request),
     });
   }
 
-  /** The output hash we computed for `request`, or undefined when we cannot answer it. */
+  /** Our claim for a request, when computed (a game of ours reads it again if not). */
+  function ourClaimIfReady(request: StoredRequest): { ours?: ComputedClaim } {
+    try {
+      return { ours: claimFor(request) };
+    } catch (error) {
+      if (computePending(error)) return {};
+      throw error;
+    }
+  }
+
+  /** The output hash we computed for `request`, or undefined when we cannot answer it; throws while it is computing. */
   function ourOutputHash(request: StoredRequest): Hex | undefined {
     if (request.status === "skipped" || request.status === "failed") return undefined;
     try {
       return keccak256(toHex(claimFor(request).output) as Hex);
-    } catch {
+    } catch (error) {
+      if (computePending(error)) throw error; // not known yet: nothing may be decided on it
       return undefined;
     }
   }
@@ -573,7 +646,7 @@ export function createKeeper(params: KeeperParams): Keeper {
         after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
         for (const request of page) {
           try {
-            let vanished = false;
+            const gone: bigint[] = [];
             for (const claim of store.listClaims(request.requestId)) {
               if (!claim.ours || !["standing", "challenging", "queued"].includes(claim.status)) continue;
               const onChain = await withRetry(() =>
@@ -583,16 +656,19 @@ export function createKeeper(params: KeeperParams): Keeper {
                 throw error;
               });
               if (onChain && onChain.operator.toLowerCase() === me && onChain.requestId === request.requestId) continue;
-              log.warn({ requestId: request.requestId.toString(), claimId: claim.claimId.toString() }, "our claim is not on chain (its block was reorged away): re-deriving the request");
-              store.deleteClaim(claim.claimId);
-              vanished = true;
+              gone.push(claim.claimId);
             }
-            if (!vanished) continue;
+            if (gone.length === 0) continue;
+            const policy = policyFor(request); // before forgetting anything: it throws while our claim is computing
+            for (const claimId of gone) {
+              log.warn({ requestId: request.requestId.toString(), claimId: claimId.toString() }, "our claim is not on chain (its block was reorged away): re-deriving the request");
+              store.deleteClaim(claimId);
+            }
             store.deleteSettledIntents(request.requestId);
-            const policy = policyFor(request);
             applyDecision(request, decide(await readView(request.requestId, policy.ourOutputHash), policy));
           } catch (error) {
-            problems.push(`cannot verify our claims on request ${request.requestId}: ${shortError(error)}`);
+            if (computePending(error)) reconcileAgain = true;
+            else problems.push(`cannot verify our claims on request ${request.requestId}: ${shortError(error)}`);
           }
         }
       }
@@ -632,7 +708,13 @@ export function createKeeper(params: KeeperParams): Keeper {
       store.putIntent({ ...intent, status: "moot", lastError: "request not in the store" });
       return "ok";
     }
-    const policy = policyFor(request);
+    let policy: DecidePolicy;
+    try {
+      policy = policyFor(request);
+    } catch (error) {
+      if (computePending(error)) return "ok"; // our claim is computing (after a restart): the intent waits, untouched
+      throw error;
+    }
     let view: RequestView;
     try {
       view = await readView(request.requestId, policy.ourOutputHash);
@@ -710,6 +792,11 @@ export function createKeeper(params: KeeperParams): Keeper {
       try {
         claimFor(request);
       } catch (error) {
+        if (error instanceof ClaimNotReady) continue; // computing: a later tick commits it
+        if (error instanceof ComputeWorkerError) {
+          problems.push(`request ${request.requestId}: ${error.message}`);
+          continue; // its thread died: the next tick computes it again
+        }
         // Malformed input or an unserved model: record why and move on (never crash, never commit).
         store.setRequestStatus(request.requestId, "failed", shortError(error));
         log.warn({ requestId: request.requestId.toString(), error: shortError(error) }, "cannot answer request");
@@ -743,6 +830,11 @@ export function createKeeper(params: KeeperParams): Keeper {
         try {
           ours = claimFor(request);
         } catch (error) {
+          if (error instanceof ClaimNotReady) continue; // computing: checked on a later tick
+          if (error instanceof ComputeWorkerError) {
+            problems.push(`request ${request.requestId}: ${error.message}`);
+            continue;
+          }
           store.setRequestStatus(request.requestId, "done", `cannot check: ${shortError(error)}`);
           continue;
         }
@@ -798,7 +890,8 @@ export function createKeeper(params: KeeperParams): Keeper {
             if (d.action || d.status !== status) log.info({ requestId: request.requestId.toString(), was: status, now: d.status, owed: d.action?.kind, reason: d.reason }, "reconciled with the chain");
             applyDecision(request, d);
           } catch (error) {
-            problems.push(`cannot reconcile request ${request.requestId}: ${shortError(error)}`);
+            if (computePending(error)) reconcileAgain = true; // our claim is computing: decide once it is known
+            else problems.push(`cannot reconcile request ${request.requestId}: ${shortError(error)}`);
           }
         }
       }
@@ -960,7 +1053,10 @@ export function createKeeper(params: KeeperParams): Keeper {
     synced = true;
     const problems: string[] = [];
     const executed = new Set<string>();
-    if (ticks++ % reconcileEvery === 0) await reconcile(problems);
+    if (ticks++ % reconcileEvery === 0 || reconcileAgain) {
+      reconcileAgain = false;
+      await reconcile(problems);
+    }
     await answerPending(executed, problems);
     await releaseMoot(problems);
     await checkOthers(executed, problems);
@@ -984,6 +1080,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       return readyWithinMs;
     },
     loopState,
+    computing: () => [...inflight.values()].filter((j) => !j.settled).length,
     async run(signal, pollIntervalMs = 1_000) {
       if (params.readyWithinMs === undefined) readyWithinMs = readinessBoundMs(pollIntervalMs);
       while (!signal.aborted) {
@@ -992,9 +1089,15 @@ export function createKeeper(params: KeeperParams): Keeper {
         } catch {
           log.error({ error: lastError }, "tick failed; retrying");
         }
+        if (woken) {
+          woken = false;
+          continue;
+        }
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollIntervalMs);
-          signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+          const done = () => (clearTimeout(timer), (wake = undefined), resolve());
+          const timer = setTimeout(done, pollIntervalMs);
+          wake = done; // a claim computation settled: pick it up now
+          signal.addEventListener("abort", done, { once: true });
         });
       }
     },

@@ -19,6 +19,8 @@ export interface LoadedModel {
   model: Model;
   executor: Executor;
   modelRoot: `0x${string}`;
+  /** The file it was loaded from: compute threads load their own copy from it (compute-pool.ts). */
+  path?: string;
 }
 
 /** Resolves a config entry: a shipped model name ("mnist") or a directory/file path. */
@@ -84,8 +86,9 @@ export function executorFor(model: Model): Executor {
 export class ModelBook {
   private readonly models = new Map<bigint, LoadedModel>();
 
-  add(modelId: bigint, model: Model): LoadedModel {
-    const loaded = { modelId, model, executor: executorFor(model), modelRoot: toHex(model.modelRoot) as `0x${string}` };
+  /** Serves `model` under `modelId`; `path` is the file it was loaded from (needed by compute threads). */
+  add(modelId: bigint, model: Model, path?: string): LoadedModel {
+    const loaded: LoadedModel = { modelId, model, executor: executorFor(model), modelRoot: toHex(model.modelRoot) as `0x${string}`, ...(path !== undefined ? { path } : {}) };
     this.models.set(modelId, loaded);
     return loaded;
   }

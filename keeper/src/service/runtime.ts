@@ -108,7 +108,10 @@ export async function createKeeperRuntime(
   let models = options.models;
   if (models === undefined) {
     models = new ModelBook();
-    for (const [id, entry] of Object.entries(config.models)) models.add(BigInt(id), loadModelFile(resolveModelPath(entry)));
+    for (const [id, entry] of Object.entries(config.models)) {
+      const path = resolveModelPath(entry);
+      models.add(BigInt(id), loadModelFile(path), path);
+    }
   }
   const elf = options.elf ?? new Uint8Array(readFileSync(GUEST_ELF_PATH));
   if (options.serveLongNodes) log.warn({ vmTraceDepth }, "serving models whose nodes may not fit the game's VM trace (simulation only)");
