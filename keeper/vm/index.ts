@@ -8,7 +8,7 @@
  *   trace.witness(n);                            // what MIPS.step needs for step n
  *   verifyStep(w.preState, w.proof, witnessPreimageReader(w)) === w.postStateHash
  */
-export { ElfError, VmError, VmStepError, type VmStepErrorReason } from "./errors.ts";
+export { ElfError, VmError, VmMemoryLimitError, VmStepError, type VmStepErrorReason } from "./errors.ts";
 export { type Hex, fromHex, toHex } from "./hex.ts";
 export { keccak256 } from "./keccak.ts";
 export {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GUEST_BUILD_DIR, listGuestPrograms } from "../guest/build.ts";
 import { BENCH_LOOP_DEFAULT_ITERATIONS, benchLoopPreimages } from "../guest/inputs.ts";
-import { VmStepError } from "./errors.ts";
+import { VmMemoryLimitError, VmStepError } from "./errors.ts";
 import { loadElf } from "./elf.ts";
 import { INSTRUCTIONS } from "./instructions.ts";
 import { blockSource, jitStats } from "./jit.ts";
@@ -49,6 +49,7 @@ function attempt(run: () => void): Outcome {
     return { ok: true };
   } catch (e) {
     if (e instanceof VmStepError) return { ok: false, reason: e.reason };
+    if (e instanceof VmMemoryLimitError) return { ok: false, reason: `${e.name}: ${e.message}` };
     throw e;
   }
 }
@@ -172,6 +173,48 @@ describe("jit: failures inside a block leave the state before the failing step",
       }
     });
   }
+});
+
+describe("jit: the memory cap stops every mode at the same step, in the state before it", () => {
+  const capped = (code: number[], regs: Record<number, number>, extraPages: number) => () => {
+    const m = crafted(code, regs);
+    m.memory.maxPages = m.memory.pageCount + extraPages;
+    return m;
+  };
+  const far = DATA_BASE + 0x100000;
+  const cases: [string, number[]][] = [
+    // each round stores into a page never written before; the loop runs inside one translated block
+    ["a store to a new page each round of a block that loops in itself", [asm("sw", { rs: 2, rt: 1, imm: 0 }), asm("addiu", { rs: 2, rt: 2, imm: 4096 }), asm("bne", { rs: 2, rt: 3, imm: -3 }), asm("addiu", { rs: 1, rt: 1, imm: 1 })]],
+    ["the same with the store in the branch's delay slot", [asm("addiu", { rs: 2, rt: 2, imm: 4096 }), asm("bne", { rs: 2, rt: 3, imm: -2 }), asm("sw", { rs: 2, rt: 1, imm: 0 })]],
+    ["a byte store (sb) after stores into pages already written", [asm("sw", { rs: 2, rt: 1, imm: 4 }), asm("sb", { rs: 2, rt: 1, imm: 4097 }), asm("addiu", { rs: 2, rt: 2, imm: 4096 }), asm("bne", { rs: 2, rt: 3, imm: -4 }), asm("addiu", { rs: 1, rt: 1, imm: 1 })]],
+  ];
+  for (const [name, code] of cases) {
+    it(name, () => {
+      const regs = { 1: 7, 2: far, 3: far + 4096 * 40 };
+      for (const budgets of [[1000], [1, 1, 1, 1000], [5, 1000], [3, 7, 1000]]) {
+        const seen = compareModes(capped(code, regs, 6), budgets);
+        const last = seen.at(-1)!;
+        expect(last.ok, `${name}: ${JSON.stringify(seen)}`).toBe(false);
+        expect(!last.ok && last.reason).toMatch(/^VmMemoryLimitError: memory cap reached: writing page 0x10\d{3} .* beyond the cap of \d+ pages of 4 KiB/);
+      }
+      // Without the cap the same code runs on.
+      expect(compareModes(capped(code, regs, 1000), [1000]).every((o) => o.ok)).toBe(true);
+    });
+  }
+
+  it("alloc.elf (465 pages) under a 100-page cap: the same step, state and page count in every mode", () => {
+    const bytes = elf("alloc");
+    const outcomes = RUNNERS.map(([, run]) => {
+      const m = loadElf(bytes);
+      m.memory.maxPages = 100;
+      const outcome = attempt(() => run(m, 1_000_000));
+      return { outcome, step: m.step, pages: m.memory.pageCount, state: observe(m) };
+    });
+    expect(outcomes[0]!.outcome.ok).toBe(false);
+    expect(outcomes[0]!.pages).toBe(100);
+    expect(outcomes[0]!.step).toBeGreaterThan(0);
+    for (const o of outcomes.slice(1)) expect(o).toEqual(outcomes[0]);
+  });
 });
 
 describe("jit: self-modifying code", () => {

@@ -10,8 +10,9 @@
  * `ext`/`ins` out of range, a branch in a delay slot); an instruction that may fail (an unaligned
  * lw/lh/sw/sh/ll/sc, div by zero, a trap that holds) is guarded: when the guard holds, the block
  * stores the state before that instruction and returns, and the interpreter executes it (and
- * throws, as the reference does). Everything else goes to the interpreter (`interpret`), so every
- * failure has exactly one implementation.
+ * throws, as the reference does). A store that needs a new page beyond the memory's cap (`Memory.maxPages`) exits
+ * the same way, so `VmMemoryLimitError` is thrown by the interpreter at the same step in both modes. Everything
+ * else goes to the interpreter (`interpret`), so every failure has exactly one implementation.
  *
  * Invalidation: translated code is keyed by page object, and the translator freezes the page it
  * reads code from (Memory.freezePage: copy on write, as a snapshot). A frozen page object is never
@@ -231,7 +232,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
       const k = storeSites++;
       return (
         `${ea()} ${guard} p = a >>> 12; ` +
-        `if (p !== sp${k}) { if (flags[p] !== 3) { mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
+        `if (p !== sp${k}) { if (flags[p] !== 3) { if (slots[p] === 0 && mem.pageCount >= mem.maxPages) ${bail(i)} mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
         `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
       );
     };

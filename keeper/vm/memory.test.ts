@@ -3,6 +3,7 @@ import { toHex } from "./hex.ts";
 import { keccak256 } from "./keccak.ts";
 import { MEMORY_PROOF_SIZE, Memory, rootFromProof, wordFromProof, zeroHash } from "./memory.ts";
 import { Rng } from "./test-helpers.ts";
+import { VmMemoryLimitError } from "./errors.ts";
 
 /** The root of a memory recomputed naively from its words (independent of the caches). */
 function naiveRoot(words: Map<number, number>): string {
@@ -113,6 +114,24 @@ describe("memory (§4.2)", () => {
     }
     expect(toHex(m.root())).toBe(naiveRoot(words));
     for (const s of snapshots) expect(toHex(Memory.fromSnapshot(s.snap).root())).toBe(s.root);
+  });
+
+  it("maxPages: a write that needs one page more throws VmMemoryLimitError and changes nothing; written pages stay writable", () => {
+    const m = new Memory();
+    m.maxPages = 2;
+    m.writeMem(0x1000, 1);
+    m.writeMem(0x2000, 2);
+    const root = toHex(m.root());
+    expect(() => m.writeMem(0x3004, 3)).toThrow(VmMemoryLimitError);
+    expect(() => m.writeMem(0x3004, 3)).toThrow("memory cap reached: writing page 0x00003 (address 0x00003000) needs a page beyond the cap of 2 pages of 4 KiB (8 KiB)");
+    expect(m.pageCount).toBe(2);
+    expect(m.readMem(0x3004)).toBe(0);
+    expect(toHex(m.root())).toBe(root);
+    m.writeMem(0x1ffc, 9); // pages it holds: no new page
+    m.snapshot();
+    m.writeMem(0x2004, 8); // copy on write of a snapshot's page: no new page either
+    expect(m.readMem(0x2004)).toBe(8);
+    expect(m.pageCount).toBe(2);
   });
 
   it("reads and writes bytes across words and pages", () => {

@@ -15,7 +15,7 @@
  *   are kept as sparse maps, so `root()` rehashes only the pages written since the previous root
  *   and their paths.
  */
-import { VmStepError } from "./errors.ts";
+import { VmMemoryLimitError, VmStepError } from "./errors.ts";
 import { bytesToWords, hashPair, wordsToBytes } from "./keccak.ts";
 
 export const PAGE_SHIFT = 12;
@@ -92,6 +92,12 @@ export class Memory {
   /** levels[k]: node index -> 8 words, for k = 0 (page roots) .. 20 (root); absent = zero. */
   private readonly levels: Map<number, Int32Array>[] = [];
   private readonly rootCache: PageRootCache;
+
+  /**
+   * Most pages this memory may hold (pages written at least once; the zero page not counted). A write that needs
+   * one more throws `VmMemoryLimitError` before changing anything. Default: no cap (the whole 4 GiB space).
+   */
+  maxPages = Number.POSITIVE_INFINITY;
 
   constructor(rootCache: PageRootCache = new WeakMap()) {
     this.slots = new Int32Array(PAGE_COUNT);
@@ -178,6 +184,7 @@ export class Memory {
     if ((f & PAGE_WRITABLE) === 0) {
       const slot = this.slots[pi]!;
       if (slot === 0) {
+        if (this.mapped.length - 1 >= this.maxPages) throw new VmMemoryLimitError(pi, this.maxPages);
         this.slots[pi] = this.store.length;
         this.store.push(new Int32Array(PAGE_WORDS));
         this.mapped.push(pi);

@@ -1361,6 +1361,27 @@ const argmax = (v: ArrayLike<number>) => {
   return b;
 };
 
+/** Largest |value| a calibration sample may hold: beyond it the data is not a model input (a unit or parse mistake). */
+export const MAX_CALIBRATION_MAGNITUDE = 1e6;
+
+/**
+ * Checks calibration (or input) samples: at least one, all of one length, every element a finite number with
+ * |x| ≤ 1e6. Throws naming the sample index, the element index and the offending value.
+ */
+export function checkSamples(samples: readonly (readonly unknown[])[]): void {
+  if (samples.length === 0) throw new OnnxImportError("no samples: at least one is needed");
+  const length = samples[0]!.length;
+  samples.forEach((s, i) => {
+    if (s.length !== length) throw new OnnxImportError(`sample ${i} has ${s.length} values but sample 0 has ${length}: every sample must have the model input's length`);
+    s.forEach((v, j) => {
+      const shown = typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)).slice(0, 40);
+      if (typeof v !== "number") throw new OnnxImportError(`sample ${i}, element ${j}: ${shown} is not a number`);
+      if (!Number.isFinite(v)) throw new OnnxImportError(`sample ${i}, element ${j}: ${shown} is not finite`);
+      if (Math.abs(v) > MAX_CALIBRATION_MAGNITUDE) throw new OnnxImportError(`sample ${i}, element ${j}: ${shown} is beyond ±1e6 (absurd for a model input: check the data's units and parsing)`);
+    });
+  });
+}
+
 /** Imports an ONNX model, quantizing post-training from calibration samples (flat arrays in the input layout). */
 export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], opts: ImportOptions = {}): ImportedModel {
   const mapped = mapGraph(bytes);
@@ -1368,6 +1389,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   const { ops, outName } = fuse(mapped.ops, shapes, mapped.outName);
   if (ops.length === 0) throw new OnnxImportError("the graph computes nothing (its output is its input)");
   if (calibration.length === 0) throw new OnnxImportError("calibration needs at least one sample");
+  checkSamples(calibration);
   const want = numel(inShape);
   calibration.forEach((s, i) => {
     if (s.length !== want) throw new OnnxImportError(`calibration sample ${i} has ${s.length} values, the model input [${inShape}] takes ${want}`);

@@ -38,6 +38,7 @@ import {
 } from "viem";
 import { KeeperError } from "../errors.ts";
 import type { Logger } from "../service/logger.ts";
+import { shortError } from "../service/reconcile.ts";
 import type { KeeperMetrics } from "../service/metrics.ts";
 import type { KeeperStore } from "../store/store.ts";
 import { defaultSleep, withRetry } from "./retry.ts";
@@ -271,7 +272,7 @@ export function createResponder(params: ResponderParams): Responder {
         return;
       } catch (error) {
         if (nonceTooLow(error) && attempt < 3) {
-          params.log?.warn({ nonce: p.nonce, error: (error as Error).message.split("\n")[0] }, "nonce too low: resynchronising with the chain");
+          params.log?.warn({ nonce: p.nonce, error: shortError(error) }, "nonce too low: resynchronising with the chain");
           nextNonce = Math.max(await count("pending"), p.nonce + (inflight.size > 0 ? 1 : 0));
           if (inflight.size === 0) nextNonce = undefined;
           continue;
@@ -326,7 +327,7 @@ export function createResponder(params: ResponderParams): Responder {
       await transmit(p);
     } catch (error) {
       if (nonceTooLow(error)) return; // mined meanwhile (or replaced): the next poll finds out
-      params.log?.warn({ kind: p.intent.kind, nonce: p.nonce, error: (error as Error).message.split("\n")[0] }, "replacement not accepted; retrying next poll");
+      params.log?.warn({ kind: p.intent.kind, nonce: p.nonce, error: shortError(error) }, "replacement not accepted; retrying next poll");
     }
   }
 
@@ -381,21 +382,21 @@ export function createResponder(params: ResponderParams): Responder {
         await transmit(p);
         inflight.set(n, p);
       } catch (error) {
-        params.log?.warn({ nonce: n, error: (error as Error).message.split("\n")[0] }, "could not fill the nonce gap yet");
+        params.log?.warn({ nonce: n, error: shortError(error) }, "could not fill the nonce gap yet");
       }
     }
   }
 
   async function run(): Promise<void> {
     try {
-      if (!adopted) await adopt().catch((error: Error) => params.log?.warn({ error: error.message.split("\n")[0] }, "could not read earlier transactions"));
+      if (!adopted) await adopt().catch((error: Error) => params.log?.warn({ error: shortError(error) }, "could not read earlier transactions"));
       while (queue.length > 0 || inflight.size > 0) {
         while (queue.length > 0 && [...inflight.values()].filter((p) => !p.cancel).length < window) await sendNew(queue.shift()!);
         if (inflight.size === 0) continue;
         try {
           await track();
         } catch (error) {
-          params.log?.warn({ error: (error as Error).message.split("\n")[0] }, "receipt tracking failed; retrying");
+          params.log?.warn({ error: shortError(error) }, "receipt tracking failed; retrying");
         }
         if (inflight.size > 0) await sleep(pollIntervalMs);
       }

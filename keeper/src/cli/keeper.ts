@@ -98,6 +98,7 @@ export function buildKeeperCommand(): Command {
         models: rt.models,
         elf: rt.elf,
         log: rt.log,
+        metrics: rt.metrics,
       });
       const service = createKeeper({
         disputes,
@@ -114,6 +115,7 @@ export function buildKeeperCommand(): Command {
         confirmations: rt.config.confirmations,
         batchSize: Math.min(64, rt.config.maxQueue),
         expireUnanswered: rt.config.expireUnanswered,
+        deadlineMarginSeconds: rt.config.deadlineMarginSeconds,
       });
       // The ops server runs in a worker thread: it answers while this thread computes (inference, guest runs).
       const ops = await startOpsServer({
@@ -121,7 +123,11 @@ export function buildKeeperCommand(): Command {
         metrics: rt.metrics,
         readiness: () => runtimeReadiness(rt, service.readiness()),
         loop: () => ({
-          state: { ...service.loopState(), blockers: rt.modelProblems.length > 0 ? [`model not served: ${rt.modelProblems.join("; ")}`] : undefined },
+          state: (() => {
+            const state = service.loopState();
+            const blockers = [...(rt.modelProblems.length > 0 ? [`model not served: ${rt.modelProblems.join("; ")}`] : []), ...(state.blockers ?? [])];
+            return { ...state, blockers: blockers.length > 0 ? blockers : undefined };
+          })(),
           boundMs: service.readyWithinMs,
         }),
       });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mkdtempSync, writeFileSync, copyFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, copyFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildModelCommand } from "./model.ts";
@@ -93,6 +93,51 @@ describe("oao model import", () => {
     const out = (await run(["run", join(dir, "out"), "--input", join(dir, "calib.json"), "--json"])) as { outputs: number[][] };
     expect(out.outputs).toHaveLength(20);
     for (const o of out.outputs) expect(o.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);
+  });
+});
+
+describe("oao model import refuses bad calibration data (a registered model is immutable)", () => {
+  it("names the sample, the element and the value for non-numbers, null, strings, non-finite, absurd values and wrong lengths", async () => {
+    const { mlpToOnnx } = await import("../../graph/onnx/export.ts");
+    const { seededRandom } = await import("../../graph/fixtures.ts");
+    const rand = seededRandom(5);
+    const layer = (i: number, o: number) => ({ inSize: i, outSize: o, w: Float64Array.from({ length: i * o }, () => rand() - 0.5), b: Float64Array.from({ length: o }, () => rand() - 0.5) });
+    const dir = mkdtempSync(join(tmpdir(), "oao-import-bad-"));
+    writeFileSync(join(dir, "m.onnx"), mlpToOnnx({ layers: [layer(3, 4), layer(4, 2)] }));
+    const good = [0.1, 0.2, 0.3];
+    const cases: [string, string, RegExp][] = [
+      ["null", JSON.stringify([good, [0.1, null, 0.3]]), /sample 1, element 1: null is not a number/],
+      ["string", JSON.stringify([good, good, [0.1, 0.2, "0.3"]]), /sample 2, element 2: "0\.3" is not a number/],
+      ["nested", JSON.stringify([[[0.1], 0.2, 0.3]]), /sample 0, element 0: \[0\.1\] is not a number/],
+      ["absurd", JSON.stringify([good, [1e30, 0.2, 0.3]]), /sample 1, element 0: 1e\+30 is beyond ±1e6/],
+      ["negative absurd", JSON.stringify([[0.1, 0.2, -2000000]]), /sample 0, element 2: -2000000 is beyond ±1e6/],
+      ["non-finite", "[[0.1, 0.2, 0.3], [0.1, 1e400, 0.3]]", /sample 1, element 1: Infinity is not finite/],
+      ["ragged", JSON.stringify([good, [0.1, 0.2]]), /sample 1 has 2 values but sample 0 has 3/],
+      ["wrong length", JSON.stringify([[0.1, 0.2], [0.3, 0.4]]), /calibration sample 0 has 2 values, the model input \[1,3\] takes 3/],
+      ["not a sample", JSON.stringify([good, 5]), /expected a JSON array of samples, each a flat array of numbers \(sample 1 is 5\)/],
+      ["empty", "[]", /at least one/],
+    ];
+    for (const [name, text, message] of cases) {
+      const file = join(dir, `${name.replace(/ /g, "-")}.json`);
+      writeFileSync(file, text);
+      await expect(run(["import", join(dir, "m.onnx"), "--calibration", file, "--out", join(dir, "out"), "--json"]), name).rejects.toThrow(message);
+    }
+    expect(existsSync(join(dir, "out", "model.oao"))).toBe(false);
+    // the same check guards `run --input`
+    const bad = join(dir, "bad-input.json");
+    writeFileSync(bad, JSON.stringify([[...Array(783).fill(0), "x"]]));
+    await expect(run(["run", "--model", "mnist", "--input", bad, "--json"])).rejects.toThrow(/sample 0, element 783: "x" is not a number/);
+  });
+
+  it("exits non-zero from the command line", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const dir = mkdtempSync(join(tmpdir(), "oao-import-exit-"));
+    writeFileSync(join(dir, "calib.json"), JSON.stringify([[0.1, null]]));
+    writeFileSync(join(dir, "m.onnx"), new Uint8Array([0]));
+    const bin = new URL("../../../bin/oao.js", import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [bin, "model", "import", join(dir, "m.onnx"), "--calibration", join(dir, "calib.json"), "--out", join(dir, "out")], { encoding: "utf8" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/calib\.json: sample 0, element 1: null is not a number/);
   });
 });
 

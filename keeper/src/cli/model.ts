@@ -32,7 +32,7 @@ import {
   nodeInputs,
   type Model,
 } from "../../graph/index.ts";
-import { importOnnx } from "../../graph/onnx/import.ts";
+import { checkSamples, importOnnx } from "../../graph/onnx/import.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { absolutePrestate, measureNodeSteps, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
 import { parseVmTraceDepth } from "../demo/simulate.ts";
@@ -90,7 +90,12 @@ export function loadModelDir(dir: string): Model {
   }
 }
 
-/** Reads a samples file: a JSON array of flat number arrays. */
+/**
+ * Reads a samples file: a JSON array of flat number arrays, all of one length. Refuses anything else — a `null`, a
+ * string, a nested array, a value beyond ±1e6 (`checkSamples`) — naming the sample, the element and the value: a
+ * model imported from such calibration data would quantize to garbage (all-zero outputs) and a registered model is
+ * immutable.
+ */
 export function readSamples(path: string): number[][] {
   let parsed: unknown;
   try {
@@ -99,7 +104,13 @@ export function readSamples(path: string): number[][] {
     throw new InputError(`${path}: not readable JSON (${(e as Error).message})`);
   }
   if (!Array.isArray(parsed) || parsed.some((s) => !Array.isArray(s))) {
-    throw new InputError(`${path}: expected a JSON array of samples, each a flat array of numbers`);
+    const i = Array.isArray(parsed) ? parsed.findIndex((s) => !Array.isArray(s)) : -1;
+    throw new InputError(`${path}: expected a JSON array of samples, each a flat array of numbers${i >= 0 ? ` (sample ${i} is ${JSON.stringify((parsed as unknown[])[i])?.slice(0, 40)})` : ""}`);
+  }
+  try {
+    checkSamples(parsed as unknown[][]);
+  } catch (e) {
+    throw new InputError(`${path}: ${(e as Error).message}`);
   }
   return parsed as number[][];
 }

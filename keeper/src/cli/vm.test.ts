@@ -46,6 +46,24 @@ describe("oao vm", () => {
     expect(trap.stderr).toMatch(/Trap/);
   });
 
+  it("run stops a guest that needs more memory than --max-memory (default 1 GiB): exit 125, the step and the cap named", () => {
+    // alloc.elf touches 465 pages of 4 KiB (1.9 MB); 64 KiB is 16 pages.
+    const capped = oao("vm", "run", elf("alloc"), "--max-memory", "64KiB", "--json");
+    expect(capped.status).toBe(125);
+    const out = lastJson(capped.stdout);
+    expect(out).toMatchObject({ exited: false, status: "unfinished" });
+    expect(out.error).toMatch(/^memory cap reached: writing page 0x[0-9a-f]{5} \(address 0x[0-9a-f]{8}\) needs a page beyond the cap of 16 pages of 4 KiB \(64 KiB\)$/);
+    expect(capped.stderr).toMatch(new RegExp(`oao vm: step ${out.steps} failed: memory cap reached: .* \\(raise --max-memory\\)`));
+    // the same run at the default cap, and at 2MiB, exits normally
+    expect(oao("vm", "run", elf("alloc")).status).toBe(0);
+    expect(oao("vm", "run", elf("alloc"), "--max-memory", "2MiB").status).toBe(0);
+    for (const bad of ["lots", "5GiB"]) {
+      const r = oao("vm", "run", elf("alloc"), "--max-memory", bad);
+      expect(r.status, bad).toBe(1);
+      expect(r.stderr, bad).toMatch(/--max-memory/);
+    }
+  });
+
   it("prove prints a witness that verifies", () => {
     const r = oao("vm", "prove", elf("hello"), "--step", "40");
     expect(r.status).toBe(0);

@@ -1,11 +1,12 @@
 /**
  * `oao vm …`: run guest programs in the fraud-proof VM and print step witnesses.
  *
- *   oao vm run FILE.elf [--max-steps N] [--json] [--keccak FILE]... [--local ID=HEX]...
+ *   oao vm run FILE.elf [--max-steps N] [--max-memory SIZE] [--json] [--keccak FILE]... [--local ID=HEX]...
  *   oao vm prove FILE.elf --step N [--caller ADDR --local-context HEX] [--keccak FILE]... [--local ID=HEX]...
  *
  * Exit status of `run`: the guest's exit code when it exits; 124 when it does not exit within
- * --max-steps; 125 when a step fails (invalid instruction, trap, missing preimage …).
+ * --max-steps; 125 when a step fails (invalid instruction, trap, missing preimage …) or the guest needs more memory
+ * than --max-memory (default 1 GiB).
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import {
   MapPreimageSource,
   Trace,
   VmError,
+  VmMemoryLimitError,
   VmStepError,
   fromHex,
   loadElf,
@@ -34,6 +36,20 @@ function parseCount(name: string): (value: string) => number {
     if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} is too large: ${value}`);
     return n;
   };
+}
+
+/** Default memory cap of `oao vm run`: 1 GiB of guest pages. */
+export const DEFAULT_MAX_MEMORY = 1 << 30;
+
+/** "1GiB", "512MiB", "64KiB", "4096" (bytes) → bytes: a positive multiple of the 4 KiB page, at most 4 GiB. */
+export function parseMemorySize(value: string): number {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(value.trim());
+  if (m === null) throw new InvalidArgumentError(`--max-memory takes a size like 1GiB, 512MiB or a number of bytes, got "${value}"`);
+  const unit = ({ b: 1, kib: 1 << 10, mib: 1 << 20, gib: 1 << 30 } as Record<string, number>)[(m[2] ?? "b").toLowerCase()]!;
+  const bytes = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(bytes) || bytes < 4096 || bytes > 2 ** 32) throw new InvalidArgumentError(`--max-memory must be between 4KiB and 4GiB (the guest's address space), got "${value}"`);
+  if (bytes % 4096 !== 0) throw new InvalidArgumentError(`--max-memory must be a whole number of 4 KiB pages, got "${value}" (${bytes} bytes)`);
+  return bytes;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -78,18 +94,23 @@ function runCommand(): Command {
     .description("run a guest program to its exit (fast mode)")
     .argument("<file>", "static big-endian MIPS32 ELF")
     .addOption(new Option("--max-steps <n>", "give up after this many steps").argParser(parseCount("--max-steps")).default(1_000_000_000))
+    .addOption(new Option("--max-memory <size>", "stop when the guest needs more memory than this (e.g. 512MiB, 2GiB)").argParser(parseMemorySize).default(DEFAULT_MAX_MEMORY, "1GiB"))
     .option("--json", "print one JSON object as the last line of stdout");
   addPreimageOptions(cmd);
-  return cmd.action((file: string, opts: PreimageOptions & { maxSteps: number; json?: boolean }) => {
+  return cmd.action((file: string, opts: PreimageOptions & { maxSteps: number; maxMemory: number; json?: boolean }) => {
     const machine = loadElf(readElf(file), { preimages: preimagesFrom(opts) });
+    machine.memory.maxPages = opts.maxMemory / 4096;
+    if (machine.memory.pageCount > machine.memory.maxPages) {
+      throw new InvalidArgumentError(`${file}: its image alone takes ${machine.memory.pageCount} pages of 4 KiB, more than --max-memory allows (${machine.memory.maxPages})`);
+    }
     const started = performance.now();
-    let failure: VmStepError | undefined;
+    let failure: VmStepError | VmMemoryLimitError | undefined;
     try {
       while (!machine.exited && machine.step < opts.maxSteps) {
         runFast(machine, Math.min(opts.maxSteps - machine.step, 1 << 28));
       }
     } catch (e) {
-      if (!(e instanceof VmStepError)) throw e;
+      if (!(e instanceof VmStepError) && !(e instanceof VmMemoryLimitError)) throw e;
       failure = e;
     }
     const seconds = (performance.now() - started) / 1000;
@@ -115,7 +136,8 @@ function runCommand(): Command {
       process.stderr.write(stderr);
     }
     if (failure !== undefined) {
-      process.stderr.write(`oao vm: step ${machine.step} failed: ${failure.message}\n`);
+      const hint = failure instanceof VmMemoryLimitError ? " (raise --max-memory)" : "";
+      process.stderr.write(`oao vm: step ${machine.step} failed: ${failure.message}${hint}\n`);
       process.exitCode = EXIT_VM_FAILURE;
     } else if (!machine.exited) {
       process.stderr.write(`oao vm: ${file} did not exit within ${opts.maxSteps} steps (raise --max-steps)\n`);

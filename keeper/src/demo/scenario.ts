@@ -131,6 +131,7 @@ export async function createParties(
       models: runtime.models,
       elf: runtime.elf,
       log: runtime.log,
+      metrics: runtime.metrics,
       ...(cheating ? { tracesFor: (_game, _loaded, input: Tensor) => cheatFor(input).traces } : {}),
     });
     const keeper = createKeeper({

@@ -9,6 +9,7 @@ import { solve } from "../../game/solver.ts";
 import type { DisputeTraces } from "../../game/trace-provider.ts";
 import { type Action, type ActionKind, GamePhase, GameWinner, type GameView, PHASE_NAMES, Side, SIDE_NAMES, WINNER_NAMES } from "../../game/types.ts";
 import type { Logger } from "../service/logger.ts";
+import { shortError } from "../service/reconcile.ts";
 import type { KeeperStore, StoredGame } from "../store/store.ts";
 import type { GameClient } from "./client.ts";
 
@@ -61,7 +62,8 @@ export function gameIdOf(address: string): bigint {
   return BigInt(address);
 }
 
-function freshProgress(address: `0x${string}`, side: Side): DisputeProgress {
+/** The progress of a game nothing was played in yet. */
+export function freshProgress(address: `0x${string}`, side: Side): DisputeProgress {
   return {
     address,
     side: SIDE_NAMES[side],
@@ -124,7 +126,7 @@ export function createGamePlayer(params: GamePlayerParams): GamePlayer {
           progress.lastError = null;
           sent.push(action.kind);
         } catch (error) {
-          progress.lastError = (error as Error).message.split("\n")[0] ?? "unknown error";
+          progress.lastError = shortError(error);
           log?.warn({ game: address, action: action.kind, error: progress.lastError }, "dispute action failed");
           throw error;
         } finally {

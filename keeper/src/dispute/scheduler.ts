@@ -13,18 +13,21 @@
 import type { Address, PublicClient } from "viem";
 import { MerkleGraphTrace } from "../../game/trace-provider.ts";
 import { claimTraces } from "../../game/vm-provider.ts";
-import { Side } from "../../game/types.ts";
+import { GamePhase, Side, SIDE_NAMES, type GameView } from "../../game/types.ts";
 import type { Responder } from "../chain/responder.ts";
 import type { Logger } from "../service/logger.ts";
 import type { DisputeAgent } from "../service/keeper.ts";
+import { shortError } from "../service/reconcile.ts";
 import { decodeRequestInput } from "../service/inference.ts";
 import type { LoadedModel, ModelBook } from "../service/models.ts";
 import type { DisputeTraces } from "../../game/trace-provider.ts";
 import type { RunResult, Tensor } from "../../graph/index.ts";
 import type { KeeperStore } from "../store/store.ts";
+import type { KeeperMetrics } from "../service/metrics.ts";
+import type { GameWatch } from "../service/watchdog.ts";
 import type { Compute } from "../service/compute.ts";
 import { createChainGameClient } from "./client.ts";
-import { createGamePlayer, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
+import { createGamePlayer, freshProgress, gameIdOf, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
 
 export interface ScheduledGame {
   address: `0x${string}`;
@@ -40,6 +43,8 @@ export interface DisputeSchedulerParams {
   log?: Logger;
   /** Players ticked at once (their transactions still go through the one responder lane). */
   maxConcurrent?: number;
+  /** Called once per game that ends (its stored status leaves `active`: a restart does not count it again). */
+  onFinished?(game: `0x${string}`, status: "won" | "lost" | "undecided"): void;
 }
 
 export interface DisputeScheduler {
@@ -49,6 +54,13 @@ export interface DisputeScheduler {
   /** Ticks every active game once; returns each game's result or error. */
   tick(): Promise<Map<string, TickResult | Error>>;
   active(): `0x${string}`[];
+  /** How each game we are in is going (the watchdog's "games" input): unplayable ones included. */
+  watch(): GameWatch[];
+}
+
+/** Whether the chain waits on `side` in this view: its post of the current round (or final VM state) is missing. */
+export function isOurMove(view: GameView, side: Side): boolean {
+  return (view.phase === GamePhase.Graph || view.phase === GamePhase.VmStart || view.phase === GamePhase.Vm) && !view.posted[side];
 }
 
 export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeScheduler {
@@ -56,50 +68,97 @@ export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeS
   const maxConcurrent = params.maxConcurrent ?? 4;
   const players = new Map<string, GamePlayer>();
   const requestOf = new Map<string, bigint>();
+  /** Per game: consecutive failed ticks, consecutive ticks of our move with nothing sent; games we cannot play. */
+  const health = new Map<string, { failedTicks: number; lastError?: string; ourMoveTicks: number }>();
+  const unplayable = new Map<string, { requestId: bigint; reason: string }>();
 
   const add = (game: ScheduledGame) => {
     const key = game.address.toLowerCase();
     if (players.has(key)) return;
-    players.set(key, params.playerFor(game));
+    try {
+      players.set(key, params.playerFor(game));
+    } catch (error) {
+      unplayable.set(key, { requestId: game.requestId, reason: shortError(error) });
+      // Recorded as active, so every tick (and a restarted keeper) tries again and the watchdog reports it.
+      const gameId = gameIdOf(game.address);
+      if (store.getGame(gameId) === undefined) {
+        store.upsertGame({ gameId, requestId: game.requestId, role: SIDE_NAMES[game.side], status: "active", state: freshProgress(game.address, game.side) });
+      }
+      throw error;
+    }
+    unplayable.delete(key);
     requestOf.set(key, game.requestId);
+    health.set(key, { failedTicks: 0, ourMoveTicks: 0 });
+  };
+  const drop = (key: string) => {
+    players.delete(key);
+    requestOf.delete(key);
+    health.delete(key);
+    unplayable.delete(key);
   };
 
-  // Resume the games a previous run left active.
-  for (const g of store.listGames<DisputeProgress>("active")) {
-    try {
-      add({ address: g.state.address, requestId: g.requestId, side: g.state.side === "defender" ? Side.Defender : Side.Challenger });
-    } catch (error) {
-      log?.error({ game: g.state.address, error: (error as Error).message }, "cannot resume dispute");
+  /**
+   * Plays every game the store says is active: the ones a previous run (or a rollback's re-read) left there and any
+   * player lost meanwhile. Each player reads its game from the chain before acting, so a saved `pending` move is
+   * never trusted: it is sent again if the chain does not show it. A game whose player cannot be built is retried
+   * every tick and reported (`watch`) until it can.
+   */
+  const resume = () => {
+    for (const g of store.listGames<DisputeProgress>("active")) {
+      const key = g.state.address.toLowerCase();
+      if (players.has(key)) continue;
+      const first = !unplayable.has(key);
+      try {
+        add({ address: g.state.address, requestId: g.requestId, side: g.state.side === "defender" ? Side.Defender : Side.Challenger });
+        if (g.state.pending) log?.info({ game: g.state.address, pending: g.state.pending }, "resumed a game with a move in flight: re-reading it from the chain");
+      } catch (error) {
+        if (first) log?.error({ game: g.state.address, error: shortError(error) }, "cannot resume dispute; retrying every tick");
+      }
     }
-  }
+  };
+  resume();
 
   return {
     add,
     remove(requestId) {
-      for (const [key, id] of requestOf) {
-        if (id !== requestId) continue;
-        players.delete(key);
-        requestOf.delete(key);
-      }
+      for (const [key, id] of requestOf) if (id === requestId) drop(key);
+      for (const [key, u] of unplayable) if (u.requestId === requestId) drop(key);
     },
     active: () => [...players.values()].map((p) => p.address),
+    watch: () => [
+      ...[...players.values()].map((p) => {
+        const h = health.get(p.address.toLowerCase()) ?? { failedTicks: 0, ourMoveTicks: 0 };
+        return { game: p.address, requestId: requestOf.get(p.address.toLowerCase()) ?? 0n, ...h };
+      }),
+      ...[...unplayable].map(([game, u]) => ({ game, requestId: u.requestId, unplayable: u.reason, failedTicks: 0, ourMoveTicks: 0 })),
+    ],
     async tick() {
+      resume();
       const results = new Map<string, TickResult | Error>();
       const queue = [...players.values()];
       while (queue.length > 0) {
         const batch = queue.splice(0, maxConcurrent);
         await Promise.all(
           batch.map(async (player) => {
+            const key = player.address.toLowerCase();
+            const h = health.get(key) ?? { failedTicks: 0, ourMoveTicks: 0 };
+            const wasActive = store.getGame(gameIdOf(player.address))?.status === "active";
             try {
               const r = await player.tick();
               results.set(player.address, r);
+              h.failedTicks = 0;
+              h.lastError = undefined;
+              h.ourMoveTicks = r.sent.length === 0 && r.status === "active" && isOurMove(r.view, player.side) ? h.ourMoveTicks + 1 : 0;
               if (r.status !== "active") {
-                players.delete(player.address.toLowerCase());
+                drop(key);
+                if (wasActive) params.onFinished?.(player.address, r.status);
                 log?.info({ game: player.address, status: r.status }, "dispute over");
               }
             } catch (error) {
               results.set(player.address, error as Error);
-              log?.warn({ game: player.address, error: (error as Error).message }, "dispute tick failed; retrying next tick");
+              h.failedTicks++;
+              h.lastError = shortError(error);
+              log?.warn({ game: player.address, error: h.lastError }, "dispute tick failed; retrying next tick");
             }
           }),
         );
@@ -114,6 +173,8 @@ export interface DisputeAgentParams {
   responder: Responder;
   store: KeeperStore;
   models: ModelBook;
+  /** Counts each finished game once (won, lost, undecided). */
+  metrics?: Pick<KeeperMetrics, "gamesWon" | "gamesLost" | "gamesUndecided">;
   /** oao_node.elf */
   elf: Uint8Array;
   log?: Logger;
@@ -157,7 +218,10 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
         })();
     return createGamePlayer({ client, side: game.side, traces, requestId: game.requestId, store, log: params.log });
   };
-  const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent });
+  const m = params.metrics;
+  const onFinished = (_game: `0x${string}`, status: "won" | "lost" | "undecided") =>
+    (status === "won" ? m?.gamesWon : status === "lost" ? m?.gamesLost : m?.gamesUndecided)?.inc();
+  const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent, onFinished });
   const background = onPool;
   /** The round of game ticks running in the background, and the failures of the last one that finished. */
   let round: Promise<void> | undefined;
@@ -165,7 +229,7 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
   const forgetEnded = (results: Map<string, TickResult | Error>) => {
     for (const [address, r] of results) if (!(r instanceof Error) && r.status !== "active") params.compute?.forgetGame(address as `0x${string}`);
   };
-  const failures = (errors: Error[]) => new AggregateError(errors, `${errors.length} dispute game(s) failed this tick: ${errors[0]!.message}`);
+  const failures = (errors: Error[]) => new AggregateError(errors, `${errors.length} dispute game(s) failed this tick: ${shortError(errors[0])}`);
   return {
     scheduler,
     /** Whether a background round of game ticks (on a compute pool) is still running. */
@@ -174,9 +238,15 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
       for (const g of store.listGames<DisputeProgress>("active")) if (g.requestId === requestId) params.compute?.forgetGame(g.state.address);
       scheduler.remove(requestId);
     },
+    watch: () => scheduler.watch(),
     onGameCreated(game) {
       params.log?.info({ game: game.game, requestId: game.requestId.toString(), side: game.ourSide }, `dispute game opened: playing the ${game.ourSide}`);
-      scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours?.run });
+      try {
+        scheduler.add({ address: game.game, requestId: game.requestId, side: game.ourSide === "defender" ? Side.Defender : Side.Challenger, run: game.ours?.run });
+      } catch (error) {
+        // Reported by `watch` (readiness reason "games") until a re-read can play it.
+        params.log?.error({ game: game.game, requestId: game.requestId.toString(), error: shortError(error) }, "cannot play this dispute game");
+      }
     },
     async tick() {
       if (background) {

@@ -20,7 +20,15 @@ describe("keeper config", () => {
     expect(c.confirmations).toBe(1);
     expect(c.http.port).toBe(9464);
     expect(c.maxQueue).toBe(1000);
+    expect(c.deadlineMarginSeconds).toBe(300);
     expect(c.computeThreads).toBe(1);
+  });
+
+  it("validates deadlineMarginSeconds", () => {
+    expect(parseKeeperConfig({ ...valid, deadlineMarginSeconds: 0 }).deadlineMarginSeconds).toBe(0);
+    expect(() => parseKeeperConfig({ ...valid, deadlineMarginSeconds: -5 }, "keeper.json")).toThrow(/keeper\.json: deadlineMarginSeconds: must be 0 \(only overdue requests\) or more seconds/);
+    expect(() => parseKeeperConfig({ ...valid, deadlineMarginSeconds: 1e6 })).toThrow(/deadlineMarginSeconds: must be at most 86400/);
+    expect(() => parseKeeperConfig({ ...valid, deadlineMarginSeconds: "300" })).toThrow(/deadlineMarginSeconds/);
   });
 
   it("takes computeThreads 0 (in-thread) and refuses a negative or fractional count", () => {

@@ -49,6 +49,11 @@ export const keeperConfigSchema = z
     /** Transactions in flight at once (sent with consecutive nonces, not mined yet); 1 waits for each receipt. */
     txWindow: z.number().int().min(1).max(256).default(16),
     /**
+     * Not ready ("backlog") while an answerable request of a served model is within this many seconds of its
+     * deadline and not committed (the keeper is falling behind; the requester would get a refund, not an answer).
+     */
+    deadlineMarginSeconds: z.number().int().min(0, "must be 0 (only overdue requests) or more seconds").max(86_400, "must be at most 86400 s (one day)").default(300),
+    /**
      * Worker threads computing claims (plus one more for dispute moves), so inference and guest runs never block the
      * keeper's loop; 0 computes everything on the main thread (docs/protocol.md §6.0 "Compute threads").
      */

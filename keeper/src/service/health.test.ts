@@ -37,6 +37,11 @@ describe("readiness from the time since the last successful tick", () => {
     expect(evaluateReadiness({ ...base, tickStartedAt: 10_000 }, 41_000, bound).reason).toMatch(/a tick has been running for 31 s/);
     expect(evaluateReadiness({ ...base, lastError: "x" }, 11_000, bound)).toEqual({ ready: false, reason: "x" });
     expect(evaluateReadiness({ ...base, blockers: ["model not served: 1"] }, 11_000, bound)).toEqual({ ready: false, reason: "model not served: 1" });
+    // a failing tick is still said after the blockers
+    expect(evaluateReadiness({ ...base, blockers: ["no stake for a challenge bond: …", "backlog: …"], lastError: "commit of request 4 not made yet: x" }, 11_000, bound)).toEqual({
+      ready: false,
+      reason: "no stake for a challenge bond: …; backlog: …; commit of request 4 not made yet: x",
+    });
   });
 
   it("health from the main loop's heartbeat age", () => {

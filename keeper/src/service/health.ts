@@ -39,7 +39,13 @@ const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
  * tick's result: a tick stuck on an RPC node that never answers makes the keeper not ready within the bound.
  */
 export function evaluateReadiness(state: LoopState, now: number, boundMs: number): Readiness {
-  if (state.blockers && state.blockers.length > 0) return { ready: false, reason: state.blockers.join("; ") };
+  const loop = loopReadiness(state, now, boundMs);
+  if (!state.blockers || state.blockers.length === 0) return loop;
+  // Blockers first, then what the loop itself says (a failing tick is not hidden by a blocker).
+  return { ready: false, reason: [...state.blockers, ...(loop.reason !== undefined ? [loop.reason] : [])].join("; ") };
+}
+
+function loopReadiness(state: LoopState, now: number, boundMs: number): Readiness {
   if (state.tickStartedAt !== undefined && now - state.tickStartedAt > boundMs) {
     return { ready: false, reason: `a tick has been running for ${secs(now - state.tickStartedAt)} (bound ${secs(boundMs)}): the RPC node is not answering?` };
   }

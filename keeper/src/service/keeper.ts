@@ -27,12 +27,13 @@ import type { Logger } from "./logger.ts";
 import type { KeeperMetrics } from "./metrics.ts";
 import type { KeeperStore, RequestCursor, RequestStatus, StoredIntent, StoredRequest } from "../store/store.ts";
 import { KeeperError } from "../errors.ts";
-import { ChainStatus, decide, decodeRevert, isStakeError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
+import { ChainStatus, decide, decodeRevert, isStakeError, shortError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
 import { computeClaim, type ComputedClaim } from "./inference.ts";
 import { ComputeWorkerError, type Compute } from "./compute.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
 import { evaluateReadiness, readinessBoundMs, type LoopState } from "./health.ts";
+import { createWatchdog, watchSends, type GameWatch, type WatchLimits } from "./watchdog.ts";
 
 /**
  * Fault injection for tests and demos only: rewrites the claim this keeper computed before it is
@@ -47,6 +48,8 @@ export interface DisputeAgent {
   tick(): Promise<void>;
   /** Stops playing a request's games: a rollback forgot the request (its games are read again if still there). */
   forget?(requestId: bigint): void;
+  /** How each game is going, for the watchdog (keeper/src/service/watchdog.ts). */
+  watch?(): GameWatch[];
 }
 
 export interface KeeperParams {
@@ -93,6 +96,13 @@ export interface KeeperParams {
    * max(3 × the poll interval, 30 s) (`readinessBoundMs`).
    */
   readyWithinMs?: number;
+  /**
+   * Not ready ("backlog") while an answerable request of a served model is this close to its deadline (chain
+   * seconds) and not committed; default 300 (keeper config `deadlineMarginSeconds`).
+   */
+  deadlineMarginSeconds?: number;
+  /** The watchdog's other limits (consecutive send failures, failing or silent game ticks); defaults in watchdog.ts. */
+  watchLimits?: Partial<Omit<WatchLimits, "deadlineMarginSeconds">>;
 }
 
 /** Thrown by a `crashBeforeSend` hook: propagates out of the tick like a crash (nothing recorded after it). */
@@ -170,7 +180,19 @@ const START = "startBlock";
 const PAGE = 256;
 
 export function createKeeper(params: KeeperParams): Keeper {
-  const { publicClient, responder, store, models, log, metrics, addresses } = params;
+  const { publicClient, store, models, log, metrics, addresses } = params;
+  // Records consecutive send failures for the watchdog (the runtime's responder is already watched: same record).
+  const responder = watchSends(params.responder);
+  const watchdog = createWatchdog({
+    publicClient,
+    addresses,
+    store,
+    responder,
+    metrics,
+    games: params.disputes?.watch ? () => params.disputes!.watch!() : undefined,
+    limits: { ...params.watchLimits, ...(params.deadlineMarginSeconds !== undefined ? { deadlineMarginSeconds: params.deadlineMarginSeconds } : {}) },
+  });
+  let blockers: string[] = [];
   const batchSize = params.batchSize ?? 16;
   const expireUnanswered = params.expireUnanswered ?? true;
   const reconcileEvery = params.reconcileEvery ?? 30;
@@ -776,8 +798,8 @@ export function createKeeper(params: KeeperParams): Keeper {
           continue; // its thread died: the next tick computes it again
         }
         // Malformed input or an unserved model: record why and move on (never crash, never commit).
-        store.setRequestStatus(request.requestId, "failed", (error as Error).message);
-        log.warn({ requestId: request.requestId.toString(), error: (error as Error).message }, "cannot answer request");
+        store.setRequestStatus(request.requestId, "failed", shortError(error));
+        log.warn({ requestId: request.requestId.toString(), error: shortError(error) }, "cannot answer request");
         continue;
       }
       // The intent is written before anything is sent: a keeper killed from here on makes (or finds) the commit.
@@ -813,7 +835,7 @@ export function createKeeper(params: KeeperParams): Keeper {
             problems.push(`request ${request.requestId}: ${error.message}`);
             continue;
           }
-          store.setRequestStatus(request.requestId, "done", `cannot check: ${(error as Error).message}`);
+          store.setRequestStatus(request.requestId, "done", `cannot check: ${shortError(error)}`);
           continue;
         }
         if (standing.output !== null && toHex(ours.output) === toHex(standing.output)) {
@@ -1000,10 +1022,18 @@ export function createKeeper(params: KeeperParams): Keeper {
       metrics.tickFailures.inc();
       throw error;
     } finally {
+      // What would keep us from doing the job even when the tick succeeds (stake, tx path, games, backlog); part
+      // of the tick, so a watchdog stuck on a frozen node shows as a long tick.
+      if (synced) {
+        blockers = await watchdog.check().catch((error: unknown) => {
+          log.warn({ error: shortError(error) }, "watchdog check failed");
+          return blockers;
+        });
+      }
       tickStartedAt = undefined;
     }
   }
-  const loopState = (): LoopState => ({ synced, startedAt, lastOkAt, tickStartedAt, lastError });
+  const loopState = (): LoopState => ({ synced, startedAt, lastOkAt, tickStartedAt, lastError, ...(blockers.length > 0 ? { blockers } : {}) });
 
   let ticks = 0;
   async function tickOnce(): Promise<void> {
@@ -1099,15 +1129,5 @@ export async function inParallel<T>(items: readonly T[], limit: number, fn: (ite
   if (failed) throw failed.reason;
 }
 
-export function shortError(error: unknown): string {
-  const revert = decodeRevert(error);
-  if (revert) return `${revert.errorName}(${revert.args.map(String).join(", ")})`;
-  // viem wraps a transport's failure in generic errors ("An unknown RPC error occurred."): say what failed.
-  for (let e = error as { shortMessage?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    const message = e.shortMessage ?? e.message;
-    if (message === undefined) continue;
-    if (e.cause === undefined || !/^An unknown RPC error occurred|^An internal error was received|^Transaction creation failed/.test(message)) return message;
-  }
-  return String(error);
-}
+export { shortError };
 

@@ -8,6 +8,14 @@ export interface KeeperMetrics {
   challenges: Counter;
   gamesWon: Counter;
   gamesLost: Counter;
+  gamesUndecided: Counter;
+  /** The watchdog (watchdog.ts): 1 while `reason` keeps the keeper not ready. */
+  blocked: Gauge<"reason">;
+  freeStake: Gauge;
+  bondsAvailable: Gauge;
+  txSendFailures: Gauge;
+  gamesUnplayable: Gauge;
+  backlogDueRequests: Gauge;
   txSent: Counter<"kind">;
   txFailed: Counter<"kind">;
   rpcErrors: Counter;
@@ -30,6 +38,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Keepe
     challenges: new Counter({ name: "oao_keeper_challenges_total", help: "Challenges this keeper opened", registers }),
     gamesWon: new Counter({ name: "oao_keeper_games_won_total", help: "Dispute games won", registers }),
     gamesLost: new Counter({ name: "oao_keeper_games_lost_total", help: "Dispute games lost", registers }),
+    gamesUndecided: new Counter({ name: "oao_keeper_games_undecided_total", help: "Dispute games that ended undecided (the request was cancelled)", registers }),
+    blocked: new Gauge({ name: "oao_keeper_blocked", help: "1 while this reason keeps the keeper not ready (stake, tx_path, games, backlog)", labelNames: ["reason"], registers }),
+    freeStake: new Gauge({ name: "oao_keeper_free_stake", help: "The operator's free stake (stake token units; a float, may round)", registers }),
+    bondsAvailable: new Gauge({ name: "oao_keeper_bonds_available", help: "Claim bonds (commits or challenges) the free stake can lock", registers }),
+    txSendFailures: new Gauge({ name: "oao_keeper_tx_send_failures", help: "Consecutive transaction sends that failed at the node or transport (reset by a success)", registers }),
+    gamesUnplayable: new Gauge({ name: "oao_keeper_games_unplayable", help: "Games we are in that we cannot play, whose moves keep failing, or where our move is not being sent", registers }),
+    backlogDueRequests: new Gauge({ name: "oao_keeper_backlog_due_requests", help: "Answerable requests within deadlineMarginSeconds of their deadline, not committed", registers }),
     txSent: new Counter({ name: "oao_keeper_tx_sent_total", help: "Transactions sent", labelNames: ["kind"], registers }),
     txFailed: new Counter({ name: "oao_keeper_tx_failed_total", help: "Transactions that reverted or were dropped", labelNames: ["kind"], registers }),
     rpcErrors: new Counter({ name: "oao_keeper_rpc_errors_total", help: "JSON-RPC calls that failed at the transport or node (timeouts included; reverts excluded), retried or not", registers }),

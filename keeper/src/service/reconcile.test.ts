@@ -66,3 +66,18 @@ describe("decide: what is still owed for a request, from the chain alone", () =>
     expect(isStakeError(new Error("HTTP request failed."))).toBe(false);
   });
 });
+
+describe("shortError: one line for logs, stored errors and readiness reasons", () => {
+  it("decodes a protocol custom error from raw revert data (viem's `custom error 0x285ec55c`) with its arguments", async () => {
+    const { BaseError, CallExecutionError, RawContractError, getAddress } = await import("viem");
+    const { shortError } = await import("./reconcile.ts");
+    const data = encodeErrorResult({ abi: StakingAbi, errorName: "OperatorJailed", args: [me, 1_700_000_000n] });
+    expect(data.slice(0, 10)).toBe("0x285ec55c");
+    const error = new CallExecutionError(new RawContractError({ data }) as unknown as InstanceType<typeof BaseError>, { account: undefined as never });
+    expect(error.message).not.toContain("OperatorJailed");
+    expect(shortError(error)).toBe(`OperatorJailed(${getAddress(me)}, 1700000000)`);
+    // Not ours: the first line of the message; a generic viem wrapper gives way to its cause.
+    expect(shortError(new Error("first line\nsecond line"))).toBe("first line");
+    expect(shortError(new Error("An unknown RPC error occurred.", { cause: new Error("HTTP request failed.") }))).toBe("HTTP request failed.");
+  });
+});

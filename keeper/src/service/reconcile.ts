@@ -159,6 +159,23 @@ export function decodeRevert(error: unknown): { errorName: string; args: readonl
   return undefined;
 }
 
+/**
+ * One line saying why `error` happened, for logs, stored errors and readiness reasons: a protocol custom error
+ * decoded with its arguments (`OperatorJailed(0x70…, 1700000000)`, never viem's `custom error 0x285ec55c`), else
+ * the first meaningful message of the error chain (viem wraps a transport's failure in generic errors, "An unknown
+ * RPC error occurred.": the cause says what failed).
+ */
+export function shortError(error: unknown): string {
+  const revert = decodeRevert(error);
+  if (revert) return formatRevert(revert);
+  for (let e = error as { shortMessage?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    const message = e.shortMessage ?? e.message;
+    if (message === undefined) continue;
+    if (e.cause === undefined || !/^An unknown RPC error occurred|^An internal error was received|^Transaction creation failed/.test(message)) return message.split("\n")[0]!;
+  }
+  return String(error).split("\n")[0]!;
+}
+
 export function revertName(error: unknown): string | undefined {
   return decodeRevert(error)?.errorName;
 }

@@ -20,6 +20,8 @@ import { AIOracleAbi, DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } 
 import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
 import { createResponder, type Responder, type ResponderParams } from "../chain/responder.ts";
+import { watchSends } from "./watchdog.ts";
+import { shortError } from "./reconcile.ts";
 import { isRetryableRpcError, withRetry } from "../chain/retry.ts";
 import { instrumentTransport } from "../chain/transport.ts";
 import { openStore, type KeeperStore } from "../store/store.ts";
@@ -89,7 +91,7 @@ export async function createKeeperRuntime(
   // Start-up reads ride out a flaky endpoint (bounded retries); only an answer from the chain
   // (a revert, an empty account) decides that something is misconfigured.
   const retried: Rpc = (fn) =>
-    withRetry(fn, { retries: 8, maxDelayMs: 5_000, onRetry: (error, attempt) => log.warn({ attempt, error: (error as Error).message.split("\n")[0] }, "start-up RPC read failed; retrying") });
+    withRetry(fn, { retries: 8, maxDelayMs: 5_000, onRetry: (error, attempt) => log.warn({ attempt, error: shortError(error) }, "start-up RPC read failed; retrying") });
   const chainId = await retried(() => publicClient.getChainId());
   if (config.chainId !== undefined && config.chainId !== chainId) {
     throw new ConfigError(`config.chainId is ${config.chainId} but ${config.rpcUrl} serves chain ${chainId}`);
@@ -100,7 +102,8 @@ export async function createKeeperRuntime(
   const account = privateKeyToAccount(key);
   const walletClient = createWalletClient({ account, chain, transport });
   const store = openStore(join(config.dataDir, "keeper.db"));
-  const responder = createResponder({ publicClient, walletClient, store, log, metrics, window: config.txWindow, ...options.responder });
+  // Watched: the keeper's watchdog reads its consecutive send failures (readiness reason "tx_path"), dispute moves included.
+  const responder = watchSends(createResponder({ publicClient, walletClient, store, log, metrics, window: config.txWindow, ...options.responder }));
 
   let models = options.models;
   if (models === undefined) {
@@ -124,7 +127,7 @@ export async function createKeeperRuntime(
         return { modelRoot: model.modelRoot as `0x${string}`, absolutePrestate: model.absolutePrestate as `0x${string}` };
       } catch (cause) {
         if (!isRetryableRpcError(cause)) return undefined; // the registry reverted: no model under this id
-        throw new ConfigError(`cannot read model ${modelId} from the registry at ${config.contracts.aiOracle}: the RPC keeps failing (${(cause as Error).message.split("\n")[0]})`, { cause });
+        throw new ConfigError(`cannot read model ${modelId} from the registry at ${config.contracts.aiOracle}: the RPC keeps failing (${shortError(cause)})`, { cause });
       }
     },
   });
@@ -189,7 +192,7 @@ async function liveVmTraceDepth(publicClient: PublicClient, rpc: Rpc, taskManage
   } catch (cause) {
     throw new ConfigError(
       `cannot read the dispute game's vmTraceDepth through the task manager at ${taskManager} (disputeGameFactory().vmTraceDepth()): ` +
-        `check config.contracts.taskManager and the RPC (${(cause as Error).message.split("\n")[0]})`,
+        `check config.contracts.taskManager and the RPC (${shortError(cause)})`,
       { cause },
     );
   }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "./store.ts";
@@ -130,5 +130,27 @@ describe("keeper store", () => {
     expect(s.listRequestIntents(1n)).toEqual([]);
     expect(s.getGame(11n)).toBeUndefined();
     expect(s.getRequest(2n)).toBeDefined();
+  });
+
+  it("refuses a database whose pages are damaged, saying what to do; a whole one opens", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "oao-store-")), "keeper.db");
+    const a = openStore(path);
+    for (let i = 0n; i < 400n; i++) a.upsertRequest(request(i));
+    a.close();
+    expect(openStore(path).countRequests("pending")).toBe(400); // reopened whole (and closed below with the file)
+    const bytes = readFileSync(path);
+    const pageSize = bytes.readUInt16BE(16);
+    expect(bytes.length).toBeGreaterThan(4 * pageSize);
+    // Garbage over every page after the schema page (a disk fault): the header still reads, the b-trees do not.
+    for (let i = pageSize; i < bytes.length; i++) bytes[i] = (i * 7919) & 0xff;
+    writeFileSync(path, bytes);
+    let error: unknown;
+    try {
+      openStore(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(/keeper database at .*keeper\.db is damaged \(SQLite quick_check: .+\)\. Stop the keeper, move the file/);
   });
 });
