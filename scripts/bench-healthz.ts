@@ -1,6 +1,6 @@
 /**
  * `/healthz` while the keeper computes (issue 13 "Responsive"; docs/benchmarks.md): `npm run bench:healthz --
- * [--model FILE] [--layers N] [--vm-node K] [--vm-depth D] [--runs N] [--json]`. Starts the keeper's ops server (its own thread, as `oao keeper run`
+ * [--model FILE] [--layers N] [--vm-node K] [--vm-depth D] [--runs N] [--only pool|in-thread] [--json]`. Starts the keeper's ops server (its own thread, as `oao keeper run`
  * does) and probes `/healthz` every 10 ms from another thread, while this thread runs, in turn, in-thread and on the
  * compute pool (keeper/src/service/compute-pool.ts):
  *   - the claim of a GPT-2-small-shaped request (the synthetic model of `npm run model:gpt`, generated into
@@ -169,11 +169,12 @@ await pool.claim(gptInput(0));
 await pool.solve(vmJob());
 const vmName = `guest VM run (GPT node ${vmNode}, VmStart move, up to 2^${vmDepth} steps)`;
 const gptName = `GPT-2-small-shaped claim (${layers} layers, ${GPT2_SMALL.seqLen} tokens)`;
+const only = value("--only");
+if (only !== undefined && only !== "pool" && only !== "in-thread") throw new Error(`--only ${only}: expected pool or in-thread`);
+const cases = (["pool", "in-thread"] as const).filter((w) => only === undefined || w === only);
 for (let r = 1; r <= runs; r++) {
-  await measure(gptName, "in-thread", () => inThread.claim(gptInput(r)));
-  await measure(gptName, "pool", () => pool.claim(gptInput(r)));
-  await measure(vmName, "in-thread", () => inThread.solve(vmJob()));
-  await measure(vmName, "pool", () => pool.solve(vmJob()));
+  for (const where of cases) await measure(gptName, where, () => (where === "pool" ? pool : inThread).claim(gptInput(r)));
+  for (const where of cases) await measure(vmName, where, () => (where === "pool" ? pool : inThread).solve(vmJob()));
 }
 await pool.close();
 await prober.terminate();
