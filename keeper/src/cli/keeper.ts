@@ -109,6 +109,9 @@ export function buildKeeperCommand(): Command {
         confirmations: rt.config.confirmations,
         batchSize: Math.min(64, rt.config.maxQueue),
         expireUnanswered: rt.config.expireUnanswered,
+        peers: rt.config.peers,
+        commitBackoffBlocks: rt.config.commitBackoffBlocks,
+        finalizeGasPerTx: BigInt(rt.config.finalizeGasPerTx),
       });
       // The ops server runs in a worker thread: it answers while this thread computes (inference, guest runs).
       const ops = await startOpsServer({
