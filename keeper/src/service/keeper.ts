@@ -173,6 +173,8 @@ export function createKeeper(params: KeeperParams): Keeper {
   const peers = params.peers ?? [];
   const commitBackoffBlocks = params.commitBackoffBlocks ?? 3;
   const finalizeGasPerTx = params.finalizeGasPerTx ?? 8_000_000n;
+  /** Head block when each pending request was first seen (the peers' back-off counts from it for a backlog). */
+  const firstSeen = new Map<bigint, bigint>();
   /** Intents being made right now (by any lane): a second lane never makes the same intent concurrently. */
   const inFlight = new Set<string>();
   /** Set when a lane hit an injected crash: the other lanes stop sending, as a dead process would. */
@@ -743,26 +745,34 @@ export function createKeeper(params: KeeperParams): Keeper {
   }
 
   /**
-   * Up to `batchSize` pending requests it is our turn to commit to: with `peers`, a request waits until
-   * `commitNotBefore(its block, our rank, commitBackoffBlocks)` (pages past the waiting ones, so they never hold up
-   * the requests behind them). A peer that commits meanwhile moves the request to `watching` (checked, not answered).
+   * Up to `batchSize` pending requests it is our turn to commit to. With `peers`, a request of rank r waits until
+   * `commitNotBefore(b, r, commitBackoffBlocks)`, b the later of its block and the head when this keeper first saw it
+   * pending (so a backlog found at start is shared too, not free for all at once); the ready ones are taken by rank,
+   * then age, so each keeper works through its own share before stepping in for a peer. Pages past the waiting
+   * ones: they never hold up the requests behind them. A peer's commit moves a request to `watching`.
    */
   async function ourTurn(): Promise<StoredRequest[]> {
     if (peers.length === 0) return store.listRequests("pending", batchSize);
     const head = await publicClient.getBlockNumber();
-    const ready: StoredRequest[] = [];
+    const ready: { request: StoredRequest; rank: number }[] = [];
+    const pending = new Set<bigint>();
     let after: RequestCursor | undefined;
-    while (ready.length < batchSize) {
+    for (;;) {
       const page = store.listRequests("pending", PAGE, after);
       if (page.length === 0) break;
       after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
       for (const request of page) {
+        pending.add(request.requestId);
+        let seen = firstSeen.get(request.requestId);
+        if (seen === undefined) firstSeen.set(request.requestId, (seen = head));
         const rank = peerRank(request.requestId, responder.address, peers);
-        if (head >= commitNotBefore(request.blockNumber, rank, commitBackoffBlocks)) ready.push(request);
-        if (ready.length >= batchSize) break;
+        const from = request.blockNumber > seen ? request.blockNumber : seen;
+        if (head >= commitNotBefore(from, rank, commitBackoffBlocks)) ready.push({ request, rank });
       }
     }
-    return ready;
+    for (const id of firstSeen.keys()) if (!pending.has(id)) firstSeen.delete(id); // bounded by the pending set
+    ready.sort((x, y) => x.rank - y.rank); // stable: within a rank, the store's order (block, id)
+    return ready.slice(0, batchSize).map((r) => r.request);
   }
 
   /** Checks every watching request (paging through all of them: the working set has no fixed cap). */
