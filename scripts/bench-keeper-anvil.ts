@@ -80,9 +80,15 @@ let last: Hex | undefined;
 for (let i = 0; i < N; i++) {
   const input = toHex(encodeTensor(quantizeInput(model, Array.from(test[i % test.length]!.pixels)))) as Hex;
   const data = encodeFunctionData({ abi: AIOracleAbi, functionName: "requestCallback", args: [modelId, input, zeroAddress, 0n, "0x"] });
-  const r = await call("eth_sendTransaction", [{ from: requester, to: world.addresses.aiOracle, data, value: `0x${fee.toString(16)}`, gas: "0x100000" }]);
+  const r = await call("eth_sendTransaction", [{ from: requester, to: world.addresses.aiOracle, data, value: `0x${fee.toString(16)}`, gas: "0x60000" }]);
   if (r.error !== undefined) throw new Error(`request ${i}: ${JSON.stringify(r.error)}`);
   last = r.result as Hex;
+}
+// anvil's automine falls behind a fast sender (thousands left pending): mine until the pool is empty.
+for (;;) {
+  const pool = (await call("txpool_status")).result as { pending: Hex; queued: Hex };
+  if (BigInt(pool.pending) + BigInt(pool.queued) === 0n) break;
+  await call("evm_mine");
 }
 const lastRequest = await world.publicClient.waitForTransactionReceipt({ hash: last! });
 const requestCount = await world.contracts.aiOracle.read.requestCount();
