@@ -96,6 +96,17 @@ interface ITaskManager {
     /// pay the fees, and deliver if a delivery is due. Anyone.
     function finalize(uint256 requestId) external;
 
+    /// @notice {finalize} every id of `requestIds` that can be finalized now, skipping the others without reverting
+    /// (not committed, window open, games open, already finalized, a duplicate, or not enough gas left for the
+    /// id's reserve, {finalizeGasReserve}). Each finalized id emits exactly what {finalize} emits. At most
+    /// `MAX_FINALIZE_BATCH` ids (else `FinalizeBatchTooLarge`). Anyone.
+    /// @return finalized How many ids were finalized.
+    function finalizeMany(uint256[] calldata requestIds) external returns (uint256 finalized);
+
+    /// @notice The gas {finalizeMany} requires left before it finalizes `requestId`: a fixed reserve, plus, when a
+    /// delivery is due, the callback's gas limit * (64/63)^2 and a per-output-word cost (docs/protocol.md §1.7).
+    function finalizeGasReserve(uint256 requestId) external view returns (uint256);
+
     /// @notice Deliver the standing claim's output after an overturn (AtCommit mode). Anyone.
     function deliver(uint256 requestId) external;
 

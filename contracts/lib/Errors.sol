@@ -90,6 +90,8 @@ error SameOutput(uint256 requestId, bytes32 outputHash);
 error CannotChallengeOwnClaim(uint256 claimId, address operator);
 error GamesOpen(uint256 requestId, uint32 openGames);
 error NoDeliveryPending(uint256 requestId);
+/// @notice A {finalizeMany} call got more ids than `max` (`TaskManager.MAX_FINALIZE_BATCH`); split it.
+error FinalizeBatchTooLarge(uint256 count, uint256 max);
 error UnknownGame(address caller);
 error GameAlreadyResolved(address game, GameStatus status);
 /// @notice The game factory returned address(0) or a game already in use.

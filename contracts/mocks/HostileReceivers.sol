@@ -184,3 +184,33 @@ contract GasGriefingReceiver is IAIOracleCallbackReceiver {
         gasAtEntry = gasleft();
     }
 }
+
+/// @notice From its callback, tries {ITaskManager.finalizeMany} and {ITaskManager.finalize} of a target request (set
+/// with `setTarget`) and counts the ones that went through: both must fail, and the batch it runs in must go on.
+contract BatchReenteringReceiver is IAIOracleCallbackReceiver {
+    ITaskManager public immutable taskManager;
+    uint256 public target;
+    uint256 public calls;
+    /// @notice Re-entries that went through (must stay 0).
+    uint256 public reentered;
+
+    constructor(ITaskManager taskManager_) {
+        taskManager = taskManager_;
+    }
+
+    function setTarget(uint256 requestId) external {
+        target = requestId;
+    }
+
+    function aiOracleCallback(uint256, bytes calldata, bytes calldata) external {
+        calls++;
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = target;
+        (bool ok,) = address(taskManager).call(abi.encodeCall(ITaskManager.finalizeMany, (ids)));
+        if (ok) reentered++;
+        (ok,) = address(taskManager).call(abi.encodeCall(ITaskManager.finalize, (target)));
+        if (ok) reentered++;
+    }
+
+    function aiOracleCallbackError(uint256, uint8, bytes calldata, bytes calldata) external {}
+}

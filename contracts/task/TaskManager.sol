@@ -32,6 +32,7 @@ import {
     DeadlineNotPassed,
     DeadlinePassed,
     EmptyOutput,
+    FinalizeBatchTooLarge,
     GameAlreadyResolved,
     GamesOpen,
     InvalidGame,
@@ -56,6 +57,15 @@ import {
 contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     using SafeCast for uint256;
     using Checkpoints for Checkpoints.Trace160;
+
+    /// @notice Most ids one {finalizeMany} call takes.
+    uint256 public constant MAX_FINALIZE_BATCH = 256;
+    /// @notice Gas {finalizeMany} keeps for one id's finalization without a delivery (measured ~150k; over-estimated).
+    uint256 public constant FINALIZE_GAS_RESERVE = 200_000;
+    /// @notice Extra gas kept for a delivery besides the callback's own limit (the oracle's bookkeeping, the event,
+    /// the call), and per 32-byte word of output (storage read, log data, calldata copy).
+    uint256 public constant DELIVERY_GAS_RESERVE = 100_000;
+    uint256 public constant DELIVERY_GAS_PER_OUTPUT_WORD = 3_000;
 
     IAIOracleExtended private immutable _oracle;
     IStaking private immutable _staking;
@@ -259,24 +269,37 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     function finalize(uint256 requestId) external nonReentrant {
         Task storage task = _tasks[requestId];
         if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
-        uint256 claimId = task.standingClaimId;
-        Claim storage claim = _claims[claimId];
+        Claim storage claim = _claims[task.standingClaimId];
         if (block.timestamp <= claim.windowEnd) {
             revert ChallengeWindowOpen(requestId, claim.windowEnd, block.timestamp);
         }
         if (claim.openGames != 0) revert GamesOpen(requestId, claim.openGames);
+        _finalize(requestId, task, _oracle.getRequestHeader(requestId));
+    }
 
-        claim.status = ClaimStatus.Accepted;
-        task.status = RequestStatus.Finalized;
-        emit RequestFinalized(requestId, claimId, claim.operator, claim.outputHash);
-        _staking.unlock(claim.operator, claim.bond);
-
-        RequestHeader memory request = _oracle.getRequestHeader(requestId);
-        if (request.deliveryMode == DeliveryMode.AtFinality || task.deliveryPending) {
-            _deliver(requestId, task, _outputs[claimId], claim.outputHash);
+    /// @inheritdoc ITaskManager
+    function finalizeMany(uint256[] calldata requestIds) external nonReentrant returns (uint256 finalized) {
+        uint256 count = requestIds.length;
+        if (count > MAX_FINALIZE_BATCH) revert FinalizeBatchTooLarge(count, MAX_FINALIZE_BATCH);
+        for (uint256 j; j < count; ++j) {
+            uint256 requestId = requestIds[j];
+            Task storage task = _tasks[requestId];
+            if (!_finalizable(task)) continue;
+            RequestHeader memory request = _oracle.getRequestHeader(requestId);
+            // Guard (docs/protocol.md §1.7): an id runs only with its whole reserve left, so neither a callback (held
+            // to its gas limit by the oracle) nor the finalization itself can run the batch out of gas; an id that
+            // does not fit is skipped (it stays finalizable) and cheaper ids after it still run.
+            if (gasleft() < _finalizeReserve(task, request)) continue;
+            _finalize(requestId, task, request);
+            unchecked {
+                ++finalized;
+            }
         }
-        task.status = RequestStatus.Delivered;
-        _oracle.settle(requestId, claim.operator, msg.sender);
+    }
+
+    /// @inheritdoc ITaskManager
+    function finalizeGasReserve(uint256 requestId) external view returns (uint256) {
+        return _finalizeReserve(_tasks[requestId], _oracle.getRequestHeader(requestId));
     }
 
     /// @inheritdoc ITaskManager
@@ -468,6 +491,41 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         emit ClaimChallenged(
             requestId, defenderId, challengerId, c.operator, game, c.outputHash, c.traceRoot, _outputs[challengerId]
         );
+    }
+
+    /// @dev Whether {finalize} of this task would succeed: a standing claim past its window with no game to decide.
+    function _finalizable(Task storage task) private view returns (bool) {
+        if (task.status != RequestStatus.Committed) return false;
+        Claim storage claim = _claims[task.standingClaimId];
+        return block.timestamp > claim.windowEnd && claim.openGames == 0;
+    }
+
+    /// @dev Gas {finalizeMany} keeps in hand before finalizing `requestId`: a fixed reserve for the bookkeeping and
+    /// payments, plus, when a delivery is due, the callback's gas limit grossed up by 64/63 twice (EIP-150 at the
+    /// oracle call and at the callback call, as {ExactGasCall} requires) and the cost of reading, logging and passing
+    /// on the output.
+    function _finalizeReserve(Task storage task, RequestHeader memory request) private view returns (uint256 reserve) {
+        reserve = FINALIZE_GAS_RESERVE;
+        if (request.deliveryMode != DeliveryMode.AtFinality && !task.deliveryPending) return reserve;
+        uint256 outputWords = (_outputs[task.standingClaimId].length + 31) / 32;
+        reserve += DELIVERY_GAS_RESERVE + outputWords * DELIVERY_GAS_PER_OUTPUT_WORD
+            + uint256(request.gasLimit) * 64 * 64 / (63 * 63);
+    }
+
+    /// @dev {finalize} after its checks: accept the standing claim, unlock its bond, deliver if due, settle the fees.
+    function _finalize(uint256 requestId, Task storage task, RequestHeader memory request) private {
+        uint256 claimId = task.standingClaimId;
+        Claim storage claim = _claims[claimId];
+        claim.status = ClaimStatus.Accepted;
+        task.status = RequestStatus.Finalized;
+        emit RequestFinalized(requestId, claimId, claim.operator, claim.outputHash);
+        _staking.unlock(claim.operator, claim.bond);
+
+        if (request.deliveryMode == DeliveryMode.AtFinality || task.deliveryPending) {
+            _deliver(requestId, task, _outputs[claimId], claim.outputHash);
+        }
+        task.status = RequestStatus.Delivered;
+        _oracle.settle(requestId, claim.operator, msg.sender);
     }
 
     /// @dev Record the delivery, then let the oracle run the callback (state is final before the call).

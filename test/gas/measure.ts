@@ -85,6 +85,17 @@ export async function measureGas(): Promise<GasSnapshot> {
   const finalizedDelivering = await w.finalize(finalityId);
   record("finalize + delivery", finalizedDelivering.gasUsed, "unlock + settlement + delivery at finality to RecordingReceiver");
 
+  // The keeper's batch finalization: 4 committed requests without a callback in one call (docs/protocol.md §1.6).
+  const batchIds: bigint[] = [];
+  for (let j = 0; j < 4; j++) {
+    const { id } = await w.request({});
+    await w.commit(bob, id, OUTPUT_A, TRACE_A); // (alice was jailed by the overturn above)
+    batchIds.push(id);
+  }
+  await w.afterWindow();
+  const finalizedMany = await w.send(w.taskManager.write.finalizeMany([batchIds], { account: keeper.account, gas: 5_000_000n }));
+  record("finalizeMany (4 items)", finalizedMany.gasUsed, "4 finalizations (unlock + settlement each, nothing to deliver) in one call");
+
   const { id: expiring } = await w.request({ callback: w.receiver.address, gasLimit: CB_GAS });
   await w.networkHelpers.time.increase(TIMEOUT + 1n);
   const expired = await w.send(w.taskManager.write.expire([expiring], { account: stranger.account, gas: 5_000_000n }));

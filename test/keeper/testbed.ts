@@ -78,7 +78,8 @@ export function keeperTestbed() {
     await core.taskManager.write.commit([id, toHex(encodeTensor(claim.output)) as Hex, claimProofArg(claim.proof)], { account: wallets[attackers++]!.account });
   }
 
-  async function runtime(dataDir: string): Promise<KeeperRuntime> {
+  /** A keeper runtime on `dataDir`, operating as `key` (default account 1's). */
+  async function runtime(dataDir: string, key: Hex = OPERATOR_KEY): Promise<KeeperRuntime> {
     const config = parseKeeperConfig({
       rpcUrl: "http://127.0.0.1:8545", // unused: the transport talks to the in-process chain
       contracts: { aiOracle: core.aiOracle.address, taskManager: core.taskManager.address, staking: core.staking.address },
@@ -86,7 +87,7 @@ export function keeperTestbed() {
       models: { "1": "mnist" },
       confirmations: 0,
     });
-    return createKeeperRuntime(config, OPERATOR_KEY, {
+    return createKeeperRuntime(config, key, {
       transport: custom(conn.provider),
       log: createLogger({ level: "silent" }),
       metrics: createMetrics({ defaultMetrics: false }),

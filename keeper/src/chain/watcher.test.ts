@@ -107,4 +107,37 @@ describe("chain watcher", () => {
     expect(events[0]).toMatchObject({ type: "reorg", deep: false, rereadFrom: 1n });
     expect(events.filter((e) => e.type === "logs")[0]).toMatchObject({ fromBlock: 1n });
   });
+  it("splits a range whose logs the node refuses as too large, and reads every log once", async () => {
+    const { viem } = await network.create();
+    const publicClient = await viem.getPublicClient();
+    const [wallet] = await viem.getWalletClients();
+    const runtime = `600435600052` + `7f${toEventSelector(PING).slice(2)}` + `60206000a100`;
+    const initcode = `0x60${(runtime.length / 2).toString(16).padStart(2, "0")}80600b6000396000f3${runtime}` as Hex;
+    const address = (
+      await publicClient.waitForTransactionReceipt({ hash: await wallet!.sendTransaction({ data: initcode }) })
+    ).contractAddress!;
+    const fromBlock = await publicClient.getBlockNumber();
+    for (let v = 1; v <= 9; v++) {
+      await publicClient.waitForTransactionReceipt({
+        hash: await wallet!.sendTransaction({ to: address, data: `0x00000000${v.toString(16).padStart(64, "0")}` }),
+      });
+    }
+    // A node (or the HTTP transport's body limit) that refuses any range of more than 2 blocks.
+    const ranges: bigint[] = [];
+    const limited = {
+      ...publicClient,
+      getLogs: (async (args: { fromBlock: bigint; toBlock: bigint }) => {
+        ranges.push(args.toBlock - args.fromBlock + 1n);
+        if (args.toBlock - args.fromBlock + 1n > 2n) throw new Error("HTTP response body exceeded the size limit.");
+        return publicClient.getLogs(args as never);
+      }) as typeof publicClient.getLogs,
+    };
+    const watcher = createChainWatcher({ publicClient: limited as never, address, events: [PING], fromBlock, confirmations: 0, maxBlockRange: 64n });
+    expect(values(await watcher.poll())).toEqual([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]);
+    expect(ranges.some((r) => r > 2n)).toBe(true); // it tried the whole range first
+    // A failure that is not about size is not split: it propagates (after the retries).
+    const failing = { ...publicClient, getLogs: (async () => { throw new Error("boom"); }) as typeof publicClient.getLogs };
+    const w2 = createChainWatcher({ publicClient: failing as never, address, events: [PING], fromBlock, confirmations: 0, retry: { retries: 0 } });
+    await expect(w2.poll()).rejects.toThrow(/boom/);
+  });
 });

@@ -62,6 +62,8 @@ export function createChainWatcher(params: ChainWatcherParams): ChainWatcher {
   const { publicClient } = params;
   const confirmations = BigInt(params.confirmations ?? 1);
   const maxRange = params.maxBlockRange ?? 2_000n;
+  /** The current range per call: halved while the node refuses a range's logs as too large, then grown back. */
+  let span = maxRange;
   const reorgDepth = params.reorgDepth ?? 64;
   let cursor = params.fromBlock;
   // block number -> hash of blocks whose logs we already emitted (the most recent `reorgDepth`).
@@ -118,12 +120,26 @@ export function createChainWatcher(params: ChainWatcherParams): ChainWatcher {
       if (reorg) out.push(reorg);
       const safe = head - confirmations;
       while (cursor <= safe) {
-        const to = cursor + maxRange - 1n < safe ? cursor + maxRange - 1n : safe;
+        const to = cursor + span - 1n < safe ? cursor + span - 1n : safe;
         const from = cursor;
-        const logs = await withRetry(
-          () => publicClient.getLogs({ address: params.address, events: params.events, fromBlock: from, toBlock: to }),
+        const result: Log[] | typeof TOO_LARGE = await withRetry(
+          () =>
+            publicClient
+              .getLogs({ address: params.address, events: params.events, fromBlock: from, toBlock: to })
+              .then((read) => read as Log[])
+              .catch((error: unknown) => {
+                if (to > from && tooLarge(error)) return TOO_LARGE;
+                throw error;
+              }),
           params.retry,
         );
+        if (result === TOO_LARGE) {
+          // The node refused the range's logs as too many (a backlog of requests): read half the range, and so on.
+          span = (to - from + 1n) / 2n;
+          continue;
+        }
+        if (span < maxRange) span = span * 2n < maxRange ? span * 2n : maxRange;
+        const logs = result;
         // Remember the hash of the range's last block: a reorg below it changes that hash too.
         seen.set(to, await blockHash(to));
         for (const log of logs) if (log.blockNumber !== null && log.blockHash) seen.set(log.blockNumber, log.blockHash);
@@ -134,4 +150,17 @@ export function createChainWatcher(params: ChainWatcherParams): ChainWatcher {
       return out;
     },
   };
+}
+
+const TOO_LARGE = Symbol("too large");
+/**
+ * Whether `eth_getLogs` failed because the range holds too many logs: the HTTP transport's body limit, or a node's
+ * own cap (geth/erigon "query returned more than N results", alchemy/infura "response size exceeded", "limit").
+ */
+function tooLarge(error: unknown): boolean {
+  for (let e = error as { message?: string; details?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    const text = `${e.message ?? ""} ${e.details ?? ""}`;
+    if (/exceeded the size limit|query returned more than|response size (is )?exceeded|too many (logs|results)|log response size|block range too large/i.test(text)) return true;
+  }
+  return false;
 }

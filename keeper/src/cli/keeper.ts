@@ -116,6 +116,9 @@ export function buildKeeperCommand(): Command {
         batchSize: Math.min(64, rt.config.maxQueue),
         expireUnanswered: rt.config.expireUnanswered,
         deadlineMarginSeconds: rt.config.deadlineMarginSeconds,
+        peers: rt.config.peers,
+        commitBackoffBlocks: rt.config.commitBackoffBlocks,
+        finalizeGasPerTx: BigInt(rt.config.finalizeGasPerTx),
       });
       // The ops server runs in a worker thread: it answers while this thread computes (inference, guest runs).
       const ops = await startOpsServer({

@@ -37,6 +37,19 @@ describe("keeper config", () => {
     expect(() => parseKeeperConfig({ ...valid, computeThreads: 1.5 })).toThrow(/computeThreads/);
   });
 
+  it("throughput settings: defaults, and bad values named", () => {
+    const c = parseKeeperConfig(valid);
+    expect(c.txWindow).toBe(64);
+    expect(c.peers).toEqual([]);
+    expect(c.commitBackoffBlocks).toBe(3);
+    expect(c.finalizeGasPerTx).toBe(8_000_000);
+    const peer = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    expect(parseKeeperConfig({ ...valid, peers: [peer], commitBackoffBlocks: 5 }).peers).toEqual([peer]);
+    expect(() => parseKeeperConfig({ ...valid, peers: ["0x12"], commitBackoffBlocks: -1, finalizeGasPerTx: 100 }, "k.json")).toThrow(
+      /k\.json: peers\.0: must be a 0x-prefixed 20-byte hex address[\s\S]*commitBackoffBlocks[\s\S]*finalizeGasPerTx: must be at least 500000/,
+    );
+  });
+
   it("names every bad field and what to fix", () => {
     const bad = { ...valid, rpcUrl: "localhost", contracts: { ...valid.contracts, staking: "0x12" }, confirmations: -1, extra: 1 };
     try {

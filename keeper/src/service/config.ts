@@ -47,7 +47,17 @@ export const keeperConfigSchema = z
     /** Upper bound on queued work items; beyond it new requests wait on chain, not in memory. */
     maxQueue: z.number().int().min(1).max(1_000_000).default(1_000),
     /** Transactions in flight at once (sent with consecutive nonces, not mined yet); 1 waits for each receipt. */
-    txWindow: z.number().int().min(1).max(256).default(16),
+    txWindow: z.number().int().min(1).max(256).default(64),
+    /**
+     * Operator addresses of the other honest keepers sharing the load (may include this keeper's own): each request
+     * is committed first by the operator ranked first by keccak256(requestId, operator); the others wait
+     * `commitBackoffBlocks` blocks per rank before committing (keeper/src/service/peers.ts).
+     */
+    peers: z.array(address).max(64, "at most 64 peers").default([]),
+    /** Blocks a keeper waits per rank among `peers` before committing to a request. */
+    commitBackoffBlocks: z.number().int().min(0).max(1_000).default(3),
+    /** Gas budget of one finalizeMany transaction (due finalizations are packed by their on-chain reserves). */
+    finalizeGasPerTx: z.number().int().min(500_000, "must be at least 500000 (one finalization with a small callback)").max(30_000_000).default(8_000_000),
     /**
      * Not ready ("backlog") while an answerable request of a served model is within this many seconds of its
      * deadline and not committed (the keeper is falling behind; the requester would get a refund, not an answer).

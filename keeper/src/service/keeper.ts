@@ -34,6 +34,8 @@ import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
 import { evaluateReadiness, readinessBoundMs, type LoopState } from "./health.ts";
 import { createWatchdog, watchSends, type GameWatch, type WatchLimits } from "./watchdog.ts";
+import { commitNotBefore, peerRank } from "./peers.ts";
+import { packFinalizations, type DueFinalization } from "./finalize-batch.ts";
 
 /**
  * Fault injection for tests and demos only: rewrites the claim this keeper computed before it is
@@ -89,6 +91,16 @@ export interface KeeperParams {
    * just before it is sent. Throwing a `CrashFault` here stands for the process dying at that moment.
    */
   crashBeforeSend?: (intent: StoredIntent) => void;
+  /**
+   * Other honest keepers sharing the load (their operator addresses): for each request the operators are ranked by
+   * keccak256(requestId, operator) and a keeper of rank r commits only r × `commitBackoffBlocks` blocks after the
+   * request's block (keeper/src/service/peers.ts). Default none: every request at once.
+   */
+  peers?: readonly Address[];
+  /** Blocks a keeper waits per rank before committing (default 3). */
+  commitBackoffBlocks?: number;
+  /** Gas budget of one finalizeMany transaction (default 8,000,000); ids are packed by their reserves. */
+  finalizeGasPerTx?: bigint;
   /** The clock readiness is computed with (ms); default `Date.now`. Tests inject a fake one. */
   clock?: () => number;
   /**
@@ -178,6 +190,8 @@ const HASHES = "blockHashes";
 const START = "startBlock";
 /** Rows read per page when walking a status (no fixed cap on the working set). */
 const PAGE = 256;
+/** `TaskManager.MAX_FINALIZE_BATCH`. */
+const FINALIZE_MAX_BATCH = 256;
 
 export function createKeeper(params: KeeperParams): Keeper {
   const { publicClient, store, models, log, metrics, addresses } = params;
@@ -197,6 +211,15 @@ export function createKeeper(params: KeeperParams): Keeper {
   const expireUnanswered = params.expireUnanswered ?? true;
   const reconcileEvery = params.reconcileEvery ?? 30;
   const backoff = params.retryBackoff ?? { base: 1, max: 30 };
+  const peers = params.peers ?? [];
+  const commitBackoffBlocks = params.commitBackoffBlocks ?? 3;
+  const finalizeGasPerTx = params.finalizeGasPerTx ?? 8_000_000n;
+  /** Head block when each pending request was first seen (the peers' back-off counts from it for a backlog). */
+  const firstSeen = new Map<bigint, bigint>();
+  /** Intents being made right now (by any lane): a second lane never makes the same intent concurrently. */
+  const inFlight = new Set<string>();
+  /** Set when a lane hit an injected crash: the other lanes stop sending, as a dead process would. */
+  let crashed: CrashFault | undefined;
   /** This tick's number, persisted with the cursor (the retry backoff's clock). */
   let tickNo = Number(store.getMeta(TICK) ?? "0");
   const now = () => tickNo;
@@ -702,7 +725,25 @@ export function createKeeper(params: KeeperParams): Keeper {
    * commits cannot succeed now (no free stake, jailed): the commit batch stops until the next tick.
    */
   async function execute(intent: StoredIntent, executed: Set<string>, problems: string[]): Promise<"ok" | "stop"> {
-    executed.add(intentKey(intent));
+    const key = intentKey(intent);
+    executed.add(key);
+    if (crashed) throw crashed;
+    if (inFlight.has(key)) return "ok"; // another lane is making it
+    // A lane may hold a copy listed before another lane settled it: the store's record decides.
+    const current = store.getIntent(intent.kind, intent.requestId, intent.target);
+    if (current && current.status !== "open") return "ok";
+    inFlight.add(key);
+    try {
+      return await executeOnce(current ?? intent, problems);
+    } catch (error) {
+      if (error instanceof CrashFault) crashed = error;
+      throw error;
+    } finally {
+      inFlight.delete(key);
+    }
+  }
+
+  async function executeOnce(intent: StoredIntent, problems: string[]): Promise<"ok" | "stop"> {
     const request = store.getRequest(intent.requestId);
     if (!request) {
       store.putIntent({ ...intent, status: "moot", lastError: "request not in the store" });
@@ -774,7 +815,7 @@ export function createKeeper(params: KeeperParams): Keeper {
    * the free stake can bond (at least one, so a refusal is recorded as before).
    */
   async function answerPending(executed: Set<string>, problems: string[]): Promise<void> {
-    const requests = store.listRequests("pending", batchSize);
+    const requests = await ourTurn();
     if (requests.length === 0) return;
     let cap = requests.length;
     try {
@@ -810,6 +851,37 @@ export function createKeeper(params: KeeperParams): Keeper {
       await execute(intent, executed, problems);
       if (store.getRequest(request.requestId)?.status === "committed") metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
     });
+  }
+
+  /**
+   * Up to `batchSize` pending requests it is our turn to commit to. With `peers`, a request of rank r waits until
+   * `commitNotBefore(b, r, commitBackoffBlocks)`, b the later of its block and the head when this keeper first saw it
+   * pending (so a backlog found at start is shared too, not free for all at once); the ready ones are taken by rank,
+   * then age, so each keeper works through its own share before stepping in for a peer. Pages past the waiting
+   * ones: they never hold up the requests behind them. A peer's commit moves a request to `watching`.
+   */
+  async function ourTurn(): Promise<StoredRequest[]> {
+    if (peers.length === 0) return store.listRequests("pending", batchSize);
+    const head = await publicClient.getBlockNumber();
+    const ready: { request: StoredRequest; rank: number }[] = [];
+    const pending = new Set<bigint>();
+    let after: RequestCursor | undefined;
+    for (;;) {
+      const page = store.listRequests("pending", PAGE, after);
+      if (page.length === 0) break;
+      after = { blockNumber: page.at(-1)!.blockNumber, requestId: page.at(-1)!.requestId };
+      for (const request of page) {
+        pending.add(request.requestId);
+        let seen = firstSeen.get(request.requestId);
+        if (seen === undefined) firstSeen.set(request.requestId, (seen = head));
+        const rank = peerRank(request.requestId, responder.address, peers);
+        const from = request.blockNumber > seen ? request.blockNumber : seen;
+        if (head >= commitNotBefore(from, rank, commitBackoffBlocks)) ready.push({ request, rank });
+      }
+    }
+    for (const id of firstSeen.keys()) if (!pending.has(id)) firstSeen.delete(id); // bounded by the pending set
+    ready.sort((x, y) => x.rank - y.rank); // stable: within a rank, the store's order (block, id)
+    return ready.slice(0, batchSize).map((r) => r.request);
   }
 
   /** Checks every watching request (paging through all of them: the working set has no fixed cap). */
@@ -954,16 +1026,21 @@ export function createKeeper(params: KeeperParams): Keeper {
   }
 
   /**
-   * Finalizes our committed requests whose window passed. A committed request the chain does not show committed
-   * (a reorg took our claim away, or it expired, was refunded, finalized by someone else) is re-derived from the
-   * chain instead: what is owed again (e.g. the commit) is reopened. One request's failure never stops the others.
+   * Finalizes our committed requests whose window passed, batched: the due ids are packed by their on-chain reserves
+   * (`finalizeGasReserve`) into `finalizeMany` transactions of at most `finalizeGasPerTx` gas (finalize-batch.ts),
+   * sent concurrently (the responder pipelines them); the receipt's `RequestFinalized` logs say which were finalized
+   * (the contract skips an id it cannot finalize without reverting; such an id is looked at again next tick). A
+   * committed request the chain does not show committed (a reorg took our claim away, or it expired, was refunded,
+   * finalized by someone else) is re-derived from the chain instead: what is owed again (e.g. the commit) is
+   * reopened. One request's failure never stops the others.
    */
   async function finalizeDue(): Promise<void> {
     const block = await publicClient.getBlock();
+    const at = { blockNumber: block.number! };
+    const tm = { address: addresses.taskManager, abi: TaskManagerAbi } as const;
+    const due: DueFinalization[] = [];
     await inParallel(store.listRequests("committed", batchSize * 4), batchSize, async (request) => {
       try {
-        const at = { blockNumber: block.number! };
-        const tm = { address: addresses.taskManager, abi: TaskManagerAbi } as const;
         const task = await publicClient.readContract({ ...tm, functionName: "getTask", args: [request.requestId], ...at });
         const claim =
           task.standingClaimId === 0n ? undefined : await publicClient.readContract({ ...tm, functionName: "getClaim", args: [task.standingClaimId], ...at });
@@ -978,17 +1055,50 @@ export function createKeeper(params: KeeperParams): Keeper {
           return;
         }
         if (task.status !== ChainStatus.Committed || claim.windowEnd >= block.timestamp || claim.openGames !== 0) return;
-        await responder.submit({
-          kind: "finalize",
-          to: addresses.taskManager,
-          data: encodeFunctionData({ abi: TaskManagerAbi, functionName: "finalize", args: [request.requestId] }),
-        });
-        store.setRequestStatus(request.requestId, "done");
-        log.info({ requestId: request.requestId.toString(), claimId: task.standingClaimId.toString() }, "finalized a claim");
+        const reserve = await publicClient.readContract({ ...tm, functionName: "finalizeGasReserve", args: [request.requestId], ...at });
+        due.push({ requestId: request.requestId, reserve });
       } catch (error) {
-        log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "finalize not accepted yet");
+        log.info({ requestId: request.requestId.toString(), error: shortError(error) }, "cannot check finalization yet");
       }
     });
+    due.sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0)); // deterministic packing
+    const batches = packFinalizations(due, finalizeGasPerTx, FINALIZE_MAX_BATCH);
+    await inParallel(batches, batches.length, async ({ requestIds, gas }) => {
+      if (crashed) throw crashed;
+      try {
+        const receipt = await responder.submit({
+          kind: "finalize",
+          to: addresses.taskManager,
+          data: encodeFunctionData({ abi: TaskManagerAbi, functionName: "finalizeMany", args: [requestIds] }),
+          gas,
+        });
+        const finalized = finalizedIn(receipt);
+        store.transaction(() => {
+          for (const id of requestIds) if (finalized.has(id)) store.setRequestStatus(id, "done");
+        });
+        for (const id of requestIds) {
+          if (finalized.has(id)) log.info({ requestId: id.toString() }, "finalized a claim");
+          else log.info({ requestId: id.toString() }, "finalizeMany skipped the request; looking again next tick");
+        }
+      } catch (error) {
+        log.info({ requestIds: requestIds.map(String), error: shortError(error) }, "finalize not accepted yet");
+      }
+    });
+  }
+
+  /** Ids of the requests a receipt's `RequestFinalized` logs (of our task manager) name. */
+  function finalizedIn(receipt: TransactionReceipt): Set<bigint> {
+    const ids = new Set<bigint>();
+    for (const l of receipt.logs) {
+      if (l.address.toLowerCase() !== addresses.taskManager.toLowerCase()) continue;
+      try {
+        const event = decodeEventLog({ abi: TaskManagerAbi, data: l.data, topics: l.topics });
+        if (event.eventName === "RequestFinalized") ids.add(event.args.requestId);
+      } catch {
+        // another event of the task manager
+      }
+    }
+    return ids;
   }
 
   /** Withdraws what the operator earned (oracle fee credits, staking rewards) once it is worth it. */
@@ -1057,19 +1167,33 @@ export function createKeeper(params: KeeperParams): Keeper {
       reconcileAgain = false;
       await reconcile(problems);
     }
-    await answerPending(executed, problems);
-    await releaseMoot(problems);
-    await checkOthers(executed, problems);
-    await runIntents(executed, problems);
-    let disputeError: unknown;
-    try {
-      await params.disputes?.tick();
-    } catch (error) {
-      disputeError = error; // after finalizing what can be: one failing game must not hold up the rest
-    }
-    await finalizeDue();
+    // Independent lanes (docs/protocol.md §6.0, "Lanes"): answering, checking others (then retrying the intents both
+    // left open), the games and finalizing run concurrently, so one slow or failing lane never holds up the others'
+    // transactions; an intent is never made by two lanes at once (`inFlight`). The tick reports the first lane that
+    // failed, after all settled.
+    const failures: unknown[] = [];
+    const settle = (results: PromiseSettledResult<unknown>[]) => {
+      for (const r of results) if (r.status === "rejected") failures.push(r.reason);
+    };
+    await Promise.allSettled([
+      (async () => {
+        settle(
+          await Promise.allSettled([
+            answerPending(executed, problems),
+            (async () => {
+              await releaseMoot(problems);
+              await checkOthers(executed, problems);
+            })(),
+          ]),
+        );
+        if (!crashed) await runIntents(executed, problems);
+      })().catch((error: unknown) => void failures.push(error)),
+      Promise.resolve(params.disputes?.tick()).catch((error: unknown) => void failures.push(error)),
+      finalizeDue().catch((error: unknown) => void failures.push(error)),
+    ]);
+    if (crashed) throw crashed;
     if (params.claimEvery !== undefined && ticks % params.claimEvery === 0) await claimEarnings();
-    if (disputeError !== undefined) throw disputeError;
+    if (failures.length > 0) throw failures[0];
     // Everything else was done: report what is still owed, so the tick (and /readyz) shows it.
     if (problems.length > 0) throw new TickProblemsError(problems);
   }
