@@ -2,7 +2,8 @@
  * The compute pool (keeper/src/service/compute-pool.ts): claims computed in worker threads that load the model files
  * themselves are bit-identical to the in-thread computation (MNIST and a GPT-2-shaped transformer), they run off the
  * main thread (the event loop keeps turning meanwhile), bad input is the same `InputError`, a thread that dies fails
- * its job naming it and is replaced, and closing the pool fails what is left.
+ * its job naming it and is replaced, closing the pool fails what is left, and the pool keeps its metrics
+ * (queue depth, busy threads, thread deaths by kind) current.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import { ComputeWorkerError, createInThreadCompute, type ClaimJob } from "../../
 import { createComputePool, type ComputePool } from "../../keeper/src/service/compute-pool.ts";
 import { loadModelFile, ModelBook, resolveModelPath } from "../../keeper/src/service/models.ts";
 import { seededRandom } from "../../keeper/graph/fixtures.ts";
+import { createMetrics } from "../../keeper/src/service/metrics.ts";
 
 const MNIST = 1n;
 const GPT = 2n;
@@ -121,6 +123,36 @@ describe("compute pool", () => {
       await expect(broken.claim({ modelId: MNIST, input: inputFor(models, MNIST, 4) })).rejects.toThrow(/keep dying before finishing a job \(last: cannot start: no model memory\)/);
     } finally {
       await broken.close();
+    }
+  });
+
+  it("reports the jobs waiting, the busy threads and each thread death (by kind) in the keeper's metrics", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const value = async (m: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> }, kind?: string) =>
+      (await m.get()).values.find((v) => kind === undefined || v.labels.kind === kind)?.value ?? 0;
+    const own = createComputePool({ threads: 1, modelFile: (id) => models.get(id)?.path, metrics });
+    try {
+      expect(await value(metrics.computeQueueDepth)).toBe(0);
+      const jobs = [GPT, MNIST, MNIST].map((modelId, seed) => own.claim({ modelId, input: inputFor(models, modelId, seed) }).catch((e: unknown) => e));
+      // One thread: the first job runs, the other two wait.
+      expect(await value(metrics.computeBusyThreads)).toBe(1);
+      expect(await value(metrics.computeQueueDepth)).toBe(2);
+      expect(await value(metrics.computeThreadDeaths, "claim")).toBe(0);
+      own.kill(own.workers()[0]!.threadId);
+      expect(await value(metrics.computeThreadDeaths, "claim")).toBe(1);
+      expect(await value(metrics.computeThreadDeaths, "game")).toBe(0);
+      // The replacement took the next job: one waits now.
+      expect(await value(metrics.computeBusyThreads)).toBe(1);
+      expect(await value(metrics.computeQueueDepth)).toBe(1);
+      const [killed, ...rest] = await Promise.all(jobs);
+      expect(killed).toBeInstanceOf(ComputeWorkerError);
+      for (const done of rest) expect(done).toHaveProperty("traceRoot");
+      expect(await value(metrics.computeBusyThreads)).toBe(0);
+      expect(await value(metrics.computeQueueDepth)).toBe(0);
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('oao_keeper_compute_thread_deaths_total{kind="claim"} 1');
+    } finally {
+      await own.close();
     }
   });
 

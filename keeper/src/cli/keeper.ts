@@ -89,7 +89,7 @@ export function buildKeeperCommand(): Command {
     async (opts: CommonOpts) => {
       const rt = await createKeeperRuntime(configFrom(opts), loadSigningKey());
       // Claims and dispute moves are computed on worker threads (config computeThreads; 0: on this thread).
-      const compute = createKeeperCompute({ threads: rt.config.computeThreads, models: rt.models, elf: rt.elf, log: rt.log });
+      const compute = createKeeperCompute({ threads: rt.config.computeThreads, models: rt.models, elf: rt.elf, log: rt.log, metrics: rt.metrics });
       const disputes = createDisputeAgent({
         compute,
         publicClient: rt.publicClient,

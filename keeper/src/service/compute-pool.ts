@@ -15,6 +15,7 @@ import type { ModelBook } from "./models.ts";
 import type { WorkerJob, WorkerReply } from "./compute-worker.ts";
 import type { ComputedClaim } from "./inference.ts";
 import type { Logger } from "./logger.ts";
+import type { KeeperMetrics } from "./metrics.ts";
 import { startTsWorker } from "./ts-worker.ts";
 
 export interface ComputePoolParams {
@@ -27,7 +28,12 @@ export interface ComputePoolParams {
   log?: Logger;
   /** The worker module (default compute-worker.ts); tests pass one that fails. */
   workerFile?: URL;
+  /** Where the pool reports its queue depth, busy threads and thread deaths (the keeper's metrics). */
+  metrics?: ComputePoolMetrics;
 }
+
+/** The keeper metrics the pool keeps current (metrics.ts): `oao_keeper_compute_*`. */
+export type ComputePoolMetrics = Pick<KeeperMetrics, "computeQueueDepth" | "computeBusyThreads" | "computeThreadDeaths">;
 
 export interface ComputePool extends Compute {
   /** The live threads: their ids, what they are for, and how many jobs each finished. */
@@ -75,6 +81,14 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
   let deathsAtStart = 0;
   let broken: string | undefined;
 
+  /** Publishes the jobs waiting and the threads running one (called after every change of either). */
+  function report(): void {
+    const m = params.metrics;
+    if (!m) return;
+    m.computeQueueDepth.set(claimQueue.length + gameQueue.length);
+    m.computeBusyThreads.set(slots.filter((s) => !s.dead && s.busy !== undefined).length);
+  }
+
   function spawn(role: "claim" | "game"): Slot {
     // The worker imports the graph, game and VM code (not erasable TypeScript): it loads through tsx.
     const worker = startTsWorker(params.workerFile ?? WORKER_FILE, { workerData: { elf: role === "game" ? params.elf : undefined } }, { tsx: true });
@@ -104,13 +118,14 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
     if (job) {
       job.reject(new ComputeWorkerError(`compute thread ${slot.threadId} (${slot.role}) died while running ${job.label}: ${reason}; it was replaced, ask again`));
     }
-    if (closed || i < 0) return;
+    if (closed || i < 0) return report();
+    params.metrics?.computeThreadDeaths.inc({ kind: slot.role });
     deathsAtStart = slot.jobsDone === 0 ? deathsAtStart + 1 : 0;
     if (deathsAtStart >= 3) {
       broken = `compute threads keep dying before finishing a job (last: ${reason}); the pool stopped replacing them`;
       log?.error({ reason }, broken);
       for (const queued of [...claimQueue.splice(0), ...gameQueue.splice(0)]) queued.reject(new ComputeWorkerError(`${broken}: ${queued.label} was not run`));
-      return;
+      return report();
     }
     log?.error({ threadId: slot.threadId, role: slot.role, job: job?.label, reason }, "compute thread died; replacing it");
     slots[i] = spawn(slot.role);
@@ -129,6 +144,7 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
       slot.worker.ref();
       slot.worker.postMessage(job.message);
     }
+    report();
   }
 
   function submit<T>(role: "claim" | "game", message: WithoutId<WorkerJob>, label: string): Promise<T> {
@@ -186,6 +202,7 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
           await slot.worker.terminate();
         }),
       );
+      report();
     },
   };
 }
@@ -194,7 +211,7 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
  * The keeper's compute for config `computeThreads`: a pool of that many claim threads plus the game thread, or (0)
  * everything in-thread. Models not loaded from a file cannot be loaded by a thread: then it stays in-thread and says why.
  */
-export function createKeeperCompute(p: { threads: number; models: ModelBook; elf: Uint8Array; log?: Logger }): Compute {
+export function createKeeperCompute(p: { threads: number; models: ModelBook; elf: Uint8Array; log?: Logger; metrics?: ComputePoolMetrics }): Compute {
   if (p.threads === 0) return createInThreadCompute(p.models, p.elf);
   const fileless = p.models.ids().filter((id) => p.models.get(id)!.path === undefined);
   if (fileless.length > 0) {
@@ -202,5 +219,5 @@ export function createKeeperCompute(p: { threads: number; models: ModelBook; elf
     return createInThreadCompute(p.models, p.elf);
   }
   p.log?.info({ claimThreads: p.threads, gameThreads: 1 }, "compute threads started");
-  return createComputePool({ threads: p.threads, modelFile: (id) => p.models.get(id)?.path, elf: p.elf, log: p.log });
+  return createComputePool({ threads: p.threads, modelFile: (id) => p.models.get(id)?.path, elf: p.elf, log: p.log, metrics: p.metrics });
 }

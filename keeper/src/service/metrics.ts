@@ -25,6 +25,10 @@ export interface KeeperMetrics {
   queueDepth: Gauge;
   headBlock: Gauge;
   requestToCommitSeconds: Histogram;
+  /** The compute pool (compute-pool.ts): jobs waiting for a thread, threads running one, threads that died. */
+  computeQueueDepth: Gauge;
+  computeBusyThreads: Gauge;
+  computeThreadDeaths: Counter<"kind">;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): KeeperMetrics {
@@ -59,5 +63,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Keepe
       buckets: [0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     }),
+    computeQueueDepth: new Gauge({ name: "oao_keeper_compute_queue_depth", help: "Compute jobs (claims, dispute moves) waiting for a compute thread", registers }),
+    computeBusyThreads: new Gauge({ name: "oao_keeper_compute_busy_threads", help: "Compute threads running a job", registers }),
+    computeThreadDeaths: new Counter({ name: "oao_keeper_compute_thread_deaths_total", help: "Compute threads that died (crash, out of memory) and were replaced or given up on, by kind (claim, game)", labelNames: ["kind"], registers }),
   };
 }
