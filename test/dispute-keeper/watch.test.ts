@@ -169,6 +169,52 @@ describe("dispute scheduler watch and game counts", () => {
     expect(s.watch()).toEqual([]);
   });
 
+  it("a game we cannot play is re-read from the chain: reported while it is active there (or unreadable), then stored with its result, counted once, and no longer reported", async () => {
+    const game = newGame();
+    const clock = { now: 10n };
+    const store = openStore(":memory:");
+    const finished: Finished = [];
+    let readable = true;
+    const reads: string[] = [];
+    const s = createDisputeScheduler({
+      store,
+      playerFor: (g) => {
+        throw new Error(`model 1 of game ${g.address} is not served by this keeper`);
+      },
+      onFinished: (_game, status) => void finished.push(status),
+      readView: async (address) => {
+        reads.push(address);
+        if (!readable) throw new Error("node down");
+        return referenceGameClient(game, Side.Challenger, clock).readView();
+      },
+    });
+    expect(() => s.add({ address: ADDRESS, requestId: 7n, side: Side.Challenger })).toThrow(/not served/);
+    const blocked = () => evaluateWatch({ tx: { consecutiveFailures: 0 }, games: s.watch(), due: [], now: 0n }).blockers.map((b) => b.reason);
+    await s.tick(); // the game is still being played on chain (by others): still reported
+    expect(reads).toEqual([ADDRESS]);
+    expect(s.watch()).toMatchObject([{ requestId: 7n, unplayable: expect.stringMatching(/not served/) }]);
+    expect(blocked()).toEqual(["games"]);
+    // Others play it out: an honest challenger and the cheating defender.
+    const h = scheduler(openStore(":memory:"), Side.Challenger, () => referenceGameClient(game, Side.Challenger, clock), []);
+    const c = scheduler(openStore(":memory:"), Side.Defender, () => referenceGameClient(game, Side.Defender, clock), []);
+    await runUntilResolved(game, clock, [h, c]);
+    expect(game.resolved).toBe(Side.Challenger);
+    readable = false;
+    await s.tick(); // resolved, but the read fails: still reported, nothing recorded
+    expect(blocked()).toEqual(["games"]);
+    expect(store.getGame(gameIdOf(ADDRESS))!.status).toBe("active");
+    readable = true;
+    await s.tick();
+    expect(s.watch()).toEqual([]);
+    expect(blocked()).toEqual([]);
+    expect(store.getGame<DisputeProgress>(gameIdOf(ADDRESS))).toMatchObject({ status: "won", state: { phase: "Resolved", winner: "challenger" } });
+    expect(finished).toEqual(["won"]);
+    const readsBefore = reads.length;
+    await s.tick();
+    expect(reads).toHaveLength(readsBefore); // no longer re-read (nor retried: it is not active in the store)
+    expect(finished).toEqual(["won"]);
+  });
+
   it("moves failing tick after tick are counted (the contract error decoded: OperatorJailed, not custom error 0x285ec55c); our move with nothing sent is counted; both reset", async () => {
     const game = newGame();
     const clock = { now: 10n };

@@ -80,6 +80,12 @@ export function freshProgress(address: `0x${string}`, side: Side): DisputeProgre
   };
 }
 
+/** Our result in a resolved game (`active` while it is not resolved). */
+export function statusIn(view: GameView, side: Side): DisputeStatus {
+  if (view.phase !== GamePhase.Resolved) return "active";
+  return view.winner === GameWinner.Undecided ? "undecided" : view.winner === side ? "won" : "lost";
+}
+
 export function createGamePlayer(params: GamePlayerParams): GamePlayer {
   const { client, side, traces, store, log } = params;
   if (traces === undefined && params.solve === undefined) throw new Error("a game player needs our traces or a solver");
@@ -106,7 +112,7 @@ export function createGamePlayer(params: GamePlayerParams): GamePlayer {
       const view = await client.readView();
       progress = { ...progress, phase: PHASE_NAMES[view.phase], lo: view.lo.toString(), hi: view.hi.toString(), pending: null };
       if (view.phase === GamePhase.Resolved) {
-        status = view.winner === GameWinner.Undecided ? "undecided" : view.winner === side ? "won" : "lost";
+        status = statusIn(view, side);
         progress.winner = WINNER_NAMES[view.winner!];
         save();
         return { view, sent: [], status };

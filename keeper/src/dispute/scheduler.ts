@@ -13,7 +13,7 @@
 import type { Address, PublicClient } from "viem";
 import { MerkleGraphTrace } from "../../game/trace-provider.ts";
 import { claimTraces } from "../../game/vm-provider.ts";
-import { GamePhase, Side, SIDE_NAMES, type GameView } from "../../game/types.ts";
+import { GamePhase, Side, SIDE_NAMES, WINNER_NAMES, type GameView } from "../../game/types.ts";
 import type { Responder } from "../chain/responder.ts";
 import type { Logger } from "../service/logger.ts";
 import type { DisputeAgent } from "../service/keeper.ts";
@@ -26,8 +26,8 @@ import type { KeeperStore } from "../store/store.ts";
 import type { KeeperMetrics } from "../service/metrics.ts";
 import type { GameWatch } from "../service/watchdog.ts";
 import type { Compute } from "../service/compute.ts";
-import { createChainGameClient } from "./client.ts";
-import { createGamePlayer, freshProgress, gameIdOf, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
+import { createChainGameClient, type GameClient } from "./client.ts";
+import { createGamePlayer, freshProgress, gameIdOf, statusIn, type DisputeProgress, type GamePlayer, type TickResult } from "./player.ts";
 
 export interface ScheduledGame {
   address: `0x${string}`;
@@ -45,6 +45,12 @@ export interface DisputeSchedulerParams {
   maxConcurrent?: number;
   /** Called once per game that ends (its stored status leaves `active`: a restart does not count it again). */
   onFinished?(game: `0x${string}`, status: "won" | "lost" | "undecided"): void;
+  /**
+   * Reads a game from the chain. With it, every tick re-reads each game we cannot play: once it is resolved on chain
+   * its stored status becomes our result (counted by `onFinished`) and it is no longer reported. Without it, such a
+   * game is reported until its player can be built.
+   */
+  readView?(address: `0x${string}`): Promise<GameView>;
 }
 
 export interface DisputeScheduler {
@@ -118,6 +124,29 @@ export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeS
   };
   resume();
 
+  /** A game we cannot play that is resolved on chain ends as a played one would: stored status, counted, not reported. */
+  const settleUnplayable = async () => {
+    if (!params.readView) return;
+    for (const [key, u] of [...unplayable]) {
+      const stored = store.getGame<DisputeProgress>(gameIdOf(key));
+      const address = stored?.state.address ?? (key as `0x${string}`);
+      const side = stored?.state.side === "defender" ? Side.Defender : Side.Challenger;
+      let view: GameView;
+      try {
+        view = await params.readView(address);
+      } catch (error) {
+        log?.warn({ game: address, error: shortError(error) }, "cannot read a game we cannot play; retrying next tick");
+        continue;
+      }
+      const status = statusIn(view, side);
+      if (status === "active" || !unplayable.has(key)) continue;
+      if (stored) store.upsertGame({ ...stored, status, state: { ...stored.state, phase: "Resolved", winner: WINNER_NAMES[view.winner!], pending: null } });
+      drop(key);
+      if (stored?.status === "active") params.onFinished?.(address, status);
+      log?.info({ game: address, requestId: u.requestId.toString(), status }, "a dispute we could not play is over on chain");
+    }
+  };
+
   return {
     add,
     remove(requestId) {
@@ -134,6 +163,7 @@ export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeS
     ],
     async tick() {
       resume();
+      await settleUnplayable();
       const results = new Map<string, TickResult | Error>();
       const queue = [...players.values()];
       while (queue.length > 0) {
@@ -221,7 +251,14 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
   const m = params.metrics;
   const onFinished = (_game: `0x${string}`, status: "won" | "lost" | "undecided") =>
     (status === "won" ? m?.gamesWon : status === "lost" ? m?.gamesLost : m?.gamesUndecided)?.inc();
-  const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent, onFinished });
+  /** Readers of the games we cannot play (one client each: it caches the game's configuration). */
+  const readers = new Map<string, GameClient>();
+  const readView = (address: `0x${string}`) => {
+    let reader = readers.get(address.toLowerCase());
+    if (!reader) readers.set(address.toLowerCase(), (reader = createChainGameClient({ publicClient: params.publicClient, responder: params.responder, address })));
+    return reader.readView();
+  };
+  const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent, onFinished, readView });
   const background = onPool;
   /** The round of game ticks running in the background, and the failures of the last one that finished. */
   let round: Promise<void> | undefined;
