@@ -18,6 +18,7 @@ import { createKeeperRuntime, runtimeReadiness, type KeeperRuntime } from "../se
 import { ConfigError } from "../errors.ts";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
 import { createKeeperCompute } from "../service/compute-pool.ts";
+import { withModelProblems } from "../service/health.ts";
 
 interface CommonOpts {
   config?: string;
@@ -126,11 +127,7 @@ export function buildKeeperCommand(): Command {
         metrics: rt.metrics,
         readiness: () => runtimeReadiness(rt, service.readiness()),
         loop: () => ({
-          state: (() => {
-            const state = service.loopState();
-            const blockers = [...(rt.modelProblems.length > 0 ? [`model not served: ${rt.modelProblems.join("; ")}`] : []), ...(state.blockers ?? [])];
-            return { ...state, blockers: blockers.length > 0 ? blockers : undefined };
-          })(),
+          state: withModelProblems(service.loopState(), rt.modelProblems),
           boundMs: service.readyWithinMs,
         }),
       });

@@ -26,6 +26,16 @@ export interface LoopState {
   blockers?: string[];
 }
 
+/**
+ * The loop state `/readyz` evaluates for `oao keeper run`: the startup model problems (a configured model that is
+ * not served, or differs from the chain's) as one blocker first, then the loop's own blockers (the watchdog's);
+ * `blockers` undefined when there are none.
+ */
+export function withModelProblems(state: LoopState, modelProblems: readonly string[]): LoopState {
+  const blockers = [...(modelProblems.length > 0 ? [`model not served: ${modelProblems.join("; ")}`] : []), ...(state.blockers ?? [])];
+  return { ...state, blockers: blockers.length > 0 ? blockers : undefined };
+}
+
 /** The readiness bound: a tick must succeed at least this often, and none may run longer. */
 export function readinessBoundMs(pollIntervalMs: number): number {
   return Math.max(3 * pollIntervalMs, 30_000);
