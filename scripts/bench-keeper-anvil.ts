@@ -7,7 +7,9 @@
  *
  *   npm run bench:keeper-anvil -- [N=1000] [--keepers K=1] [--block-s 1] [--window W]
  *
- * Needs the optional dependency @foundry-rs/anvil-linux-amd64 and `npm run build`. Not part of `npm test`.
+ * anvil runs with a 100 M block gas limit; after queueing, the base fee is reset to 1 gwei (mining the queue in
+ * full blocks drives it up). Needs the optional dependency @foundry-rs/anvil-linux-amd64 and `npm run build`. Not
+ * part of `npm test`.
  * Prints one JSON line.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -35,10 +37,12 @@ const blockS = Number(flag("--block-s") ?? 1);
 const window = flag("--window");
 if (!existsSync(ANVIL)) throw new Error(`anvil not found at ${ANVIL}: install the optional dependency @foundry-rs/anvil-linux-amd64`);
 
+/** Block gas limit: 100 M, so two keepers' full windows (2 × 64 commits × ~0.48 M gas) fit in a block. */
+const GAS_LIMIT = 100_000_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const port = 20_000 + (process.pid % 10_000);
 const rpc = `http://127.0.0.1:${port}`;
-const anvil = spawn(ANVIL, ["--port", String(port), "--silent", "--gas-limit", "30000000", "--accounts", "10"], { stdio: "ignore" });
+const anvil = spawn(ANVIL, ["--port", String(port), "--silent", "--gas-limit", String(GAS_LIMIT), "--accounts", "10"], { stdio: "ignore" });
 const keepers: ChildProcess[] = [];
 const cleanup = () => {
   for (const k of keepers) k.kill("SIGKILL");
@@ -73,8 +77,9 @@ const test = loadMnist().test;
 const fee = await world.contracts.aiOracle.read.estimateFee([modelId, 0n]);
 const startBlock = await world.publicClient.getBlockNumber();
 const queueStarted = performance.now();
-// Sent straight to anvil's unlocked account 0, one after the other (through the wallet client this stalls on
-// anvil after a few thousand).
+// Sent straight to anvil's unlocked account 0 with automine off, 200 per mined block (anvil's automine stops
+// including transactions when thousands arrive back to back, and then its interval mining does too).
+await call("evm_setAutomine", [false]);
 const requester = world.owner.account.address;
 let last: Hex | undefined;
 for (let i = 0; i < N; i++) {
@@ -83,8 +88,8 @@ for (let i = 0; i < N; i++) {
   const r = await call("eth_sendTransaction", [{ from: requester, to: world.addresses.aiOracle, data, value: `0x${fee.toString(16)}`, gas: "0x60000" }]);
   if (r.error !== undefined) throw new Error(`request ${i}: ${JSON.stringify(r.error)}`);
   last = r.result as Hex;
+  if (i % 200 === 199) await call("evm_mine");
 }
-// anvil's automine falls behind a fast sender (thousands left pending): mine until the pool is empty.
 for (;;) {
   const pool = (await call("txpool_status")).result as { pending: Hex; queued: Hex };
   if (BigInt(pool.pending) + BigInt(pool.queued) === 0n) break;
@@ -97,8 +102,10 @@ const lastRequestTs = (await world.publicClient.getBlock({ blockNumber: lastRequ
 const queueSeconds = (performance.now() - queueStarted) / 1000;
 
 step(`queued in ${queueSeconds.toFixed(1)} s; starting ${K} keeper(s) on ${blockS} s blocks`);
-// 1 s blocks from now on; then the keepers start.
-await call("evm_setAutomine", [false]);
+// 1 s blocks from now on; then the keepers start. Mining the queue in full blocks raised the base fee far above
+// anything a keeper bids; start the run at 1 gwei, as after a quiet period.
+await call("anvil_setNextBlockBaseFeePerGas", ["0x3b9aca00"]);
+await call("evm_mine");
 await call("evm_setIntervalMining", [blockS]);
 const dir = mkdtempSync(join(tmpdir(), "oao-bench-anvil-"));
 for (let k = 1; k <= K; k++) {
