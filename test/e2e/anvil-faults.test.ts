@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zeroAddress, type Address } from "viem";
 import { anvilAvailable, ANVIL_MISSING, sleep, startAnvil, type Anvil } from "./harness/anvil.ts";
+import { startFaultProxy } from "./harness/fault-proxy.ts";
 import { startKeeperProc, type KeeperProc, type KeeperProcOptions } from "./harness/keeper-proc.ts";
 import { createE2eWorld, type E2eWorld } from "./harness/world.ts";
 
@@ -66,6 +67,85 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
     await world.advanceTime(3_601n);
     await until(`request ${id} finalized`, () => world.isFinalized(id));
   };
+
+  /**
+   * A cheater (--fault graph:2) answers request `id` first; the honest keeper (started by `startHonest`, from the
+   * block before the request) must challenge and win: the cheater is slashed and jailed, the honest claim stands
+   * and finalizes, and the honest operator sent exactly one challenge.
+   */
+  const wrongClaimBeaten = async (startHonest: (startBlock: bigint) => Promise<KeeperProc>, during?: (honest: KeeperProc, id: bigint) => Promise<void>) => {
+    const { proc: liar, address: liarAddress } = await cheater();
+    await liar.waitUp();
+    // The cheater says what it is: on /healthz, /readyz, /metrics and in its log.
+    expect((await liar.healthz())?.body.fault).toBe("graph:2 (seed 1)");
+    expect((await liar.readyz())?.body.fault).toBe("graph:2 (seed 1)");
+    expect(await liar.metric("oao_keeper_fault_injected")).toBe(1);
+    expect(liar.log()).toContain("FAULT INJECTION");
+    const from = await anvil.blockNumber();
+    const id = await world.request(5);
+    await until(`the cheater's claim on ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === liarAddress.toLowerCase());
+    const honest = await startHonest(from);
+    await during?.(honest, id);
+    await until(`the cheater of ${id} slashed`, () => world.jailed(liarAddress), 300_000, 500);
+    await until(`the honest claim standing on ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    await finalizes(id);
+    expect((await world.intentTxs(honestAddress, from)).get(`challenge:${id}`)).toEqual({ ok: 1, reverted: 0 });
+    await liar.kill();
+    await honest.kill();
+    return id;
+  };
+
+  it("1: killed between deciding and sending a challenge, the restarted keeper challenges and wins", async () => {
+    await wrongClaimBeaten(async (startBlock) => {
+      const honest = await keeper({ index: HONEST, startBlock, env: { OAO_TEST_CRASH_BEFORE_SEND: "challenge" } });
+      expect(await honest.exited()).toBe("SIGKILL");
+      await honest.restart();
+      return honest;
+    });
+  }, 360_000);
+
+  it("3: the RPC's transaction path down for 30 s during a challenge: /readyz not ready meanwhile, then the challenge is made and wins", async () => {
+    const proxy = await startFaultProxy(anvil.url);
+    try {
+      proxy.refuseSends(30_000);
+      await wrongClaimBeaten(
+        (startBlock) => keeper({ index: HONEST, startBlock, rpcUrl: proxy.url }),
+        async (honest) => {
+          const r = await until("/readyz not ready while sends are refused", async () => {
+            const r = await honest.readyz();
+            return r?.status === 503 && r.body.reason !== "not synced yet" ? r : undefined;
+          });
+          expect(proxy.stats.sendsRefused).toBeGreaterThan(0);
+          console.log(`failure 3: /readyz while the transaction path is down: ${JSON.stringify(r.body)}`);
+        },
+      );
+      expect(proxy.stats.sendsRefused).toBeGreaterThan(1); // retried through the outage, not given up
+    } finally {
+      await proxy.close();
+    }
+  }, 360_000);
+
+  it("8: a frozen RPC node (SIGSTOP) makes /readyz not ready and counts RPC errors; thawed, the keeper answers again", async () => {
+    const honest = await keeper({ index: HONEST, config: { rpcTimeoutMs: 2_000 } });
+    await until("ready", async () => (await honest.readyz())?.status === 200);
+    const errorsBefore = (await honest.metric("oao_keeper_rpc_errors_total")) ?? 0;
+    anvil.freeze();
+    try {
+      const r = await until("/readyz not ready while the node is frozen", async () => {
+        const r = await honest.readyz();
+        return r?.status === 503 ? r : undefined;
+      }, 60_000);
+      expect(r.body.reason).toMatch(/tick|RPC|not answering|timed out|took too long/i);
+      expect(await honest.metric("oao_keeper_rpc_errors_total")).toBeGreaterThan(errorsBefore);
+      expect((await honest.healthz())?.status).toBe(200); // alive, only not ready
+    } finally {
+      anvil.thaw();
+    }
+    await until("ready again", async () => (await honest.readyz())?.status === 200, 60_000);
+    const id = await world.request(8);
+    await until(`the honest commit of ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    await honest.kill();
+  }, 240_000);
 
   it("6: wrong contract addresses refuse to start; a model that differs from the chain's keeps /readyz not ready", async () => {
     const wrong = await keeper({ index: HONEST, contracts: { ...world.keeperContracts, aiOracle: world.keeperContracts.staking }, name: "wrong-addresses" });
