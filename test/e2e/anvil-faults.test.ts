@@ -147,6 +147,66 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
     await honest.kill();
   }, 240_000);
 
+  it("4: more than 256 requests expired unanswered: they are refunded and leave the working set; a new wrong claim is still challenged and beaten", async () => {
+    const first = (await world.contracts.aiOracle.read.requestCount()) + 1n;
+    const before = await anvil.blockNumber();
+    const N = 300;
+    await world.requestMany(N, 100); // nobody is serving yet
+    await world.advanceTime(3_601n); // past the request timeout: all expired unanswered
+    let honest: KeeperProc | undefined;
+    await wrongClaimBeaten(async () => (honest = await keeper({ index: HONEST, startBlock: before })));
+    const REFUNDED = 7; // TaskManager RequestStatus.Refunded
+    const unrefunded = async () => {
+      const open: bigint[] = [];
+      for (let id = first; id < first + BigInt(N); id++) if ((await world.contracts.taskManager.read.getStatus([id])) !== REFUNDED) open.push(id);
+      return open;
+    };
+    // The wrong claim was beaten while the refunds were still going on; the keeper (restarted) refunds every one, once.
+    await honest!.restart();
+    await until("all expired requests refunded", async () => (await unrefunded()).length === 0, 240_000, 2_000);
+    const sent = await world.intentTxs(honestAddress, before);
+    for (let id = first; id < first + BigInt(N); id++) expect(sent.get(`expire:${id}`), `expire:${id}`).toEqual({ ok: 1, reverted: 0 });
+    await honest!.kill();
+  }, 420_000);
+
+  it("5: a deep reorg (evm_revert) after a commit: the keeper rolls back, resynchronises its nonce and answers the requests that reuse the ids", async () => {
+    const from = await anvil.blockNumber();
+    const honest = await keeper({ index: HONEST });
+    await until("ready", async () => (await honest.readyz())?.status === 200);
+    const snapshot = await anvil.snapshot();
+    const id = await world.request(20);
+    await until(`the honest commit of ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    await sleep(3_000); // a few blocks on top
+    await anvil.revert(snapshot); // the request and the commit disappear
+    expect(await world.standingOperator(id).catch(() => zeroAddress)).toBe(zeroAddress);
+    // New requests on the new chain reuse the id (and the next ones).
+    const reused = await world.request(21);
+    expect(reused).toBe(id);
+    const next = await world.request(22);
+    for (const r of [reused, next]) {
+      await until(`the honest commit of ${r} on the new chain`, async () => (await world.standingOperator(r)).toLowerCase() === honestAddress.toLowerCase(), 120_000);
+    }
+    expect(await honest.metric("oao_keeper_reorgs_total")).toBeGreaterThan(0);
+    const sent = await world.intentTxs(honestAddress, from);
+    expect(sent.get(`commit:${reused}`)).toEqual({ ok: 1, reverted: 0 });
+    expect(sent.get(`commit:${next}`)).toEqual({ ok: 1, reverted: 0 });
+    await honest.kill();
+  }, 240_000);
+
+  it("7: a request whose callback runs out of gas (3,000 gas) is answered and blocks nobody: the next request is answered too", async () => {
+    const honest = await keeper({ index: HONEST });
+    const griefer = await world.conn.viem.deployContract("GasGriefingReceiver");
+    await world.publicClient.waitForTransactionReceipt({ hash: await griefer.write.setBurn([true]) });
+    const starved = await world.request(30, { callback: griefer.address, gasLimit: 3_000n });
+    const plain = await world.request(31);
+    for (const r of [starved, plain]) {
+      await until(`the honest commit of ${r}`, async () => (await world.standingOperator(r)).toLowerCase() === honestAddress.toLowerCase(), 120_000);
+    }
+    await world.advanceTime(3_601n);
+    await until("both finalized", async () => (await world.isFinalized(starved)) && (await world.isFinalized(plain)));
+    await honest.kill();
+  }, 240_000);
+
   it("6: wrong contract addresses refuse to start; a model that differs from the chain's keeps /readyz not ready", async () => {
     const wrong = await keeper({ index: HONEST, contracts: { ...world.keeperContracts, aiOracle: world.keeperContracts.staking }, name: "wrong-addresses" });
     expect(await wrong.exited()).toBe(1);

@@ -4,7 +4,7 @@
  * staked, requests made from MNIST test samples, and what an operator sent read back from the chain
  * (transactions per intent, to show nothing was sent twice).
  */
-import { decodeFunctionData, parseEther, parseEventLogs, zeroAddress, type Address, type Hex } from "viem";
+import { decodeFunctionData, parseEther, parseEventLogs, parseGwei, zeroAddress, type Address, type Hex } from "viem";
 import { encodeTensor, quantizeInput, toHex } from "../../../keeper/graph/index.ts";
 import { loadMnist } from "../../../keeper/graph/train/mnist-data.ts";
 import { loadModelFile, resolveModelPath } from "../../../keeper/src/service/models.ts";
@@ -54,8 +54,10 @@ export async function createE2eWorld(rpc: string) {
       const fee = await world.contracts.aiOracle.read.estimateFee([modelId, 0n]);
       let nonce = await world.publicClient.getTransactionCount({ address: requester.account.address, blockTag: "pending" });
       const hashes: Hex[] = [];
+      // Full blocks raise the base fee 12.5% a block: a fee cap taken from the current block would leave the later ones stuck.
+      const maxFeePerGas = parseGwei("1000");
       for (let i = 0; i < n; i++) {
-        hashes.push(await world.contracts.aiOracle.write.requestCallback([modelId, mnistInput(k0 + i), zeroAddress, 0n, "0x"], { value: fee, account: requester.account, nonce: nonce++, gas: 400_000n }));
+        hashes.push(await world.contracts.aiOracle.write.requestCallback([modelId, mnistInput(k0 + i), zeroAddress, 0n, "0x"], { value: fee, account: requester.account, nonce: nonce++, gas: 400_000n, maxFeePerGas, maxPriorityFeePerGas: 1n }));
       }
       for (const hash of hashes) await world.publicClient.waitForTransactionReceipt({ hash, timeout: 120_000 });
     },
