@@ -5,8 +5,8 @@
  * comes up with everything deployed.
  */
 import { describe, it, expect } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,22 +17,14 @@ import { parseFault } from "../../keeper/game/faults.ts";
 import { loadMnist } from "../../keeper/graph/train/mnist-data.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
 import { createLocalWorld, devKey } from "../../keeper/src/demo/world.ts";
+import { anvilAvailable, startAnvil } from "./harness/anvil.ts";
+import { startKeeperProc } from "./harness/keeper-proc.ts";
 import { closeParties, createParties, HONEST_ACCOUNT } from "../../keeper/src/demo/scenario.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const modelFile = resolveModelPath("mnist");
 const model = loadModelFile(modelFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** anvil from npm (optional dependency @foundry-rs/anvil-linux-amd64; the test skips where it is absent). */
-const ANVIL = `${root}node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil`;
-
-function startKeeper(configPath: string): ChildProcess {
-  return spawn(process.execPath, [`${root}bin/oao.js`, "keeper", "run", "--config", configPath], {
-    cwd: root,
-    env: { ...process.env, OAO_PRIVATE_KEY: devKey(HONEST_ACCOUNT), OAO_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-}
 
 /**
  * One request on the chain at `rpc`: the cheater (in this process) commits a wrong claim, the honest
@@ -56,22 +48,14 @@ async function killedMidDisputeWins(rpc: string): Promise<void> {
     const requestId = await world.contracts.aiOracle.read.requestCount();
     await parties.cheater.keeper.tick(); // the cheater's wrong claim stands first
 
-    const dir = mkdtempSync(join(tmpdir(), "oao-keeper-process-"));
-    const configPath = join(dir, "keeper.json");
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        rpcUrl: rpc,
-        contracts: { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking },
-        dataDir: "data",
-        models: { [modelId.toString()]: "mnist" },
-        startBlock,
-        confirmations: 0,
-        pollIntervalMs: 100,
-        http: { port: 0 },
-      }),
-    );
-    let keeper = startKeeper(configPath);
+    const keeper = await startKeeperProc({
+      rpcUrl: rpc,
+      contracts: { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking },
+      key: devKey(HONEST_ACCOUNT),
+      models: { [modelId.toString()]: "mnist" },
+      startBlock,
+      config: { pollIntervalMs: 100 },
+    });
     const gameAt = async (): Promise<Address | undefined> =>
       (await world.contracts.disputeGameFactory.read.gameCount()) > 0n ? world.contracts.disputeGameFactory.read.gameAt([0n]) : undefined;
     const phaseOf = async (game: Address) =>
@@ -83,10 +67,9 @@ async function killedMidDisputeWins(rpc: string): Promise<void> {
         await parties.cheater.keeper.tick().catch(() => undefined);
         const game = await gameAt();
         if (game && !killed && (await phaseOf(game)) === 2 /* Vm */) {
-          keeper.kill("SIGKILL");
-          await new Promise((r) => keeper.once("exit", r));
+          await keeper.kill("SIGKILL");
           killed = true;
-          keeper = startKeeper(configPath); // same database
+          await keeper.restart(); // same database
         }
         if (game && (await phaseOf(game)) === 4 /* Resolved */) {
           // The honest claim now stands: let its window pass so the keeper finalizes it.
@@ -103,7 +86,7 @@ async function killedMidDisputeWins(rpc: string): Promise<void> {
       expect(honestAccount.jailedUntil).toBe(0n);
       expect(honestAccount.locked).toBe(0n);
     } finally {
-      keeper.kill("SIGKILL");
+      await keeper.kill("SIGKILL");
       closeParties(parties);
     }
 }
@@ -119,21 +102,12 @@ describe("keeper process", () => {
     }
   }, 300_000);
 
-  it.skipIf(!existsSync(ANVIL))("against a separate anvil node with 1 s blocks: killed with SIGKILL mid-dispute, restarts and wins", async () => {
-    const port = 18545 + (process.pid % 1000);
-    const anvil = spawn(ANVIL, ["--port", String(port), "--block-time", "1", "--silent"], { stdio: "ignore" });
+  it.skipIf(!anvilAvailable)("against a separate anvil node with 1 s blocks: killed with SIGKILL mid-dispute, restarts and wins", async () => {
+    const anvil = await startAnvil({ blockTime: 1 });
     try {
-      const rpc = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 100; i++) {
-        const up = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) })
-          .then((r) => r.ok)
-          .catch(() => false);
-        if (up) break;
-        await sleep(100);
-      }
-      await killedMidDisputeWins(rpc);
+      await killedMidDisputeWins(anvil.url);
     } finally {
-      anvil.kill("SIGKILL");
+      await anvil.stop();
     }
   }, 600_000);
 

@@ -19,10 +19,13 @@ import { ConfigError } from "../errors.ts";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
 import { createKeeperCompute } from "../service/compute-pool.ts";
 import { withModelProblems } from "../service/health.ts";
+import { crashHookFromEnv, faultMode } from "../service/fault-mode.ts";
 
 interface CommonOpts {
   config?: string;
   json?: boolean;
+  fault?: string;
+  faultSeed?: string;
 }
 
 function configFrom(opts: CommonOpts): KeeperConfig {
@@ -86,9 +89,14 @@ export function buildKeeperCommand(): Command {
   const keeper = new Command("keeper").description("run an operator keeper and manage its stake");
   const withConfig = (c: Command) => c.option("-c, --config <file>", "keeper config file (JSON); or set OAO_CONFIG");
 
-  withConfig(keeper.command("run").description("watch the chain and serve as an operator until SIGINT/SIGTERM")).action(
-    async (opts: CommonOpts) => {
-      const rt = await createKeeperRuntime(configFrom(opts), loadSigningKey());
+  withConfig(keeper.command("run").description("watch the chain and serve as an operator until SIGINT/SIGTERM"))
+    .option("--fault <spec>", "TESTS AND REHEARSALS ONLY: run a cheating keeper (graph:N | vm:N | false-challenge[:N] | silent); or config.fault")
+    .option("--fault-seed <n>", "seed of the fault's unspecified positions (default 1)")
+    .action(async (opts: CommonOpts) => {
+      const config = configFrom(opts);
+      const rt = await createKeeperRuntime(config, loadSigningKey());
+      const fault = faultMode(rt, opts.fault ?? config.fault, opts.faultSeed);
+      const crashBeforeSend = crashHookFromEnv(process.env, rt.log);
       // Claims and dispute moves are computed on worker threads (config computeThreads; 0: on this thread).
       const compute = createKeeperCompute({ threads: rt.config.computeThreads, models: rt.models, elf: rt.elf, log: rt.log, metrics: rt.metrics });
       const disputes = createDisputeAgent({
@@ -100,10 +108,14 @@ export function buildKeeperCommand(): Command {
         elf: rt.elf,
         log: rt.log,
         metrics: rt.metrics,
+        ...(fault?.tracesFor ? { tracesFor: fault.tracesFor } : {}),
       });
       const service = createKeeper({
-        disputes,
+        // A silent cheater (--fault silent) commits its wrong claims and never plays the games.
+        disputes: fault && !fault.tracesFor ? undefined : disputes,
         compute,
+        ...(fault ? { fault: fault.claim } : {}),
+        ...(crashBeforeSend ? { crashBeforeSend } : {}),
         claimEvery: 60, // about once a minute at the default poll interval
         fromBlock: rt.config.startBlock !== undefined ? BigInt(rt.config.startBlock) : undefined,
         publicClient: rt.publicClient,
@@ -125,6 +137,7 @@ export function buildKeeperCommand(): Command {
       const ops = await startOpsServer({
         ...rt.config.http,
         metrics: rt.metrics,
+        fault: fault?.label,
         readiness: () => runtimeReadiness(rt, service.readiness()),
         loop: () => ({
           state: withModelProblems(service.loopState(), rt.modelProblems),
@@ -145,8 +158,7 @@ export function buildKeeperCommand(): Command {
       await ops.close();
       rt.close();
       rt.log.info("keeper stopped");
-    },
-  );
+    });
 
   withConfig(keeper.command("stake <amount>").description("approve and stake AMOUNT wei of the stake token")).action(
     (amount: string, opts: CommonOpts) =>

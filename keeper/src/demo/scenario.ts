@@ -9,14 +9,14 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeEventLog, parseAbi, type Address, type Hex, type Transport } from "viem";
+import { decodeEventLog, parseAbi, type Address, type Transport } from "viem";
 import { Side } from "../../game/types.ts";
-import { cheaterParty, resolveScenario, type Fault, type PartyTraces } from "../../game/faults.ts";
-import { encodeTensor, toHex, type Model, type Tensor } from "../../graph/index.ts";
+import type { Fault } from "../../game/faults.ts";
+import { createCheat } from "./cheat.ts";
+import type { Model, Tensor } from "../../graph/index.ts";
 import { ModelBook, resolveModelPath } from "../service/models.ts";
 import { createComputePool, type ComputePool } from "../service/compute-pool.ts";
 import { parseKeeperConfig } from "../service/config.ts";
-import { decodeRequestInput } from "../service/inference.ts";
 import { createKeeper, type Keeper, type KeeperParams } from "../service/keeper.ts";
 import { createKeeperRuntime, type KeeperRuntime } from "../service/runtime.ts";
 import { createLogger, type Logger } from "../service/logger.ts";
@@ -79,21 +79,10 @@ export async function createParties(
 ) {
   const accounts = p.accounts ?? { honest: HONEST_ACCOUNT, cheater: CHEATER_ACCOUNT };
   if (accounts.honest === accounts.cheater) throw new Error(`the honest and the cheating keeper need two accounts (both are ${accounts.honest})`);
-  const T = 1n << BigInt(world.game.vmTraceDepth);
-  const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
   const models = new ModelBook();
   const { executor } = models.add(p.modelId, p.model);
-  const cheatCache = new Map<string, PartyTraces>();
-  const cheatFor = (input: Tensor): PartyTraces => {
-    const key = toHex(encodeTensor(input));
-    let c = cheatCache.get(key);
-    if (!c) {
-      const run = executor.run(input);
-      c = cheaterParty({ model: p.model, input, run, elf: world.elf, vmFinalPosition: T }, scenario);
-      cheatCache.set(key, c);
-    }
-    return c;
-  };
+  const cheat = createCheat({ model: p.model, executor, elf: world.elf, fault: p.fault, seed: p.seed, vmTraceDepth: world.game.vmTraceDepth });
+  const scenario = cheat.scenario;
 
   /** Starts (or, with the same dataDir, restarts) a party's keeper; `transport` overrides the world's. */
   const start = async (
@@ -132,7 +121,7 @@ export async function createParties(
       elf: runtime.elf,
       log: runtime.log,
       metrics: runtime.metrics,
-      ...(cheating ? { tracesFor: (_game, _loaded, input: Tensor) => cheatFor(input).traces } : {}),
+      ...(cheating ? { tracesFor: (_game, _loaded, input: Tensor) => cheat.traces(input) } : {}),
     });
     const keeper = createKeeper({
       publicClient: runtime.publicClient,
@@ -148,14 +137,7 @@ export async function createParties(
       ...(compute ? { compute } : {}),
       claimEvery: p.claimEvery,
       ...options.keeper,
-      ...(cheating
-        ? {
-            fault: (claim, request) => {
-              const lie = cheatFor(decodeRequestInput(p.model, request.input)).claim;
-              return { ...claim, output: encodeTensor(lie.output), traceRoot: toHex(lie.trace.traceRoot) as Hex, proof: lie.proof };
-            },
-          }
-        : {}),
+      ...(cheating ? { fault: (claim, request) => cheat.claim(claim, request.input) } : {}),
     });
     return { name, index, dataDir, address, runtime, keeper, agent, ...(compute ? { compute } : {}) };
   };

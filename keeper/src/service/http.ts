@@ -29,11 +29,13 @@ export async function startOpsServer(params: {
   heartbeatMs?: number;
   /** How long the worker waits for fresh state from the main thread before serving the last snapshot (default 100 ms). */
   askTimeoutMs?: number;
+  /** An injected fault (`oao keeper run --fault`): shown on /healthz and /readyz. */
+  fault?: string;
 }): Promise<OpsServer> {
   const heartbeat = new SharedArrayBuffer(8);
   const beat = new BigInt64Array(heartbeat);
   Atomics.store(beat, 0, BigInt(Date.now()));
-  const workerData = { host: params.host, port: params.port, heartbeat, healthBoundMs: params.healthBoundMs ?? 60_000, askTimeoutMs: params.askTimeoutMs ?? 100 };
+  const workerData = { host: params.host, port: params.port, heartbeat, healthBoundMs: params.healthBoundMs ?? 60_000, askTimeoutMs: params.askTimeoutMs ?? 100, fault: params.fault };
   const file = new URL("./ops-worker.ts", import.meta.url);
   const worker = startTsWorker(file, { workerData });
   const snapshot = async (what: "readiness" | "metrics" | "all") => {

@@ -19,7 +19,9 @@ interface Snapshot {
   metrics?: { contentType: string; body: string };
 }
 
-const data = workerData as { host: string; port: number; heartbeat: SharedArrayBuffer; healthBoundMs: number; askTimeoutMs: number };
+const data = workerData as { host: string; port: number; heartbeat: SharedArrayBuffer; healthBoundMs: number; askTimeoutMs: number; fault?: string };
+/** A cheating keeper (--fault) says so on every answer. */
+const faultField = data.fault === undefined ? {} : { fault: data.fault };
 const heartbeat = new BigInt64Array(data.heartbeat);
 const port = parentPort!;
 let last: Snapshot = { readiness: { ready: false, reason: "starting" } };
@@ -75,11 +77,11 @@ const server = createServer((req, res) => {
   }
   if (path === "/healthz") {
     const h = health();
-    json(res, h.healthy ? 200 : 503, { status: h.healthy ? "ok" : "unhealthy", mainLoopLagMs: h.mainLoopLagMs });
+    json(res, h.healthy ? 200 : 503, { status: h.healthy ? "ok" : "unhealthy", mainLoopLagMs: h.mainLoopLagMs, ...faultField });
   } else if (path === "/readyz") {
     void ask("readiness").then(({ snapshot, fresh }) => {
       const r = readinessOf(snapshot, fresh);
-      json(res, r.ready ? 200 : 503, { status: r.ready ? "ready" : "not ready", reason: r.reason });
+      json(res, r.ready ? 200 : 503, { status: r.ready ? "ready" : "not ready", reason: r.reason, ...faultField });
     });
   } else if (path === "/metrics") {
     void ask("metrics").then(({ snapshot }) => {

@@ -46,6 +46,8 @@ export interface KeeperRuntime {
   modelProblems: string[];
   /** The guest program (oao_node.elf) this keeper plays disputes with. */
   elf: Uint8Array;
+  /** The live dispute game's vmTraceDepth (TaskManager.disputeGameFactory().vmTraceDepth()). */
+  vmTraceDepth: number;
   close(): void;
 }
 
@@ -133,7 +135,7 @@ export async function createKeeperRuntime(
   });
   for (const problem of problems) log.error({ problem }, "model not served");
   log.info({ operator: account.address, chainId, models: models.ids().map(String) }, "keeper runtime ready");
-  return { config, publicClient, walletClient, responder, store, log, metrics, models, modelProblems: problems, elf, close: () => store.close() };
+  return { config, publicClient, walletClient, responder, store, log, metrics, models, modelProblems: problems, elf, vmTraceDepth, close: () => store.close() };
 }
 
 /**

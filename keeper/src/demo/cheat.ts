@@ -1,0 +1,47 @@
+/**
+ * A cheating keeper's lies for one served model (fault injection for tests, demos and rehearsals only,
+ * keeper/game/faults.ts): the wrong claim it commits or challenges with (a `ClaimTransform` of the keeper
+ * service) and the matching dispute traces (the dispute agent's `tracesFor`), built once per input.
+ * Used by the in-process parties (`createParties`) and by `oao keeper run --fault`.
+ */
+import type { Hex } from "viem";
+import { cheaterParty, resolveScenario, type Fault, type PartyTraces, type Scenario } from "../../game/faults.ts";
+import type { DisputeTraces } from "../../game/trace-provider.ts";
+import { encodeTensor, toHex, type Model, type Tensor } from "../../graph/index.ts";
+import type { Executor } from "../../graph/executor.ts";
+import { decodeRequestInput, type ComputedClaim } from "../service/inference.ts";
+
+export interface Cheat {
+  scenario: Scenario;
+  /** The cheater's wrong claim and lying traces for `input` (computed once per input). */
+  partyFor(input: Tensor): PartyTraces;
+  /** Rewrites the claim the keeper computed for a request's input into the cheater's wrong one. */
+  claim(claim: ComputedClaim, input: Uint8Array): ComputedClaim;
+  /** The cheater's dispute traces for an input. */
+  traces(input: Tensor): DisputeTraces;
+}
+
+export function createCheat(p: { model: Model; executor: Pick<Executor, "run">; elf: Uint8Array; fault: Fault; seed: number; vmTraceDepth: number }): Cheat {
+  const T = 1n << BigInt(p.vmTraceDepth);
+  const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
+  const cache = new Map<string, PartyTraces>();
+  const partyFor = (input: Tensor): PartyTraces => {
+    const key = toHex(encodeTensor(input));
+    let c = cache.get(key);
+    if (!c) {
+      const run = p.executor.run(input);
+      c = cheaterParty({ model: p.model, input, run, elf: p.elf, vmFinalPosition: T }, scenario);
+      cache.set(key, c);
+    }
+    return c;
+  };
+  return {
+    scenario,
+    partyFor,
+    claim: (claim, input) => {
+      const lie = partyFor(decodeRequestInput(p.model, input)).claim;
+      return { ...claim, output: encodeTensor(lie.output), traceRoot: toHex(lie.trace.traceRoot) as Hex, proof: lie.proof };
+    },
+    traces: (input) => partyFor(input).traces,
+  };
+}

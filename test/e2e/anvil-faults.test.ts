@@ -1,0 +1,239 @@
+/**
+ * Issue 13's failures 1–8, each reproduced against real processes: a separate anvil node (1 s blocks), the honest
+ * operator's `oao keeper run` process, a cheating `oao keeper run --fault` process beside it, a fault proxy on the
+ * honest keeper's RPC, SIGKILLs at chosen moments (OAO_TEST_CRASH_BEFORE_SEND kills exactly between deciding and
+ * sending). Each test asserts the honest outcome. One anvil node and one deployment serve the file; each test
+ * starts its keepers fresh from the current head (a slashed cheater is jailed, so each test has its own).
+ * Skips with a message where the anvil binary (optional npm dependency) is missing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { zeroAddress, type Address } from "viem";
+import { anvilAvailable, ANVIL_MISSING, sleep, startAnvil, type Anvil } from "./harness/anvil.ts";
+import { startFaultProxy } from "./harness/fault-proxy.ts";
+import { startKeeperProc, type KeeperProc, type KeeperProcOptions } from "./harness/keeper-proc.ts";
+import { createE2eWorld, type E2eWorld } from "./harness/world.ts";
+
+if (!anvilAvailable) console.warn(`test/e2e/anvil-faults.test.ts: ${ANVIL_MISSING}`);
+
+/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 120_000, everyMs = 250): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () => {
+  let anvil: Anvil;
+  let world: E2eWorld;
+  const HONEST = 1;
+  let honestAddress: Address;
+  let nextCheater = 2; // a slashed cheater is jailed: each test stakes a fresh account
+  const procs: KeeperProc[] = [];
+
+  beforeAll(async () => {
+    anvil = await startAnvil({ blockTime: 0 });
+    world = await createE2eWorld(anvil.url);
+    honestAddress = await world.stake(HONEST);
+    await anvil.intervalMining(1);
+  }, 180_000);
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await anvil?.stop();
+  });
+
+  const keeper = async (o: Partial<KeeperProcOptions> & { index: number }): Promise<KeeperProc> => {
+    const p = await startKeeperProc({
+      rpcUrl: anvil.url,
+      contracts: world.keeperContracts,
+      key: world.key(o.index),
+      models: { [world.modelId.toString()]: "mnist" },
+      startBlock: await anvil.blockNumber(),
+      ...o,
+    });
+    procs.push(p);
+    return p;
+  };
+  const cheater = async (fault = "graph:2"): Promise<{ proc: KeeperProc; address: Address }> => {
+    const index = nextCheater++;
+    const address = await world.stake(index);
+    return { proc: await keeper({ index, fault, name: `cheater${index}` }), address };
+  };
+  /** Lets the challenge window of `id`'s standing claim pass (the chain's clock), then waits for finalization. */
+  const finalizes = async (id: bigint) => {
+    await world.advanceTime(3_601n);
+    await until(`request ${id} finalized`, () => world.isFinalized(id));
+  };
+
+  /**
+   * A cheater (--fault graph:2) answers request `id` first; the honest keeper (started by `startHonest`, from the
+   * block before the request) must challenge and win: the cheater is slashed and jailed, the honest claim stands
+   * and finalizes, and the honest operator sent exactly one challenge.
+   */
+  const wrongClaimBeaten = async (startHonest: (startBlock: bigint) => Promise<KeeperProc>, during?: (honest: KeeperProc, id: bigint) => Promise<void>) => {
+    const { proc: liar, address: liarAddress } = await cheater();
+    await liar.waitUp();
+    // The cheater says what it is: on /healthz, /readyz, /metrics and in its log.
+    expect((await liar.healthz())?.body.fault).toBe("graph:2 (seed 1)");
+    expect((await liar.readyz())?.body.fault).toBe("graph:2 (seed 1)");
+    expect(await liar.metric("oao_keeper_fault_injected")).toBe(1);
+    expect(liar.log()).toContain("FAULT INJECTION");
+    const from = await anvil.blockNumber();
+    const id = await world.request(5);
+    await until(`the cheater's claim on ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === liarAddress.toLowerCase());
+    const honest = await startHonest(from);
+    await during?.(honest, id);
+    await until(`the cheater of ${id} slashed`, () => world.jailed(liarAddress), 300_000, 500);
+    await until(`the honest claim standing on ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    await finalizes(id);
+    expect((await world.intentTxs(honestAddress, from)).get(`challenge:${id}`)).toEqual({ ok: 1, reverted: 0 });
+    await liar.kill();
+    await honest.kill();
+    return id;
+  };
+
+  it("1: killed between deciding and sending a challenge, the restarted keeper challenges and wins", async () => {
+    await wrongClaimBeaten(async (startBlock) => {
+      const honest = await keeper({ index: HONEST, startBlock, env: { OAO_TEST_CRASH_BEFORE_SEND: "challenge" } });
+      expect(await honest.exited()).toBe("SIGKILL");
+      await honest.restart();
+      return honest;
+    });
+  }, 360_000);
+
+  it("3: the RPC's transaction path down for 30 s during a challenge: /readyz not ready meanwhile, then the challenge is made and wins", async () => {
+    const proxy = await startFaultProxy(anvil.url);
+    try {
+      proxy.refuseSends(30_000);
+      await wrongClaimBeaten(
+        (startBlock) => keeper({ index: HONEST, startBlock, rpcUrl: proxy.url }),
+        async (honest) => {
+          const r = await until("/readyz not ready while sends are refused", async () => {
+            const r = await honest.readyz();
+            return r?.status === 503 && r.body.reason !== "not synced yet" ? r : undefined;
+          });
+          expect(proxy.stats.sendsRefused).toBeGreaterThan(0);
+          console.log(`failure 3: /readyz while the transaction path is down: ${JSON.stringify(r.body)}`);
+        },
+      );
+      expect(proxy.stats.sendsRefused).toBeGreaterThan(1); // retried through the outage, not given up
+    } finally {
+      await proxy.close();
+    }
+  }, 360_000);
+
+  it("8: a frozen RPC node (SIGSTOP) makes /readyz not ready and counts RPC errors; thawed, the keeper answers again", async () => {
+    const honest = await keeper({ index: HONEST, config: { rpcTimeoutMs: 2_000 } });
+    await until("ready", async () => (await honest.readyz())?.status === 200);
+    const errorsBefore = (await honest.metric("oao_keeper_rpc_errors_total")) ?? 0;
+    anvil.freeze();
+    try {
+      const r = await until("/readyz not ready while the node is frozen", async () => {
+        const r = await honest.readyz();
+        return r?.status === 503 ? r : undefined;
+      }, 60_000);
+      expect(r.body.reason).toMatch(/tick|RPC|not answering|timed out|took too long/i);
+      expect(await honest.metric("oao_keeper_rpc_errors_total")).toBeGreaterThan(errorsBefore);
+      expect((await honest.healthz())?.status).toBe(200); // alive, only not ready
+    } finally {
+      anvil.thaw();
+    }
+    await until("ready again", async () => (await honest.readyz())?.status === 200, 60_000);
+    const id = await world.request(8);
+    await until(`the honest commit of ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    await honest.kill();
+  }, 240_000);
+
+  it("4: more than 256 requests expired unanswered: they are refunded and leave the working set; a new wrong claim is still challenged and beaten", async () => {
+    const first = (await world.contracts.aiOracle.read.requestCount()) + 1n;
+    const before = await anvil.blockNumber();
+    const N = 300;
+    await world.requestMany(N, 100); // nobody is serving yet
+    await world.advanceTime(3_601n); // past the request timeout: all expired unanswered
+    let honest: KeeperProc | undefined;
+    await wrongClaimBeaten(async () => (honest = await keeper({ index: HONEST, startBlock: before })));
+    const REFUNDED = 7; // TaskManager RequestStatus.Refunded
+    const unrefunded = async () => {
+      const open: bigint[] = [];
+      for (let id = first; id < first + BigInt(N); id++) if ((await world.contracts.taskManager.read.getStatus([id])) !== REFUNDED) open.push(id);
+      return open;
+    };
+    // The wrong claim was beaten while the refunds were still going on; the keeper (restarted) refunds every one, once.
+    await honest!.restart();
+    await until("all expired requests refunded", async () => (await unrefunded()).length === 0, 240_000, 2_000);
+    const sent = await world.intentTxs(honestAddress, before);
+    for (let id = first; id < first + BigInt(N); id++) expect(sent.get(`expire:${id}`), `expire:${id}`).toEqual({ ok: 1, reverted: 0 });
+    await honest!.kill();
+  }, 420_000);
+
+  it("5: a deep reorg (evm_revert) after a commit: the keeper rolls back, resynchronises its nonce and answers the requests that reuse the ids", async () => {
+    const from = await anvil.blockNumber();
+    const honest = await keeper({ index: HONEST });
+    await until("ready", async () => (await honest.readyz())?.status === 200);
+    const snapshot = await anvil.snapshot();
+    const id = await world.request(20);
+    await until(`the honest commit of ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    await sleep(3_000); // a few blocks on top
+    await anvil.revert(snapshot); // the request and the commit disappear
+    expect(await world.standingOperator(id).catch(() => zeroAddress)).toBe(zeroAddress);
+    // New requests on the new chain reuse the id (and the next ones).
+    const reused = await world.request(21);
+    expect(reused).toBe(id);
+    const next = await world.request(22);
+    for (const r of [reused, next]) {
+      await until(`the honest commit of ${r} on the new chain`, async () => (await world.standingOperator(r)).toLowerCase() === honestAddress.toLowerCase(), 120_000);
+    }
+    expect(await honest.metric("oao_keeper_reorgs_total")).toBeGreaterThan(0);
+    const sent = await world.intentTxs(honestAddress, from);
+    expect(sent.get(`commit:${reused}`)).toEqual({ ok: 1, reverted: 0 });
+    expect(sent.get(`commit:${next}`)).toEqual({ ok: 1, reverted: 0 });
+    await honest.kill();
+  }, 240_000);
+
+  it("7: a request whose callback runs out of gas (3,000 gas) is answered and blocks nobody: the next request is answered too", async () => {
+    const honest = await keeper({ index: HONEST });
+    const griefer = await world.conn.viem.deployContract("GasGriefingReceiver");
+    await world.publicClient.waitForTransactionReceipt({ hash: await griefer.write.setBurn([true]) });
+    const starved = await world.request(30, { callback: griefer.address, gasLimit: 3_000n });
+    const plain = await world.request(31);
+    for (const r of [starved, plain]) {
+      await until(`the honest commit of ${r}`, async () => (await world.standingOperator(r)).toLowerCase() === honestAddress.toLowerCase(), 120_000);
+    }
+    await world.advanceTime(3_601n);
+    await until("both finalized", async () => (await world.isFinalized(starved)) && (await world.isFinalized(plain)));
+    await honest.kill();
+  }, 240_000);
+
+  it("6: wrong contract addresses refuse to start; a model that differs from the chain's keeps /readyz not ready", async () => {
+    const wrong = await keeper({ index: HONEST, contracts: { ...world.keeperContracts, aiOracle: world.keeperContracts.staking }, name: "wrong-addresses" });
+    expect(await wrong.exited()).toBe(1);
+    expect(wrong.log()).toMatch(/config\.contracts\.|aiOracle/);
+    // The same model file registered with another guest prestate: the keeper runs but does not serve it.
+    const otherId = await world.registerModel(world.mnistModel, undefined, `0x${"11".repeat(32)}`);
+    const mismatch = await keeper({ index: HONEST, models: { [otherId.toString()]: "mnist" }, name: "wrong-model" });
+    await mismatch.waitUp();
+    const r = await until("/readyz not ready", async () => {
+      const r = await mismatch.readyz();
+      return r && r.status === 503 && r.body.reason?.includes("model not served") ? r : undefined;
+    });
+    expect(r.body.reason).toMatch(new RegExp(`model not served: .*${otherId}`));
+    await mismatch.kill();
+  }, 180_000);
+
+  it("2: killed between deciding and sending a commit, the restarted keeper commits (once) and the request finalizes", async () => {
+    const from = await anvil.blockNumber();
+    const honest = await keeper({ index: HONEST, env: { OAO_TEST_CRASH_BEFORE_SEND: "commit" } });
+    const id = await world.request(3);
+    expect(await honest.exited()).toBe("SIGKILL");
+    expect(await world.standingOperator(id)).toBe(zeroAddress); // decided and recorded, never sent
+    await honest.restart();
+    await until(`the honest commit of ${id}`, async () => (await world.standingOperator(id)) !== zeroAddress);
+    expect((await world.standingOperator(id)).toLowerCase()).toBe(honestAddress.toLowerCase());
+    await finalizes(id);
+    expect((await world.intentTxs(honestAddress, from)).get(`commit:${id}`)).toEqual({ ok: 1, reverted: 0 });
+    await honest.kill();
+  }, 240_000);
+});
