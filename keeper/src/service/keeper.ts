@@ -117,6 +117,18 @@ export interface KeeperParams {
   watchLimits?: Partial<Omit<WatchLimits, "deadlineMarginSeconds">>;
 }
 
+/**
+ * The claim bonds a tick may still lock (`left`, decremented as commits and challenges are started) and the open
+ * challenges at its start (commits are answered only with what those leave: a wrong claim's challenge goes first).
+ */
+interface BondBudget {
+  left: number;
+  challengesOwed: number;
+}
+
+/** Commits and challenges lock a claim bond from our free stake (contracts/task/TaskManager.sol `commit`, `challenge`). */
+const locksBond = (intent: Pick<StoredIntent, "kind">) => intent.kind === "commit" || intent.kind === "challenge";
+
 /** Thrown by a `crashBeforeSend` hook: propagates out of the tick like a crash (nothing recorded after it). */
 export class CrashFault extends Error {
   override name = "CrashFault";
@@ -220,6 +232,8 @@ export function createKeeper(params: KeeperParams): Keeper {
   const inFlight = new Set<string>();
   /** Set when a lane hit an injected crash: the other lanes stop sending, as a dead process would. */
   let crashed: CrashFault | undefined;
+  /** Whether the last stake read found free stake below one claim bond (logged once per change, `bondBudget`). */
+  let stakeShort: boolean | undefined;
   /** This tick's number, persisted with the cursor (the retry backoff's clock). */
   let tickNo = Number(store.getMeta(TICK) ?? "0");
   const now = () => tickNo;
@@ -812,24 +826,17 @@ export function createKeeper(params: KeeperParams): Keeper {
   /**
    * Answers up to `batchSize` pending requests: each commit is decided and written first (its intent), then all of
    * them are made concurrently, so the responder pipelines them (many commits per block). No more are started than
-   * the free stake can bond (at least one, so a refusal is recorded as before).
+   * the tick's bond budget leaves after the challenges waiting for stake (`bondBudget`): none while our free stake
+   * cannot lock a bond (the requests stay pending, nothing is simulated or sent).
    */
-  async function answerPending(executed: Set<string>, problems: string[]): Promise<void> {
+  async function answerPending(executed: Set<string>, problems: string[], budget: BondBudget): Promise<void> {
+    const cap = budget.left - budget.challengesOwed;
+    if (cap <= 0) return;
     const requests = await ourTurn();
     if (requests.length === 0) return;
-    let cap = requests.length;
-    try {
-      const [free, bond] = await Promise.all([
-        publicClient.readContract({ address: addresses.staking, abi: StakingAbi, functionName: "freeStake", args: [responder.address] }),
-        publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "claimBond" }),
-      ]);
-      if (bond > 0n) cap = Math.max(1, Number(free / bond < BigInt(cap) ? free / bond : BigInt(cap)));
-    } catch {
-      // unknown: try them all; a refusal is handled per commit
-    }
     const intents: { intent: StoredIntent; request: StoredRequest; started: number }[] = [];
     for (const request of requests) {
-      if (intents.length >= cap) break;
+      if (intents.length >= cap || intents.length >= budget.left) break;
       try {
         claimFor(request);
       } catch (error) {
@@ -847,6 +854,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       const intent = openIntent(request.requestId, { kind: "commit" }, "computing");
       if (intent) intents.push({ intent, request, started: Date.now() });
     }
+    budget.left -= intents.length;
     await inParallel(intents, batchSize, async ({ intent, request, started }) => {
       await execute(intent, executed, problems);
       if (store.getRequest(request.requestId)?.status === "committed") metrics.requestToCommitSeconds.observe((Date.now() - started) / 1000);
@@ -884,8 +892,12 @@ export function createKeeper(params: KeeperParams): Keeper {
     return ready.slice(0, batchSize).map((r) => r.request);
   }
 
-  /** Checks every watching request (paging through all of them: the working set has no fixed cap). */
-  async function checkOthers(executed: Set<string>, problems: string[]): Promise<void> {
+  /**
+   * Checks every watching request (paging through all of them: the working set has no fixed cap). A wrong claim's
+   * challenge is decided and written here (its intent); `runIntents` makes it, right after, in deadline order within
+   * the tick's bond budget.
+   */
+  async function checkOthers(problems: string[]): Promise<void> {
     let after: RequestCursor | undefined;
     for (;;) {
       const page = store.listRequests("watching", PAGE, after);
@@ -921,22 +933,77 @@ export function createKeeper(params: KeeperParams): Keeper {
           continue;
         }
         log.warn({ requestId: request.requestId.toString(), claimId: standing.claimId.toString() }, "wrong claim: challenging");
-        const intent = openIntent(request.requestId, { kind: "challenge", target: standing.claimId }, "disputed");
-        if (intent && intent.notBefore <= now() && !executed.has(intentKey(intent))) await execute(intent, executed, problems);
+        openIntent(request.requestId, { kind: "challenge", target: standing.claimId }, "disputed");
       }
     }
   }
 
   /** Retries the open intents whose backoff has passed (the ones not already tried this tick). */
-  async function runIntents(executed: Set<string>, problems: string[]): Promise<void> {
+  /**
+   * Makes the open intents whose backoff has passed (the ones not already tried this tick). Commits and challenges
+   * each lock a claim bond: no more are made than the tick's bond budget (`bondBudget`), challenges first, the one
+   * whose target's challenge window closes first first, then commits oldest request first; the others are left
+   * untouched (open, same attempts and backoff), nothing read or sent for them, until stake frees up.
+   */
+  async function runIntents(executed: Set<string>, problems: string[], budget: BondBudget): Promise<void> {
     let commitsStopped = false;
     const due = store.listIntents("open", { dueBy: now(), limit: 10_000 }).filter((i) => !executed.has(intentKey(i)));
-    await inParallel(due, batchSize, async (intent) => {
+    const bonded = due.filter(locksBond);
+    const make = bonded.length <= budget.left ? bonded : budget.left <= 0 ? [] : (await byDeadline(bonded)).slice(0, budget.left);
+    budget.left -= make.length;
+    const waitingForStake = new Set(bonded.filter((i) => !make.includes(i)).map(intentKey));
+    await inParallel([...make, ...due.filter((i) => !locksBond(i))], batchSize, async (intent) => {
       if (intent.kind === "commit" && commitsStopped) return;
       if ((await execute(intent, executed, problems)) === "stop") commitsStopped = true;
     });
-    const waiting = store.listIntents("open").filter((i) => i.lastError !== null && !executed.has(intentKey(i)));
+    const waiting = store.listIntents("open").filter((i) => i.lastError !== null && !executed.has(intentKey(i)) && !waitingForStake.has(intentKey(i)));
     for (const i of waiting) problems.push(`${i.kind} of request ${i.requestId} not made yet (retrying): ${i.lastError}`);
+  }
+
+  /**
+   * Intents that lock a bond, in the order stake goes to them: challenges by their target's window end (read from the
+   * chain; the claim id, i.e. commit order, if the read fails), then commits by request id. Only called when the
+   * budget is short of them, at most once a tick.
+   */
+  async function byDeadline(intents: StoredIntent[]): Promise<StoredIntent[]> {
+    const tm = { address: addresses.taskManager, abi: TaskManagerAbi } as const;
+    const keyed = await Promise.all(
+      intents.map(async (intent) => {
+        if (intent.kind !== "challenge") return { intent, rank: 1, at: intent.requestId };
+        const windowEnd = await publicClient
+          .readContract({ ...tm, functionName: "getClaim", args: [intent.target] })
+          .then((c) => BigInt(c.windowEnd))
+          .catch(() => undefined);
+        return { intent, rank: 0, at: windowEnd ?? intent.target };
+      }),
+    );
+    const cmp = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+    return keyed.sort((a, b) => a.rank - b.rank || cmp(a.at, b.at) || cmp(a.intent.requestId, b.intent.requestId)).map((k) => k.intent);
+  }
+
+  /**
+   * How many claim bonds this tick may lock: our free stake over the bond, read once a tick through the watchdog's
+   * reader (Infinity when the read failed: everything is tried, and a refusal is handled per intent). A shortage is
+   * logged once when it starts (with the values and what to do) and once when it ends, not per tick or per request.
+   */
+  async function bondBudget(): Promise<BondBudget> {
+    const open = store.listIntents("open", { limit: 10_000 });
+    const challengesOwed = open.filter((i) => i.kind === "challenge").length;
+    const stake = await watchdog.readStake();
+    if (stake === undefined || stake.bond === 0n) return { left: Number.POSITIVE_INFINITY, challengesOwed };
+    const bonds = stake.free / stake.bond;
+    const short = bonds === 0n;
+    if (short !== (stakeShort ?? false)) {
+      const fields = { operator: stake.operator, freeStake: stake.free.toString(), bond: stake.bond.toString(), waiting: open.filter(locksBond).length };
+      if (short) {
+        log.warn(
+          fields,
+          "free stake is below one claim bond: owed challenges and commits wait (nothing is sent for them) until bonds are returned or more is staked (`oao keeper stake`)",
+        );
+      } else log.info(fields, "free stake covers a claim bond again: making the waiting challenges and commits");
+    }
+    stakeShort = short;
+    return { left: bonds > 1_000_000n ? Number.POSITIVE_INFINITY : Number(bonds), challengesOwed };
   }
 
   /**
@@ -1175,18 +1242,19 @@ export function createKeeper(params: KeeperParams): Keeper {
     const settle = (results: PromiseSettledResult<unknown>[]) => {
       for (const r of results) if (r.status === "rejected") failures.push(r.reason);
     };
+    const budget = await bondBudget();
     await Promise.allSettled([
       (async () => {
         settle(
           await Promise.allSettled([
-            answerPending(executed, problems),
+            answerPending(executed, problems, budget),
             (async () => {
               await releaseMoot(problems);
-              await checkOthers(executed, problems);
+              await checkOthers(problems);
             })(),
           ]),
         );
-        if (!crashed) await runIntents(executed, problems);
+        if (!crashed) await runIntents(executed, problems, budget);
       })().catch((error: unknown) => void failures.push(error)),
       Promise.resolve(params.disputes?.tick()).catch((error: unknown) => void failures.push(error)),
       finalizeDue().catch((error: unknown) => void failures.push(error)),

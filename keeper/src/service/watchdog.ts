@@ -180,6 +180,11 @@ export interface Watchdog {
   check(): Promise<string[]>;
   /** The blockers of the last check. */
   blockers(): string[];
+  /**
+   * Our free stake and the claim bond (read once, it is immutable), as `check` reads them; undefined when the read
+   * failed. The keeper reads it once per tick to decide whether owed commits and challenges can be sent at all.
+   */
+  readStake(): Promise<WatchInput["stake"]>;
 }
 
 /** Requests whose deadline was read, at most this many new ones per check (oldest first: the ones due first). */
@@ -240,6 +245,7 @@ export function createWatchdog(params: WatchdogParams): Watchdog {
 
   return {
     blockers: () => last,
+    readStake,
     async check() {
       let now: bigint | undefined;
       try {
