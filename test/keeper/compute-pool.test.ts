@@ -6,16 +6,17 @@
  * (queue depth, busy threads, thread deaths by kind) current.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import { buildGpt, GPT_TINY } from "../../keeper/graph/gpt/gpt.ts";
 import { buildModel, encodeModelFile } from "../../keeper/graph/model.ts";
 import { elementCount, elementSize } from "../../keeper/graph/tensor.ts";
 import { InputError, toHex } from "../../keeper/graph/index.ts";
-import { ComputeWorkerError, createInThreadCompute, type ClaimJob } from "../../keeper/src/service/compute.ts";
+import { ComputeWorkerError, createGameSolver, createInThreadCompute, type ClaimJob } from "../../keeper/src/service/compute.ts";
+import { Side, type GameView } from "../../keeper/game/types.ts";
 import { createComputePool, type ComputePool } from "../../keeper/src/service/compute-pool.ts";
 import { loadModelFile, ModelBook, resolveModelPath } from "../../keeper/src/service/models.ts";
 import { seededRandom } from "../../keeper/graph/fixtures.ts";
@@ -166,5 +167,36 @@ describe("compute pool", () => {
     expect(((await queued) as Error).message).toMatch(/closed before the claim computation for model 1 started/);
     await expect(own.claim({ modelId: MNIST, input: inputFor(models, MNIST, 1) })).rejects.toThrow(/compute pool is closed/);
     expect(own.workers().every((w) => !w.busy)).toBe(true);
+  });
+});
+
+describe("game solver cache", () => {
+  it("never plays a game with the traces of another input at the same address (a game re-created there after a reorg)", () => {
+    const models = setup();
+    const elf = new Uint8Array(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../keeper/guest/build/oao_node.elf")));
+    let built = 0;
+    const solver = createGameSolver((modelId) => {
+      const loaded = models.get(modelId)!;
+      return { model: loaded.model, executor: { ...loaded.executor, run: (input) => (built++, loaded.executor.run(input)) } };
+    }, elf);
+    const game = "0x00000000000000000000000000000000000000aa" as const;
+    // A view no traces agree with: solving fails after the traces are built, which is all this test needs.
+    const view = { address: game, phase: 0, lo: 0n, hi: 1n, roundPoints: [], posted: [false, false], roundValues: [[], []], agreedValue: `0x${"11".repeat(32)}`, disputedValues: [`0x${"22".repeat(32)}`, `0x${"33".repeat(32)}`] } as unknown as GameView;
+    const tryIt = (input: Uint8Array) => {
+      try {
+        solver.solve({ game, modelId: GPT, input, view, side: Side.Challenger });
+      } catch {
+        // the junk view
+      }
+    };
+    const a = inputFor(models, GPT, 1);
+    const b = inputFor(models, GPT, 2);
+    tryIt(a);
+    tryIt(a);
+    expect(built).toBe(1); // kept between moves of one game
+    tryIt(b);
+    expect(built).toBe(2); // same address, another input: built again, not reused
+    tryIt(b);
+    expect(built).toBe(2);
   });
 });

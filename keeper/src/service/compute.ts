@@ -10,7 +10,7 @@ import { solve } from "../../game/solver.ts";
 import { MerkleGraphTrace, type DisputeTraces } from "../../game/trace-provider.ts";
 import { claimTraces } from "../../game/vm-provider.ts";
 import type { Action, GameView, Side } from "../../game/types.ts";
-import { InputError, type Executor, type Model, type RunResult } from "../../graph/index.ts";
+import { InputError, toHex, type Executor, type Model, type RunResult } from "../../graph/index.ts";
 import { KeeperError } from "../errors.ts";
 import { computeClaim, decodeRequestInput, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
@@ -82,17 +82,23 @@ export function claimOnly(claim: ComputedClaim): ComputedClaim {
  * the compute worker. A game is rebuilt from its job after `forget` (or in a fresh worker).
  */
 export function createGameSolver(executorOf: (modelId: bigint) => { model: Model; executor: Executor }, elf: Uint8Array) {
-  const traces = new Map<string, DisputeTraces>();
+  /**
+   * Per game address, the traces and the (model, input) they were built from. A game address is not unique over time:
+   * after a reorg (evm_revert) the factory creates the game of a request that reuses the id at the same address, with
+   * another input, and a rollback may not reach this cache. Traces of another (model, input) are never used.
+   */
+  const traces = new Map<string, { of: string; traces: DisputeTraces }>();
   return {
     solve(job: GameJob): Action[] {
       const key = job.game.toLowerCase();
+      const of = `${job.modelId}:${toHex(job.input)}`;
       let t = traces.get(key);
-      if (t === undefined) {
+      if (t === undefined || t.of !== of) {
         const { model, executor } = executorOf(job.modelId);
-        t = honestTraces(model, executor, job.input, elf);
+        t = { of, traces: honestTraces(model, executor, job.input, elf) };
         traces.set(key, t);
       }
-      return solve(job.view, job.side, t);
+      return solve(job.view, job.side, t.traces);
     },
     forget: (game: string) => traces.delete(game.toLowerCase()),
   };

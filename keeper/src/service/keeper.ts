@@ -310,9 +310,10 @@ export function createKeeper(params: KeeperParams): Keeper {
       const affected = store.listRequestsTouchedAfter(ancestor);
       for (const r of affected) {
         if (r.blockNumber < from) from = r.blockNumber;
+        // The agent first (it finds the request's games in the store to drop their cached traces), then the store.
+        params.disputes?.forget?.(r.requestId);
         store.deleteRequest(r.requestId);
         forgetClaim(r.requestId);
-        params.disputes?.forget?.(r.requestId);
       }
       store.setMeta(CURSOR, from.toString());
       saveHashes(savedHashes().filter(([n]) => n < from));
