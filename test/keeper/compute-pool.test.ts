@@ -14,7 +14,7 @@ import { threadId } from "node:worker_threads";
 import { buildGpt, GPT_TINY } from "../../keeper/graph/gpt/gpt.ts";
 import { buildModel, encodeModelFile } from "../../keeper/graph/model.ts";
 import { elementCount, elementSize } from "../../keeper/graph/tensor.ts";
-import { InputError, toHex } from "../../keeper/graph/index.ts";
+import { InputError, toHex, type Executor } from "../../keeper/graph/index.ts";
 import { ComputeWorkerError, createGameSolver, createInThreadCompute, type ClaimJob } from "../../keeper/src/service/compute.ts";
 import { Side, type GameView } from "../../keeper/game/types.ts";
 import { createComputePool, type ComputePool } from "../../keeper/src/service/compute-pool.ts";
@@ -177,7 +177,10 @@ describe("game solver cache", () => {
     let built = 0;
     const solver = createGameSolver((modelId) => {
       const loaded = models.get(modelId)!;
-      return { model: loaded.model, executor: { ...loaded.executor, run: (input) => (built++, loaded.executor.run(input)) } };
+      // The executor, counting its runs (a run builds a game's traces).
+      const executor = Object.create(loaded.executor) as Executor;
+      executor.run = (input) => (built++, loaded.executor.run(input));
+      return { model: loaded.model, executor };
     }, elf);
     const game = "0x00000000000000000000000000000000000000aa" as const;
     // A view no traces agree with: solving fails after the traces are built, which is all this test needs.
