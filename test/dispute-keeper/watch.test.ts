@@ -14,7 +14,7 @@ import { requiredFinalStatus } from "../../keeper/game/solver.ts";
 import { toyAbsolutePrestate, toyStepVerifier, toyTraces, toyWorld } from "../../keeper/game/toy.ts";
 import { type ActionKind, GamePhase, type Hex, Side } from "../../keeper/game/types.ts";
 import { type GameClient, referenceGameClient } from "../../keeper/src/dispute/client.ts";
-import { createGamePlayer, type DisputeProgress, gameIdOf } from "../../keeper/src/dispute/player.ts";
+import { createGamePlayer, freshProgress, type DisputeProgress, gameIdOf } from "../../keeper/src/dispute/player.ts";
 import { createDisputeScheduler, isOurMove, type DisputeScheduler } from "../../keeper/src/dispute/scheduler.ts";
 import { openStore, type KeeperStore } from "../../keeper/src/store/store.ts";
 import { evaluateWatch } from "../../keeper/src/service/watchdog.ts";
@@ -113,20 +113,7 @@ describe("dispute scheduler watch and game counts", () => {
       requestId: 7n,
       role: "challenger",
       status: "active",
-      state: {
-        address: ADDRESS,
-        side: "challenger",
-        phase: "Graph",
-        lo: "0",
-        hi: "0",
-        transactions: 0,
-        gasUsed: 0n,
-        graphRounds: 0,
-        vmRounds: 0,
-        pending: null,
-        winner: null,
-        lastError: null,
-      } satisfies DisputeProgress,
+      state: freshProgress(ADDRESS, Side.Challenger),
     });
     let servable = false;
     const s = createDisputeScheduler({
