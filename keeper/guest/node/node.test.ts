@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { buildModel, decodeModelFile, type ModelSpec } from "../../graph/model.ts";
 import { Executor } from "../../graph/executor.ts";
 import { inputSlot, Op, weightSlot } from "../../graph/ops.ts";
-import { ALL_OPS, randomNodeCase, seededRandom, vectorKernelCases } from "../../graph/fixtures.ts";
+import { ALL_OPS, randomNodeCase, seededRandom, TEXT_GENERATION_OPS, vectorKernelCases } from "../../graph/fixtures.ts";
 import { KERNEL_PATHS, simdSupported } from "../../graph/wasm.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { DType, int32Tensor, int8Tensor, type Tensor } from "../../graph/tensor.ts";
@@ -74,6 +74,46 @@ describe("the guest's step count: the same on every input but for LayerNorm's bo
     }
   });
 
+  it("the text-generation ops: the same steps whatever the positions, L, tokens and earlier bytes (every input varied, weights too)", () => {
+    for (const op of TEXT_GENERATION_OPS) {
+      const rand = seededRandom(950 + op);
+      for (let i = 0; i < 3; i++) {
+        const c = randomNodeCase(op, rand);
+        const stepsWith = (inputs: Tensor[]) => {
+          const model = oneNodeModel(c.node, inputs);
+          const run = runNodeCheckInVm(elfBytes, nodeCheck(model, inputs[0]!, new Executor(model).run(inputs[0]!).nodeOutputs, 1));
+          expect(run.exitCode, run.stderr).toBe(0);
+          return run.steps;
+        };
+        const variants: Tensor[][] = [];
+        c.inputs.forEach((x, j) => {
+          const n = x.data.length;
+          const fills =
+            x.dtype === DType.int8
+              ? [[0], [127], [-128], [1, 0], [0, 5, 5]].map((cycle) => int8Tensor([...x.shape], Array.from({ length: n }, (_, e) => cycle[e % cycle.length]!)))
+              : [-(2 ** 31), -3, -1, 0, 1, 2, 3, 5, 11, 39, 2 ** 31 - 1].map((v) => int32Tensor([...x.shape], new Array<number>(n).fill(v)));
+          for (const f of fills) variants.push(c.inputs.map((t, m) => (m === j ? f : t)));
+        });
+        const base = stepsWith(c.inputs);
+        for (const [v, inputs] of variants.entries()) expect(stepsWith(inputs), `${c.name} case ${i} variant ${v}`).toBe(base);
+      }
+    }
+  });
+
+  it("TokenWindow: a shorter prompt never takes more guest steps than L = C (what measureNodeSteps measures on a text model)", () => {
+    for (const C of [1, 5, 64, 128]) {
+      const node = { op: Op.TokenWindow, inputs: [inputSlot()], outDtype: DType.int32, outShape: [C + 1], attrs: [C] };
+      const steps = [...new Set([1, 2, Math.floor(C / 2), C - 1, C].filter((L) => L >= 1 && L <= C))].map((L) => {
+        const x = int8Tensor([L], Array.from({ length: L }, (_, e) => (e * 37) % 256 - 128));
+        const model = oneNodeModel(node, [x]);
+        const run = runNodeCheckInVm(elfBytes, nodeCheck(model, x, new Executor(model).run(x).nodeOutputs, 1));
+        expect(run.exitCode, run.stderr).toBe(0);
+        return run.steps;
+      });
+      for (let j = 1; j < steps.length; j++) expect(steps[j]!, `C ${C}: steps ${steps.join(", ")}`).toBeGreaterThanOrEqual(steps[j - 1]!);
+    }
+  });
+
   it("measureNodeSteps gives every node's steps, and stops a run at the bound", () => {
     const model = decodeModelFile(new Uint8Array(readFileSync(fileURLToPath(new URL("../../models/mnist/model.oao", import.meta.url)))));
     const exec = new Executor(model);
@@ -88,7 +128,8 @@ describe.skipIf(!available)(`guest node program ${where} vs the native wasm kern
   for (const op of ALL_OPS) {
     it(`${OP_NAMES[op]}: random cases agree bit for bit (VALID for the native state, INVALID for another)`, async () => {
       const rand = seededRandom(500 + op);
-      for (let i = 0; i < 4; i++) {
+      // the text-generation ops are small nodes: more cases (pos in and out of range, extremes)
+      for (let i = 0; i < (TEXT_GENERATION_OPS.includes(op) ? 24 : 4); i++) {
         const c = randomNodeCase(op, rand);
         const model = oneNodeModel(c.node, c.inputs);
         const res = new Executor(model).run(c.inputs[0]!);
