@@ -94,8 +94,8 @@ describe("transformer operators, hand-computed", () => {
 });
 
 describe("text-generation operators (17–21), hand-computed", () => {
-  const oneHot = Array.from({ length: 256 }, (_, d) => (d === 0 ? 65536 : 0));
-  const halving = Array.from({ length: 256 }, (_, d) => (d < 17 ? 65536 >> d : 0));
+  const oneHot: number[] = Array.from({ length: 256 }, (_, d) => (d === 0 ? 65536 : 0));
+  const halving: number[] = Array.from({ length: 256 }, (_, d) => (d < 17 ? 65536 >> d : 0));
   const pos = (p: number) => int32Tensor([1], [p]);
 
   it("TokenWindow: the prompt as unsigned bytes, zero-padded to C, then L (L = 1, L < C, L = C)", () => {
@@ -109,7 +109,7 @@ describe("text-generation operators (17–21), hand-computed", () => {
 
   it("TokenWindow: rejects L > C, C outside 1..32767 and a wrong output header", () => {
     const x = int8Tensor([4], [1, 2, 3, 4]);
-    const tw = (over: Partial<NodeDesc>, input = x) => run({ op: Op.TokenWindow, outDtype: DType.int32, outShape: [5], attrs: [4], ...over }, [input]);
+    const tw = (over: Partial<NodeDesc>, input: Tensor = x) => run({ op: Op.TokenWindow, outDtype: DType.int32, outShape: [5], attrs: [4], ...over }, [input]);
     expect(tw({}).at(-1)).toBe(4);
     expect(() => tw({ outShape: [4], attrs: [3] })).toThrow(/wrong shape/);
     expect(() => tw({ outShape: [1], attrs: [0] })).toThrow(/out of range/);
@@ -124,7 +124,7 @@ describe("text-generation operators (17–21), hand-computed", () => {
 
   it("Position: clamp(w[N-1] + k, 0, N-2), exact for extreme values", () => {
     const w = int32Tensor([5], [9, 9, 9, 9, 3]); // C = 4, L = 3
-    const at = (k: number, t = w) => run({ op: Op.Position, outDtype: DType.int32, outShape: [1], attrs: [k] }, [t])[0];
+    const at = (k: number, t: Tensor = w) => run({ op: Op.Position, outDtype: DType.int32, outShape: [1], attrs: [k] }, [t])[0];
     expect([at(-1), at(0), at(1), at(-3), at(-4), at(-5)]).toEqual([2, 3, 3, 0, 0, 0]);
     expect(at(2 ** 31 - 1, int32Tensor([2], [0, 2 ** 31 - 1]))).toBe(0); // N - 2 = 0
     expect(at(2 ** 31 - 1, int32Tensor([3], [0, 0, 2 ** 31 - 1]))).toBe(1); // 2^32 - 2 does not wrap
