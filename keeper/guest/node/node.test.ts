@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { buildModel, decodeModelFile, type ModelSpec } from "../../graph/model.ts";
+import { buildModel, decodeModelFile, nodeInputs, type ModelSpec } from "../../graph/model.ts";
 import { Executor } from "../../graph/executor.ts";
-import { inputSlot, Op, weightSlot } from "../../graph/ops.ts";
+import { inputSlot, nodeSlot, Op, weightSlot } from "../../graph/ops.ts";
+import { refNode } from "../../graph/reference.ts";
 import { ALL_OPS, randomNodeCase, seededRandom, TEXT_GENERATION_OPS, vectorKernelCases } from "../../graph/fixtures.ts";
 import { KERNEL_PATHS, simdSupported } from "../../graph/wasm.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
@@ -169,6 +170,52 @@ describe.skipIf(!available)(`guest node program ${where} vs the native wasm kern
       const bad = nodeCheck(model, input, tampered, k);
       const run = await runGuest({ ...bad, preimages: nodeCheck(model, input, res.nodeOutputs, k).preimages });
       expect(run.exitCode, `node ${k} tampered: ${run.stderr}`).toBe(1);
+    }
+  });
+
+  it("a miniature generation graph (TokenWindow, Position, Gather, ArgMax, Emit, ScatterRow, PrefixSoftmax) for every prompt length: the same nodes, the bytes by hand, the guest VALID on every node", async () => {
+    const C = 4, D = 6, T = 3;
+    const i8 = DType.int8, i32 = DType.int32;
+    // W0 row r: its maximum (100) at column r + 1; W1: a cache of -50s
+    const w0 = int8Tensor([C, D], Array.from({ length: C * D }, (_, e) => (e % D === Math.floor(e / D) + 1 ? 100 : e % D)));
+    const w1 = int8Tensor([1, C, D], new Array<number>(C * D).fill(-50));
+    const table = Array.from({ length: 256 }, (_, d) => (d < 17 ? 65536 >> d : 0));
+    const n = (k: number) => nodeSlot(k);
+    const nodes: ModelSpec["nodes"] = [
+      { op: Op.TokenWindow, inputs: [inputSlot()], outDtype: i32, outShape: [C + 1], attrs: [C] }, // 1
+      { op: Op.Position, inputs: [n(1)], outDtype: i32, outShape: [1], attrs: [-1] }, // 2: L - 1
+      { op: Op.Gather, inputs: [weightSlot(0), n(2)], outDtype: i8, outShape: [1, D], attrs: [] }, // 3
+      { op: Op.ArgMax, inputs: [n(3)], outDtype: i32, outShape: [1, 1], attrs: [] }, // 4: t_0 = L
+      { op: Op.Emit, inputs: [n(4), n(1)], outDtype: i8, outShape: [T], attrs: [0, T] }, // 5
+      { op: Op.Position, inputs: [n(1)], outDtype: i32, outShape: [1], attrs: [0] }, // 6: p = min(L, C - 1)
+      { op: Op.Gather, inputs: [weightSlot(0), n(6)], outDtype: i8, outShape: [1, D], attrs: [] }, // 7
+      { op: Op.Reshape, inputs: [n(7)], outDtype: i8, outShape: [1, 1, D], attrs: [] }, // 8
+      { op: Op.ScatterRow, inputs: [weightSlot(1), n(8), n(6)], outDtype: i8, outShape: [1, C, D], attrs: [] }, // 9: cache row p = W0[p]
+      { op: Op.Transpose, inputs: [n(9)], outDtype: i8, outShape: [1, D, C], attrs: [0, 2, 1] }, // 10
+      { op: Op.PrefixSoftmax, inputs: [n(10), n(6)], outDtype: i8, outShape: [1, D, C], attrs: table }, // 11
+      { op: Op.ArgMax, inputs: [n(11)], outDtype: i32, outShape: [1, D, 1], attrs: [] }, // 12
+      { op: Op.Slice, inputs: [n(12)], outDtype: i32, outShape: [1, 1, 1], attrs: [1, 0] }, // 13: t_1 = p (column 0: W0[p][0] = 0 > -50)
+      { op: Op.Emit, inputs: [n(13), n(1), n(5)], outDtype: i8, outShape: [T], attrs: [1, T] }, // 14
+    ];
+    const want: Record<number, number[]> = { 1: [1, 1, 0], 2: [2, 2, 0], 3: [3, 0, 0], 4: [0, 0, 0] };
+    let graphRoot: string | undefined;
+    for (const L of [1, 2, 3, 4]) {
+      const input = int8Tensor([L], Array.from({ length: L }, (_, e) => 65 + e));
+      const model = buildModel({ input: { dtype: i8, shape: [L] }, weights: [w0, w1], nodes, metadata: { name: "mini-generate", input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 } } });
+      graphRoot ??= Buffer.from(model.graphRoot).toString("hex");
+      expect(Buffer.from(model.graphRoot).toString("hex"), "the nodes do not depend on L").toBe(graphRoot);
+      const res = new Executor(model).run(input);
+      expect(Array.from(res.output.data), `L ${L}`).toEqual(want[L]);
+      // every node as the TS reference computes it from the same inputs
+      const ref: Tensor[] = [];
+      for (let k = 1; k <= nodes.length; k++) ref.push(refNode(model.nodes[k - 1]!, nodeInputs(model, k, input, ref)));
+      ref.forEach((t, k) => expect(Array.from(res.nodeOutputs[k]!.data), `L ${L} node ${k + 1}`).toEqual(Array.from(t.data)));
+      for (let k = 1; k <= nodes.length; k++) {
+        const ok = await runGuest(nodeCheck(model, input, res.nodeOutputs, k));
+        expect(ok.exitCode, `L ${L} node ${k}: ${ok.stderr}`).toBe(0);
+      }
+      const wrong = await runGuest(nodeCheck(model, input, res.nodeOutputs, nodes.length, keccak(new Uint8Array([L]))));
+      expect(wrong.exitCode, wrong.stderr).toBe(1);
     }
   });
 
