@@ -6,10 +6,10 @@ import { type Bytes32 } from "./hash.ts";
 import { GraphError, InputError } from "./errors.ts";
 import { decodeSlot, SlotKind } from "./ops.ts";
 import { buildTrace, type Trace } from "./state.ts";
-import { dtypeName, elementCount, tensorHash, type Tensor } from "./tensor.ts";
+import { tensorHash, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type KernelRuntimeOptions, type MemTensor } from "./kernels.ts";
 import type { KernelPath } from "./wasm.ts";
-import type { Model } from "./model.ts";
+import { checkModelInput, type Model } from "./model.ts";
 
 export interface RunResult {
   output: Tensor;
@@ -69,14 +69,9 @@ export class Executor {
     return this.runtime.memoryBytes;
   }
 
-  /** Checks an input tensor against the model's input spec. */
+  /** Checks an input tensor against what the model takes (model.ts checkModelInput: a text model's int8 [L] too). */
   checkInput(input: Tensor): void {
-    const want = this.model.input;
-    if (input.dtype !== want.dtype || input.shape.length !== want.shape.length || input.shape.some((d, i) => d !== want.shape[i])) {
-      throw new InputError(
-        `input is ${dtypeName(input.dtype)}[${input.shape.join(",")}] (${elementCount(input.shape)} values) but the model takes ${dtypeName(want.dtype)}[${want.shape.join(",")}] (${elementCount(want.shape)} values)`,
-      );
-    }
+    checkModelInput(this.model, input);
   }
 
   /** Computes every node into kernel memory (caller releases). */
