@@ -317,12 +317,13 @@ export function nextLetter(b: number): number {
  * A tiny text model (inputMode 1, §3.3) built from the text-generation ops, for the chain, keeper and
  * dispute tests: the prompt's last byte's next letter, then that one's, and so on (`nextLetter`), T
  * bytes by the greedy rule's Emit (a byte exists iff L + k < C and no earlier byte was 0x00).
- * Nodes: TokenWindow → Slice (the C ids) → Gather (one row per byte from a 256×256 table whose row b
- * peaks at column nextLetter(b)) → Position(−1) → Gather (row L−1) → ArgMax → Emit, then per further
+ * Nodes: TokenWindow → Slice (the C ids) → Gather (one row per byte from a 128×128 table whose row b
+ * peaks at column nextLetter(b); a byte ≥ 0x80 has no row and gives 0x00) → Position(−1) → Gather (row L−1) → ArgMax → Emit, then per further
  * byte Gather(table, previous token) → Reshape → ArgMax → Emit: 7 + 4(T − 1) nodes.
  */
 export function nextLetterTextSpec(context: number, tokens: number): ModelSpec {
-  const C = context, T = tokens, V = 256;
+  // 128 rows and columns: ASCII. A byte >= 0x80 is an id outside the table, whose Gather row is all 0s: ArgMax 0.
+  const C = context, T = tokens, V = 128;
   const table = int8Tensor([V, V], Array.from({ length: V * V }, (_, e) => (e % V === nextLetter(Math.floor(e / V)) ? 100 : -100)));
   const i8 = DType.int8, i32 = DType.int32;
   const n = nodeSlot;

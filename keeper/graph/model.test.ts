@@ -172,7 +172,7 @@ describe("text models (§3.3 inputMode 1): one graph for every prompt length 1..
     expect(isTextModel(back)).toBe(true);
     const exec = new Executor(back);
     const seen = new Set<string>();
-    for (const prompt of ["a", "hello", "abcdefgh", "xy", "w", "zebra", "ab c", "~"]) {
+    for (const prompt of ["a", "hello", "abcdefgh", "xy", "w", "zebra", "ab c", "~", "caf\u00e9"]) {
       const bytes = new TextEncoder().encode(prompt);
       const input = int8Tensor([bytes.length], Array.from(bytes, (b) => (b << 24) >> 24));
       const res = exec.run(input);
