@@ -27,6 +27,7 @@ import { GraphError } from "../errors.ts";
 import { decodeSlot, nodeSlot, OP_NAMES, Op, SlotKind, slotName, type NodeDesc } from "../ops.ts";
 import { DType, elementCount, type DType as DTypeT } from "../tensor.ts";
 import type { ModelSpec } from "../model.ts";
+import type { Executor } from "../executor.ts";
 
 /** The generation operators (docs/protocol.md §3.6, codes 17–21). */
 const GenOp = { TokenWindow: 17, Position: 18, ScatterRow: 19, PrefixSoftmax: 20, Emit: 21 } as const;
@@ -396,4 +397,28 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
     },
   };
   return { spec, info: { context: C, tokens: T, nodes: kept.length, sourceNodes: n, attentions: caches.size / 2 } };
+}
+
+/**
+ * The greedy rule (the reference semantics, docs/protocol.md §3.9) by repeated full forward passes of
+ * the full-sequence model `full` (ids [1, C] → int8 logits [1, C, 256]): token k is the first maximum
+ * of the logits row L + k − 1 of prompt ‖ t_0..t_{k−1} zero-padded to C; it exists iff L + k < C
+ * and no earlier token was 0x00, and is 0x00 otherwise. What a generation graph must output.
+ */
+export function greedyByFullPasses(full: Executor, prompt: Uint8Array, T: number): Uint8Array {
+  const C = elementCount(full.model.input.shape);
+  if (prompt.length < 1 || prompt.length > C) throw new GenerateError(`a prompt of ${prompt.length} bytes: the context takes 1..${C}`);
+  const ids = new Int32Array(C);
+  ids.set(prompt);
+  const out = new Uint8Array(T);
+  for (let k = 0, L = prompt.length; k < T && L + k < C; k++) {
+    const logits = full.infer({ dtype: DType.int32, shape: [...full.model.input.shape], data: ids }).data;
+    const row = (L + k - 1) * VOCAB;
+    let best = 0;
+    for (let j = 1; j < VOCAB; j++) if (logits[row + j]! > logits[row + best]!) best = j;
+    out[k] = best;
+    if (best === 0) break;
+    ids[L + k] = best;
+  }
+  return out;
 }
