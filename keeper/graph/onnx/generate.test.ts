@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { generationSpec, greedyByFullPasses, GenerateError } from "./generate.ts";
 import { importOnnx } from "./import.ts";
 import { LM_FIXTURES, loadLmFixture } from "./pytorch-fixtures.ts";
-import { buildModel, decodeModelFile, encodeModelFile, type Model, type ModelSpec } from "../model.ts";
+import { buildModel, decodeModelFile, encodeModelFile, nodeInputs, type Model, type ModelSpec } from "../model.ts";
 import { Executor } from "../executor.ts";
 import { keccak, toHex } from "../hash.ts";
 import { Op, OP_NAMES } from "../ops.ts";
@@ -57,22 +57,17 @@ function prompts(C: number, texts: readonly (readonly number[])[], seed: number)
 }
 
 /**
- * Prompts whose greedy text ends early (a 0x00 byte at output k = 0 and k = 1): windows cut where
- * the full model predicts the window's next byte and then 0x00 (one full pass per window finds them).
+ * Prompts whose greedy text ends at once (byte 0 is the 0x00 end byte): windows cut where the full
+ * model predicts the end (one full pass per window finds them), at most `max`.
  */
-function endingPrompts(full: Executor, windows: readonly (readonly number[])[], C: number): { prompt: Uint8Array; at: number }[] {
-  const found: { prompt: Uint8Array; at: number }[] = [];
+function endingPrompts(full: Executor, windows: readonly (readonly number[])[], C: number, max = 2): Uint8Array[] {
+  const found: Uint8Array[] = [];
   for (const w of windows) {
     const logits = full.infer({ dtype: DType.int32, shape: [1, C], data: Int32Array.from(w) }).data;
-    const am = (r: number) => {
+    for (let p = 0; p < C - 1 && found.length < max; p++) {
       let b = 0;
-      for (let j = 1; j < 256; j++) if (logits[r * 256 + j]! > logits[r * 256 + b]!) b = j;
-      return b;
-    };
-    for (let p = 2; p < C - 2; p++) {
-      if (am(p) !== 0) continue;
-      if (!found.some((f) => f.at === 0)) found.push({ prompt: Uint8Array.from(w.slice(0, p + 1)), at: 0 });
-      if (am(p - 1) === w[p] && !found.some((f) => f.at === 1)) found.push({ prompt: Uint8Array.from(w.slice(0, p)), at: 1 });
+      for (let j = 1; j < 256; j++) if (logits[p * 256 + j]! > logits[p * 256 + b]!) b = j;
+      if (b === 0) found.push(Uint8Array.from(w.slice(0, p + 1)));
     }
   }
   return found;
@@ -102,15 +97,18 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
     expect(gen.output).toEqual({ dtype: DType.int8, shape: [64] });
     const fx = JSON.parse(readFileSync(new URL("fixture.json", DIR), "utf8")) as { windows: number[][]; prompts: { ids: number[] }[] };
     const C = 128;
+    // (this under-trained model ends a text only right after a verse's last word: 0x00 as byte 0)
     const ending = endingPrompts(new Executor(full), fx.windows, C);
-    expect(ending.map((e) => e.at).sort()).toEqual([0, 1]);
-    const list = [...prompts(C, fx.windows, 15), ...fx.prompts.map((p) => Uint8Array.from(p.ids)), ...ending.map((e) => e.prompt)];
+    expect(ending).toHaveLength(2);
+    const list = [...prompts(C, fx.windows, 15), Uint8Array.from(fx.windows[5]!.slice(0, C - 5)), ...fx.prompts.map((p) => Uint8Array.from(p.ids)), ...ending];
     const outs = expectBitExact(full, gen, 64, list);
-    // the cases the list is for: L = C gives no byte, L = C − 1 one, the ending prompts stop at 0x00
+    // the cases the list is for: L = C gives no byte, L = C − 1 one, L = C − 5 five, the ending prompts none
     expect(Array.from(outs[2]!)).toEqual(new Array(64).fill(0));
     expect(outs[1]![0]).not.toBe(0);
     expect(Array.from(outs[1]!.subarray(1))).toEqual(new Array(63).fill(0));
-    ending.forEach((e, i) => expect(outs[outs.length - ending.length + i]![e.at]).toBe(0));
+    const five = outs[prompts(C, fx.windows, 15).length]!;
+    expect(five.subarray(0, 5).every((b) => b !== 0) && five.subarray(5).every((b) => b === 0)).toBe(true);
+    for (const o of outs.slice(-2)) expect(Array.from(o)).toEqual(new Array(64).fill(0));
     expect(outs.filter((o) => o.every((b) => b !== 0)).length, "prompts that generate 64 bytes").toBeGreaterThan(3);
   });
 
@@ -121,12 +119,12 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
       const C = fx.context, T = 12;
       const gen = buildModel(generationSpec(full, T).spec);
       const fullExec = new Executor(full);
-      const list = [...prompts(C, fx.heldout, opset), ...endingPrompts(fullExec, fx.heldout, C).map((e) => e.prompt)];
+      const list = [...prompts(C, fx.heldout, opset), ...endingPrompts(fullExec, fx.heldout, C)];
       expectBitExact(full, gen, T, list);
 
       // every node after the prefill up to the end of the first step, and the last node, in the VM
       const { input, nodeOutputs, model } = textRunner(gen).run(Uint8Array.from(fx.heldout[0]!.slice(0, 20)));
-      const firstStepEnd = gen.nodes.findIndex((n, i) => n.op === 21 && i > 0 && gen.nodes.slice(0, i).some((m) => m.op === 21)) + 1;
+      const firstStepEnd = gen.nodes.findIndex((n, i) => n.op === Op.Emit && gen.nodes.slice(0, i).some((m) => m.op === Op.Emit)) + 1;
       const ks = [...Array.from({ length: firstStepEnd - full.nodes.length }, (_, i) => full.nodes.length + 1 + i), gen.nodes.length, 1, 2];
       const ops = new Set<string>();
       const steps: (number | undefined)[] = new Array(gen.nodes.length).fill(0);
@@ -144,12 +142,16 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
   it("the largest node of a text_lm step fits the production VM trace (2^32 steps)", () => {
     const committed = decodeModelFile(new Uint8Array(readFileSync(new URL("generate.oao", DIR))));
     const { input, nodeOutputs, model } = textRunner(committed).run(new TextEncoder().encode("And God said, "));
-    // the last step: the nodes after the second-to-last Emit
-    const emits = committed.nodes.flatMap((n, i) => (n.op === 21 ? [i + 1] : []));
+    // the last step: the nodes after the second-to-last Emit, one of each op and shapes (the layers
+    // repeat them; the guest's path is set by the shapes, guest/node/vm.ts measureNodeSteps)
+    const emits = committed.nodes.flatMap((n, i) => (n.op === Op.Emit ? [i + 1] : []));
     let largest = { k: 0, steps: 0 };
+    const seen = new Set<string>();
     for (let k = emits.at(-2)! + 1; k <= committed.nodes.length; k++) {
       const node = committed.nodes[k - 1]!;
-      if (node.op === Op.Reshape) continue;
+      const key = `${node.op} ${node.outShape} ${nodeInputs(model, k, input, nodeOutputs).map((t, j) => `${node.inputs[j]! >>> 24}:${t.shape}`)}`;
+      if (node.op === Op.Reshape || seen.has(key)) continue;
+      seen.add(key);
       const vm = runNodeCheckInVm(ELF, nodeCheck(model, input, nodeOutputs, k));
       expect(vm.exitCode, `node ${k}: ${vm.stderr}`).toBe(0);
       const s = vm.steps + stepSlack(node);

@@ -292,8 +292,10 @@ export function buildModelCommand(): Command {
       console.error(`importing ${file} with ${samples.length} calibration samples…`);
       const t0 = performance.now();
       const imported = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, ""), clipPercentile });
-      const { notes, report } = imported;
+      const { report } = imported;
       let spec = imported.spec;
+      // the full-sequence graph's output-size note does not apply to the generation graph's int8 [T]
+      const notes = tokens === undefined ? imported.notes : imported.notes.filter((n) => !n.includes("maxOutputBytes"));
       let generation: GenerationInfo | undefined;
       if (tokens !== undefined) {
         try {
