@@ -17,6 +17,8 @@ error ZeroAbsolutePrestate();
 /// @notice The model's input tensor is larger than one 4096-byte chunk (the chain commits to request inputs by
 /// keccak256 of their bytes, which is the tensor's chunk root only up to one chunk; docs/protocol.md §3.4).
 error ModelInputTooLarge(uint256 inputBytes, uint256 maxBytes);
+/// @notice A text model (descriptor inputMode 1) whose input header is not int8 of rank 1 (`int8 [C]`, C its context).
+error InvalidTextInputHeader(bytes inputHeader);
 /// @notice `feeShareBps` above 10_000.
 error FeeShareTooHigh(uint16 feeShareBps);
 /// @notice A fee share was set without a receiver for it.

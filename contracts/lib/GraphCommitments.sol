@@ -20,6 +20,12 @@ library GraphCommitments {
     uint256 internal constant MAX_TENSOR_BYTES = 1 << 31;
     uint32 internal constant MODEL_MAGIC = 0x4F414F4D; // "OAOM"
     uint32 internal constant MODEL_VERSION = 1;
+    /// @dev Version 2 = version 1's layout followed by one `inputMode` byte (§3.3).
+    uint32 internal constant MODEL_VERSION_INPUT_MODE = 2;
+    /// @dev inputMode 0: the request input is exactly the input header's tensor (every version-1 model).
+    uint8 internal constant INPUT_MODE_FIXED = 0;
+    /// @dev inputMode 1: a text model; the input header is int8 [C] and a request's input is int8 [L], 1 <= L <= C.
+    uint8 internal constant INPUT_MODE_TEXT = 1;
     uint8 internal constant DTYPE_INT8 = 1;
     uint8 internal constant DTYPE_INT32 = 2;
 
@@ -35,6 +41,8 @@ library GraphCommitments {
     error InvalidModelDescriptor(uint256 length);
     /// @notice A model with no nodes.
     error InvalidNodeCount(uint256 nodeCount);
+    /// @notice A version-2 descriptor whose trailing inputMode byte is neither 0 (fixed) nor 1 (text).
+    error InvalidInputMode(uint256 inputMode);
     /// @notice Leaf 0 of the claim's traceRoot is not State_0 of the request (§3.5 check 1).
     error InitialStateMismatch(bytes32 traceRoot, bytes32 initialState);
     /// @notice The output is not leaf n-1 of the claimed final nodesRoot (§3.5 check 2).
@@ -52,6 +60,8 @@ library GraphCommitments {
         bytes32 metadataHash;
         bytes inputHeader;
         bytes outputHeader;
+        /// @dev INPUT_MODE_FIXED or INPUT_MODE_TEXT (fixed for a version-1 descriptor).
+        uint8 inputMode;
     }
 
     /// @notice What a claim poster supplies for the §3.5 checks.
@@ -149,7 +159,8 @@ library GraphCommitments {
 
     // ---------------------------------------------------------------- models (§3.3)
 
-    /// @notice Decodes and checks a model descriptor; modelRoot = keccak256(descriptor).
+    /// @notice Decodes and checks a model descriptor (version 1, or 2 with its trailing inputMode byte);
+    /// modelRoot = keccak256(descriptor).
     function decodeModelDescriptor(bytes memory d) internal pure returns (ModelCommitment memory m) {
         if (d.length < 114) revert InvalidModelDescriptor(d.length);
         uint256 magic;
@@ -170,12 +181,20 @@ library GraphCommitments {
             weightsRoot := mload(add(p, 48))
             metadataHash := mload(add(p, 80))
         }
-        if (magic != MODEL_MAGIC || version != MODEL_VERSION) revert InvalidModelDescriptor(d.length);
+        if (magic != MODEL_MAGIC || (version != MODEL_VERSION && version != MODEL_VERSION_INPUT_MODE)) {
+            revert InvalidModelDescriptor(d.length);
+        }
         if (nodeCount == 0) revert InvalidNodeCount(nodeCount);
         uint256 inLen = uint8(d[112]);
         if (d.length < 114 + inLen) revert InvalidModelDescriptor(d.length);
         uint256 outLen = uint8(d[113 + inLen]);
-        if (d.length != 114 + inLen + outLen) revert InvalidModelDescriptor(d.length);
+        uint256 trailer = version == MODEL_VERSION_INPUT_MODE ? 1 : 0;
+        if (d.length != 114 + inLen + outLen + trailer) revert InvalidModelDescriptor(d.length);
+        if (trailer == 1) {
+            uint256 mode = uint8(d[d.length - 1]);
+            if (mode != INPUT_MODE_FIXED && mode != INPUT_MODE_TEXT) revert InvalidInputMode(mode);
+            m.inputMode = uint8(mode);
+        }
         m.inputHeader = _slice(d, 113, inLen);
         m.outputHeader = _slice(d, 114 + inLen, outLen);
         tensorByteLength(m.inputHeader);

@@ -84,8 +84,11 @@ struct Model {
     /// @dev Deprecated models take no new requests; requests already made complete normally.
     bool deprecated;
     /// @dev Byte length of the model's input tensor (its canonical encoding, from the descriptor's input header,
-    /// at most 4096): every request input must be exactly this long (docs/protocol.md §1.4, §3.4).
-    uint32 inputBytes;
+    /// at most 4096): every request input must be exactly this long (docs/protocol.md §1.4, §3.4); for a text model
+    /// the most it may be (a prompt of 1..inputBytes bytes).
+    uint16 inputBytes;
+    /// @dev The descriptor's inputMode (docs/protocol.md §3.3): 0 fixed, 1 text (int8 [L] prompts, trimmed output).
+    uint8 inputMode;
     /// @dev The model fee is paid in an ERC20 token ({IModelRegistry-modelFeeToken}), not in wei (§1.5).
     bool feeInToken;
     /// @dev Receives `feeShareBps` of the model fee of every settled request.

@@ -7,6 +7,7 @@ import {GraphCommitments} from "../lib/GraphCommitments.sol";
 import {
     FeeShareTooHigh,
     FeeTokenNotContract,
+    InvalidTextInputHeader,
     ModelInputTooLarge,
     ModelIsDeprecated,
     NotModelOwner,
@@ -49,6 +50,11 @@ abstract contract ModelRegistry is IModelRegistry {
         GraphCommitments.ModelCommitment memory c = GraphCommitments.decodeModelDescriptor(params.descriptor);
         uint256 inputBytes = GraphCommitments.tensorByteLength(c.inputHeader);
         if (inputBytes > GraphCommitments.CHUNK_BYTES) revert ModelInputTooLarge(inputBytes, GraphCommitments.CHUNK_BYTES);
+        // A text model's prompt is int8 [L], 1 <= L <= C: its header must be int8 [C] (docs/protocol.md §3.3).
+        if (
+            c.inputMode == GraphCommitments.INPUT_MODE_TEXT
+                && (uint8(c.inputHeader[0]) != GraphCommitments.DTYPE_INT8 || uint8(c.inputHeader[1]) != 1)
+        ) revert InvalidTextInputHeader(c.inputHeader);
         if (params.absolutePrestate == bytes32(0)) revert ZeroAbsolutePrestate();
         if (params.feeShareBps > BPS) revert FeeShareTooHigh(params.feeShareBps);
         if (params.feeShareBps != 0 && params.feeReceiver == address(0)) revert ZeroFeeReceiver(params.feeShareBps);
@@ -60,7 +66,8 @@ abstract contract ModelRegistry is IModelRegistry {
             feeShareBps: params.feeShareBps,
             deprecated: false,
             // inputBytes <= CHUNK_BYTES (checked above): fits.
-            inputBytes: uint32(inputBytes),
+            inputBytes: uint16(inputBytes),
+            inputMode: c.inputMode,
             feeInToken: feeToken != address(0),
             feeReceiver: params.feeReceiver,
             fee: params.fee,

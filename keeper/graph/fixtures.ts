@@ -28,6 +28,7 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
   const i8 = (shape: number[]) => int8Tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => int(-128, 127)));
   const i32 = (shape: number[], mag: number) => int32Tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => int(-mag, mag)));
   const zero = () => int(-128, 127);
+  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;
   const rqPair = (): [number, number] => [int(1 << 20, 2 ** 31 - 1), int(25, 45)];
   const clampPair = (): [number, number] => {
     const lo = int(-128, 0);
@@ -179,12 +180,50 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const x = int8Tensor(shape, Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (narrow ? int(-2, 2) : int(-128, 127))));
       return { name: "ArgMax", inputs: [x], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: [...shape.slice(0, -1), 1], attrs: [] } };
     }
+    case Op.TokenWindow: {
+      const C = int(1, 40);
+      const L = pick([1, C, int(1, C)]);
+      return { name: "TokenWindow", inputs: [i8([L])], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: [C + 1], attrs: [C] } };
+    }
+    case Op.Position: {
+      const N = int(2, 40);
+      const w = i32([N], 2 ** 31 - 1);
+      w.data[N - 1] = pick([int(-3, N + 3), int(1, N - 1), 2 ** 31 - 1, -(2 ** 31)]);
+      return { name: "Position", inputs: [w], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: [1], attrs: [pick([int(-3, 3), -1, 0, 2 ** 31 - 1, -(2 ** 31), int(-(2 ** 31), 2 ** 31 - 1)])] } };
+    }
+    case Op.ScatterRow: {
+      const B = int(1, 4), R = int(1, 12), D = int(1, 16);
+      const int32 = rand() < 0.4;
+      const t = (shape: number[]) => (int32 ? i32(shape, 2 ** 31 - 1) : i8(shape));
+      const pos = int32Tensor([1], [pick([int(0, R - 1), int(0, R - 1), int(-2, R + 1), R, -1, 2 ** 31 - 1, -(2 ** 31)])]);
+      return { name: int32 ? "ScatterRow(int32)" : "ScatterRow", inputs: [t([B, R, D]), t([B, 1, D]), pos], node: { op, inputs: refs(3), outDtype: int32 ? DType.int32 : DType.int8, outShape: [B, R, D], attrs: [] } };
+    }
+    case Op.PrefixSoftmax: {
+      const N = int(1, 40);
+      const shape = [[N], [int(1, 4), N], [int(1, 3), int(1, 3), N]][int(0, 2)]!;
+      const scale = 0.01 + rand() * 0.3;
+      const table = Array.from({ length: 256 }, (_, d) => Math.round(65536 * Math.exp(-d * scale)));
+      const pos = int32Tensor([1], [pick([int(0, N - 1), int(0, N - 1), 0, N - 1, int(-3, N + 2), 2 ** 31 - 1, -(2 ** 31)])]);
+      return { name: "PrefixSoftmax", inputs: [i8(shape), pos], node: { op, inputs: refs(2), outDtype: DType.int8, outShape: shape, attrs: table } };
+    }
+    case Op.Emit: {
+      const T = int(1, 10), k = int(0, T - 1), C = int(1, 20);
+      const withPrev = k > 0 || rand() < 0.5;
+      const tok = int32Tensor(rand() < 0.5 ? [1] : [1, 1], [pick([int(0, 255), int(-300, 300), 2 ** 31 - 1, -(2 ** 31)])]);
+      const window = int32Tensor([C + 1], [...Array.from({ length: C }, () => int(0, 255)), pick([int(1, C), int(1, C), C - k, C - k - 1, int(-3, C + 3), 2 ** 31 - 1, -(2 ** 31)])]);
+      // few distinct values, so an earlier 0x00 is common
+      const prev = int8Tensor([T], Array.from({ length: T }, () => (rand() < 0.3 ? int(-2, 2) : int(-128, 127))));
+      return { name: withPrev ? "Emit" : "Emit(first)", inputs: [tok, window, ...(withPrev ? [prev] : [])], node: { op, inputs: refs(withPrev ? 3 : 2), outDtype: DType.int8, outShape: [T], attrs: [k, T] } };
+    }
     default:
       throw new Error(`randomNodeCase: unknown op ${op}`);
   }
 }
 
 export const ALL_OPS: number[] = Object.values(Op);
+
+/** The ops the generation graph of a text model adds (docs/protocol.md §3.6, 17–21). */
+export const TEXT_GENERATION_OPS: number[] = [Op.TokenWindow, Op.Position, Op.ScatterRow, Op.PrefixSoftmax, Op.Emit];
 
 /**
  * Cases aimed at the vector kernels (oao_kernels_simd.h): Gemm, MatMul (both layouts) and Conv2D at

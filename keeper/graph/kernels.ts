@@ -13,13 +13,13 @@ import { DType, elementCount, elementSize, type Int8Tensor, type Tensor } from "
 export const KERNEL_ERRORS: Record<number, string> = {
   [-1]: "node description is truncated",
   [-2]: "unknown op code",
-  [-3]: "wrong number of inputs for the op",
+  [-3]: "wrong number of inputs for the op (Emit without prev only for k = 0)",
   [-4]: "an input has the wrong dtype for the op",
   [-5]: "an input has the wrong shape for the op",
   [-6]: "the output dtype does not match the op",
   [-7]: "the output shape does not match the op and its inputs",
   [-8]: "wrong number of attributes for the op",
-  [-9]: "an attribute value is out of range (zero points and clamps in -128..127, m >= 0, s in 1..62, windows/strides/pads valid)",
+  [-9]: "an attribute value is out of range (zero points and clamps in -128..127, m >= 0, s in 1..62, windows/strides/pads valid, TokenWindow C in 1..32767, Emit 0 <= k < T)",
   [-10]: "the output tensor header is invalid",
   [-11]: "node description has trailing bytes",
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keccak } from "./hash.ts";
-import { buildModel, decodeDescriptor, decodeModelFile, encodeModelFile, type ModelSpec } from "./model.ts";
+import { buildModel, decodeDescriptor, decodeModelFile, encodeDescriptor, encodeModelFile, InputMode, isTextModel, type ModelSpec } from "./model.ts";
 import { Op, inputSlot, nodeSlot, weightSlot, encodeNodeDesc } from "./ops.ts";
 import { DType, int32Tensor, int8Tensor, tensorHash } from "./tensor.ts";
 import { Executor } from "./executor.ts";
@@ -79,6 +79,55 @@ describe("models (§3.3, §3.7)", () => {
     const spec3 = tinySpec();
     spec3.nodes[0]!.inputs = [inputSlot(), weightSlot(9), weightSlot(1)];
     expect(() => buildModel(spec3)).toThrow(/reads weight 9/);
+  });
+});
+
+describe("descriptor version 2: the inputMode byte (§3.3)", () => {
+  it("a spec without inputMode keeps the version-1 descriptor; inputMode 0 gives version 2 with a trailing 0, and round-trips", () => {
+    const v1 = buildModel(tinySpec());
+    expect(decodeDescriptor(v1.descriptor)).toMatchObject({ version: 1, inputMode: InputMode.fixed });
+    const v2 = buildModel({ ...tinySpec(), inputMode: InputMode.fixed });
+    expect(v2.descriptor.length).toBe(v1.descriptor.length + 1);
+    expect(v2.descriptor.subarray(8, v1.descriptor.length)).toEqual(v1.descriptor.subarray(8));
+    expect(v2.descriptor[7]).toBe(2);
+    expect(v2.descriptor[v2.descriptor.length - 1]).toBe(0);
+    expect(decodeDescriptor(v2.descriptor)).toMatchObject({ version: 2, inputMode: InputMode.fixed, nodeCount: 8 });
+    expect(v2.modelRoot).not.toEqual(v1.modelRoot);
+    const back = decodeModelFile(encodeModelFile(v2));
+    expect(back.modelRoot).toEqual(v2.modelRoot);
+    expect(back.inputMode).toBe(InputMode.fixed);
+    expect(decodeModelFile(encodeModelFile(v1)).inputMode).toBeUndefined();
+    expect(isTextModel(back)).toBe(false);
+  });
+
+  it("decoding names a bad version, a missing or extra trailer and a bad inputMode", () => {
+    const m = buildModel(tinySpec());
+    const p = { nodeCount: 8, weightCount: 4, graphRoot: m.graphRoot, weightsRoot: m.weightsRoot, metadataHash: m.metadataHash, inputHeader: m.inputHeader, outputHeader: m.outputHeader };
+    const text = encodeDescriptor({ ...p, inputMode: InputMode.text });
+    expect(decodeDescriptor(text)).toMatchObject({ version: 2, inputMode: InputMode.text });
+    const v3 = text.slice();
+    v3[7] = 3;
+    expect(() => decodeDescriptor(v3)).toThrow(/version 3 is not 1 or 2/);
+    expect(() => decodeDescriptor(text.subarray(0, text.length - 1))).toThrow(/version 2\) has \d+ bytes, expected/);
+    const badMode = text.slice();
+    badMode[badMode.length - 1] = 2;
+    expect(() => decodeDescriptor(badMode)).toThrow(/inputMode 2 is not 0 \(fixed\) or 1 \(text\)/);
+    const v1 = encodeDescriptor(p);
+    expect(() => decodeDescriptor(Uint8Array.from([...v1, 1]))).toThrow(/version 1\) has \d+ bytes/);
+  });
+
+  it("a text model needs an int8 [C] input that only TokenWindow reads", () => {
+    expect(() => buildModel({ ...tinySpec(), inputMode: InputMode.text })).toThrow(/text model's input must be int8 \[C\].*not int8\[1,1,6,6\]/);
+    const relu: ModelSpec = {
+      input: { dtype: DType.int8, shape: [8] },
+      weights: [],
+      nodes: [{ op: Op.Relu, inputs: [inputSlot()], outDtype: DType.int8, outShape: [8], attrs: [0] }],
+      metadata: { name: "relu", input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 } },
+    };
+    expect(buildModel(relu).inputMode).toBeUndefined(); // fine as a fixed model
+    expect(() => buildModel({ ...relu, inputMode: InputMode.text })).toThrow(/node 1 \(Relu\) reads the request input of a text model: only TokenWindow \(op 17\) may/);
+    expect(() => buildModel({ ...relu, input: { dtype: DType.int32, shape: [8] }, inputMode: InputMode.text })).toThrow(/not int32\[8\]/);
+    expect(() => buildModel({ ...relu, inputMode: 5 as InputMode })).toThrow(/inputMode 5 is not 0/);
   });
 });
 

@@ -6,12 +6,25 @@
 import { concatBytes, equalBytes, keccak, keccakStream, toHex, type Bytes32 } from "./hash.ts";
 import { depthFor, merkleRoot } from "./merkle.ts";
 import { ModelFormatError, GraphError } from "./errors.ts";
-import { decodeNodeDesc, encodeNodeDesc, decodeSlot, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
+import { decodeNodeDesc, encodeNodeDesc, decodeSlot, inputSlot, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
 import { decodeHeader, decodeTensor, DType, dtypeName, encodeHeader, tensorBytes, tensorHashOfBytes, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type TensorSpec } from "./kernels.ts";
 
 export const MODEL_MAGIC = 0x4f414f4d; // "OAOM"
+/** Descriptor version of a fixed-input model (no inputMode byte). */
 export const MODEL_VERSION = 1;
+/** Descriptor version with the trailing `inputMode` byte (§3.3). */
+export const MODEL_VERSION_INPUT_MODE = 2;
+
+/**
+ * How a model takes its request input (§3.3, the descriptor's `inputMode` byte): `fixed`, exactly
+ * the input header's tensor; `text`, an int8 [L] prompt of 1..C bytes where int8 [C] is the header.
+ */
+export const InputMode = { fixed: 0, text: 1 } as const;
+export type InputMode = (typeof InputMode)[keyof typeof InputMode];
+
+/** Operator code of TokenWindow (§3.6), the only op that may read a text model's request input. */
+export const TOKEN_WINDOW_OP = 17;
 const FILE_MAGIC = new TextEncoder().encode("OAOMODEL");
 const FILE_VERSION = 1;
 
@@ -38,10 +51,16 @@ export interface ModelMetadata {
 }
 
 export interface ModelSpec {
+  /** The request input; for a text model the maximum, int8 [C]. */
   input: TensorSpec;
   nodes: NodeDesc[];
   weights: Tensor[];
   metadata: ModelMetadata;
+  /**
+   * The descriptor's inputMode (§3.3). Absent: a version-1 descriptor (a fixed-input model, as
+   * every model before text models); given: a version-2 descriptor with this byte.
+   */
+  inputMode?: InputMode;
 }
 
 export interface Model extends ModelSpec {
@@ -80,11 +99,14 @@ export function encodeDescriptor(p: {
   metadataHash: Bytes32;
   inputHeader: Uint8Array;
   outputHeader: Uint8Array;
+  /** Absent: version 1; given: version 2 with this trailing inputMode byte. */
+  inputMode?: InputMode;
 }): Uint8Array {
-  const out = new Uint8Array(112 + 1 + p.inputHeader.length + 1 + p.outputHeader.length);
+  const v2 = p.inputMode !== undefined;
+  const out = new Uint8Array(112 + 1 + p.inputHeader.length + 1 + p.outputHeader.length + (v2 ? 1 : 0));
   const view = new DataView(out.buffer);
   view.setUint32(0, MODEL_MAGIC, false);
-  view.setUint32(4, MODEL_VERSION, false);
+  view.setUint32(4, v2 ? MODEL_VERSION_INPUT_MODE : MODEL_VERSION, false);
   view.setUint32(8, p.nodeCount, false);
   view.setUint32(12, p.weightCount, false);
   out.set(p.graphRoot, 16);
@@ -94,6 +116,7 @@ export function encodeDescriptor(p: {
   out.set(p.inputHeader, 113);
   out[113 + p.inputHeader.length] = p.outputHeader.length;
   out.set(p.outputHeader, 114 + p.inputHeader.length);
+  if (v2) out[out.length - 1] = p.inputMode!;
   return out;
 }
 
@@ -105,19 +128,33 @@ export interface Descriptor {
   metadataHash: Bytes32;
   inputHeader: Uint8Array;
   outputHeader: Uint8Array;
+  /** 1 or 2 (§3.3). */
+  version: number;
+  /** The trailing byte of a version-2 descriptor; fixed for version 1. */
+  inputMode: InputMode;
 }
 
 export function decodeDescriptor(bytes: Uint8Array): Descriptor {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 114) throw new ModelFormatError(`model descriptor of ${bytes.length} bytes is truncated (at least 114)`);
   if (view.getUint32(0, false) !== MODEL_MAGIC) throw new ModelFormatError("model descriptor magic is not OAOM");
-  if (view.getUint32(4, false) !== MODEL_VERSION) throw new ModelFormatError(`model descriptor version ${view.getUint32(4, false)} is not ${MODEL_VERSION}`);
+  const version = view.getUint32(4, false);
+  if (version !== MODEL_VERSION && version !== MODEL_VERSION_INPUT_MODE) {
+    throw new ModelFormatError(`model descriptor version ${version} is not ${MODEL_VERSION} or ${MODEL_VERSION_INPUT_MODE}`);
+  }
   const inLen = bytes[112]!;
   const outLenAt = 113 + inLen;
   if (bytes.length < outLenAt + 1) throw new ModelFormatError("model descriptor truncated in the input header");
   const outLen = bytes[outLenAt]!;
-  if (bytes.length !== outLenAt + 1 + outLen) throw new ModelFormatError(`model descriptor has ${bytes.length} bytes, expected ${outLenAt + 1 + outLen}`);
+  const expected = outLenAt + 1 + outLen + (version === MODEL_VERSION_INPUT_MODE ? 1 : 0);
+  if (bytes.length !== expected) throw new ModelFormatError(`model descriptor (version ${version}) has ${bytes.length} bytes, expected ${expected}`);
+  const inputMode = version === MODEL_VERSION_INPUT_MODE ? bytes[expected - 1]! : InputMode.fixed;
+  if (inputMode !== InputMode.fixed && inputMode !== InputMode.text) {
+    throw new ModelFormatError(`model descriptor inputMode ${inputMode} is not 0 (fixed) or 1 (text)`);
+  }
   return {
+    version,
+    inputMode,
     nodeCount: view.getUint32(8, false),
     weightCount: view.getUint32(12, false),
     graphRoot: bytes.slice(16, 48),
@@ -140,9 +177,35 @@ function resolveSlot(ref: number, k: number, spec: ModelSpec): TensorSpec {
   throw new ModelFormatError(`node ${k} (${OP_NAMES[spec.nodes[k - 1]!.op] ?? "?"}) reads ${slotName(ref)}, which does not exist before it (weights: ${spec.weights.length})`);
 }
 
-/** Validates every node with the kernels' own shape rules. */
+/** Whether a model (or spec) takes text: an int8 [L] prompt of 1..C bytes (§3.3 inputMode 1). */
+export function isTextModel(spec: Pick<ModelSpec, "inputMode">): boolean {
+  return spec.inputMode === InputMode.text;
+}
+
+/**
+ * The text-model rules of §3.3: the input header is int8 rank 1 [C], and only TokenWindow reads
+ * the request input (the one op whose output does not depend on the prompt's length L).
+ */
+function validateInputMode(spec: ModelSpec): void {
+  const mode = spec.inputMode;
+  if (mode === undefined || mode === InputMode.fixed) return;
+  if (mode !== InputMode.text) throw new ModelFormatError(`inputMode ${String(mode)} is not 0 (fixed) or 1 (text)`);
+  const { dtype, shape } = spec.input;
+  if (dtype !== DType.int8 || shape.length !== 1) {
+    throw new ModelFormatError(`a text model's input must be int8 [C] (rank 1, C the context), not ${dtypeName(dtype)}[${shape.join(",")}]`);
+  }
+  spec.nodes.forEach((node, i) => {
+    if (node.op === TOKEN_WINDOW_OP) return;
+    if (node.inputs.some((ref) => ref === inputSlot())) {
+      throw new ModelFormatError(`node ${i + 1} (${OP_NAMES[node.op] ?? `op ${node.op}`}) reads the request input of a text model: only TokenWindow (op ${TOKEN_WINDOW_OP}) may`);
+    }
+  });
+}
+
+/** Validates every node with the kernels' own shape rules (and a text model's input rules). */
 export function validateModel(spec: ModelSpec, runtime = new KernelRuntime()): void {
   if (spec.nodes.length < 1) throw new ModelFormatError("a model needs at least one node");
+  validateInputMode(spec);
   const mark = runtime.mark();
   try {
     spec.nodes.forEach((node, i) => {
@@ -183,6 +246,7 @@ export function buildModel(spec: ModelSpec, runtime?: KernelRuntime): Model {
     metadataHash,
     inputHeader,
     outputHeader,
+    inputMode: spec.inputMode,
   });
   return {
     ...spec,
@@ -328,7 +392,8 @@ export function decodeModelFile(file: Uint8Array, runtime?: KernelRuntime): Mode
   }
   const d = decodeDescriptor(descriptor);
   const input = decodeHeader(d.inputHeader);
-  const model = buildModel({ input: { dtype: input.dtype as DType, shape: input.shape }, nodes, weights, metadata }, runtime);
+  const inputMode = d.version === MODEL_VERSION ? undefined : d.inputMode;
+  const model = buildModel({ input: { dtype: input.dtype as DType, shape: input.shape }, nodes, weights, metadata, inputMode }, runtime);
   const checks: [string, Uint8Array, Uint8Array][] = [
     ["metadata bytes", model.metadataBytes, metadataBytes],
     ["graphRoot", model.graphRoot, d.graphRoot],

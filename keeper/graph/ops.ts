@@ -22,6 +22,11 @@ export const Op = {
   Transpose: 14,
   Slice: 15,
   ArgMax: 16,
+  TokenWindow: 17,
+  Position: 18,
+  ScatterRow: 19,
+  PrefixSoftmax: 20,
+  Emit: 21,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -45,6 +50,11 @@ export const OP_ATTRS: Record<number, readonly string[]> = {
   [Op.Transpose]: ["perm…"],
   [Op.Slice]: ["axis", "start"],
   [Op.ArgMax]: [],
+  [Op.TokenWindow]: ["C"],
+  [Op.Position]: ["k"],
+  [Op.ScatterRow]: [],
+  [Op.PrefixSoftmax]: Array.from({ length: 256 }, (_, i) => `table${i}`),
+  [Op.Emit]: ["k", "T"],
 };
 
 export const SlotKind = { input: 0, weight: 1, node: 2 } as const;

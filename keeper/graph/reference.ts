@@ -232,6 +232,49 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
       }
       return { dtype: DType.int32, shape: [...node.outShape], data: out };
     }
+    case Op.TokenWindow: {
+      const C = a[0]!;
+      const L = inputs[0]!.shape[0]!;
+      const out = new Int32Array(C + 1);
+      for (let i = 0; i < L; i++) out[i] = x0[i]! & 0xff;
+      out[C] = L;
+      return { dtype: DType.int32, shape: [...node.outShape], data: out };
+    }
+    case Op.Position: {
+      const N = x0.length;
+      return { dtype: DType.int32, shape: [...node.outShape], data: Int32Array.of(clamp(x0[N - 1]! + a[0]!, 0, N - 2)) };
+    }
+    case Op.ScatterRow: {
+      const [B, R, D] = inputs[0]!.shape as [number, number, number];
+      const row = inputs[1]!.data, p = inputs[2]!.data[0]!;
+      const out = inputs[0]!.dtype === DType.int8 ? Int8Array.from(x0) : Int32Array.from(x0);
+      if (p >= 0 && p < R) for (let b = 0; b < B; b++) for (let j = 0; j < D; j++) out[(b * R + p) * D + j] = row[b * D + j]!;
+      return withData(inputs[0]!.dtype, node.outShape, out);
+    }
+    case Op.PrefixSoftmax: {
+      const N = inputs[0]!.shape[inputs[0]!.shape.length - 1]!;
+      const q = clamp(inputs[1]!.data[0]!, 0, N - 1);
+      for (let base = 0; base < n; base += N) {
+        let mx = -128;
+        for (let j = 0; j <= q; j++) mx = Math.max(mx, x0[base + j]!);
+        let sum = 0;
+        for (let j = 0; j <= q; j++) sum += a[mx - x0[base + j]!]!;
+        for (let j = 0; j < N; j++) y[base + j] = j <= q ? Math.min(Math.floor((a[mx - x0[base + j]!]! * 256 + Math.floor(sum / 2)) / sum), 255) - 128 : -128;
+      }
+      break;
+    }
+    case Op.Emit: {
+      const [k, T] = a as [number, number];
+      const tok = x0[0]!;
+      const w = inputs[1]!.data;
+      const C = w.length - 1, L = w[C]!;
+      const prev = inputs[2]?.data;
+      for (let i = 0; i < T; i++) y[i] = prev ? prev[i]! : 0;
+      let ended = false;
+      for (let j = 0; j < k; j++) if (prev![j] === 0) ended = true;
+      y[k] = L + k < C && !ended ? tok & 0xff : 0; // stored as int8: 128..255 wrap to -128..-1
+      break;
+    }
     default:
       throw new Error(`refNode: unknown op ${node.op}`);
   }

@@ -9,7 +9,8 @@ import { type Hex, bytesToHex, hexToBytes, isHex, keccak256 } from "viem";
 import { InvalidModelFileError } from "./errors/parameters.ts";
 
 const DESCRIPTOR_MAGIC = 0x4f414f4d; // "OAOM"
-const DESCRIPTOR_VERSION = 1;
+/** Version 1: fixed-input models; version 2: version 1 followed by one `inputMode` byte (§3.3). */
+const DESCRIPTOR_VERSIONS = [1, 2];
 const FILE_MAGIC = "OAOMODEL";
 const FILE_VERSION = 1;
 /** Fixed part of a descriptor: magic, version, n, W, three roots, then the input header's length byte. */
@@ -31,6 +32,12 @@ export interface ModelDescriptor {
   inputHeader: Hex;
   /** The output's tensor header. */
   outputHeader: Hex;
+  /**
+   * How the model takes its input (§3.3): `fixed`, exactly the input header's tensor; `text`, a
+   * prompt of 1..C bytes (int8 [L]) where the input header is int8 [C], its output trimmed at the
+   * first 0x00 on delivery. Version-1 descriptors are `fixed`.
+   */
+  inputMode: "fixed" | "text";
 }
 
 function asBytes(value: Uint8Array | Hex, part: "file" | "descriptor"): Uint8Array {
@@ -53,14 +60,18 @@ export function decodeModelDescriptor(descriptor: Uint8Array | Hex): ModelDescri
   };
   if (b.length < DESCRIPTOR_FIXED + 1) fail(`${b.length} bytes is too short (at least ${DESCRIPTOR_FIXED + 1})`);
   if (u32(b, 0) !== DESCRIPTOR_MAGIC) fail(`magic is 0x${u32(b, 0).toString(16).padStart(8, "0")}, not 0x4f414f4d ("OAOM")`);
-  if (u32(b, 4) !== DESCRIPTOR_VERSION) fail(`version ${u32(b, 4)} is not ${DESCRIPTOR_VERSION}`);
+  const version = u32(b, 4);
+  if (!DESCRIPTOR_VERSIONS.includes(version)) fail(`version ${version} is not 1 or 2`);
   const nodeCount = u32(b, 8);
   if (nodeCount === 0) fail("node count is 0 (a model has at least one node)");
   const inLen = b[112]!;
   const outLenAt = DESCRIPTOR_FIXED + inLen;
   if (b.length < outLenAt + 1) fail(`truncated in the input tensor header (${inLen} bytes declared)`);
   const outLen = b[outLenAt]!;
-  if (b.length !== outLenAt + 1 + outLen) fail(`${b.length} bytes, but its headers make it ${outLenAt + 1 + outLen}`);
+  const expected = outLenAt + 1 + outLen + (version === 2 ? 1 : 0);
+  if (b.length !== expected) fail(`${b.length} bytes, but its headers (and version ${version}) make it ${expected}`);
+  const mode = version === 2 ? b[expected - 1]! : 0;
+  if (mode > 1) fail(`inputMode ${mode} is not 0 (fixed) or 1 (text)`);
   return {
     modelRoot: keccak256(b),
     nodeCount,
@@ -70,6 +81,7 @@ export function decodeModelDescriptor(descriptor: Uint8Array | Hex): ModelDescri
     metadataHash: bytesToHex(b.subarray(80, 112)),
     inputHeader: bytesToHex(b.subarray(113, 113 + inLen)),
     outputHeader: bytesToHex(b.subarray(outLenAt + 1, outLenAt + 1 + outLen)),
+    inputMode: mode === 1 ? "text" : "fixed",
   };
 }
 

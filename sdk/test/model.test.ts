@@ -28,6 +28,7 @@ describe("model files and descriptors", () => {
       metadataHash: bytesToHex(keeper.metadataHash),
       inputHeader: bytesToHex(keeper.inputHeader),
       outputHeader: bytesToHex(keeper.outputHeader),
+      inputMode: "fixed",
     });
     expect(sdk.nodeCount).toBeGreaterThan(1);
   });
@@ -48,9 +49,16 @@ describe("model files and descriptors", () => {
   it("decodes a synthetic descriptor and names each framing error", () => {
     const d = syntheticDescriptor({ nodeCount: 6, inputBytes: 5, outputBytes: 1 });
     expect(decodeModelDescriptor(d)).toMatchObject({ nodeCount: 6, weightCount: 0, inputHeader: "0x010100000005", outputHeader: "0x010100000001" });
-    expect(() => decodeModelDescriptor(`${d}00` as Hex)).toThrowError(/headers make it/);
+    expect(() => decodeModelDescriptor(`${d}00` as Hex)).toThrowError(/headers \(and version 1\) make it/);
     expect(() => decodeModelDescriptor(`0x4f414f4e${d.slice(10)}` as Hex)).toThrowError(/magic/);
-    expect(() => decodeModelDescriptor(`${d.slice(0, 10)}00000002${d.slice(18)}` as Hex)).toThrowError(/version 2/);
+    expect(() => decodeModelDescriptor(`${d.slice(0, 10)}00000003${d.slice(18)}` as Hex)).toThrowError(/version 3 is not 1 or 2/);
+    // version 2: the same layout and one trailing inputMode byte
+    const v2 = `${d.slice(0, 10)}00000002${d.slice(18)}`;
+    expect(() => decodeModelDescriptor(v2 as Hex)).toThrowError(/and version 2\) make it/);
+    expect(decodeModelDescriptor(`${v2}01` as Hex)).toMatchObject({ nodeCount: 6, inputMode: "text", inputHeader: "0x010100000005" });
+    expect(decodeModelDescriptor(`${v2}00` as Hex).inputMode).toBe("fixed");
+    expect(decodeModelDescriptor(d).inputMode).toBe("fixed");
+    expect(() => decodeModelDescriptor(`${v2}02` as Hex)).toThrowError(/inputMode 2 is not 0 \(fixed\) or 1 \(text\)/);
     expect(() => decodeModelDescriptor(`${d.slice(0, 18)}00000000${d.slice(26)}` as Hex)).toThrowError(/node count is 0/);
     expect(() => decodeModelDescriptor(d.slice(0, 100) as Hex)).toThrowError(/too short/);
   });

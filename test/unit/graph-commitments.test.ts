@@ -10,7 +10,7 @@ import { toHex, keccak, type Bytes32 } from "../../keeper/graph/hash.ts";
 import { depthFor, merkleLevels, merkleProof, zeroHash } from "../../keeper/graph/merkle.ts";
 import { encodeHeader, tensorHashOfBytes, DType } from "../../keeper/graph/tensor.ts";
 import { buildTrace, claimProof, initialState, stateHash } from "../../keeper/graph/state.ts";
-import { decodeModelFile } from "../../keeper/graph/model.ts";
+import { decodeDescriptor, decodeModelFile, encodeDescriptor, InputMode } from "../../keeper/graph/model.ts";
 import { seededRandom } from "../../keeper/graph/fixtures.ts";
 
 const hx = (b: Uint8Array): Hex => toHex(b);
@@ -71,6 +71,23 @@ describe("GraphCommitments.sol = keeper/graph", () => {
     bad[0] = 0;
     await expect(lib.read.decodeModelDescriptor([hx(bad)])).rejects.toThrow(/InvalidModelDescriptor/);
     await expect(lib.read.decodeModelDescriptor([hx(model.descriptor.subarray(0, 120))])).rejects.toThrow(/InvalidModelDescriptor/);
+    expect(m.inputMode).toBe(0);
+  });
+
+  it("decodes version-2 descriptors (the trailing inputMode byte) as keeper/graph encodes them", async () => {
+    const model = decodeModelFile(new Uint8Array(readFileSync(new URL("../../keeper/models/mnist/model.oao", import.meta.url))));
+    for (const inputMode of [InputMode.fixed, InputMode.text]) {
+      const d = encodeDescriptor({ ...decodeDescriptor(model.descriptor), inputMode });
+      const m = await lib.read.decodeModelDescriptor([hx(d)]);
+      expect(m.modelRoot).toBe(hx(keccak(d)));
+      expect(m.inputMode).toBe(inputMode);
+      expect(m.inputHeader).toBe(hx(model.inputHeader));
+      expect(m.outputHeader).toBe(hx(model.outputHeader));
+      const bad = d.slice();
+      bad[bad.length - 1] = 7;
+      await expect(lib.read.decodeModelDescriptor([hx(bad)])).rejects.toThrow(/InvalidInputMode/);
+      await expect(lib.read.decodeModelDescriptor([hx(d.subarray(0, d.length - 1))])).rejects.toThrow(/InvalidModelDescriptor/);
+    }
   });
 
   it("states, trace leaves and claims for n = 1..9", async () => {

@@ -338,6 +338,65 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
       if (nd->out_dims[i] != in[0].dims[i]) return OAO_E_OUTPUT_SHAPE;
     break;
   }
+  case OAO_OP_TOKENWINDOW: {
+    /* x int8 [L] (the request input; L varies per request) -> int32 [C+1], 1 <= L <= C */
+    if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 1) return OAO_E_ATTR_COUNT;
+    int32_t C = attr(nd, 0);
+    if (!in_range(C, 1, 32767)) return OAO_E_ATTR_VALUE;
+    if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    if (in[0].rank != 1 || in[0].dims[0] > (uint32_t)C) return OAO_E_INPUT_SHAPE;
+    if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != 1 || nd->out_dims[0] != (uint32_t)C + 1) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_POSITION: {
+    /* w int32 [N], N >= 2 -> int32 [1] */
+    if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 1) return OAO_E_ATTR_COUNT;
+    if (in[0].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if (in[0].rank != 1 || in[0].dims[0] < 2) return OAO_E_INPUT_SHAPE;
+    if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != 1 || nd->out_dims[0] != 1) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_SCATTERROW: {
+    /* cache [B,R,D], row [B,1,D] (same dtype), pos int32 [1] -> the cache's dtype and shape */
+    if (n_in != 3) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 0) return OAO_E_ATTR_COUNT;
+    if ((in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) || in[1].dtype != in[0].dtype || in[2].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if (in[0].rank != 3 || in[1].rank != 3 || in[1].dims[0] != in[0].dims[0] || in[1].dims[1] != 1 || in[1].dims[2] != in[0].dims[2])
+      return OAO_E_INPUT_SHAPE;
+    if (in[2].rank != 1 || in[2].dims[0] != 1) return OAO_E_INPUT_SHAPE;
+    if (nd->out_dtype != in[0].dtype) return OAO_E_OUTPUT_DTYPE;
+    if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_PREFIXSOFTMAX: {
+    /* x int8 [...,N] (N <= 32767), pos int32 [1] -> int8, shape of x */
+    if (n_in != 2) return OAO_E_INPUT_COUNT;
+    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if (in[0].dims[in[0].rank - 1] > 32767 || in[1].rank != 1 || in[1].dims[0] != 1) return OAO_E_INPUT_SHAPE;
+    if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
+    if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
+    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
+  case OAO_OP_EMIT: {
+    /* tok int32 (1 element), window int32 [C+1] (C >= 1), optional prev int8 [T]; attrs k, T -> int8 [T] */
+    if (n_in != 2 && n_in != 3) return OAO_E_INPUT_COUNT;
+    if (nd->n_attr != 2) return OAO_E_ATTR_COUNT;
+    int32_t k = attr(nd, 0), T = attr(nd, 1);
+    if (T < 1 || T > (1 << 24) || k < 0 || k >= T) return OAO_E_ATTR_VALUE;
+    if (n_in == 2 && k != 0) return OAO_E_INPUT_COUNT; /* byte k > 0 needs the earlier bytes */
+    if (in[0].dtype != OAO_INT32 || in[1].dtype != OAO_INT32 || (n_in == 3 && in[2].dtype != OAO_INT8)) return OAO_E_INPUT_DTYPE;
+    if (numel(in[0].dims, in[0].rank) != 1 || in[1].rank != 1 || in[1].dims[0] < 2) return OAO_E_INPUT_SHAPE;
+    if (n_in == 3 && (in[2].rank != 1 || in[2].dims[0] != (uint32_t)T)) return OAO_E_INPUT_SHAPE;
+    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_rank != 1 || nd->out_dims[0] != (uint32_t)T) return OAO_E_OUTPUT_SHAPE;
+    break;
+  }
   default:
     return OAO_E_UNKNOWN_OP;
   }
@@ -681,6 +740,105 @@ static void argmax(const oao_tensor *in, int32_t *y) {
   }
 }
 
+/* ---- the text-generation ops (17-21). Their guest step counts do not depend on the values
+   read (the prompt length L, positions, tokens, earlier bytes): the positions select by masks,
+   not branches, so a keeper's one measurement per model (measureNodeSteps) bounds every request. */
+
+/* all ones if c, else 0 */
+static uint32_t mask_if(uint32_t c) { return 0u - (c & 1u); }
+static uint32_t pick_u32(uint32_t m, uint32_t a, uint32_t b) { return (a & m) | (b & ~m); }
+
+static void token_window(const node_desc *nd, const oao_tensor *in, int32_t *y) {
+  const uint8_t *x = (const uint8_t *)(uintptr_t)in[0].data;
+  uint32_t C = (uint32_t)attr(nd, 0), L = in[0].dims[0]; /* 1 <= L <= C */
+  /* one pass over the whole window whatever L (the same steps for every prompt length) */
+  for (uint32_t i = 0; i < C; i++) {
+    uint32_t m = mask_if(i < L);
+    uint32_t src = pick_u32(m, i, L - 1);
+    y[i] = (int32_t)((uint32_t)x[src] & m); /* the byte as unsigned 0..255 */
+  }
+  y[C] = (int32_t)L;
+}
+
+static void position(const node_desc *nd, const oao_tensor *in, int32_t *y) {
+  const int32_t *w = (const int32_t *)(uintptr_t)in[0].data;
+  uint32_t N = in[0].dims[0]; /* >= 2 */
+  int64_t v = (int64_t)w[N - 1] + (int64_t)attr(nd, 0); /* exact: |v| <= 2^32 */
+  /* clamp to 0 .. N-2 without branches: v + 2^32 is in 0 .. 2^33 - 2, so its high word is 0
+     (v < 0) or 1 (then its low word is v) */
+  uint64_t u = (uint64_t)(v + ((int64_t)1 << 32));
+  uint32_t hi = (uint32_t)(u >> 32), lo = (uint32_t)u;
+  uint32_t neg = mask_if(hi == 0u);
+  uint32_t big = mask_if((hi == 1u) & (lo > N - 2u));
+  y[0] = (int32_t)pick_u32(big, N - 2u, lo & ~neg);
+}
+
+static void scatter_row(const oao_tensor *in, uint8_t *y, uint32_t n) {
+  const uint8_t *cache = (const uint8_t *)(uintptr_t)in[0].data;
+  const uint8_t *row = (const uint8_t *)(uintptr_t)in[1].data;
+  int32_t p = ((const int32_t *)(uintptr_t)in[2].data)[0];
+  uint32_t es = in[0].dtype == OAO_INT32 ? 4u : 1u;
+  uint32_t B = in[0].dims[0], R = in[0].dims[1], rowBytes = in[0].dims[2] * es, bytes = n * es;
+  for (uint32_t i = 0; i < bytes; i++) y[i] = cache[i];
+  /* p outside 0..R-1: rewrite row 0 with its own bytes (the unchanged copy), in the same steps */
+  uint32_t ok = mask_if((uint32_t)p < R);
+  uint32_t at = (uint32_t)p & ok;
+  uint8_t m8 = (uint8_t)ok;
+  for (uint32_t b = 0; b < B; b++) {
+    uint8_t *dst = y + (b * R + at) * rowBytes;
+    const uint8_t *src = row + b * rowBytes;
+    for (uint32_t j = 0; j < rowBytes; j++) dst[j] = (uint8_t)((src[j] & m8) | (dst[j] & (uint8_t)~m8));
+  }
+}
+
+static void prefix_softmax(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
+  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
+  int32_t p = ((const int32_t *)(uintptr_t)in[1].data)[0];
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; i++) table[i] = (uint32_t)attr(nd, i);
+  uint32_t N = in[0].dims[in[0].rank - 1];
+  /* q = clamp(p, 0, N-1); column j takes part iff j <= q */
+  uint32_t neg = mask_if(p < 0), big = mask_if(p > (int32_t)(N - 1u));
+  uint32_t q = pick_u32(big, N - 1u, (uint32_t)p & ~neg);
+  for (uint32_t base = 0; base < n; base += N) {
+    const int8_t *xr = x + base;
+    int32_t mx = -128;
+    for (uint32_t j = 0; j < N; j++) {
+      int32_t v = (int32_t)pick_u32(mask_if(j <= q), (uint32_t)(int32_t)xr[j], (uint32_t)-128);
+      mx = (int32_t)pick_u32(mask_if(v > mx), (uint32_t)v, (uint32_t)mx);
+    }
+    uint32_t sum = 0; /* <= 32767 · 65536 < 2^31, >= table[0] >= 1 (column 0 always takes part) */
+    for (uint32_t j = 0; j < N; j++) {
+      uint32_t m = mask_if(j <= q);
+      int32_t v = (int32_t)pick_u32(m, (uint32_t)(int32_t)xr[j], (uint32_t)-128); /* mx - v in 0..255 */
+      sum += table[(uint32_t)(mx - v)] & m;
+    }
+    for (uint32_t j = 0; j < N; j++) {
+      uint32_t m = mask_if(j <= q);
+      int32_t v = (int32_t)pick_u32(m, (uint32_t)(int32_t)xr[j], (uint32_t)-128);
+      /* a column past q has e = 0, so floor(floor(S/2) / S) = 0: probability 0, i.e. -128 */
+      uint32_t e = table[(uint32_t)(mx - v)] & m;
+      uint32_t r = (e * 256u + sum / 2u) / sum;
+      r = pick_u32(mask_if(r > 255u), 255u, r);
+      y[base + j] = (int8_t)((int32_t)r - 128);
+    }
+  }
+}
+
+static void emit(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
+  uint32_t tok = (uint32_t)((const int32_t *)(uintptr_t)in[0].data)[0];
+  const int32_t *w = (const int32_t *)(uintptr_t)in[1].data;
+  const int8_t *prev = n_in == 3 ? (const int8_t *)(uintptr_t)in[2].data : 0;
+  uint32_t k = (uint32_t)attr(nd, 0), T = (uint32_t)attr(nd, 1);
+  int32_t C = (int32_t)(in[1].dims[0] - 1u), L = w[in[1].dims[0] - 1u];
+  for (uint32_t i = 0; i < T; i++) y[i] = prev ? prev[i] : 0;
+  uint32_t ended = 0; /* an earlier byte is 0x00 (end of text) */
+  for (uint32_t j = 0; j < k; j++) ended |= (uint32_t)(prev[j] == 0);
+  /* L + k < C, exactly: C - k does not overflow (C, k < 2^24) */
+  uint32_t m = mask_if(L < C - (int32_t)k) & ~mask_if(ended);
+  y[k] = (int8_t)(uint8_t)(tok & 0xFFu & m);
+}
+
 #ifdef OAO_WASM_SIMD
 /* the wasm SIMD128 build (build-wasm.sh): vector versions of the hot kernels, bit-exact */
 #include "oao_kernels_simd.h"
@@ -724,6 +882,11 @@ int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *i
   case OAO_OP_TRANSPOSE: transpose(&nd, inputs, (uint8_t *)y, nd.out_dims, n); break;
   case OAO_OP_SLICE: slice(&nd, inputs, (uint8_t *)y, nd.out_dims); break;
   case OAO_OP_ARGMAX: argmax(inputs, (int32_t *)(uintptr_t)out->data); break;
+  case OAO_OP_TOKENWINDOW: token_window(&nd, inputs, (int32_t *)(uintptr_t)out->data); break;
+  case OAO_OP_POSITION: position(&nd, inputs, (int32_t *)(uintptr_t)out->data); break;
+  case OAO_OP_SCATTERROW: scatter_row(inputs, (uint8_t *)y, n); break;
+  case OAO_OP_PREFIXSOFTMAX: prefix_softmax(&nd, inputs, y, n); break;
+  case OAO_OP_EMIT: emit(&nd, inputs, n_inputs, y); break;
   default: return OAO_E_UNKNOWN_OP;
   }
   return OAO_OK;

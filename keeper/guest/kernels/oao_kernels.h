@@ -35,6 +35,11 @@
 #define OAO_OP_TRANSPOSE 14
 #define OAO_OP_SLICE 15
 #define OAO_OP_ARGMAX 16
+#define OAO_OP_TOKENWINDOW 17
+#define OAO_OP_POSITION 18
+#define OAO_OP_SCATTERROW 19
+#define OAO_OP_PREFIXSOFTMAX 20
+#define OAO_OP_EMIT 21
 
 /* status codes: 0 ok, negative = malformed node or inputs (see kernels.ts for messages) */
 #define OAO_OK 0

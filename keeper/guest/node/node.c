@@ -17,6 +17,8 @@
 #include "../kernels/keccak.c"
 
 #define CHUNK_BYTES 4096u
+/* TokenWindow (docs/protocol.md §3.6), the one op allowed to read a text model's request input (§3.3) */
+#define NODE_OP_TOKEN_WINDOW 17u
 
 static uint32_t rd32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
@@ -159,7 +161,17 @@ int main(void) {
   /* model descriptor (§3.3) */
   uint32_t len;
   uint8_t *desc = fetch(model_root, 256, &len);
-  if (len < 114 || rd32(desc) != 0x4F414F4Du || rd32(desc + 4) != 1) oao_panic("not a version-1 model descriptor");
+  uint32_t version = len >= 114 ? rd32(desc + 4) : 0;
+  if (len < 114 || rd32(desc) != 0x4F414F4Du || (version != 1 && version != 2)) oao_panic("not a version-1 or version-2 model descriptor");
+  /* version 2: one trailing inputMode byte (0 fixed, 1 text: only TokenWindow reads the request input) */
+  uint32_t text = 0;
+  if (version == 2) {
+    uint32_t in_len = desc[112];
+    if (len < 115 + in_len) oao_panic("version-2 model descriptor truncated");
+    if (len != 115 + in_len + desc[113 + in_len]) oao_panic("version-2 model descriptor has the wrong length");
+    if (desc[len - 1] > 1) oao_panic("model descriptor inputMode is not 0 or 1");
+    text = desc[len - 1];
+  }
   uint32_t n = rd32(desc + 8), w_count = rd32(desc + 12);
   const uint8_t *graph_root = desc + 16, *weights_root = desc + 48;
   if (n == 0 || k < 1 || k > n) oao_panic("node index outside 1..n");
@@ -189,7 +201,10 @@ int main(void) {
   for (uint32_t i = 0; i < n_in; i++) {
     uint32_t ref = rd32(node + 2 + 4 * i), kind = ref >> 24, idx = ref & 0xFFFFFFu;
     uint8_t h[32];
-    if (kind == 0 && idx == 0) copy32(h, input_hash);
+    if (kind == 0 && idx == 0) {
+      if (text && node[0] != NODE_OP_TOKEN_WINDOW) oao_panic("only TokenWindow reads a text model's request input");
+      copy32(h, input_hash);
+    }
     else if (kind == 1 && idx < w_count) tree_leaf(weights_root, dw, idx, h, 0);
     else if (kind == 2 && idx >= 1 && idx < k) {
       tree_leaf(nodes_root, dn, idx - 1, h, 0);

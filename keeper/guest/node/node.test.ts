@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { buildModel, decodeModelFile, type ModelSpec } from "../../graph/model.ts";
+import { buildModel, decodeModelFile, InputMode, nodeInputs, type ModelSpec } from "../../graph/model.ts";
 import { Executor } from "../../graph/executor.ts";
-import { inputSlot, Op, weightSlot } from "../../graph/ops.ts";
-import { ALL_OPS, randomNodeCase, seededRandom, vectorKernelCases } from "../../graph/fixtures.ts";
+import { inputSlot, nodeSlot, Op, weightSlot } from "../../graph/ops.ts";
+import { refNode } from "../../graph/reference.ts";
+import { ALL_OPS, randomNodeCase, seededRandom, TEXT_GENERATION_OPS, vectorKernelCases } from "../../graph/fixtures.ts";
 import { KERNEL_PATHS, simdSupported } from "../../graph/wasm.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { DType, int32Tensor, int8Tensor, type Tensor } from "../../graph/tensor.ts";
@@ -74,12 +75,52 @@ describe("the guest's step count: the same on every input but for LayerNorm's bo
     }
   });
 
+  it("the text-generation ops: the same steps whatever the positions, L, tokens and earlier bytes (every input varied, weights too)", () => {
+    for (const op of TEXT_GENERATION_OPS) {
+      const rand = seededRandom(950 + op);
+      for (let i = 0; i < 3; i++) {
+        const c = randomNodeCase(op, rand);
+        const stepsWith = (inputs: Tensor[]) => {
+          const model = oneNodeModel(c.node, inputs);
+          const run = runNodeCheckInVm(elfBytes, nodeCheck(model, inputs[0]!, new Executor(model).run(inputs[0]!).nodeOutputs, 1));
+          expect(run.exitCode, run.stderr).toBe(0);
+          return run.steps;
+        };
+        const variants: Tensor[][] = [];
+        c.inputs.forEach((x, j) => {
+          const n = x.data.length;
+          const fills =
+            x.dtype === DType.int8
+              ? [[0], [127], [-128], [1, 0], [0, 5, 5]].map((cycle) => int8Tensor([...x.shape], Array.from({ length: n }, (_, e) => cycle[e % cycle.length]!)))
+              : [-(2 ** 31), -3, -1, 0, 1, 2, 3, 5, 11, 39, 2 ** 31 - 1].map((v) => int32Tensor([...x.shape], new Array<number>(n).fill(v)));
+          for (const f of fills) variants.push(c.inputs.map((t, m) => (m === j ? f : t)));
+        });
+        const base = stepsWith(c.inputs);
+        for (const [v, inputs] of variants.entries()) expect(stepsWith(inputs), `${c.name} case ${i} variant ${v}`).toBe(base);
+      }
+    }
+  });
+
+  it("TokenWindow: a shorter prompt never takes more guest steps than L = C (what measureNodeSteps measures on a text model)", () => {
+    for (const C of [1, 5, 64, 128]) {
+      const node = { op: Op.TokenWindow, inputs: [inputSlot()], outDtype: DType.int32, outShape: [C + 1], attrs: [C] };
+      const steps = [...new Set([1, 2, Math.floor(C / 2), C - 1, C].filter((L) => L >= 1 && L <= C))].map((L) => {
+        const x = int8Tensor([L], Array.from({ length: L }, (_, e) => (e * 37) % 256 - 128));
+        const model = oneNodeModel(node, [x]);
+        const run = runNodeCheckInVm(elfBytes, nodeCheck(model, x, new Executor(model).run(x).nodeOutputs, 1));
+        expect(run.exitCode, run.stderr).toBe(0);
+        return run.steps;
+      });
+      for (let j = 1; j < steps.length; j++) expect(steps[j]!, `C ${C}: steps ${steps.join(", ")}`).toBeGreaterThanOrEqual(steps[j - 1]!);
+    }
+  });
+
   it("measureNodeSteps gives every node's steps, and stops a run at the bound", () => {
     const model = decodeModelFile(new Uint8Array(readFileSync(fileURLToPath(new URL("../../models/mnist/model.oao", import.meta.url)))));
     const exec = new Executor(model);
     const run = (input: Tensor) => exec.run(input).nodeOutputs;
-    expect(measureNodeSteps(model, run, elfBytes, 2 ** 21)).toEqual([1_699_708, 295_768, 281_890]);
-    expect(measureNodeSteps(model, run, elfBytes, 1_000_000)).toEqual([undefined, 295_768, 281_890]);
+    expect(measureNodeSteps(model, run, elfBytes, 2 ** 21)).toEqual([1_699_721, 295_776, 281_895]);
+    expect(measureNodeSteps(model, run, elfBytes, 1_000_000)).toEqual([undefined, 295_776, 281_895]);
   });
 });
 
@@ -88,7 +129,8 @@ describe.skipIf(!available)(`guest node program ${where} vs the native wasm kern
   for (const op of ALL_OPS) {
     it(`${OP_NAMES[op]}: random cases agree bit for bit (VALID for the native state, INVALID for another)`, async () => {
       const rand = seededRandom(500 + op);
-      for (let i = 0; i < 4; i++) {
+      // the text-generation ops are small nodes: more cases (pos in and out of range, extremes)
+      for (let i = 0; i < (TEXT_GENERATION_OPS.includes(op) ? 24 : 4); i++) {
         const c = randomNodeCase(op, rand);
         const model = oneNodeModel(c.node, c.inputs);
         const res = new Executor(model).run(c.inputs[0]!);
@@ -128,6 +170,73 @@ describe.skipIf(!available)(`guest node program ${where} vs the native wasm kern
       const bad = nodeCheck(model, input, tampered, k);
       const run = await runGuest({ ...bad, preimages: nodeCheck(model, input, res.nodeOutputs, k).preimages });
       expect(run.exitCode, `node ${k} tampered: ${run.stderr}`).toBe(1);
+    }
+  });
+
+  it("a miniature generation graph (TokenWindow, Position, Gather, ArgMax, Emit, ScatterRow, PrefixSoftmax) for every prompt length: the same nodes, the bytes by hand, the guest VALID on every node", async () => {
+    const C = 4, D = 6, T = 3;
+    const i8 = DType.int8, i32 = DType.int32;
+    // W0 row r: its maximum (100) at column r + 1; W1: a cache of -50s
+    const w0 = int8Tensor([C, D], Array.from({ length: C * D }, (_, e) => (e % D === Math.floor(e / D) + 1 ? 100 : e % D)));
+    const w1 = int8Tensor([1, C, D], new Array<number>(C * D).fill(-50));
+    const table = Array.from({ length: 256 }, (_, d) => (d < 17 ? 65536 >> d : 0));
+    const n = (k: number) => nodeSlot(k);
+    const nodes: ModelSpec["nodes"] = [
+      { op: Op.TokenWindow, inputs: [inputSlot()], outDtype: i32, outShape: [C + 1], attrs: [C] }, // 1
+      { op: Op.Position, inputs: [n(1)], outDtype: i32, outShape: [1], attrs: [-1] }, // 2: L - 1
+      { op: Op.Gather, inputs: [weightSlot(0), n(2)], outDtype: i8, outShape: [1, D], attrs: [] }, // 3
+      { op: Op.ArgMax, inputs: [n(3)], outDtype: i32, outShape: [1, 1], attrs: [] }, // 4: t_0 = L
+      { op: Op.Emit, inputs: [n(4), n(1)], outDtype: i8, outShape: [T], attrs: [0, T] }, // 5
+      { op: Op.Position, inputs: [n(1)], outDtype: i32, outShape: [1], attrs: [0] }, // 6: p = min(L, C - 1)
+      { op: Op.Gather, inputs: [weightSlot(0), n(6)], outDtype: i8, outShape: [1, D], attrs: [] }, // 7
+      { op: Op.Reshape, inputs: [n(7)], outDtype: i8, outShape: [1, 1, D], attrs: [] }, // 8
+      { op: Op.ScatterRow, inputs: [weightSlot(1), n(8), n(6)], outDtype: i8, outShape: [1, C, D], attrs: [] }, // 9: cache row p = W0[p]
+      { op: Op.Transpose, inputs: [n(9)], outDtype: i8, outShape: [1, D, C], attrs: [0, 2, 1] }, // 10
+      { op: Op.PrefixSoftmax, inputs: [n(10), n(6)], outDtype: i8, outShape: [1, D, C], attrs: table }, // 11
+      { op: Op.ArgMax, inputs: [n(11)], outDtype: i32, outShape: [1, D, 1], attrs: [] }, // 12
+      { op: Op.Slice, inputs: [n(12)], outDtype: i32, outShape: [1, 1, 1], attrs: [1, 0] }, // 13: t_1 = p (column 0: W0[p][0] = 0 > -50)
+      { op: Op.Emit, inputs: [n(13), n(1), n(5)], outDtype: i8, outShape: [T], attrs: [1, T] }, // 14
+    ];
+    const want: Record<number, number[]> = { 1: [1, 1, 0], 2: [2, 2, 0], 3: [3, 0, 0], 4: [0, 0, 0] };
+    let graphRoot: string | undefined;
+    for (const L of [1, 2, 3, 4]) {
+      const input = int8Tensor([L], Array.from({ length: L }, (_, e) => 65 + e));
+      const model = buildModel({ input: { dtype: i8, shape: [L] }, weights: [w0, w1], nodes, metadata: { name: "mini-generate", input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 } } });
+      graphRoot ??= Buffer.from(model.graphRoot).toString("hex");
+      expect(Buffer.from(model.graphRoot).toString("hex"), "the nodes do not depend on L").toBe(graphRoot);
+      const res = new Executor(model).run(input);
+      expect(Array.from(res.output.data), `L ${L}`).toEqual(want[L]);
+      // every node as the TS reference computes it from the same inputs
+      const ref: Tensor[] = [];
+      for (let k = 1; k <= nodes.length; k++) ref.push(refNode(model.nodes[k - 1]!, nodeInputs(model, k, input, ref)));
+      ref.forEach((t, k) => expect(Array.from(res.nodeOutputs[k]!.data), `L ${L} node ${k + 1}`).toEqual(Array.from(t.data)));
+      for (let k = 1; k <= nodes.length; k++) {
+        const ok = await runGuest(nodeCheck(model, input, res.nodeOutputs, k));
+        expect(ok.exitCode, `L ${L} node ${k}: ${ok.stderr}`).toBe(0);
+      }
+      const wrong = await runGuest(nodeCheck(model, input, res.nodeOutputs, nodes.length, keccak(new Uint8Array([L]))));
+      expect(wrong.exitCode, wrong.stderr).toBe(1);
+    }
+  });
+
+  it("version-2 descriptors: inputMode 0 checks as version 1 does; a text model's input read by another op than TokenWindow, or an unknown inputMode, panics", async () => {
+    const c = randomNodeCase(Op.Relu, seededRandom(3));
+    const v1 = oneNodeModel(c.node, c.inputs);
+    const model = buildModel({ input: v1.input, nodes: v1.nodes, weights: v1.weights, metadata: v1.metadata, inputMode: InputMode.fixed });
+    expect(model.descriptor[7]).toBe(2);
+    const res = new Executor(model).run(c.inputs[0]!);
+    const ok = await runGuest(nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1));
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const wrong = await runGuest(nodeCheck(model, c.inputs[0]!, res.nodeOutputs, 1, keccak(new Uint8Array([9]))));
+    expect(wrong.exitCode, wrong.stderr).toBe(1);
+    // the same graph under a text descriptor (which keeper/graph refuses to build): Relu reads the request input
+    for (const [mode, message] of [[1, /only TokenWindow reads a text model's request input/], [2, /inputMode is not 0 or 1/]] as const) {
+      const descriptor = model.descriptor.slice();
+      descriptor[descriptor.length - 1] = mode;
+      const forged = { ...model, descriptor, modelRoot: keccak(descriptor) };
+      const run = await runGuest(nodeCheck(forged, c.inputs[0]!, res.nodeOutputs, 1));
+      expect(run.exitCode, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(message);
     }
   });
 

@@ -33,7 +33,7 @@ export class InvalidModelFileError extends BaseError {
       details:
         part === "file"
           ? "Pass the bytes of a model.oao file written by the keeper (`npx oao model …`), or the descriptor itself as `descriptor`."
-          : "A descriptor is the preimage of the model's modelRoot (docs/protocol.md §3.3): 'OAOM', version 1, node and weight counts, three roots, the input and output tensor headers.",
+          : "A descriptor is the preimage of the model's modelRoot (docs/protocol.md §3.3): 'OAOM', version 1 or 2, node and weight counts, three roots, the input and output tensor headers, and for version 2 one inputMode byte (0 fixed, 1 text).",
     });
   }
 }

@@ -37,6 +37,22 @@ library GraphTrace {
         );
     }
 
+    /// @dev A version-2 descriptor (docs/protocol.md §3.3): version 1's layout and the trailing `inputMode` byte.
+    function descriptorV2(
+        uint32 n,
+        bytes32 weightsRoot,
+        bytes memory inputHeader,
+        bytes memory outputHeader,
+        uint8 inputMode
+    ) internal pure returns (bytes memory d) {
+        d = descriptor(n, weightsRoot, inputHeader, outputHeader);
+        assembly ("memory-safe") {
+            // version (bytes 4..7) = 2
+            mstore8(add(d, 0x27), 2)
+        }
+        d = abi.encodePacked(d, inputMode);
+    }
+
     /// @dev Header of an int8 tensor of shape [len].
     function int8Header(uint32 len) internal pure returns (bytes memory) {
         return abi.encodePacked(uint8(1), uint8(1), len);
