@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { generationSpec, greedyByFullPasses, GenerateError } from "./generate.ts";
 import { importOnnx } from "./import.ts";
 import { LM_FIXTURES, loadLmFixture } from "./pytorch-fixtures.ts";
-import { buildModel, decodeModelFile, encodeModelFile, nodeInputs, type Model, type ModelSpec } from "../model.ts";
+import { buildModel, decodeModelFile, encodeModelFile, isTextModel, nodeInputs, type Model, type ModelSpec } from "../model.ts";
 import { Executor } from "../executor.ts";
 import { keccak, toHex } from "../hash.ts";
 import { Op, OP_NAMES } from "../ops.ts";
@@ -26,19 +26,15 @@ const DIR = new URL("../../models/text_lm/", import.meta.url);
 const ELF = new Uint8Array(readFileSync(fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url))));
 const PRODUCTION_VM_TRACE_DEPTH = 32;
 
-/** Runs a text model on a prompt int8 [L] (1 ≤ L ≤ C): one executor per prompt length. */
+/** Runs a text model on a prompt int8 [L] (1 ≤ L ≤ C). */
 function textRunner(model: Model) {
-  const execs = new Map<number, Executor>();
-  const exec = (L: number) => {
-    let e = execs.get(L);
-    if (!e) execs.set(L, (e = new Executor({ ...model, input: { dtype: DType.int8, shape: [L] } })));
-    return e;
-  };
+  const exec = new Executor(model);
+  const tensor = (prompt: Uint8Array) => int8Tensor([prompt.length], Int8Array.from(prompt));
   return {
-    generate: (prompt: Uint8Array) => Uint8Array.from(exec(prompt.length).infer(int8Tensor([prompt.length], Int8Array.from(prompt))).data, (v) => v & 0xff),
+    generate: (prompt: Uint8Array) => Uint8Array.from(exec.infer(tensor(prompt)).data, (v) => v & 0xff),
     run: (prompt: Uint8Array) => {
-      const input = int8Tensor([prompt.length], Int8Array.from(prompt));
-      return { input, ...exec(prompt.length).run(input), model: exec(prompt.length).model };
+      const input = tensor(prompt);
+      return { input, ...exec.run(input) };
     },
   };
 }
@@ -94,6 +90,7 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
     expect(toHex(keccak(encodeModelFile(gen)))).toBe(toHex(keccak(encodeModelFile(committed))));
     expect(info).toEqual({ context: 128, tokens: 64, nodes: gen.nodes.length, sourceNodes: 126, attentions: 4 });
     expect(gen.input).toEqual({ dtype: DType.int8, shape: [128] });
+    expect(isTextModel(gen), "a text model: descriptor version 2, inputMode 1").toBe(true);
     expect(gen.output).toEqual({ dtype: DType.int8, shape: [64] });
     const fx = JSON.parse(readFileSync(new URL("fixture.json", DIR), "utf8")) as { windows: number[][]; prompts: { ids: number[] }[] };
     const C = 128;
@@ -123,7 +120,8 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
       expectBitExact(full, gen, T, list);
 
       // every node after the prefill up to the end of the first step, and the last node, in the VM
-      const { input, nodeOutputs, model } = textRunner(gen).run(Uint8Array.from(fx.heldout[0]!.slice(0, 20)));
+      const model = gen;
+      const { input, nodeOutputs } = textRunner(gen).run(Uint8Array.from(fx.heldout[0]!.slice(0, 20)));
       const firstStepEnd = gen.nodes.findIndex((n, i) => n.op === Op.Emit && gen.nodes.slice(0, i).some((m) => m.op === Op.Emit)) + 1;
       const ks = [...Array.from({ length: firstStepEnd - full.nodes.length }, (_, i) => full.nodes.length + 1 + i), gen.nodes.length, 1, 2];
       const ops = new Set<string>();
@@ -141,7 +139,8 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
 
   it("the largest node of a text_lm step fits the production VM trace (2^32 steps)", () => {
     const committed = decodeModelFile(new Uint8Array(readFileSync(new URL("generate.oao", DIR))));
-    const { input, nodeOutputs, model } = textRunner(committed).run(new TextEncoder().encode("And God said, "));
+    const model = committed;
+    const { input, nodeOutputs } = textRunner(committed).run(new TextEncoder().encode("And God said, "));
     // the last step: the nodes after the second-to-last Emit, one of each op and shapes (the layers
     // repeat them; the guest's path is set by the shapes, guest/node/vm.ts measureNodeSteps)
     const emits = committed.nodes.flatMap((n, i) => (n.op === Op.Emit ? [i + 1] : []));

@@ -26,11 +26,8 @@
 import { GraphError } from "../errors.ts";
 import { decodeSlot, nodeSlot, OP_NAMES, Op, SlotKind, slotName, type NodeDesc } from "../ops.ts";
 import { DType, elementCount, type DType as DTypeT } from "../tensor.ts";
-import type { ModelSpec } from "../model.ts";
+import { InputMode, type ModelSpec } from "../model.ts";
 import type { Executor } from "../executor.ts";
-
-/** The generation operators (docs/protocol.md §3.6, codes 17–21). */
-const GenOp = { TokenWindow: 17, Position: 18, ScatterRow: 19, PrefixSoftmax: 20, Emit: 21 } as const;
 
 /** Byte tokens: the logits row of every position has one entry per byte value. */
 export const VOCAB = 256;
@@ -121,7 +118,7 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
     const ins = node.inputs.map(kindOf);
     const what = nodeName(k);
     let out: Kind;
-    if (node.op >= GenOp.TokenWindow) throw new GenerateError(`${what}: the model is already a generation graph (op ${node.op}); give the full-sequence import`);
+    if (node.op >= Op.TokenWindow) throw new GenerateError(`${what}: the model is already a generation graph (op ${node.op}); give the full-sequence import`);
     if (ins.every((t) => t.kind === "const")) out = { kind: "const" };
     else {
       const x = ins[0]!;
@@ -277,7 +274,7 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
   };
 
   // TokenWindow, then the ids in the imported graph's input shape
-  const w = emit({ op: GenOp.TokenWindow, inputs: [0], outDtype: DType.int32, outShape: [C + 1], attrs: [C] });
+  const w = emit({ op: Op.TokenWindow, inputs: [0], outDtype: DType.int32, outShape: [C + 1], attrs: [C] });
   const ids = reshape(emit({ op: Op.Slice, inputs: [w], outDtype: DType.int32, outShape: [C], attrs: [0, 0] }), inShape);
 
   // prefill: the imported graph, verbatim, on the ids
@@ -299,11 +296,11 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
   const idsRow = inShape.map(() => 1);
   const argmaxIn = [...idsRow.slice(0, -1), VOCAB];
   const argmax = (logitsRow: number) => emit({ op: Op.ArgMax, inputs: [reshape(logitsRow, argmaxIn)], outDtype: DType.int32, outShape: [...idsRow], attrs: [] });
-  const position = (k: number) => emit({ op: GenOp.Position, inputs: [w], outDtype: DType.int32, outShape: [1], attrs: [k] });
+  const position = (k: number) => emit({ op: Op.Position, inputs: [w], outDtype: DType.int32, outShape: [1], attrs: [k] });
   const gatherRow = (table: number, pos: number) => emit({ op: Op.Gather, inputs: [table, pos], outDtype: DType.int8, outShape: [1, outShape(table)[1]!], attrs: [] });
   const logitsTable = reshape(prefill.get(nodeSlot(n))!, [C, VOCAB]);
   let token = argmax(gatherRow(logitsTable, position(-1)));
-  let out = emit({ op: GenOp.Emit, inputs: [token, w], outDtype: DType.int8, outShape: [T], attrs: [0, T] });
+  let out = emit({ op: Op.Emit, inputs: [token, w], outDtype: DType.int8, outShape: [T], attrs: [0, T] });
 
   /** the [C, D] table of a constant read row by row (the position embedding) */
   const tables = new Map<number, number>();
@@ -351,14 +348,14 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
         case Op.MatMul: {
           const c = caches.get(k)!;
           const [B, , D] = outShape(cacheOf.get(c.slot)!) as [number, number, number];
-          const cache = emit({ op: GenOp.ScatterRow, inputs: [cacheOf.get(c.slot)!, reshape(ins[1]!, [B, 1, D]), p], outDtype: DType.int8, outShape: [B, C, D], attrs: [] });
+          const cache = emit({ op: Op.ScatterRow, inputs: [cacheOf.get(c.slot)!, reshape(ins[1]!, [B, 1, D]), p], outDtype: DType.int8, outShape: [B, C, D], attrs: [] });
           cacheOf.set(c.slot, cache);
           const probs = kindOf(node.inputs[0]!).kind === "scores";
           y = emit({ op: Op.MatMul, inputs: [ins[0]!, cache], outDtype: DType.int8, outShape: shape, attrs: [...node.attrs.slice(0, 7), probs ? 0 : 1] });
           break;
         }
         case Op.CausalSoftmax:
-          y = emit({ op: GenOp.PrefixSoftmax, inputs: [ins[0]!, p], outDtype: DType.int8, outShape: shape, attrs: node.attrs });
+          y = emit({ op: Op.PrefixSoftmax, inputs: [ins[0]!, p], outDtype: DType.int8, outShape: shape, attrs: node.attrs });
           break;
         default:
           y = emit({ ...node, inputs: ins, outShape: shape });
@@ -366,7 +363,7 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
       row.set(ref, y);
     });
     token = argmax(row.get(nodeSlot(n))!);
-    out = emit({ op: GenOp.Emit, inputs: [token, w, out], outDtype: DType.int8, outShape: [T], attrs: [step, T] });
+    out = emit({ op: Op.Emit, inputs: [token, w, out], outDtype: DType.int8, outShape: [T], attrs: [step, T] });
   }
 
   // drop what the output does not read (the full graph's last Reshape when the logits are gathered
@@ -387,6 +384,7 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
 
   const spec: ModelSpec = {
     input: { dtype: DType.int8, shape: [C] },
+    inputMode: InputMode.text,
     nodes: kept,
     weights: full.weights,
     metadata: {
