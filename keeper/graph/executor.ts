@@ -19,6 +19,9 @@ export interface RunResult {
   trace: Trace;
 }
 
+/** Node k (1-based) and its computed output → a replacement output, or undefined to keep it. */
+export type NodeReplacer = (k: number, output: Tensor) => Tensor | undefined;
+
 export class Executor {
   private readonly runtime: KernelRuntime;
   private readonly weightMem: MemTensor[];
@@ -74,8 +77,8 @@ export class Executor {
     checkModelInput(this.model, input);
   }
 
-  /** Computes every node into kernel memory (caller releases). */
-  private execute(input: Tensor): MemTensor[] {
+  /** Computes every node into kernel memory (caller releases); `replace` may substitute a node's output (see run). */
+  private execute(input: Tensor, replace?: NodeReplacer): MemTensor[] {
     const rt = this.runtime;
     const inMem = rt.writeTensor(input);
     const outMem: MemTensor[] = [];
@@ -86,17 +89,27 @@ export class Executor {
       });
       const out = rt.allocTensor({ dtype: node.outDtype, shape: node.outShape });
       rt.runNode(this.descMem[i]!.ptr, this.descMem[i]!.len, ins, out);
-      outMem.push(out);
+      const other = replace?.(i + 1, rt.readTensor(out));
+      if (other !== undefined) {
+        if (other.dtype !== node.outDtype || other.shape.length !== node.outShape.length || other.shape.some((d, j) => d !== node.outShape[j])) {
+          throw new GraphError(`the replacement of node ${i + 1}'s output is ${dtypeName(other.dtype)}[${other.shape.join(",")}], not the node's ${dtypeName(node.outDtype)}[${node.outShape.join(",")}]`);
+        }
+        outMem.push(rt.writeTensor(other));
+      } else outMem.push(out);
     });
     return outMem;
   }
 
-  /** Runs every node and builds the trace: output, node outputs, states, traceRoot. */
-  run(input: Tensor): RunResult {
+  /**
+   * Runs every node and builds the trace: output, node outputs, states, traceRoot. `replace` (fault
+   * injection only: a cheater's consistent lie) sees each node's computed output and may return
+   * another tensor of the same dtype and shape, which the later nodes then read.
+   */
+  run(input: Tensor, replace?: NodeReplacer): RunResult {
     this.checkInput(input);
     this.runtime.release(this.base);
     try {
-      const nodeOutputs = this.execute(input).map((m) => this.runtime.readTensor(m));
+      const nodeOutputs = this.execute(input, replace).map((m) => this.runtime.readTensor(m));
       const inputHash = tensorHash(input);
       const trace = buildTrace(inputHash, this.model.weightsRoot, nodeOutputs.map(tensorHash));
       return { output: nodeOutputs[nodeOutputs.length - 1]!, nodeOutputs, inputHash, trace };

@@ -5,7 +5,7 @@
  */
 import { loadElf, MapPreimageSource, runElf, type Hex } from "../../vm/index.ts";
 import { nodeCheck, type NodeCheck } from "../../graph/preimages.ts";
-import { DType, int32Tensor, int8Tensor, Op, type Model, type NodeDesc, type Tensor } from "../../graph/index.ts";
+import { DType, int32Tensor, int8Tensor, nodeInputs, Op, type Model, type NodeDesc, type Tensor } from "../../graph/index.ts";
 
 export interface VmNodeRun {
   exitCode: number;
@@ -55,6 +55,35 @@ export function measureNodeSteps(
   return model.nodes.map((_, i) => {
     const r = runElf(elf, { preimages: preimageSource(nodeCheck(model, input, outputs, i + 1)), maxSteps });
     return r.exited ? r.steps : undefined;
+  });
+}
+
+/**
+ * measureNodeSteps for a model that repeats nodes (a generation graph's steps, keeper/graph/onnx/generate.ts):
+ * nodes of one class — the same op, attributes and output header, inputs of the same slot kinds,
+ * dtypes and shapes — run the same guest path (the proof walks have the model's depths, the kernels
+ * the paths their shapes set, as measureNodeSteps relies on), so the first node of each class is
+ * run and its count given to the others.
+ */
+export function nodeClassSteps(
+  model: Model,
+  nodeOutputs: (input: Tensor) => readonly Tensor[],
+  elf: Uint8Array,
+  maxSteps: number,
+): (number | undefined)[] {
+  const shape = [...model.input.shape];
+  const n = shape.reduce((a, d) => a * d, 1);
+  const input = model.input.dtype === DType.int8 ? int8Tensor(shape, new Int8Array(n)) : int32Tensor(shape, new Int32Array(n));
+  const outputs = nodeOutputs(input);
+  const measured = new Map<string, number | undefined>();
+  return model.nodes.map((node, i) => {
+    const ins = nodeInputs(model, i + 1, input, outputs).map((t, j) => `${node.inputs[j]! >>> 24}:${t.dtype}:${t.shape.join("x")}`);
+    const key = `${node.op}|${node.attrs.join(",")}|${node.outDtype}:${node.outShape.join("x")}|${ins.join("|")}`;
+    if (!measured.has(key)) {
+      const r = runElf(elf, { preimages: preimageSource(nodeCheck(model, input, outputs, i + 1)), maxSteps });
+      measured.set(key, r.exited ? r.steps : undefined);
+    }
+    return measured.get(key);
   });
 }
 

@@ -96,6 +96,44 @@ describe("oao model import", () => {
   });
 });
 
+describe("oao model import --generate", () => {
+  it("writes the text-generation graph of a decoder LM to the .oao path given; refuses a model that is not one", async () => {
+    const { loadLmFixture } = await import("../../graph/onnx/pytorch-fixtures.ts");
+    const { importOnnx } = await import("../../graph/onnx/import.ts");
+    const { generationSpec } = await import("../../graph/onnx/generate.ts");
+    const { buildModel, decodeModelFile, isTextModel, toHex } = await import("../../graph/index.ts");
+    const fx = loadLmFixture("char_gpt");
+    const dir = mkdtempSync(join(tmpdir(), "oao-generate-"));
+    writeFileSync(join(dir, "calib.json"), JSON.stringify(fx.calibration));
+    const file = join(dir, "sub", "gen.oao");
+    // a shallow game (2^12 steps) keeps the guest runs short (no node fits it: a node check takes ~0.7M steps)
+    const res = (await run(["import", fx.files.get(17)!, "--calibration", join(dir, "calib.json"), "--out", file, "--name", "char_gpt", "--generate", "5", "--vm-trace-depth", "12", "--json"])) as {
+      file: string;
+      modelRoot: string;
+      generation: { context: number; tokens: number; nodes: number; sourceNodes: number; attentions: number };
+      vmSteps: (number | null)[];
+      servable: boolean;
+      notes: string[];
+    };
+    expect(res.file).toBe(file);
+    const model = decodeModelFile(new Uint8Array(readFileSync(file)));
+    expect(isTextModel(model)).toBe(true);
+    expect(model.output.shape).toEqual([5]);
+    expect(res.generation).toEqual({ context: 64, tokens: 5, nodes: model.nodes.length, sourceNodes: 66, attentions: 2 });
+    const want = buildModel(generationSpec(importOnnx(new Uint8Array(readFileSync(fx.files.get(17)!)), fx.calibration, { name: "char_gpt", report: false }).spec, 5).spec);
+    expect(res.modelRoot).toBe(toHex(want.modelRoot));
+    expect(res.vmSteps).toHaveLength(model.nodes.length);
+    expect(res.vmSteps.every((n) => n === null)).toBe(true);
+    expect(res.servable).toBe(false);
+    expect(res.notes.some((n) => n.includes("maxOutputBytes"))).toBe(false);
+    const { mlpToOnnx } = await import("../../graph/onnx/export.ts");
+    writeFileSync(join(dir, "m.onnx"), mlpToOnnx({ layers: [{ inSize: 2, outSize: 2, w: Float64Array.of(1, 0, 0, 1), b: Float64Array.of(0, 0) }] }));
+    writeFileSync(join(dir, "c.json"), JSON.stringify([[0, 1], [1, 0]]));
+    await expect(run(["import", join(dir, "m.onnx"), "--calibration", join(dir, "c.json"), "--out", dir, "--generate", "4", "--json"])).rejects.toThrow(/--generate 4: .*m\.onnx cannot generate: the model's input is int8 \[1,2\]; generation needs token ids int32 \[1, C\]/);
+    await expect(run(["import", join(dir, "m.onnx"), "--calibration", join(dir, "c.json"), "--out", dir, "--generate", "0", "--json"])).rejects.toThrow(/--generate 0: expected the number of bytes to generate/);
+  });
+});
+
 describe("oao model import refuses bad calibration data (a registered model is immutable)", () => {
   it("names the sample, the element and the value for non-numbers, null, strings, non-finite, absurd values and wrong lengths", async () => {
     const { mlpToOnnx } = await import("../../graph/onnx/export.ts");

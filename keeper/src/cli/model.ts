@@ -5,7 +5,8 @@
  *   oao model eval --model mnist [--json]
  *   oao model check (DIR | --model NAME) [--input FILE.json] [--nodes LIST] [--json]
  *     (also prints the least dispute-game vmTraceDepth the checked nodes need)
- *   oao model import FILE.onnx --calibration FILE.json --out DIR [--name NAME] [--clip-percentile P] [--json]
+ *   oao model import FILE.onnx --calibration FILE.json --out (DIR | FILE.oao) [--name NAME] [--clip-percentile P] [--generate T] [--json]
+ *     (--generate T: the greedy text-generation graph of T bytes, keeper/graph/onnx/generate.ts)
  *   oao model register MODEL [--config FILE | --rpc URL --oracle ADDRESS] [--fee WEI] [--fee-token ADDRESS] …  (cli/register.ts)
  *     (prints the float-vs-int8 top-1 agreement on the calibration set and each node's error)
  * A model directory holds `model.oao`; `--model NAME` is the shipped keeper/models/NAME or a model
@@ -15,7 +16,7 @@
 import { Command } from "commander";
 import { registerModelCommand } from "./register.ts";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   dequantize,
@@ -33,8 +34,9 @@ import {
   type Model,
 } from "../../graph/index.ts";
 import { checkSamples, importOnnx } from "../../graph/onnx/import.ts";
+import { generationSpec, type GenerationInfo } from "../../graph/onnx/generate.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
-import { absolutePrestate, measureNodeSteps, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
+import { absolutePrestate, measureNodeSteps, nodeClassSteps, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
 import { parseVmTraceDepth } from "../demo/simulate.ts";
 import { vmTraceDepthFor } from "../../game/solver.ts";
 import { executorFor, loadModel, longNodes } from "../service/models.ts";
@@ -273,36 +275,54 @@ export function buildModelCommand(): Command {
     .description("import an ONNX model, quantizing it post-training from calibration samples")
     .argument("<file>", "the .onnx file")
     .requiredOption("--calibration <file>", "JSON array of samples (same format as run --input)")
-    .requiredOption("--out <dir>", "directory to write model.oao into")
+    .requiredOption("--out <path>", "directory to write model.oao into, or the model file's path (ending in .oao)")
     .option("--name <name>", "model name in the metadata")
     .option("--clip-percentile <p>", "percentile of each activation's calibration values its int8 range keeps (100 = min/max)", "99.99")
+    .option("--generate <tokens>", "write the greedy text-generation graph of a decoder LM (ids [1, C] -> logits [1, C, 256]) instead: prompt int8 [1..C] -> <tokens> bytes (docs/protocol.md §3.9)")
     .option("--vm-trace-depth <n>", "the deployment's dispute game depth to check every node against (production: 32)", "32")
     .option("--json", "one JSON object on stdout")
-    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; vmTraceDepth: string; json?: boolean }) => {
+    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; generate?: string; vmTraceDepth: string; json?: boolean }) => {
       const depth = parseVmTraceDepth(opts.vmTraceDepth);
       if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
       const clipPercentile = Number(opts.clipPercentile);
       if (!(clipPercentile > 50 && clipPercentile <= 100)) throw new InputError(`--clip-percentile ${opts.clipPercentile}: expected a number in (50, 100]`);
+      const tokens = opts.generate === undefined ? undefined : Number(opts.generate);
+      if (tokens !== undefined && !(Number.isInteger(tokens) && tokens >= 1)) throw new InputError(`--generate ${opts.generate}: expected the number of bytes to generate, an integer >= 1`);
       const samples = readSamples(opts.calibration);
       console.error(`importing ${file} with ${samples.length} calibration samples…`);
       const t0 = performance.now();
-      const { spec, notes, report } = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, ""), clipPercentile });
+      const imported = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, ""), clipPercentile });
+      const { report } = imported;
+      let spec = imported.spec;
+      // the full-sequence graph's output-size note does not apply to the generation graph's int8 [T]
+      const notes = tokens === undefined ? imported.notes : imported.notes.filter((n) => !n.includes("maxOutputBytes"));
+      let generation: GenerationInfo | undefined;
+      if (tokens !== undefined) {
+        try {
+          ({ spec, info: generation } = generationSpec(spec, tokens));
+        } catch (e) {
+          throw new InputError(`--generate ${tokens}: ${file} cannot generate: ${(e as Error).message}`);
+        }
+      }
       const model = buildModel(spec);
       const importMs = performance.now() - t0;
-      mkdirSync(opts.out, { recursive: true });
-      const out = join(opts.out, "model.oao");
+      const out = opts.out.endsWith(".oao") ? opts.out : join(opts.out, "model.oao");
+      mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, encodeModelFile(model));
       const info = modelInfo(model);
       for (const n of notes) console.error(`note: ${n}`);
       // Whether keepers can serve it: every node's guest run must fit the game's VM trace (§6.0).
+      // (a generation graph repeats its step's nodes: each kind of node is run once, nodeClassSteps)
       const exec = executorFor(model);
-      const vmSteps = measureNodeSteps(model, (x) => exec.run(x).nodeOutputs, new Uint8Array(readFileSync(NODE_ELF)), 2 ** depth + 1);
+      const measure = generation ? nodeClassSteps : measureNodeSteps;
+      const vmSteps = measure(model, (x) => exec.run(x).nodeOutputs, new Uint8Array(readFileSync(NODE_ELF)), 2 ** depth + 1);
       const tooLong = longNodes(model, vmSteps, depth);
       for (const w of tooLong) console.error(`warning: ${w}: keepers will refuse to serve this model on that deployment (split the node: e.g. a smaller Linear/Conv, or fewer channels)`);
-      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report, vmSteps: vmSteps.map((n) => n ?? null), vmTraceDepth: depth, servable: tooLong.length === 0 }, () => {
+      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report, generation, vmSteps: vmSteps.map((n) => n ?? null), vmTraceDepth: depth, servable: tooLong.length === 0 }, () => {
         console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot} (${(importMs / 1000).toFixed(1)} s)`);
+        if (generation) console.log(`generation graph: prompt int8 [1..${generation.context}] -> ${generation.tokens} bytes, from the ${generation.sourceNodes}-node full-sequence graph (${generation.attentions} attention layers cached)`);
         if (!report) return;
-        console.log(`float vs int8 on the ${report.samples} calibration samples: top-1 agreement ${(report.agreement * 100).toFixed(1)}%`);
+        console.log(`float vs int8 on the ${report.samples} calibration samples${generation ? " (the full-sequence graph)" : ""}: top-1 agreement ${(report.agreement * 100).toFixed(1)}%`);
         for (const n of report.nodes) console.log(`  ${String(n.node).padStart(3)}. ${n.op.padEnd(9)} rel. error ${(n.relError * 100).toFixed(2).padStart(6)}%  (${n.added >= 0 ? "+" : ""}${(n.added * 100).toFixed(2)})  ${n.onnx}`);
         if (report.worst) console.log(`the node that loses most: ${report.worst.node} (${report.worst.op}, from ${report.worst.onnx}): +${(report.worst.added * 100).toFixed(2)}% relative error`);
       });
