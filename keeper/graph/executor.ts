@@ -6,7 +6,7 @@ import { type Bytes32 } from "./hash.ts";
 import { GraphError, InputError } from "./errors.ts";
 import { decodeSlot, SlotKind } from "./ops.ts";
 import { buildTrace, type Trace } from "./state.ts";
-import { tensorHash, type Tensor } from "./tensor.ts";
+import { dtypeName, tensorHash, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type KernelRuntimeOptions, type MemTensor } from "./kernels.ts";
 import type { KernelPath } from "./wasm.ts";
 import { checkModelInput, type Model } from "./model.ts";
