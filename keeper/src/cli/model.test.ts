@@ -23,11 +23,11 @@ describe("oao model", () => {
   const dir = mkdtempSync(join(tmpdir(), "oao-model-cli-"));
 
   it("info prints nodes, params and modelRoot", async () => {
-    const info = (await run(["info", "--model", "mnist", "--json"])) as { nodes: { op: string }[]; params: number; modelRoot: string };
+    const info = (await run(["info", "--model", "mnist", "--json"])) as { nodes: { op: string }[]; params: number; modelRoot: string; inputMode: string };
     expect(info.nodes.map((n) => n.op)).toEqual(["Gemm", "Gemm", "Softmax"]);
     expect(info.params).toBe(784 * 96 + 96 + 96 * 10 + 10);
     expect(info.modelRoot).toMatch(/^0x[0-9a-f]{64}$/);
-    expect((info as { inputMode: string }).inputMode).toBe("fixed");
+    expect(info.inputMode).toBe("fixed");
     // a text model (descriptor version 2, inputMode 1) says so
     const textDir = mkdtempSync(join(tmpdir(), "oao-text-model-"));
     writeFileSync(join(textDir, "model.oao"), encodeModelFile(buildModel(nextLetterTextSpec(8, 4))));
