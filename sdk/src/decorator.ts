@@ -6,7 +6,7 @@ import { type GetOperatorParameters, getOperator } from "./actions/getOperator.t
 import { type GetRequestParameters, getRequest } from "./actions/getRequest.ts";
 import { type RegisterModelParameters, registerModel } from "./actions/registerModel.ts";
 import { type RequestBatchParameters, requestBatch } from "./actions/requestBatch.ts";
-import { type RequestInferenceParameters, requestInference } from "./actions/requestInference.ts";
+import { type RequestInferenceParameters, type RequestTextParameters, requestInference, requestText } from "./actions/requestInference.ts";
 import { type RequestUnstakeParameters, requestUnstake } from "./actions/requestUnstake.ts";
 import { type StakeParameters, stake } from "./actions/stake.ts";
 import { type WaitForResultParameters, waitForResult } from "./actions/waitForResult.ts";
@@ -32,6 +32,8 @@ type WithAddress<T extends { address: Address }> = T extends unknown ? Omit<T, "
 export type OaoActions = {
   estimateFee: (p: WithAddress<EstimateFeeParameters>) => ReturnType<typeof estimateFee>;
   requestInference: (p: WithAddress<RequestInferenceParameters>) => ReturnType<typeof requestInference>;
+  /** A text model's request: the prompt's UTF-8 bytes (1..C checked first). */
+  requestText: (p: WithAddress<RequestTextParameters>) => ReturnType<typeof requestText>;
   requestBatch: (p: WithAddress<RequestBatchParameters>) => ReturnType<typeof requestBatch>;
   getRequest: (p: WithAddress<GetRequestParameters>) => ReturnType<typeof getRequest>;
   waitForResult: (p: WithAddress<WaitForResultParameters>) => ReturnType<typeof waitForResult>;
@@ -72,6 +74,7 @@ export function oaoActions({ addresses }: { addresses: OaoAddresses }) {
     return {
       estimateFee: async (p) => estimateFee(c, { ...p, address: oracle(p.address) }),
       requestInference: async (p) => requestInference(c, { ...p, address: oracle(p.address) }),
+      requestText: async (p) => requestText(c, { ...p, address: oracle(p.address) }),
       requestBatch: async (p) => requestBatch(c, { ...p, address: oracle(p.address) }),
       getRequest: async (p) => getRequest(c, { ...p, address: oracle(p.address) }),
       waitForResult: async (p) => waitForResult(c, { ...p, address: oracle(p.address) }),

@@ -32,6 +32,7 @@ export {
   requestStatuses,
 } from "./contracts.ts";
 export { type ModelDescriptor, decodeModelDescriptor, modelDescriptorFromFile } from "./model.ts";
+export { decodeText, encodePrompt } from "./text.ts";
 export * from "./actions/estimateFee.ts";
 export * from "./actions/expireRequest.ts";
 export * from "./actions/getDispute.ts";

@@ -61,8 +61,8 @@ describe("a text model on chain: prompts of 1..C bytes, the keeper answers, the 
   /** The outputs the consumer's PromptsUpdated events carried for a request, in order. */
   async function updates(requestId: bigint): Promise<string[]> {
     const logs = await world.publicClient.getLogs({ address: consumer, fromBlock: 0n });
-    return parseEventLogs({ abi: prompt.abi, eventName: "PromptsUpdated", logs })
-      .map((l) => l.args as unknown as { requestId: bigint; output: string })
+    return (parseEventLogs({ abi: prompt.abi, eventName: "PromptsUpdated", logs }) as unknown as { args: { requestId: bigint; output: string } }[])
+      .map((l) => l.args)
       .filter((a) => a.requestId === requestId)
       .map((a) => a.output);
   }

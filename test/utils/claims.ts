@@ -4,7 +4,7 @@
  * §3.5 proof is valid for the request it answers (node k < n outputs keccak256(salt ‖ k), node n the output).
  */
 import type { Hex } from "viem";
-import { encodeDescriptor } from "../../keeper/graph/model.ts";
+import { encodeDescriptor, InputMode } from "../../keeper/graph/model.ts";
 import { DType, encodeHeader, tensorHashOfBytes } from "../../keeper/graph/tensor.ts";
 import { buildTrace, claimProof } from "../../keeper/graph/state.ts";
 import { concatBytes, fromHex, keccak, toHex } from "../../keeper/graph/hash.ts";
@@ -18,9 +18,11 @@ export interface SyntheticModel {
   /** Byte length of the (int8, rank-1) output tensor. */
   outputBytes?: number;
   weightsRoot?: Hex;
+  /** Given: a version-2 descriptor with this inputMode (1: a text model of context `inputBytes`). */
+  inputMode?: InputMode;
 }
 
-/** A version-1 model descriptor with int8 rank-1 input and output tensors. */
+/** A model descriptor with int8 rank-1 input and output tensors (version 1, or 2 with `inputMode`). */
 export function syntheticDescriptor(m: SyntheticModel = {}): Hex {
   return hx(
     encodeDescriptor({
@@ -31,6 +33,7 @@ export function syntheticDescriptor(m: SyntheticModel = {}): Hex {
       metadataHash: keccak(new TextEncoder().encode("metadata")),
       inputHeader: encodeHeader(DType.int8, [m.inputBytes ?? 5]),
       outputHeader: encodeHeader(DType.int8, [m.outputBytes ?? 1]),
+      inputMode: m.inputMode,
     }),
   );
 }
@@ -41,6 +44,8 @@ export interface ModelCommitmentView {
   weightsRoot: Hex;
   inputHeader: Hex;
   outputHeader: Hex;
+  /** 1: a text model, whose request input tensor is int8 [inputLength] (docs/protocol.md §3.4). */
+  inputMode?: number;
 }
 
 export interface ClaimProofArg {
@@ -56,9 +61,10 @@ export interface ClaimProofArg {
  * An output that does not fit the model's output header gets a proof over `keccak256(output)` (the chain
  * rejects such an output before or at the proof check, which is what tests of bad outputs want).
  */
-export function syntheticClaimProof(model: ModelCommitmentView, requestInputHash: Hex, output: Hex, salt: Hex): ClaimProofArg {
+export function syntheticClaimProof(model: ModelCommitmentView, requestInputHash: Hex, output: Hex, salt: Hex, inputLength = 0): ClaimProofArg {
   const n = model.nodeCount;
-  const inputHash = keccak(concatBytes(fromHex(model.inputHeader), fromHex(requestInputHash)));
+  const inputHeader = model.inputMode === InputMode.text ? encodeHeader(DType.int8, [inputLength]) : fromHex(model.inputHeader);
+  const inputHash = keccak(concatBytes(inputHeader, fromHex(requestInputHash)));
   let outHash: Uint8Array;
   try {
     outHash = tensorHashOfBytes(fromHex(model.outputHeader), fromHex(output));
@@ -78,8 +84,8 @@ export function syntheticClaimProof(model: ModelCommitmentView, requestInputHash
 
 interface OracleReader {
   read: {
-    getRequestHeader(args: readonly [bigint]): Promise<{ modelId: bigint; inputHash: Hex }>;
-    getModelCommitment(args: readonly [bigint]): Promise<{ nodeCount: number; weightsRoot: Hex; inputHeader: Hex; outputHeader: Hex }>;
+    getRequestHeader(args: readonly [bigint]): Promise<{ modelId: bigint; inputHash: Hex; inputLength: number }>;
+    getModelCommitment(args: readonly [bigint]): Promise<{ nodeCount: number; weightsRoot: Hex; inputHeader: Hex; outputHeader: Hex; inputMode: number }>;
   };
 }
 
@@ -92,7 +98,7 @@ export async function claimProofFor(oracle: OracleReader, requestId: bigint, out
   try {
     const header = await oracle.read.getRequestHeader([requestId]);
     const model = await oracle.read.getModelCommitment([header.modelId]);
-    return syntheticClaimProof(model, header.inputHash, output, salt);
+    return syntheticClaimProof(model, header.inputHash, output, salt, header.inputLength);
   } catch {
     const header = encodeHeader(DType.int8, [1]);
     return syntheticClaimProof({ nodeCount: 6, weightsRoot: hx(new Uint8Array(32)), inputHeader: hx(header), outputHeader: hx(header) }, hx(new Uint8Array(32)), output, salt);

@@ -5,7 +5,7 @@ import { buildModel, decodeModelFile, InputMode, nodeInputs, type ModelSpec } fr
 import { Executor } from "../../graph/executor.ts";
 import { inputSlot, nodeSlot, Op, weightSlot } from "../../graph/ops.ts";
 import { refNode } from "../../graph/reference.ts";
-import { ALL_OPS, randomNodeCase, seededRandom, TEXT_GENERATION_OPS, vectorKernelCases } from "../../graph/fixtures.ts";
+import { ALL_OPS, nextLetterTextSpec, randomNodeCase, seededRandom, TEXT_GENERATION_OPS, vectorKernelCases } from "../../graph/fixtures.ts";
 import { KERNEL_PATHS, simdSupported } from "../../graph/wasm.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { DType, int32Tensor, int8Tensor, type Tensor } from "../../graph/tensor.ts";
@@ -237,6 +237,23 @@ describe.skipIf(!available)(`guest node program ${where} vs the native wasm kern
       const run = await runGuest(nodeCheck(forged, c.inputs[0]!, res.nodeOutputs, 1));
       expect(run.exitCode, run.stderr).toBe(2);
       expect(run.stderr).toMatch(message);
+    }
+  });
+
+  it("a text model (descriptor version 2, inputMode 1): TokenWindow reads the int8 [L] prompt, every node VALID for L = 1, 5, C; a wrong output INVALID", async () => {
+    const C = 8, T = 4;
+    const model = buildModel(nextLetterTextSpec(C, T));
+    expect(model.descriptor[model.descriptor.length - 1]).toBe(InputMode.text);
+    const exec = new Executor(model);
+    for (const L of [1, 5, C]) {
+      const input = int8Tensor([L], Array.from({ length: L }, (_, e) => 0x61 + e));
+      const res = exec.run(input);
+      for (let k = 1; k <= model.nodes.length; k++) {
+        const ok = await runGuest(nodeCheck(model, input, res.nodeOutputs, k));
+        expect(ok.exitCode, `L ${L} node ${k}: ${ok.stderr}`).toBe(0);
+      }
+      const wrong = await runGuest(nodeCheck(model, input, res.nodeOutputs, model.nodes.length, keccak(new Uint8Array([L]))));
+      expect(wrong.exitCode, wrong.stderr).toBe(1);
     }
   });
 

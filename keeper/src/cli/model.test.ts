@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, writeFileSync, copyFileSync, readFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildModelCommand } from "./model.ts";
+import { buildModel, encodeModelFile } from "../../graph/model.ts";
+import { nextLetterTextSpec } from "../../graph/fixtures.ts";
 
 async function run(args: string[]): Promise<unknown> {
   const lines: string[] = [];
@@ -21,10 +23,16 @@ describe("oao model", () => {
   const dir = mkdtempSync(join(tmpdir(), "oao-model-cli-"));
 
   it("info prints nodes, params and modelRoot", async () => {
-    const info = (await run(["info", "--model", "mnist", "--json"])) as { nodes: { op: string }[]; params: number; modelRoot: string };
+    const info = (await run(["info", "--model", "mnist", "--json"])) as { nodes: { op: string }[]; params: number; modelRoot: string; inputMode: string };
     expect(info.nodes.map((n) => n.op)).toEqual(["Gemm", "Gemm", "Softmax"]);
     expect(info.params).toBe(784 * 96 + 96 + 96 * 10 + 10);
     expect(info.modelRoot).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(info.inputMode).toBe("fixed");
+    // a text model (descriptor version 2, inputMode 1) says so
+    const textDir = mkdtempSync(join(tmpdir(), "oao-text-model-"));
+    writeFileSync(join(textDir, "model.oao"), encodeModelFile(buildModel(nextLetterTextSpec(8, 4))));
+    const text = (await run(["info", textDir, "--json"])) as { inputMode: string; input: { shape: number[] } };
+    expect(text).toMatchObject({ inputMode: "text", input: { shape: [8] } });
   });
 
   it("run prints one dequantized output and one traceRoot per sample", async () => {

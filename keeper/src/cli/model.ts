@@ -31,6 +31,7 @@ import {
   encodeModelFile,
   encodeTensor,
   nodeInputs,
+  isTextModel,
   type Model,
 } from "../../graph/index.ts";
 import { checkSamples, importOnnx } from "../../graph/onnx/import.ts";
@@ -138,6 +139,8 @@ export function modelInfo(model: Model) {
     weightsRoot: toHex(model.weightsRoot),
     metadataHash: toHex(model.metadataHash),
     descriptor: toHex(model.descriptor),
+    /** §3.3: `text` takes prompts int8 [1..C] (C = the input shape's) and its output is trimmed at 0x00 on delivery. */
+    inputMode: isTextModel(model) ? "text" : "fixed",
     input: { dtype: dtypeName(model.input.dtype), shape: model.input.shape, ...model.metadata.input },
     output: { dtype: dtypeName(model.output.dtype), shape: model.output.shape, ...model.metadata.output },
     params,
@@ -167,7 +170,8 @@ export function buildModelCommand(): Command {
       const info = modelInfo(model);
       emit(opts.json, info, () => {
         console.log(`${info.name}  modelRoot ${info.modelRoot}`);
-        console.log(`input ${info.input.dtype}[${info.input.shape}]  output ${info.output.dtype}[${info.output.shape}]  params ${info.params}`);
+        const input = info.inputMode === "text" ? `text prompt int8[1..${info.input.shape[0]}]` : `input ${info.input.dtype}[${info.input.shape}]`;
+        console.log(`${input}  output ${info.output.dtype}[${info.output.shape}]  params ${info.params}`);
         for (const n of info.nodes) console.log(`  ${n.index}. ${n.op}(${n.inputs.join(", ")}) -> ${n.output.dtype}[${n.output.shape}]`);
       });
     });

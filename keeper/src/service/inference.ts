@@ -30,7 +30,7 @@ export interface ComputedClaim {
  */
 export function decodeRequestInput(model: Model, input: Uint8Array) {
   const { dtype, shape } = requestInputSpec(model, input.length);
-  return decodeTensor(dtype, shape, input);
+  return decodeTensor(dtype, [...shape], input);
 }
 
 export function computeClaim(executor: Executor, input: Uint8Array): ComputedClaim {

@@ -4,6 +4,7 @@ import { type DeliveryMode, type RequestStatus, aiOracleAbi, deliveryModes, oaoE
 import type { BaseErrorType } from "../errors/base.ts";
 import { toOaoError } from "../errors/contract.ts";
 import { RequestNotFoundError, type RequestNotFoundErrorType } from "../errors/wait.ts";
+import { decodeText } from "../text.ts";
 
 export interface GetRequestParameters {
   /** The AIOracle. */
@@ -32,8 +33,17 @@ export interface GetRequestReturnType {
   status: RequestStatus;
   /** keccak256 of the standing claim's output (zero hash while none). */
   outputHash: Hex;
-  /** The standing claim's output ("0x" while none). */
+  /** The standing claim's output ("0x" while none): for a text model all T bytes of its int8 [T] tensor. */
   output: Hex;
+  /** The request's model is a text model (docs/protocol.md §3.3): its prompt was `inputLength` bytes. */
+  textModel: boolean;
+  /** Byte length of the request's input (a text model's prompt length L). */
+  inputLength: number;
+  /**
+   * A text model's result as text: `decodeText(output)`, the bytes before the first 0x00 as UTF-8 (what the
+   * consumer's callback received); "" while there is no output. Undefined for a fixed model.
+   */
+  text: string | undefined;
   /** True once the output can no longer change. */
   finalized: boolean;
   /** Results delivered so far. */
@@ -74,6 +84,9 @@ export async function getRequest(
       status,
       outputHash,
       output,
+      textModel: request.textModel,
+      inputLength: request.inputLength,
+      text: request.textModel ? decodeText(output) : undefined,
       finalized,
       deliveries: request.deliveries,
       lastCallbackSucceeded: request.lastCallbackSucceeded,

@@ -18,11 +18,12 @@ import { aiOracleAbi, oaoErrorsAbi } from "../contracts.ts";
 import type { BaseErrorType } from "../errors/base.ts";
 import { type ContractRevertErrorType, toOaoError } from "../errors/contract.ts";
 import {
-  InputLengthMismatchError,
   type InputLengthMismatchErrorType,
   InvalidParameterError,
   type InvalidParameterErrorType,
+  type PromptLengthErrorType,
 } from "../errors/parameters.ts";
+import { checkInputLength, isTextModel, readModel } from "./internal/input.ts";
 import { send } from "./internal/send.ts";
 
 /** The most items one batch may have (`AIOracle.MAX_BATCH_SIZE`). */
@@ -56,6 +57,7 @@ export type RequestBatchErrorType =
   | ContractRevertErrorType
   | InvalidParameterErrorType
   | InputLengthMismatchErrorType
+  | PromptLengthErrorType
   | BaseErrorType;
 
 /**
@@ -77,18 +79,17 @@ export async function requestBatch(
     throw new InvalidParameterError({ parameter: "gasLimit", message: "a callback contract needs a callback gas limit", value: gasLimit });
   }
   const abi = [...aiOracleAbi, ...oaoErrorsAbi];
-  let model: { inputBytes: number };
-  try {
-    model = await readContract(client, { address: params.address, abi, functionName: "getModel", args: [params.modelId] });
-  } catch (err) {
-    throw toOaoError(err, "getModel");
-  }
+  const model = await readModel(client, params);
   for (const input of params.inputs) {
     if (!isHex(input, { strict: true }) || input.length % 2 !== 0 || input === "0x") {
       throw new InvalidParameterError({ parameter: "inputs", message: "each input must be non-empty even-length 0x hex", value: input });
     }
     const given = size(input);
-    if (given !== model.inputBytes) throw new InputLengthMismatchError({ modelId: params.modelId, expected: model.inputBytes, given });
+    checkInputLength(params.modelId, model, given);
+    // A text model's batch is prompts of one length (the oracle splits the input evenly, docs/protocol.md §1.2).
+    if (isTextModel(model) && given !== size(params.inputs[0]!)) {
+      throw new InvalidParameterError({ parameter: "inputs", message: "a text model's batch takes prompts of one byte length", value: params.inputs.map(size) });
+    }
   }
   let value = params.value;
   if (value === undefined) {

@@ -7,21 +7,24 @@ import {
   type Hex,
   type TransactionReceipt,
   type Transport,
+  bytesToHex,
   isHex,
   parseEventLogs,
   size,
   zeroAddress,
 } from "viem";
-import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
+import { simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
 import { type DeliveryMode, aiOracleAbi, deliveryModes, oaoErrorsAbi } from "../contracts.ts";
 import type { BaseErrorType } from "../errors/base.ts";
 import { type ContractRevertErrorType, toOaoError } from "../errors/contract.ts";
 import {
-  InputLengthMismatchError,
   type InputLengthMismatchErrorType,
   InvalidParameterError,
   type InvalidParameterErrorType,
+  type PromptLengthErrorType,
 } from "../errors/parameters.ts";
+import { checkInputLength, isTextModel, readModel } from "./internal/input.ts";
+import { encodePrompt } from "../text.ts";
 import { estimateFee } from "./estimateFee.ts";
 
 export interface RequestInferenceParameters {
@@ -30,7 +33,8 @@ export interface RequestInferenceParameters {
   modelId: bigint;
   /**
    * The model input: the canonical bytes of the model's input tensor (docs/protocol.md §3.2), exactly
-   * `getModel(modelId).inputBytes` long (checked before anything is sent: `InputLengthMismatchError`).
+   * `getModel(modelId).inputBytes` long (checked before anything is sent: `InputLengthMismatchError`); for a
+   * text model the prompt's bytes, 1 to `inputBytes` of them (`PromptLengthError`; `requestText` encodes a string).
    */
   input: Hex;
   /** Contract called back with the output; omit for none (then read it with getRequest). */
@@ -65,43 +69,50 @@ export type RequestInferenceErrorType =
   | ContractRevertErrorType
   | InvalidParameterErrorType
   | InputLengthMismatchErrorType
+  | PromptLengthErrorType
   | BaseErrorType;
 
 /**
  * Makes a request (`requestWithOptions`), waits for its transaction and returns the request id
  * read from the RequestCreated event of the receipt. The input's length is checked against the
- * model's first (one read of `getModel`): a wrong length throws `InputLengthMismatchError` with both.
+ * model's first (one read of `getModel`): a wrong length throws `InputLengthMismatchError` with both
+ * (`PromptLengthError` for a text model's prompt outside 1..C).
  */
 export async function requestInference(
   client: Client<Transport, Chain | undefined, Account | undefined>,
   params: RequestInferenceParameters,
 ): Promise<RequestInferenceReturnType> {
-  const callbackContract = params.callbackContract ?? zeroAddress;
-  const gasLimit = params.gasLimit ?? 0n;
-  if (callbackContract !== zeroAddress && gasLimit === 0n) {
-    throw new InvalidParameterError({
-      parameter: "gasLimit",
-      message: "a callback contract needs a callback gas limit (e.g. 200_000n)",
-      value: gasLimit,
-    });
-  }
+  checkCallback(params);
   if (params.input === "0x") {
     throw new InvalidParameterError({ parameter: "input", message: "the model input must not be empty", value: params.input });
   }
   if (!isHex(params.input, { strict: true }) || params.input.length % 2 !== 0) {
     throw new InvalidParameterError({ parameter: "input", message: "expected an even-length 0x hex string", value: params.input });
   }
+  const model = await readModel(client, params);
+  checkInputLength(params.modelId, model, size(params.input));
+  return submitRequest(client, params);
+}
+
+/** The callback contract and its gas limit go together (checked before anything is read or sent). */
+function checkCallback(params: Pick<RequestInferenceParameters, "callbackContract" | "gasLimit">): void {
+  if ((params.callbackContract ?? zeroAddress) !== zeroAddress && (params.gasLimit ?? 0n) === 0n) {
+    throw new InvalidParameterError({
+      parameter: "gasLimit",
+      message: "a callback contract needs a callback gas limit (e.g. 200_000n)",
+      value: params.gasLimit ?? 0n,
+    });
+  }
+}
+
+/** Sends a checked request (`requestWithOptions`) and reads its id from the receipt's RequestCreated event. */
+async function submitRequest(
+  client: Client<Transport, Chain | undefined, Account | undefined>,
+  params: RequestInferenceParameters,
+): Promise<RequestInferenceReturnType> {
   const abi = [...aiOracleAbi, ...oaoErrorsAbi];
-  let model: { inputBytes: number };
-  try {
-    model = await readContract(client, { address: params.address, abi, functionName: "getModel", args: [params.modelId] });
-  } catch (err) {
-    throw toOaoError(err, "getModel");
-  }
-  const given = size(params.input);
-  if (given !== model.inputBytes) {
-    throw new InputLengthMismatchError({ modelId: params.modelId, expected: model.inputBytes, given });
-  }
+  const callbackContract = params.callbackContract ?? zeroAddress;
+  const gasLimit = params.gasLimit ?? 0n;
   const value = params.value ?? (await estimateFee(client, { address: params.address, modelId: params.modelId, gasLimit })).total;
   try {
     const { request } = await simulateContract(client, {
@@ -132,4 +143,39 @@ export async function requestInference(
   } catch (err) {
     throw toOaoError(err, "requestWithOptions");
   }
+}
+
+export type RequestTextParameters = Omit<RequestInferenceParameters, "input"> & {
+  /** The prompt; sent as its UTF-8 bytes, 1 to the model's context C of them (`getModel(modelId).inputBytes`). */
+  prompt: string;
+};
+
+export type RequestTextErrorType = RequestInferenceErrorType;
+
+/**
+ * A text model's request (docs/protocol.md §1.4, §3.3): the prompt's UTF-8 bytes as the input, checked first
+ * against the model (one read of `getModel`): not a text model → InvalidParameterError; empty or longer than the
+ * model's context → PromptLengthError. The result's text is `decodeText(output)`, also `text` in getRequest and
+ * waitForResult; the consumer's callback gets the same bytes.
+ */
+export async function requestText(
+  client: Client<Transport, Chain | undefined, Account | undefined>,
+  params: RequestTextParameters,
+): Promise<RequestInferenceReturnType> {
+  checkCallback(params);
+  if (typeof params.prompt !== "string") {
+    throw new InvalidParameterError({ parameter: "prompt", message: "expected a string", value: params.prompt });
+  }
+  const model = await readModel(client, params);
+  if (!isTextModel(model)) {
+    throw new InvalidParameterError({
+      parameter: "modelId",
+      message: `model ${params.modelId} is not a text model (inputMode ${model.inputMode}): send its input tensor with requestInference`,
+      value: params.modelId,
+    });
+  }
+  const bytes = encodePrompt(params.prompt);
+  checkInputLength(params.modelId, model, bytes.length);
+  const { prompt: _prompt, ...rest } = params;
+  return submitRequest(client, { ...rest, input: bytesToHex(bytes) });
 }

@@ -8,6 +8,8 @@ export {
   type InvalidParameterErrorType,
   MissingAddressError,
   type MissingAddressErrorType,
+  PromptLengthError,
+  type PromptLengthErrorType,
 } from "./parameters.ts";
 export {
   RequestCancelledError,

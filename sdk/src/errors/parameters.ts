@@ -60,3 +60,26 @@ export class InputLengthMismatchError extends BaseError {
     this.given = given;
   }
 }
+
+export type PromptLengthErrorType = PromptLengthError & { name: "PromptLengthError" };
+/**
+ * A text model's prompt is empty or longer than the model's context: the oracle would revert with
+ * `EmptyInput(modelId)` or `InputTooLong(modelId, max, given)` (docs/protocol.md §1.4), so nothing is sent.
+ */
+export class PromptLengthError extends BaseError {
+  readonly modelId: bigint;
+  /** The model's context C: the longest prompt, in bytes (`getModel(modelId).inputBytes`). */
+  readonly max: number;
+  /** Byte length of the prompt given (UTF-8). */
+  readonly given: number;
+  constructor({ modelId, max, given }: { modelId: bigint; max: number; given: number }) {
+    super(`Invalid \`prompt\`: model ${modelId} takes a prompt of 1 to ${max} bytes, got ${given}.`, {
+      name: "PromptLengthError",
+      details:
+        "A text model's request input is the prompt's UTF-8 bytes, at least one and at most the model's context (docs/protocol.md §1.4, §3.3): shorten the prompt (a multi-byte character counts all its bytes).",
+    });
+    this.modelId = modelId;
+    this.max = max;
+    this.given = given;
+  }
+}
