@@ -163,9 +163,8 @@ contract DisputeGame is IFaultDisputeGame {
         _absolutePrestate = model.absolutePrestate;
         _nodeCount = model.nodeCount;
 
-        // The registry admits only inputs of at most one chunk, whose chunk root is keccak256 of the bytes: the
-        // request's `inputHash` (docs/protocol.md §3.4).
-        bytes32 inputHash = keccak256(abi.encodePacked(mc.inputHeader, request.inputHash));
+        // The input tensor's hash (docs/protocol.md §3.4): for a text model, of int8 [the request's input length].
+        bytes32 inputHash = GraphCommitments.requestInputHash(mc, request.inputHash, request.inputLength);
         _lo = 0;
         _hi = model.nodeCount;
         _agreed = GraphCommitments.initialState(inputHash, mc.weightsRoot, model.nodeCount);

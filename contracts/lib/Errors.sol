@@ -32,7 +32,10 @@ error FeeTokenNotContract(address token);
 error FeeTokenShortfall(address token, uint256 expected, uint256 received);
 
 // ---------------------------------------------------------------- requests and fees (AIOracle)
-error EmptyInput();
+/// @notice A request (or batch) with no input bytes for model `modelId`.
+error EmptyInput(uint256 modelId);
+/// @notice A text model's prompt is longer than its context: `maxBytes` is the model's `inputBytes` (C).
+error InputTooLong(uint256 modelId, uint256 maxBytes, uint256 given);
 /// @notice A request input is not the model's input tensor: `expected` is its byte length (from the model's input
 /// header, docs/protocol.md §3.2), `given` the input's. No claim could be checked against such an input.
 error InputLengthMismatch(uint256 modelId, uint256 expected, uint256 given);

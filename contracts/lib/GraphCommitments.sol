@@ -55,13 +55,13 @@ library GraphCommitments {
         bytes32 modelRoot;
         uint32 nodeCount;
         uint32 weightCount;
+        /// @dev INPUT_MODE_FIXED or INPUT_MODE_TEXT (fixed for a version-1 descriptor); stored with the counts.
+        uint8 inputMode;
         bytes32 graphRoot;
         bytes32 weightsRoot;
         bytes32 metadataHash;
         bytes inputHeader;
         bytes outputHeader;
-        /// @dev INPUT_MODE_FIXED or INPUT_MODE_TEXT (fixed for a version-1 descriptor).
-        uint8 inputMode;
     }
 
     /// @notice What a claim poster supplies for the §3.5 checks.
@@ -208,6 +208,22 @@ library GraphCommitments {
     }
 
     // ---------------------------------------------------------------- states and claims (§3.4, §3.5)
+
+    /**
+     * @notice A request's inputHash (§3.4): keccak256(header ‖ keccak256(input)) — the registry admits inputs of at
+     * most one chunk, whose chunk root is keccak256 of the bytes, `inputDataHash`. The header is the model's input
+     * header for a fixed model and int8 [inputLength] for a text model (§3.3).
+     */
+    function requestInputHash(ModelCommitment memory m, bytes32 inputDataHash, uint256 inputLength)
+        internal
+        pure
+        returns (bytes32)
+    {
+        if (m.inputMode == INPUT_MODE_TEXT) {
+            return keccak256(abi.encodePacked(DTYPE_INT8, uint8(1), uint32(inputLength), inputDataHash));
+        }
+        return keccak256(abi.encodePacked(m.inputHeader, inputDataHash));
+    }
 
     function stateHash(bytes32 inputHash, bytes32 weightsRoot, bytes32 nodesRoot) internal pure returns (bytes32 h) {
         assembly ("memory-safe") {

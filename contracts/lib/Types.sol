@@ -143,6 +143,9 @@ struct Request {
     uint64 deadline;
     DeliveryMode deliveryMode;
     FeeState feeState;
+    /// @dev Byte length of the request's input (at most 4096): the model's `inputBytes` for a fixed model, the
+    /// prompt's length L (1..C) for a text model, whose input tensor is int8 [L] (docs/protocol.md §3.4).
+    uint16 inputLength;
     address callbackContract;
     uint64 gasLimit;
     /// @dev Number of result deliveries so far (AICallbackResult events).
@@ -157,14 +160,17 @@ struct Request {
     address refundRecipient;
     /// @dev Whether `refundRecipient` was given at request time (then refunds skip the requester).
     bool refundRecipientSet;
-    /// @dev `modelFee` is in the model's fee token, not wei (copied from the model at request time).
-    bool feeInToken;
+    /// @dev The model is a text model (copied at request time): every delivery passes the output bytes up to, not
+    /// including, the first 0x00 (docs/protocol.md §1.7).
+    bool textModel;
     uint256 modelId;
     bytes32 inputHash;
     /// @dev The fee parts, fixed at request time; they sum to what was escrowed.
     uint128 modelFee;
     uint128 callbackFee;
     uint128 protocolFee;
+    /// @dev `modelFee` is in the model's fee token, not wei (copied from the model at request time).
+    bool feeInToken;
     bytes callbackData;
 }
 
@@ -178,6 +184,8 @@ struct RequestHeader {
     uint64 gasLimit;
     uint256 modelId;
     bytes32 inputHash;
+    /// @dev {Request-inputLength}: with the model's commitment it gives the input tensor's header (§3.4).
+    uint16 inputLength;
 }
 
 /// @notice One claim: an operator's output for a request and its commitment to the whole computation.

@@ -8,6 +8,7 @@ import {IAIOracleBatch} from "../interfaces/IAIOracleBatch.sol";
 import {IAIOracleCallbackReceiver} from "../interfaces/IAIOracleCallbackReceiver.sol";
 import {ExactGasCall} from "../lib/ExactGasCall.sol";
 import {ErrorCodes} from "../lib/ErrorCodes.sol";
+import {TextModels} from "../lib/TextModels.sol";
 import {
     BatchInputLengthMismatch,
     BatchSizeOutOfRange,
@@ -35,7 +36,8 @@ import {
 /// credits withdrawable with {withdraw}. At finality the model and protocol fees are credited to {feeCollector}.
 /// Callbacks are made as the real oracle makes them: with exactly the request's gas limit, bounded return data, and
 /// a failing callback recorded instead of reverting the helper. Error callbacks use the real codes ({ErrorCodes}).
-/// Any model id is accepted, with inputs of any length unless {setModelInputBytes} says otherwise. A model can be
+/// Any model id is accepted, with inputs of any length unless {setModelInputBytes} says otherwise. A model can be a
+/// text model ({setTextModel}): prompts of 1..C bytes, results delivered up to their first 0x00. A model can be
 /// token-priced ({setModelFeeToken}): its fee is pulled with transferFrom, credited in the token at finality and
 /// refunded in the token to the requester, as the real oracle does.
 /// @dev Test-only. The helpers and setters are callable by anyone. No deadlines: {expire} works at any time.
@@ -57,6 +59,8 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         bool closed; // expired or failed: no more results
         bool callbackFeePaid;
         bool refundRecipientSet;
+        /// @dev A text model's request (at request time): deliveries pass the output up to its first 0x00.
+        bool textModel;
         address refundRecipient;
         /// @dev The model's fee token at request time (address(0): priced in wei).
         address feeToken;
@@ -87,6 +91,8 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
     mapping(uint256 modelId => uint256) public modelFee;
     /// @notice The input length a model takes, checked as the real oracle checks it; 0 (default): any length.
     mapping(uint256 modelId => uint256) public modelInputBytes;
+    /// @notice A text model's context C (its longest prompt, in bytes); 0 (default): not a text model.
+    mapping(uint256 modelId => uint256) public textModelContext;
     /// @notice The ERC20 a model's fee is paid in (address(0): wei), as the real registry's `modelFeeToken`.
     mapping(uint256 modelId => address) public modelFeeToken;
     mapping(address token => mapping(address account => uint256)) private _tokenCredits;
@@ -108,9 +114,7 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         uint64 gasLimit,
         bytes calldata callbackData
     ) external payable returns (uint256 requestId) {
-        if (input.length == 0) revert EmptyInput();
-        uint256 inputBytes = modelInputBytes[modelId];
-        if (inputBytes != 0 && input.length != inputBytes) revert InputLengthMismatch(modelId, inputBytes, input.length);
+        _checkInputLength(modelId, input.length);
         uint256 fee = _check(modelId, callbackContract, gasLimit);
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
         requestId = _store(modelId, input, callbackContract, gasLimit, callbackData);
@@ -133,13 +137,7 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
             revert UnsupportedDataAvailability(uint8(inputDA), uint8(outputDA));
         }
         if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
-        if (input.length == 0) revert EmptyInput();
-        uint256 itemBytes = modelInputBytes[modelId];
-        // Unconfigured models: the input splits into batchSize equal items.
-        if (itemBytes == 0) itemBytes = input.length / batchSize;
-        if (input.length != batchSize * itemBytes) {
-            revert BatchInputLengthMismatch(modelId, batchSize, itemBytes, batchSize * itemBytes, input.length);
-        }
+        uint256 itemBytes = _batchItemBytes(modelId, batchSize, input.length);
         uint256 total = _check(modelId, callbackContract, gasLimit) * batchSize;
         if (msg.value < total) revert InsufficientFee(msg.value, total);
         firstRequestId = requestCount + 1;
@@ -229,6 +227,13 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         modelInputBytes[modelId] = inputBytes;
     }
 
+    /// @notice Makes `modelId` a text model of context `context` as the real registry's inputMode 1 does: prompts of
+    /// 1..context bytes (EmptyInput, InputTooLong), each delivery trimmed at the output's first 0x00. 0: not a text
+    /// model (requests already made keep the rule they were made under).
+    function setTextModel(uint256 modelId, uint256 context) external {
+        textModelContext[modelId] = context;
+    }
+
     /// @notice Makes `modelId` token-priced (its `modelFee` in units of `token`); address(0): priced in wei again.
     function setModelFeeToken(uint256 modelId, address token) external {
         modelFeeToken[modelId] = token;
@@ -301,6 +306,28 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
 
     // ------------------------------------------------------------------ internals
 
+    function _checkInputLength(uint256 modelId, uint256 length) private view {
+        uint256 context = textModelContext[modelId];
+        if (context != 0) return TextModels.checkPromptLength(modelId, length, context);
+        if (length == 0) revert EmptyInput(modelId);
+        uint256 inputBytes = modelInputBytes[modelId];
+        if (inputBytes != 0 && length != inputBytes) revert InputLengthMismatch(modelId, inputBytes, length);
+    }
+
+    /// @dev The length of each item of a batch input of `length` bytes, checked as the real oracle checks it.
+    function _batchItemBytes(uint256 modelId, uint256 batchSize, uint256 length) private view returns (uint256) {
+        if (length == 0) revert EmptyInput(modelId);
+        uint256 context = textModelContext[modelId];
+        uint256 itemBytes = context == 0 ? modelInputBytes[modelId] : 0;
+        // Unconfigured and text models: the input splits into batchSize equal items.
+        if (itemBytes == 0) itemBytes = length / batchSize;
+        if (length != batchSize * itemBytes) {
+            revert BatchInputLengthMismatch(modelId, batchSize, itemBytes, batchSize * itemBytes, length);
+        }
+        if (context != 0) TextModels.checkPromptLength(modelId, itemBytes, context);
+        return itemBytes;
+    }
+
     function _check(uint256 modelId, address callbackContract, uint64 gasLimit) private view returns (uint256) {
         if (callbackContract == address(0) && gasLimit != 0) revert ZeroCallbackWithGas(gasLimit);
         if (callbackContract != address(0) && gasLimit == 0) revert CallbackWithoutGas(callbackContract);
@@ -325,6 +352,7 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         r.callbackContract = callbackContract;
         r.gasLimit = gasLimit;
         r.modelId = modelId;
+        r.textModel = textModelContext[modelId] != 0;
         r.modelFee = modelFee[modelId];
         r.feeToken = modelFeeToken[modelId];
         r.callbackFee = _callbackFee(gasLimit);
@@ -409,7 +437,8 @@ contract MockAIOracle is IAIOracle, IAIOracleBatch {
         if (r.closed || r.finalized) revert UnknownRequest(requestId);
     }
 
-    function _deliver(uint256 requestId, MockRequest storage r, bytes calldata output) private returns (bool success) {
+    function _deliver(uint256 requestId, MockRequest storage r, bytes calldata result) private returns (bool success) {
+        bytes calldata output = r.textModel ? TextModels.trimmed(result) : result;
         r.output = output;
         emit AICallbackResult(r.requester, requestId, msg.sender, output);
         _payCallbackFee(r);

@@ -15,6 +15,8 @@ import {ITaskManager} from "../interfaces/ITaskManager.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {ExactGasCall} from "../lib/ExactGasCall.sol";
 import {ErrorCodes} from "../lib/ErrorCodes.sol";
+import {GraphCommitments} from "../lib/GraphCommitments.sol";
+import {TextModels} from "../lib/TextModels.sol";
 import {
     DeliveryMode,
     FeeState,
@@ -234,7 +236,8 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
             callbackContract: r.callbackContract,
             gasLimit: r.gasLimit,
             modelId: r.modelId,
-            inputHash: r.inputHash
+            inputHash: r.inputHash,
+            inputLength: r.inputLength
         });
     }
 
@@ -341,14 +344,16 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
             // A request is delivered at most once per claim, and claims are bounded by bonds: no overflow.
             r.deliveries += 1;
         }
-        emit AICallbackResult(r.requester, requestId, executor, output);
+        // A text model's result is the text before the first 0x00 (§1.7); the claim keeps the whole int8 [T] tensor.
+        bytes calldata delivered = r.textModel ? TextModels.trimmed(output) : output;
+        emit AICallbackResult(r.requester, requestId, executor, delivered);
         _payCallbackFee(r, requestId, executor);
         address target = r.callbackContract;
         if (target == address(0)) return;
         _inCallbackOf = requestId;
         (bool success, bytes memory returnData) = target.callWithExactGas(
             r.gasLimit,
-            abi.encodeCall(IAIOracleCallbackReceiver.aiOracleCallback, (requestId, output, r.callbackData)),
+            abi.encodeCall(IAIOracleCallbackReceiver.aiOracleCallback, (requestId, delivered, r.callbackData)),
             MAX_RETURN_DATA_COPY
         );
         _inCallbackOf = 0;
@@ -447,16 +452,25 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
 
     function _request(RequestParams memory p) private returns (uint256 requestId) {
         Model storage model = _activeModel(p.modelId);
-        if (p.input.length == 0) revert EmptyInput();
-        // Guard (docs/protocol.md §3.4): an input that is not the model's input tensor makes every claim unprovable —
-        // no honest keeper can compute one to challenge with, so any output would finalize. Refused here.
-        if (p.input.length != model.inputBytes) revert InputLengthMismatch(p.modelId, model.inputBytes, p.input.length);
+        _checkInputLength(p.modelId, model, p.input.length);
         (uint256 fee, uint256 tokenFee) = _checkAndQuote(p, model);
         if (msg.value < fee) revert InsufficientFee(msg.value, fee);
         requestId = _store(p);
         if (tokenFee != 0) _pullFeeToken(p.modelId, tokenFee);
         // msg.value >= fee was checked above.
         _returnExcess(requestId, msg.value - fee);
+    }
+
+    /// @dev Guard (docs/protocol.md §3.4): an input that is not the model's input tensor makes every claim unprovable —
+    /// no honest keeper can compute one to challenge with, so any output would finalize. Refused here: a fixed model
+    /// takes exactly `inputBytes` bytes, a text model a prompt of 1..`inputBytes` (§1.4).
+    function _checkInputLength(uint256 modelId, Model storage model, uint256 length) private view {
+        if (model.inputMode == GraphCommitments.INPUT_MODE_TEXT) {
+            TextModels.checkPromptLength(modelId, length, model.inputBytes);
+            return;
+        }
+        if (length == 0) revert EmptyInput(modelId);
+        if (length != model.inputBytes) revert InputLengthMismatch(modelId, model.inputBytes, length);
     }
 
     /// @dev The checks every request passes (but the input length, checked per entry point) and its fee: `fee` in
@@ -489,10 +503,13 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         r.deadline = deadline;
         r.deliveryMode = p.deliveryMode;
         r.feeState = FeeState.Escrowed;
+        // Checked against the model's inputBytes (<= 4096) by every entry point: fits.
+        r.inputLength = uint16(p.input.length);
+        if (model.inputMode == GraphCommitments.INPUT_MODE_TEXT) r.textModel = true;
         r.callbackContract = p.callbackContract;
         r.gasLimit = p.gasLimit;
         r.createdAt = uint64(block.timestamp);
-        r.feeInToken = model.feeInToken;
+        if (model.feeInToken) r.feeInToken = true;
         if (p.refundRecipient != address(0)) {
             r.refundRecipient = p.refundRecipient;
             r.refundRecipientSet = true;
@@ -517,20 +534,24 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         );
     }
 
-    /// @dev `batchSize` requests of `p`, item i's input being bytes [i * inputBytes, (i + 1) * inputBytes) of `input`.
+    /// @dev `batchSize` requests of `p`, item i's input being bytes [i * itemBytes, (i + 1) * itemBytes) of `input`:
+    /// itemBytes is the model's inputBytes, or for a text model `input.length / batchSize` (its prompts share one
+    /// length, 1..C).
     function _requestBatch(uint256 batchSize, bytes calldata input, RequestParams memory p)
         private
         returns (uint256 firstRequestId)
     {
         if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(batchSize, MAX_BATCH_SIZE);
         Model storage model = _activeModel(p.modelId);
-        if (input.length == 0) revert EmptyInput();
-        uint256 itemBytes = model.inputBytes;
-        // batchSize <= MAX_BATCH_SIZE and itemBytes <= 4096: no overflow.
+        if (input.length == 0) revert EmptyInput(p.modelId);
+        bool text = model.inputMode == GraphCommitments.INPUT_MODE_TEXT;
+        uint256 itemBytes = text ? input.length / batchSize : model.inputBytes;
+        // batchSize <= MAX_BATCH_SIZE and itemBytes <= 4096 (or the input's length): no overflow.
         uint256 expected = batchSize * itemBytes;
         if (input.length != expected) {
             revert BatchInputLengthMismatch(p.modelId, batchSize, itemBytes, expected, input.length);
         }
+        if (text) TextModels.checkPromptLength(p.modelId, itemBytes, model.inputBytes);
         (uint256 fee, uint256 tokenFee) = _checkAndQuote(p, model);
         uint256 total = fee * batchSize;
         if (msg.value < total) revert InsufficientFee(msg.value, total);

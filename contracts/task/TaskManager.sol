@@ -469,8 +469,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     ) private view returns (bytes32) {
         GraphCommitments.ModelCommitment memory m =
             IModelRegistry(address(_oracle)).getModelCommitment(request.modelId);
-        // The registry admits inputs of at most one chunk, so keccak256 of the input is its chunk root (§3.4).
-        bytes32 inputHash = keccak256(abi.encodePacked(m.inputHeader, request.inputHash));
+        bytes32 inputHash = GraphCommitments.requestInputHash(m, request.inputHash, request.inputLength);
         bytes32 outputHash = GraphCommitments.tensorHash(m.outputHeader, output);
         GraphCommitments.verifyClaim(inputHash, m.weightsRoot, m.nodeCount, outputHash, proof);
         return GraphCommitments.stateHash(inputHash, m.weightsRoot, proof.finalNodesRoot);

@@ -7,14 +7,16 @@
  * | `vm:N`            | commits (defender)                            | a seeded node; VM states from step N on     |
  * | `false-challenge` | challenges a correct claim (challenger)       | node outputs from a seeded node (`:N` fixes it) |
  * | `silent`          | commits (defender), then stops answering      | a seeded node; posts at most `:N` times (default 0) |
+ * | `token:K`         | commits (defender); text-generation models    | token K: its ArgMax node gives the runner-up byte, every later node computed honestly from it (a plausible altered continuation) |
  *
  * The VM lie of a cheater is forced: its side must post VALID (defender) or INVALID (challenger) at
  * T while its own honest run of the guest says the opposite, so it lies from some step on; when
  * the fault does not fix the step, it is drawn from the seed within the guest's real run.
  */
 import type { Model } from "../graph/model.ts";
-import type { RunResult } from "../graph/executor.ts";
-import type { Tensor } from "../graph/tensor.ts";
+import type { NodeReplacer, RunResult } from "../graph/executor.ts";
+import { decodeSlot, Op, SlotKind } from "../graph/ops.ts";
+import { int32Tensor, type Tensor } from "../graph/tensor.ts";
 import { keccak256 } from "../vm/keccak.ts";
 import { graphClaim, type GraphClaim } from "./graph-provider.ts";
 import { LyingVmTrace } from "./lying.ts";
@@ -23,12 +25,12 @@ import type { DisputeTraces, VmTraceProvider } from "./trace-provider.ts";
 import { GameError, type Hex, Side, type VmInputs } from "./types.ts";
 import { claimTraces } from "./vm-provider.ts";
 
-export type FaultKind = "graph" | "vm" | "false-challenge" | "silent";
-export const FAULT_KINDS: readonly FaultKind[] = ["graph", "vm", "false-challenge", "silent"];
+export type FaultKind = "graph" | "vm" | "false-challenge" | "silent" | "token";
+export const FAULT_KINDS: readonly FaultKind[] = ["graph", "vm", "false-challenge", "silent", "token"];
 
 export interface Fault {
   kind: FaultKind;
-  /** graph: node; vm: step; false-challenge: node; silent: posts before going quiet. */
+  /** graph: node; vm: step; false-challenge: node; silent: posts before going quiet; token: generated token (0-based). */
   at?: bigint;
 }
 
@@ -37,10 +39,10 @@ export function parseFault(text: string): Fault {
   const m = /^([a-z-]+)(?::(\d+))?$/.exec(text.trim());
   const kind = m?.[1] as FaultKind | undefined;
   if (m === null || kind === undefined || !FAULT_KINDS.includes(kind)) {
-    throw new GameError(`--fault ${JSON.stringify(text)}: expected one of graph:N, vm:N, false-challenge[:N], silent[:N]`);
+    throw new GameError(`--fault ${JSON.stringify(text)}: expected one of graph:N, vm:N, false-challenge[:N], silent[:N], token:K`);
   }
   const at = m[2] === undefined ? undefined : BigInt(m[2]);
-  if ((kind === "graph" || kind === "vm") && at === undefined) throw new GameError(`--fault ${kind} needs a position: ${kind}:N`);
+  if ((kind === "graph" || kind === "vm" || kind === "token") && at === undefined) throw new GameError(`--fault ${kind} needs a position: ${kind}:N`);
   return at === undefined ? { kind } : { kind, at };
 }
 
@@ -70,7 +72,40 @@ export interface Scenario {
   seed: number;
 }
 
-export function resolveScenario(fault: Fault, nodeCount: number, seed: number, vmFinalPosition: bigint): Scenario {
+/**
+ * The node that picks generated token `k` of a text-generation model (the ArgMax read by the Emit node
+ * with attribute k, docs/protocol.md §3.6), or an error naming what the model lacks.
+ */
+export function tokenNode(model: Model, k: number): number {
+  const emits = model.nodes.filter((n) => n.op === Op.Emit);
+  if (emits.length === 0) throw new GameError(`--fault token:${k}: the model generates no text (it has no Emit node)`);
+  const emit = emits.find((n) => n.attrs[0] === k);
+  if (emit === undefined) throw new GameError(`--fault token:${k}: the model generates tokens 0..${emits.length - 1}`);
+  const src = decodeSlot(emit.inputs[0]!);
+  if (src.kind !== SlotKind.node) throw new GameError(`--fault token:${k}: token ${k} is not a node's output`);
+  return src.index;
+}
+
+/**
+ * The token fault's replacement: node `node`'s token becomes the runner-up of the logits row its
+ * ArgMax reads (the largest other value, the first on ties), so the cheater's continuation is one the
+ * model found plausible.
+ */
+export function runnerUpToken(model: Model, node: number, nodeOutputs: (k: number) => Tensor | undefined): NodeReplacer {
+  return (k, out) => {
+    if (k !== node) return undefined;
+    const argmax = model.nodes[k - 1]!;
+    const src = decodeSlot(argmax.inputs[0]!);
+    const row = src.kind === SlotKind.node ? nodeOutputs(src.index) : undefined;
+    if (argmax.op !== Op.ArgMax || row === undefined) throw new GameError(`token fault: node ${k} is not an ArgMax over a node's output`);
+    const best = Number(out.data[0]);
+    let alt = best === 0 ? 1 : 0;
+    for (let j = 0; j < row.data.length; j++) if (j !== best && Number(row.data[j]) > Number(row.data[alt])) alt = j;
+    return int32Tensor(out.shape, [alt]);
+  };
+}
+
+export function resolveScenario(fault: Fault, nodeCount: number, seed: number, vmFinalPosition: bigint, model?: Model): Scenario {
   const seededNode = 1 + Number(seededDraw(seed, "node", BigInt(nodeCount)));
   const node = (at: bigint | undefined) => {
     if (at === undefined) return seededNode;
@@ -90,6 +125,9 @@ export function resolveScenario(fault: Fault, nodeCount: number, seed: number, v
       return { ...base, cheaterSide: Side.Challenger, graphLieFrom: node(fault.at) };
     case "silent":
       return { ...base, cheaterSide: Side.Defender, graphLieFrom: seededNode, silentAfterPosts: Number(fault.at ?? 0n) };
+    case "token":
+      if (model === undefined) throw new GameError(`--fault token:${fault.at}: needs the model to find the token's node`);
+      return { ...base, cheaterSide: Side.Defender, graphLieFrom: tokenNode(model, Number(fault.at)) };
   }
 }
 
@@ -102,6 +140,8 @@ export interface PartySetup {
   elf: Uint8Array;
   vmFinalPosition: bigint;
   snapshotInterval?: number;
+  /** Re-runs the model with some node outputs replaced (the token fault's consistent lie). */
+  rerun?: (replace: NodeReplacer) => RunResult;
 }
 
 export interface PartyTraces {
@@ -117,7 +157,13 @@ export function honestParty(p: PartySetup): PartyTraces {
 
 /** The cheater of a scenario: its wrong claim, and a VM trace lying as its side requires. */
 export function cheaterParty(p: PartySetup, s: Scenario): PartyTraces {
-  const claim = graphClaim(p.run, p.model.weightsRoot, { wrongFrom: s.graphLieFrom, salt: s.seed });
+  let claim: GraphClaim;
+  if (s.fault.kind === "token") {
+    // One wrong token, the rest of the generation computed honestly from it: the claim is wrong from the token's node on.
+    if (p.rerun === undefined) throw new GameError("the token fault needs an executor to recompute the generation after the altered token");
+    const lie = p.rerun(runnerUpToken(p.model, s.graphLieFrom, (k) => p.run.nodeOutputs[k - 1]));
+    claim = graphClaim(lie, p.model.weightsRoot);
+  } else claim = graphClaim(p.run, p.model.weightsRoot, { wrongFrom: s.graphLieFrom, salt: s.seed });
   const real = claimTraces({ ...p, nodeOutputs: claim.nodeOutputs, graph: claim.provider });
   const cache = new Map<string, VmTraceProvider>();
   const vm = (inputs: VmInputs, gameAddress: Hex): VmTraceProvider => {

@@ -4,7 +4,7 @@
  * in). The chain version is keeper/src/demo/simulate.ts; both report the same figures.
  */
 import type { Model } from "../graph/model.ts";
-import { Executor } from "../graph/executor.ts";
+import { Executor, type NodeReplacer } from "../graph/executor.ts";
 import type { Tensor } from "../graph/tensor.ts";
 import { Trace } from "../vm/trace.ts";
 import { cheaterParty, type Fault, honestParty, resolveScenario, type Scenario } from "./faults.ts";
@@ -53,9 +53,10 @@ export function simulateOffline(p: {
 }): OfflineDisputeResult {
   const config = p.config ?? DEFAULT_GAME_CONFIG;
   const T = 1n << BigInt(config.vmTraceDepth);
-  const run = (p.executor ?? new Executor(p.model)).run(p.input);
-  const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
-  const setup = { model: p.model, input: p.input, run, elf: p.elf, vmFinalPosition: T, snapshotInterval: p.snapshotInterval };
+  const executor = p.executor ?? new Executor(p.model);
+  const run = executor.run(p.input);
+  const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T, p.model);
+  const setup = { model: p.model, input: p.input, run, elf: p.elf, vmFinalPosition: T, snapshotInterval: p.snapshotInterval, rerun: (replace: NodeReplacer) => executor.run(p.input, replace) };
   const honest = honestParty(setup);
   const cheater = cheaterParty(setup, scenario);
   const honestSide = otherSide(scenario.cheaterSide);

@@ -6,10 +6,10 @@ import { type Bytes32 } from "./hash.ts";
 import { GraphError, InputError } from "./errors.ts";
 import { decodeSlot, SlotKind } from "./ops.ts";
 import { buildTrace, type Trace } from "./state.ts";
-import { dtypeName, elementCount, tensorHash, type Tensor } from "./tensor.ts";
+import { tensorHash, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type KernelRuntimeOptions, type MemTensor } from "./kernels.ts";
 import type { KernelPath } from "./wasm.ts";
-import type { Model } from "./model.ts";
+import { checkModelInput, type Model } from "./model.ts";
 
 export interface RunResult {
   output: Tensor;
@@ -18,6 +18,9 @@ export interface RunResult {
   inputHash: Bytes32;
   trace: Trace;
 }
+
+/** Node k (1-based) and its computed output → a replacement output, or undefined to keep it. */
+export type NodeReplacer = (k: number, output: Tensor) => Tensor | undefined;
 
 export class Executor {
   private readonly runtime: KernelRuntime;
@@ -69,18 +72,13 @@ export class Executor {
     return this.runtime.memoryBytes;
   }
 
-  /** Checks an input tensor against the model's input spec. */
+  /** Checks an input tensor against what the model takes (model.ts checkModelInput: a text model's int8 [L] too). */
   checkInput(input: Tensor): void {
-    const want = this.model.input;
-    if (input.dtype !== want.dtype || input.shape.length !== want.shape.length || input.shape.some((d, i) => d !== want.shape[i])) {
-      throw new InputError(
-        `input is ${dtypeName(input.dtype)}[${input.shape.join(",")}] (${elementCount(input.shape)} values) but the model takes ${dtypeName(want.dtype)}[${want.shape.join(",")}] (${elementCount(want.shape)} values)`,
-      );
-    }
+    checkModelInput(this.model, input);
   }
 
-  /** Computes every node into kernel memory (caller releases). */
-  private execute(input: Tensor): MemTensor[] {
+  /** Computes every node into kernel memory (caller releases); `replace` may substitute a node's output (see run). */
+  private execute(input: Tensor, replace?: NodeReplacer): MemTensor[] {
     const rt = this.runtime;
     const inMem = rt.writeTensor(input);
     const outMem: MemTensor[] = [];
@@ -91,17 +89,27 @@ export class Executor {
       });
       const out = rt.allocTensor({ dtype: node.outDtype, shape: node.outShape });
       rt.runNode(this.descMem[i]!.ptr, this.descMem[i]!.len, ins, out);
-      outMem.push(out);
+      const other = replace?.(i + 1, rt.readTensor(out));
+      if (other !== undefined) {
+        if (other.dtype !== node.outDtype || other.shape.length !== node.outShape.length || other.shape.some((d, j) => d !== node.outShape[j])) {
+          throw new GraphError(`the replacement of node ${i + 1}'s output is ${dtypeName(other.dtype)}[${other.shape.join(",")}], not the node's ${dtypeName(node.outDtype)}[${node.outShape.join(",")}]`);
+        }
+        outMem.push(rt.writeTensor(other));
+      } else outMem.push(out);
     });
     return outMem;
   }
 
-  /** Runs every node and builds the trace: output, node outputs, states, traceRoot. */
-  run(input: Tensor): RunResult {
+  /**
+   * Runs every node and builds the trace: output, node outputs, states, traceRoot. `replace` (fault
+   * injection only: a cheater's consistent lie) sees each node's computed output and may return
+   * another tensor of the same dtype and shape, which the later nodes then read.
+   */
+  run(input: Tensor, replace?: NodeReplacer): RunResult {
     this.checkInput(input);
     this.runtime.release(this.base);
     try {
-      const nodeOutputs = this.execute(input).map((m) => this.runtime.readTensor(m));
+      const nodeOutputs = this.execute(input, replace).map((m) => this.runtime.readTensor(m));
       const inputHash = tensorHash(input);
       const trace = buildTrace(inputHash, this.model.weightsRoot, nodeOutputs.map(tensorHash));
       return { output: nodeOutputs[nodeOutputs.length - 1]!, nodeOutputs, inputHash, trace };

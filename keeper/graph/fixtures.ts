@@ -2,8 +2,9 @@
  * Seeded random node cases (an op, its attributes and input tensors) for the differential tests:
  * C kernels vs the TS reference, and native vs guest-in-VM. Deterministic for a seed.
  */
-import { Op, type NodeDesc, inputSlot, weightSlot } from "./ops.ts";
+import { Op, type NodeDesc, inputSlot, nodeSlot, weightSlot } from "./ops.ts";
 import { DType, int32Tensor, int8Tensor, type Tensor } from "./tensor.ts";
+import { InputMode, type ModelSpec } from "./model.ts";
 
 /** mulberry32: a tiny seeded PRNG (test data only). */
 export function seededRandom(seed: number): () => number {
@@ -302,4 +303,64 @@ export function vectorKernelCases(rand: () => number, big = true): NodeCase[] {
     });
   }
   return cases;
+}
+
+/**
+ * The next letter of a text byte in the hand-built text model below: `b + 1` for a printable byte from
+ * ' ' to 'y', 0x00 (end of text) for 'z' and every other byte.
+ */
+export function nextLetter(b: number): number {
+  return b >= 0x20 && b < 0x7a ? b + 1 : 0;
+}
+
+/**
+ * A tiny text model (inputMode 1, §3.3) built from the text-generation ops, for the chain, keeper and
+ * dispute tests: the prompt's last byte's next letter, then that one's, and so on (`nextLetter`), T
+ * bytes by the greedy rule's Emit (a byte exists iff L + k < C and no earlier byte was 0x00).
+ * Nodes: TokenWindow → Slice (the C ids) → Gather (one row per byte from a 128×128 table whose row b
+ * peaks at column nextLetter(b); a byte ≥ 0x80 has no row and gives 0x00) → Position(−1) → Gather (row L−1) → ArgMax → Emit, then per further
+ * byte Gather(table, previous token) → Reshape → ArgMax → Emit: 7 + 4(T − 1) nodes.
+ */
+export function nextLetterTextSpec(context: number, tokens: number): ModelSpec {
+  // 128 rows and columns: ASCII. A byte >= 0x80 is an id outside the table, whose Gather row is all 0s: ArgMax 0.
+  const C = context, T = tokens, V = 128;
+  const table = int8Tensor([V, V], Array.from({ length: V * V }, (_, e) => (e % V === nextLetter(Math.floor(e / V)) ? 100 : -100)));
+  const i8 = DType.int8, i32 = DType.int32;
+  const n = nodeSlot;
+  const nodes: NodeDesc[] = [
+    { op: Op.TokenWindow, inputs: [inputSlot()], outDtype: i32, outShape: [C + 1], attrs: [C] }, // 1: ids, then L
+    { op: Op.Slice, inputs: [n(1)], outDtype: i32, outShape: [C], attrs: [0, 0] }, // 2: the C ids
+    { op: Op.Gather, inputs: [weightSlot(0), n(2)], outDtype: i8, outShape: [C, V], attrs: [] }, // 3: each position's scores
+    { op: Op.Position, inputs: [n(1)], outDtype: i32, outShape: [1], attrs: [-1] }, // 4: L − 1
+    { op: Op.Gather, inputs: [n(3), n(4)], outDtype: i8, outShape: [1, V], attrs: [] }, // 5: row L − 1
+    { op: Op.ArgMax, inputs: [n(5)], outDtype: i32, outShape: [1, 1], attrs: [] }, // 6: t_0
+    { op: Op.Emit, inputs: [n(6), n(1)], outDtype: i8, outShape: [T], attrs: [0, T] }, // 7: out_0
+  ];
+  for (let k = 1; k < T; k++) {
+    const prevOut = nodes.length;
+    const prevTok = prevOut - 1; // an ArgMax [1, 1]
+    nodes.push({ op: Op.Gather, inputs: [weightSlot(0), n(prevTok)], outDtype: i8, outShape: [1, 1, V], attrs: [] });
+    nodes.push({ op: Op.Reshape, inputs: [n(nodes.length)], outDtype: i8, outShape: [1, V], attrs: [] });
+    nodes.push({ op: Op.ArgMax, inputs: [n(nodes.length)], outDtype: i32, outShape: [1, 1], attrs: [] });
+    nodes.push({ op: Op.Emit, inputs: [n(nodes.length), n(1), n(prevOut)], outDtype: i8, outShape: [T], attrs: [k, T] });
+  }
+  return {
+    input: { dtype: i8, shape: [C] },
+    weights: [table],
+    nodes,
+    metadata: { name: "next-letter", input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 } },
+    inputMode: InputMode.text,
+  };
+}
+
+/** What `nextLetterTextSpec(context, tokens)` outputs for a prompt: the T bytes by the greedy rule. */
+export function nextLetterText(prompt: Uint8Array, context: number, tokens: number): Uint8Array {
+  const out = new Uint8Array(tokens);
+  let prev = prompt[prompt.length - 1]!;
+  for (let k = 0; k < tokens && prompt.length + k < context; k++) {
+    prev = nextLetter(prev);
+    out[k] = prev;
+    if (prev === 0) break;
+  }
+  return out;
 }

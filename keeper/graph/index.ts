@@ -43,6 +43,8 @@ export {
   MODEL_VERSION_INPUT_MODE,
   InputMode,
   isTextModel,
+  requestInputSpec,
+  checkModelInput,
   TOKEN_WINDOW_OP,
   type Model,
   type ModelSpec,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { keccak } from "./hash.ts";
-import { buildModel, decodeDescriptor, decodeModelFile, encodeDescriptor, encodeModelFile, InputMode, isTextModel, type ModelSpec } from "./model.ts";
+import { buildModel, decodeDescriptor, decodeModelFile, encodeDescriptor, encodeModelFile, InputMode, isTextModel, nodeInputs, requestInputSpec, type ModelSpec } from "./model.ts";
 import { Op, inputSlot, nodeSlot, weightSlot, encodeNodeDesc } from "./ops.ts";
-import { DType, int32Tensor, int8Tensor, tensorHash } from "./tensor.ts";
+import { DType, encodeHeader, int32Tensor, int8Tensor, tensorHash, type Tensor } from "./tensor.ts";
 import { Executor } from "./executor.ts";
 import { refNode } from "./reference.ts";
 import { verifyClaim, claimProof } from "./state.ts";
 import { depthFor, merkleRoot } from "./merkle.ts";
-import { seededRandom } from "./fixtures.ts";
+import { nextLetterText, nextLetterTextSpec, seededRandom } from "./fixtures.ts";
 import { quantizeInput } from "./quant.ts";
 
 /** A small CNN using every op: conv → relu → maxpool → reshape → gemm, mul, add → softmax. */
@@ -157,5 +157,47 @@ describe("executor", () => {
     expect(() => exec.run(int8Tensor([1, 36], new Int8Array(36)))).toThrow(/input is int8\[1,36\].*takes int8\[1,1,6,6\]/);
     expect(() => quantizeInput(m, [1, 2, 3])).toThrow(/has 3 values but model tiny takes 36/);
     expect(() => quantizeInput(m, new Array(36).fill(Number.NaN))).toThrow(/not a finite number/);
+  });
+});
+
+describe("text models (§3.3 inputMode 1): one graph for every prompt length 1..C", () => {
+  const C = 8, T = 4;
+  const model = buildModel(nextLetterTextSpec(C, T));
+
+  it("the executor runs int8 [L] prompts, the output is the greedy bytes, every node as the TS reference computes it", () => {
+    expect(isTextModel(model)).toBe(true);
+    expect(decodeDescriptor(model.descriptor)).toMatchObject({ version: 2, inputMode: InputMode.text, inputHeader: encodeHeader(DType.int8, [C]) });
+    const back = decodeModelFile(encodeModelFile(model));
+    expect(back.modelRoot).toEqual(model.modelRoot);
+    expect(isTextModel(back)).toBe(true);
+    const exec = new Executor(back);
+    const seen = new Set<string>();
+    for (const prompt of ["a", "hello", "abcdefgh", "xy", "w", "zebra", "ab c", "~", "caf\u00e9"]) {
+      const bytes = new TextEncoder().encode(prompt);
+      const input = int8Tensor([bytes.length], Array.from(bytes, (b) => (b << 24) >> 24));
+      const res = exec.run(input);
+      const got = Uint8Array.from(res.output.data as Int8Array, (v) => v & 0xff);
+      expect(got, prompt).toEqual(nextLetterText(bytes, C, T));
+      seen.add(new TextDecoder().decode(got));
+      const ref: Tensor[] = [];
+      for (let k = 1; k <= model.nodes.length; k++) ref.push(refNode(model.nodes[k - 1]!, nodeInputs(model, k, input, ref)));
+      ref.forEach((t, k) => expect(Array.from(res.nodeOutputs[k]!.data), `${prompt} node ${k + 1}`).toEqual(Array.from(t.data)));
+      expect(res.inputHash).toEqual(tensorHash(input)); // the tensor int8 [L], not the header's int8 [C]
+    }
+    // the cases cover: T bytes, cut by the context, ended by 0x00, empty
+    expect([...seen]).toEqual(expect.arrayContaining(["bcde", "pqr\0", "\0\0\0\0", "z\0\0\0"]));
+  });
+
+  it("a prompt must be int8 [L] with 1 <= L <= C: requestInputSpec and the executor say what the model takes", () => {
+    expect(requestInputSpec(model, 1)).toEqual({ dtype: DType.int8, shape: [1] });
+    expect(requestInputSpec(model, C)).toEqual({ dtype: DType.int8, shape: [C] });
+    expect(() => requestInputSpec(model, 0)).toThrow(/text model's prompt is 1..8 bytes \(its context\), not 0/);
+    expect(() => requestInputSpec(model, C + 1)).toThrow(/not 9/);
+    const exec = new Executor(model);
+    expect(() => exec.run(int8Tensor([C + 1], new Int8Array(C + 1)))).toThrow(/text model takes a prompt int8\[L\], 1 <= L <= 8/);
+    expect(() => exec.run(int32Tensor([3], [1, 2, 3]))).toThrow(/input is int32\[3\]/);
+    expect(() => exec.run(int8Tensor([1, 3], new Int8Array(3)))).toThrow(/input is int8\[1,3\]/);
+    // fixed models keep the exact rule
+    expect(() => requestInputSpec(buildModel(tinySpec()), 35)).toThrow(/request input is 35 bytes but the model takes 36/);
   });
 });

@@ -5,9 +5,9 @@
  */
 import { concatBytes, equalBytes, keccak, keccakStream, toHex, type Bytes32 } from "./hash.ts";
 import { depthFor, merkleRoot } from "./merkle.ts";
-import { ModelFormatError, GraphError } from "./errors.ts";
-import { decodeNodeDesc, encodeNodeDesc, decodeSlot, inputSlot, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
-import { decodeHeader, decodeTensor, DType, dtypeName, encodeHeader, tensorBytes, tensorHashOfBytes, type Tensor } from "./tensor.ts";
+import { ModelFormatError, GraphError, InputError } from "./errors.ts";
+import { decodeNodeDesc, encodeNodeDesc, decodeSlot, inputSlot, Op, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
+import { decodeHeader, decodeTensor, DType, dtypeName, elementCount, elementSize, encodeHeader, tensorBytes, tensorHashOfBytes, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type TensorSpec } from "./kernels.ts";
 
 export const MODEL_MAGIC = 0x4f414f4d; // "OAOM"
@@ -24,7 +24,7 @@ export const InputMode = { fixed: 0, text: 1 } as const;
 export type InputMode = (typeof InputMode)[keyof typeof InputMode];
 
 /** Operator code of TokenWindow (§3.6), the only op that may read a text model's request input. */
-export const TOKEN_WINDOW_OP = 17;
+export const TOKEN_WINDOW_OP = Op.TokenWindow;
 const FILE_MAGIC = new TextEncoder().encode("OAOMODEL");
 const FILE_VERSION = 1;
 
@@ -180,6 +180,44 @@ function resolveSlot(ref: number, k: number, spec: ModelSpec): TensorSpec {
 /** Whether a model (or spec) takes text: an int8 [L] prompt of 1..C bytes (§3.3 inputMode 1). */
 export function isTextModel(spec: Pick<ModelSpec, "inputMode">): boolean {
   return spec.inputMode === InputMode.text;
+}
+
+/**
+ * The dtype and shape of a request input of `byteLength` canonical bytes (§3.4): the input header's for a fixed
+ * model (which takes exactly its byte length), int8 [L] with L = byteLength for a text model (1 ≤ L ≤ C). An input
+ * the model cannot take is an InputError saying what it takes.
+ */
+export function requestInputSpec(spec: Pick<ModelSpec, "input" | "inputMode">, byteLength: number): TensorSpec {
+  const { dtype, shape } = spec.input;
+  if (isTextModel(spec)) {
+    const c = shape[0]!;
+    if (byteLength < 1 || byteLength > c) {
+      throw new InputError(`a text model's prompt is 1..${c} bytes (its context), not ${byteLength}`);
+    }
+    return { dtype: DType.int8, shape: [byteLength] };
+  }
+  const expected = elementCount(shape) * elementSize(dtype);
+  if (byteLength !== expected) {
+    throw new InputError(`request input is ${byteLength} bytes but the model takes ${expected} (shape [${shape.join(",")}], canonical encoding)`);
+  }
+  return { dtype, shape: [...shape] };
+}
+
+/** Checks an input tensor against what the model takes (§3.4): its input header's, or a text model's int8 [L]. */
+export function checkModelInput(spec: Pick<ModelSpec, "input" | "inputMode">, input: Tensor): void {
+  const want = spec.input;
+  if (isTextModel(spec)) {
+    const c = want.shape[0]!;
+    if (input.dtype !== DType.int8 || input.shape.length !== 1 || input.shape[0]! < 1 || input.shape[0]! > c) {
+      throw new InputError(`input is ${dtypeName(input.dtype)}[${input.shape.join(",")}] but the text model takes a prompt int8[L], 1 <= L <= ${c}`);
+    }
+    return;
+  }
+  if (input.dtype !== want.dtype || input.shape.length !== want.shape.length || input.shape.some((d, i) => d !== want.shape[i])) {
+    throw new InputError(
+      `input is ${dtypeName(input.dtype)}[${input.shape.join(",")}] (${elementCount(input.shape)} values) but the model takes ${dtypeName(want.dtype)}[${want.shape.join(",")}] (${elementCount(want.shape)} values)`,
+    );
+  }
 }
 
 /**

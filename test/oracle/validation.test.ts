@@ -21,7 +21,7 @@ function requestCallback(args: { modelId?: bigint; input?: Hex; callback?: Hex; 
 
 describe("bad requests", () => {
   it("empty input", async () => {
-    await w.expectRevert(requestCallback({ input: "0x" }), "EmptyInput", []);
+    await w.expectRevert(requestCallback({ input: "0x" }), "EmptyInput", [w.modelId]);
   });
 
   it("input that is not the model's input tensor (5 bytes): both lengths, on both request paths", async () => {

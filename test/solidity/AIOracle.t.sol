@@ -241,7 +241,7 @@ contract AIOracleTest is CoreFixture {
         vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, uint256(77)));
         oracle.requestCallback{value: fee}(77, INPUT, cb, CB_GAS, "");
 
-        vm.expectRevert(abi.encodeWithSelector(EmptyInput.selector));
+        vm.expectRevert(abi.encodeWithSelector(EmptyInput.selector, modelId));
         oracle.requestCallback{value: fee}(modelId, "", cb, CB_GAS, "");
 
         vm.expectRevert(abi.encodeWithSelector(GasLimitTooHigh.selector, uint256(MAX_GAS) + 1, uint256(MAX_GAS)));

@@ -377,7 +377,7 @@ contract OraParityTest is CoreFixture {
         oracle.requestBatchInference{value: 2 * each}(2, modelId, two, address(0), 0, "", IAIOracleBatch.DA.Calldata, IAIOracleBatch.DA.IPFS);
         vm.expectRevert(abi.encodeWithSelector(InsufficientFee.selector, 2 * each - 1, 2 * each));
         oracle.requestBatchInference{value: 2 * each - 1}(2, modelId, two, address(0), 0, "", IAIOracleBatch.DA.Calldata, IAIOracleBatch.DA.Calldata);
-        vm.expectRevert(abi.encodeWithSelector(EmptyInput.selector));
+        vm.expectRevert(abi.encodeWithSelector(EmptyInput.selector, modelId));
         oracle.requestBatchInference{value: 2 * each}(2, modelId, "", address(0), 0, "", IAIOracleBatch.DA.Calldata, IAIOracleBatch.DA.Calldata);
         vm.stopPrank();
         assertEq(oracle.requestCount(), 0);

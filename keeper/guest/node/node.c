@@ -17,8 +17,6 @@
 #include "../kernels/keccak.c"
 
 #define CHUNK_BYTES 4096u
-/* TokenWindow (docs/protocol.md §3.6), the one op allowed to read a text model's request input (§3.3) */
-#define NODE_OP_TOKEN_WINDOW 17u
 
 static uint32_t rd32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
@@ -202,7 +200,8 @@ int main(void) {
     uint32_t ref = rd32(node + 2 + 4 * i), kind = ref >> 24, idx = ref & 0xFFFFFFu;
     uint8_t h[32];
     if (kind == 0 && idx == 0) {
-      if (text && node[0] != NODE_OP_TOKEN_WINDOW) oao_panic("only TokenWindow reads a text model's request input");
+      /* TokenWindow: the one op allowed to read a text model's request input (§3.3) */
+      if (text && node[0] != OAO_OP_TOKENWINDOW) oao_panic("only TokenWindow reads a text model's request input");
       copy32(h, input_hash);
     }
     else if (kind == 1 && idx < w_count) tree_leaf(weights_root, dw, idx, h, 0);

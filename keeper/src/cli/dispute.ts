@@ -3,7 +3,7 @@
  *
  *   oao dispute simulate (--model mnist | DIR) --fault KIND[:N] [--seed S] [--vm-trace-depth N] [--offline] [--json]
  *
- * KIND is graph:N, vm:N, false-challenge[:N] or silent[:N] (keeper/game/faults.ts). The request
+ * KIND is graph:N, vm:N, false-challenge[:N], silent[:N] or token:K (text models) (keeper/game/faults.ts). The request
  * input is a held-out MNIST digit for `--model mnist` and a seeded int8 tensor otherwise.
  * By default it runs on Hardhat's in-process chain with everything deployed by Ignition, through the
  * keeper service an operator runs (keeper/src/demo/scenario.ts). `--offline` plays on the reference
@@ -67,7 +67,7 @@ export function buildDisputeCommand(): Command {
     .description("request -> cheating and honest parties -> dispute -> resolution, with an injected fault")
     .argument("[dir]", "model directory (holding model.oao)")
     .option("--model <name>", "a shipped model (keeper/models/<name>)")
-    .requiredOption("--fault <kind>", "graph:N | vm:N | false-challenge[:N] | silent[:N]")
+    .requiredOption("--fault <kind>", "graph:N | vm:N | false-challenge[:N] | silent[:N] | token:K")
     .option("--seed <s>", "seed for the input, unspecified fault positions and move order", "1")
     .option("--vm-trace-depth <n>", "the game's VM trace covers 2^n guest steps (1..40; default 21 on chain, 24 offline)")
     .option("--offline", "play on the reference game model instead of a chain")

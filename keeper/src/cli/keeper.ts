@@ -90,7 +90,7 @@ export function buildKeeperCommand(): Command {
   const withConfig = (c: Command) => c.option("-c, --config <file>", "keeper config file (JSON); or set OAO_CONFIG");
 
   withConfig(keeper.command("run").description("watch the chain and serve as an operator until SIGINT/SIGTERM"))
-    .option("--fault <spec>", "TESTS AND REHEARSALS ONLY: run a cheating keeper (graph:N | vm:N | false-challenge[:N] | silent); or config.fault")
+    .option("--fault <spec>", "TESTS AND REHEARSALS ONLY: run a cheating keeper (graph:N | vm:N | false-challenge[:N] | silent | token:K); or config.fault")
     .option("--fault-seed <n>", "seed of the fault's unspecified positions (default 1)")
     .action(async (opts: CommonOpts) => {
       const config = configFrom(opts);

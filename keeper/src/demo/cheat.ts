@@ -23,14 +23,14 @@ export interface Cheat {
 
 export function createCheat(p: { model: Model; executor: Pick<Executor, "run">; elf: Uint8Array; fault: Fault; seed: number; vmTraceDepth: number }): Cheat {
   const T = 1n << BigInt(p.vmTraceDepth);
-  const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T);
+  const scenario = resolveScenario(p.fault, p.model.nodes.length, p.seed, T, p.model);
   const cache = new Map<string, PartyTraces>();
   const partyFor = (input: Tensor): PartyTraces => {
     const key = toHex(encodeTensor(input));
     let c = cache.get(key);
     if (!c) {
       const run = p.executor.run(input);
-      c = cheaterParty({ model: p.model, input, run, elf: p.elf, vmFinalPosition: T }, scenario);
+      c = cheaterParty({ model: p.model, input, run, elf: p.elf, vmFinalPosition: T, rerun: (replace) => p.executor.run(input, replace) }, scenario);
       cache.set(key, c);
     }
     return c;

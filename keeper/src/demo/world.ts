@@ -78,6 +78,7 @@ export async function createLocalWorld(options: { rpc?: string; game?: Partial<G
           metadataHash: model.metadataHash,
           inputHeader: model.inputHeader,
           outputHeader: model.outputHeader,
+          inputMode: model.inputMode,
         }),
       );
       const hash = await deployed.aiOracle.write.registerModel([

@@ -7,16 +7,14 @@
 import {
   claimProof,
   decodeTensor,
-  elementCount,
   encodeTensor,
   Executor,
-  InputError,
+  requestInputSpec,
   toHex,
   type ClaimProof,
   type Model,
   type RunResult,
 } from "../../graph/index.ts";
-import { elementSize } from "../../graph/tensor.ts";
 
 export interface ComputedClaim {
   output: Uint8Array;
@@ -26,16 +24,13 @@ export interface ComputedClaim {
   run?: RunResult;
 }
 
-/** Decodes the canonical bytes of a request input (docs/protocol.md §3.2) for `model`. */
+/**
+ * Decodes the canonical bytes of a request input (docs/protocol.md §3.2) for `model`: its input header's tensor, or
+ * for a text model the prompt as int8 [L] (§3.4). An input the model cannot take is an InputError.
+ */
 export function decodeRequestInput(model: Model, input: Uint8Array) {
-  const { dtype, shape } = model.input;
-  const expected = elementCount(shape) * elementSize(dtype);
-  if (input.length !== expected) {
-    throw new InputError(
-      `request input is ${input.length} bytes but the model takes ${expected} (shape [${shape.join(",")}], canonical encoding)`,
-    );
-  }
-  return decodeTensor(dtype, [...shape], input);
+  const { dtype, shape } = requestInputSpec(model, input.length);
+  return decodeTensor(dtype, shape, input);
 }
 
 export function computeClaim(executor: Executor, input: Uint8Array): ComputedClaim {

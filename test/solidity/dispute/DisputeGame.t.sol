@@ -230,6 +230,32 @@ contract DisputeGameTest is CoreFixture {
         game.claimTimeout();
     }
 
+    function test_game_textRequest_startsFromTheStateOfTheInt8LPrompt() public {
+        // a text model (descriptor version 2, inputMode 1) of context 8: the request's input tensor is int8 [3]
+        ModelParams memory p = _modelParams();
+        p.descriptor = GraphTrace.descriptorV2(NODES, WEIGHTS_ROOT, GraphTrace.int8Header(8), GraphTrace.int8Header(1), 1);
+        vm.prank(modelOwner);
+        uint256 textId = oracle.registerModel(p);
+        bytes memory prompt = hex"616263";
+        uint256 fee = oracle.estimateFee(textId, 0);
+        vm.prank(user);
+        uint256 id = oracle.requestCallback{value: fee}(textId, prompt, address(0), 0, "");
+        bytes32 inputHash = keccak256(abi.encodePacked(GraphTrace.int8Header(3), keccak256(prompt)));
+        bytes32[] memory outs = new bytes32[](NODES);
+        for (uint256 k = 1; k < NODES; ++k) outs[k - 1] = keccak256(abi.encode("honest", k));
+        outs[NODES - 1] = GraphCommitments.tensorHash(GraphTrace.int8Header(1), OUT_H);
+        GraphTrace.Trace memory honest = GraphTrace.build(inputHash, WEIGHTS_ROOT, outs);
+        outs[NODES - 1] = GraphCommitments.tensorHash(GraphTrace.int8Header(1), OUT_C);
+        GraphTrace.Trace memory cheat = GraphTrace.build(inputHash, WEIGHTS_ROOT, outs);
+        vm.prank(alice);
+        tm.commit(id, OUT_C, GraphTrace.claimProof(cheat));
+        vm.prank(bob);
+        (, address g) = tm.challenge(id, OUT_H, GraphTrace.claimProof(honest));
+        DisputeGame game = DisputeGame(g);
+        assertEq(game.agreedValue(), honest.states[0]);
+        assertEq(game.agreedValue(), GraphCommitments.initialState(inputHash, WEIGHTS_ROOT, NODES));
+    }
+
     function test_game_honestDefenderBeatsCheatingChallenger() public {
         Party memory d = _honest(alice);
         Party memory c = _cheat(bob, 1, "cheat");
