@@ -19,7 +19,7 @@ import { Op, OP_NAMES } from "../ops.ts";
 import { DType, int8Tensor } from "../tensor.ts";
 import { seededRandom } from "../fixtures.ts";
 import { nodeCheck } from "../preimages.ts";
-import { runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
+import { measureNodeSteps, nodeClassSteps, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
 import { longNodes } from "../../src/service/models.ts";
 
 const DIR = new URL("../../models/text_lm/", import.meta.url);
@@ -158,6 +158,18 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
     }
     expect(largest.steps).toBeLessThanOrEqual(2 ** PRODUCTION_VM_TRACE_DEPTH);
     console.log(`largest node of the last step: ${largest.k} (${OP_NAMES[committed.nodes[largest.k - 1]!.op] ?? committed.nodes[largest.k - 1]!.op}) ${largest.steps} VM steps`);
+  });
+
+  it("nodeClassSteps (the import's and the keeper's measurement) runs one node per class and gives what measureNodeSteps measures", () => {
+    const mnist = decodeModelFile(new Uint8Array(readFileSync(new URL("../../models/mnist/model.oao", import.meta.url))));
+    // node 4 repeats node 1 (same op, attributes, output, inputs' kinds and shapes): a class of two
+    const model = buildModel({ ...mnist, nodes: [...mnist.nodes, mnist.nodes[0]!] });
+    const exec = new Executor(model);
+    const outputs = (x: Parameters<typeof exec.run>[0]) => exec.run(x).nodeOutputs;
+    const byClass = nodeClassSteps(model, outputs, ELF, 2 ** 22);
+    expect(byClass).toEqual(measureNodeSteps(model, outputs, ELF, 2 ** 22));
+    expect(byClass[3]).toBe(byClass[0]);
+    expect(nodeClassSteps(model, outputs, ELF, 1_000_000)).toEqual([undefined, byClass[1], byClass[2], undefined]);
   });
 
   it("refuses what cannot generate, naming the node: logits of the last position only, a non-causal attention, no logits, not a token model, bad T", () => {

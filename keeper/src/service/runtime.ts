@@ -17,7 +17,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { AIOracleAbi, DisputeGameFactoryAbi, ModelRegistryAbi, TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
-import { absolutePrestate, measureNodeSteps } from "../../guest/node/vm.ts";
+import { absolutePrestate, nodeClassSteps } from "../../guest/node/vm.ts";
 import { GUEST_ELF_PATH } from "../demo/world.ts";
 import { createResponder, type Responder, type ResponderParams } from "../chain/responder.ts";
 import { watchSends } from "./watchdog.ts";
@@ -222,7 +222,8 @@ function nodeStepsCache(file: string, elf: Uint8Array, log: Logger) {
     const known = measured.get(key) ?? readCache()[key];
     if (known !== undefined && known.every((n) => n !== undefined)) return known;
     log.info({ model: String(loaded.modelId), nodes: loaded.model.nodes.length, maxSteps }, "measuring the guest's VM steps on every node (once per model)");
-    const steps = measureNodeSteps(loaded.model, (input) => loaded.executor.run(input).nodeOutputs, elf, maxSteps);
+    // one guest run per node class: a text model's generation graph repeats its step's nodes
+    const steps = nodeClassSteps(loaded.model, (input) => loaded.executor.run(input).nodeOutputs, elf, maxSteps);
     measured.set(key, steps);
     if (steps.every((n) => n !== undefined)) {
       const cache = readCache();
