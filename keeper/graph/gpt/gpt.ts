@@ -7,6 +7,11 @@
  * token-embedding head on the last position, then ArgMax: the model's output is the greedy next
  * token, an int32 `[1,1]`. The input is `seqLen` token ids (int32 `[seqLen]`).
  *
+ * With `fullSequence` the head runs on every position and the output is the int8 logits
+ * `[seqLen, vocab]` (no Slice, no ArgMax): the full-sequence decoder the generation transform
+ * (keeper/graph/onnx/generate.ts, docs/protocol.md §3.9) turns into a KV-cache generation graph when
+ * the vocabulary is the 256 byte tokens (`GPT2_SMALL_BYTES`).
+ *
  * The weights are random, so the model computes nothing meaningful; every scale is chosen so that
  * activations keep a useful spread (about ±4σ over int8) and nothing saturates. Floats appear only
  * here, in choosing integer multipliers and tables off chain (like Softmax tables, §3.6); the weights
@@ -31,11 +36,22 @@ export interface GptConfig {
   /** tokens per request (the context the model reads) */
   seqLen: number;
   seed: number;
+  /** logits int8 [seqLen, vocab] at every position instead of the greedy next token (default: false) */
+  fullSequence?: boolean;
 }
 
 export const GPT2_SMALL: GptConfig = { vocab: 50257, positions: 1024, width: 768, heads: 12, layers: 12, seqLen: 64, seed: 1 };
 /** The same generator at toy size, for tests. */
 export const GPT_TINY: GptConfig = { vocab: 97, positions: 16, width: 16, heads: 2, layers: 2, seqLen: 8, seed: 1 };
+/**
+ * GPT-2 small's 12 × 768 body with a byte vocabulary (256 tokens, the text-model rule: Emit writes
+ * one byte per token) and logits at every position: the full-sequence decoder the generation
+ * transform accepts. 86,039,040 parameters (GPT-2 small's 124M less 50,001 embedding rows);
+ * weights generated from the seed like every model of this builder, so its text means nothing.
+ */
+export const GPT2_SMALL_BYTES: GptConfig = { ...GPT2_SMALL, vocab: 256, fullSequence: true };
+/** GPT2_SMALL_BYTES at toy size, for tests. */
+export const GPT_TINY_BYTES: GptConfig = { ...GPT_TINY, vocab: 256, fullSequence: true };
 
 /** Parameter count of a config (every weight element, biases and LayerNorm parameters included). */
 export function gptParamCount(c: GptConfig): number {
@@ -189,24 +205,30 @@ export function buildGpt(c: GptConfig): ModelSpec {
     x = node({ op: Op.Add, inputs: [x, down], outDtype: i8, outShape: [T, d], attrs: addAttrs(S.resid, S.act, S.resid) });
   }
 
-  const last = node({ op: Op.Slice, inputs: [x], outDtype: i8, outShape: [1, d], attrs: [0, T - 1] });
-  const hf = layerNorm(last, [1, d], S.resid);
+  // the head's rows: the last position (next token), or every position (full sequence)
+  const rows = c.fullSequence ? T : 1;
+  const last = c.fullSequence ? x : node({ op: Op.Slice, inputs: [x], outDtype: i8, outShape: [1, d], attrs: [0, T - 1] });
+  const hf = layerNorm(last, [rows, d], S.resid);
   // tied head: logits = h · wteᵀ, real std ≈ sqrt(d); int8 logits at ±3.2σ
   const logitScale = Math.sqrt(d) / 40;
   const [lm, ls] = rqOf((S.act * S.embed) / logitScale);
-  const logits = node({ op: Op.Gemm, inputs: [hf, wte], outDtype: i8, outShape: [1, V], attrs: [0, 0, lm, ls, 0, -128, 127] });
-  node({ op: Op.ArgMax, inputs: [logits], outDtype: DType.int32, outShape: [1, 1], attrs: [] });
+  const logits = node({ op: Op.Gemm, inputs: [hf, wte], outDtype: i8, outShape: [rows, V], attrs: [0, 0, lm, ls, 0, -128, 127] });
+  if (!c.fullSequence) node({ op: Op.ArgMax, inputs: [logits], outDtype: DType.int32, outShape: [1, 1], attrs: [] });
 
+  const gpt2Body = c.width === GPT2_SMALL.width && c.layers === GPT2_SMALL.layers;
+  const name = gpt2Body && c.vocab === GPT2_SMALL.vocab ? "gpt2-small-synthetic" : gpt2Body && c.vocab === 256 ? "gpt2-small-bytes-synthetic" : "gpt-synthetic";
   return {
     input: { dtype: DType.int32, shape: [T] },
     nodes,
     weights,
     metadata: {
-      name: c.vocab === GPT2_SMALL.vocab && c.width === GPT2_SMALL.width && c.layers === GPT2_SMALL.layers ? "gpt2-small-synthetic" : "gpt-synthetic",
+      name,
       input: { scale: 1, zeroPoint: 0 },
       output: { scale: 1, zeroPoint: 0 },
       gpt: { ...c, params: gptParamCount(c) },
-      note: "GPT-2-shaped decoder with seeded random int8 weights; input: seqLen token ids; output: the greedy next token id",
+      note: c.fullSequence
+        ? `GPT-2-shaped decoder with seeded random int8 weights (generated, not trained: its text means nothing); input: seqLen token ids; output: int8 logits [seqLen, ${V}] at every position`
+        : "GPT-2-shaped decoder with seeded random int8 weights; input: seqLen token ids; output: the greedy next token id",
     },
   };
 }
