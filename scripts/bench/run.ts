@@ -21,6 +21,7 @@ export const SECTIONS: { id: string; module: string }[] = [
   { id: "keeper", module: "./keeper.ts" },
   { id: "oracle", module: "./oracle.ts" },
   { id: "scale", module: "./scale.ts" },
+  { id: "textgen", module: "./textgen.ts" },
 ];
 
 export interface BenchArgs {
