@@ -164,6 +164,16 @@ export async function createParties(
   return parties;
 }
 
+/** One Slashed event of Staking (amounts in the stake token's smallest unit). */
+export interface Slash {
+  operator: Address;
+  amount: bigint;
+  winner: Address;
+  toWinner: bigint;
+  toRequester: bigint;
+  toTreasury: bigint;
+}
+
 /** Gas of one kind of transaction (the responder's kinds: commit, challenge, dispute.moveVm, …). */
 export interface KindGas {
   count: number;
@@ -176,6 +186,8 @@ export interface PlayResult {
   /** `undecided`: the game could not decide the disputed node (§5.4): nobody slashed, the request refunded. */
   winner: "honest" | "cheater" | "undecided" | "none";
   cheaterSlashed: bigint;
+  /** Every Slashed event of the run: who lost how much stake, and where it went. */
+  slashes: Slash[];
   graphRounds: number;
   vmRounds: number;
   transactions: number;
@@ -285,8 +297,10 @@ export async function playUntilFinal(
   const logs = await world.publicClient.getLogs({ address: world.addresses.staking, events: SLASHED, fromBlock: startBlock });
   let cheaterSlashed = 0n;
   let honestSlashed = 0n;
+  const slashes: Slash[] = [];
   for (const log of logs) {
     const { args } = decodeEventLog({ abi: SLASHED, data: log.data, topics: log.topics });
+    slashes.push({ operator: args.operator, amount: args.amount, winner: args.winner, toWinner: args.toWinner, toRequester: args.toRequester, toTreasury: args.toTreasury });
     if (args.operator.toLowerCase() === cheater.address.toLowerCase()) cheaterSlashed += args.amount;
     if (args.operator.toLowerCase() === honest.address.toLowerCase()) honestSlashed += args.amount;
   }
@@ -314,6 +328,7 @@ export async function playUntilFinal(
   return {
     winner,
     cheaterSlashed,
+    slashes,
     graphRounds: Math.max(0, ...progress.map((g) => g.state.graphRounds)),
     vmRounds: Math.max(0, ...progress.map((g) => g.state.vmRounds)),
     transactions,
