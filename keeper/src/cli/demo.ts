@@ -31,8 +31,8 @@ import { decodeText, encodePrompt } from "../../../sdk/src/text.ts";
 import { DEV_MNEMONIC, createLocalWorld, type LocalWorld } from "../demo/world.ts";
 import { withSoundArtifacts } from "../demo/artifacts.ts";
 import { subgraphNetworks, writeDevnetSubgraph } from "../demo/subgraph-networks.ts";
-import { HONEST_ACCOUNT, closeParties, createParties, playUntilFinal, type PlayResult, type ProgressEvent } from "../demo/scenario.ts";
-import { describeNode, describeStep, firstDifference, generationSteps, markedTexts, readGameStory, stakeUnits, type GameStory } from "../demo/story.ts";
+import { HONEST_ACCOUNT, closeParties, createParties, playUntilFinal, readSlashes, type PlayResult, type ProgressEvent } from "../demo/scenario.ts";
+import { boundNode, describeNode, describeStep, firstDifference, generationSteps, markedTexts, readGameStory, stakeUnits, type GameStory } from "../demo/story.ts";
 import { DEV_DEFAULTS } from "../../../ignition/modules/dev/OracleDev.ts";
 import { GAME_DEFAULTS } from "../../../ignition/modules/OracleCore.ts";
 
@@ -201,16 +201,54 @@ async function startKeepers(d: DemoContext, fault: Fault, serveLongNodes = false
 
 
 /**
- * Tells a dispute as it happens (playUntilFinal's progress): the challenge, phase 2 narrowing graph states to one
- * node, the contract binding it, phase 1 narrowing VM steps to one instruction, the chain's clock jumps and why.
- * `onChallenge` says what the two sides claimed for the request. Keeps where each game's Step phase stood.
+ * Tells a dispute as it happens (playUntilFinal's progress, awaited): the challenge, phase 2 narrowing graph states
+ * to one node, the contract binding it, phase 1 narrowing VM steps to one instruction, the resolution (on time or by
+ * the step), the slash, the chain's clock jumps and why. `onChallenge` says what the two sides claimed for the request.
+ * `finish` tells what the progress did not (a game that ended with the run) and returns every game's story.
  */
-function narrator(d: DemoContext, onChallenge: (requestId: bigint) => void) {
+function narrator(d: DemoContext, parties: Parties, fault: Fault, onChallenge: (requestId: bigint) => void) {
+  const silent = fault.kind === "silent";
   const phases = new Map<string, string>();
-  const lastGraph = new Map<string, { lo: bigint; hi: bigint }>();
   const stepAt = new Map<string, bigint>();
+  const stories = new Map<string, GameStory>();
+  const toldSlashes = new Set<string>();
   const gameName = (g: Address) => `game ${g.slice(0, 10)}…`;
-  const onProgress = (e: ProgressEvent) => {
+  const cheater = parties.cheater.address.toLowerCase();
+  const honest = parties.honest.address.toLowerCase();
+
+  const tellResolved = async (game: Address) => {
+    const s = await readGameStory(d.world, parties, game, stepAt.get(game.toLowerCase()));
+    stories.set(game.toLowerCase(), s);
+    const node = s.node === 0 ? undefined : describeNode(d.model, s.node);
+    if (s.onTime) {
+      d.say(
+        `▸ The cheater lost ${gameName(game)} on time: it stopped answering ${node === undefined ? "while phase 2 was still narrowing the graph" : `in the dispute over ${node}`}, ` +
+          "its clock ran out and the honest keeper claimed the game (claimTimeout).",
+      );
+    } else if (s.instruction !== undefined || s.pc !== undefined) {
+      d.say(`▸ ${gameName(game)} came down to ${describeStep(s)}, inside ${node ?? "the bound node"}.`);
+      d.say("  The chain executed that one instruction (MIPS.step): its result is the honest keeper's VM state, not the cheater's, so the cheater's claim lost.");
+    } else {
+      d.say(`▸ ${gameName(game)} is resolved${node === undefined ? "" : ` over ${node}`}.`);
+    }
+    await tellSlashes(s.resolvedBy);
+  };
+
+  /** The slashes not told yet: those in transaction `hash`, or all of them. */
+  const tellSlashes = async (hash?: Hex) => {
+    for (const slash of await readSlashes(d.world, d.world.startBlock)) {
+      if (toldSlashes.has(slash.id) || (hash !== undefined && !slash.id.toLowerCase().startsWith(`${hash.toLowerCase()}/`))) continue;
+      toldSlashes.add(slash.id);
+      const op = slash.operator.toLowerCase();
+      const who = op === cheater ? "the cheater" : op === honest ? "the honest keeper" : slash.operator;
+      d.say(
+        `▸ Slashed: ${who} (${slash.operator}) lost ${d.units.format(slash.amount)} of its stake (the claim's bond): ${d.units.format(slash.toWinner)} to the winner` +
+          `${slash.winner.toLowerCase() === honest ? " (the honest keeper)" : ""}, ${d.units.format(slash.toRequester)} to the requester, ${d.units.format(slash.toTreasury)} to the treasury.`,
+      );
+    }
+  };
+
+  const onProgress = async (e: ProgressEvent) => {
     if (e.kind === "challenged") {
       onChallenge(e.requestId);
       d.say(`▸ The honest keeper re-ran request ${e.requestId} itself, got a different output and challenged the cheater's claim with its own: dispute ${gameName(e.game)} (${e.game})`);
@@ -219,62 +257,39 @@ function narrator(d: DemoContext, onChallenge: (requestId: bigint) => void) {
       const key = e.game.toLowerCase();
       const before = phases.get(key);
       phases.set(key, e.phase);
-      const lo = BigInt(e.lo);
-      const hi = BigInt(e.hi);
       if (e.phase === "Graph") {
         if (before === undefined) {
           d.say(`▸ Phase 2, graph bisection (${gameName(e.game)}): both sides post Merkle-proven states of the graph after chosen nodes; each round narrows where they first disagree.`);
         }
-        if (hi > 0n) d.say(`  they agree on the state after node ${lo} and disagree after node ${hi}`);
-        lastGraph.set(key, { lo, hi });
+        if (BigInt(e.hi) > 0n) d.say(`  they agree on the state after node ${e.lo} and disagree after node ${e.hi}`);
       } else if (e.phase === "VmStart") {
-        const g = lastGraph.get(key);
-        const node = g && g.hi - g.lo === 1n ? Number(g.hi) : undefined;
-        d.say(`  narrowed to one node: ${node === undefined ? "the node the contract bound" : describeNode(d.model, node)}.`);
-        d.say(`  The contract binds that node's inputs for phase 1: the MIPS guest program recomputes just this node, in at most ${hi} VM steps.`);
+        const node = await boundNode(d.world, e.game);
+        d.say(`  narrowed to one node: ${describeNode(d.model, node)}.`);
+        d.say(`  The contract binds that node's inputs for phase 1: the MIPS guest program recomputes just this node; its run is padded to 2^${d.world.game.vmTraceDepth} VM steps.`);
       } else if (e.phase === "Vm") {
         if (before !== "Vm") d.say(`▸ Phase 1, VM bisection (${gameName(e.game)}): both sides post hashes of the guest's VM state at chosen steps; each round narrows where they first disagree.`);
-        d.say(`  they agree on the VM state at step ${lo} and disagree at step ${hi}`);
+        d.say(`  they agree on the VM state at step ${e.lo} and disagree at step ${e.hi}`);
       } else if (e.phase === "Step") {
-        stepAt.set(key, lo);
-        d.say(`  narrowed to one MIPS instruction: step ${lo} → ${hi}. It is executed on chain (MIPS.step), which decides the game.`);
+        stepAt.set(key, BigInt(e.lo));
+        d.say(`  narrowed to one MIPS instruction: step ${e.lo} → ${e.hi}. It is executed on chain (MIPS.step), which decides the game.`);
       } else if (e.phase === "Resolved") {
-        d.say(`  ${gameName(e.game)} is resolved.`);
+        await tellResolved(e.game);
       }
     } else if (e.kind === "time") {
       const open = [...phases.values()].some((p) => p !== "Resolved");
       const why = open
-        ? `nobody moved in the open dispute: the side to move is not answering, and the honest keeper can claim the game once that side's ${d.world.game.clockDuration} s clock has run out`
+        ? `nobody moved in the open dispute: ${silent ? "the cheater has gone silent" : "the side to move is not answering"}, and the honest keeper can claim the game once that side's ${d.world.game.clockDuration} s clock has run out`
         : `no dispute is open: the standing claim is final once its ${LOCAL_CHALLENGE_WINDOW} s challenge window has passed unchallenged`;
       d.say(`▸ The chain's clock was moved ${e.seconds} s ahead (evm_increaseTime; on a real chain this is waiting): ${why}.`);
     }
   };
-  return { onProgress, stepAt };
-}
 
-/** After the games: which node and instruction each came to, whether the cheater lost on time, the slash. */
-async function tellOutcome(d: DemoContext, parties: Parties, result: PlayResult, stepAt: Map<string, bigint>): Promise<GameStory[]> {
-  const stories: GameStory[] = [];
-  for (const game of result.games) {
-    const s = await readGameStory(d.world, parties, game, stepAt.get(game.toLowerCase()));
-    stories.push(s);
-    const where = s.node === 0 ? "before phase 2 had narrowed it to one node" : `at ${describeNode(d.model, s.node)}`;
-    if (s.onTime) {
-      d.say(`▸ ${game.slice(0, 10)}…: the cheater lost on time: it stopped answering ${where}, its clock ran out and the honest keeper claimed the game (claimTimeout).`);
-    } else if (s.instruction !== undefined || s.pc !== undefined) {
-      d.say(`▸ ${game.slice(0, 10)}…: the dispute came down to ${describeStep(s)}, inside ${s.node === 0 ? "the bound node" : describeNode(d.model, s.node)}. The chain executed it and the result matched the honest keeper's trace.`);
-    } else {
-      d.say(`▸ ${game.slice(0, 10)}…: resolved ${where}.`);
-    }
-  }
-  for (const s of result.slashes) {
-    const who = s.operator.toLowerCase() === parties.cheater.address.toLowerCase() ? "the cheater" : s.operator.toLowerCase() === parties.honest.address.toLowerCase() ? "the honest keeper" : s.operator;
-    d.say(
-      `▸ Slashed: ${who} (${s.operator}) lost ${d.units.format(s.amount)} of its stake (the claim's bond): ${d.units.format(s.toWinner)} to the winner, ` +
-        `${d.units.format(s.toRequester)} to the requester, ${d.units.format(s.toTreasury)} to the treasury.`,
-    );
-  }
-  return stories;
+  const finish = async (result: PlayResult): Promise<GameStory[]> => {
+    for (const game of result.games) if (!stories.has(game.toLowerCase())) await tellResolved(game);
+    await tellSlashes();
+    return result.games.map((g) => stories.get(g.toLowerCase())!);
+  };
+  return { onProgress, finish };
 }
 
 function gamesJson(d: DemoContext, stories: GameStory[]) {
@@ -323,15 +338,15 @@ async function textDemo(d: DemoContext & { prompt: string; input: Uint8Array; fa
     say(`  sent through calculateAIResult → requestCallback: request ${requestId}, fee ${fee} wei`);
 
     let cheaterOutput: Uint8Array | undefined;
-    const { onProgress, stepAt } = narrator(d, (id) => {
+    const { onProgress, finish } = narrator(d, parties, fault, (id) => {
       const claims = parties.honest.runtime.store.listClaims(id);
       cheaterOutput = claims.find((c) => c.operator.toLowerCase() === parties.cheater.address.toLowerCase())?.output ?? undefined;
       say(`▸ The cheating keeper committed first: its claim is an altered continuation (the oracle delivered it to the consumer at once, as OAO does; it is not final while it can be challenged).`);
-      if (cheaterOutput) for (const line of markedTexts(["  cheater claims:", "  honest text:"], [cheaterOutput, honestOutput])) say(line);
+      if (cheaterOutput) for (const line of markedTexts(["  cheater claims", "  honest text"], [cheaterOutput, honestOutput])) say(line);
       if (fault.kind === "token") say(`  The cheater changed token ${fault.at} to the model's second choice and computed the rest of the text honestly from it.`);
     });
     const result = await playUntilFinal(world, parties, [requestId], onProgress);
-    const stories = await tellOutcome(d, parties, result, stepAt);
+    const stories = await finish(result);
 
     const delivered = await consumer.read.getAIResult([modelId, d.prompt]);
     const logs = await world.publicClient.getLogs({ address: consumer.address, fromBlock: world.startBlock });
@@ -340,7 +355,9 @@ async function textDemo(d: DemoContext & { prompt: string; input: Uint8Array; fa
       .map((l) => l.args.output);
     const honestText = decodeText(honestOutput);
     const cheaterText = cheaterOutput === undefined ? null : decodeText(cheaterOutput);
-    say(`▸ The consumer's aiOracleCallback was called ${callbacks.length} time(s); the text it stores now (read back from OAOPromptConsumer.getAIResult):`);
+    say(`▸ The consumer's aiOracleCallback ran ${callbacks.length} time(s) (OAO delivers at commit, and again when a dispute changes the standing output):`);
+    callbacks.forEach((text, i) => say(`  ${i + 1}. ${JSON.stringify(text)}${text === honestText ? " (the honest text)" : text === cheaterText ? " (the cheater's)" : ""}`));
+    say("▸ The text OAOPromptConsumer stores, read back with getAIResult(modelId, prompt):");
     say(`  ${JSON.stringify(d.prompt)} → ${JSON.stringify(delivered)}`);
     say("");
     say("Summary");
@@ -383,7 +400,7 @@ async function digitDemo(d: DemoContext & { digits: number; fault: Fault }): Pro
     say(`▸ Consumer DigitClassifier at ${classifier.address}`);
 
     const test = loadMnist().test;
-    const requests: { requestId: bigint; label: number; honest: number }[] = [];
+    const requests: { requestId: bigint; label: number; output: Uint8Array; honest: number }[] = [];
     for (let i = 0; i < d.digits; i++) {
       const sample = test[Number(seededDraw(seed, `digit/${i}`, BigInt(test.length)))]!;
       const tensor = quantizeInput(model, Array.from(sample.pixels));
@@ -391,22 +408,28 @@ async function digitDemo(d: DemoContext & { digits: number; fault: Fault }): Pro
       const hash = await classifier.write.classify([image], { value: await classifier.read.fee() });
       await world.publicClient.waitForTransactionReceipt({ hash });
       const requestId = await world.contracts.aiOracle.read.requestCount();
-      requests.push({ requestId, label: sample.label, honest: digitOf(model, encodeTensor(executorFor(model).run(tensor).output)) });
+      const output = encodeTensor(executorFor(model).run(tensor).output);
+      requests.push({ requestId, label: sample.label, output, honest: digitOf(model, output) });
       say(`▸ Request ${requestId}: classify an MNIST "${sample.label}"`);
     }
 
     const claimed = new Map<bigint, number>();
-    const { onProgress, stepAt } = narrator(d, (id) => {
+    const { onProgress, finish } = narrator(d, parties, d.fault, (id) => {
       const r = requests.find((q) => q.requestId === id);
       const claim = parties.honest.runtime.store.listClaims(id).find((c) => c.operator.toLowerCase() === parties.cheater.address.toLowerCase());
       if (claim?.output) claimed.set(id, digitOf(model, claim.output));
       const c = claimed.get(id);
       say(
-        `▸ Request ${id}: the cheating keeper committed first, claiming ${c === undefined ? "wrong scores" : `the digit is ${c}${c === r?.honest ? " (the right digit, from wrong scores: its output bytes are still wrong)" : ""}`}; the honest answer is ${r?.honest}.`,
+        `▸ Request ${id}: the cheating keeper committed first, claiming ${c === undefined ? "wrong scores" : `the digit is ${c}${c === r?.honest ? " (the right digit, but from wrong scores: its output bytes are wrong all the same)" : ""}`}; the honest answer is ${r?.honest}.`,
       );
+      if (claim?.output && r) {
+        const scores = (o: Uint8Array) => `[${Array.from(decodeTensor(model.output.dtype, [...model.output.shape], o).data, Number).join(", ")}]`;
+        say(`  cheater's scores: ${scores(claim.output)}`);
+        say(`  honest scores:    ${scores(r.output)}`);
+      }
     });
     const result = await playUntilFinal(world, parties, requests.map((r) => r.requestId), onProgress);
-    const stories = await tellOutcome(d, parties, result, stepAt);
+    const stories = await finish(result);
 
     const delivered: number[] = [];
     for (const r of requests) delivered.push(Number(await classifier.read.digitOf([r.requestId])));

@@ -56,16 +56,26 @@ export interface GameStory {
   instruction?: string;
   /** The game was won by claimTimeout: the loser's clock ran out. */
   onTime: boolean;
+  /** The transaction that resolved it (the step or claimTimeout), whose logs hold the slash. */
+  resolvedBy?: Hex;
 }
 
-export async function readGameStory(world: LocalWorld, parties: { honest: Party; cheater: Party }, game: Address, stepAt?: bigint): Promise<GameStory> {
+/** The node a game bound for phase 1 (§5.3 `vmInputs`), 0 while phase 2 is not over. */
+export async function boundNode(world: LocalWorld, game: Address): Promise<number> {
   const [, nodeIndex] = (await world.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: "vmInputs" })) as readonly [Hex, bigint, Hex, Hex];
-  const story: GameStory = { game, node: Number(nodeIndex), onTime: false, ...(stepAt !== undefined ? { step: stepAt } : {}) };
+  return Number(nodeIndex);
+}
+
+/** A game's story; `stepAt`: the position of its Step phase (the pre-state of the one step), when it had one. */
+export async function readGameStory(world: LocalWorld, parties: { honest: Party; cheater: Party }, game: Address, stepAt?: bigint): Promise<GameStory> {
+  const story: GameStory = { game, node: await boundNode(world, game), onTime: false, ...(stepAt !== undefined ? { step: stepAt } : {}) };
   for (const party of [parties.honest, parties.cheater]) {
     for (const tx of party.runtime.store.listTxs("confirmed")) {
       const payload = tx.payload as { to?: string; data?: Hex } | null;
       if (payload?.to?.toLowerCase() !== game.toLowerCase() || payload.data === undefined) continue;
       if (tx.kind === "dispute.claimTimeout") story.onTime = true;
+      if (tx.kind !== "dispute.step" && tx.kind !== "dispute.claimTimeout") continue;
+      if (tx.hash) story.resolvedBy = tx.hash;
       if (tx.kind !== "dispute.step") continue;
       const { args } = decodeFunctionData({ abi: disputeGameAbi, data: payload.data });
       const [preState, proof] = args as readonly [Hex, Hex];
@@ -111,8 +121,8 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
  */
 export function markedTexts(labels: [string, string], outputs: [Uint8Array, Uint8Array]): string[] {
   const at = firstDifference(outputs[0], outputs[1]);
-  const width = Math.max(labels[0].length, labels[1].length);
-  const lines = labels.map((label, i) => `${label.padEnd(width)} ${JSON.stringify(decodeText(outputs[i]!))}`);
+  const width = Math.max(labels[0].length, labels[1].length) + 1;
+  const lines = labels.map((label, i) => `${`${label}:`.padEnd(width)} ${JSON.stringify(decodeText(outputs[i]!))}`);
   if (at < 0) return [...lines, `${" ".repeat(width)} (identical)`];
   // the caret's column: the quoted text of the bytes before the difference, less its closing quote
   const column = width + 1 + JSON.stringify(decodeText(outputs[0].subarray(0, at))).length - 1;
@@ -122,5 +132,5 @@ export function markedTexts(labels: [string, string], outputs: [Uint8Array, Uint
     const hex = `0x${b.toString(16).padStart(2, "0")}`;
     return b >= 0x20 && b < 0x7f ? `${hex} ${JSON.stringify(String.fromCharCode(b))}` : b === 0 ? `${hex} (end of text)` : hex;
   };
-  return [...lines, `${" ".repeat(column)}^ first difference: byte ${at} (${labels[0].trim()} ${byte(outputs[0])}, ${labels[1].trim()} ${byte(outputs[1])})`];
+  return [...lines, `${" ".repeat(column)}^ first difference: byte ${at} (${labels[0].trim()}: ${byte(outputs[0])}; ${labels[1].trim()}: ${byte(outputs[1])})`];
 }
