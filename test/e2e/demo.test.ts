@@ -62,6 +62,7 @@ describe("oao demo (the text model)", () => {
     expect(game!.instruction).toMatch(/^[a-z0-9]+$/);
     expect(BigInt(game!.step!)).toBeGreaterThan(0n);
     expect(game!.lostOnTime).toBe(false);
+    expect(r).toMatchObject({ node: game!.node, nodeName: game!.nodeName, step: game!.step, instruction: game!.instruction, lostOnTime: false });
     expect(r.vmRounds as number).toBeGreaterThan(0);
     // the story, in the order it happens
     expectInOrder(story, [
@@ -88,6 +89,7 @@ describe("oao demo (the text model)", () => {
     const { json: r, story } = run("demo", "--fault", "silent", "--json");
     expect(r).toMatchObject({ winner: "honest", correct: true, delivered: honestText(DEFAULT_PROMPT) });
     expect((r.games as GameJson[])[0]!.lostOnTime).toBe(true);
+    expect(r.lostOnTime).toBe(true);
     expectInOrder(story, [
       /challenged the cheater's claim/,
       /The chain's clock was moved \d+ s ahead .*the cheater has gone silent/,

@@ -19,7 +19,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createPublicClient, http, parseEventLogs, type Address, type Hex } from "viem";
+import { createPublicClient, formatEther, http, parseEventLogs, type Address, type Hex } from "viem";
 import { decodeTensor, encodeTensor, quantizeInput, toHex, type Model } from "../../graph/index.ts";
 import { InputError } from "../../graph/errors.ts";
 import { formatFault, parseFault, seededDraw, type Fault } from "../../game/faults.ts";
@@ -335,7 +335,7 @@ async function textDemo(d: DemoContext & { prompt: string; input: Uint8Array; fa
     const hash = await consumer.write.calculateAIResult([modelId, d.prompt], { value: fee });
     await world.publicClient.waitForTransactionReceipt({ hash });
     const requestId = await world.contracts.aiOracle.read.requestCount();
-    say(`  sent through calculateAIResult → requestCallback: request ${requestId}, fee ${fee} wei`);
+    say(`  sent through calculateAIResult → requestCallback: request ${requestId}, fee ${formatEther(fee)} ETH`);
 
     let cheaterOutput: Uint8Array | undefined;
     const { onProgress, finish } = narrator(d, parties, fault, (id) => {
@@ -373,6 +373,11 @@ async function textDemo(d: DemoContext & { prompt: string; input: Uint8Array; fa
       delivered,
       correct: delivered === honestText,
       callbacks,
+      // the request's one game: the node and instruction it came down to
+      ...(() => {
+        const [g] = gamesJson(d, stories);
+        return { node: g?.node ?? null, nodeName: g?.nodeName ?? null, step: g?.step ?? null, instruction: g?.instruction ?? null, lostOnTime: g?.lostOnTime ?? false };
+      })(),
       ...figures(d, result),
       games: gamesJson(d, stories),
     };
