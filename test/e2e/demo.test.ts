@@ -41,6 +41,7 @@ interface GameJson {
   step: string | null;
   instruction: string | null;
   lostOnTime: boolean;
+  winner: string | null;
 }
 
 describe("oao demo (the text model)", () => {
@@ -62,6 +63,7 @@ describe("oao demo (the text model)", () => {
     expect(game!.instruction).toMatch(/^[a-z0-9]+$/);
     expect(BigInt(game!.step!)).toBeGreaterThan(0n);
     expect(game!.lostOnTime).toBe(false);
+    expect(game!.winner).toBe("honest");
     expect(r).toMatchObject({ node: game!.node, nodeName: game!.nodeName, step: game!.step, instruction: game!.instruction, lostOnTime: false });
     expect(r.vmRounds as number).toBeGreaterThan(0);
     // the story, in the order it happens
@@ -88,7 +90,7 @@ describe("oao demo (the text model)", () => {
   it("a silent cheater loses on time: the story says the clock jumped and why", () => {
     const { json: r, story } = run("demo", "--fault", "silent", "--json");
     expect(r).toMatchObject({ winner: "honest", correct: true, delivered: honestText(DEFAULT_PROMPT) });
-    expect((r.games as GameJson[])[0]!.lostOnTime).toBe(true);
+    expect((r.games as GameJson[])[0]).toMatchObject({ lostOnTime: true, winner: "honest" });
     expect(r.lostOnTime).toBe(true);
     expectInOrder(story, [
       /challenged the cheater's claim/,
@@ -120,6 +122,7 @@ describe("oao demo --model mnist", () => {
     for (const g of r.games as GameJson[]) {
       expect(g.nodeName).toBe(`node ${g.node} of 3 (Gemm)`); // graph:2 lies from node 2, a Gemm
       expect(g.instruction).toMatch(/^[a-z0-9]+$/);
+      expect(g.winner).toBe("honest");
     }
     expectInOrder(story, [
       /the cheating keeper committed first, claiming the digit is \d/,

@@ -219,7 +219,9 @@ function narrator(d: DemoContext, parties: Parties, fault: Fault, onChallenge: (
     const s = await readGameStory(d.world, parties, game, stepAt.get(game.toLowerCase()));
     stories.set(game.toLowerCase(), s);
     const node = s.node === 0 ? undefined : describeNode(d.model, s.node);
-    if (s.onTime) {
+    if (s.winner !== "honest") {
+      d.say(`▸ ${gameName(game)} is resolved${node === undefined ? "" : ` over ${node}`}: ${s.winner === undefined ? "the honest keeper has not seen its result" : s.winner === "undecided" ? "undecided (§5.4: nobody is slashed, the request is refunded)" : "the cheater won it"}.`);
+    } else if (s.onTime) {
       d.say(
         `▸ The cheater lost ${gameName(game)} on time: it stopped answering ${node === undefined ? "while phase 2 was still narrowing the graph" : `in the dispute over ${node}`}, ` +
           "its clock ran out and the honest keeper claimed the game (claimTimeout).",
@@ -299,6 +301,7 @@ function gamesJson(d: DemoContext, stories: GameStory[]) {
     step: s.step === undefined ? null : s.step.toString(),
     instruction: s.instruction ?? null,
     lostOnTime: s.onTime,
+    winner: s.winner ?? null,
   }));
 }
 

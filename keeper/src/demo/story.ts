@@ -10,6 +10,7 @@ import { OP_NAMES, Op, SlotKind, decodeSlot } from "../../graph/ops.ts";
 import type { Model } from "../../graph/model.ts";
 import { MEMORY_PROOF_SIZE, decodeInstruction, decodeState, wordFromProof } from "../../vm/index.ts";
 import { disputeGameAbi } from "../dispute/abi.ts";
+import type { DisputeProgress } from "../dispute/player.ts";
 import type { Party } from "./scenario.ts";
 import type { LocalWorld } from "./world.ts";
 
@@ -58,6 +59,8 @@ export interface GameStory {
   onTime: boolean;
   /** The transaction that resolved it (the step or claimTimeout), whose logs hold the slash. */
   resolvedBy?: Hex;
+  /** Who won, from the honest keeper's record of the game (undefined while it is not resolved). */
+  winner?: "honest" | "cheater" | "undecided";
 }
 
 /** The node a game bound for phase 1 (§5.3 `vmInputs`), 0 while phase 2 is not over. */
@@ -69,6 +72,9 @@ export async function boundNode(world: LocalWorld, game: Address): Promise<numbe
 /** A game's story; `stepAt`: the position of its Step phase (the pre-state of the one step), when it had one. */
 export async function readGameStory(world: LocalWorld, parties: { honest: Party; cheater: Party }, game: Address, stepAt?: bigint): Promise<GameStory> {
   const story: GameStory = { game, node: await boundNode(world, game), onTime: false, ...(stepAt !== undefined ? { step: stepAt } : {}) };
+  const record = parties.honest.runtime.store.listGames<DisputeProgress>().find((g) => g.state.address.toLowerCase() === game.toLowerCase());
+  const w = record?.state.winner;
+  if (w) story.winner = w === "undecided" ? "undecided" : w === record!.state.side ? "honest" : "cheater";
   for (const party of [parties.honest, parties.cheater]) {
     for (const tx of party.runtime.store.listTxs("confirmed")) {
       const payload = tx.payload as { to?: string; data?: Hex } | null;
