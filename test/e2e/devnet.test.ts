@@ -134,7 +134,7 @@ describe("oao devnet and the subgraph", () => {
   });
 
   it("oao demo --rpc --accounts runs the demo on the devnet's chain beside its keeper", { timeout: 300_000 }, () => {
-    const r = oao(["demo", "--rpc", info.rpc, "--accounts", "8,9", "--digits", "1", "--json"]);
+    const r = oao(["demo", "--model", "mnist", "--rpc", info.rpc, "--accounts", "8,9", "--digits", "1", "--json"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/warning/);
     const summary = JSON.parse(r.stdout.trim().split("\n").pop()!) as { correct: boolean; winner: string };

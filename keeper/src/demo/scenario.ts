@@ -164,6 +164,28 @@ export async function createParties(
   return parties;
 }
 
+/** One Slashed event of Staking (amounts in the stake token's smallest unit). */
+export interface Slash {
+  operator: Address;
+  amount: bigint;
+  winner: Address;
+  toWinner: bigint;
+  toRequester: bigint;
+  toTreasury: bigint;
+  /** "transactionHash/logIndex": tells one event from another. */
+  id: string;
+}
+
+/** Staking's Slashed events from `fromBlock` on. */
+export async function readSlashes(world: LocalWorld, fromBlock: bigint): Promise<Slash[]> {
+  const logs = await world.publicClient.getLogs({ address: world.addresses.staking, events: SLASHED, fromBlock });
+  return logs.map((log) => {
+    const { args } = decodeEventLog({ abi: SLASHED, data: log.data, topics: log.topics });
+    const { operator, amount, winner, toWinner, toRequester, toTreasury } = args;
+    return { operator, amount, winner, toWinner, toRequester, toTreasury, id: `${log.transactionHash}/${log.logIndex}` };
+  });
+}
+
 /** Gas of one kind of transaction (the responder's kinds: commit, challenge, dispute.moveVm, …). */
 export interface KindGas {
   count: number;
@@ -199,7 +221,8 @@ export async function playUntilFinal(
   world: LocalWorld,
   parties: Awaited<ReturnType<typeof createParties>>,
   requestIds: bigint[],
-  onProgress: (e: ProgressEvent) => void = () => {},
+  /** Awaited: a reporter may read the chain before the next tick changes it. */
+  onProgress: (e: ProgressEvent) => void | Promise<void> = () => {},
   maxTicks = 400,
 ): Promise<PlayResult> {
   const { honest, cheater, scenario } = parties;
@@ -252,12 +275,12 @@ export async function playUntilFinal(
       if (!seenGames.has(key)) {
         seenGames.add(key);
         disputeStarted ??= tickStarted;
-        onProgress({ kind: "challenged", party: scenario.cheaterSide === Side.Defender ? "honest" : "cheater", requestId: g.requestId, game: g.state.address });
+        await onProgress({ kind: "challenged", party: scenario.cheaterSide === Side.Defender ? "honest" : "cheater", requestId: g.requestId, game: g.state.address });
       }
       const line = `${g.state.phase}/${g.state.lo}/${g.state.hi}`;
       if (reported.get(key) !== line) {
         reported.set(key, line);
-        onProgress({ kind: "game", game: g.state.address, phase: g.state.phase, lo: g.state.lo, hi: g.state.hi });
+        await onProgress({ kind: "game", game: g.state.address, phase: g.state.phase, lo: g.state.lo, hi: g.state.hi });
       }
     }
     // Done when every request is final, or refunded (a game found it undecidable, §5.4).
@@ -275,20 +298,18 @@ export async function playUntilFinal(
       // Nobody had anything to send: let time pass (challenge window, a silent party's clock).
       if (seenGames.size > 0 && disputeEnded === undefined && allGamesDone(honest)) disputeEnded = Date.now();
       const step = world.game.clockDuration + 1n;
-      onProgress({ kind: "time", seconds: step });
+      await onProgress({ kind: "time", seconds: step });
       await world.advanceTime(step);
     }
   }
   if (seenGames.size > 0) disputeEnded ??= Date.now();
 
   // Figures, read back from the chain.
-  const logs = await world.publicClient.getLogs({ address: world.addresses.staking, events: SLASHED, fromBlock: startBlock });
   let cheaterSlashed = 0n;
   let honestSlashed = 0n;
-  for (const log of logs) {
-    const { args } = decodeEventLog({ abi: SLASHED, data: log.data, topics: log.topics });
-    if (args.operator.toLowerCase() === cheater.address.toLowerCase()) cheaterSlashed += args.amount;
-    if (args.operator.toLowerCase() === honest.address.toLowerCase()) honestSlashed += args.amount;
+  for (const slash of await readSlashes(world, startBlock)) {
+    if (slash.operator.toLowerCase() === cheater.address.toLowerCase()) cheaterSlashed += slash.amount;
+    if (slash.operator.toLowerCase() === honest.address.toLowerCase()) honestSlashed += slash.amount;
   }
   const progress = honest.runtime.store.listGames<{ graphRounds: number; vmRounds: number; winner: string | null }>();
   let transactions = 0;

@@ -135,7 +135,8 @@ export interface ServeCheck {
   guestPrestate: `0x${string}`;
   /**
    * vmTraceDepth of the game factory new requests are judged by; undefined skips the depth check
-   * (only `oao dispute simulate` on a deployment deliberately too shallow for its model does that).
+   * (only `oao dispute simulate` on a deployment deliberately too shallow for its model, and `oao demo`'s text model on
+   * a deployment at production's depth, skipping minutes of measurement, do that: docs/protocol.md §6.0).
    */
   vmTraceDepth: number | undefined;
   /**
