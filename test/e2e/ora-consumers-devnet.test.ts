@@ -36,14 +36,18 @@ import { AIOracleAbi } from "../../sdk/src/abis/generated.ts";
 import { DEV_MNEMONIC } from "../../keeper/src/demo/world.ts";
 import { loadModel } from "../../keeper/src/service/models.ts";
 import { int8Tensor } from "../../keeper/graph/index.ts";
+import { devnetPrompt } from "../dapp/devnet-prompt.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The devnet's keeper sends from this dev account (`--keeper-account`); the users here are 3, 4 and 5. */
+const KEEPER_ACCOUNT = 6;
 
 interface DevnetInfo {
   rpc: string;
   contracts: { aiOracle: Address; taskManager: Address; staking: Address };
   keeper: Address;
+  keeperAccount: number;
   models: Record<"mnist" | "text", { modelId: string; file: string; textModel: boolean; inputBytes: number }>;
 }
 
@@ -53,7 +57,7 @@ function artifact(name: string): { abi: Abi; bytecode: Hex } {
 }
 
 describe("ORA-pattern consumers against oao devnet's text model", () => {
-  const devnet = spawn(process.execPath, [`${root}bin/oao.js`, "devnet", "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const devnet = spawn(process.execPath, [`${root}bin/oao.js`, "devnet", "--port", "0", "--keeper-account", String(KEEPER_ACCOUNT)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let info: DevnetInfo;
   let stderr = "";
   let textModelId: bigint;
@@ -61,7 +65,7 @@ describe("ORA-pattern consumers against oao devnet's text model", () => {
   const transport = () => http(info.rpc);
   const publicClient = () => createPublicClient({ chain: hardhat, transport: transport() });
   const testClient = () => createTestClient({ mode: "hardhat", chain: hardhat, transport: transport() });
-  /** A dev account's wallet with the SDK's actions (0 deployed the devnet, 1 is its keeper). */
+  /** A dev account's wallet with the SDK's actions (0 deployed the devnet, KEEPER_ACCOUNT is its keeper). */
   const wallet = (index: number) =>
     createWalletClient({ account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index }), chain: hardhat, transport: transport() }).extend(
       oaoActions({ addresses: { oracle: info.contracts.aiOracle, taskManager: info.contracts.taskManager, staking: info.contracts.staking } }),
@@ -122,7 +126,9 @@ describe("ORA-pattern consumers against oao devnet's text model", () => {
     }
   }
 
-  it("prints the text model next to MNIST: both registered, the text one as a text model", async () => {
+  it("prints the text model next to MNIST: both registered, the text one as a text model; the keeper's account", async () => {
+    expect(info.keeperAccount).toBe(KEEPER_ACCOUNT);
+    expect(info.keeper).toBe(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: KEEPER_ACCOUNT }).address);
     expect(info.models.mnist.modelId).toBe("1");
     expect(info.models.text.modelId).toBe("2");
     const text = await readModel(textModelId);
@@ -130,6 +136,12 @@ describe("ORA-pattern consumers against oao devnet's text model", () => {
     expect((await readModel(BigInt(info.models.mnist.modelId))).inputMode).toBe(0);
     expect(info.models.text).toMatchObject({ textModel: true, inputBytes: Number(text.inputBytes) });
     expect(stderr).toMatch(new RegExp(`answers model 1 \\(MNIST.*and model ${textModelId} \\(text generation`));
+  });
+
+  it("docs/dapp-guide.md §3's prompt with the SDK: requestText, then waitForResult's text", { timeout: 200_000 }, async () => {
+    const { requestId, text } = await devnetPrompt(info);
+    expect(text).toBe(generate("And God said, "));
+    expect((await wallet(5).getRequest({ requestId })).inputLength).toBe(toBytes("And God said, ").length);
   });
 
   it("OraPrompt (ORA's Prompt): the callback stores the generated text; the overpayment comes back to the user", { timeout: 300_000 }, async () => {
