@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { createPublicClient, http } from "viem";
+import { createWalletClient, http } from "viem";
 import { InputError } from "../../graph/errors.ts";
 import { toHex } from "../../graph/index.ts";
 import { DEV_DEFAULTS } from "../../../ignition/modules/dev/OracleDev.ts";
@@ -76,7 +76,7 @@ async function runDevnet(opts: DevnetOpts): Promise<void> {
   const { address, port: boundPort } = await server.listen();
   const rpc = `http://${address}:${boundPort}`;
   try {
-    const unlocked = await createPublicClient({ transport: http(rpc) }).request({ method: "eth_accounts" });
+    const unlocked = await createWalletClient({ transport: http(rpc) }).getAddresses(); // eth_accounts
     const keeperAccount = parseKeeperAccount(opts.keeperAccount, unlocked.length);
     // The game's VM trace has production's depth: a text generation graph has nodes far longer than the 2^21 steps of
     // the demo's game (docs/text-generation.md), and production's covers every node a keeper serves.
