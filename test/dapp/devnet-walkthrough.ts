@@ -14,7 +14,7 @@ export interface DevnetInfo {
 
 export async function devnetWalkthrough(devnet: DevnetInfo) {
   const transport = http(devnet.rpc);
-  // Dev account 5 of the devnet's well-known mnemonic (0 deployed the protocol, 1 and 2 are its keepers).
+  // Dev account 5 of the devnet's well-known mnemonic (0 deployed the protocol, 1 is its keeper).
   const account = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 5 });
   const { aiOracle: oracle, taskManager, staking } = devnet.contracts;
   const wallet = createWalletClient({ account, chain: hardhat, transport }).extend(oaoActions({ addresses: { oracle, taskManager, staking } }));

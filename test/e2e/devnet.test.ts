@@ -79,7 +79,7 @@ describe("oao devnet and the subgraph", () => {
     const client = createPublicClient({ transport: http(info.rpc) });
     const model = await client.readContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "getModel", args: [BigInt(out.modelId)] });
     const mnist = await client.readContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "getModel", args: [1n] });
-    expect(out.modelId).toBe("2");
+    expect(out.modelId).toBe("3"); // after the devnet's MNIST (1) and text model (2)
     expect(model.modelRoot).toBe(mnist.modelRoot);
     expect(model.absolutePrestate).toBe(mnist.absolutePrestate);
     expect(model.fee).toBe(1000n);
@@ -123,6 +123,19 @@ describe("oao devnet and the subgraph", () => {
       expect(JSON.parse(reg.stdout.trim().split("\n").pop()!)).toMatchObject({ fee: "10000000000000000", owner: wallet.account.address });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("oao devnet --keeper-account refuses an index that is not a dev account it can send from", { timeout: 120_000 }, () => {
+    for (const [index, message] of [
+      ["0", /--keeper-account 0: dev account 0 deploys the protocol and owns it; pick 1 or above/],
+      ["one", /--keeper-account one: expected a dev account index, a whole number such as 1/],
+      ["20", /--keeper-account 20: the devnet's chain has dev accounts 0\.\.19; pick one of 1\.\.19/],
+    ] as const) {
+      const r = oao(["devnet", "--port", "0", "--keeper-account", index]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe("");
     }
   });
 

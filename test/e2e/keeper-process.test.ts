@@ -157,7 +157,7 @@ describe("keeper process", () => {
     try {
       let out = "";
       devnet.stdout!.on("data", (d) => (out += d));
-      for (let i = 0; i < 600 && !out.trim().endsWith("}"); i++) await sleep(100);
+      for (let i = 0; i < 1200 && !out.trim().endsWith("}"); i++) await sleep(100);
       const info = JSON.parse(out) as { rpc: string; contracts: Record<string, Address>; modelId: string };
       const res = await fetch(info.rpc, {
         method: "POST",

@@ -12,9 +12,7 @@
  * - `--model mnist`: registers the shipped MNIST model, deploys the DigitClassifier consumer and asks it to classify
  *   real MNIST digits, with the same dispute and slash (default fault `graph:2`).
  *
- * `oao devnet`: a persistent local node for dapp developers is `npx hardhat node` plus
- * `oao devnet --rpc http://127.0.0.1:8545`, which deploys, registers MNIST, prints the addresses and
- * keeps an honest keeper running until interrupted.
+ * `oao devnet` is in cli/devnet.ts.
  */
 import { Command } from "commander";
 import { join } from "node:path";
@@ -29,9 +27,7 @@ import { decodeRequestInput } from "../service/inference.ts";
 import { mnemonicToAccount } from "viem/accounts";
 import { decodeText, encodePrompt } from "../../../sdk/src/text.ts";
 import { DEV_MNEMONIC, createLocalWorld, type LocalWorld } from "../demo/world.ts";
-import { withSoundArtifacts } from "../demo/artifacts.ts";
-import { subgraphNetworks, writeDevnetSubgraph } from "../demo/subgraph-networks.ts";
-import { HONEST_ACCOUNT, closeParties, createParties, playUntilFinal, readSlashes, type PlayResult, type ProgressEvent } from "../demo/scenario.ts";
+import { closeParties, createParties, playUntilFinal, readSlashes, type PlayResult, type ProgressEvent } from "../demo/scenario.ts";
 import { boundNode, describeNode, describeStep, firstDifference, generationSteps, markedTexts, readGameStory, stakeUnits, type GameStory } from "../demo/story.ts";
 import { DEV_DEFAULTS } from "../../../ignition/modules/dev/OracleDev.ts";
 import { GAME_DEFAULTS } from "../../../ignition/modules/OracleCore.ts";
@@ -463,55 +459,4 @@ async function digitDemo(d: DemoContext & { digits: number; fault: Fault }): Pro
   } finally {
     closeParties(parties);
   }
-}
-
-interface DevnetOpts {
-  port: string;
-  host: string;
-}
-
-export function buildDevnetCommand(): Command {
-  return new Command("devnet")
-    .description("a local chain on 127.0.0.1 with the protocol deployed, MNIST registered and an honest keeper running")
-    .option("--port <port>", "JSON-RPC port", "8545")
-    .option("--host <host>", "JSON-RPC host", "127.0.0.1")
-    .action(async (opts: DevnetOpts) => runDevnet(opts));
-}
-
-async function runDevnet(opts: DevnetOpts): Promise<void> {
-  const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputError(`--port ${opts.port}: expected 0..65535`);
-  process.chdir(REPO_ROOT);
-  const { network } = await import("hardhat");
-  const server = await withSoundArtifacts(() => network.createServer({}, opts.host, port));
-  const { address, port: boundPort } = await server.listen();
-  const rpc = `http://${address}:${boundPort}`;
-  const world = await createLocalWorld({ rpc });
-  const modelFile = resolveModelPath("mnist");
-  const model = loadModelFile(modelFile);
-  const modelId = await world.registerModel(model);
-  // One honest keeper (dev account 1); fault "graph" is never used because it plays no cheater.
-  const parties = await createParties(world, { model, modelId, modelFile, fault: parseFault("graph:1"), seed: 0 });
-  const classifier = await world.conn.viem.deployContract("DigitClassifier", [world.addresses.aiOracle, modelId]);
-  const subgraph = writeDevnetSubgraph(subgraphNetworks(world.addresses, world.startBlock));
-  const info = {
-    rpc,
-    chainId: await world.publicClient.getChainId(),
-    contracts: { ...world.addresses, digitClassifier: classifier.address },
-    startBlock: world.startBlock.toString(),
-    modelId: modelId.toString(),
-    keeper: parties.honest.address,
-    subgraph,
-  };
-  console.log(JSON.stringify(info, null, 2));
-  console.error(`devnet ready on ${rpc}: the honest keeper (dev account ${HONEST_ACCOUNT}) answers model ${modelId} requests. Ctrl-C to stop.`);
-  console.error(
-    `  Results are final after the ${LOCAL_CHALLENGE_WINDOW} s challenge window of chain time: move the clock with evm_increaseTime and mine a block (docs/dapp-guide.md §3).`,
-  );
-  console.error(`  Subgraph: ${subgraph.manifest} (subgraph/README.md, "Indexing oao devnet").`);
-  const stop = new AbortController();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
-  await parties.honest.keeper.run(stop.signal, 500);
-  closeParties(parties);
-  await server.close();
 }

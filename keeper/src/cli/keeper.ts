@@ -12,14 +12,15 @@ import { Command } from "commander";
 import { encodeFunctionData, erc20Abi, type Address, zeroAddress } from "viem";
 import { AIOracleAbi, StakingAbi } from "../../../sdk/src/abis/generated.ts";
 import { loadKeeperConfig, loadSigningKey, type KeeperConfig } from "../service/config.ts";
-import { createKeeper } from "../service/keeper.ts";
+import { createKeeper, type Keeper, type KeeperParams } from "../service/keeper.ts";
 import { startOpsServer } from "../service/http.ts";
 import { createKeeperRuntime, runtimeReadiness, type KeeperRuntime } from "../service/runtime.ts";
 import { ConfigError } from "../errors.ts";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
 import { createKeeperCompute } from "../service/compute-pool.ts";
+import type { Compute } from "../service/compute.ts";
 import { withModelProblems } from "../service/health.ts";
-import { crashHookFromEnv, faultMode } from "../service/fault-mode.ts";
+import { crashHookFromEnv, faultMode, type FaultMode } from "../service/fault-mode.ts";
 
 interface CommonOpts {
   config?: string;
@@ -85,6 +86,54 @@ export async function operatorStatus(rt: KeeperRuntime, operator: Address) {
   };
 }
 
+/**
+ * The service `oao keeper run` runs over a runtime (also `oao devnet`'s keeper): compute threads (config
+ * computeThreads; 0: on this thread), the dispute agent and the service loop, with the config's settings.
+ */
+export function createKeeperService(
+  rt: KeeperRuntime,
+  opts: { fault?: FaultMode; crashBeforeSend?: KeeperParams["crashBeforeSend"]; claimEvery?: number } = {},
+): { service: Keeper; compute: Compute } {
+  const { fault, crashBeforeSend } = opts;
+  // Claims and dispute moves are computed on worker threads (config computeThreads; 0: on this thread).
+  const compute = createKeeperCompute({ threads: rt.config.computeThreads, models: rt.models, elf: rt.elf, log: rt.log, metrics: rt.metrics });
+  const disputes = createDisputeAgent({
+    compute,
+    publicClient: rt.publicClient,
+    responder: rt.responder,
+    store: rt.store,
+    models: rt.models,
+    elf: rt.elf,
+    log: rt.log,
+    metrics: rt.metrics,
+    ...(fault?.tracesFor ? { tracesFor: fault.tracesFor } : {}),
+  });
+  const service = createKeeper({
+    // A silent cheater (--fault silent) commits its wrong claims and never plays the games.
+    disputes: fault && !fault.tracesFor ? undefined : disputes,
+    compute,
+    ...(fault ? { fault: fault.claim } : {}),
+    ...(crashBeforeSend ? { crashBeforeSend } : {}),
+    claimEvery: opts.claimEvery,
+    fromBlock: rt.config.startBlock !== undefined ? BigInt(rt.config.startBlock) : undefined,
+    publicClient: rt.publicClient,
+    responder: rt.responder,
+    addresses: rt.config.contracts,
+    store: rt.store,
+    models: rt.models,
+    log: rt.log,
+    metrics: rt.metrics,
+    confirmations: rt.config.confirmations,
+    batchSize: Math.min(64, rt.config.maxQueue),
+    expireUnanswered: rt.config.expireUnanswered,
+    deadlineMarginSeconds: rt.config.deadlineMarginSeconds,
+    peers: rt.config.peers,
+    commitBackoffBlocks: rt.config.commitBackoffBlocks,
+    finalizeGasPerTx: BigInt(rt.config.finalizeGasPerTx),
+  });
+  return { service, compute };
+}
+
 export function buildKeeperCommand(): Command {
   const keeper = new Command("keeper").description("run an operator keeper and manage its stake");
   const withConfig = (c: Command) => c.option("-c, --config <file>", "keeper config file (JSON); or set OAO_CONFIG");
@@ -97,42 +146,7 @@ export function buildKeeperCommand(): Command {
       const rt = await createKeeperRuntime(config, loadSigningKey());
       const fault = faultMode(rt, opts.fault ?? config.fault, opts.faultSeed);
       const crashBeforeSend = crashHookFromEnv(process.env, rt.log);
-      // Claims and dispute moves are computed on worker threads (config computeThreads; 0: on this thread).
-      const compute = createKeeperCompute({ threads: rt.config.computeThreads, models: rt.models, elf: rt.elf, log: rt.log, metrics: rt.metrics });
-      const disputes = createDisputeAgent({
-        compute,
-        publicClient: rt.publicClient,
-        responder: rt.responder,
-        store: rt.store,
-        models: rt.models,
-        elf: rt.elf,
-        log: rt.log,
-        metrics: rt.metrics,
-        ...(fault?.tracesFor ? { tracesFor: fault.tracesFor } : {}),
-      });
-      const service = createKeeper({
-        // A silent cheater (--fault silent) commits its wrong claims and never plays the games.
-        disputes: fault && !fault.tracesFor ? undefined : disputes,
-        compute,
-        ...(fault ? { fault: fault.claim } : {}),
-        ...(crashBeforeSend ? { crashBeforeSend } : {}),
-        claimEvery: 60, // about once a minute at the default poll interval
-        fromBlock: rt.config.startBlock !== undefined ? BigInt(rt.config.startBlock) : undefined,
-        publicClient: rt.publicClient,
-        responder: rt.responder,
-        addresses: rt.config.contracts,
-        store: rt.store,
-        models: rt.models,
-        log: rt.log,
-        metrics: rt.metrics,
-        confirmations: rt.config.confirmations,
-        batchSize: Math.min(64, rt.config.maxQueue),
-        expireUnanswered: rt.config.expireUnanswered,
-        deadlineMarginSeconds: rt.config.deadlineMarginSeconds,
-        peers: rt.config.peers,
-        commitBackoffBlocks: rt.config.commitBackoffBlocks,
-        finalizeGasPerTx: BigInt(rt.config.finalizeGasPerTx),
-      });
+      const { service, compute } = createKeeperService(rt, { fault, crashBeforeSend, claimEvery: 60 }); // withdraws earnings about once a minute at the default poll interval
       // The ops server runs in a worker thread: it answers while this thread computes (inference, guest runs).
       const ops = await startOpsServer({
         ...rt.config.http,

@@ -1,7 +1,7 @@
 /**
  * The `oao` command line. Each command group lives in its own module and is registered here:
  * `oao vm …` (cli/vm.ts), `oao model …` (cli/model.ts), `oao dispute …` (cli/dispute.ts),
- * `oao keeper …` (cli/keeper.ts), `oao demo` / `oao devnet` (cli/demo.ts).
+ * `oao keeper …` (cli/keeper.ts), `oao demo` (cli/demo.ts), `oao devnet` (cli/devnet.ts).
  *
  * Convention for every command with `--json`: human-readable progress goes to stderr, and the last
  * line of stdout is exactly one JSON object (bigints as decimal strings).
@@ -12,7 +12,8 @@ import { vmCommand } from "./vm.ts";
 import { buildModelCommand } from "./model.ts";
 import { buildDisputeCommand } from "./dispute.ts";
 import { buildKeeperCommand } from "./keeper.ts";
-import { buildDemoCommand, buildDevnetCommand } from "./demo.ts";
+import { buildDemoCommand } from "./demo.ts";
+import { buildDevnetCommand } from "./devnet.ts";
 import { describeCliError } from "./errors.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {

@@ -71,6 +71,12 @@ export async function createKeeperRuntime(
      * serving users never sets it.
      */
     serveLongNodes?: boolean;
+    /**
+     * Serve without measuring the guest's VM steps on every node (the depth check), giving the reason, which is
+     * logged: `oao devnet`, whose game has the production depth its shipped models were checked against when
+     * imported, so a start does not spend minutes in the guest (a generation graph's prefill nodes).
+     */
+    skipStepCheck?: string;
     /** Responder settings (e.g. `window`: transactions in flight) over the config's. */
     responder?: Partial<Pick<ResponderParams, "window" | "bumpAfterBlocks" | "maxBumps" | "pollIntervalMs">>;
   } = {},
@@ -117,9 +123,10 @@ export async function createKeeperRuntime(
   }
   const elf = options.elf ?? new Uint8Array(readFileSync(GUEST_ELF_PATH));
   if (options.serveLongNodes) log.warn({ vmTraceDepth }, "serving models whose nodes may not fit the game's VM trace (simulation only)");
+  if (options.skipStepCheck) log.info({ vmTraceDepth, reason: options.skipStepCheck }, "not measuring the models' VM steps against the game's trace");
   const problems = await models.verifyAgainstChain({
     guestPrestate: absolutePrestate(elf),
-    vmTraceDepth: options.serveLongNodes ? undefined : vmTraceDepth,
+    vmTraceDepth: options.serveLongNodes || options.skipStepCheck ? undefined : vmTraceDepth,
     nodeSteps: nodeStepsCache(join(config.dataDir, "vm-steps.json"), elf, log),
     readModel: async (modelId) => {
       try {

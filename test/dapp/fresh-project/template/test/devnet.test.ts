@@ -12,7 +12,7 @@ const oracle = process.env.OAO_DEVNET_ORACLE as Address | undefined;
 describe("SummaryReader on oao devnet", { skip: oracle === undefined ? "set OAO_DEVNET_ORACLE (and OAO_DEVNET_RPC)" : false }, () => {
   it("gets the devnet keeper's answer in its callback", { timeout: 120_000 }, async () => {
     const { viem } = await network.connect({ network: "devnet" });
-    const [, , , user] = await viem.getWalletClients(); // account 0 deployed the devnet, 1 and 2 are its keepers
+    const [, , , user] = await viem.getWalletClients(); // account 0 deployed the devnet, 1 is its keeper (2 the demo's)
     const publicClient = await viem.getPublicClient();
     const reader = await viem.deployContract("SummaryReader", [oracle!, 1n], { client: { wallet: user! } });
     const oao = user!.extend(oaoActions({ addresses: { oracle: oracle! } }));
