@@ -88,13 +88,13 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
     const gen = buildModel(spec);
     expect(toHex(gen.modelRoot)).toBe(toHex(committed.modelRoot));
     expect(toHex(keccak(encodeModelFile(gen)))).toBe(toHex(keccak(encodeModelFile(committed))));
-    expect(info).toEqual({ context: 128, tokens: 64, nodes: gen.nodes.length, sourceNodes: 126, attentions: 4 });
+    expect(info).toEqual({ context: 128, tokens: 64, nodes: gen.nodes.length, sourceNodes: 186, attentions: 6 });
     expect(gen.input).toEqual({ dtype: DType.int8, shape: [128] });
     expect(isTextModel(gen), "a text model: descriptor version 2, inputMode 1").toBe(true);
     expect(gen.output).toEqual({ dtype: DType.int8, shape: [64] });
     const fx = JSON.parse(readFileSync(new URL("fixture.json", DIR), "utf8")) as { windows: number[][]; prompts: { ids: number[] }[] };
     const C = 128;
-    // (this under-trained model ends a text only right after a verse's last word: 0x00 as byte 0)
+    // prompts cut where the full model predicts the end of a verse: 0x00 as byte 0
     const ending = endingPrompts(new Executor(full), fx.windows, C);
     expect(ending).toHaveLength(2);
     const list = [...prompts(C, fx.windows, 15), Uint8Array.from(fx.windows[5]!.slice(0, C - 5)), ...fx.prompts.map((p) => Uint8Array.from(p.ids)), ...ending];
@@ -107,6 +107,10 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
     expect(five.subarray(0, 5).every((b) => b !== 0) && five.subarray(5).every((b) => b === 0)).toBe(true);
     for (const o of outs.slice(-2)) expect(Array.from(o)).toEqual(new Array(64).fill(0));
     expect(outs.filter((o) => o.every((b) => b !== 0)).length, "prompts that generate 64 bytes").toBeGreaterThan(3);
+    // and texts the model ends itself part-way (a verse's end): the end byte, then only 0x00
+    const ended = outs.filter((o) => o[0] !== 0 && o.indexOf(0) > 0);
+    expect(ended.length, "prompts whose generated text ends part-way").toBeGreaterThan(0);
+    for (const o of ended) expect(o.subarray(o.indexOf(0)).every((b) => b === 0)).toBe(true);
   });
 
   for (const opset of [13, 17]) {
