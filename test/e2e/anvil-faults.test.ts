@@ -1,5 +1,5 @@
 /**
- * Issue 13's failures 1–8, each reproduced against real processes: a separate anvil node (1 s blocks), the honest
+ * Issue 13's failures 1–9, each reproduced against real processes: a separate anvil node (1 s blocks), the honest
  * operator's `oao keeper run` process, a cheating `oao keeper run --fault` process beside it, a fault proxy on the
  * honest keeper's RPC, SIGKILLs at chosen moments (OAO_TEST_CRASH_BEFORE_SEND kills exactly between deciding and
  * sending). Each test asserts the honest outcome. One anvil node and one deployment serve the file; each test
@@ -7,8 +7,14 @@
  * Skips with a message where the anvil binary (optional npm dependency) is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { zeroAddress, type Address } from "viem";
-import { anvilAvailable, ANVIL_MISSING, sleep, startAnvil, type Anvil } from "./harness/anvil.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseEther, zeroAddress, type Address, type Hex } from "viem";
+import { encodeTensor, toHex, type DType } from "../../keeper/graph/index.ts";
+import { GPT2_SMALL } from "../../keeper/graph/gpt/gpt.ts";
+import { loadModelFile } from "../../keeper/src/service/models.ts";
+import { generateGptModel, gptModelDir } from "../../scripts/lib/gpt-model.ts";
+import { anvilAvailable, ANVIL_MISSING, ROOT, sleep, startAnvil, type Anvil } from "./harness/anvil.ts";
 import { startFaultProxy } from "./harness/fault-proxy.ts";
 import { startKeeperProc, type KeeperProc, type KeeperProcOptions } from "./harness/keeper-proc.ts";
 import { createE2eWorld, type E2eWorld } from "./harness/world.ts";
@@ -73,7 +79,11 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
    * block before the request) must challenge and win: the cheater is slashed and jailed, the honest claim stands
    * and finalizes, and the honest operator sent exactly one challenge.
    */
-  const wrongClaimBeaten = async (startHonest: (startBlock: bigint) => Promise<KeeperProc>, during?: (honest: KeeperProc, id: bigint) => Promise<void>) => {
+  const wrongClaimBeaten = async (
+    startHonest: (startBlock: bigint) => Promise<KeeperProc>,
+    during?: (honest: KeeperProc, id: bigint) => Promise<void>,
+    before?: { finalize?: (honest: KeeperProc) => Promise<void> },
+  ) => {
     const { proc: liar, address: liarAddress } = await cheater();
     await liar.waitUp();
     // The cheater says what it is: on /healthz, /readyz, /metrics and in its log.
@@ -88,6 +98,7 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
     await during?.(honest, id);
     await until(`the cheater of ${id} slashed`, () => world.jailed(liarAddress), 300_000, 500);
     await until(`the honest claim standing on ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    await before?.finalize?.(honest);
     await finalizes(id);
     expect((await world.intentTxs(honestAddress, from)).get(`challenge:${id}`)).toEqual({ ok: 1, reverted: 0 });
     await liar.kill();
@@ -236,4 +247,92 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
     expect((await world.intentTxs(honestAddress, from)).get(`commit:${id}`)).toEqual({ ok: 1, reverted: 0 });
     await honest.kill();
   }, 240_000);
+  it("9: while the keeper computes GPT-2-small claims, /healthz and /readyz answer promptly and its dispute moves go on: the wrong claim is beaten, every GPT request answered", async () => {
+    // The synthetic GPT-2-small (124M parameters; gitignored cache, generated once): a claim takes seconds of compute.
+    const gptFile = join(gptModelDir(ROOT, "gpt2-small"), "model.oao");
+    if (!existsSync(gptFile)) generateGptModel(GPT2_SMALL, gptFile);
+    const gpt = loadModelFile(gptFile);
+    // Its nodes are far longer than the game's VM trace: served only under OAO_TEST_SERVE_LONG_NODES (no one disputes them here).
+    const gptId = await world.registerModel(gpt);
+    const gptInput = (k: number): Hex => {
+      const n = gpt.input.shape.reduce((a, b) => a * b, 1);
+      const data = Int32Array.from({ length: n }, (_, i) => (i * 7919 + 13 * k) % GPT2_SMALL.vocab);
+      return toHex(encodeTensor({ dtype: gpt.input.dtype as DType, shape: [...gpt.input.shape], data })) as Hex;
+    };
+    await world.stake(HONEST, parseEther("500")); // bonds for the GPT commits (each locks one until finalized)
+    const LIVENESS_MS = 3_000; // an answer slower than this would mean the endpoint waited on the computation
+    const polls: { path: "/healthz" | "/readyz"; ms: number; status?: number; reason?: string; lagMs?: number; busy?: number }[] = [];
+    const gptIds: bigint[] = [];
+    let liarAddress: Address | undefined;
+    let gptFrom = 0n;
+    let gptCommitsWhileGameOpen = 0;
+    let stop = false;
+    let poller: Promise<void> | undefined;
+    let feeder: Promise<void> | undefined;
+    const committed = async (id: bigint) => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase();
+    await wrongClaimBeaten(
+      (startBlock) => keeper({ index: HONEST, startBlock, models: { [world.modelId.toString()]: "mnist", [gptId.toString()]: gptFile }, env: { OAO_TEST_SERVE_LONG_NODES: "1" } }),
+      async (honest, id) => {
+        liarAddress = (await world.standingOperator(id)) as Address;
+        gptFrom = await anvil.blockNumber();
+        await honest.waitUp(180_000);
+        poller = (async () => {
+          while (!stop) {
+            for (const path of ["/healthz", "/readyz"] as const) {
+              const t = performance.now();
+              const r = path === "/healthz" ? await honest.healthz() : await honest.readyz();
+              const ms = performance.now() - t;
+              const body = r?.body as { reason?: string; mainLoopLagMs?: number } | undefined;
+              polls.push({ path, ms, status: r?.status, reason: body?.reason, lagMs: body?.mainLoopLagMs, busy: await honest.metric("oao_keeper_compute_busy_threads") });
+            }
+            await sleep(250);
+          }
+        })();
+        // Two GPT requests outstanding at a time while the game is played: a claim is always computing.
+        feeder = (async () => {
+          const open = new Set<bigint>();
+          while (!stop && gptIds.length < 30) {
+            for (const g of [...open]) {
+              if (!(await committed(g))) continue;
+              open.delete(g);
+              if (!(await world.jailed(liarAddress!))) gptCommitsWhileGameOpen++;
+            }
+            if (open.size < 2) {
+              const g = await world.request(0, { modelId: gptId, input: gptInput(gptIds.length) });
+              gptIds.push(g);
+              open.add(g);
+            } else await sleep(500);
+          }
+        })();
+      },
+      {
+        finalize: async (honest) => {
+          stop = true;
+          await feeder;
+          for (const g of gptIds) await until(`the honest commit of GPT request ${g}`, () => committed(g), 180_000, 500);
+          await sleep(1_000);
+          await poller;
+          const healthz = polls.filter((p) => p.path === "/healthz");
+          const readyz = polls.filter((p) => p.path === "/readyz");
+          const max = (xs: number[]) => Math.max(...xs);
+          console.log(
+            `failure 9: ${gptIds.length} GPT-2-small requests answered, ${gptCommitsWhileGameOpen} while the game was open; ${polls.length} polls, ` +
+              `${polls.filter((p) => (p.busy ?? 0) > 0).length} while a compute thread was busy; /healthz max ${max(healthz.map((p) => p.ms)).toFixed(0)} ms, ` +
+              `/readyz max ${max(readyz.map((p) => p.ms)).toFixed(0)} ms, mainLoopLagMs max ${max(healthz.map((p) => p.lagMs ?? 0))}`,
+          );
+          expect(healthz.length).toBeGreaterThan(10);
+          // Every poll answered, healthy and ready, none slow: nothing the endpoints do waits on the computation.
+          for (const p of healthz) expect(p, JSON.stringify(p)).toMatchObject({ status: 200 });
+          for (const p of readyz) expect(p, JSON.stringify(p)).toMatchObject({ status: 200 });
+          for (const p of polls) expect(p.ms, JSON.stringify(p)).toBeLessThan(LIVENESS_MS);
+          // The main loop was not blocked either (computed in-thread, a GPT-2-small claim stalls it for its whole run).
+          for (const p of healthz) expect(p.lagMs, JSON.stringify(p)).toBeLessThan(LIVENESS_MS);
+          expect(polls.some((p) => (p.busy ?? 0) > 0)).toBe(true); // the polls ran while claims computed
+          expect(gptCommitsWhileGameOpen).toBeGreaterThan(0); // and the game was played meanwhile
+          const sent = await world.intentTxs(honestAddress, gptFrom);
+          for (const g of gptIds) expect(sent.get(`commit:${g}`), `commit:${g}`).toEqual({ ok: 1, reverted: 0 });
+        },
+      },
+    );
+  }, 600_000);
 });

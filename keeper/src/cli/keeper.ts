@@ -19,7 +19,7 @@ import { ConfigError } from "../errors.ts";
 import { createDisputeAgent } from "../dispute/scheduler.ts";
 import { createKeeperCompute } from "../service/compute-pool.ts";
 import { withModelProblems } from "../service/health.ts";
-import { crashHookFromEnv, faultMode } from "../service/fault-mode.ts";
+import { crashHookFromEnv, faultMode, serveLongNodesFromEnv } from "../service/fault-mode.ts";
 
 interface CommonOpts {
   config?: string;
@@ -94,7 +94,7 @@ export function buildKeeperCommand(): Command {
     .option("--fault-seed <n>", "seed of the fault's unspecified positions (default 1)")
     .action(async (opts: CommonOpts) => {
       const config = configFrom(opts);
-      const rt = await createKeeperRuntime(config, loadSigningKey());
+      const rt = await createKeeperRuntime(config, loadSigningKey(), { serveLongNodes: serveLongNodesFromEnv(process.env) });
       const fault = faultMode(rt, opts.fault ?? config.fault, opts.faultSeed);
       const crashBeforeSend = crashHookFromEnv(process.env, rt.log);
       // Claims and dispute moves are computed on worker threads (config computeThreads; 0: on this thread).

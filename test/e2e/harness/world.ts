@@ -34,13 +34,13 @@ export async function createE2eWorld(rpc: string) {
     /** Funds and stakes dev account `index` (an operator). */
     stake: (index: number, amount = parseEther("150")) => world.fundAndStake(index, amount),
     /**
-     * Requests an inference of sample `k` (optionally with a callback); returns its id once mined.
-     * `wait: false` sends without waiting (many requests in a few blocks); the id is then unknown.
+     * Requests an inference of MNIST sample `k` (optionally with a callback; `modelId` and `input` for another model);
+     * returns its id once mined.
      */
-    async request(k: number, o: { callback?: Address; gasLimit?: bigint; modelId?: bigint } = {}): Promise<bigint> {
+    async request(k: number, o: { callback?: Address; gasLimit?: bigint; modelId?: bigint; input?: Hex } = {}): Promise<bigint> {
       const id = o.modelId ?? modelId;
       const gasLimit = o.gasLimit ?? 0n;
-      const hash = await world.contracts.aiOracle.write.requestCallback([id, mnistInput(k), o.callback ?? zeroAddress, gasLimit, "0x"], {
+      const hash = await world.contracts.aiOracle.write.requestCallback([id, o.input ?? mnistInput(k), o.callback ?? zeroAddress, gasLimit, "0x"], {
         value: await world.contracts.aiOracle.read.estimateFee([id, gasLimit]),
         account: requester.account,
       });
