@@ -9,11 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseEther, zeroAddress, type Address, type Hex } from "viem";
+import { decodeFunctionData, parseEther, zeroAddress, type Address, type Hex } from "viem";
 import { encodeTensor, toHex, type DType } from "../../keeper/graph/index.ts";
 import { GPT2_SMALL } from "../../keeper/graph/gpt/gpt.ts";
 import { loadModelFile } from "../../keeper/src/service/models.ts";
 import { generateGptModel, gptModelDir } from "../../scripts/lib/gpt-model.ts";
+import { TaskManagerAbi } from "../../sdk/src/abis/generated.ts";
 import { anvilAvailable, ANVIL_MISSING, ROOT, sleep, startAnvil, type Anvil } from "./harness/anvil.ts";
 import { startFaultProxy } from "./harness/fault-proxy.ts";
 import { startKeeperProc, type KeeperProc, type KeeperProcOptions } from "./harness/keeper-proc.ts";
@@ -105,6 +106,63 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
     await honest.kill();
     return id;
   };
+
+  /** The honest keeper's `kind` transaction for request `id` waiting in the node's pool, if any. */
+  const pendingIntent = async (kind: "commit" | "challenge", id: bigint) => {
+    for (const tx of await anvil.pendingFrom(honestAddress)) {
+      if (tx.to?.toLowerCase() !== world.addresses.taskManager.toLowerCase()) continue;
+      try {
+        const call = decodeFunctionData({ abi: TaskManagerAbi, data: tx.input });
+        if (call.functionName === kind && (call.args as readonly unknown[])[0] === id) return tx;
+      } catch {
+        // not a task manager call we know
+      }
+    }
+    return undefined;
+  };
+  /** Waits for the honest keeper's pending `kind` for `id` (mining paused), drops it from the pool, resumes 1 s blocks. */
+  const dropPending = async (kind: "commit" | "challenge", id: bigint) => {
+    const tx = await until(`the honest ${kind} of ${id} in the pool`, () => pendingIntent(kind, id));
+    expect(await anvil.dropTransaction(tx.hash)).toBe(true);
+    expect(await pendingIntent(kind, id)).toBeUndefined();
+    return tx;
+  };
+
+  it("dropped commit: a commit dropped from the node's pool (anvil_dropTransaction) is noticed and sent again; the request is answered, once", async () => {
+    const from = await anvil.blockNumber();
+    const honest = await keeper({ index: HONEST });
+    await until("ready", async () => (await honest.readyz())?.status === 200);
+    let dropped: { hash: Hex; nonce: bigint } | undefined;
+    let id = 0n;
+    await anvil.pauseMining();
+    try {
+      id = await world.request(40, { mine: () => anvil.mine() }); // the request's block only: the commit waits in the pool
+      dropped = await dropPending("commit", id);
+    } finally {
+      await anvil.intervalMining(1);
+    }
+    await until(`the honest commit of ${id} after the drop`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
+    const sent = await world.intentTxs(honestAddress, from);
+    expect(sent.get(`commit:${id}`)).toEqual({ ok: 1, reverted: 0 });
+    const mined = (await world.sentTxs(honestAddress, from)).map((t) => `${t.to?.toLowerCase() === honestAddress.toLowerCase() ? "self-transfer" : t.input.slice(0, 10)}${t.ok ? "" : " (reverted)"}`);
+    console.log(`dropped commit: ${dropped!.hash} (nonce ${dropped!.nonce}) dropped; the keeper's transactions mined since: ${mined.join(", ")}`);
+    await until("ready after the drop", async () => (await honest.readyz())?.status === 200, 60_000);
+    await honest.kill();
+  }, 240_000);
+
+  it("dropped challenge: a challenge dropped from the node's pool is noticed and sent again; the wrong claim is beaten", async () => {
+    await wrongClaimBeaten(async (startBlock) => {
+      await anvil.pauseMining(); // from the cheater's claim on: the honest keeper's challenge waits in the pool
+      try {
+        const honest = await keeper({ index: HONEST, startBlock });
+        const id = (await world.contracts.aiOracle.read.requestCount());
+        await dropPending("challenge", id);
+        return honest;
+      } finally {
+        await anvil.intervalMining(1);
+      }
+    });
+  }, 360_000);
 
   it("1: killed between deciding and sending a challenge, the restarted keeper challenges and wins", async () => {
     await wrongClaimBeaten(async (startBlock) => {

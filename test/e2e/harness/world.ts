@@ -49,15 +49,16 @@ export async function createE2eWorld(rpc: string) {
     stake: (index: number, amount = parseEther("150")) => world.fundAndStake(index, amount),
     /**
      * Requests an inference of MNIST sample `k` (optionally with a callback; `modelId` and `input` for another model);
-     * returns its id once mined.
+     * returns its id once mined. `mine` is called once it is sent (a chain whose mining is paused: mine its block).
      */
-    async request(k: number, o: { callback?: Address; gasLimit?: bigint; modelId?: bigint; input?: Hex } = {}): Promise<bigint> {
+    async request(k: number, o: { callback?: Address; gasLimit?: bigint; modelId?: bigint; input?: Hex; mine?: () => Promise<void> } = {}): Promise<bigint> {
       const id = o.modelId ?? modelId;
       const gasLimit = o.gasLimit ?? 0n;
       const hash = await world.contracts.aiOracle.write.requestCallback([id, o.input ?? mnistInput(k), o.callback ?? zeroAddress, gasLimit, "0x"], {
         value: await world.contracts.aiOracle.read.estimateFee([id, gasLimit]),
         account: requester.account,
       });
+      await o.mine?.();
       const receipt = await world.publicClient.waitForTransactionReceipt({ hash });
       const [event] = parseEventLogs({ abi: world.contracts.aiOracle.abi, eventName: "AICallbackRequest", logs: receipt.logs });
       if (!event) throw new Error(`request ${hash} emitted no AICallbackRequest event`);
