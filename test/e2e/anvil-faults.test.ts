@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFunctionData, parseEther, zeroAddress, type Address, type Hex } from "viem";
-import { encodeTensor, toHex, type DType } from "../../keeper/graph/index.ts";
+import { DType, encodeTensor, toHex } from "../../keeper/graph/index.ts";
 import { GPT2_SMALL } from "../../keeper/graph/gpt/gpt.ts";
 import { loadModelFile } from "../../keeper/src/service/models.ts";
 import { generateGptModel, gptModelDir } from "../../scripts/lib/gpt-model.ts";
@@ -315,7 +315,8 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
     const gptInput = (k: number): Hex => {
       const n = gpt.input.shape.reduce((a, b) => a * b, 1);
       const data = Int32Array.from({ length: n }, (_, i) => (i * 7919 + 13 * k) % GPT2_SMALL.vocab);
-      return toHex(encodeTensor({ dtype: gpt.input.dtype as DType, shape: [...gpt.input.shape], data })) as Hex;
+      expect(gpt.input.dtype).toBe(DType.int32); // token ids
+      return toHex(encodeTensor({ dtype: DType.int32, shape: [...gpt.input.shape], data })) as Hex;
     };
     await world.stake(HONEST, parseEther("500")); // bonds for the GPT commits (each locks one until finalized)
     const LIVENESS_MS = 3_000; // an answer slower than this would mean the endpoint waited on the computation
