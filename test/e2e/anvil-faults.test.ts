@@ -1,5 +1,6 @@
 /**
- * Issue 13's failures 1–9, each reproduced against real processes: a separate anvil node (1 s blocks), the honest
+ * Issue 13's failures 1–9 (and a dropped commit and challenge: `anvil_dropTransaction` while mining is paused), each
+ * reproduced against real processes: a separate anvil node (1 s blocks), the honest
  * operator's `oao keeper run` process, a cheating `oao keeper run --fault` process beside it, a fault proxy on the
  * honest keeper's RPC, SIGKILLs at chosen moments (OAO_TEST_CRASH_BEFORE_SEND kills exactly between deciding and
  * sending). Each test asserts the honest outcome. One anvil node and one deployment serve the file; each test
