@@ -6,6 +6,11 @@
  * `oao_keeper_blocked{reason="jailed"} 1`), and sends no commit or challenge (none would be accepted): a new request
  * stays pending and a wrong claim's challenge stays open, nothing simulated or sent, nothing reverted. Once the
  * chain's clock passes `jailedUntil` (time travel) it is ready again and answers a new request.
+ *
+ * And on the real game (the dev world, two keepers through the service: an honest one and a `graph:2` cheater): the
+ * cheater is in two games; losing the first jails it; it goes on playing the second (moves lock nothing, so the
+ * contracts allow them), reports not ready (jailed), and sends no commit or challenge (it would challenge the honest
+ * answer to a new request, and a revert would follow); the honest keeper wins both games and answers the request.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +26,14 @@ import { claimProofArg } from "../../keeper/src/service/claims.ts";
 import type { Responder } from "../../keeper/src/chain/responder.ts";
 import { graphClaim } from "../../keeper/game/graph-provider.ts";
 import { encodeTensor, toHex } from "../../keeper/graph/index.ts";
+import type { TxIntent } from "../../keeper/src/chain/responder.ts";
+import type { DisputeProgress } from "../../keeper/src/dispute/player.ts";
+import { parseFault } from "../../keeper/game/faults.ts";
+import { quantizeInput } from "../../keeper/graph/index.ts";
+import { loadMnist } from "../../keeper/graph/train/mnist-data.ts";
+import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
+import { createLocalWorld } from "../../keeper/src/demo/world.ts";
+import { closeParties, createParties } from "../../keeper/src/demo/scenario.ts";
 import { OPERATOR_KEY, keeperTestbed } from "./testbed.ts";
 
 describe("a jailed keeper waits for its jail to end, ready again after", () => {
@@ -141,5 +154,97 @@ describe("a jailed keeper waits for its jail to end, ready again after", () => {
     expect(sent.filter((k) => k === "challenge")).toEqual([]);
     expect(failed).toEqual([]);
     rt.close();
+  });
+});
+
+describe("a jailed keeper still plays its running games (the real game)", () => {
+  it("the cheater, jailed by its first lost game, keeps moving in its second, reports jailed and sends no commit or challenge", { timeout: 300_000 }, async () => {
+    const world = await createLocalWorld();
+    const modelFile = resolveModelPath("mnist");
+    const model = loadModelFile(modelFile);
+    const modelId = await world.registerModel(model);
+    const parties = await createParties(world, { model, modelId, modelFile, fault: parseFault("graph:2"), seed: 7 });
+    try {
+      const { honest, cheater } = parties;
+      const samples = loadMnist().test;
+      const request = async (k: number) => {
+        const image = toHex(encodeTensor(quantizeInput(model, Array.from(samples[k]!.pixels)))) as Hex;
+        await world.contracts.aiOracle.write.requestCallback([modelId, image, "0x0000000000000000000000000000000000000000", 0n, "0x"], {
+          value: await world.contracts.aiOracle.read.estimateFee([modelId, 0n]),
+        });
+        return world.contracts.aiOracle.read.requestCount();
+      };
+      // The cheater's sends, and which failed (a revert is simulated first: it fails the submit).
+      const sends: { kind: string; jailed: boolean; failed?: string }[] = [];
+      let cheaterJailed = false;
+      const responder = cheater.runtime.responder;
+      const submit = responder.submit.bind(responder);
+      (responder as { submit: (i: TxIntent) => ReturnType<typeof submit> }).submit = async (intent) => {
+        const s: (typeof sends)[number] = { kind: intent.kind, jailed: cheaterJailed };
+        sends.push(s);
+        try {
+          return await submit(intent);
+        } catch (error) {
+          s.failed = (error as Error).message.split("\n")[0];
+          throw error;
+        }
+      };
+      const jailedNow = async () => {
+        const { jailedUntil } = await world.contracts.staking.read.getAccount([cheater.address]);
+        return BigInt(jailedUntil) > (await world.publicClient.getBlock()).timestamp;
+      };
+      /** One tick of each (the cheater first: it commits first); time moves on when nobody sent anything. */
+      const tickBoth = async () => {
+        const before = await world.publicClient.getBlockNumber();
+        await cheater.keeper.tick().catch(() => {});
+        await honest.keeper.tick().catch(() => {});
+        if ((await world.publicClient.getBlockNumber()) === before) await world.advanceTime(world.game.clockDuration / 4n);
+        cheaterJailed ||= await jailedNow();
+      };
+      const cheaterGames = () => cheater.runtime.store.listGames<DisputeProgress>();
+      const movesIn = (game: string) => cheaterGames().find((g) => g.state.address === game)?.state.transactions ?? 0;
+
+      // Game 1 on r1; once the cheater has moved in it, r2 (its wrong claim, challenged): game 2 runs some rounds behind.
+      const r1 = await request(0);
+      for (let t = 0; t < 100 && !(cheaterGames().length === 1 && cheaterGames()[0]!.state.transactions >= 2); t++) await tickBoth();
+      expect(cheaterGames()).toHaveLength(1);
+      const r2 = await request(1);
+      for (let t = 0; t < 200 && !cheaterJailed; t++) await tickBoth();
+      expect(cheaterJailed).toBe(true);
+      // Jailed by the game it lost (r1's); r2's game is still running on chain.
+      const game2 = cheaterGames().find((g) => g.requestId === r2)!.state.address;
+      const phase = async (game: `0x${string}`) => (await world.conn.viem.getContractAt("DisputeGame", game)).read.phase();
+      expect(await phase(cheaterGames().find((g) => g.requestId === r1)!.state.address)).toBe(4); // Resolved
+      expect(await phase(game2)).not.toBe(4);
+      const movesAtJail = movesIn(game2);
+
+      // A new request while the cheater is jailed: the honest keeper answers; the cheater would challenge that answer.
+      const r3 = await request(2);
+      let sawJailed = false;
+      for (let t = 0; t < 200 && cheater.runtime.store.listGames("active").length > 0; t++) {
+        await tickBoth();
+        if ((await jailedNow()) && /is jailed until/.test(cheater.keeper.readiness().reason ?? "")) sawJailed = true;
+      }
+      expect(cheater.runtime.store.listGames("active")).toHaveLength(0);
+      // It played on while jailed (its moves in game 2), and said it was jailed.
+      expect(movesIn(game2)).toBeGreaterThan(movesAtJail);
+      expect(sends.filter((s) => s.jailed && s.kind.startsWith("dispute.")).length).toBeGreaterThan(0);
+      expect(sawJailed).toBe(true);
+      // No commit or challenge sent while jailed, and nothing it sent while jailed failed.
+      expect(sends.filter((s) => s.jailed && (s.kind === "commit" || s.kind === "challenge"))).toEqual([]);
+      expect(sends.filter((s) => s.jailed && s.failed !== undefined)).toEqual([]);
+      // The challenge it owes against r3's answer waits, open, untried.
+      const r3Claim = (await world.contracts.taskManager.read.getTask([r3])).standingClaimId;
+      expect((await world.contracts.taskManager.read.getClaim([r3Claim])).operator.toLowerCase()).toBe(honest.address.toLowerCase());
+      expect(cheater.runtime.store.getIntent("challenge", r3, r3Claim)).toMatchObject({ status: "open", attempts: 0 });
+      // The honest keeper won both games.
+      for (const id of [r1, r2]) {
+        const standing = (await world.contracts.taskManager.read.getTask([id])).standingClaimId;
+        expect((await world.contracts.taskManager.read.getClaim([standing])).operator.toLowerCase()).toBe(honest.address.toLowerCase());
+      }
+      expect(honest.runtime.store.listGames().map((g) => g.status)).toEqual(["won", "won"]);
+    } finally {
+      closeParties(parties);
+    }
   });
 });
