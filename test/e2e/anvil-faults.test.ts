@@ -78,8 +78,8 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
 
   /**
    * A cheater (--fault graph:2) answers request `id` first; the honest keeper (started by `startHonest`, from the
-   * block before the request) must challenge and win: the cheater is slashed and jailed, the honest claim stands
-   * and finalizes, and the honest operator sent exactly one challenge.
+   * block before the request) must challenge and win: the cheater is slashed and jailed (its /readyz says so), the
+   * honest claim stands and finalizes, and the honest operator sent exactly one challenge.
    */
   const wrongClaimBeaten = async (
     startHonest: (startBlock: bigint) => Promise<KeeperProc>,
@@ -99,6 +99,8 @@ describe.skipIf(!anvilAvailable)("issue 13 failures on a real anvil node", () =>
     const honest = await startHonest(from);
     await during?.(honest, id);
     await until(`the cheater of ${id} slashed`, () => world.jailed(liarAddress), 300_000, 500);
+    // Jailed, the cheater's keeper says so (and sends no commit or challenge that would revert OperatorJailed).
+    await until("the jailed cheater's /readyz: jailed", async () => /is jailed until/.test((await liar.readyz())?.body.reason ?? ""), 60_000);
     await until(`the honest claim standing on ${id}`, async () => (await world.standingOperator(id)).toLowerCase() === honestAddress.toLowerCase());
     await before?.finalize?.(honest);
     await finalizes(id);
