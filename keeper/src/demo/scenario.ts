@@ -121,7 +121,7 @@ export async function createParties(
       elf: runtime.elf,
       log: runtime.log,
       metrics: runtime.metrics,
-      ...(cheating ? { tracesFor: (_game, _loaded, input: Tensor) => cheat.traces(input) } : {}),
+      ...(cheating ? { tracesFor: (game, _loaded, input: Tensor) => cheat.traces(input, game.side) } : {}),
     });
     const keeper = createKeeper({
       publicClient: runtime.publicClient,

@@ -69,7 +69,7 @@ export function faultMode(rt: Pick<KeeperRuntime, "models" | "elf" | "vmTraceDep
     fault,
     label,
     claim: (claim, request) => cheatOf(request.modelId).claim(claim, request.input),
-    tracesFor: fault.kind === "silent" ? undefined : (_game, loaded, input) => cheatOf(loaded.modelId).traces(input),
+    tracesFor: fault.kind === "silent" ? undefined : (game, loaded, input) => cheatOf(loaded.modelId).traces(input, game.side),
   };
 }
 
