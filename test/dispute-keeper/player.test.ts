@@ -13,7 +13,7 @@ import { toyAbsolutePrestate, toyStepVerifier, toyTraces, toyWorld } from "../..
 import type { DisputeTraces } from "../../keeper/game/trace-provider.ts";
 import { type Action, GamePhase, type Hex, Side } from "../../keeper/game/types.ts";
 import { type GameClient, referenceGameClient } from "../../keeper/src/dispute/client.ts";
-import { createGamePlayer, type DisputeProgress, gameIdOf } from "../../keeper/src/dispute/player.ts";
+import { createGamePlayer, type DisputeProgress, gameIdOf, type GamePlayer } from "../../keeper/src/dispute/player.ts";
 import { createDisputeScheduler, type DisputeScheduler, type ScheduledGame } from "../../keeper/src/dispute/scheduler.ts";
 import { openStore, type KeeperStore } from "../../keeper/src/store/store.ts";
 
@@ -173,5 +173,39 @@ describe("dispute players and scheduler (reference game)", () => {
     expect(game.resolved).toBe(Side.Challenger);
     expect(loads).toEqual([]);
     expect(() => createGamePlayer({ client, side: Side.Defender, traces: honest, requestId: 7n, store })).toThrow(/stored as played by the challenger/);
+  });
+
+  it("a game address that comes back for another request (a reorg re-created the factory's games) is played for that request", async () => {
+    // The old player (request 7) stays active, as a stored row or a round still running would keep it; the game's
+    // ClaimChallenged on the new chain names request 9 at the same address.
+    const store = openStore(":memory:");
+    const built: bigint[] = [];
+    const players: GamePlayer[] = [];
+    const replaced: string[] = [];
+    const s = createDisputeScheduler({
+      store,
+      playerFor: (g: ScheduledGame) => {
+        built.push(g.requestId);
+        const p = createGamePlayer({ client: referenceGameClient(newGame(), g.side, { now: 10n }), side: g.side, traces: honest, requestId: g.requestId, store });
+        players.push(p);
+        return p;
+      },
+      onReplaced: (address) => replaced.push(address),
+    });
+    s.add({ address: ADDRESS, requestId: 7n, side: Side.Challenger });
+    s.add({ address: ADDRESS, requestId: 7n, side: Side.Challenger }); // the same game again: kept
+    expect(built).toEqual([7n]);
+    s.add({ address: ADDRESS, requestId: 9n, side: Side.Challenger });
+    expect(built).toEqual([7n, 9n]);
+    expect(replaced).toEqual([ADDRESS]);
+    expect(s.watch().map((w) => w.requestId)).toEqual([9n]);
+    await s.tick();
+    expect(store.getGame(gameIdOf(ADDRESS))?.requestId).toBe(9n);
+    // The old player, ticked by a round still running, does not save over the new game's row.
+    await players[0]!.tick();
+    expect(store.getGame(gameIdOf(ADDRESS))?.requestId).toBe(9n);
+    // A restarted keeper resumes it for request 9.
+    const again = createDisputeScheduler({ store, playerFor: (g: ScheduledGame) => (built.push(g.requestId), players[1]!) });
+    expect(again.watch().map((w) => w.requestId)).toEqual([9n]);
   });
 });

@@ -21,6 +21,8 @@ if (!anvilAvailable) console.warn(`test/e2e/anvil-soak.test.ts: ${ANVIL_MISSING}
 const LARGE = process.env.OAO_SOAK === "1";
 const SEED = Number(process.env.OAO_SOAK_SEED ?? "1");
 const SECONDS = Number(process.env.OAO_SOAK_SECONDS ?? (LARGE ? "600" : "45"));
+/** The honest operator's stake, in tokens (a bond is 10): OAO_SOAK_STAKE=150 runs it short of bonds. */
+const STAKE = process.env.OAO_SOAK_STAKE ?? "2000";
 if (!Number.isSafeInteger(SEED) || !(SECONDS > 0)) throw new Error(`OAO_SOAK_SEED (${process.env.OAO_SOAK_SEED}) must be an integer and OAO_SOAK_SECONDS (${process.env.OAO_SOAK_SECONDS}) a positive number`);
 
 describe.skipIf(!anvilAvailable)(`keeper soak on anvil (seed ${SEED}, ${SECONDS} s)`, () => {
@@ -40,7 +42,7 @@ describe.skipIf(!anvilAvailable)(`keeper soak on anvil (seed ${SEED}, ${SECONDS}
     const world: E2eWorld = await createE2eWorld(anvil.url);
     const HONEST = 1;
     // Every challenge locks a bond (10 tokens) until its game ends: enough stake for the games a run opens at once.
-    const honestAddress = await world.stake(HONEST, parseEther("2000"));
+    const honestAddress = await world.stake(HONEST, parseEther(STAKE));
     await anvil.intervalMining(1);
     proxy = await startFaultProxy(anvil.url);
     const start = await anvil.blockNumber();
@@ -167,8 +169,12 @@ describe.skipIf(!anvilAvailable)(`keeper soak on anvil (seed ${SEED}, ${SECONDS}
         const standing = task.standingClaimId;
         const game = standing === 0n ? zeroAddress : await world.contracts.taskManager.read.activeGame([standing]);
         const queued = standing === 0n ? [] : await world.contracts.taskManager.read.queuedChallenges([standing]);
-        const phase = game === zeroAddress ? "-" : await world.publicClient.readContract({ address: game, abi: parseAbi(["function phase() view returns (uint8)"]), functionName: "phase" });
-        console.log(`open request ${id}: game phase ${phase}, status ${await world.contracts.taskManager.read.getStatus([id])}, standing claim ${standing} by ${await world.standingOperator(id)}, game ${game}, ${queued.length} queued`);
+        const gameAbi = parseAbi(["function phase() view returns (uint8)", "function hasPosted(uint8) view returns (bool)", "function timeUsed(uint8) view returns (uint64)"]);
+        const read = (functionName: "phase" | "hasPosted" | "timeUsed", args: readonly [number] | [] = []) =>
+          world.publicClient.readContract({ address: game, abi: gameAbi, functionName, args } as never) as Promise<unknown>;
+        const phase = game === zeroAddress ? "-" : await read("phase");
+        const sides = game === zeroAddress ? "" : `, posted d/c ${await read("hasPosted", [0])}/${await read("hasPosted", [1])}, time used d/c ${await read("timeUsed", [0])}/${await read("timeUsed", [1])} s`;
+        console.log(`open request ${id}: game phase ${phase}${sides}, status ${await world.contracts.taskManager.read.getStatus([id])}, standing claim ${standing} by ${await world.standingOperator(id)}, game ${game}, ${queued.length} queued`);
       }
       console.log(`honest keeper's log (tail):\n${honest.log().slice(-6_000)}`);
       console.log(`cheater (${cheater.proc.process.exitCode ?? cheater.proc.process.signalCode ?? "running"}) log (tail):\n${cheater.proc.log().slice(-4_000)}`);

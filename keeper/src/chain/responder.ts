@@ -51,6 +51,11 @@ export interface TxIntent {
   value?: bigint;
   /** Gas limit; estimated (+20%) when absent. */
   gas?: bigint;
+  /**
+   * Gas added to the estimate (+20%), for a call whose cost depends on what lands before it in the same block (a
+   * dispute post estimated while the opponent had not posted runs the round's closing path if mined second).
+   */
+  gasHeadroom?: bigint;
 }
 
 export class TxRevertedError extends KeeperError {
@@ -254,7 +259,7 @@ export function createResponder(params: ResponderParams): Responder {
     let gas: bigint;
     let fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
     try {
-      gas = intent.gas ?? ((await withRetry(() => publicClient.estimateGas({ account, to: intent.to, data: intent.data, value: intent.value }))) * 12n) / 10n;
+      gas = intent.gas ?? ((await withRetry(() => publicClient.estimateGas({ account, to: intent.to, data: intent.data, value: intent.value }))) * 12n) / 10n + (intent.gasHeadroom ?? 0n);
       fees = (await withRetry(() => publicClient.estimateFeesPerGas())) as typeof fees;
     } catch (error) {
       job.reject?.(error);

@@ -121,7 +121,7 @@ export async function createParties(
       elf: runtime.elf,
       log: runtime.log,
       metrics: runtime.metrics,
-      ...(cheating ? { tracesFor: (_game, _loaded, input: Tensor) => cheat.traces(input) } : {}),
+      ...(cheating ? { tracesFor: (game, _loaded, input: Tensor) => cheat.traces(input, game.side) } : {}),
     });
     const keeper = createKeeper({
       publicClient: runtime.publicClient,
@@ -258,8 +258,8 @@ export async function playUntilFinal(
         // Its moves are sent by a background round of game ticks (solved on the pool's game thread).
         if (party.agent.busy()) computing = true;
       } catch (error) {
-        // The cheater's failures do not hold the world up: once it has lost a game it is jailed, and every claim or
-        // challenge it tries reverts (OperatorJailed) until the jail ends, which is what its failing ticks report.
+        // The cheater's failures do not hold the world up (once it has lost a game it is jailed: its claims and
+        // challenges wait for the jail to end, and its readiness says so).
         if (party === cheater) continue;
         // A failed honest tick (an RPC call dropped) is retried on the next one, as `oao keeper run` does;
         // time must not move on meanwhile, or the honest keeper would lose on a flaky connection alone.

@@ -16,6 +16,15 @@ import { type Action, GamePhase, type GameView, type GameWinner, type Side } fro
 import { fromHex, keccakKey, toHex } from "../../vm/index.ts";
 import { disputeGameAbi, preimageOracleAbi } from "./abi.ts";
 
+/**
+ * Room over a round post's estimate (+20%) for the round's closing path: both parties usually post in the same block,
+ * each estimated while the other had not posted, and the one mined second closes the round (the narrowing, the next
+ * round or phase: the VM inputs' binding at the end of phase 2, the step phase at the end of phase 1), which costs more
+ * than the estimate's 20% allow (moveVm posts ran out at limits of 165–202k gas in test/keeper/move-gas-race.test.ts,
+ * before this); a limit is not a cost (only the gas used is paid).
+ */
+export const MOVE_GAS_HEADROOM = 300_000n;
+
 export interface SentAction {
   hash: Hex | undefined;
   gasUsed: bigint;
@@ -136,7 +145,8 @@ export function createChainGameClient(params: { publicClient: PublicClient; resp
     },
     async send(action) {
       const { to, data } = await encode(action);
-      const receipt = await responder.submit({ kind: `dispute.${action.kind}`, to, data });
+      const posts = action.kind === "moveGraph" || action.kind === "postFinalVmState" || action.kind === "moveVm";
+      const receipt = await responder.submit({ kind: `dispute.${action.kind}`, to, data, ...(posts ? { gasHeadroom: MOVE_GAS_HEADROOM } : {}) });
       return { hash: receipt.transactionHash, gasUsed: receipt.gasUsed };
     },
   };

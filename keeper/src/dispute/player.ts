@@ -91,7 +91,9 @@ export function createGamePlayer(params: GamePlayerParams): GamePlayer {
   if (traces === undefined && params.solve === undefined) throw new Error("a game player needs our traces or a solver");
   const address = client.address as `0x${string}`;
   const gameId = gameIdOf(address);
-  const stored = store?.getGame<DisputeProgress>(gameId);
+  const row = store?.getGame<DisputeProgress>(gameId);
+  // A row of another request at this address is an earlier game there (before a reorg), not this one's progress.
+  const stored = row?.requestId === params.requestId ? row : undefined;
   if (stored !== undefined && stored.state.side !== SIDE_NAMES[side]) {
     throw new Error(`game ${address} is stored as played by the ${stored.state.side}, not the ${SIDE_NAMES[side]}: check the keeper's account`);
   }
@@ -99,6 +101,10 @@ export function createGamePlayer(params: GamePlayerParams): GamePlayer {
   let status: DisputeStatus = (stored?.status as DisputeStatus | undefined) ?? "active";
 
   const save = () => {
+    // The address now holds another request's game (a reorg re-created it; the scheduler gave it a new player): this
+    // player is stale and must not overwrite that game's progress.
+    const current = store?.getGame(gameId);
+    if (current !== undefined && current.requestId !== params.requestId) return;
     const record: StoredGame<DisputeProgress> = { gameId, requestId: params.requestId, role: SIDE_NAMES[side], status, state: progress };
     store?.upsertGame(record);
   };

@@ -51,6 +51,8 @@ export interface DisputeSchedulerParams {
    * game is reported until its player can be built.
    */
   readView?(address: `0x${string}`): Promise<GameView>;
+  /** Called when a game address's player is replaced by one for another request (its cached traces are stale). */
+  onReplaced?(address: `0x${string}`): void;
 }
 
 export interface DisputeScheduler {
@@ -80,13 +82,28 @@ export function createDisputeScheduler(params: DisputeSchedulerParams): DisputeS
 
   const add = (game: ScheduledGame) => {
     const key = game.address.toLowerCase();
-    if (players.has(key)) return;
+    if (players.has(key)) {
+      if (requestOf.get(key) === game.requestId) return;
+      // A game address is not unique over time: after a reorg (evm_revert) the factory re-creates games at the same
+      // addresses, possibly for another request. A player of the old game (rebuilt from a stored row, or re-saved by a
+      // round of ticks still running when the rollback forgot it) would play it with another request's traces and
+      // never move ("our State_0 is … but the agreed value is …"): the game's own request replaces it.
+      log?.warn({ game: game.address, was: requestOf.get(key)?.toString(), requestId: game.requestId.toString() }, "a game address now belongs to another request: playing it for that request");
+      params.onReplaced?.(game.address);
+      drop(key);
+    }
+    // A stored row of the address's earlier game (another request) is not this game's progress: start afresh (the old
+    // player, if a round still runs it, then no longer saves over it: player.ts).
+    const gameId = gameIdOf(game.address);
+    const row = store.getGame(gameId);
+    if (row !== undefined && row.requestId !== game.requestId) {
+      store.upsertGame({ gameId, requestId: game.requestId, role: SIDE_NAMES[game.side], status: "active", state: freshProgress(game.address, game.side) });
+    }
     try {
       players.set(key, params.playerFor(game));
     } catch (error) {
       unplayable.set(key, { requestId: game.requestId, reason: shortError(error) });
       // Recorded as active, so every tick (and a restarted keeper) tries again and the watchdog reports it.
-      const gameId = gameIdOf(game.address);
       if (store.getGame(gameId) === undefined) {
         store.upsertGame({ gameId, requestId: game.requestId, role: SIDE_NAMES[game.side], status: "active", state: freshProgress(game.address, game.side) });
       }
@@ -258,7 +275,15 @@ export function createDisputeAgent(params: DisputeAgentParams): DisputeAgent & {
     if (!reader) readers.set(address.toLowerCase(), (reader = createChainGameClient({ publicClient: params.publicClient, responder: params.responder, address })));
     return reader.readView();
   };
-  const scheduler = createDisputeScheduler({ store, playerFor, log: params.log, maxConcurrent: params.maxConcurrent, onFinished, readView });
+  const scheduler = createDisputeScheduler({
+    store,
+    playerFor,
+    log: params.log,
+    maxConcurrent: params.maxConcurrent,
+    onFinished,
+    readView,
+    onReplaced: (address) => params.compute?.forgetGame(address),
+  });
   const background = onPool;
   /** The round of game ticks running in the background, and the failures of the last one that finished. */
   let round: Promise<void> | undefined;

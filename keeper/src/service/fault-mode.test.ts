@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.ts";
-import { crashHookFromEnv, faultMode } from "./fault-mode.ts";
+import { crashHookFromEnv, faultMode, serveLongNodesFromEnv } from "./fault-mode.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { ModelBook } from "./models.ts";
@@ -33,5 +33,11 @@ describe("oao keeper run --fault", () => {
     const hook = crashHookFromEnv({ OAO_TEST_CRASH_BEFORE_SEND: "challenge" }, log)!;
     // Another kind passes through (the process would SIGKILL itself on a challenge: run by anvil-faults.test.ts).
     expect(() => hook({ kind: "commit", requestId: 1n, target: 0n, status: "open", attempts: 0, lastError: null, notBefore: 0 })).not.toThrow();
+  });
+  it("OAO_TEST_SERVE_LONG_NODES is 1 or unset", () => {
+    expect(serveLongNodesFromEnv({})).toBe(false);
+    expect(serveLongNodesFromEnv({ OAO_TEST_SERVE_LONG_NODES: "" })).toBe(false);
+    expect(serveLongNodesFromEnv({ OAO_TEST_SERVE_LONG_NODES: "1" })).toBe(true);
+    expect(() => serveLongNodesFromEnv({ OAO_TEST_SERVE_LONG_NODES: "yes" })).toThrow(/expected 1/);
   });
 });

@@ -6,7 +6,10 @@
  *
  * And `OAO_TEST_CRASH_BEFORE_SEND=commit|challenge|expire` (tests only): the process kills itself with SIGKILL
  * the first time it is about to send an intent of that kind, after the intent is decided and written, so a test
- * can crash it exactly between deciding and sending.
+ * can crash it exactly between deciding and sending. `OAO_TEST_SERVE_LONG_NODES=1` (tests only) serves models whose
+ * nodes do not fit the game's VM trace (no step measurement at start): a keeper process computing GPT-2-small claims,
+ * to show its ops endpoints and dispute moves are not held up by a long computation (a game on such a model could
+ * not be decided, so a keeper serving users never sets it).
  */
 import { Gauge } from "prom-client";
 import { formatFault, parseFault, type Fault } from "../../game/faults.ts";
@@ -66,7 +69,7 @@ export function faultMode(rt: Pick<KeeperRuntime, "models" | "elf" | "vmTraceDep
     fault,
     label,
     claim: (claim, request) => cheatOf(request.modelId).claim(claim, request.input),
-    tracesFor: fault.kind === "silent" ? undefined : (_game, loaded, input) => cheatOf(loaded.modelId).traces(input),
+    tracesFor: fault.kind === "silent" ? undefined : (game, loaded, input) => cheatOf(loaded.modelId).traces(input, game.side),
   };
 }
 
@@ -83,4 +86,12 @@ export function crashHookFromEnv(env: NodeJS.ProcessEnv, log: KeeperRuntime["log
     log.warn({ kind, requestId: intent.requestId.toString() }, "OAO_TEST_CRASH_BEFORE_SEND: SIGKILL");
     process.kill(process.pid, "SIGKILL");
   };
+}
+
+/** `OAO_TEST_SERVE_LONG_NODES=1`: `createKeeperRuntime`'s `serveLongNodes` (tests only); unset or empty: false. */
+export function serveLongNodesFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const v = env.OAO_TEST_SERVE_LONG_NODES;
+  if (v === undefined || v === "" || v === "0") return false;
+  if (v !== "1") throw new ConfigError(`OAO_TEST_SERVE_LONG_NODES=${JSON.stringify(v)}: expected 1 (or unset)`);
+  return true;
 }

@@ -234,6 +234,8 @@ export function createKeeper(params: KeeperParams): Keeper {
   let crashed: CrashFault | undefined;
   /** Whether the last stake read found free stake below one claim bond (logged once per change, `bondBudget`). */
   let stakeShort: boolean | undefined;
+  /** Whether the last stake read found our operator jailed (logged once per change, `bondBudget`). */
+  let wasJailed = false;
   /** This tick's number, persisted with the cursor (the retry backoff's clock). */
   let tickNo = Number(store.getMeta(TICK) ?? "0");
   const now = () => tickNo;
@@ -991,7 +993,17 @@ export function createKeeper(params: KeeperParams): Keeper {
     const open = store.listIntents("open", { limit: 10_000 });
     const challengesOwed = open.filter((i) => i.kind === "challenge").length;
     const stake = await watchdog.readStake();
-    if (stake === undefined || stake.bond === 0n) return { left: Number.POSITIVE_INFINITY, challengesOwed };
+    if (stake === undefined) return { left: Number.POSITIVE_INFINITY, challengesOwed };
+    const jailed = stake.jailed === true;
+    if (jailed !== wasJailed) {
+      const fields = { operator: stake.operator, jailedUntil: stake.jailedUntil?.toString(), chainTime: stake.now?.toString(), waiting: open.filter(locksBond).length };
+      if (jailed) log.error(fields, "our operator is jailed (slashed): owed commits and challenges wait (nothing is sent for them: Staking.lock reverts OperatorJailed) until the jail ends; running games are still played");
+      else log.info(fields, "the jail has ended: making the waiting challenges and commits");
+    }
+    wasJailed = jailed;
+    // Jailed, every commit and challenge would revert (Staking.lock): none is made until the chain's time passes jailedUntil.
+    if (jailed) return { left: 0, challengesOwed };
+    if (stake.bond === 0n) return { left: Number.POSITIVE_INFINITY, challengesOwed };
     const bonds = stake.free / stake.bond;
     const short = bonds === 0n;
     if (short !== (stakeShort ?? false)) {

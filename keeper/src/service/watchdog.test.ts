@@ -24,6 +24,16 @@ describe("watchdog (pure)", () => {
     expect(reasons({ ...calm, stake: { operator: OP, free: 10n, bond: 10n } })).toEqual([]);
   });
 
+  it("jailed: blocks while the chain's time is before jailedUntil, naming the operator, the end and what reverts", () => {
+    const r = evaluateWatch({ ...calm, stake: { operator: OP, free: 30n, bond: 10n, jailedUntil: 1_500n, jailed: true, now: 1_000n } });
+    expect(r.blockers.map((b) => b.reason)).toEqual(["jailed"]);
+    expect(r.blockers[0]!.message).toContain(`operator ${OP} is jailed until 1500 (500 s of chain time from now)`);
+    expect(r.blockers[0]!.message).toContain("OperatorJailed");
+    expect(reasons({ ...calm, stake: { operator: OP, free: 30n, bond: 10n, jailedUntil: 1_500n, jailed: false, now: 1_500n } })).toEqual([]);
+    // Jailed and short of stake: both said.
+    expect(reasons({ ...calm, stake: { operator: OP, free: 0n, bond: 10n, jailedUntil: 1_500n, jailed: true, now: 1_000n } })).toEqual(["stake", "jailed"]);
+  });
+
   it("tx_path: blocks from the limit of consecutive failures on, with the last error", () => {
     expect(reasons({ ...calm, tx: { consecutiveFailures: DEFAULT_WATCH_LIMITS.txFailures - 1, lastError: "x" } })).toEqual([]);
     const r = evaluateWatch({ ...calm, tx: { consecutiveFailures: 3, lastError: "commit: HTTP request failed." } });

@@ -7,6 +7,8 @@
  *
  * Blockers (the reason names are the `reason` label of `oao_keeper_blocked`):
  * - stake: our free stake cannot lock one more claim bond (no challenge of a wrong claim could be made);
+ * - jailed: our operator is jailed (slashed; Staking.lock reverts `OperatorJailed` until `jailedUntil`): no commit or
+ *   challenge can be made until the jail ends (moves in running games still can);
  * - tx_path: the last `txFailures` sends failed at the node or transport (not reverts), none succeeded since;
  * - games: a game we are in that we cannot play (not resumed, moves failing `gameFailedTicks` ticks in a row, or our
  *   move with nothing sent for `ourMoveTicks` ticks);
@@ -19,7 +21,7 @@ import type { KeeperStore, RequestCursor } from "../store/store.ts";
 import type { KeeperMetrics } from "./metrics.ts";
 import { decodeRevert, shortError } from "./reconcile.ts";
 
-export const BLOCK_REASONS = ["stake", "tx_path", "games", "backlog"] as const;
+export const BLOCK_REASONS = ["stake", "jailed", "tx_path", "games", "backlog"] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 
 export interface WatchLimits {
@@ -48,9 +50,23 @@ export interface GameWatch {
   ourMoveTicks: number;
 }
 
+/**
+ * Our free stake, the bond one claim (a commit or a challenge) locks, and our jail: `jailed` when the chain's time
+ * (`now`, the latest block's timestamp) is before `jailedUntil` (Staking.lock then reverts `OperatorJailed`).
+ */
+export interface StakeState {
+  operator: string;
+  free: bigint;
+  bond: bigint;
+  jailedUntil?: bigint;
+  jailed?: boolean;
+  /** The chain time `jailed` was decided at (read only while a jail may be running). */
+  now?: bigint;
+}
+
 export interface WatchInput {
-  /** Our free stake and the bond one claim (a commit or a challenge) locks; undefined when it could not be read. */
-  stake?: { operator: string; free: bigint; bond: bigint };
+  /** Our stake (`StakeState`); undefined when it could not be read. */
+  stake?: StakeState;
   tx: { consecutiveFailures: number; lastError?: string };
   games: readonly GameWatch[];
   /** Answerable requests (pending or computing) close to their deadline: deadline in chain seconds. */
@@ -75,6 +91,13 @@ export function evaluateWatch(input: WatchInput, limits: WatchLimits = DEFAULT_W
     blockers.push({
       reason: "stake",
       message: `no stake for a challenge bond: free stake ${stake.free} < bond ${stake.bond} of operator ${stake.operator} (stake more with \`oao keeper stake\`, or wait for locked bonds to be released)`,
+    });
+  }
+  if (stake?.jailed && stake.jailedUntil !== undefined) {
+    const left = stake.now !== undefined ? ` (${stake.jailedUntil - stake.now} s of chain time from now)` : "";
+    blockers.push({
+      reason: "jailed",
+      message: `operator ${stake.operator} is jailed until ${stake.jailedUntil}${left}, after a slash: no commit or challenge can be made until then (Staking.lock reverts OperatorJailed; nothing is sent for them, running games are still played) (find the lost game in the log; a jailed operator's stake cannot challenge a wrong claim)`,
     });
   }
   if (tx.consecutiveFailures >= limits.txFailures) {
@@ -184,7 +207,7 @@ export interface Watchdog {
    * Our free stake and the claim bond (read once, it is immutable), as `check` reads them; undefined when the read
    * failed. The keeper reads it once per tick to decide whether owed commits and challenges can be sent at all.
    */
-  readStake(): Promise<WatchInput["stake"]>;
+  readStake(): Promise<StakeState | undefined>;
 }
 
 /** Requests whose deadline was read, at most this many new ones per check (oldest first: the ones due first). */
@@ -198,11 +221,22 @@ export function createWatchdog(params: WatchdogParams): Watchdog {
   let bond: bigint | undefined;
   let last: string[] = [];
 
-  async function readStake(): Promise<WatchInput["stake"]> {
+  /** The last `jailedUntil` the chain's time was seen past: that jail is over, no block is read for it again. */
+  let jailOver: bigint | undefined;
+
+  async function readStake(): Promise<StakeState | undefined> {
     try {
       bond ??= BigInt(await publicClient.readContract({ address: addresses.taskManager, abi: TaskManagerAbi, functionName: "claimBond" }));
-      const free = await publicClient.readContract({ address: addresses.staking, abi: StakingAbi, functionName: "freeStake", args: [params.responder.address] });
-      return { operator: params.responder.address, free, bond };
+      const operator = params.responder.address;
+      // One read for both: free stake is active - locked (Staking.freeStake), and the jail.
+      const account = await publicClient.readContract({ address: addresses.staking, abi: StakingAbi, functionName: "getAccount", args: [operator] });
+      const free = BigInt(account.active) - BigInt(account.locked);
+      const jailedUntil = BigInt(account.jailedUntil);
+      if (jailedUntil === 0n || jailedUntil === jailOver) return { operator, free, bond, jailedUntil, jailed: false };
+      // Possibly jailed: decided by the chain's clock (what Staking.lock compares with), not ours.
+      const now = (await publicClient.getBlock({ blockTag: "latest" })).timestamp;
+      if (now >= jailedUntil) jailOver = jailedUntil;
+      return { operator, free, bond, jailedUntil, jailed: now < jailedUntil, now };
     } catch {
       return undefined; // the RPC failing shows in the tick's own readiness
     }

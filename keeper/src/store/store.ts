@@ -315,7 +315,7 @@ export function openStore(path: string, clock: () => number = Date.now): KeeperS
     listClaims: db.prepare("SELECT * FROM claims WHERE request_id = ? ORDER BY CAST(claim_id AS INTEGER)"),
     upsertGame: db.prepare(
       `INSERT INTO games(game_id, request_id, role, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(game_id) DO UPDATE SET status = excluded.status, state = excluded.state, updated_at = excluded.updated_at`,
+       ON CONFLICT(game_id) DO UPDATE SET request_id = excluded.request_id, role = excluded.role, status = excluded.status, state = excluded.state, updated_at = excluded.updated_at`,
     ),
     getGame: db.prepare("SELECT * FROM games WHERE game_id = ?"),
     listGames: db.prepare("SELECT * FROM games ORDER BY CAST(game_id AS INTEGER)"),

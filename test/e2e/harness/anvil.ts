@@ -46,6 +46,14 @@ export interface Anvil {
   blockNumber(): Promise<bigint>;
   /** A block every `seconds` from now on (no more block per transaction). */
   intervalMining(seconds: number): Promise<void>;
+  /** No more blocks (transactions wait in the pool) until `intervalMining` or `mine`. */
+  pauseMining(): Promise<void>;
+  /** Mines one block now (with what the pool holds). */
+  mine(): Promise<void>;
+  /** The pool's pending transactions sent from `from` (txpool_content), lowest nonce first. */
+  pendingFrom(from: string): Promise<{ hash: `0x${string}`; nonce: bigint; to: string | null; input: `0x${string}` }[]>;
+  /** anvil_dropTransaction: the pool forgets `hash` (as a node that dropped it would); true if it held it. */
+  dropTransaction(hash: `0x${string}`): Promise<boolean>;
   /** SIGSTOP: the node stops answering (connections hang), as a frozen node does. */
   freeze(): void;
   /** SIGCONT */
@@ -84,6 +92,25 @@ export async function startAnvil(options: { blockTime?: number; accounts?: numbe
     async intervalMining(seconds) {
       await rpcCall(url, "evm_setAutomine", [false]);
       await rpcCall(url, "evm_setIntervalMining", [seconds]);
+    },
+    async pauseMining() {
+      await rpcCall(url, "evm_setAutomine", [false]);
+      await rpcCall(url, "evm_setIntervalMining", [0]);
+    },
+    async mine() {
+      await rpcCall(url, "evm_mine");
+    },
+    async pendingFrom(from) {
+      type PoolTx = { hash: `0x${string}`; nonce: string; to: string | null; input: `0x${string}` };
+      const pool = await rpcCall<{ pending: Record<string, Record<string, PoolTx>> }>(url, "txpool_content");
+      const mine = Object.entries(pool.pending ?? {}).find(([a]) => a.toLowerCase() === from.toLowerCase())?.[1] ?? {};
+      return Object.values(mine)
+        .map((t) => ({ hash: t.hash, nonce: BigInt(t.nonce), to: t.to, input: t.input }))
+        .sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
+    },
+    async dropTransaction(hash) {
+      const dropped = await rpcCall<string | null>(url, "anvil_dropTransaction", [hash]);
+      return dropped !== null;
     },
     blockNumber: async () => BigInt(await rpcCall<string>(url, "eth_blockNumber")),
     freeze: () => void proc.kill("SIGSTOP"),

@@ -24,6 +24,20 @@ export async function createE2eWorld(rpc: string) {
   const contracts = { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking };
   const wallets = await world.conn.viem.getWalletClients();
   const requester = wallets[0]!;
+  /** Mined transactions from `from` since `fromBlock` (block, recipient, calldata, whether it succeeded), in order. */
+  async function sentTxs(from: Address, fromBlock: bigint): Promise<{ blockNumber: bigint; to: Address | null; input: Hex; ok: boolean }[]> {
+    const txs: { blockNumber: bigint; to: Address | null; input: Hex; ok: boolean }[] = [];
+    const head = await world.publicClient.getBlockNumber();
+    for (let b = fromBlock; b <= head; b++) {
+      const block = await world.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
+      for (const tx of block.transactions) {
+        if (tx.from.toLowerCase() !== from.toLowerCase()) continue;
+        const receipt = await world.publicClient.getTransactionReceipt({ hash: tx.hash });
+        txs.push({ blockNumber: b, to: tx.to, input: tx.input, ok: receipt.status === "success" });
+      }
+    }
+    return txs;
+  }
   return {
     ...world,
     modelId,
@@ -34,16 +48,17 @@ export async function createE2eWorld(rpc: string) {
     /** Funds and stakes dev account `index` (an operator). */
     stake: (index: number, amount = parseEther("150")) => world.fundAndStake(index, amount),
     /**
-     * Requests an inference of sample `k` (optionally with a callback); returns its id once mined.
-     * `wait: false` sends without waiting (many requests in a few blocks); the id is then unknown.
+     * Requests an inference of MNIST sample `k` (optionally with a callback; `modelId` and `input` for another model);
+     * returns its id once mined. `mine` is called once it is sent (a chain whose mining is paused: mine its block).
      */
-    async request(k: number, o: { callback?: Address; gasLimit?: bigint; modelId?: bigint } = {}): Promise<bigint> {
+    async request(k: number, o: { callback?: Address; gasLimit?: bigint; modelId?: bigint; input?: Hex; mine?: () => Promise<void> } = {}): Promise<bigint> {
       const id = o.modelId ?? modelId;
       const gasLimit = o.gasLimit ?? 0n;
-      const hash = await world.contracts.aiOracle.write.requestCallback([id, mnistInput(k), o.callback ?? zeroAddress, gasLimit, "0x"], {
+      const hash = await world.contracts.aiOracle.write.requestCallback([id, o.input ?? mnistInput(k), o.callback ?? zeroAddress, gasLimit, "0x"], {
         value: await world.contracts.aiOracle.read.estimateFee([id, gasLimit]),
         account: requester.account,
       });
+      await o.mine?.();
       const receipt = await world.publicClient.waitForTransactionReceipt({ hash });
       const [event] = parseEventLogs({ abi: world.contracts.aiOracle.abi, eventName: "AICallbackRequest", logs: receipt.logs });
       if (!event) throw new Error(`request ${hash} emitted no AICallbackRequest event`);
@@ -71,6 +86,7 @@ export async function createE2eWorld(rpc: string) {
     async jailed(operator: Address): Promise<boolean> {
       return (await world.contracts.staking.read.getAccount([operator])).jailedUntil > 0n;
     },
+    sentTxs,
     /**
      * Mined transactions from `from` to the task manager since `fromBlock`, counted per intent
      * (`commit:7`, `challenge:7`, `expire:7`) and whether each succeeded: a second success of one intent is a
@@ -78,25 +94,20 @@ export async function createE2eWorld(rpc: string) {
      */
     async intentTxs(from: Address, fromBlock: bigint): Promise<Map<string, { ok: number; reverted: number }>> {
       const counts = new Map<string, { ok: number; reverted: number }>();
-      const head = await world.publicClient.getBlockNumber();
-      for (let b = fromBlock; b <= head; b++) {
-        const block = await world.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
-        for (const tx of block.transactions) {
-          if (tx.from.toLowerCase() !== from.toLowerCase() || tx.to?.toLowerCase() !== world.addresses.taskManager.toLowerCase()) continue;
-          let key: string;
-          try {
-            const call = decodeFunctionData({ abi: TaskManagerAbi, data: tx.input });
-            if (call.functionName !== "commit" && call.functionName !== "challenge" && call.functionName !== "expire") continue;
-            key = `${call.functionName}:${(call.args as readonly unknown[])[0] as bigint}`;
-          } catch {
-            continue;
-          }
-          const receipt = await world.publicClient.getTransactionReceipt({ hash: tx.hash });
-          const c = counts.get(key) ?? { ok: 0, reverted: 0 };
-          if (receipt.status === "success") c.ok++;
-          else c.reverted++;
-          counts.set(key, c);
+      for (const tx of await sentTxs(from, fromBlock)) {
+        if (tx.to?.toLowerCase() !== world.addresses.taskManager.toLowerCase()) continue;
+        let key: string;
+        try {
+          const call = decodeFunctionData({ abi: TaskManagerAbi, data: tx.input });
+          if (call.functionName !== "commit" && call.functionName !== "challenge" && call.functionName !== "expire") continue;
+          key = `${call.functionName}:${(call.args as readonly unknown[])[0] as bigint}`;
+        } catch {
+          continue;
         }
+        const c = counts.get(key) ?? { ok: 0, reverted: 0 };
+        if (tx.ok) c.ok++;
+        else c.reverted++;
+        counts.set(key, c);
       }
       return counts;
     },
