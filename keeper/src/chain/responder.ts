@@ -20,7 +20,9 @@
  * Crash safety: with a local account every transaction is signed first and recorded (`txs`, with its hash and
  * calldata) before it is sent. At start the responder adopts its transactions of an earlier run that are still in
  * the node's pool (tracks, bumps them), and `submit` of an intent with the same calldata waits for the adopted
- * transaction instead of sending it again.
+ * transaction instead of sending it again; one of them mined while it was down gives such a submit its receipt, read
+ * again then: a receipt the chain no longer has (its block reorged away, `evm_revert`) does not count, the intent is
+ * sent.
  *
  * Simulation happens before sending: an intent that would revert is rejected with the decoded revert (estimateGas)
  * instead of burning gas, and no nonce is used.
@@ -241,12 +243,25 @@ export function createResponder(params: ResponderParams): Responder {
   /** Sends a new intent with the next nonce; estimate and fees first (a revert rejects it and uses no nonce). */
   async function sendNew(job: Job): Promise<void> {
     const { intent } = job;
-    const earlier = minedEarlier.get(`${intent.to.toLowerCase()}:${intent.data}`);
+    const key = `${intent.to.toLowerCase()}:${intent.data}`;
+    const earlier = minedEarlier.get(key);
     if (earlier) {
-      minedEarlier.delete(`${intent.to.toLowerCase()}:${intent.data}`);
-      if (earlier.status === "success") job.resolve?.(earlier);
-      else job.reject?.(new TxRevertedError(intent, earlier));
-      return;
+      // Read when this responder started: a reorg (or `evm_revert`) since may have taken its block away. Only a
+      // receipt the chain still has, in a block the chain still has, counts; else the intent is sent anew.
+      let current: TransactionReceipt | undefined;
+      try {
+        current = await canonicalReceipt(earlier.transactionHash);
+      } catch (error) {
+        job.reject?.(error); // cannot tell yet: the intent layer retries (the entry stays)
+        return;
+      }
+      minedEarlier.delete(key);
+      if (current) {
+        if (current.status === "success") job.resolve?.(current);
+        else job.reject?.(new TxRevertedError(intent, current));
+        return;
+      }
+      params.log?.warn({ kind: intent.kind, hash: earlier.transactionHash }, "a transaction of an earlier run mined in a block the chain no longer has: sending the intent again");
     }
     // An adopted transaction with this calldata (sent by an earlier run): wait for it instead of sending again.
     for (const p of inflight.values()) {
@@ -301,6 +316,23 @@ export function createResponder(params: ResponderParams): Responder {
     }
     params.metrics?.txFailed.inc({ kind: p.intent.kind });
     p.reject?.(outcome.error);
+  }
+
+  /**
+   * The receipt of `hash` if the chain has it now, in a block it still has (its hash at that height); undefined if
+   * not (never mined, or mined in a block a reorg took away). RPC failures throw.
+   */
+  async function canonicalReceipt(hash: Hex): Promise<TransactionReceipt | undefined> {
+    const receipt = await withRetry(() => publicClient.getTransactionReceipt({ hash })).catch((error: unknown) => {
+      if ((error as Error)?.name === "TransactionReceiptNotFoundError") return undefined;
+      throw error;
+    });
+    if (!receipt) return undefined;
+    const block = await withRetry(() => publicClient.getBlock({ blockNumber: receipt.blockNumber })).catch((error: unknown) => {
+      if ((error as Error)?.name === "BlockNotFoundError") return undefined;
+      throw error;
+    });
+    return block?.hash === receipt.blockHash ? receipt : undefined;
   }
 
   async function receiptOf(p: InFlight): Promise<TransactionReceipt | undefined> {

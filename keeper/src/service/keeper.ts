@@ -178,6 +178,9 @@ export interface Keeper {
 }
 
 const EVENTS_ABI = [...AIOracleAbi, ...TaskManagerAbi].filter((item) => item.type === "event");
+const eventOf = <N extends string>(name: N) => TaskManagerAbi.find((item) => item.type === "event" && item.name === name)! as Extract<(typeof TaskManagerAbi)[number], { type: "event"; name: N }>;
+const CLAIM_CHALLENGED = eventOf("ClaimChallenged");
+const CHALLENGE_QUEUED = eventOf("ChallengeQueued");
 const WATCHED = new Set([
   "AICallbackRequest",
   "ClaimCommitted",
@@ -619,12 +622,12 @@ export function createKeeper(params: KeeperParams): Keeper {
       const data = encodeClaimCall("commit", request.requestId, claimFor(request));
       const gas = await commitGas(request, data, intent.attempts);
       params.crashBeforeSend?.(intent);
-      recordOwnClaims(await responder.submit({ kind: "commit", to, data, gas }));
+      recordOwnClaims(await responder.submit({ kind: "commit", to, data, gas }), request.requestId);
       metrics.commits.inc();
     } else if (intent.kind === "challenge") {
       const data = encodeClaimCall("challenge", request.requestId, claimFor(request));
       params.crashBeforeSend?.(intent);
-      recordOwnClaims(await responder.submit({ kind: "challenge", to, data }));
+      recordOwnClaims(await responder.submit({ kind: "challenge", to, data }), request.requestId);
       metrics.challenges.inc();
     } else {
       const data = encodeFunctionData({ abi: TaskManagerAbi, functionName: "expire", args: [request.requestId] });
@@ -637,9 +640,13 @@ export function createKeeper(params: KeeperParams): Keeper {
   /**
    * Records the claim our commit or challenge created, from its receipt (before the watcher reads that block), and
    * that its block touched the request: a reorg that takes the block away rolls the request back, and the
-   * reconcile pass can see that the chain no longer has the claim (`verifyOwnClaims`).
+   * reconcile pass can see that the chain no longer has the claim (`verifyOwnClaims`). A receipt naming, as our claim
+   * on `requestId`, a claim id the store holds as another claim (another operator's, another request's) contradicts
+   * what the watcher read from the chain: its block is not (or no longer) on chain, and the intent is not counted as
+   * made (a retryable error: the chain is asked again, and the intent retried while it is owed).
    */
-  function recordOwnClaims(receipt: TransactionReceipt): void {
+  function recordOwnClaims(receipt: TransactionReceipt, requestId_?: bigint): void {
+    let contradicted: bigint | undefined;
     for (const l of receipt.logs) {
       if (l.address.toLowerCase() !== addresses.taskManager.toLowerCase()) continue;
       let ev: { eventName: string; args: Record<string, unknown> };
@@ -655,7 +662,12 @@ export function createKeeper(params: KeeperParams): Keeper {
       const requestId = args.requestId as bigint;
       if (!store.getRequest(requestId)) continue;
       const claimId = (eventName === "ClaimCommitted" ? args.claimId : args.challengerClaimId) as bigint;
-      if (!store.getClaim(claimId)) {
+      const held = store.getClaim(claimId);
+      if (held && (!held.ours || held.requestId !== requestId)) {
+        contradicted = claimId;
+        continue;
+      }
+      if (!held) {
         store.upsertClaim({
           claimId,
           requestId,
@@ -668,6 +680,12 @@ export function createKeeper(params: KeeperParams): Keeper {
         });
       }
       store.touchRequest(requestId, receipt.blockNumber);
+    }
+    if (contradicted !== undefined && requestId_ !== undefined) {
+      throw new KeeperError(
+        `the receipt of ${receipt.transactionHash} (block ${receipt.blockNumber}) names claim ${contradicted} as ours on request ${requestId_}, but the chain gave that id another claim: its block is not on chain`,
+        { retryable: true },
+      );
     }
   }
 
@@ -1040,6 +1058,7 @@ export function createKeeper(params: KeeperParams): Keeper {
             const policy = policyFor(request);
             const d = decide(await readView(request.requestId, policy.ourOutputHash), policy);
             if (d.action || d.status !== status) log.info({ requestId: request.requestId.toString(), was: status, now: d.status, owed: d.action?.kind, reason: d.reason }, "reconciled with the chain");
+            if (d.action?.kind === "challenge") await reopenVanishedChallenge(request, d.action.target);
             applyDecision(request, d);
           } catch (error) {
             if (computePending(error)) reconcileAgain = true; // our claim is computing: decide once it is known
@@ -1048,6 +1067,35 @@ export function createKeeper(params: KeeperParams): Keeper {
         }
       }
     }
+  }
+
+  /**
+   * A challenge the intent log holds as made (`done`) that the chain says is owed (the target stands, its window is
+   * open, no claim of ours is its open game's challenger or queued behind it) is reopened — unless the chain's
+   * `ClaimChallenged`/`ChallengeQueued` logs against that target name us: then our challenge was made and lost (or
+   * was released), and is never repeated. "Made" came from a receipt the chain no longer has (a reorg or
+   * `evm_revert` took its block, and the claim it named was not recorded as ours: another claim took its id).
+   */
+  async function reopenVanishedChallenge(request: StoredRequest, target: bigint): Promise<void> {
+    const existing = store.getIntent("challenge", request.requestId, target);
+    if (existing?.status !== "done") return;
+    if (await challengedOnChain(request, target)) return;
+    log.warn(
+      { requestId: request.requestId.toString(), claimId: target.toString() },
+      "our challenge of a wrong claim is recorded as made but the chain has none (its block was reorged away): making it again",
+    );
+    store.putIntent({ ...existing, status: "open", attempts: 0, lastError: null, notBefore: 0 });
+  }
+
+  /** Whether the chain's logs show a challenge of ours against claim `target` of `request` (open, queued, lost or released). */
+  async function challengedOnChain(request: StoredRequest, target: bigint): Promise<boolean> {
+    const args = { requestId: request.requestId, defenderClaimId: target };
+    const range = { address: addresses.taskManager, args, fromBlock: request.blockNumber, toBlock: "latest" } as const;
+    const [challenged, queued] = await Promise.all([
+      withRetry(() => publicClient.getLogs({ ...range, event: CLAIM_CHALLENGED })),
+      withRetry(() => publicClient.getLogs({ ...range, event: CHALLENGE_QUEUED })),
+    ]);
+    return [...challenged, ...queued].some((l) => (l.args.challenger as Address | undefined)?.toLowerCase() === me);
   }
 
   function hasQueuedClaim(requestId: bigint): boolean {
