@@ -19,7 +19,7 @@ import { merkleLevels, merkleRoot } from "./merkle.ts";
 const models = join(import.meta.dirname, "../models");
 const k = (b: Uint8Array): Uint8Array => hexToBytes(keccak256(b));
 const cat = (...p: Uint8Array[]) => hexToBytes(concat(p.map((b) => bytesToHex(b))));
-const Z = new Uint8Array(32);
+const Z: Uint8Array = new Uint8Array(32);
 
 function depth(count: number): number {
   let d = 0;
@@ -60,7 +60,7 @@ function tensorHash(t: Tensor): Uint8Array {
 /** The trace and claim proof from scratch: the nodes tree as an array of levels updated leaf by leaf. */
 function oracle(inputHash: Uint8Array, weightsRoot: Uint8Array, outHashes: Uint8Array[]) {
   const n = outHashes.length, dN = depth(n), dT = depth(n + 1);
-  const zero = [Z];
+  const zero: Uint8Array[] = [Z];
   for (let h = 1; h <= dN; h++) zero.push(k(cat(zero[h - 1]!, zero[h - 1]!)));
   const tree = zero.map((z, h) => new Array<Uint8Array>(2 ** (dN - h)).fill(z));
   const states = [k(cat(inputHash, weightsRoot, tree[dN]![0]!))];
