@@ -7,8 +7,8 @@ import { instantiateKernels, type KernelExports } from "./wasm.ts";
 
 export type Bytes32 = Uint8Array;
 
-// keccak256 runs in the kernels' wasm (keeper/guest/kernels/keccak.c, the guest's own keccak):
-// several times faster than JavaScript keccak here. One dedicated instance; its memory is
+// keccak256 runs in the kernels' wasm (keeper/guest/kernels/keccak.c, the guest's own keccak, its
+// permutation built unrolled for wasm: -DOAO_KECCAK_UNROLLED): several times faster than JavaScript keccak here. One dedicated instance; its memory is
 // [0, 32) output, [32, …) input, grown on demand.
 let hasher: KernelExports | undefined;
 let hasherBase = 0;
