@@ -7,8 +7,8 @@ import { instantiateKernels, type KernelExports } from "./wasm.ts";
 
 export type Bytes32 = Uint8Array;
 
-// keccak256 runs in the kernels' wasm (keeper/guest/kernels/keccak.c, the guest's own keccak):
-// several times faster than JavaScript keccak here. One dedicated instance; its memory is
+// keccak256 runs in the kernels' wasm (keeper/guest/kernels/keccak.c, the guest's own keccak, its
+// permutation built unrolled for wasm: -DOAO_KECCAK_UNROLLED): several times faster than JavaScript keccak here. One dedicated instance; its memory is
 // [0, 32) output, [32, …) input, grown on demand.
 let hasher: KernelExports | undefined;
 let hasherBase = 0;
@@ -16,15 +16,19 @@ let hasherBase = 0;
 /** Inputs above this size stream through a fixed window instead of being copied whole. */
 const STREAM_WINDOW = 136 * 7710; // ~1 MiB of whole keccak blocks
 
+let hasherView: Uint8Array | undefined;
+
 function ensureHasher(bytes: number): { h: KernelExports; mem: Uint8Array } {
   if (!hasher) {
     hasher = instantiateKernels();
     hasherBase = Math.ceil(hasher.__heap_base.value / 16) * 16;
   }
   const need = hasherBase + 32 + bytes;
-  const have = hasher.memory.buffer.byteLength;
-  if (need > have) hasher.memory.grow(Math.ceil((need - have) / 65536));
-  return { h: hasher, mem: new Uint8Array(hasher.memory.buffer) };
+  const buffer = hasher.memory.buffer;
+  if (need > buffer.byteLength) hasher.memory.grow(Math.ceil((need - buffer.byteLength) / 65536));
+  // one view per memory buffer (growing detaches the old one), not one per call
+  if (hasherView?.buffer !== hasher.memory.buffer) hasherView = new Uint8Array(hasher.memory.buffer);
+  return { h: hasher, mem: hasherView };
 }
 
 export function keccak(data: Uint8Array): Bytes32 {
@@ -33,6 +37,20 @@ export function keccak(data: Uint8Array): Bytes32 {
   mem.set(data, hasherBase + 32);
   h.oao_keccak256(hasherBase + 32, data.length, hasherBase);
   return mem.slice(hasherBase, hasherBase + 32);
+}
+
+/** Hashes memory in place: keccak256 of `len` bytes at `ptr` into the 32 bytes at `out`. */
+export type KeccakAt = (ptr: number, len: number, out: number) => void;
+
+/**
+ * The hasher's memory as a work area for many small hashes without a copy or an allocation each
+ * (Merkle trees, the trace): room for `bytes` bytes at `base` of `mem`, and `keccakAt` hashing
+ * within it (one call into wasm per hash). The area and the view are valid until the next
+ * keccak, keccakStream or hashWork call: read the results out before hashing anything else.
+ */
+export function hashWork(bytes: number): { mem: Uint8Array; base: number; keccakAt: KeccakAt } {
+  const { h, mem } = ensureHasher(bytes);
+  return { mem, base: hasherBase + 32, keccakAt: h.oao_keccak256 };
 }
 
 /**
@@ -63,10 +81,11 @@ export function keccakStream(parts: Iterable<Uint8Array>): Bytes32 {
 
 /** keccak256(a ‖ b) for two 32-byte values (a Merkle inner node). */
 export function hashPair(a: Bytes32, b: Bytes32): Bytes32 {
-  const buf = new Uint8Array(64);
-  buf.set(a, 0);
-  buf.set(b, 32);
-  return keccak(buf);
+  const { h, mem } = ensureHasher(64);
+  mem.set(a, hasherBase + 32);
+  mem.set(b, hasherBase + 64);
+  h.oao_keccak256(hasherBase + 32, 64, hasherBase);
+  return mem.slice(hasherBase, hasherBase + 32);
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

@@ -3,8 +3,8 @@
  * State = keccak256(inputHash ‖ weightsRoot ‖ nodesRoot); State_0 has every node slot zero;
  * traceRoot = tree of depth depthFor(n+1) over [State_0 … State_n] padded with State_n.
  */
-import { concatBytes, keccak, type Bytes32 } from "./hash.ts";
-import { depthFor, merkleLevels, merkleProof, rootFromProof, zeroHash } from "./merkle.ts";
+import { concatBytes, hashWork, keccak, type Bytes32 } from "./hash.ts";
+import { depthFor, merkleLevels, merkleProof, merkleRoot, rootFromProof, zeroHash } from "./merkle.ts";
 
 export function stateHash(inputHash: Bytes32, weightsRoot: Bytes32, nodesRoot: Bytes32): Bytes32 {
   return keccak(concatBytes(inputHash, weightsRoot, nodesRoot));
@@ -62,18 +62,49 @@ export interface Trace {
   traceDepth: number;
 }
 
-/** Builds the trace from the input hash, weightsRoot and every node's output hash. */
+/**
+ * Builds the trace from the input hash, weightsRoot and every node's output hash. The nodes tree
+ * is kept incrementally in the hasher's work memory (hash.ts hashWork), laid out so that each
+ * inner node's two children and `inputHash ‖ weightsRoot ‖ nodesRoot` are contiguous: every hash
+ * (depth per node, then State_k) is one call into wasm on memory in place — the same values as
+ * NodesTree.set then stateHash per k.
+ */
 export function buildTrace(inputHash: Bytes32, weightsRoot: Bytes32, nodeOutputHashes: readonly Bytes32[]): Trace {
   const n = nodeOutputHashes.length;
-  const tree = new NodesTree(n);
-  const states: Bytes32[] = [stateHash(inputHash, weightsRoot, tree.root)];
-  for (let k = 1; k <= n; k++) {
-    tree.set(k, nodeOutputHashes[k - 1]!);
-    states.push(stateHash(inputHash, weightsRoot, tree.root));
+  const depth = depthFor(n);
+  const zeros: Bytes32[] = [];
+  for (let h = 0; h <= depth; h++) zeros.push(zeroHash(h)); // before the work area (zeroHash may hash)
+  // [inputHash ‖ weightsRoot][level depth (the root)][level depth-1] … [level 0][State_0 … State_n]
+  const { mem, base, keccakAt } = hashWork(64 + 32 * (2 ** (depth + 1) - 1) + 32 * (n + 1));
+  mem.set(inputHash, base);
+  mem.set(weightsRoot, base + 32);
+  const offsets = new Array<number>(depth + 1);
+  let off = base + 64;
+  for (let h = depth; h >= 0; h--) {
+    offsets[h] = off;
+    const bytes = 32 * 2 ** (depth - h);
+    mem.set(zeros[h]!, off);
+    for (let filled = 32; filled < bytes; filled *= 2) mem.copyWithin(off + filled, off, off + Math.min(filled, bytes - filled));
+    off += bytes;
   }
+  const statesAt = off;
+  keccakAt(base, 96, statesAt);
+  const leaves = offsets[0]!;
+  for (let k = 1; k <= n; k++) {
+    let i = k - 1;
+    mem.set(nodeOutputHashes[i]!, leaves + 32 * i);
+    for (let h = 1; h <= depth; h++) {
+      i >>>= 1;
+      keccakAt(offsets[h - 1]! + 64 * i, 64, offsets[h]! + 32 * i);
+    }
+    keccakAt(base, 96, statesAt + 32 * k);
+  }
+  const states: Bytes32[] = [];
+  for (let k = 0; k <= n; k++) states.push(mem.slice(statesAt + 32 * k, statesAt + 32 * k + 32));
+  const finalNodesRoot = mem.slice(offsets[depth]!, offsets[depth]! + 32);
   const traceDepth = depthFor(n + 1);
-  const levels = merkleLevels(states, traceDepth, states[n]!);
-  return { states, nodeOutputHashes: [...nodeOutputHashes], finalNodesRoot: tree.root, traceRoot: levels[traceDepth]![0]!, traceDepth };
+  const traceRoot = merkleRoot(states, traceDepth, states[n]!);
+  return { states, nodeOutputHashes: [...nodeOutputHashes], finalNodesRoot, traceRoot, traceDepth };
 }
 
 /** Proof of leaf `index` (0 ≤ index < 2^depth) of a trace. */
@@ -93,14 +124,15 @@ export interface ClaimProof {
 
 export function claimProof(trace: Trace): ClaimProof {
   const n = trace.states.length - 1;
-  const tree = new NodesTree(n);
-  trace.nodeOutputHashes.forEach((h, i) => tree.set(i + 1, h));
+  // the final nodes tree is the whole tree over every output hash (n hashes, not n × depth)
+  const depth = depthFor(n);
+  const nodes = merkleLevels(trace.nodeOutputHashes, depth);
   const levels = merkleLevels(trace.states, trace.traceDepth, trace.states[n]!);
   return {
     traceRoot: trace.traceRoot,
     leaf0Proof: merkleProof(levels, 0),
-    finalNodesRoot: tree.root,
-    outputProof: tree.proof(n),
+    finalNodesRoot: nodes[depth]![0]!,
+    outputProof: merkleProof(nodes, n - 1),
     leafNProof: merkleProof(levels, n),
   };
 }

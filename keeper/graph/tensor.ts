@@ -2,7 +2,7 @@
  * Tensors and their commitment (docs/protocol.md §3.2): dtype, shape, canonical big-endian
  * row-major bytes, 4096-byte chunks, chunk tree, tensorHash = keccak256(header ‖ chunkRoot).
  */
-import { concatBytes, keccak, type Bytes32 } from "./hash.ts";
+import { concatBytes, keccak, ZERO32, type Bytes32 } from "./hash.ts";
 import { depthFor, merkleLevels, merkleRoot } from "./merkle.ts";
 import { GraphError } from "./errors.ts";
 
@@ -129,6 +129,7 @@ function chunkLeaves(bytes: Uint8Array): Bytes32[] {
 }
 
 export function chunkRoot(bytes: Uint8Array): Bytes32 {
+  if (bytes.length <= CHUNK_BYTES) return bytes.length === 0 ? ZERO32 : keccak(bytes); // one chunk: the root is its hash
   const leaves = chunkLeaves(bytes);
   return merkleRoot(leaves, depthFor(leaves.length));
 }
@@ -142,7 +143,8 @@ export function tensorHashOfBytes(header: Uint8Array, bytes: Uint8Array): Bytes3
 }
 
 export function tensorHash(t: Tensor): Bytes32 {
-  return tensorHashOfBytes(encodeHeader(t.dtype, t.shape), tensorBytes(t));
+  // the header comes from the tensor itself: no need to decode it back and check the length
+  return keccak(concatBytes(encodeHeader(t.dtype, t.shape), chunkRoot(tensorBytes(t))));
 }
 
 /**

@@ -23,9 +23,9 @@ build() { # OUT EXTRA_FLAGS...
     -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--export=oao_node_run -Wl,--export=oao_node_validate -Wl,--export=oao_rq -Wl,--export=oao_keccak256 -Wl,--export=oao_keccak_stream_begin -Wl,--export=oao_keccak_stream_update -Wl,--export=oao_keccak_stream_end -Wl,--strip-all \
     -o "$out" "$here/oao_kernels.c" "$here/keccak.c"
 }
-build "$outdir/kernels-scalar.wasm"
+build "$outdir/kernels-scalar.wasm" -DOAO_KECCAK_UNROLLED
 # (the scalar gemm, matmul, conv2d are unused there)
-build "$outdir/kernels-simd.wasm" -msimd128 -DOAO_WASM_SIMD -Wno-unused-function
+build "$outdir/kernels-simd.wasm" -msimd128 -DOAO_WASM_SIMD -DOAO_KECCAK_UNROLLED -Wno-unused-function
 if [ -z "${1:-}" ]; then
   node -e '
     const fs = require("fs");
