@@ -48,6 +48,20 @@ describe("oao model", () => {
     expect(new Set(out.traceRoots).size).toBe(2);
   });
 
+  it("run --prompt generates a text model's text, the keeper's claim for that prompt; refuses --input for it and --prompt for others", async () => {
+    const textDir = mkdtempSync(join(tmpdir(), "oao-text-run-"));
+    writeFileSync(join(textDir, "model.oao"), encodeModelFile(buildModel(nextLetterTextSpec(8, 4))));
+    // the next-letter model: each output byte is the letter after the previous one
+    const out = (await run(["run", textDir, "--prompt", "a", "hello", "--json"])) as { texts: { prompt: string; text: string; traceRoot: string }[] };
+    expect(out.texts.map((t) => [t.prompt, t.text])).toEqual([["a", "bcde"], ["hello", "pqr"]]);
+    expect(new Set(out.texts.map((t) => t.traceRoot)).size).toBe(2);
+    await expect(run(["run", textDir, "--prompt", "much too long", "--json"])).rejects.toThrow(/prompt 0 \(13 bytes\):.*1\.\.8/);
+    const file = join(dir, "in-text.json");
+    writeFileSync(file, JSON.stringify([[1, 2]]));
+    await expect(run(["run", textDir, "--input", file, "--json"])).rejects.toThrow(/is a text model: give prompts with --prompt/);
+    await expect(run(["run", "--model", "mnist", "--prompt", "hi", "--json"])).rejects.toThrow(/is not a text model/);
+  });
+
   it("wrong input sizes and corrupt model files give clear errors", async () => {
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify([[0.5, 0.5]]));

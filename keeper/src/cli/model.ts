@@ -41,6 +41,8 @@ import { absolutePrestate, measureNodeSteps, nodeClassSteps, runNodeCheckInVm, s
 import { parseVmTraceDepth } from "../demo/simulate.ts";
 import { vmTraceDepthFor } from "../../game/solver.ts";
 import { executorFor, loadModel, longNodes } from "../service/models.ts";
+import { decodeRequestInput } from "../service/inference.ts";
+import { decodeText, encodePrompt } from "../../../sdk/src/text.ts";
 
 const NODE_ELF = fileURLToPath(new URL("../../guest/build/oao_node.elf", import.meta.url));
 
@@ -178,15 +180,33 @@ export function buildModelCommand(): Command {
 
   cmd
     .command("run")
-    .description("run a model on samples: dequantized outputs and traceRoots")
+    .description("run a model on samples (dequantized outputs and traceRoots), or a text model on prompts (generated text)")
     .argument("[dir]", "model directory (holding model.oao) or model file")
     .option("--model <name>", "a shipped model (keeper/models/<name>)")
-    .requiredOption("--input <file>", "JSON array of samples, each a flat array of numbers in the model's input layout")
+    .option("--input <file>", "JSON array of samples, each a flat array of numbers in the model's input layout")
+    .option("--prompt <text...>", "a text model: prompts (UTF-8, 1..context bytes each), sent as a request's input bytes")
     .option("--json", "one JSON object on stdout")
-    .action((dir: string | undefined, opts: ModelOpts & { input: string }) => {
+    .action((dir: string | undefined, opts: ModelOpts & { input?: string; prompt?: string[] }) => {
       const model = loadModelDir(resolveModelDir(dir, opts.model));
-      const samples = readSamples(opts.input);
       const exec = executorFor(model);
+      if (isTextModel(model)) {
+        if (opts.input !== undefined || opts.prompt === undefined) {
+          throw new InputError(`${model.metadata.name} is a text model: give prompts with --prompt TEXT [TEXT …] (its input is a prompt's UTF-8 bytes, 1..${model.input.shape[0]} of them), not --input`);
+        }
+        const runs = opts.prompt.map((prompt, i) => {
+          try {
+            return { prompt, run: exec.run(decodeRequestInput(model, encodePrompt(prompt))) };
+          } catch (e) {
+            throw new InputError(`prompt ${i} (${encodePrompt(prompt).length} bytes): ${(e as Error).message}`);
+          }
+        });
+        const texts = runs.map((r) => ({ prompt: r.prompt, text: decodeText(Uint8Array.from(r.run.output.data, (v) => v & 0xff)), outputBytes: toHex(encodeTensor(r.run.output)), traceRoot: toHex(r.run.trace.traceRoot) }));
+        emit(opts.json, { modelRoot: toHex(model.modelRoot), texts }, () => texts.forEach((t) => console.log(`${JSON.stringify(t.prompt)} → ${JSON.stringify(t.text)}  traceRoot ${t.traceRoot}`)));
+        return;
+      }
+      if (opts.prompt !== undefined) throw new InputError(`${model.metadata.name} is not a text model: --prompt needs one (descriptor inputMode 1); give samples with --input FILE`);
+      if (opts.input === undefined) throw new InputError("give samples with --input FILE (a JSON array of samples in the model's input layout)");
+      const samples = readSamples(opts.input);
       const results = samples.map((s, i) => {
         let input;
         try {
