@@ -48,14 +48,22 @@ export function measureNodeSteps(
   elf: Uint8Array,
   maxSteps: number,
 ): (number | undefined)[] {
+  const { input, outputs } = zeroInputRun(model, nodeOutputs);
+  return model.nodes.map((_, i) => guestSteps(model, input, outputs, i + 1, elf, maxSteps));
+}
+
+/** The all-zero input of the model's input header and the node outputs on it: what the step measurements run. */
+function zeroInputRun(model: Model, nodeOutputs: (input: Tensor) => readonly Tensor[]): { input: Tensor; outputs: readonly Tensor[] } {
   const shape = [...model.input.shape];
   const n = shape.reduce((a, d) => a * d, 1);
   const input = model.input.dtype === DType.int8 ? int8Tensor(shape, new Int8Array(n)) : int32Tensor(shape, new Int32Array(n));
-  const outputs = nodeOutputs(input);
-  return model.nodes.map((_, i) => {
-    const r = runElf(elf, { preimages: preimageSource(nodeCheck(model, input, outputs, i + 1)), maxSteps });
-    return r.exited ? r.steps : undefined;
-  });
+  return { input, outputs: nodeOutputs(input) };
+}
+
+/** VM steps of the guest's check of node k, or undefined if it does not exit within maxSteps. */
+function guestSteps(model: Model, input: Tensor, outputs: readonly Tensor[], k: number, elf: Uint8Array, maxSteps: number): number | undefined {
+  const r = runElf(elf, { preimages: preimageSource(nodeCheck(model, input, outputs, k)), maxSteps });
+  return r.exited ? r.steps : undefined;
 }
 
 /**
@@ -71,18 +79,12 @@ export function nodeClassSteps(
   elf: Uint8Array,
   maxSteps: number,
 ): (number | undefined)[] {
-  const shape = [...model.input.shape];
-  const n = shape.reduce((a, d) => a * d, 1);
-  const input = model.input.dtype === DType.int8 ? int8Tensor(shape, new Int8Array(n)) : int32Tensor(shape, new Int32Array(n));
-  const outputs = nodeOutputs(input);
+  const { input, outputs } = zeroInputRun(model, nodeOutputs);
   const measured = new Map<string, number | undefined>();
   return model.nodes.map((node, i) => {
     const ins = nodeInputs(model, i + 1, input, outputs).map((t, j) => `${node.inputs[j]! >>> 24}:${t.dtype}:${t.shape.join("x")}`);
     const key = `${node.op}|${node.attrs.join(",")}|${node.outDtype}:${node.outShape.join("x")}|${ins.join("|")}`;
-    if (!measured.has(key)) {
-      const r = runElf(elf, { preimages: preimageSource(nodeCheck(model, input, outputs, i + 1)), maxSteps });
-      measured.set(key, r.exited ? r.steps : undefined);
-    }
+    if (!measured.has(key)) measured.set(key, guestSteps(model, input, outputs, i + 1, elf, maxSteps));
     return measured.get(key);
   });
 }
