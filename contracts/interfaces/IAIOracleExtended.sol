@@ -12,6 +12,7 @@ import {DeliveryMode, FeeState, Request, RequestHeader, RequestParams, RequestSt
 /// games live in the task manager, which drives {deliver}, {settle} and {refund}. See docs/protocol.md §1.
 interface IAIOracleExtended is IAIOracle, IAIOracleBatch, IModelRegistry {
     /// @notice Emitted with {IAIOracle-AICallbackRequest} for every request: the options and the fee parts.
+    /// `inputHash` is the input's chunk root (docs/protocol.md §3.2): keccak256(input) for an input of one chunk.
     event RequestCreated(
         uint256 indexed requestId,
         address indexed requester,

@@ -27,7 +27,7 @@ interface IModelRegistry {
     /// start at 1. `modelRoot = keccak256(descriptor)`; the node count, weights root and tensor headers are
     /// decoded from it and kept for the claim checks (§3.5) and the dispute game.
     /// @dev Reverts with InvalidModelDescriptor, InvalidNodeCount, InvalidTensorHeader (GraphCommitments),
-    /// ModelInputTooLarge (input above one 4096-byte chunk), ZeroAbsolutePrestate, FeeShareTooHigh or
+    /// ModelInputTooLarge (an input above MAX_INPUT_BYTES = 32768 bytes, 8 chunks; a text model's context above 4096), ZeroAbsolutePrestate, FeeShareTooHigh or
     /// ZeroFeeReceiver.
     function registerModel(ModelParams calldata params) external returns (uint256 modelId);
 

@@ -14,8 +14,9 @@ error ZeroAmount();
 
 // ---------------------------------------------------------------- model registry (AIOracle)
 error ZeroAbsolutePrestate();
-/// @notice The model's input tensor is larger than one 4096-byte chunk (the chain commits to request inputs by
-/// keccak256 of their bytes, which is the tensor's chunk root only up to one chunk; docs/protocol.md §3.4).
+/// @notice The model's input tensor is larger than the registry admits, `maxBytes`: MAX_INPUT_BYTES (32768, 8
+/// chunks of calldata hashed on chain by every request) for a fixed model, one 4096-byte chunk for a text model's
+/// context (docs/protocol.md §1.3, §3.4).
 error ModelInputTooLarge(uint256 inputBytes, uint256 maxBytes);
 /// @notice A text model (descriptor inputMode 1) whose input header is not int8 of rank 1 (`int8 [C]`, C its context).
 error InvalidTextInputHeader(bytes inputHeader);

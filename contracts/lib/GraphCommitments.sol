@@ -15,6 +15,9 @@ pragma solidity ^0.8.30;
 library GraphCommitments {
     /// @dev Chunk size of the tensor hash (§3.2).
     uint256 internal constant CHUNK_BYTES = 4096;
+    /// @dev Largest request input of a fixed-input model: 8 chunks (docs/protocol.md §1.3, §3.4). A text model's
+    /// context stays within one chunk (CHUNK_BYTES).
+    uint256 internal constant MAX_INPUT_BYTES = 8 * CHUNK_BYTES;
     uint256 internal constant MAX_RANK = 6;
     uint256 internal constant MAX_DIM = 1 << 24;
     uint256 internal constant MAX_TENSOR_BYTES = 1 << 31;
@@ -121,10 +124,12 @@ library GraphCommitments {
         if (length > MAX_TENSOR_BYTES) revert InvalidTensorHeader(header);
     }
 
-    /// @notice Root of the chunk tree over `data` (4096-byte chunks, last one short, zero padding).
+    /// @notice Root of the chunk tree over `data` (4096-byte chunks, last one short, zero padding): keccak256(data)
+    /// for 1..4096 bytes, bytes32(0) for none.
     function chunkRoot(bytes memory data) internal pure returns (bytes32) {
+        if (data.length == 0) return bytes32(0);
+        if (data.length <= CHUNK_BYTES) return keccak256(data); // one chunk: the root is its leaf
         uint256 chunks = (data.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
-        if (chunks == 0) return bytes32(0);
         bytes32[] memory level = new bytes32[](chunks);
         for (uint256 j = 0; j < chunks; j++) {
             uint256 start = j * CHUNK_BYTES;
@@ -210,19 +215,20 @@ library GraphCommitments {
     // ---------------------------------------------------------------- states and claims (§3.4, §3.5)
 
     /**
-     * @notice A request's inputHash (§3.4): keccak256(header ‖ keccak256(input)) — the registry admits inputs of at
-     * most one chunk, whose chunk root is keccak256 of the bytes, `inputDataHash`. The header is the model's input
-     * header for a fixed model and int8 [inputLength] for a text model (§3.3).
+     * @notice A request's inputHash (§3.4): the input tensor's tensorHash, keccak256(header ‖ chunkRoot(input)), from
+     * the chunk root the oracle stored for the request (`Request.inputHash`, which is keccak256(input) for an input
+     * of one chunk). The header is the model's input header for a fixed model and int8 [inputLength] for a text
+     * model (§3.3).
      */
-    function requestInputHash(ModelCommitment memory m, bytes32 inputDataHash, uint256 inputLength)
+    function requestInputHash(ModelCommitment memory m, bytes32 inputChunkRoot, uint256 inputLength)
         internal
         pure
         returns (bytes32)
     {
         if (m.inputMode == INPUT_MODE_TEXT) {
-            return keccak256(abi.encodePacked(DTYPE_INT8, uint8(1), uint32(inputLength), inputDataHash));
+            return keccak256(abi.encodePacked(DTYPE_INT8, uint8(1), uint32(inputLength), inputChunkRoot));
         }
-        return keccak256(abi.encodePacked(m.inputHeader, inputDataHash));
+        return keccak256(abi.encodePacked(m.inputHeader, inputChunkRoot));
     }
 
     function stateHash(bytes32 inputHash, bytes32 weightsRoot, bytes32 nodesRoot) internal pure returns (bytes32 h) {

@@ -84,8 +84,8 @@ struct Model {
     /// @dev Deprecated models take no new requests; requests already made complete normally.
     bool deprecated;
     /// @dev Byte length of the model's input tensor (its canonical encoding, from the descriptor's input header,
-    /// at most 4096): every request input must be exactly this long (docs/protocol.md §1.4, §3.4); for a text model
-    /// the most it may be (a prompt of 1..inputBytes bytes).
+    /// at most MAX_INPUT_BYTES = 32768, 4096 for a text model): every request input must be exactly this long
+    /// (docs/protocol.md §1.4, §3.4); for a text model the most it may be (a prompt of 1..inputBytes bytes).
     uint16 inputBytes;
     /// @dev The descriptor's inputMode (docs/protocol.md §3.3): 0 fixed, 1 text (int8 [L] prompts, trimmed output).
     uint8 inputMode;
@@ -143,7 +143,7 @@ struct Request {
     uint64 deadline;
     DeliveryMode deliveryMode;
     FeeState feeState;
-    /// @dev Byte length of the request's input (at most 4096): the model's `inputBytes` for a fixed model, the
+    /// @dev Byte length of the request's input (at most 32768): the model's `inputBytes` for a fixed model, the
     /// prompt's length L (1..C) for a text model, whose input tensor is int8 [L] (docs/protocol.md §3.4).
     uint16 inputLength;
     address callbackContract;
@@ -164,6 +164,7 @@ struct Request {
     /// including, the first 0x00 (docs/protocol.md §1.7).
     bool textModel;
     uint256 modelId;
+    /// @dev The input's chunk root (docs/protocol.md §3.2): keccak256(input) for an input of one chunk (4096 bytes).
     bytes32 inputHash;
     /// @dev The fee parts, fixed at request time; they sum to what was escrowed.
     uint128 modelFee;
@@ -183,6 +184,7 @@ struct RequestHeader {
     address callbackContract;
     uint64 gasLimit;
     uint256 modelId;
+    /// @dev {Request-inputHash}: the input's chunk root.
     bytes32 inputHash;
     /// @dev {Request-inputLength}: with the model's commitment it gives the input tensor's header (§3.4).
     uint16 inputLength;

@@ -503,7 +503,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         r.deadline = deadline;
         r.deliveryMode = p.deliveryMode;
         r.feeState = FeeState.Escrowed;
-        // Checked against the model's inputBytes (<= 4096) by every entry point: fits.
+        // Checked against the model's inputBytes (<= MAX_INPUT_BYTES = 32768) by every entry point: fits.
         r.inputLength = uint16(p.input.length);
         if (model.inputMode == GraphCommitments.INPUT_MODE_TEXT) r.textModel = true;
         r.callbackContract = p.callbackContract;
@@ -522,7 +522,8 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
             r.refundRecipient = parent == 0 ? tx.origin : _requests[parent].refundRecipient;
         }
         r.modelId = p.modelId;
-        r.inputHash = keccak256(p.input);
+        // The input tensor's chunk root (docs/protocol.md §3.2, §3.4): keccak256(input) for one chunk.
+        r.inputHash = GraphCommitments.chunkRoot(p.input);
         r.modelFee = SafeCast.toUint128(modelFee);
         r.callbackFee = SafeCast.toUint128(callbackFee);
         r.protocolFee = SafeCast.toUint128(protocolFee_);
@@ -546,7 +547,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
         if (input.length == 0) revert EmptyInput(p.modelId);
         bool text = model.inputMode == GraphCommitments.INPUT_MODE_TEXT;
         uint256 itemBytes = text ? input.length / batchSize : model.inputBytes;
-        // batchSize <= MAX_BATCH_SIZE and itemBytes <= 4096 (or the input's length): no overflow.
+        // batchSize <= MAX_BATCH_SIZE and itemBytes <= MAX_INPUT_BYTES (or the input's length): no overflow.
         uint256 expected = batchSize * itemBytes;
         if (input.length != expected) {
             revert BatchInputLengthMismatch(p.modelId, batchSize, itemBytes, expected, input.length);

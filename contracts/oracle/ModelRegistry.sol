@@ -49,7 +49,11 @@ abstract contract ModelRegistry is IModelRegistry {
         // Decoding checks the descriptor (magic, version, n >= 1, both tensor headers) and hashes it to modelRoot.
         GraphCommitments.ModelCommitment memory c = GraphCommitments.decodeModelDescriptor(params.descriptor);
         uint256 inputBytes = GraphCommitments.tensorByteLength(c.inputHeader);
-        if (inputBytes > GraphCommitments.CHUNK_BYTES) revert ModelInputTooLarge(inputBytes, GraphCommitments.CHUNK_BYTES);
+        // A request's input is in its calldata and hashed on chain (docs/protocol.md §1.3): at most 8 chunks; a text
+        // model's context (its longest prompt) at most one.
+        uint256 maxInputBytes =
+            c.inputMode == GraphCommitments.INPUT_MODE_TEXT ? GraphCommitments.CHUNK_BYTES : GraphCommitments.MAX_INPUT_BYTES;
+        if (inputBytes > maxInputBytes) revert ModelInputTooLarge(inputBytes, maxInputBytes);
         // A text model's prompt is int8 [L], 1 <= L <= C: its header must be int8 [C] (docs/protocol.md §3.3).
         if (
             c.inputMode == GraphCommitments.INPUT_MODE_TEXT
@@ -65,7 +69,7 @@ abstract contract ModelRegistry is IModelRegistry {
             nodeCount: c.nodeCount,
             feeShareBps: params.feeShareBps,
             deprecated: false,
-            // inputBytes <= CHUNK_BYTES (checked above): fits.
+            // inputBytes <= MAX_INPUT_BYTES = 32768 (checked above): fits.
             inputBytes: uint16(inputBytes),
             inputMode: c.inputMode,
             feeInToken: feeToken != address(0),

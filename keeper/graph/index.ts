@@ -35,6 +35,8 @@ export {
   modelFileHash,
   nodeInputs,
   decodeModelFile,
+  MAX_INPUT_BYTES,
+  maxInputBytes,
   encodeDescriptor,
   decodeDescriptor,
   canonicalJson,

@@ -7,7 +7,7 @@ import { concatBytes, equalBytes, keccak, keccakStream, toHex, type Bytes32 } fr
 import { depthFor, merkleRoot } from "./merkle.ts";
 import { ModelFormatError, GraphError, InputError } from "./errors.ts";
 import { decodeNodeDesc, encodeNodeDesc, decodeSlot, inputSlot, Op, OP_NAMES, SlotKind, slotName, type NodeDesc } from "./ops.ts";
-import { decodeHeader, decodeTensor, DType, dtypeName, elementCount, elementSize, encodeHeader, tensorBytes, tensorHashOfBytes, type Tensor } from "./tensor.ts";
+import { CHUNK_BYTES, decodeHeader, decodeTensor, DType, dtypeName, elementCount, elementSize, encodeHeader, tensorBytes, tensorHashOfBytes, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type TensorSpec } from "./kernels.ts";
 
 export const MODEL_MAGIC = 0x4f414f4d; // "OAOM"
@@ -22,6 +22,18 @@ export const MODEL_VERSION_INPUT_MODE = 2;
  */
 export const InputMode = { fixed: 0, text: 1 } as const;
 export type InputMode = (typeof InputMode)[keyof typeof InputMode];
+
+/**
+ * The largest request input the registry accepts (§1.3, §3.4; `GraphCommitments.MAX_INPUT_BYTES`): 8 chunks for a
+ * fixed model, whose input every request carries in calldata and the oracle hashes to its chunk root; a text
+ * model's context C stays within one chunk. Above it `registerModel` reverts `ModelInputTooLarge(bytes, max)`.
+ */
+export const MAX_INPUT_BYTES = 8 * CHUNK_BYTES;
+
+/** The registry's limit on a model's input bytes (its input header's, C for a text model): see MAX_INPUT_BYTES. */
+export function maxInputBytes(spec: Pick<ModelSpec, "inputMode">): number {
+  return isTextModel(spec) ? CHUNK_BYTES : MAX_INPUT_BYTES;
+}
 
 /** Operator code of TokenWindow (§3.6), the only op that may read a text model's request input. */
 export const TOKEN_WINDOW_OP = Op.TokenWindow;

@@ -63,10 +63,10 @@ contract AIOracleTest is CoreFixture {
         vm.expectRevert(abi.encodeWithSelector(GraphCommitments.InvalidModelDescriptor.selector, p.descriptor.length));
         oracle.registerModel(p);
 
-        // The request input must fit one 4096-byte chunk (its keccak256 is then its chunk root).
+        // The request input must fit MAX_INPUT_BYTES = 8 chunks (test/solidity/MultiChunkInputs.t.sol has the rest).
         p = _modelParams();
-        p.descriptor = GraphTrace.descriptor(6, keccak256("w"), GraphTrace.int8Header(4097), GraphTrace.int8Header(1));
-        vm.expectRevert(abi.encodeWithSelector(ModelInputTooLarge.selector, uint256(4097), uint256(4096)));
+        p.descriptor = GraphTrace.descriptor(6, keccak256("w"), GraphTrace.int8Header(32769), GraphTrace.int8Header(1));
+        vm.expectRevert(abi.encodeWithSelector(ModelInputTooLarge.selector, uint256(32769), uint256(32768)));
         oracle.registerModel(p);
 
         p = _modelParams();

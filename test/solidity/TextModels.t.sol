@@ -89,7 +89,7 @@ contract TextModelsTest is CoreFixture {
         oracle.registerModel(p);
         // the same headers are fine for a fixed model
         oracle.registerModel(_textParams(rank2, 0));
-        // and a text context above one chunk is refused as any input is
+        // and a text context above one chunk is refused (a fixed model's input may take 8 chunks)
         p = _textParams(GraphTrace.int8Header(4097), 1);
         vm.expectRevert(abi.encodeWithSelector(ModelInputTooLarge.selector, uint256(4097), uint256(4096)));
         oracle.registerModel(p);

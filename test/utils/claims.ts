@@ -57,7 +57,8 @@ export interface ClaimProofArg {
 }
 
 /**
- * The proof of a claim on `output` for a request with `keccak256(input) = requestInputHash` under `model`.
+ * The proof of a claim on `output` for a request whose stored input hash (the input's chunk root, keccak256(input)
+ * for one chunk) is `requestInputHash`, under `model`.
  * An output that does not fit the model's output header gets a proof over `keccak256(output)` (the chain
  * rejects such an output before or at the proof check, which is what tests of bad outputs want).
  */

@@ -24,8 +24,8 @@
 import onnxPkg from "onnx-proto";
 import { GraphError } from "../errors.ts";
 import { Op, OP_NAMES, inputSlot, nodeSlot, weightSlot, type NodeDesc } from "../ops.ts";
-import { DType, int32Tensor, int8Tensor, type Tensor } from "../tensor.ts";
-import { buildModel, type ModelSpec, type QuantParams } from "../model.ts";
+import { CHUNK_BYTES, DType, int32Tensor, int8Tensor, type Tensor } from "../tensor.ts";
+import { buildModel, MAX_INPUT_BYTES, type ModelSpec, type QuantParams } from "../model.ts";
 import { Executor } from "../executor.ts";
 import { quantizeValues } from "../quant.ts";
 import { quantizeMultiplier, quantizeWeights, quantizeValue, rangeParams, softmaxTable } from "../train/quantize.ts";
@@ -1399,7 +1399,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
     if (s.some((v) => !Number.isInteger(v))) throw new OnnxImportError(`calibration sample ${i}: the model takes integer token ids, got a non-integer value`);
   });
   const inBytes = want * (intInput ? 4 : 1);
-  if (inBytes > 4096) notes.push(`the input has ${inBytes} bytes (${want} ${intInput ? "int32" : "int8"} values): the registry accepts at most 4096 (one chunk), so registerModel reverts with ModelInputTooLarge; shrink the input`);
+  if (inBytes > MAX_INPUT_BYTES) notes.push(`the input has ${inBytes} bytes (${want} ${intInput ? "int32" : "int8"} values): the registry accepts at most ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / CHUNK_BYTES} chunks), so registerModel reverts with ModelInputTooLarge; shrink the input`);
   const outBytes = numel(shapes.get(outName)!);
   if (outBytes > 4096) notes.push(`the output has ${outBytes} int8 values: a deployment's TaskManager accepts claims of at most maxOutputBytes (4096 by default), so a keeper's commit reverts with OutputTooLarge; return fewer values (a language model: the last position's logits, x[:, -1, :])`);
   const percentile = opts.clipPercentile ?? 99.99;
