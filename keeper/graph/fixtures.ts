@@ -364,3 +364,29 @@ export function nextLetterText(prompt: Uint8Array, context: number, tokens: numb
   }
   return out;
 }
+
+/**
+ * A small image classifier whose request input spans two chunks (§3.2, §3.4): int8 [1, 3, 48, 48] (6912 bytes)
+ * → Conv2D 4×4 stride 4 to 4 channels (reads the input) → MaxPool 2×2 → Reshape [1, 144] → Gemm → int8 [1, 10].
+ * Seeded random weights: its answers mean nothing, but every node computes on every input byte, so a claim
+ * that misreads either chunk is wrong.
+ */
+export function multiChunkImageSpec(seed = 1): ModelSpec {
+  const rand = seededRandom(seed);
+  const i8 = (shape: number[]) => int8Tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(rand() * 256) - 128));
+  const i32 = (n: number, mag: number) => int32Tensor([n], Array.from({ length: n }, () => Math.floor(rand() * (2 * mag + 1)) - mag));
+  const n = nodeSlot;
+  const nodes: NodeDesc[] = [
+    // xZero, wZero, m, s, yZero, qmin, qmax, strideH, strideW, pads (t, l, b, r), dilH, dilW, group: acc / 512
+    { op: Op.Conv2D, inputs: [inputSlot(), weightSlot(0), weightSlot(1)], outDtype: DType.int8, outShape: [1, 4, 12, 12], attrs: [0, 0, 1 << 30, 39, 0, -128, 127, 4, 4, 0, 0, 0, 0, 1, 1, 1] },
+    { op: Op.MaxPool, inputs: [n(1)], outDtype: DType.int8, outShape: [1, 4, 6, 6], attrs: [2, 2, 2, 2, 0, 0, 0, 0] },
+    { op: Op.Reshape, inputs: [n(2)], outDtype: DType.int8, outShape: [1, 144], attrs: [] },
+    { op: Op.Gemm, inputs: [n(3), weightSlot(2), weightSlot(3)], outDtype: DType.int8, outShape: [1, 10], attrs: [0, 0, 1 << 30, 40, 0, -128, 127] },
+  ];
+  return {
+    input: { dtype: DType.int8, shape: [1, 3, 48, 48] },
+    weights: [i8([4, 3, 4, 4]), i32(4, 1 << 12), i8([10, 144]), i32(10, 1 << 12)],
+    nodes,
+    metadata: { name: "multi-chunk-image", input: { scale: 1 / 128, zeroPoint: 0 }, output: { scale: 1 / 16, zeroPoint: 0 } },
+  };
+}
