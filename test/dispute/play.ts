@@ -83,7 +83,7 @@ export async function playGraph(p: Protocol, game: Game, sides: [Claimant, Claim
 }
 
 /** The VM trace of the node check the game bound, from the honest node outputs and the bound post-state. */
-export function vmTraceFor(p: Protocol, game: Address, claims: ReturnType<typeof mnistClaims>, nodeIndex: number, postState: Uint8Array, localContext: Hex) {
+export function vmTraceFor(p: Protocol, game: Address, claims: { input: Tensor; run: { nodeOutputs: readonly Tensor[] } }, nodeIndex: number, postState: Uint8Array, localContext: Hex) {
   const check = nodeCheck(p.model, claims.input, claims.run.nodeOutputs, nodeIndex, postState);
   const source: PreimageSource = {
     getPreimage(key: Uint8Array) {

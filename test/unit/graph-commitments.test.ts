@@ -45,6 +45,9 @@ describe("GraphCommitments.sol = keeper/graph", () => {
       [DType.int32, [3, 1024]],
       [DType.int8, [2, 3, 2049]],
       [DType.int32, [5, 4096]],
+      [DType.int8, [1, 3, 48, 48]],
+      [DType.int8, [8192]],
+      [DType.int8, [32768]],
     ];
     for (const [dtype, shape] of cases) {
       const header = encodeHeader(dtype, shape);
