@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
 import { importOnnx } from "./import.ts";
 import { encodeOnnx, mlpToOnnx } from "./export.ts";
-import { buildModel } from "../model.ts";
+import { buildModel, MAX_INPUT_BYTES } from "../model.ts";
 import { Executor } from "../executor.ts";
 import { dequantize, quantizeInput } from "../quant.ts";
 import { seededRandom } from "../fixtures.ts";
@@ -86,6 +86,20 @@ describe("ONNX import", () => {
       for (let j = 0; j < 5; j++) maxErr = Math.max(maxErr, Math.abs(ref[j]! - ours[j]!));
     }
     expect(maxErr).toBeLessThan(0.1);
+  });
+
+  it("notes an input above the registry's MAX_INPUT_BYTES (8 chunks), and only then", () => {
+    const rand = seededRandom(3);
+    const notesFor = (inSize: number) => {
+      const w = Float64Array.from({ length: 2 * inSize }, () => rand() - 0.5);
+      const bytes = mlpToOnnx({ layers: [{ inSize, outSize: 2, w, b: Float64Array.of(0, 0) }] });
+      return importOnnx(bytes, [Array.from({ length: inSize }, () => rand())], { name: "wide", report: false }).notes.filter((n) => n.includes("ModelInputTooLarge"));
+    };
+    expect(notesFor(6912)).toEqual([]); // 3×48×48: two chunks, registrable
+    expect(notesFor(MAX_INPUT_BYTES)).toEqual([]);
+    expect(notesFor(MAX_INPUT_BYTES + 1)).toEqual([
+      `the input has ${MAX_INPUT_BYTES + 1} bytes (${MAX_INPUT_BYTES + 1} int8 values): the registry accepts at most ${MAX_INPUT_BYTES} (8 chunks), so registerModel reverts with ModelInputTooLarge; shrink the input`,
+    ]);
   });
 
   it("names unsupported ops and attributes", () => {
