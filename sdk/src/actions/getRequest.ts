@@ -19,6 +19,7 @@ export interface GetRequestReturnType {
   requestId: bigint;
   requester: Address;
   modelId: bigint;
+  /** The input's chunk root (docs/protocol.md §3.2): keccak256 of the input when it is at most 4096 bytes. */
   inputHash: Hex;
   callbackContract: Address;
   gasLimit: bigint;
