@@ -24,8 +24,8 @@
 import onnxPkg from "onnx-proto";
 import { GraphError } from "../errors.ts";
 import { Op, OP_NAMES, inputSlot, nodeSlot, weightSlot, type NodeDesc } from "../ops.ts";
-import { CHUNK_BYTES, DType, int32Tensor, int8Tensor, type Tensor } from "../tensor.ts";
-import { buildModel, MAX_INPUT_BYTES, type ModelSpec, type QuantParams } from "../model.ts";
+import { CHUNK_BYTES, DType, dtypeName, elementSize, int32Tensor, int8Tensor, type Tensor } from "../tensor.ts";
+import { buildModel, isTextModel, maxInputBytes, type ModelSpec, type QuantParams } from "../model.ts";
 import { Executor } from "../executor.ts";
 import { quantizeValues } from "../quant.ts";
 import { quantizeMultiplier, quantizeWeights, quantizeValue, rangeParams, softmaxTable } from "../train/quantize.ts";
@@ -1362,6 +1362,20 @@ const argmax = (v: ArrayLike<number>) => {
 };
 
 /** Largest |value| a calibration sample may hold: beyond it the data is not a model input (a unit or parse mistake). */
+/**
+ * The note for a model whose input the registry refuses (§1.3: above MAX_INPUT_BYTES, or a text model's context
+ * above one chunk; `registerModel` reverts ModelInputTooLarge), or undefined when it fits.
+ */
+export function inputLimitNote(spec: Pick<ModelSpec, "input" | "inputMode">): string | undefined {
+  const values = spec.input.shape.reduce((a, b) => a * b, 1);
+  const bytes = values * elementSize(spec.input.dtype);
+  const max = maxInputBytes(spec);
+  if (bytes <= max) return undefined;
+  const limit = `the registry accepts at most ${max} (${max / CHUNK_BYTES} ${max === CHUNK_BYTES ? "chunk" : "chunks"}), so registerModel reverts with ModelInputTooLarge`;
+  if (isTextModel(spec)) return `the text model's context is ${bytes} bytes: ${limit}; use a shorter context`;
+  return `the input has ${bytes} bytes (${values} ${dtypeName(spec.input.dtype)} values): ${limit}; shrink the input`;
+}
+
 export const MAX_CALIBRATION_MAGNITUDE = 1e6;
 
 /**
@@ -1398,8 +1412,8 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   if (intInput) calibration.forEach((s, i) => {
     if (s.some((v) => !Number.isInteger(v))) throw new OnnxImportError(`calibration sample ${i}: the model takes integer token ids, got a non-integer value`);
   });
-  const inBytes = want * (intInput ? 4 : 1);
-  if (inBytes > MAX_INPUT_BYTES) notes.push(`the input has ${inBytes} bytes (${want} ${intInput ? "int32" : "int8"} values): the registry accepts at most ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / CHUNK_BYTES} chunks), so registerModel reverts with ModelInputTooLarge; shrink the input`);
+  const inputNote = inputLimitNote({ input: { dtype: intInput ? DType.int32 : DType.int8, shape: inShape } });
+  if (inputNote !== undefined) notes.push(inputNote);
   const outBytes = numel(shapes.get(outName)!);
   if (outBytes > 4096) notes.push(`the output has ${outBytes} int8 values: a deployment's TaskManager accepts claims of at most maxOutputBytes (4096 by default), so a keeper's commit reverts with OutputTooLarge; return fewer values (a language model: the last position's logits, x[:, -1, :])`);
   const percentile = opts.clipPercentile ?? 99.99;

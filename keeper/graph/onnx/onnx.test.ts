@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
-import { importOnnx } from "./import.ts";
+import { importOnnx, inputLimitNote } from "./import.ts";
 import { encodeOnnx, mlpToOnnx } from "./export.ts";
-import { buildModel, MAX_INPUT_BYTES } from "../model.ts";
+import { buildModel, InputMode, MAX_INPUT_BYTES } from "../model.ts";
+import { CHUNK_BYTES, DType } from "../tensor.ts";
 import { Executor } from "../executor.ts";
 import { dequantize, quantizeInput } from "../quant.ts";
 import { seededRandom } from "../fixtures.ts";
@@ -100,6 +101,12 @@ describe("ONNX import", () => {
     expect(notesFor(MAX_INPUT_BYTES + 1)).toEqual([
       `the input has ${MAX_INPUT_BYTES + 1} bytes (${MAX_INPUT_BYTES + 1} int8 values): the registry accepts at most ${MAX_INPUT_BYTES} (8 chunks), so registerModel reverts with ModelInputTooLarge; shrink the input`,
     ]);
+    // a text model's context (a generation graph's int8 [C]) stays within one chunk
+    const text = (c: number) => inputLimitNote({ input: { dtype: DType.int8, shape: [c] }, inputMode: InputMode.text });
+    expect(text(CHUNK_BYTES)).toBeUndefined();
+    expect(text(CHUNK_BYTES + 1)).toBe(`the text model's context is 4097 bytes: the registry accepts at most 4096 (1 chunk), so registerModel reverts with ModelInputTooLarge; use a shorter context`);
+    expect(inputLimitNote({ input: { dtype: DType.int32, shape: [1, 8192] } })).toBeUndefined();
+    expect(inputLimitNote({ input: { dtype: DType.int32, shape: [1, 8193] } })).toMatch(/^the input has 32772 bytes \(8193 int32 values\)/);
   });
 
   it("names unsupported ops and attributes", () => {

@@ -34,7 +34,7 @@ import {
   isTextModel,
   type Model,
 } from "../../graph/index.ts";
-import { checkSamples, importOnnx } from "../../graph/onnx/import.ts";
+import { checkSamples, importOnnx, inputLimitNote } from "../../graph/onnx/import.ts";
 import { generationSpec, type GenerationInfo } from "../../graph/onnx/generate.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { absolutePrestate, measureNodeSteps, nodeClassSteps, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
@@ -318,8 +318,8 @@ export function buildModelCommand(): Command {
       const imported = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, ""), clipPercentile });
       const { report } = imported;
       let spec = imported.spec;
-      // the full-sequence graph's output-size note does not apply to the generation graph's int8 [T]
-      const notes = tokens === undefined ? imported.notes : imported.notes.filter((n) => !n.includes("maxOutputBytes"));
+      // the full-sequence graph's size notes do not apply to the generation graph's int8 [C] → int8 [T]
+      const notes = tokens === undefined ? imported.notes : imported.notes.filter((n) => !n.includes("maxOutputBytes") && !n.includes("ModelInputTooLarge"));
       let generation: GenerationInfo | undefined;
       if (tokens !== undefined) {
         try {
@@ -327,6 +327,8 @@ export function buildModelCommand(): Command {
         } catch (e) {
           throw new InputError(`--generate ${tokens}: ${file} cannot generate: ${(e as Error).message}`);
         }
+        const contextNote = inputLimitNote(spec);
+        if (contextNote !== undefined) notes.push(contextNote);
       }
       const model = buildModel(spec);
       const importMs = performance.now() - t0;
