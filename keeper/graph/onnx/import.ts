@@ -423,13 +423,32 @@ function mapGraph(bytes: Uint8Array) {
     shapes.set(`${out}::4d`, s4);
     reshape(`${out}::4d`, out, [s4[0]!, s4[1]!, s4[3]!], src);
   };
-  /** Average pooling as a depthwise Conv with weights 1/(kh·kw). */
-  const avgPool = (x4: string, x4s: number[], out4: string, k: number[], strides: number[], pads: number[], src: string, ceil: boolean, node: OnnxNode) => {
+  /**
+   * Average pooling as a depthwise Conv with weights 1/(kh·kw). With `countPad = false` (count_include_pad=0) a
+   * window reaching into the padding averages only the input's elements: the Conv's output is then multiplied
+   * by kh·kw / (elements of the window inside the input), a constant per position (a Mul with a weight).
+   */
+  const avgPool = (x4: string, x4s: number[], out4: string, k: number[], strides: number[], pads: number[], src: string, ceil: boolean, node: OnnxNode, countPad = true) => {
     const C = x4s[1]!;
     const w = { shape: [C, 1, k[0]!, k[1]!], data: new Float64Array(C * k[0]! * k[1]!).fill(1 / (k[0]! * k[1]!)) };
     const [oh, ow] = outHW(node, x4s, k, strides, pads, [1, 1], ceil);
     const s = [x4s[0]!, C, oh!, ow!];
-    push({ kind: "conv", inputs: [x4], output: out4, w, conv: { strides, pads, dil: [1, 1], group: C }, src }, s);
+    const rescale = !countPad && pads.some((p) => p > 0);
+    const conv4 = rescale ? `${out4}::sum` : out4;
+    push({ kind: "conv", inputs: [x4], output: conv4, w, conv: { strides, pads, dil: [1, 1], group: C }, src }, s);
+    if (rescale) {
+      // elements of window i along spatial axis d that lie inside the input (pads: [top, left, bottom, right])
+      const inside = (i: number, d: number) => {
+        const start = i * strides[d]! - pads[d]!;
+        return Math.min(start + k[d]!, x4s[2 + d]!) - Math.max(start, 0);
+      };
+      const data = new Float64Array(numel(s));
+      for (let i = 0; i < data.length; i++) {
+        const y = Math.floor(i / ow!) % oh!, x = i % ow!;
+        data[i] = (k[0]! * k[1]!) / (inside(y, 0) * inside(x, 1));
+      }
+      push({ kind: "mul", inputs: [conv4], output: out4, c: { shape: s, data }, src }, s);
+    }
     return s;
   };
 
@@ -624,11 +643,9 @@ function mapGraph(bytes: Uint8Array) {
         const sp = spatial(node, a, xs.length, a.get("kernel_shape")!.ints!);
         if (sp.dil.some((d) => d !== 1)) throw new OnnxImportError(`${label(node)}: dilation is not supported for pooling`);
         const ceil = (a.get("ceil_mode")?.i ?? 0) === 1;
-        if (op === "AveragePool" && sp.pads.some((p) => p > 0) && (a.get("count_include_pad")?.i ?? 0) !== 1) {
-          throw new OnnxImportError(`${label(node)}: padding with count_include_pad=False is not supported; use nn.AvgPool2d(..., count_include_pad=True) (the default) or padding=0`);
-        }
+        const countPad = (a.get("count_include_pad")?.i ?? 0) === 1;
         as4d(x, xs, out, sp.oneD, src, (x4, x4s, out4) => {
-          if (op === "AveragePool") return avgPool(x4, x4s, out4, sp.k, sp.strides, sp.pads, src, ceil, node);
+          if (op === "AveragePool") return avgPool(x4, x4s, out4, sp.k, sp.strides, sp.pads, src, ceil, node, countPad);
           const [oh, ow] = outHW(node, x4s, sp.k, sp.strides, sp.pads, [1, 1], ceil);
           const s = [x4s[0]!, x4s[1]!, oh!, ow!];
           push({ kind: "maxpool", inputs: [x4], output: out4, pool: { k: sp.k, strides: sp.strides, pads: sp.pads }, src }, s);

@@ -88,6 +88,36 @@ describe("ONNX import", () => {
     expect(maxErr).toBeLessThan(0.1);
   });
 
+  it("AveragePool with pads and count_include_pad=0 (1-D and 2-D): the border windows average only the input's elements, as onnxruntime", async () => {
+    const rand = seededRandom(7);
+    const cases = [
+      // nn.AvgPool2d(3, 2, padding=1, count_include_pad=False), asymmetric pads, a 2×2 window, and nn.AvgPool1d(3, padding=1, …)
+      { shape: [1, 2, 7, 7], ints: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, out: [1, 2, 4, 4] },
+      { shape: [1, 2, 6, 5], ints: { kernel_shape: [3, 2], strides: [1, 2], pads: [2, 0, 1, 1] }, out: [1, 2, 7, 3] },
+      { shape: [1, 3, 9], ints: { kernel_shape: [3], strides: [1], pads: [1, 1] }, out: [1, 3, 9] },
+    ];
+    for (const c of cases) {
+      const bytes = encodeOnnx({ input: { name: "x", shape: c.shape }, output: { name: "y", shape: c.out }, initializers: [], nodes: [{ op: "AveragePool", inputs: ["x"], outputs: ["y"], ints: c.ints, int: { count_include_pad: 0 } }] });
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      const calib = Array.from({ length: 100 }, () => Array.from({ length: n }, () => rand() * 4 - 1));
+      const { spec, floatOutputs } = importOnnx(bytes, calib);
+      const model = buildModel(spec);
+      expect(model.nodes.map((nd) => nd.op), `[${c.shape}]`).toEqual(c.shape.length === 3 ? [6, 7, 3, 6] : [7, 3]); // (Reshape) Conv2D, Mul (Reshape)
+      const exec = new Executor(model);
+      let maxErr = 0;
+      for (let i = 0; i < 10; i++) {
+        const ref = await ortRun(bytes, calib[i]!, c.shape);
+        expect(floatOutputs[i]!.length).toBe(ref.length);
+        // the importer's float reading is onnxruntime's
+        for (let j = 0; j < ref.length; j++) expect(floatOutputs[i]![j]).toBeCloseTo(ref[j]!, 5);
+        const ours = dequantize(model, exec.infer(quantizeInput(model, calib[i]!)));
+        for (let j = 0; j < ref.length; j++) maxErr = Math.max(maxErr, Math.abs(ref[j]! - ours[j]!));
+      }
+      // int8 over an input range of 4: a step is 4/255 ≈ 0.016
+      expect(maxErr, `[${c.shape}]`).toBeLessThan(0.06);
+    }
+  });
+
   it("names unsupported ops and attributes", () => {
     const base = { input: { name: "x", shape: [1, 4] }, output: { name: "y", shape: [1, 4] }, initializers: [] };
     expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "TopK", inputs: ["x"], outputs: ["y"], name: "act1" }] }), [[0, 0, 0, 0]])).toThrow(
