@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { buildModelCommand } from "./model.ts";
 import { buildModel, encodeModelFile } from "../../graph/model.ts";
 import { nextLetterTextSpec } from "../../graph/fixtures.ts";
+import { importOnnx } from "../../graph/onnx/import.ts";
 
 async function run(args: string[]): Promise<unknown> {
   const lines: string[] = [];
@@ -221,5 +222,64 @@ describe("oao model check", () => {
     expect(res.vmTraceDepthNeeded).toBe(21);
     expect(res.alpha).toBeGreaterThan(0); // a wall-clock ratio: its value goes to docs/benchmarks.md, not here
     expect(res.absolutePrestate).toMatch(/^0x03/);
+  });
+});
+
+describe("oao model eval", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("--model mnist: the shipped model on its held-out digits", async () => {
+    const res = (await run(["eval", "--model", "mnist", "--json"])) as { accuracy: number; samples: number };
+    expect(res.samples).toBeGreaterThan(100);
+    expect(res.accuracy).toBeGreaterThan(0.9);
+  });
+
+  it("--data: a user's labelled set (JSON or CSV) on a PyTorch fixture; --onnx adds the float model's accuracy and the agreement", async () => {
+    const { loadFixture } = await import("../../graph/onnx/pytorch-fixtures.ts");
+    const { Executor } = await import("../../graph/executor.ts");
+    const { quantizeInput } = await import("../../graph/quant.ts");
+    const fx = loadFixture("tabular_mlp"); // 12 features in different units (per-feature input parameters), 4 classes
+    const onnx = fx.files.get(17)!;
+    const model = buildModel(importOnnx(new Uint8Array(readFileSync(onnx)), fx.calibration, { report: false }).spec);
+    const dir = mkdtempSync(join(tmpdir(), "oao-eval-"));
+    writeFileSync(join(dir, "model.oao"), encodeModelFile(model));
+    const set = fx.heldout.map((input, i) => ({ input, label: fx.heldoutLabels[i]! }));
+    writeFileSync(join(dir, "set.json"), JSON.stringify(set));
+    writeFileSync(join(dir, "set.csv"), set.map((s) => [s.label, ...s.input].join(",")).join("\n") + "\n");
+
+    // what eval must report, computed here: the int8 model through the executor, torch's float outputs of the fixture
+    const argmax = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
+    const exec = new Executor(model);
+    const int8 = set.map((s) => argmax(exec.infer(quantizeInput(model, s.input)).data));
+    const torch = fx.heldoutFloat.map(argmax);
+    const share = (f: (i: number) => boolean) => set.filter((_, i) => f(i)).length / set.length;
+    const accuracy = share((i) => int8[i] === set[i]!.label);
+
+    type Eval = { samples: number; accuracy: number; floatAccuracy: number | null; agreement: number | null };
+    const json = (await run(["eval", dir, "--data", join(dir, "set.json"), "--onnx", onnx, "--json"])) as Eval;
+    expect(json.samples).toBe(500);
+    expect(json.accuracy).toBe(accuracy);
+    // onnxruntime in float32 vs torch: the same top-1 but for near ties
+    expect(Math.abs(json.floatAccuracy! - fx.floatAccuracy)).toBeLessThanOrEqual(0.004);
+    expect(Math.abs(json.agreement! - share((i) => int8[i] === torch[i]))).toBeLessThanOrEqual(0.004);
+    expect(json.agreement).toBeGreaterThanOrEqual(0.98);
+    const csv = (await run(["eval", dir, "--data", join(dir, "set.csv"), "--json"])) as Eval;
+    expect(csv).toMatchObject({ samples: 500, accuracy, floatAccuracy: null, agreement: null });
+
+    // bad sets: the sample (and line), the expected length, the label's range
+    const bad = async (name: string, text: string, msg: RegExp) => {
+      writeFileSync(join(dir, name), text);
+      await expect(run(["eval", dir, "--data", join(dir, name), "--json"])).rejects.toThrow(msg);
+    };
+    const row = set[0]!.input;
+    await bad("short.json", JSON.stringify([set[0], { input: row.slice(1), label: 0 }]), /short\.json: sample 1 has 11 values, but model .* takes 12 \(input shape \[1,12\]/);
+    await bad("label.json", JSON.stringify([{ input: row, label: 4 }]), /label\.json: sample 0: label 4 is not a class index in 0\.\.3 \(the model's output scores 4 classes\)/);
+    await bad("frac.json", JSON.stringify([{ input: row, label: 1.5 }]), /sample 0: label 1\.5 is not a class index/);
+    await bad("null.json", JSON.stringify([{ input: [...row.slice(0, 11), null], label: 1 }]), /sample 0, value 11: null is not a finite number/);
+    await bad("flat.json", JSON.stringify([row]), /sample 0 is \[.*not an object \{"input"/);
+    await bad("short.csv", `1,${row.join(",")}\n2,${row.slice(2).join(",")}\n`, /short\.csv: line 2: sample 1 has 10 values, but model .* takes 12/);
+    await bad("header.csv", `label,${row.map((_, j) => `f${j}`).join(",")}\n`, /header\.csv: line 1 \(sample 0\), field 1: "label" is not a number \(a header line\? remove it/);
+    await bad("label.csv", `-1,${row.join(",")}\n`, /line 1: sample 0: label -1 is not a class index in 0\.\.3/);
+    await expect(run(["eval", dir, "--json"])).rejects.toThrow(/give a labelled set with --data FILE/);
   });
 });
