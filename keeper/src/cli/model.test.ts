@@ -113,6 +113,18 @@ describe("oao model import", () => {
     expect(shallow.servable).toBe(false);
     expect(shallow.vmSteps.every((n) => n === null)).toBe(true); // each run stopped at 2^10 + 1 steps
     expect(warnings.filter((w) => w.startsWith("warning: "))).toEqual([1, 2, 3].map((k) => expect.stringMatching(new RegExp(`^warning: node ${k} \\((Gemm|Softmax)\\) does not exit within 1025 VM steps, more than the 1024 steps \\(2\\^10\\) the game's VM trace covers; it needs vmTraceDepth > 10: keepers will refuse`))));
+    // --no-step-check: nothing measured, nothing claimed, and the import says what to run instead
+    warnings.length = 0;
+    const lines: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
+    try {
+      await buildModelCommand().exitOverride().parseAsync(["node", "model", "import", join(dir, "m.onnx"), "--calibration", join(dir, "calib.json"), "--out", join(dir, "out3"), "--vm-trace-depth", "10", "--no-step-check", "--json"]);
+    } finally {
+      log.mockRestore();
+    }
+    expect(JSON.parse(lines[lines.length - 1]!)).toMatchObject({ servable: null, vmSteps: null });
+    expect(warnings.filter((w) => w.startsWith("warning: "))).toEqual([]);
+    expect(warnings).toContainEqual(expect.stringMatching(/^note: VM steps not measured \(--no-step-check\): run `oao model check .*out3`/));
     const out = (await run(["run", join(dir, "out"), "--input", join(dir, "calib.json"), "--json"])) as { outputs: number[][] };
     expect(out.outputs).toHaveLength(20);
     for (const o of out.outputs) expect(o.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);

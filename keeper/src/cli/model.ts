@@ -6,7 +6,7 @@
  *   oao model eval [--model mnist] [--json]   (mnist's held-out digits)
  *   oao model check (DIR | --model NAME) [--input FILE.json] [--nodes LIST] [--json]
  *     (also prints the least dispute-game vmTraceDepth the checked nodes need)
- *   oao model import FILE.onnx --calibration FILE.json --out (DIR | FILE.oao) [--name NAME] [--clip-percentile P] [--generate T] [--json]
+ *   oao model import FILE.onnx --calibration FILE.json --out (DIR | FILE.oao) [--name NAME] [--clip-percentile P] [--generate T] [--vm-trace-depth D] [--no-step-check] [--json]
  *     (--generate T: the greedy text-generation graph of T bytes, keeper/graph/onnx/generate.ts)
  *   oao model register MODEL [--config FILE | --rpc URL --oracle ADDRESS] [--fee WEI] [--fee-token ADDRESS] …  (cli/register.ts)
  *     (prints the float-vs-int8 top-1 agreement on the calibration set and each node's error)
@@ -369,8 +369,9 @@ export function buildModelCommand(): Command {
     .option("--clip-percentile <p>", "percentile of each activation's calibration values its int8 range keeps (100 = min/max)", "99.99")
     .option("--generate <tokens>", "write the greedy text-generation graph of a decoder LM (ids [1, C] -> logits [1, C, 256]) instead: prompt int8 [1..C] -> <tokens> bytes (docs/protocol.md §3.9)")
     .option("--vm-trace-depth <n>", "the deployment's dispute game depth to check every node against (production: 32)", "32")
+    .option("--no-step-check", "skip running every node in the VM once to check it fits the game's VM trace (oao model check does it later)")
     .option("--json", "one JSON object on stdout")
-    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; generate?: string; vmTraceDepth: string; json?: boolean }) => {
+    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; generate?: string; vmTraceDepth: string; stepCheck: boolean; json?: boolean }) => {
       const depth = parseVmTraceDepth(opts.vmTraceDepth);
       if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
       const clipPercentile = Number(opts.clipPercentile);
@@ -402,12 +403,16 @@ export function buildModelCommand(): Command {
       for (const n of notes) console.error(`note: ${n}`);
       // Whether keepers can serve it: every node's guest run must fit the game's VM trace (§6.0).
       // (a generation graph repeats its step's nodes: each kind of node is run once, nodeClassSteps)
-      const exec = executorFor(model);
-      const measure = generation ? nodeClassSteps : measureNodeSteps;
-      const vmSteps = measure(model, (x) => exec.run(x).nodeOutputs, new Uint8Array(readFileSync(NODE_ELF)), 2 ** depth + 1);
-      const tooLong = longNodes(model, vmSteps, depth);
-      for (const w of tooLong) console.error(`warning: ${w}: keepers will refuse to serve this model on that deployment (split the node: e.g. a smaller Linear/Conv, or fewer channels)`);
-      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report, generation, vmSteps: vmSteps.map((n) => n ?? null), vmTraceDepth: depth, servable: tooLong.length === 0 }, () => {
+      let vmSteps: (number | undefined)[] | undefined, servable: boolean | null = null;
+      if (opts.stepCheck) {
+        const exec = executorFor(model);
+        const measure = generation ? nodeClassSteps : measureNodeSteps;
+        vmSteps = measure(model, (x) => exec.run(x).nodeOutputs, new Uint8Array(readFileSync(NODE_ELF)), 2 ** depth + 1);
+        const tooLong = longNodes(model, vmSteps, depth);
+        for (const w of tooLong) console.error(`warning: ${w}: keepers will refuse to serve this model on that deployment (split the node: e.g. a smaller Linear/Conv, or fewer channels)`);
+        servable = tooLong.length === 0;
+      } else console.error(`note: VM steps not measured (--no-step-check): run \`oao model check ${dirname(out)}\` before registering, keepers refuse a node the game's VM trace does not cover`);
+      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report, generation, vmSteps: vmSteps?.map((n) => n ?? null) ?? null, vmTraceDepth: depth, servable }, () => {
         console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot} (${(importMs / 1000).toFixed(1)} s)`);
         if (generation) console.log(`generation graph: prompt int8 [1..${generation.context}] -> ${generation.tokens} bytes, from the ${generation.sourceNodes}-node full-sequence graph (${generation.attentions} attention layers cached)`);
         if (!report) return;
