@@ -103,7 +103,7 @@ const UNARY_ATTRS: Record<string, string[]> = {
   Clip: ["min", "max"], LeakyRelu: ["alpha"], Elu: ["alpha"], Celu: ["alpha"], ThresholdedRelu: ["alpha"], HardSigmoid: ["alpha", "beta"], Selu: ["alpha", "gamma"], Gelu: ["approximate"],
 };
 
-const STRUCTURAL = ["Gemm", "MatMul", "ArgMax", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
+const STRUCTURAL = ["Gemm", "MatMul", "ArgMax", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Concat", "Dropout", "Identity", "Cast", "Shape", "Constant"];
 export const SUPPORTED_ONNX_OPS = [...STRUCTURAL, ...Object.keys(UNARY)];
 
 /** What to change in the PyTorch code, for ops the importer does not take. */
@@ -114,7 +114,7 @@ const HINTS: Record<string, string> = {
   ConvTranspose: "nn.ConvTranspose2d is not supported; upsample by a Conv2d to 4x the channels and a reshape, or use a classifier head",
   Resize: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
   Upsample: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
-  Concat: "torch.cat of two activations is not supported; sum the branches (x + y) instead, or concatenate the inputs before the model",
+  Concat: "torch.cat of activations is supported along the last axis, or an axis with only size-1 axes before it (the channels of [1, C, H, W]); otherwise sum the branches (x + y) or concatenate the inputs before the model",
   InstanceNormalization: "nn.InstanceNorm is not supported; use nn.BatchNorm (folded into the neighbouring layer)",
   ReduceMax: "x.max(dim) is not supported; use F.max_pool2d / nn.AdaptiveMaxPool2d(1) over the spatial axes",
   ReduceSum: "x.sum(dim) is not supported; use nn.AdaptiveAvgPool2d(1) (a mean) over the spatial axes",
@@ -803,6 +803,54 @@ function mapGraph(bytes: Uint8Array) {
         if (op === "Sub" || op === "Div") throw new OnnxImportError(`unsupported ${op} of two activations (${label(node)}): ${HINTS[op]}`);
         if (s0.join() !== s1.join()) throw new OnnxImportError(`${label(node)}: broadcasting [${s0}] with [${s1}] is not supported (both operands must have the same shape)`);
         push({ kind: op === "Add" ? "add" : "mul", inputs: [x, y], output: out, src }, s0);
+        continue;
+      }
+      case "Concat": {
+        // torch.cat of activations: each part placed into the whole by a Linear/1×1 Conv with 0/1 weights, the
+        // results summed by Adds (exact in float; in int8 each part is requantized once to the whole's scale)
+        rejectAttrs(node, ["axis"]);
+        const parts = ins.map((p) => {
+          if (isConst(p)) throw new OnnxImportError(`${label(node)}: a Concat of an activation and a constant (${p}) is not supported; add the constant part with an Add of a constant after concatenating zeros, or concatenate outside the model`);
+          return act(p, node);
+        });
+        const ps = parts.map((p) => shapes.get(p)!);
+        const r = ps[0]!.length;
+        let axis = a.get("axis")?.i ?? 0;
+        if (axis < 0) axis += r;
+        if (ps.some((t) => t.length !== r || t.some((d, i) => i !== axis && d !== ps[0]![i]))) throw new OnnxImportError(`${label(node)}: parts of shapes ${ps.map((t) => `[${t}]`).join(", ")} do not concatenate along axis ${axis}`);
+        const lastAxis = axis === r - 1;
+        if (!lastAxis && numel(ps[0]!.slice(0, axis)) !== 1) throw new OnnxImportError(`${label(node)}: a Concat along axis ${axis} of [${ps[0]}] is not supported: ${HINTS.Concat}`);
+        if (parts.length === 1) {
+          alias.set(out, parts[0]!);
+          continue;
+        }
+        const total = ps.reduce((sum, t) => sum + t[axis]!, 0);
+        const outShape = ps[0]!.map((d, i) => (i === axis ? total : d));
+        // a middle axis (size-1 axes before it): as the channels of [1, C, rest, 1]
+        const rest = numel(ps[0]!.slice(axis + 1));
+        const asChannels = !lastAxis && !(r === 4 && axis === 1);
+        const sumShape = lastAxis || !asChannels ? outShape : [1, total, rest, 1];
+        let offset = 0, sum = "";
+        parts.forEach((p, j) => {
+          const C = ps[j]![axis]!;
+          const w = { shape: lastAxis ? [total, C] : [total, C, 1, 1], data: new Float64Array(total * C) };
+          for (let c = 0; c < C; c++) w.data[(offset + c) * C + c] = 1;
+          offset += C;
+          const placed = `${out}::part${j}`;
+          if (lastAxis) linear(p, ps[j]!, w, undefined, placed, src);
+          else {
+            const p4 = asChannels ? `${out}::in${j}` : p;
+            if (asChannels) reshape(p, p4, [1, C, rest, 1], src);
+            push({ kind: "conv", inputs: [p4], output: placed, w, conv: { strides: [1, 1], pads: [0, 0, 0, 0], dil: [1, 1], group: 1 }, src }, sumShape);
+          }
+          if (j === 0) sum = placed;
+          else {
+            const next = j === parts.length - 1 && !asChannels ? out : `${out}::sum${j}`;
+            push({ kind: "add", inputs: [sum, placed], output: next, src }, sumShape);
+            sum = next;
+          }
+        });
+        if (asChannels) reshape(sum, out, outShape, src);
         continue;
       }
       case "Softmax":
