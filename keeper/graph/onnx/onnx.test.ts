@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
 import { importOnnx } from "./import.ts";
-import { encodeOnnx, mlpToOnnx } from "./export.ts";
+import { encodeOnnx, mlpToOnnx, type OnnxGraphSpec, type OnnxNodeSpec } from "./export.ts";
 import { buildModel } from "../model.ts";
 import { Executor } from "../executor.ts";
 import { dequantize, quantizeInput } from "../quant.ts";
@@ -129,7 +129,7 @@ describe("ONNX import", () => {
       { name: `${name}w`, shape: [n, k], data: r(n * k, 0.6) },
       { name: `${name}b`, shape: [n], data: r(n, 0.2) },
     ];
-    const cases = [
+    const cases: { what: string; input: number[]; output: number[]; initializers: OnnxGraphSpec["initializers"]; nodes: OnnxNodeSpec[]; ops?: number[] }[] = [
       {
         // an Inception block: a 1×1 and a 3×3 branch, concatenated along the channels, then a 1×1 Conv
         what: "channels",
@@ -155,7 +155,6 @@ describe("ONNX import", () => {
           { op: "Concat", inputs: ["a", "bt", "a"], outputs: ["cat"], int: { axis: -1 } },
           { op: "Gemm", inputs: ["cat", "cw", "cb"], outputs: ["y"], int: { transB: 1 } },
         ],
-        ops: undefined,
       },
       {
         // rows 0..1 of x under tanh(x) ([1, 5, 4]), then that with itself along the features ([1, 5, 8])
@@ -168,7 +167,6 @@ describe("ONNX import", () => {
           { op: "Concat", inputs: ["t", "x2"], outputs: ["rows"], int: { axis: 1 } },
           { op: "Concat", inputs: ["rows", "rows"], outputs: ["y"], int: { axis: 2 } },
         ],
-        ops: undefined,
       },
     ];
     for (const c of cases) {
