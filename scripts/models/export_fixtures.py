@@ -175,6 +175,27 @@ class AvgPoolExcludeCnn(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class ConcatCnn(nn.Module):
+    """torch.cat of activations: an Inception-style block (a 1x1 and a 3x3 branch along the channels) and two Linear
+    heads concatenated along the features."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3)
+        self.branch1 = nn.Conv2d(8, 8, 1)
+        self.branch3 = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc_a = nn.Linear(16 * 6 * 6, 24)
+        self.fc_b = nn.Linear(16 * 6 * 6, 8)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = torch.cat([F.relu(self.branch1(x)), F.relu(self.branch3(x))], dim=1)
+        x = torch.flatten(F.max_pool2d(x, 2), 1)
+        x = torch.cat([F.relu(self.fc_a(x)), torch.tanh(self.fc_b(x))], dim=1)
+        return self.fc(x)
+
+
 class TabularMlp(nn.Module):
     """BatchNorm1d on the raw features (nothing to fold into), Linear + BatchNorm1d + Tanh, Sigmoid."""
 
@@ -332,6 +353,10 @@ def main():
         torch.manual_seed(0)
         m = train(AvgPoolExcludeCnn(), tx, ty, epochs=6, lr=2e-3)
         fixture("avgpool_exclude_cnn", m, [1, 1, 28, 28], cx, hx, hy, "AvgPool2d(3, 2, padding=1) and AvgPool2d(2, padding=1), both count_include_pad=False", mnist_data)
+    if want("concat_cnn"):
+        torch.manual_seed(0)
+        m = train(ConcatCnn(), tx, ty, epochs=6, lr=2e-3)
+        fixture("concat_cnn", m, [1, 1, 28, 28], cx, hx, hy, "torch.cat along the channels (a 1x1 and a 3x3 branch) and along the features (two Linear heads)", mnist_data)
 
     xs, ys = synthetic_tabular(3000, 3)
     cal_x, _ = synthetic_tabular(200, 4)

@@ -36,6 +36,9 @@ const EXPECTED_OPS: Record<FixtureName, string[]> = {
   avgpool_cnn: ["Conv2D", "Conv2D", "Conv2D", "Conv2D", "Reshape", "Gemm", "Gemm", "Softmax"],
   // AvgPool2d(padding=1, count_include_pad=False): a depthwise Conv, then a Mul by the per-position k·k / count
   avgpool_exclude_cnn: ["Conv2D", "Conv2D", "Mul", "Conv2D", "Conv2D", "Mul", "Reshape", "Gemm"],
+  // torch.cat of the 1x1 and 3x3 branches: each placed into the 16 channels by a 1x1 Conv, summed by an Add;
+  // of the two Linear heads: each placed into the 32 features by a Gemm, summed
+  concat_cnn: ["Conv2D", "MaxPool", "Conv2D", "Conv2D", "Conv2D", "Conv2D", "Add", "MaxPool", "Reshape", "Gemm", "Gemm", "Lut", "Gemm", "Gemm", "Add", "Gemm"],
   // BatchNorm1d on the input folded forward into fc1, the one after fc1 backward; Tanh, Sigmoid tables
   tabular_mlp: ["Gemm", "Lut", "Gemm", "Lut", "Gemm"],
   // LeakyReLU, Hardswish, GELU (Div/Erf/Add/Mul/Mul), SiLU (Sigmoid/Mul), ReLU6 + arithmetic: one table each
