@@ -294,4 +294,39 @@ describe("oao model eval", () => {
     await bad("label.csv", `-1,${row.join(",")}\n`, /line 1: sample 0: label -1 is not a class index in 0\.\.3/);
     await expect(run(["eval", dir, "--json"])).rejects.toThrow(/give a labelled set with --data FILE/);
   });
+
+  it("--onnx feeds token ids to an INT64 ONNX input as integers (an embedding classifier)", async () => {
+    const { encodeOnnx } = await import("../../graph/onnx/export.ts");
+    const { seededRandom } = await import("../../graph/fixtures.ts");
+    const ort = await import("onnxruntime-node");
+    const rand = seededRandom(5);
+    const bytes = encodeOnnx({
+      input: { name: "ids", shape: [1, 2], int64: true },
+      output: { name: "y", shape: [1, 4] },
+      initializers: [
+        { name: "wte", shape: [6, 3], data: Array.from({ length: 18 }, () => rand() * 2 - 1) },
+        { name: "w", shape: [4, 6], data: Array.from({ length: 24 }, () => rand() * 2 - 1) },
+      ],
+      nodes: [
+        { op: "Gather", inputs: ["wte", "ids"], outputs: ["e"] },
+        { op: "Flatten", inputs: ["e"], outputs: ["f"], int: { axis: 1 } },
+        { op: "Gemm", inputs: ["f", "w"], outputs: ["y"], int: { transB: 1 } },
+      ],
+    });
+    const dir = mkdtempSync(join(tmpdir(), "oao-eval-ids-"));
+    writeFileSync(join(dir, "m.onnx"), bytes);
+    const pairs = Array.from({ length: 36 }, (_, i) => [Math.floor(i / 6), i % 6]);
+    writeFileSync(join(dir, "model.oao"), encodeModelFile(buildModel(importOnnx(bytes, pairs, { report: false }).spec)));
+    const set = pairs.map((input, i) => ({ input, label: (input[0]! + i) % 4 }));
+    writeFileSync(join(dir, "set.json"), JSON.stringify(set));
+    const session = await ort.InferenceSession.create(bytes);
+    let floatCorrect = 0;
+    for (const s of set) {
+      const y = (await session.run({ ids: new ort.Tensor("int64", BigInt64Array.from(s.input, (v) => BigInt(v)), [1, 2]) })).y!.data as Float32Array;
+      if (Array.from(y).indexOf(Math.max(...y)) === s.label) floatCorrect++;
+    }
+    const res = (await run(["eval", dir, "--data", join(dir, "set.json"), "--onnx", join(dir, "m.onnx"), "--json"])) as { floatAccuracy: number; agreement: number };
+    expect(res.floatAccuracy).toBe(floatCorrect / set.length);
+    expect(res.agreement).toBeGreaterThanOrEqual(0.9);
+  });
 });
