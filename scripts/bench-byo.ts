@@ -6,7 +6,7 @@
  * markdown rows of docs/benchmarks.md; then the same for the transformer language models
  * (scripts/models/export_transformers.py): next-byte argmax agreement on held-out windows, the
  * largest node's VM steps and the game's vmTraceDepth it needs.
- * Run: npx tsx scripts/bench-byo.ts [--lm-only]
+ * Run: npx tsx scripts/bench-byo.ts [--lm-only | --only NAME,…]   (--only: these PyTorch fixtures, no LMs)
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -30,9 +30,13 @@ const argmax = (v: ArrayLike<number>) => {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 const lmOnly = process.argv.includes("--lm-only");
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt < 0 ? undefined : (process.argv[onlyAt + 1] ?? "").split(",");
+const unknown = only?.filter((n) => !(PYTORCH_FIXTURES as readonly string[]).includes(n));
+if (unknown?.length) throw new Error(`--only ${unknown.join(",")}: not a fixture (${PYTORCH_FIXTURES.join(", ")})`);
 if (!lmOnly) console.log("| model | opset | import (s) | nodes | params | calib. agreement | held-out agreement | int8 / float accuracy | native = VM | largest node (VM steps) | worst node |");
 if (!lmOnly) console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
-for (const name of lmOnly ? [] : PYTORCH_FIXTURES) {
+for (const name of lmOnly ? [] : PYTORCH_FIXTURES.filter((n) => !only || only.includes(n))) {
   const fx = loadFixture(name);
   for (const [opset, file] of fx.files) {
     const bytes = new Uint8Array(readFileSync(file));
@@ -63,9 +67,9 @@ for (const name of lmOnly ? [] : PYTORCH_FIXTURES) {
   }
 }
 
-console.log("\n| model | opset | import (s) | nodes | params | calib. agreement (positions) | held-out argmax agreement (positions) | int8 / float next-byte accuracy | native = VM | largest node (VM steps) | vmTraceDepth | worst node |");
-console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
-for (const name of LM_FIXTURES) {
+if (!only) console.log("\n| model | opset | import (s) | nodes | params | calib. agreement (positions) | held-out argmax agreement (positions) | int8 / float next-byte accuracy | native = VM | largest node (VM steps) | vmTraceDepth | worst node |");
+if (!only) console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
+for (const name of only ? [] : LM_FIXTURES) {
   const fx = loadLmFixture(name);
   for (const [opset, file] of fx.files) {
     const bytes = new Uint8Array(readFileSync(file));

@@ -1,10 +1,13 @@
 /**
  * Converting between real numbers and a model's int8 input/output (metadata scale and zero point).
  * Floats here are outside committed computation: the committed input is the int8 tensor.
+ * The formulas are sdk/src/rounding.ts's (`encodeInput`/`decodeOutput` for dapps); this adds the model's checks.
  */
 import { InputError } from "./errors.ts";
 import { DType, elementCount, int32Tensor, int8Tensor, type Int32Tensor, type Int8Tensor, type Tensor } from "./tensor.ts";
 import type { Model, QuantParams } from "./model.ts";
+// the rounding is the SDK's (a dapp encodes request inputs with it): one definition
+import { dequantizeReal, quantizeReal } from "../../sdk/src/rounding.ts";
 
 /**
  * A flat array of numbers in the model's input layout → the input tensor: real numbers quantized
@@ -32,16 +35,10 @@ export function quantizeValues(q: QuantParams, shape: readonly number[], values:
   const { channelScales: cs, channelZeroPoints: cz } = q;
   const C = shape[1] ?? 1;
   if (cs && cz && (cs.length !== C || cz.length !== C)) throw new InputError(`the model's input has ${cs.length} channel scales for ${C} channels`);
-  const inner = elementCount(shape.slice(2));
-  return values.map((x, i) => {
-    const c = Math.floor(i / inner) % C;
-    const [scale, zeroPoint] = cs && cz ? [cs[c]!, cz[c]!] : [q.scale, q.zeroPoint];
-    return Math.min(127, Math.max(-128, Math.round(x / scale) + zeroPoint));
-  });
+  return quantizeReal(q, shape, values);
 }
 
 /** The output tensor as real numbers. */
 export function dequantize(model: Model, t: Tensor): number[] {
-  const { scale, zeroPoint } = model.metadata.output;
-  return Array.from(t.data, (q) => scale * (q - zeroPoint));
+  return dequantizeReal(model.metadata.output, t.data);
 }

@@ -4,7 +4,7 @@ Trains small, seeded PyTorch models and exports them with `torch.onnx.export` de
 and 17: the ONNX fixtures of keeper/graph/onnx/pytorch.test.ts (issue 14, "bring your own PyTorch
 model"). Run with Debian's python3-torch (torch 1.13, onnx 1.12), offline:
 
-    /usr/bin/python3 scripts/models/export_fixtures.py
+    /usr/bin/python3 scripts/models/export_fixtures.py [NAME …]   (only these models; default all)
 
 CI does not need torch: it uses the committed .onnx files, calibration and held-out inputs, and the
 float reference outputs torch computed here (keeper/graph/onnx/fixtures/<model>.json).
@@ -155,6 +155,45 @@ class AvgPoolCnn(nn.Module):
         x = x.view(x.size(0), -1)
         x = F.relu(self.fc1(x))
         return F.softmax(self.fc2(x), dim=1)
+
+
+class AvgPoolExcludeCnn(nn.Module):
+    """AvgPool2d with padding and count_include_pad=False (AveragePool with pads, count_include_pad=0): the border
+    windows average only the input's elements."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3)
+        self.pool1 = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.pool2 = nn.AvgPool2d(2, padding=1, count_include_pad=False)
+        self.fc = nn.Linear(16 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+class ConcatCnn(nn.Module):
+    """torch.cat of activations: an Inception-style block (a 1x1 and a 3x3 branch along the channels) and two Linear
+    heads concatenated along the features."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3)
+        self.branch1 = nn.Conv2d(8, 8, 1)
+        self.branch3 = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc_a = nn.Linear(16 * 6 * 6, 24)
+        self.fc_b = nn.Linear(16 * 6 * 6, 8)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = torch.cat([F.relu(self.branch1(x)), F.relu(self.branch3(x))], dim=1)
+        x = torch.flatten(F.max_pool2d(x, 2), 1)
+        x = torch.cat([F.relu(self.fc_a(x)), torch.tanh(self.fc_b(x))], dim=1)
+        return self.fc(x)
 
 
 class TabularMlp(nn.Module):
@@ -310,6 +349,14 @@ def main():
         torch.manual_seed(0)
         m = train(AvgPoolCnn(), tx, ty, epochs=6, lr=2e-3, loss="prob")
         fixture("avgpool_cnn", m, [1, 1, 28, 28], cx, hx, hy, "AvgPool2d(2), AvgPool2d(3, 2, padding=1), x.view(x.size(0), -1), dynamic batch", mnist_data, dynamic_batch=True)
+    if want("avgpool_exclude_cnn"):
+        torch.manual_seed(0)
+        m = train(AvgPoolExcludeCnn(), tx, ty, epochs=6, lr=2e-3)
+        fixture("avgpool_exclude_cnn", m, [1, 1, 28, 28], cx, hx, hy, "AvgPool2d(3, 2, padding=1) and AvgPool2d(2, padding=1), both count_include_pad=False", mnist_data)
+    if want("concat_cnn"):
+        torch.manual_seed(0)
+        m = train(ConcatCnn(), tx, ty, epochs=6, lr=2e-3)
+        fixture("concat_cnn", m, [1, 1, 28, 28], cx, hx, hy, "torch.cat along the channels (a 1x1 and a 3x3 branch) and along the features (two Linear heads)", mnist_data)
 
     xs, ys = synthetic_tabular(3000, 3)
     cal_x, _ = synthetic_tabular(200, 4)

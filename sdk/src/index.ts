@@ -33,6 +33,8 @@ export {
 } from "./contracts.ts";
 export { type ModelDescriptor, decodeModelDescriptor, modelDescriptorFromFile } from "./model.ts";
 export { decodeText, encodePrompt } from "./text.ts";
+export { type ModelQuantization, type TensorQuantization, decodeOutput, encodeInput, modelQuantizationFromFile } from "./quant.ts";
+export { type QuantParams, dequantizeReal, quantizeReal } from "./rounding.ts";
 export * from "./actions/estimateFee.ts";
 export * from "./actions/expireRequest.ts";
 export * from "./actions/getDispute.ts";

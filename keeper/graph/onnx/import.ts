@@ -103,7 +103,7 @@ const UNARY_ATTRS: Record<string, string[]> = {
   Clip: ["min", "max"], LeakyRelu: ["alpha"], Elu: ["alpha"], Celu: ["alpha"], ThresholdedRelu: ["alpha"], HardSigmoid: ["alpha", "beta"], Selu: ["alpha", "gamma"], Gelu: ["approximate"],
 };
 
-const STRUCTURAL = ["Gemm", "MatMul", "ArgMax", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Cast", "Shape", "Constant"];
+const STRUCTURAL = ["Gemm", "MatMul", "ArgMax", "Gather", "LayerNormalization", "Transpose", "Split", "Slice", "Where", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Pad", "Concat", "Dropout", "Identity", "Cast", "Shape", "Constant"];
 export const SUPPORTED_ONNX_OPS = [...STRUCTURAL, ...Object.keys(UNARY)];
 
 /** What to change in the PyTorch code, for ops the importer does not take. */
@@ -114,7 +114,7 @@ const HINTS: Record<string, string> = {
   ConvTranspose: "nn.ConvTranspose2d is not supported; upsample by a Conv2d to 4x the channels and a reshape, or use a classifier head",
   Resize: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
   Upsample: "F.interpolate / nn.Upsample is not supported; use strided convolutions instead",
-  Concat: "torch.cat of two activations is not supported; sum the branches (x + y) instead, or concatenate the inputs before the model",
+  Concat: "torch.cat of activations is supported along the last axis, or an axis with only size-1 axes before it (the channels of [1, C, H, W]); otherwise sum the branches (x + y) or concatenate the inputs before the model",
   InstanceNormalization: "nn.InstanceNorm is not supported; use nn.BatchNorm (folded into the neighbouring layer)",
   ReduceMax: "x.max(dim) is not supported; use F.max_pool2d / nn.AdaptiveMaxPool2d(1) over the spatial axes",
   ReduceSum: "x.sum(dim) is not supported; use nn.AdaptiveAvgPool2d(1) (a mean) over the spatial axes",
@@ -423,13 +423,32 @@ function mapGraph(bytes: Uint8Array) {
     shapes.set(`${out}::4d`, s4);
     reshape(`${out}::4d`, out, [s4[0]!, s4[1]!, s4[3]!], src);
   };
-  /** Average pooling as a depthwise Conv with weights 1/(kh·kw). */
-  const avgPool = (x4: string, x4s: number[], out4: string, k: number[], strides: number[], pads: number[], src: string, ceil: boolean, node: OnnxNode) => {
+  /**
+   * Average pooling as a depthwise Conv with weights 1/(kh·kw). With `countPad = false` (count_include_pad=0) a
+   * window reaching into the padding averages only the input's elements: the Conv's output is then multiplied
+   * by kh·kw / (elements of the window inside the input), a constant per position (a Mul with a weight).
+   */
+  const avgPool = (x4: string, x4s: number[], out4: string, k: number[], strides: number[], pads: number[], src: string, ceil: boolean, node: OnnxNode, countPad = true) => {
     const C = x4s[1]!;
     const w = { shape: [C, 1, k[0]!, k[1]!], data: new Float64Array(C * k[0]! * k[1]!).fill(1 / (k[0]! * k[1]!)) };
     const [oh, ow] = outHW(node, x4s, k, strides, pads, [1, 1], ceil);
     const s = [x4s[0]!, C, oh!, ow!];
-    push({ kind: "conv", inputs: [x4], output: out4, w, conv: { strides, pads, dil: [1, 1], group: C }, src }, s);
+    const rescale = !countPad && pads.some((p) => p > 0);
+    const conv4 = rescale ? `${out4}::sum` : out4;
+    push({ kind: "conv", inputs: [x4], output: conv4, w, conv: { strides, pads, dil: [1, 1], group: C }, src }, s);
+    if (rescale) {
+      // elements of window i along spatial axis d that lie inside the input (pads: [top, left, bottom, right])
+      const inside = (i: number, d: number) => {
+        const start = i * strides[d]! - pads[d]!;
+        return Math.min(start + k[d]!, x4s[2 + d]!) - Math.max(start, 0);
+      };
+      const data = new Float64Array(numel(s));
+      for (let i = 0; i < data.length; i++) {
+        const y = Math.floor(i / ow!) % oh!, x = i % ow!;
+        data[i] = (k[0]! * k[1]!) / (inside(y, 0) * inside(x, 1));
+      }
+      push({ kind: "mul", inputs: [conv4], output: out4, c: { shape: s, data }, src }, s);
+    }
     return s;
   };
 
@@ -624,11 +643,9 @@ function mapGraph(bytes: Uint8Array) {
         const sp = spatial(node, a, xs.length, a.get("kernel_shape")!.ints!);
         if (sp.dil.some((d) => d !== 1)) throw new OnnxImportError(`${label(node)}: dilation is not supported for pooling`);
         const ceil = (a.get("ceil_mode")?.i ?? 0) === 1;
-        if (op === "AveragePool" && sp.pads.some((p) => p > 0) && (a.get("count_include_pad")?.i ?? 0) !== 1) {
-          throw new OnnxImportError(`${label(node)}: padding with count_include_pad=False is not supported; use nn.AvgPool2d(..., count_include_pad=True) (the default) or padding=0`);
-        }
+        const countPad = (a.get("count_include_pad")?.i ?? 0) === 1;
         as4d(x, xs, out, sp.oneD, src, (x4, x4s, out4) => {
-          if (op === "AveragePool") return avgPool(x4, x4s, out4, sp.k, sp.strides, sp.pads, src, ceil, node);
+          if (op === "AveragePool") return avgPool(x4, x4s, out4, sp.k, sp.strides, sp.pads, src, ceil, node, countPad);
           const [oh, ow] = outHW(node, x4s, sp.k, sp.strides, sp.pads, [1, 1], ceil);
           const s = [x4s[0]!, x4s[1]!, oh!, ow!];
           push({ kind: "maxpool", inputs: [x4], output: out4, pool: { k: sp.k, strides: sp.strides, pads: sp.pads }, src }, s);
@@ -786,6 +803,54 @@ function mapGraph(bytes: Uint8Array) {
         if (op === "Sub" || op === "Div") throw new OnnxImportError(`unsupported ${op} of two activations (${label(node)}): ${HINTS[op]}`);
         if (s0.join() !== s1.join()) throw new OnnxImportError(`${label(node)}: broadcasting [${s0}] with [${s1}] is not supported (both operands must have the same shape)`);
         push({ kind: op === "Add" ? "add" : "mul", inputs: [x, y], output: out, src }, s0);
+        continue;
+      }
+      case "Concat": {
+        // torch.cat of activations: each part placed into the whole by a Linear/1×1 Conv with 0/1 weights, the
+        // results summed by Adds (exact in float; in int8 each part is requantized once to the whole's scale)
+        rejectAttrs(node, ["axis"]);
+        const parts = ins.map((p) => {
+          if (isConst(p)) throw new OnnxImportError(`${label(node)}: a Concat of an activation and a constant (${p}) is not supported; add the constant part with an Add of a constant after concatenating zeros, or concatenate outside the model`);
+          return act(p, node);
+        });
+        const ps = parts.map((p) => shapes.get(p)!);
+        const r = ps[0]!.length;
+        let axis = a.get("axis")?.i ?? 0;
+        if (axis < 0) axis += r;
+        if (ps.some((t) => t.length !== r || t.some((d, i) => i !== axis && d !== ps[0]![i]))) throw new OnnxImportError(`${label(node)}: parts of shapes ${ps.map((t) => `[${t}]`).join(", ")} do not concatenate along axis ${axis}`);
+        const lastAxis = axis === r - 1;
+        if (!lastAxis && numel(ps[0]!.slice(0, axis)) !== 1) throw new OnnxImportError(`${label(node)}: a Concat along axis ${axis} of [${ps[0]}] is not supported: ${HINTS.Concat}`);
+        if (parts.length === 1) {
+          alias.set(out, parts[0]!);
+          continue;
+        }
+        const total = ps.reduce((sum, t) => sum + t[axis]!, 0);
+        const outShape = ps[0]!.map((d, i) => (i === axis ? total : d));
+        // a middle axis (size-1 axes before it): as the channels of [1, C, rest, 1]
+        const rest = numel(ps[0]!.slice(axis + 1));
+        const asChannels = !lastAxis && !(r === 4 && axis === 1);
+        const sumShape = lastAxis || !asChannels ? outShape : [1, total, rest, 1];
+        let offset = 0, sum = "";
+        parts.forEach((p, j) => {
+          const C = ps[j]![axis]!;
+          const w = { shape: lastAxis ? [total, C] : [total, C, 1, 1], data: new Float64Array(total * C) };
+          for (let c = 0; c < C; c++) w.data[(offset + c) * C + c] = 1;
+          offset += C;
+          const placed = `${out}::part${j}`;
+          if (lastAxis) linear(p, ps[j]!, w, undefined, placed, src);
+          else {
+            const p4 = asChannels ? `${out}::in${j}` : p;
+            if (asChannels) reshape(p, p4, [1, C, rest, 1], src);
+            push({ kind: "conv", inputs: [p4], output: placed, w, conv: { strides: [1, 1], pads: [0, 0, 0, 0], dil: [1, 1], group: 1 }, src }, sumShape);
+          }
+          if (j === 0) sum = placed;
+          else {
+            const next = j === parts.length - 1 && !asChannels ? out : `${out}::sum${j}`;
+            push({ kind: "add", inputs: [sum, placed], output: next, src }, sumShape);
+            sum = next;
+          }
+        });
+        if (asChannels) reshape(sum, out, outShape, src);
         continue;
       }
       case "Softmax":

@@ -12,7 +12,7 @@ import { quantizeInput } from "../quant.ts";
 import type { Model } from "../model.ts";
 
 export const FIXTURE_DIR = fileURLToPath(new URL("./fixtures/", import.meta.url));
-export const PYTORCH_FIXTURES = ["mnist_net", "bn_gap_cnn", "avgpool_cnn", "tabular_mlp", "activations_mlp", "conv1d"] as const;
+export const PYTORCH_FIXTURES = ["mnist_net", "bn_gap_cnn", "avgpool_cnn", "avgpool_exclude_cnn", "concat_cnn", "tabular_mlp", "activations_mlp", "conv1d"] as const;
 export type FixtureName = (typeof PYTORCH_FIXTURES)[number];
 
 type Inputs = number[][] | { split: "train" | "test"; indices: number[] };

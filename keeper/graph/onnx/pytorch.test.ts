@@ -34,6 +34,11 @@ const EXPECTED_OPS: Record<FixtureName, string[]> = {
   bn_gap_cnn: ["Conv2D", "MaxPool", "Conv2D", "MaxPool", "Conv2D", "Conv2D", "Conv2D", "Reshape", "Gemm"],
   // AvgPool2d(2) and Pad + AveragePool(3, 2) as depthwise Convs; view(x.size(0), -1) a Reshape
   avgpool_cnn: ["Conv2D", "Conv2D", "Conv2D", "Conv2D", "Reshape", "Gemm", "Gemm", "Softmax"],
+  // AvgPool2d(padding=1, count_include_pad=False): a depthwise Conv, then a Mul by the per-position k·k / count
+  avgpool_exclude_cnn: ["Conv2D", "Conv2D", "Mul", "Conv2D", "Conv2D", "Mul", "Reshape", "Gemm"],
+  // torch.cat of the 1x1 and 3x3 branches: each placed into the 16 channels by a 1x1 Conv, summed by an Add;
+  // of the two Linear heads: each placed into the 32 features by a Gemm, summed
+  concat_cnn: ["Conv2D", "MaxPool", "Conv2D", "Conv2D", "Conv2D", "Conv2D", "Add", "MaxPool", "Reshape", "Gemm", "Gemm", "Lut", "Gemm", "Gemm", "Add", "Gemm"],
   // BatchNorm1d on the input folded forward into fc1, the one after fc1 backward; Tanh, Sigmoid tables
   tabular_mlp: ["Gemm", "Lut", "Gemm", "Lut", "Gemm"],
   // LeakyReLU, Hardswish, GELU (Div/Erf/Add/Mul/Mul), SiLU (Sigmoid/Mul), ReLU6 + arithmetic: one table each
@@ -115,9 +120,9 @@ describe("PyTorch models exported to ONNX (scripts/models/export_fixtures.py)", 
     );
     expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "LSTM", inputs: ["x"], outputs: ["y"], name: "/rnn/LSTM" }] }), calib)).toThrow(/unsupported ONNX op LSTM \(node \/rnn\/LSTM\): recurrent layers/);
     expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "NonZero", inputs: ["x"], outputs: ["y"], name: "nz" }] }), calib)).toThrow(/unsupported ONNX op NonZero \(node nz\): rewrite that part of the model.*docs\/byo-model\.md/);
-    expect(() =>
-      importOnnx(encodeOnnx({ ...base, nodes: [{ op: "AveragePool", inputs: ["x"], outputs: ["y"], name: "ap", ints: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, int: { count_include_pad: 0 } }] }), calib),
-    ).toThrow(/AveragePool node ap: padding with count_include_pad=False is not supported; use nn\.AvgPool2d\(\.\.\., count_include_pad=True\)/);
+    expect(() => importOnnx(encodeOnnx({ ...base, nodes: [{ op: "AveragePool", inputs: ["x"], outputs: ["y"], name: "ap", ints: { kernel_shape: [3, 3], strides: [1, 1], dilations: [2, 2] } }] }), calib)).toThrow(
+      /AveragePool node ap: attribute dilations is not supported/,
+    );
     expect(() =>
       importOnnx(encodeOnnx({ ...base, nodes: [{ op: "Relu", inputs: ["x"], outputs: ["r"] }, { op: "Sub", inputs: ["x", "r"], outputs: ["y"], name: "sub" }] }), calib),
     ).not.toThrow(); // x − relu(x) is element-wise in x: one table

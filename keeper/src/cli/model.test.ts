@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { buildModelCommand } from "./model.ts";
 import { buildModel, encodeModelFile } from "../../graph/model.ts";
 import { nextLetterTextSpec } from "../../graph/fixtures.ts";
+import { importOnnx } from "../../graph/onnx/import.ts";
 
 async function run(args: string[]): Promise<unknown> {
   const lines: string[] = [];
@@ -112,6 +113,18 @@ describe("oao model import", () => {
     expect(shallow.servable).toBe(false);
     expect(shallow.vmSteps.every((n) => n === null)).toBe(true); // each run stopped at 2^10 + 1 steps
     expect(warnings.filter((w) => w.startsWith("warning: "))).toEqual([1, 2, 3].map((k) => expect.stringMatching(new RegExp(`^warning: node ${k} \\((Gemm|Softmax)\\) does not exit within 1025 VM steps, more than the 1024 steps \\(2\\^10\\) the game's VM trace covers; it needs vmTraceDepth > 10: keepers will refuse`))));
+    // --no-step-check: nothing measured, nothing claimed, and the import says what to run instead
+    warnings.length = 0;
+    const lines: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((s: string) => void lines.push(s));
+    try {
+      await buildModelCommand().exitOverride().parseAsync(["node", "model", "import", join(dir, "m.onnx"), "--calibration", join(dir, "calib.json"), "--out", join(dir, "out3"), "--vm-trace-depth", "10", "--no-step-check", "--json"]);
+    } finally {
+      log.mockRestore();
+    }
+    expect(JSON.parse(lines[lines.length - 1]!)).toMatchObject({ servable: null, vmSteps: null });
+    expect(warnings.filter((w) => w.startsWith("warning: "))).toEqual([]);
+    expect(warnings).toContainEqual(expect.stringMatching(/^note: VM steps not measured \(--no-step-check\): run `oao model check .*out3`/));
     const out = (await run(["run", join(dir, "out"), "--input", join(dir, "calib.json"), "--json"])) as { outputs: number[][] };
     expect(out.outputs).toHaveLength(20);
     for (const o of out.outputs) expect(o.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);
@@ -221,5 +234,99 @@ describe("oao model check", () => {
     expect(res.vmTraceDepthNeeded).toBe(21);
     expect(res.alpha).toBeGreaterThan(0); // a wall-clock ratio: its value goes to docs/benchmarks.md, not here
     expect(res.absolutePrestate).toMatch(/^0x03/);
+  });
+});
+
+describe("oao model eval", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("--model mnist: the shipped model on its held-out digits", async () => {
+    const res = (await run(["eval", "--model", "mnist", "--json"])) as { accuracy: number; samples: number };
+    expect(res.samples).toBeGreaterThan(100);
+    expect(res.accuracy).toBeGreaterThan(0.9);
+  });
+
+  it("--data: a user's labelled set (JSON or CSV) on a PyTorch fixture; --onnx adds the float model's accuracy and the agreement", async () => {
+    const { loadFixture } = await import("../../graph/onnx/pytorch-fixtures.ts");
+    const { Executor } = await import("../../graph/executor.ts");
+    const { quantizeInput } = await import("../../graph/quant.ts");
+    const fx = loadFixture("tabular_mlp"); // 12 features in different units (per-feature input parameters), 4 classes
+    const onnx = fx.files.get(17)!;
+    const model = buildModel(importOnnx(new Uint8Array(readFileSync(onnx)), fx.calibration, { report: false }).spec);
+    const dir = mkdtempSync(join(tmpdir(), "oao-eval-"));
+    writeFileSync(join(dir, "model.oao"), encodeModelFile(model));
+    const set = fx.heldout.map((input, i) => ({ input, label: fx.heldoutLabels[i]! }));
+    writeFileSync(join(dir, "set.json"), JSON.stringify(set));
+    writeFileSync(join(dir, "set.csv"), set.map((s) => [s.label, ...s.input].join(",")).join("\n") + "\n");
+
+    // what eval must report, computed here: the int8 model through the executor, torch's float outputs of the fixture
+    const argmax = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
+    const exec = new Executor(model);
+    const int8 = set.map((s) => argmax(exec.infer(quantizeInput(model, s.input)).data));
+    const torch = fx.heldoutFloat.map(argmax);
+    const share = (f: (i: number) => boolean) => set.filter((_, i) => f(i)).length / set.length;
+    const accuracy = share((i) => int8[i] === set[i]!.label);
+
+    type Eval = { samples: number; accuracy: number; floatAccuracy: number | null; agreement: number | null };
+    const json = (await run(["eval", dir, "--data", join(dir, "set.json"), "--onnx", onnx, "--json"])) as Eval;
+    expect(json.samples).toBe(500);
+    expect(json.accuracy).toBe(accuracy);
+    // onnxruntime in float32 vs torch: the same top-1 but for near ties
+    expect(Math.abs(json.floatAccuracy! - fx.floatAccuracy)).toBeLessThanOrEqual(0.004);
+    expect(Math.abs(json.agreement! - share((i) => int8[i] === torch[i]))).toBeLessThanOrEqual(0.004);
+    expect(json.agreement).toBeGreaterThanOrEqual(0.98);
+    const csv = (await run(["eval", dir, "--data", join(dir, "set.csv"), "--json"])) as Eval;
+    expect(csv).toMatchObject({ samples: 500, accuracy, floatAccuracy: null, agreement: null });
+
+    // bad sets: the sample (and line), the expected length, the label's range
+    const bad = async (name: string, text: string, msg: RegExp) => {
+      writeFileSync(join(dir, name), text);
+      await expect(run(["eval", dir, "--data", join(dir, name), "--json"])).rejects.toThrow(msg);
+    };
+    const row = set[0]!.input;
+    await bad("short.json", JSON.stringify([set[0], { input: row.slice(1), label: 0 }]), /short\.json: sample 1 has 11 values, but model .* takes 12 \(input shape \[1,12\]/);
+    await bad("label.json", JSON.stringify([{ input: row, label: 4 }]), /label\.json: sample 0: label 4 is not a class index in 0\.\.3 \(the model's output scores 4 classes\)/);
+    await bad("frac.json", JSON.stringify([{ input: row, label: 1.5 }]), /sample 0: label 1\.5 is not a class index/);
+    await bad("null.json", JSON.stringify([{ input: [...row.slice(0, 11), null], label: 1 }]), /sample 0, value 11: null is not a finite number/);
+    await bad("flat.json", JSON.stringify([row]), /sample 0 is \[.*not an object \{"input"/);
+    await bad("short.csv", `1,${row.join(",")}\n2,${row.slice(2).join(",")}\n`, /short\.csv: line 2: sample 1 has 10 values, but model .* takes 12/);
+    await bad("header.csv", `label,${row.map((_, j) => `f${j}`).join(",")}\n`, /header\.csv: line 1 \(sample 0\), field 1: "label" is not a number \(a header line\? remove it/);
+    await bad("label.csv", `-1,${row.join(",")}\n`, /line 1: sample 0: label -1 is not a class index in 0\.\.3/);
+    await expect(run(["eval", dir, "--json"])).rejects.toThrow(/give a labelled set with --data FILE/);
+  });
+
+  it("--onnx feeds token ids to an INT64 ONNX input as integers (an embedding classifier)", async () => {
+    const { encodeOnnx } = await import("../../graph/onnx/export.ts");
+    const { seededRandom } = await import("../../graph/fixtures.ts");
+    const ort = await import("onnxruntime-node");
+    const rand = seededRandom(5);
+    const bytes = encodeOnnx({
+      input: { name: "ids", shape: [1, 2], int64: true },
+      output: { name: "y", shape: [1, 4] },
+      initializers: [
+        { name: "wte", shape: [6, 3], data: Array.from({ length: 18 }, () => rand() * 2 - 1) },
+        { name: "w", shape: [4, 6], data: Array.from({ length: 24 }, () => rand() * 2 - 1) },
+      ],
+      nodes: [
+        { op: "Gather", inputs: ["wte", "ids"], outputs: ["e"] },
+        { op: "Flatten", inputs: ["e"], outputs: ["f"], int: { axis: 1 } },
+        { op: "Gemm", inputs: ["f", "w"], outputs: ["y"], int: { transB: 1 } },
+      ],
+    });
+    const dir = mkdtempSync(join(tmpdir(), "oao-eval-ids-"));
+    writeFileSync(join(dir, "m.onnx"), bytes);
+    const pairs = Array.from({ length: 36 }, (_, i) => [Math.floor(i / 6), i % 6]);
+    writeFileSync(join(dir, "model.oao"), encodeModelFile(buildModel(importOnnx(bytes, pairs, { report: false }).spec)));
+    const set = pairs.map((input, i) => ({ input, label: (input[0]! + i) % 4 }));
+    writeFileSync(join(dir, "set.json"), JSON.stringify(set));
+    const session = await ort.InferenceSession.create(bytes);
+    let floatCorrect = 0;
+    for (const s of set) {
+      const y = (await session.run({ ids: new ort.Tensor("int64", BigInt64Array.from(s.input, (v) => BigInt(v)), [1, 2]) })).y!.data as Float32Array;
+      if (Array.from(y).indexOf(Math.max(...y)) === s.label) floatCorrect++;
+    }
+    const res = (await run(["eval", dir, "--data", join(dir, "set.json"), "--onnx", join(dir, "m.onnx"), "--json"])) as { floatAccuracy: number; agreement: number };
+    expect(res.floatAccuracy).toBe(floatCorrect / set.length);
+    expect(res.agreement).toBeGreaterThanOrEqual(0.9);
   });
 });

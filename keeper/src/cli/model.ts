@@ -2,10 +2,11 @@
  * `oao model …`: inspect, run and evaluate quantized models (keeper/graph, docs/protocol.md §3).
  *   oao model info (DIR | --model NAME) [--json]
  *   oao model run  (DIR | --model NAME) --input FILE.json [--json]
- *   oao model eval --model mnist [--json]
+ *   oao model eval (DIR | --model NAME) --data FILE(.json | .csv) [--onnx FILE.onnx] [--json]
+ *   oao model eval [--model mnist] [--json]   (mnist's held-out digits)
  *   oao model check (DIR | --model NAME) [--input FILE.json] [--nodes LIST] [--json]
  *     (also prints the least dispute-game vmTraceDepth the checked nodes need)
- *   oao model import FILE.onnx --calibration FILE.json --out (DIR | FILE.oao) [--name NAME] [--clip-percentile P] [--generate T] [--json]
+ *   oao model import FILE.onnx --calibration FILE.json --out (DIR | FILE.oao) [--name NAME] [--clip-percentile P] [--generate T] [--vm-trace-depth D] [--no-step-check] [--json]
  *     (--generate T: the greedy text-generation graph of T bytes, keeper/graph/onnx/generate.ts)
  *   oao model register MODEL [--config FILE | --rpc URL --oracle ADDRESS] [--fee WEI] [--fee-token ADDRESS] …  (cli/register.ts)
  *     (prints the float-vs-int8 top-1 agreement on the calibration set and each node's error)
@@ -35,6 +36,7 @@ import {
   type Model,
 } from "../../graph/index.ts";
 import { checkSamples, importOnnx, inputLimitNote } from "../../graph/onnx/import.ts";
+import { parseLabelledSet, topClass } from "../../graph/labelled.ts";
 import { generationSpec, type GenerationInfo } from "../../graph/onnx/generate.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { absolutePrestate, measureNodeSteps, nodeClassSteps, runNodeCheckInVm, stepSlack } from "../../guest/node/vm.ts";
@@ -158,6 +160,36 @@ export function modelInfo(model: Model) {
   };
 }
 
+/**
+ * The float model's top-1 class per sample: the ONNX file through onnxruntime (one thread), each sample in the
+ * .oao model's input shape (a dynamic batch axis is 1, as at import), token ids as the ONNX input's integer type.
+ */
+async function onnxClasses(file: string, model: Model, inputs: readonly number[][]): Promise<number[]> {
+  if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
+  const ort = await import("onnxruntime-node");
+  let session;
+  try {
+    session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (e) {
+    throw new InputError(`${file}: onnxruntime cannot load it (${(e as Error).message})`);
+  }
+  const meta = session.inputMetadata[0];
+  const type = meta?.isTensor ? meta.type : "float32";
+  const shape = [...model.input.shape];
+  const outputs: number[] = [];
+  for (const [i, x] of inputs.entries()) {
+    const tensor =
+      type === "int64" ? new ort.Tensor("int64", BigInt64Array.from(x, (v) => BigInt(v)), shape)
+      : type === "int32" ? new ort.Tensor("int32", Int32Array.from(x), shape)
+      : new ort.Tensor("float32", Float32Array.from(x), shape);
+    const out = (await session.run({ [session.inputNames[0]!]: tensor }))[session.outputNames[0]!]!;
+    const n = elementCount(model.output.shape);
+    if (out.size !== n && out.size !== 1) throw new InputError(`${file}: its output has ${out.size} values for sample ${i}, the model's ${n}: is it the ONNX file this model was imported from?`);
+    outputs.push(topClass(Array.from(out.data as ArrayLike<number | bigint>, Number)));
+  }
+  return outputs;
+}
+
 export function buildModelCommand(): Command {
   const cmd = new Command("model").description("Quantized models: inspect, run, evaluate (docs/protocol.md §3)");
 
@@ -227,21 +259,54 @@ export function buildModelCommand(): Command {
 
   cmd
     .command("eval")
-    .description("accuracy of the shipped MNIST model on the held-out digits")
-    .option("--model <name>", "shipped model to evaluate (only mnist has a test set)", "mnist")
+    .description("top-1 accuracy of a model on a labelled set (--data), with --onnx also the float model's and their agreement; or of mnist on its held-out digits")
+    .argument("[dir]", "model directory (holding model.oao) or model file")
+    .option("--model <name>", "a shipped model (keeper/models/<name>); without --data only mnist, which has a held-out set")
+    .option("--data <file>", "labelled set: JSON [{\"input\": [numbers], \"label\": class}, …] or CSV (.csv: one sample per line, the label then the values), inputs as real values in the model's input layout")
+    .option("--onnx <file>", "the float ONNX model the .oao was imported from: its accuracy through onnxruntime and the float-vs-int8 agreement")
     .option("--json", "one JSON object on stdout")
-    .action(async (opts: ModelOpts) => {
-      if (opts.model !== "mnist") throw new InputError(`eval knows the held-out set of mnist only, not ${opts.model}`);
-      const model = loadModelDir(resolveModelDir(undefined, opts.model));
-      const { loadMnist } = await import("../../graph/train/mnist-data.ts");
-      const { evaluateInt8 } = await import("../../graph/train/mnist.ts");
-      const { test } = loadMnist();
-      console.error(`evaluating ${model.metadata.name} on ${test.length} held-out digits…`);
-      const accuracy = evaluateInt8(model, test);
-      const floatAccuracy = (model.metadata.training as { floatAccuracy?: number } | undefined)?.floatAccuracy ?? null;
-      emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), accuracy, floatAccuracy, samples: test.length }, () =>
-        console.log(`accuracy ${(accuracy * 100).toFixed(2)}% (float ${floatAccuracy === null ? "n/a" : (floatAccuracy * 100).toFixed(2) + "%"}) on ${test.length} digits`),
-      );
+    .action(async (dir: string | undefined, opts: ModelOpts & { data?: string; onnx?: string }) => {
+      if (opts.data === undefined) {
+        if (opts.onnx !== undefined) throw new InputError("--onnx needs a labelled set: give it with --data FILE");
+        if (dir !== undefined || (opts.model ?? "mnist") !== "mnist") {
+          throw new InputError(`give a labelled set with --data FILE (JSON [{"input": [...], "label": n}] or CSV "label,values…"): only mnist has a held-out set built in`);
+        }
+        const model = loadModelDir(resolveModelDir(undefined, "mnist"));
+        const { loadMnist } = await import("../../graph/train/mnist-data.ts");
+        const { evaluateInt8 } = await import("../../graph/train/mnist.ts");
+        const { test } = loadMnist();
+        console.error(`evaluating ${model.metadata.name} on ${test.length} held-out digits…`);
+        const accuracy = evaluateInt8(model, test);
+        const floatAccuracy = (model.metadata.training as { floatAccuracy?: number } | undefined)?.floatAccuracy ?? null;
+        emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), accuracy, floatAccuracy, samples: test.length }, () =>
+          console.log(`accuracy ${(accuracy * 100).toFixed(2)}% (float ${floatAccuracy === null ? "n/a" : (floatAccuracy * 100).toFixed(2) + "%"}) on ${test.length} digits`),
+        );
+        return;
+      }
+      const model = loadModelDir(resolveModelDir(dir, opts.model));
+      if (!existsSync(opts.data)) throw new InputError(`labelled set not found: ${opts.data}`);
+      const set = parseLabelledSet(readFileSync(opts.data, "utf8"), opts.data.toLowerCase().endsWith(".csv") ? "csv" : "json", opts.data, model);
+      const exec = executorFor(model);
+      const int8 = set.map((s, i) => {
+        try {
+          return topClass(exec.infer(quantizeInput(model, s.input)).data);
+        } catch (e) {
+          throw new InputError(`${opts.data}: sample ${i}: ${(e as Error).message}`);
+        }
+      });
+      const share = (hits: number) => hits / set.length;
+      const accuracy = share(int8.filter((c, i) => c === set[i]!.label).length);
+      let floatAccuracy: number | null = null, agreement: number | null = null;
+      if (opts.onnx !== undefined) {
+        const float = await onnxClasses(opts.onnx, model, set.map((s) => s.input));
+        floatAccuracy = share(float.filter((c, i) => c === set[i]!.label).length);
+        agreement = share(float.filter((c, i) => c === int8[i]).length);
+      }
+      const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+      emit(opts.json, { model: model.metadata.name, modelRoot: toHex(model.modelRoot), data: opts.data, samples: set.length, accuracy, floatAccuracy, agreement }, () => {
+        console.log(`int8 top-1 accuracy ${pct(accuracy)} on ${set.length} samples of ${opts.data}`);
+        if (floatAccuracy !== null && agreement !== null) console.log(`float (${opts.onnx}, onnxruntime) accuracy ${pct(floatAccuracy)}; float vs int8 top-1 agreement ${pct(agreement)}`);
+      });
     });
 
   cmd
@@ -304,8 +369,9 @@ export function buildModelCommand(): Command {
     .option("--clip-percentile <p>", "percentile of each activation's calibration values its int8 range keeps (100 = min/max)", "99.99")
     .option("--generate <tokens>", "write the greedy text-generation graph of a decoder LM (ids [1, C] -> logits [1, C, 256]) instead: prompt int8 [1..C] -> <tokens> bytes (docs/protocol.md §3.9)")
     .option("--vm-trace-depth <n>", "the deployment's dispute game depth to check every node against (production: 32)", "32")
+    .option("--no-step-check", "skip running every node in the VM once to check it fits the game's VM trace (oao model check does it later)")
     .option("--json", "one JSON object on stdout")
-    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; generate?: string; vmTraceDepth: string; json?: boolean }) => {
+    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; generate?: string; vmTraceDepth: string; stepCheck: boolean; json?: boolean }) => {
       const depth = parseVmTraceDepth(opts.vmTraceDepth);
       if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
       const clipPercentile = Number(opts.clipPercentile);
@@ -339,12 +405,16 @@ export function buildModelCommand(): Command {
       for (const n of notes) console.error(`note: ${n}`);
       // Whether keepers can serve it: every node's guest run must fit the game's VM trace (§6.0).
       // (a generation graph repeats its step's nodes: each kind of node is run once, nodeClassSteps)
-      const exec = executorFor(model);
-      const measure = generation ? nodeClassSteps : measureNodeSteps;
-      const vmSteps = measure(model, (x) => exec.run(x).nodeOutputs, new Uint8Array(readFileSync(NODE_ELF)), 2 ** depth + 1);
-      const tooLong = longNodes(model, vmSteps, depth);
-      for (const w of tooLong) console.error(`warning: ${w}: keepers will refuse to serve this model on that deployment (split the node: e.g. a smaller Linear/Conv, or fewer channels)`);
-      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report, generation, vmSteps: vmSteps.map((n) => n ?? null), vmTraceDepth: depth, servable: tooLong.length === 0 }, () => {
+      let vmSteps: (number | undefined)[] | undefined, servable: boolean | null = null;
+      if (opts.stepCheck) {
+        const exec = executorFor(model);
+        const measure = generation ? nodeClassSteps : measureNodeSteps;
+        vmSteps = measure(model, (x) => exec.run(x).nodeOutputs, new Uint8Array(readFileSync(NODE_ELF)), 2 ** depth + 1);
+        const tooLong = longNodes(model, vmSteps, depth);
+        for (const w of tooLong) console.error(`warning: ${w}: keepers will refuse to serve this model on that deployment (split the node: e.g. a smaller Linear/Conv, or fewer channels)`);
+        servable = tooLong.length === 0;
+      } else console.error(`note: VM steps not measured (--no-step-check): run \`oao model check ${dirname(out)}\` before registering, keepers refuse a node the game's VM trace does not cover`);
+      emit(opts.json, { file: out, modelRoot: info.modelRoot, nodes: info.nodes, params: info.params, importMs, notes, report, generation, vmSteps: vmSteps?.map((n) => n ?? null) ?? null, vmTraceDepth: depth, servable }, () => {
         console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot} (${(importMs / 1000).toFixed(1)} s)`);
         if (generation) console.log(`generation graph: prompt int8 [1..${generation.context}] -> ${generation.tokens} bytes, from the ${generation.sourceNodes}-node full-sequence graph (${generation.attentions} attention layers cached)`);
         if (!report) return;
