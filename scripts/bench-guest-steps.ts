@@ -106,16 +106,16 @@ function matmul(rand: () => number, name: string, B: number, M: number, K: numbe
     attrs: [3, -5, ...RQ, 1, -128, 127, tb],
   };
 }
-function conv(rand: () => number, name: string, C: number, H: number, W: number, O: number, k: number, pad: number): Case {
-  const OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+function conv(rand: () => number, name: string, C: number, H: number, W: number, O: number, k: number, pad: number, group = 1, stride = 1): Case {
+  const OH = Math.floor((H + 2 * pad - k) / stride) + 1, OW = Math.floor((W + 2 * pad - k) / stride) + 1, Cg = C / group;
   return {
-    name: `${name} 1×${C}×${H}×${W}, ${O}×${C}×${k}×${k}, pad ${pad}`,
+    name: `${name} 1×${C}×${H}×${W}, ${O}×${Cg}×${k}×${k}, pad ${pad}${stride > 1 ? `, stride ${stride}` : ""}${group > 1 ? `, ${group} groups` : ""}`,
     op: Op.Conv2D,
     kernel: "conv2d",
-    macs: O * OH * OW * C * k * k, // every tap, padding included (a padding tap is a multiply by x - xz = 0)
-    inputs: [i8(rand, [1, C, H, W]), i8(rand, [O, C, k, k]), bias(rand, O)],
+    macs: O * OH * OW * Cg * k * k, // every tap, padding included (a padding tap is a multiply by x - xz = 0)
+    inputs: [i8(rand, [1, C, H, W]), i8(rand, [O, Cg, k, k]), bias(rand, O)],
     outShape: [1, O, OH, OW],
-    attrs: [3, -5, ...RQ, 1, -128, 127, 1, 1, pad, pad, pad, pad, 1, 1, 1],
+    attrs: [3, -5, ...RQ, 1, -128, 127, stride, stride, pad, pad, pad, pad, 1, 1, group],
   };
 }
 
@@ -131,6 +131,8 @@ function cases(): Case[] {
     conv(rand, "Conv2D:", 1, 28, 28, 8, 3, 1),
     conv(rand, "Conv2D:", 8, 14, 14, 16, 3, 1),
     conv(rand, "Conv2D:", 16, 7, 7, 16, 5, 0),
+    conv(rand, "Conv2D depthwise:", 16, 7, 7, 16, 1, 0, 16),
+    conv(rand, "Conv2D depthwise:", 16, 13, 13, 16, 3, 1, 16, 2),
   ];
   if (!quick) list.push(gemm(rand, "GPT-2 small's largest Gemm (MLP up):", 64, 768, 3072));
   return list;

@@ -658,12 +658,13 @@ static void softmax(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32
  * channel q + 1 L bytes after channel q.
  */
 static void valid_taps(int32_t base, int32_t d, uint32_t n, uint32_t size, uint32_t *k0, uint32_t *k1) {
-  uint32_t a = 0, e = 0; /* base + k·d grows with k; |k·d| < 2^26 (window_out) */
-  for (uint32_t k = 0; k < n; k++) {
-    int32_t v = base + (int32_t)k * d;
-    if (v < 0) a = k + 1;
-    if (v < (int32_t)size) e = k + 1;
-  }
+  /* base + k·d >= 0 from k = ceil(-base / d) on; base + k·d <= size - 1 up to k = floor((size - 1 - base) / d)
+     (d >= 1, |base| and size < 2^26: window_out) */
+  int32_t top = (int32_t)size - 1 - base;
+  uint32_t a = base >= 0 ? 0 : ((uint32_t)-base + (uint32_t)d - 1) / (uint32_t)d;
+  uint32_t e = top < 0 ? 0 : (uint32_t)top / (uint32_t)d + 1;
+  if (a > n) a = n;
+  if (e > n) e = n;
   *k0 = a;
   *k1 = e > a ? e : a;
 }
@@ -730,25 +731,25 @@ static void conv2d(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int
   uint32_t OH = od[2], OW = od[3], Og = O / group;
   uint32_t KK = KH * KW, L = Cg * KK, HW = H * W, t[8], sx[2];
   for (uint32_t nn = 0; nn < N; nn++) {
-    for (uint32_t g = 0; g < group; g++) {
-      const int8_t *xg = x + (nn * C + g * Cg) * HW;
-      for (uint32_t oh = 0; oh < OH; oh++) {
-        int32_t ih0 = (int32_t)oh * sh - pt, iw0;
-        uint32_t ki0, ki1, kj0, kj1, kn0, kn1, np;
-        valid_taps(ih0, dh, KH, H, &ki0, &ki1);
-        for (uint32_t ow0 = 0; ow0 < OW; ow0 += np) {
-          iw0 = (int32_t)ow0 * sw - pl;
-          valid_taps(iw0, dw, KW, W, &kj0, &kj1);
-          /* two positions at once where the next one has the same taps inside the input */
-          np = 1;
-          if (ow0 + 1 < OW) {
-            valid_taps(iw0 + sw, dw, KW, W, &kn0, &kn1);
-            if (kn0 == kj0 && kn1 == kj1) np = 2;
-          }
-          uint32_t nki = ki1 - ki0, nkj = kj1 - kj0;
-          if (nki == 0 || nkj == 0) nki = nkj = 0; /* every tap in the padding: the bias alone */
-          /* the input at tap (ki0, kj0) of position ow0, channel 0 of the group */
-          const int8_t *xp = nki ? xg + (uint32_t)(ih0 + (int32_t)ki0 * dh) * W + (uint32_t)(iw0 + (int32_t)kj0 * dw) : xg;
+    for (uint32_t oh = 0; oh < OH; oh++) {
+      int32_t ih0 = (int32_t)oh * sh - pt, iw0;
+      uint32_t ki0, ki1, kj0, kj1, kn0, kn1, np;
+      valid_taps(ih0, dh, KH, H, &ki0, &ki1);
+      for (uint32_t ow0 = 0; ow0 < OW; ow0 += np) {
+        iw0 = (int32_t)ow0 * sw - pl;
+        valid_taps(iw0, dw, KW, W, &kj0, &kj1);
+        /* two positions at once where the next one has the same taps inside the input */
+        np = 1;
+        if (ow0 + 1 < OW) {
+          valid_taps(iw0 + sw, dw, KW, W, &kn0, &kn1);
+          if (kn0 == kj0 && kn1 == kj1) np = 2;
+        }
+        uint32_t nki = ki1 - ki0, nkj = kj1 - kj0;
+        if (nki == 0 || nkj == 0) nki = nkj = 0; /* every tap in the padding: the bias alone */
+        /* the input at tap (ki0, kj0) of position ow0, channel 0 of the image */
+        const int8_t *xp0 = x + nn * C * HW + (nki ? (uint32_t)(ih0 + (int32_t)ki0 * dh) * W + (uint32_t)(iw0 + (int32_t)kj0 * dw) : 0);
+        for (uint32_t g = 0; g < group; g++) {
+          const int8_t *xp = xp0 + g * Cg * HW; /* channel 0 of the group */
           for (uint32_t p = 0; p < np; p++) sx[p] = conv_sum(xp + p * (uint32_t)sw, HW, W, (uint32_t)dh, (uint32_t)dw, Cg, nki, nkj, xz, wz);
           for (uint32_t o0 = g * Og; o0 < (g + 1) * Og; o0 += 4) {
             uint32_t no = (g + 1) * Og - o0 < 4 ? (g + 1) * Og - o0 : 4;
