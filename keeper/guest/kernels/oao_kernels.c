@@ -429,7 +429,8 @@ int32_t oao_node_validate(const uint8_t *desc, uint32_t desc_len, const oao_tens
  * accumulates with the pointer steps and the branch: 3.22 per MAC); of a 1×8 tile 9 loads, 1
  * subtraction, 8 mul and 8 addu (3.56 per MAC). clang 14 compiles the same C to 3.9-4.1 per MAC: its
  * scheduler hoists the loads of the unrolled iterations and spills. The C loops take the K % 4 tail
- * and the smaller tiles, and everything on wasm.
+ * and the smaller tiles, and everything on wasm. The assembly declares HI/LO clobbered (MIPS32 leaves
+ * them unpredictable after `mul`; keeper/vm/instructions.ts leaves them as they are).
  */
 #if defined(__mips__)
 #define OAO_MIPS_MAC(xv, wr, off, a) \
@@ -479,7 +480,7 @@ static inline __attribute__((always_inline)) void tile_rows(const int8_t *x, uin
               "addiu %[w2], %[w2], 4\n\tbne %[x0], %[end], 1b\n\taddiu %[w3], %[w3], 4\n\t.set pop"
               : OAO_MIPS_ACC2, [w0] "+r"(wp[0]), [w1] "+r"(wp[1]), [w2] "+r"(wp[2]), [w3] "+r"(wp[3])
               : [end] "r"(end), [xz] "r"(xz)
-              : "memory");
+              : "hi", "lo", "memory");
     else
       __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_ROWS1(0) OAO_MIPS_ROWS1(1) OAO_MIPS_ROWS1(2) OAO_MIPS_ROWS1(3)
               "addiu %[x0], %[x0], 4\n\taddiu %[w0], %[w0], 4\n\taddiu %[w1], %[w1], 4\n\taddiu %[w2], %[w2], 4\n\t"
@@ -488,7 +489,7 @@ static inline __attribute__((always_inline)) void tile_rows(const int8_t *x, uin
               : OAO_MIPS_ACC1, [w0] "+r"(wp[0]), [w1] "+r"(wp[1]), [w2] "+r"(wp[2]), [w3] "+r"(wp[3]), [w4] "+r"(wp[4]), [w5] "+r"(wp[5]),
                 [w6] "+r"(wp[6]), [w7] "+r"(wp[7])
               : [end] "r"(end), [xz] "r"(xz)
-              : "memory");
+              : "hi", "lo", "memory");
     (void)t1;
   }
 #endif
@@ -520,13 +521,13 @@ static inline __attribute__((always_inline)) void tile_cols(const int8_t *x, uin
               "addiu %[x0], %[x0], 4\n\tbne %[x0], %[end], 1b\n\taddiu %[x1], %[x1], 4\n\t.set pop"
               : OAO_MIPS_ACC2, [w0] "+r"(w0)
               : [end] "r"(end), [xz] "r"(xz), [ldw] "r"(ldw)
-              : "memory");
+              : "hi", "lo", "memory");
     else
       __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_COLS1(0) OAO_MIPS_COLS1(1) OAO_MIPS_COLS1(2) OAO_MIPS_COLS1(3)
               "bne %[x0], %[end], 1b\n\taddiu %[x0], %[x0], 4\n\t.set pop"
               : OAO_MIPS_ACC1, [w0] "+r"(w0)
               : [end] "r"(end - 4), [xz] "r"(xz), [ldw] "r"(ldw)
-              : "memory");
+              : "hi", "lo", "memory");
     (void)t1;
   }
 #endif
