@@ -320,6 +320,23 @@ export function vectorKernelCases(rand: () => number, big = true): NodeCase[] {
       node: { op: Op.Conv2D, inputs: refs(3), outDtype: DType.int8, outShape: [1, Og * g, OH, OW], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), -128, 127, sh, sw, pads[0], pads[1], pads[2], pads[3], dh, dw, g] },
     });
   }
+  // more than 256 columns (the guest's column chunks, where its column sums restart), with few rows
+  // and from 8 rows on (both zero points folded out of the tiles)
+  for (const [M, K, N] of [[9, 33, 270], [3, 17, 300], [8, 5, 513]] as const) {
+    const fx = pick(fills), fw = pick(fills);
+    const inputs = [fill([M, K], fx), fill([N, K], fw), bias(N)];
+    const [m, s] = rq();
+    cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (${fx}/${fw}, wide)`, inputs, node: { op: Op.Gemm, inputs: refs(3), outDtype: DType.int8, outShape: [M, N], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), -128, 127] } });
+  }
+  for (const tb of [0, 1]) {
+    const B = 2, M = 9, K = 20, N = 261, fa = pick(fills), fb = pick(fills);
+    const [m, s] = rq();
+    cases.push({
+      name: `MatMul${tb ? "(transB)" : ""} ${B}x${M}x${K}·${N} (${fa}/${fb}, wide)`,
+      inputs: [fill([B, M, K], fa), fill(tb ? [B, N, K] : [B, K, N], fb)],
+      node: { op: Op.MatMul, inputs: refs(2), outDtype: DType.int8, outShape: [B, M, N], attrs: [zeroFor(fa), zeroFor(fb), m, s, zeroFor("random"), -128, 127, tb] },
+    });
+  }
   return cases;
 }
 

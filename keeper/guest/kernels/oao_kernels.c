@@ -426,7 +426,8 @@ int32_t oao_node_validate(const uint8_t *desc, uint32_t desc_len, const oao_tens
  *
  * On MIPS (the guest) the full tiles' k loops are inline assembly, four k at a time: each k of a 2×4
  * tile is 6 loads, 2 subtractions of xz, 8 mul and 8 addu (103 instructions per 32 multiply-
- * accumulates with the pointer steps and the branch: 3.22 per MAC); of a 1×8 tile 9 loads, 1
+ * accumulates with the pointer steps and the branch: 3.22 per MAC; 95 = 2.97 without the
+ * subtractions, where the caller folds xz out: FOLD_ROWS below); of a 1×8 tile 9 loads, 1
  * subtraction, 8 mul and 8 addu (3.56 per MAC). clang 14 compiles the same C to 3.9-4.1 per MAC: its
  * scheduler hoists the loads of the unrolled iterations and spills. The C loops take the K % 4 tail
  * and the smaller tiles, and everything on wasm. The assembly declares HI/LO clobbered (MIPS32 leaves
@@ -439,17 +440,18 @@ int32_t oao_node_validate(const uint8_t *desc, uint32_t desc_len, const oao_tens
   "addu %[" #a "], %[" #a "], %[t3]\n\t"
 #define OAO_MIPS_MAC2(wr, off, c) OAO_MIPS_MAC(t0, wr, off, a0##c) "mul %[t3], %[t1], %[t2]\n\taddu %[a1" #c "], %[a1" #c "], %[t3]\n\t"
 #define OAO_MIPS_X(r, off) "lb %[t" #r "], " #off "(%[x" #r "])\n\tsubu %[t" #r "], %[t" #r "], %[xz]\n\t"
-/* one k of a 2×4 tile over four weight rows (rows layout) */
-#define OAO_MIPS_ROWS2(off) \
-  OAO_MIPS_X(0, off) OAO_MIPS_X(1, off) OAO_MIPS_MAC2(w0, off, 0) OAO_MIPS_MAC2(w1, off, 1) OAO_MIPS_MAC2(w2, off, 2) OAO_MIPS_MAC2(w3, off, 3)
+#define OAO_MIPS_XF(r, off) "lb %[t" #r "], " #off "(%[x" #r "])\n\t" /* xz folded out by the caller */
+/* one k of a 2×4 tile over four weight rows (rows layout); X: OAO_MIPS_X or OAO_MIPS_XF */
+#define OAO_MIPS_ROWS2(X, off) \
+  X(0, off) X(1, off) OAO_MIPS_MAC2(w0, off, 0) OAO_MIPS_MAC2(w1, off, 1) OAO_MIPS_MAC2(w2, off, 2) OAO_MIPS_MAC2(w3, off, 3)
 /* one k of a 1×8 tile over eight weight rows */
 #define OAO_MIPS_ROWS1(off)                                                                                                         \
   OAO_MIPS_X(0, off) OAO_MIPS_MAC(t0, w0, off, a00) OAO_MIPS_MAC(t0, w1, off, a01) OAO_MIPS_MAC(t0, w2, off, a02)                   \
   OAO_MIPS_MAC(t0, w3, off, a03) OAO_MIPS_MAC(t0, w4, off, a04) OAO_MIPS_MAC(t0, w5, off, a05) OAO_MIPS_MAC(t0, w6, off, a06)       \
   OAO_MIPS_MAC(t0, w7, off, a07)
 /* one k over four (2 rows) or eight (1 row) neighbouring columns of one weight row (columns layout), then the next row */
-#define OAO_MIPS_COLS2(off) \
-  OAO_MIPS_X(0, off) OAO_MIPS_X(1, off) OAO_MIPS_MAC2(w0, 0, 0) OAO_MIPS_MAC2(w0, 1, 1) OAO_MIPS_MAC2(w0, 2, 2) OAO_MIPS_MAC2(w0, 3, 3) \
+#define OAO_MIPS_COLS2(X, off) \
+  X(0, off) X(1, off) OAO_MIPS_MAC2(w0, 0, 0) OAO_MIPS_MAC2(w0, 1, 1) OAO_MIPS_MAC2(w0, 2, 2) OAO_MIPS_MAC2(w0, 3, 3) \
   "addu %[w0], %[w0], %[ldw]\n\t"
 #define OAO_MIPS_COLS1(off)                                                                                                         \
   OAO_MIPS_X(0, off) OAO_MIPS_MAC(t0, w0, 0, a00) OAO_MIPS_MAC(t0, w0, 1, a01) OAO_MIPS_MAC(t0, w0, 2, a02)                         \
@@ -458,6 +460,20 @@ int32_t oao_node_validate(const uint8_t *desc, uint32_t desc_len, const oao_tens
 #define OAO_MIPS_ACC2 \
   [a00] "+r"(a0[0]), [a01] "+r"(a0[1]), [a02] "+r"(a0[2]), [a03] "+r"(a0[3]), [a10] "+r"(a1[0]), [a11] "+r"(a1[1]), [a12] "+r"(a1[2]), \
   [a13] "+r"(a1[3]), [x0] "+r"(x0), [x1] "+r"(x1), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+/* the 2×4 k loops, four k an iteration */
+#define OAO_MIPS_ROWS2_LOOP(X) \
+  __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_ROWS2(X, 0) OAO_MIPS_ROWS2(X, 1) OAO_MIPS_ROWS2(X, 2) OAO_MIPS_ROWS2(X, 3) \
+          "addiu %[x0], %[x0], 4\n\taddiu %[x1], %[x1], 4\n\taddiu %[w0], %[w0], 4\n\taddiu %[w1], %[w1], 4\n\t" \
+          "addiu %[w2], %[w2], 4\n\tbne %[x0], %[end], 1b\n\taddiu %[w3], %[w3], 4\n\t.set pop" \
+          : OAO_MIPS_ACC2, [w0] "+r"(wp[0]), [w1] "+r"(wp[1]), [w2] "+r"(wp[2]), [w3] "+r"(wp[3]) \
+          : [end] "r"(end), [xz] "r"(xz) \
+          : "hi", "lo", "memory")
+#define OAO_MIPS_COLS2_LOOP(X) \
+  __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_COLS2(X, 0) OAO_MIPS_COLS2(X, 1) OAO_MIPS_COLS2(X, 2) OAO_MIPS_COLS2(X, 3) \
+          "addiu %[x0], %[x0], 4\n\tbne %[x0], %[end], 1b\n\taddiu %[x1], %[x1], 4\n\t.set pop" \
+          : OAO_MIPS_ACC2, [w0] "+r"(w0) \
+          : [end] "r"(end), [xz] "r"(xz), [ldw] "r"(ldw) \
+          : "hi", "lo", "memory")
 #define OAO_MIPS_ACC1 \
   [a00] "+r"(a0[0]), [a01] "+r"(a0[1]), [a02] "+r"(a0[2]), [a03] "+r"(a0[3]), [a04] "+r"(a0[4]), [a05] "+r"(a0[5]), [a06] "+r"(a0[6]), \
   [a07] "+r"(a0[7]), [x0] "+r"(x0), [t0] "=&r"(t0), [t2] "=&r"(t2), [t3] "=&r"(t3)
@@ -465,8 +481,9 @@ int32_t oao_node_validate(const uint8_t *desc, uint32_t desc_len, const oao_tens
 
 /* the right operand's rows run along k (Gemm; MatMul with a transposed right operand): w(c, k) = w[c·ldw + k] */
 static inline __attribute__((always_inline)) void tile_rows(const int8_t *x, uint32_t ldx, const int8_t *w, uint32_t ldw, uint32_t K,
-                                                            int32_t xz, uint32_t MR, uint32_t NR, uint32_t *acc) {
+                                                            int32_t xz, uint32_t FOLD, uint32_t MR, uint32_t NR, uint32_t *acc) {
   const int8_t *x0 = x, *x1 = MR > 1 ? x + ldx : x, *wp[8];
+  (void)FOLD; /* the MIPS assembly's choice only */
   uint32_t a0[8] = {0, 0, 0, 0, 0, 0, 0, 0}, a1[8] = {0, 0, 0, 0, 0, 0, 0, 0}, k = 0;
   for (uint32_t c = 0; c < NR; c++) wp[c] = w + c * ldw;
 #if defined(__mips__)
@@ -474,13 +491,10 @@ static inline __attribute__((always_inline)) void tile_rows(const int8_t *x, uin
     const int8_t *end = x0 + (K & ~3u);
     int32_t t0, t1, t2, t3;
     k = K & ~3u;
-    if (MR == 2)
-      __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_ROWS2(0) OAO_MIPS_ROWS2(1) OAO_MIPS_ROWS2(2) OAO_MIPS_ROWS2(3)
-              "addiu %[x0], %[x0], 4\n\taddiu %[x1], %[x1], 4\n\taddiu %[w0], %[w0], 4\n\taddiu %[w1], %[w1], 4\n\t"
-              "addiu %[w2], %[w2], 4\n\tbne %[x0], %[end], 1b\n\taddiu %[w3], %[w3], 4\n\t.set pop"
-              : OAO_MIPS_ACC2, [w0] "+r"(wp[0]), [w1] "+r"(wp[1]), [w2] "+r"(wp[2]), [w3] "+r"(wp[3])
-              : [end] "r"(end), [xz] "r"(xz)
-              : "hi", "lo", "memory");
+    if (MR == 2 && FOLD)
+      OAO_MIPS_ROWS2_LOOP(OAO_MIPS_XF);
+    else if (MR == 2)
+      OAO_MIPS_ROWS2_LOOP(OAO_MIPS_X);
     else
       __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_ROWS1(0) OAO_MIPS_ROWS1(1) OAO_MIPS_ROWS1(2) OAO_MIPS_ROWS1(3)
               "addiu %[x0], %[x0], 4\n\taddiu %[w0], %[w0], 4\n\taddiu %[w1], %[w1], 4\n\taddiu %[w2], %[w2], 4\n\t"
@@ -508,20 +522,19 @@ static inline __attribute__((always_inline)) void tile_rows(const int8_t *x, uin
 
 /* the right operand's columns run along k (MatMul, not transposed: [K, N], rows ldw apart): w(c, k) = w[k·ldw + c] */
 static inline __attribute__((always_inline)) void tile_cols(const int8_t *x, uint32_t ldx, const int8_t *w, uint32_t ldw, uint32_t K,
-                                                            int32_t xz, uint32_t MR, uint32_t NR, uint32_t *acc) {
+                                                            int32_t xz, uint32_t FOLD, uint32_t MR, uint32_t NR, uint32_t *acc) {
   const int8_t *x0 = x, *x1 = MR > 1 ? x + ldx : x, *w0 = w;
+  (void)FOLD;
   uint32_t a0[8] = {0, 0, 0, 0, 0, 0, 0, 0}, a1[8] = {0, 0, 0, 0, 0, 0, 0, 0}, k = 0;
 #if defined(__mips__)
   if (((MR == 2 && NR == 4) || (MR == 1 && NR == 8)) && K >= 4) {
     const int8_t *end = x0 + (K & ~3u);
     int32_t t0, t1, t2, t3;
     k = K & ~3u;
-    if (MR == 2)
-      __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_COLS2(0) OAO_MIPS_COLS2(1) OAO_MIPS_COLS2(2) OAO_MIPS_COLS2(3)
-              "addiu %[x0], %[x0], 4\n\tbne %[x0], %[end], 1b\n\taddiu %[x1], %[x1], 4\n\t.set pop"
-              : OAO_MIPS_ACC2, [w0] "+r"(w0)
-              : [end] "r"(end), [xz] "r"(xz), [ldw] "r"(ldw)
-              : "hi", "lo", "memory");
+    if (MR == 2 && FOLD)
+      OAO_MIPS_COLS2_LOOP(OAO_MIPS_XF);
+    else if (MR == 2)
+      OAO_MIPS_COLS2_LOOP(OAO_MIPS_X);
     else
       __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_MIPS_COLS1(0) OAO_MIPS_COLS1(1) OAO_MIPS_COLS1(2) OAO_MIPS_COLS1(3)
               "bne %[x0], %[end], 1b\n\taddiu %[x0], %[x0], 4\n\t.set pop"
@@ -548,17 +561,18 @@ static inline __attribute__((always_inline)) void tile_cols(const int8_t *x, uin
 /* the width of a tile of `rows` (1 or 2) rows: 2×4 or 1×8 outputs */
 static uint32_t tile_width(uint32_t rows) { return rows == 1 ? 8u : 4u; }
 
-/* one tile of rows × cols (2 × 1..4 or 1 × 1..8) at x, w: the tile functions with constant MR, NR */
-static void mac_tile(const int8_t *x, uint32_t ldx, const int8_t *w, uint32_t ldw, uint32_t K, int32_t xz, uint32_t rows, uint32_t cols,
-                     int w_cols, uint32_t *acc) {
-#define TILE_CASE(R, C)                                                      \
-  case (R) * 16 + (C):                                                       \
-    if (w_cols) tile_cols(x, ldx, w, ldw, K, xz, R, C, acc);                 \
-    else tile_rows(x, ldx, w, ldw, K, xz, R, C, acc);                        \
+/* one tile of rows × cols (2 × 1..4 or 1 × 1..8) at x, w: the tile functions with constant MR, NR. fold: the
+   caller folds xz out (passes xz = 0): the 2×4 assembly then skips its subtractions */
+static void mac_tile(const int8_t *x, uint32_t ldx, const int8_t *w, uint32_t ldw, uint32_t K, int32_t xz, uint32_t fold, uint32_t rows,
+                     uint32_t cols, int w_cols, uint32_t *acc) {
+#define TILE_CASE(F, R, C)                                                   \
+  case (F) * 64 + (R) * 16 + (C):                                            \
+    if (w_cols) tile_cols(x, ldx, w, ldw, K, xz, F, R, C, acc);              \
+    else tile_rows(x, ldx, w, ldw, K, xz, F, R, C, acc);                     \
     break;
-  switch (rows * 16 + cols) {
-    TILE_CASE(1, 1) TILE_CASE(1, 2) TILE_CASE(1, 3) TILE_CASE(1, 4) TILE_CASE(1, 5) TILE_CASE(1, 6) TILE_CASE(1, 7) TILE_CASE(1, 8)
-    TILE_CASE(2, 1) TILE_CASE(2, 2) TILE_CASE(2, 3) TILE_CASE(2, 4)
+  switch ((fold && rows == 2 && cols == 4) * 64 + rows * 16 + cols) {
+    TILE_CASE(0, 1, 1) TILE_CASE(0, 1, 2) TILE_CASE(0, 1, 3) TILE_CASE(0, 1, 4) TILE_CASE(0, 1, 5) TILE_CASE(0, 1, 6) TILE_CASE(0, 1, 7)
+    TILE_CASE(0, 1, 8) TILE_CASE(0, 2, 1) TILE_CASE(0, 2, 2) TILE_CASE(0, 2, 3) TILE_CASE(0, 2, 4) TILE_CASE(1, 2, 4)
   default: break;
   }
 #undef TILE_CASE
@@ -572,6 +586,24 @@ static uint32_t row_sum(const int8_t *x, uint32_t K, int32_t xz, int32_t wz) {
   return s * (uint32_t)wz;
 }
 
+/*
+ * From FOLD_ROWS rows on, the left operand's zero point leaves the tiles too:
+ *   Σ (x - xz)(w - wz) = Σ x·w - xz·Σ w - wz·Σ (x - xz)
+ * (exact modulo 2^32), col_sum giving xz·Σ_k w(j, k) of each column, once per chunk of COLS_CHUNK columns
+ * (row_sum once per row and chunk): against the chunk's M rows of tiles they cost little, and the 2×4
+ * tile saves 8 of its 103 instructions per 4 k.
+ */
+#define FOLD_ROWS 8u
+#define COLS_CHUNK 256u /* a multiple of both tile widths */
+
+/* xz · Σ_k p[k·stride] modulo 2^32 */
+static uint32_t col_sum(const int8_t *p, uint32_t stride, uint32_t K, int32_t xz) {
+  if (xz == 0) return 0; /* an attribute, not a value */
+  uint32_t s = 0;
+  for (uint32_t k = 0; k < K; k++, p += stride) s += (uint32_t)(int32_t)*p;
+  return s * (uint32_t)xz;
+}
+
 static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
   const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   const int8_t *w = (const int8_t *)(uintptr_t)in[1].data;
@@ -579,17 +611,22 @@ static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_
   uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
   int32_t xz = attr(nd, 0), wz = attr(nd, 1), m = attr(nd, 2), s = attr(nd, 3), yz = attr(nd, 4);
   int32_t lo = attr(nd, 5), hi = attr(nd, 6);
-  for (uint32_t i0 = 0; i0 < M; i0 += 2) {
-    uint32_t rows = M - i0 < 2 ? 1 : 2, t[8], sx[2];
-    for (uint32_t r = 0; r < rows; r++) sx[r] = row_sum(x + (i0 + r) * K, K, xz, wz);
-    for (uint32_t j0 = 0, tw = tile_width(rows); j0 < N; j0 += tw) {
-      uint32_t cols = N - j0 < tw ? N - j0 : tw;
-      mac_tile(x + i0 * K, K, w + j0 * K, K, K, xz, rows, cols, 0, t);
-      for (uint32_t i = i0; i < i0 + rows; i++) {
-        for (uint32_t j = j0; j < j0 + cols; j++) {
-          uint32_t acc = (b ? (uint32_t)b[j] : 0) + t[(i - i0) * 4 + (j - j0)] - sx[i - i0];
-          int32_t r = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
-          y[i * N + j] = (int8_t)clampi(r, lo, hi);
+  uint32_t fold = M >= FOLD_ROWS, cs[COLS_CHUNK], t[8], sx[2];
+  for (uint32_t jc = 0; jc < N; jc += COLS_CHUNK) {
+    uint32_t nc = N - jc < COLS_CHUNK ? N - jc : COLS_CHUNK;
+    for (uint32_t j = 0; j < nc; j++) cs[j] = fold ? col_sum(w + (jc + j) * K, 1, K, xz) : 0;
+    for (uint32_t i0 = 0; i0 < M; i0 += 2) {
+      uint32_t rows = M - i0 < 2 ? 1 : 2;
+      for (uint32_t r = 0; r < rows; r++) sx[r] = row_sum(x + (i0 + r) * K, K, xz, wz);
+      for (uint32_t j0 = jc, tw = tile_width(rows); j0 < jc + nc; j0 += tw) {
+        uint32_t cols = jc + nc - j0 < tw ? jc + nc - j0 : tw;
+        mac_tile(x + i0 * K, K, w + j0 * K, K, K, fold ? 0 : xz, fold, rows, cols, 0, t);
+        for (uint32_t i = i0; i < i0 + rows; i++) {
+          for (uint32_t j = j0; j < j0 + cols; j++) {
+            uint32_t acc = (b ? (uint32_t)b[j] : 0) + t[(i - i0) * 4 + (j - j0)] - sx[i - i0] - cs[j - jc];
+            int32_t r = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
+            y[i * N + j] = (int8_t)clampi(r, lo, hi);
+          }
         }
       }
     }
@@ -887,21 +924,25 @@ static void matmul(const node_desc *nd, const oao_tensor *in, int8_t *y) {
   int32_t lo = attr(nd, 5), hi = attr(nd, 6), tb = attr(nd, 7);
   uint32_t B = in[0].dims[0], M = in[0].dims[1], K = in[0].dims[2], N = in[1].dims[tb ? 1 : 2];
   /* batch bb's right operand: [N, K] (tb) or [K, N], rows ld apart; column j starts at jStride·j */
-  uint32_t ld = tb ? K : N, jStride = tb ? K : 1;
+  uint32_t ld = tb ? K : N, jStride = tb ? K : 1, fold = M >= FOLD_ROWS, cs[COLS_CHUNK], t[8], sx[2];
   for (uint32_t bb = 0; bb < B; bb++) {
     const int8_t *ab = a + bb * M * K, *bb0 = bm + bb * K * N;
     int8_t *yb = y + bb * M * N;
-    for (uint32_t i0 = 0; i0 < M; i0 += 2) {
-      uint32_t rows = M - i0 < 2 ? 1 : 2, t[8], sx[2];
-      for (uint32_t r = 0; r < rows; r++) sx[r] = row_sum(ab + (i0 + r) * K, K, az, bz);
-      for (uint32_t j0 = 0, tw = tile_width(rows); j0 < N; j0 += tw) {
-        uint32_t cols = N - j0 < tw ? N - j0 : tw;
-        mac_tile(ab + i0 * K, K, bb0 + j0 * jStride, ld, K, az, rows, cols, !tb, t);
-        for (uint32_t i = i0; i < i0 + rows; i++) {
-          for (uint32_t j = j0; j < j0 + cols; j++) {
-            uint32_t acc = t[(i - i0) * 4 + (j - j0)] - sx[i - i0];
-            int32_t r = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
-            yb[i * N + j] = (int8_t)clampi(r, lo, hi);
+    for (uint32_t jc = 0; jc < N; jc += COLS_CHUNK) {
+      uint32_t nc = N - jc < COLS_CHUNK ? N - jc : COLS_CHUNK;
+      for (uint32_t j = 0; j < nc; j++) cs[j] = fold ? col_sum(bb0 + (jc + j) * jStride, tb ? 1 : N, K, az) : 0;
+      for (uint32_t i0 = 0; i0 < M; i0 += 2) {
+        uint32_t rows = M - i0 < 2 ? 1 : 2;
+        for (uint32_t r = 0; r < rows; r++) sx[r] = row_sum(ab + (i0 + r) * K, K, az, bz);
+        for (uint32_t j0 = jc, tw = tile_width(rows); j0 < jc + nc; j0 += tw) {
+          uint32_t cols = jc + nc - j0 < tw ? jc + nc - j0 : tw;
+          mac_tile(ab + i0 * K, K, bb0 + j0 * jStride, ld, K, fold ? 0 : az, fold, rows, cols, !tb, t);
+          for (uint32_t i = i0; i < i0 + rows; i++) {
+            for (uint32_t j = j0; j < j0 + cols; j++) {
+              uint32_t acc = t[(i - i0) * 4 + (j - j0)] - sx[i - i0] - cs[j - jc];
+              int32_t r = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
+              yb[i * N + j] = (int8_t)clampi(r, lo, hi);
+            }
           }
         }
       }
