@@ -5,7 +5,7 @@
  * game model (keeper/game) with the real MIPS step verifier, as `oao dispute simulate --offline`
  * does; with `--chain`, two keepers play it on Hardhat's in-process chain through the keeper service,
  * as `oao dispute simulate` does (keeper/src/demo/simulate.ts). The VM trace depth is 32 (2^32 steps)
- * by default: GPT-2's large Gemm nodes run ~1.6·10^9 guest steps, beyond the default 2^21/2^24.
+ * by default: GPT-2's large Gemm nodes run ~5.7·10^8 guest steps, beyond the default 2^21/2^24.
  * The last stdout line is one JSON object.
  */
 import { readFileSync } from "node:fs";

@@ -20,7 +20,7 @@ export interface GameConfig {
   clockDuration: bigint;
 }
 
-/** MNIST's largest node runs 1.7M steps; 2^24 leaves room for bigger models. */
+/** MNIST's largest node runs 1.22M steps; 2^24 leaves room for bigger models. */
 export const DEFAULT_GAME_CONFIG: GameConfig = { graphWidthBits: 2, vmWidthBits: 4, vmTraceDepth: 24, clockDuration: 3_600n };
 
 /** The guest program's absolute prestate (§4.7): the hash of its initial state. */

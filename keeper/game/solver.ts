@@ -20,7 +20,7 @@ const STATUS_NAMES = ["VALID", "INVALID", "PANIC", "UNFINISHED"] as const;
 
 /**
  * How far a run that does not fit the game's trace is followed to say which depth it needs:
- * 2^33 steps, about 2.5 min of keeper/vm (GPT-2 small's largest node runs 1.6·10^9).
+ * 2^33 steps, about 2.5 min of keeper/vm (GPT-2 small's largest node runs ~5.7·10^8).
  */
 export const EXIT_SEARCH_LIMIT = 1n << 33n;
 

@@ -8,7 +8,7 @@
  * otherwise.
  *
  * Bisection asks for scattered steps; the trace keeps a snapshot every `snapshotInterval` steps so
- * each answer re-executes at most that many steps. On long runs (GPT-2's Gemm nodes: 1.6·10^9 steps)
+ * each answer re-executes at most that many steps. On long runs (GPT-2's largest Gemm nodes: ~5.7·10^8 steps)
  * the VM trace thins its snapshots to at most DEFAULT_MAX_SNAPSHOTS (keeper/vm/trace.ts), doubling
  * the interval: memory stays bounded and an answer re-executes at most ~2^21 steps (~40 ms).
  */

@@ -302,6 +302,41 @@ export function vectorKernelCases(rand: () => number, big = true): NodeCase[] {
       node: { op: Op.Conv2D, inputs: refs(inputs.length), outDtype: DType.int8, outShape: [N, Og * g, OH, OW], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), lo, hi, sh, sw, pads[0], pads[1], pads[2], pads[3], dh, dw, g] },
     });
   }
+  // the guest's Conv2D tiles: 4 output channels of a group at once (and the remainder), two
+  // neighbouring positions with the same taps inside the input
+  for (let i = 0; i < 12; i++) {
+    const g = i % 4 === 3 ? 2 : 1, Og = pick([4, 5, 7, 8]), Cg = int(1, 4), kh = int(1, 3), kw = int(1, 5);
+    const sh = int(1, 2), sw = int(1, 2), dh = int(1, 2), dw = int(1, 2);
+    const H = int(dh * (kh - 1) + 1, 10), W = int(dw * (kw - 1) + 1, 16);
+    const pads = [int(0, 2), int(0, 4), int(0, 2), int(0, 4)] as [number, number, number, number];
+    const OH = Math.floor((H + pads[0] + pads[2] - dh * (kh - 1) - 1) / sh) + 1;
+    const OW = Math.floor((W + pads[1] + pads[3] - dw * (kw - 1) - 1) / sw) + 1;
+    const fx = pick(fills), fw = pick(fills);
+    const inputs = [fill([1, Cg * g, H, W], fx), fill([Og * g, Cg, kh, kw], fw), bias(Og * g)];
+    const [m, s] = rq();
+    cases.push({
+      name: `Conv2D ${Cg * g}x${H}x${W} k${kh}x${kw} s${sh},${sw} d${dh},${dw} g${g} O${Og * g} (${fx}/${fw})`,
+      inputs,
+      node: { op: Op.Conv2D, inputs: refs(3), outDtype: DType.int8, outShape: [1, Og * g, OH, OW], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), -128, 127, sh, sw, pads[0], pads[1], pads[2], pads[3], dh, dw, g] },
+    });
+  }
+  // more than 256 columns (the guest's column chunks, where its column sums restart), with few rows
+  // and from 8 rows on (both zero points folded out of the tiles)
+  for (const [M, K, N] of [[9, 33, 270], [3, 17, 300], [8, 5, 513]] as const) {
+    const fx = pick(fills), fw = pick(fills);
+    const inputs = [fill([M, K], fx), fill([N, K], fw), bias(N)];
+    const [m, s] = rq();
+    cases.push({ name: `Gemm ${M}x${K}·${N}x${K} (${fx}/${fw}, wide)`, inputs, node: { op: Op.Gemm, inputs: refs(3), outDtype: DType.int8, outShape: [M, N], attrs: [zeroFor(fx), zeroFor(fw), m, s, zeroFor("random"), -128, 127] } });
+  }
+  for (const tb of [0, 1]) {
+    const B = 2, M = 9, K = 20, N = 261, fa = pick(fills), fb = pick(fills);
+    const [m, s] = rq();
+    cases.push({
+      name: `MatMul${tb ? "(transB)" : ""} ${B}x${M}x${K}·${N} (${fa}/${fb}, wide)`,
+      inputs: [fill([B, M, K], fa), fill(tb ? [B, N, K] : [B, K, N], fb)],
+      node: { op: Op.MatMul, inputs: refs(2), outDtype: DType.int8, outShape: [B, M, N], attrs: [zeroFor(fa), zeroFor(fb), m, s, zeroFor("random"), -128, 127, tb] },
+    });
+  }
   return cases;
 }
 

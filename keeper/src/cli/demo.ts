@@ -163,7 +163,7 @@ async function runDemo(opts: DemoOpts): Promise<void> {
   if (kind === "text") {
     // A keeper measures every node's guest steps against the game's trace before serving a model (minutes for this
     // one, cached in its data directory by `oao keeper run`); the demo's fresh keepers skip it: production's depth
-    // above holds the shipped model's largest node (it needs 28, docs/text-generation.md).
+    // above holds the shipped model's largest node (it needs 27, docs/text-generation.md).
     await textDemo({ ...demo, prompt, input, fault, serveLongNodes: true });
   } else await digitDemo({ ...demo, digits, fault: fault ?? parseFault("graph:2") });
 }

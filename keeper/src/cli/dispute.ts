@@ -12,7 +12,7 @@
  *
  * `--vm-trace-depth N` sets the game's phase-1 trace to 2^N guest steps (default: 21 on chain, the
  * local deployment's; 24 offline). The disputed node's guest run must exit within it: GPT-2 small's
- * large nodes run up to 1.6·10^9 steps and need 31. When it does not fit, the honest keeper stops at
+ * largest nodes run about 5.7·10^8 steps and need 30. When it does not fit, the honest keeper stops at
  * the VM phase's start with the exit step and the depth needed (keeper/game/solver.ts).
  */
 import { Command } from "commander";

@@ -227,7 +227,7 @@ describe("oao model check", () => {
     expect(res.allEqual).toBe(true);
     expect(res.nodes).toHaveLength(3);
     for (const n of res.nodes) expect(n.vmSteps).toBeGreaterThan(1000);
-    // The largest node (1.70M steps) fits 2^21 but not 2^20: the local deployment's depth is 21.
+    // The largest node (1.22M steps) fits 2^21 but not 2^20: the local deployment's depth is 21.
     expect(res.maxVmSteps).toBe(Math.max(...res.nodes.map((n) => n.vmSteps)));
     expect(2 ** (res.vmTraceDepthNeeded - 1)).toBeLessThan(res.maxVmSteps);
     expect(2 ** res.vmTraceDepthNeeded).toBeGreaterThanOrEqual(res.maxVmSteps);
