@@ -1369,27 +1369,42 @@ function fuse(ops: FloatOp[], shapes: Map<string, number[]>, outName: string): {
 
 // ---------------------------------------------------------------- calibration and quantization
 
-/** Per-tensor calibration values (subsampled to a bound), for min/max and percentiles. */
+/** The quantile of the calibration samples' own extremes that a tensor's range always covers. */
+const SAMPLE_EXTREME_QUANTILE = 0.9;
+
+/**
+ * Per-tensor calibration values (subsampled to a bound) and each sample's extremes. The range at a
+ * percentile p is the wider of the pooled values' p-th percentile and the 90th percentile of the
+ * samples' extremes (their 10th for the minimum).
+ */
 class RangeStats {
-  private readonly vals = new Map<string, { min: number; max: number; kept: number[] }>();
+  private readonly vals = new Map<string, { min: number; max: number; kept: number[]; mins: number[]; maxs: number[] }>();
   constructor(private readonly stride: Map<string, number>) {}
   add(name: string, v: Float64Array): void {
     let s = this.vals.get(name);
-    if (!s) this.vals.set(name, (s = { min: Infinity, max: -Infinity, kept: [] }));
+    if (!s) this.vals.set(name, (s = { min: Infinity, max: -Infinity, kept: [], mins: [], maxs: [] }));
     const st = this.stride.get(name) ?? 1;
+    let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < v.length; i++) {
       const x = v[i]!;
-      if (x < s.min) s.min = x;
-      if (x > s.max) s.max = x;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
       if (i % st === 0) s.kept.push(x);
     }
+    s.min = Math.min(s.min, lo);
+    s.max = Math.max(s.max, hi);
+    s.mins.push(lo);
+    s.maxs.push(hi);
   }
   range(name: string, percentile: number): [number, number] {
     const s = this.vals.get(name)!;
     if (percentile >= 100 || s.kept.length < 100) return [s.min, s.max];
     const sorted = Float64Array.from(s.kept).sort();
-    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))]!;
-    return [at(1 - percentile / 100), at(percentile / 100)];
+    const at = (a: Float64Array, p: number) => a[Math.min(a.length - 1, Math.max(0, Math.round(p * (a.length - 1))))]!;
+    // values beyond the pooled percentile are still kept when at least 1 sample in 10 reaches them:
+    // a feature the model carries in every input (a transformer's outlier channels), not one odd sample
+    const mins = Float64Array.from(s.mins).sort(), maxs = Float64Array.from(s.maxs).sort();
+    return [Math.min(at(sorted, 1 - percentile / 100), at(mins, 1 - SAMPLE_EXTREME_QUANTILE)), Math.max(at(sorted, percentile / 100), at(maxs, SAMPLE_EXTREME_QUANTILE))];
   }
 }
 
@@ -1461,6 +1476,13 @@ export function checkSamples(samples: readonly (readonly unknown[])[]): void {
   });
 }
 
+/** The importer's float program of an ONNX model (after folding and fusing), for calibration studies. */
+export function floatProgram(bytes: Uint8Array): { ops: FloatOp[]; shapes: Map<string, number[]>; inName: string; outName: string } {
+  const mapped = mapGraph(bytes);
+  const { ops, outName } = fuse(mapped.ops, mapped.shapes, mapped.outName);
+  return { ops, shapes: mapped.shapes, inName: mapped.inName, outName };
+}
+
 /** Imports an ONNX model, quantizing post-training from calibration samples (flat arrays in the input layout). */
 export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], opts: ImportOptions = {}): ImportedModel {
   const mapped = mapGraph(bytes);
@@ -1492,13 +1514,19 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
     for (const [k, v] of vals) stats.add(k, v);
     floatOutputs.push(vals.get(outName)!);
   }
+  // the output is not clipped (a rank-3 Linear's Gemm before its Reshape included: below)
   const noClip = new Set<string>([outName]);
-  // the output's values are those of the op before its Reshapes/Transposes/Slices (a rank-3 Linear's Gemm)
-  for (let t = outName, p = ops.find((o) => o.output === t); p && (p.kind === "reshape" || p.kind === "transpose" || p.kind === "slice"); p = ops.find((o) => o.output === t)) {
-    t = p.inputs[0]!;
-    noClip.add(t);
-  }
   for (const op of ops) if (op.kind === "softmax" || op.kind === "logsoftmax" || op.kind === "causalsoftmax" || op.kind === "layernorm") noClip.add(op.inputs[0]!);
+  // a residual stream (the sum of two activations) is not clipped, nor are the branches added
+  // into it: a transformer carries a few outlier features there (values 4x the 99.99th percentile
+  // in a handful of channels), and clipping them changes what every later layer reads
+  for (const op of ops) if (op.kind === "add" && !op.c) for (const t of [op.output, ...op.inputs]) noClip.add(t);
+  // a tensor's range is that of the op before its Reshapes/Transposes/Slices
+  for (const t0 of [...noClip])
+    for (let t = t0, p = ops.find((o) => o.output === t); p && (p.kind === "reshape" || p.kind === "transpose" || p.kind === "slice"); p = ops.find((o) => o.output === t)) {
+      t = p.inputs[0]!;
+      noClip.add(t);
+    }
   const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
 
   const q = new Map<string, QuantParams>();
