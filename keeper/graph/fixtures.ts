@@ -47,10 +47,18 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
     }
     case Op.Add: {
       const shape = [int(1, 4), int(1, 30)];
-      const ls = int(0, 20);
+      // the wide form (§3.6): int32 operands (zero point 0, values beyond ±(2^17 − 1) clamped) and/or an int32 output
+      const wide = rand() < 0.4;
+      const [wa, wb, wy] = wide ? [rand() < 0.6, rand() < 0.6, rand() < 0.6] : [false, false, false];
+      const ls = int(0, wa || wb ? 13 : 20);
       const [am, as] = rqPair(), [bm, bs] = rqPair(), [m, s] = [int(1 << 20, 2 ** 31 - 1), int(1, 40)];
-      const [lo, hi] = clampPair();
-      return { name: "Add", inputs: [i8(shape), i8(shape)], node: { op, inputs: refs(2), outDtype: DType.int8, outShape: shape, attrs: [zero(), am, as, zero(), bm, bs, m, s, zero(), lo, hi, ls] } };
+      const [lo, hi] = wy ? (rand() < 0.5 ? [-32767, 32767] : [-(2 ** 31), 2 ** 31 - 1]) : clampPair();
+      const operand = (w: boolean) => (w ? i32(shape, rand() < 0.2 ? 2 ** 31 - 1 : 1 << 17) : i8(shape));
+      return {
+        name: wide ? `Add(${wa ? "i32" : "i8"}+${wb ? "i32" : "i8"}→${wy ? "i32" : "i8"})` : "Add",
+        inputs: [operand(wa), operand(wb)],
+        node: { op, inputs: refs(2), outDtype: wy ? DType.int32 : DType.int8, outShape: shape, attrs: [wa ? 0 : zero(), am, as, wb ? 0 : zero(), bm, bs, m, s, wy ? 0 : zero(), lo, hi, ls] },
+      };
     }
     case Op.Mul: {
       const shape = [int(1, 5), int(1, 40)];
@@ -110,7 +118,13 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const shape = extreme ? [1, D] : [int(1, 4), D];
       const nearConstant = rand() < 0.15;
       const base = int(-128, 127);
-      const x = extreme
+      // the wide form: an int32 input (a residual stream, zero point 0; values beyond ±(2^17 − 1) clamped)
+      const wide = rand() < 0.3;
+      const x = wide
+        ? extreme
+          ? int32Tensor(shape, Array.from({ length: D }, (_, i) => (i % 2 === 0 ? -(2 ** 31) : 2 ** 31 - 1)))
+          : i32(shape, rand() < 0.3 ? 2 ** 31 - 1 : 1 << int(4, 17))
+        : extreme
         ? int8Tensor(shape, Array.from({ length: D }, (_, i) => (i % 2 === 0 ? -128 : 127)))
         : nearConstant
           ? int8Tensor(shape, Array.from({ length: shape[0]! * D }, () => Math.max(-128, Math.min(127, base + int(-1, 1)))))
@@ -119,9 +133,9 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const [lo, hi] = clampPair();
       const eps = rand() < 0.5 ? 1 : int(1, 2 ** 31 - 1);
       return {
-        name: extreme ? "LayerNorm(D=16384, extreme)" : "LayerNorm",
+        name: `LayerNorm${wide ? "(int32)" : ""}${extreme ? "(D=16384, extreme)" : ""}`,
         inputs: [x, i8([D]), i32([D], 1 << 24)],
-        node: { op, inputs: refs(3), outDtype: DType.int8, outShape: shape, attrs: [extreme ? 127 : zero(), zero(), eps, m, s, zero(), lo, hi] },
+        node: { op, inputs: refs(3), outDtype: DType.int8, outShape: shape, attrs: [wide ? 0 : extreme ? 127 : zero(), zero(), eps, m, s, zero(), lo, hi] },
       };
     }
     case Op.Lut: {

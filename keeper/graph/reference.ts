@@ -33,6 +33,12 @@ function withData(dtype: number, shape: readonly number[], data: Int8Array | Int
 const clamp = (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi);
 const add32 = (a: number, b: number): number => (a + b) | 0;
 
+/** An operand as the integer the kernels compute with: int8 minus its zero point, int32 clamped to ±(2^17 − 1) (§3.6's wide form). */
+function wideOperand(t: Tensor, zero: number): (v: number) => number {
+  return t.dtype === DType.int32 ? (v) => clamp(v, -WIDE_MAX, WIDE_MAX) : (v) => v - zero;
+}
+const WIDE_MAX = 2 ** 17 - 1;
+
 export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
   const a = node.attrs;
   const n = elementCount(node.outShape);
@@ -56,11 +62,14 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
     case Op.Add: {
       const [az, am, as, bz, bm, bs, m, s, yz, lo, hi, ls] = a as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
       const x1 = inputs[1]!.data;
+      const out = node.outDtype === DType.int32 ? new Int32Array(n) : y;
+      const da = wideOperand(inputs[0]!, az), db = wideOperand(inputs[1]!, bz);
       for (let i = 0; i < n; i++) {
-        const ta = refRq((x0[i]! - az) * 2 ** ls, am, as);
-        const tb = refRq((x1[i]! - bz) * 2 ** ls, bm, bs);
-        y[i] = clamp(add32(refRq(add32(ta, tb), m, s), yz), lo, hi);
+        const ta = refRq(da(x0[i]!) * 2 ** ls, am, as);
+        const tb = refRq(db(x1[i]!) * 2 ** ls, bm, bs);
+        out[i] = clamp(add32(refRq(add32(ta, tb), m, s), yz), lo, hi);
       }
+      if (node.outDtype === DType.int32) return withData(DType.int32, node.outShape, out);
       break;
     }
     case Op.Mul: {
@@ -147,10 +156,14 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
       const [xz, gz, eps, m, s, yz, lo, hi] = a as [number, number, number, number, number, number, number, number];
       const D = inputs[0]!.shape[inputs[0]!.shape.length - 1]!;
       const g = inputs[1]!.data, b = inputs[2]!.data;
+      const d = wideOperand(inputs[0]!, xz);
+      // a wide (int32) input: c shifted right by k = max(0, bitlen(D) − 5), rounded half away from zero
+      const k = inputs[0]!.dtype === DType.int32 ? BigInt(Math.max(0, D.toString(2).length - 5)) : 0n;
+      const shr = (v: bigint) => (k === 0n ? v : v >= 0n ? (v + (1n << (k - 1n))) >> k : -((-v + (1n << (k - 1n))) >> k));
       for (let r = 0; r < n; r += D) {
         let S = 0;
-        for (let i = 0; i < D; i++) S += x0[r + i]! - xz;
-        const c = Array.from({ length: D }, (_, i) => BigInt(D * (x0[r + i]! - xz) - S));
+        for (let i = 0; i < D; i++) S += d(x0[r + i]!);
+        const c = Array.from({ length: D }, (_, i) => shr(BigInt(D * d(x0[r + i]!) - S)));
         const Q = c.reduce((acc, v) => acc + v * v, 0n);
         const sd = isqrt(Q / BigInt(D) + BigInt(eps));
         const inv = (1n << 40n) / sd;

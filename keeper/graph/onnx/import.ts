@@ -1528,6 +1528,7 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
       noClip.add(t);
     }
   const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
+  const wide = wideTensors(ops, outName);
 
   const q = new Map<string, QuantParams>();
   const ref = new Map<string, number>([[inName, inputSlot()]]);
@@ -1618,11 +1619,17 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
           push({ op: Op.Mul, inputs: [xr, br], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, bq.zeroPoint, m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
           break;
         }
+        // a residual stream is wide: int32 of ±32767 levels, zero point 0 (§3.6); its operands
+        // are summed at 2^13 (a wide operand) or 2^20 (int8 only) units of the larger scale
+        const wideOut = wide.has(op.output);
+        const yq = wideOut ? wideParams(...range(op.output)) : y;
+        const ls = dtypes.get(op.inputs[0]!) === DType.int32 || (!op.c && dtypes.get(op.inputs[1]!) === DType.int32) ? 13 : 20;
         const twice = 2 * Math.max(xq.scale, bq.scale);
         const [am, as] = quantizeMultiplier(xq.scale / twice);
         const [bm, bs] = quantizeMultiplier(bq.scale / twice);
-        const [m, s] = quantizeMultiplier(twice / (2 ** 20 * y.scale));
-        push({ op: Op.Add, inputs: [xr, br], outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, y.zeroPoint, -128, 127, 20] }, op.output, y, op);
+        const [m, s] = quantizeMultiplier(twice / (2 ** ls * yq.scale));
+        const [qlo, qhi] = wideOut ? [-WIDE_LEVELS, WIDE_LEVELS] : [-128, 127];
+        push({ op: Op.Add, inputs: [xr, br], outDtype: wideOut ? DType.int32 : DType.int8, outShape, attrs: [xq.zeroPoint, am, as, bq.zeroPoint, bm, bs, m, s, yq.zeroPoint, qlo, qhi, ls] }, op.output, yq, op);
         break;
       }
       case "gather": {
@@ -1639,7 +1646,9 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         const { q: gq, scale: gs } = quantizeWeights(op.gamma!);
         const bias = Array.from(op.beta!, (v) => Math.round(v / (2 ** -12 * gs)));
         if (bias.some((b) => Math.abs(b) >= 2 ** 31)) throw new OnnxImportError(`${op.src}: a LayerNorm shift does not fit int32`);
-        const eps = Math.max(1, Math.round((op.eps! * D * D) / (xq.scale * xq.scale)));
+        // a wide input's c is shifted right by k = max(0, bitlen(D) − 5) bits (§3.6): eps in those units
+        const k = dtypes.get(op.inputs[0]!) === DType.int32 ? Math.max(0, D.toString(2).length - 5) : 0;
+        const eps = Math.max(1, Math.round((op.eps! * D * D) / (xq.scale * xq.scale * 4 ** k)));
         const [m, s] = quantizeMultiplier((2 ** -12 * gs) / y.scale);
         const inputs = [xr, addWeight(int8Tensor([D], gq)), addWeight(int32Tensor([D], bias))];
         push({ op: Op.LayerNorm, inputs, outDtype: DType.int8, outShape, attrs: [xq.zeroPoint, 0, Math.min(eps, 2 ** 31 - 1), m, s, y.zeroPoint, -128, 127] }, op.output, y, op);
@@ -1712,6 +1721,34 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
 }
 
 const REPORT_NODE_SAMPLES = 50;
+
+/** A wide tensor's levels: int32 values in ±WIDE_LEVELS (§3.6's wide form of Add and LayerNorm). */
+const WIDE_LEVELS = 32767;
+
+/** Symmetric parameters of a wide tensor covering [min, max]. */
+function wideParams(min: number, max: number): QuantParams {
+  const m = Math.max(Math.abs(min), Math.abs(max));
+  return { scale: m > 0 ? m / WIDE_LEVELS : 1, zeroPoint: 0 };
+}
+
+/**
+ * The residual streams: outputs of Adds whose every reader (through Reshapes, Transposes and
+ * Slices) is an Add or a LayerNorm, the ops with a wide (int32) form, and which are not the
+ * model's output. A transformer's x + attn(ln(x)) and x + mlp(ln(x)) keep 2^16 levels there: the
+ * stream carries a few outlier features (values 10x the others), and int8 steps at their scale
+ * would flatten the rest. Everything read by other ops stays int8.
+ */
+function wideTensors(ops: readonly FloatOp[], outName: string): Set<string> {
+  const readers = (t: string): FloatOp[] =>
+    ops.filter((o) => o.inputs.includes(t)).flatMap((o) => (o.kind === "reshape" || o.kind === "transpose" || o.kind === "slice" ? (o.output === outName ? [o] : readers(o.output)) : [o]));
+  const wide = new Set<string>();
+  for (const op of ops) {
+    if (op.kind !== "add" || op.output === outName) continue;
+    const rs = readers(op.output);
+    if (rs.length > 0 && rs.every((r) => (r.kind === "add" && r.output !== outName) || r.kind === "layernorm")) wide.add(op.output);
+  }
+  return wide;
+}
 
 /** Float vs int8 on the calibration set: top-1 agreement and every node's relative error. */
 function quantReport(

@@ -139,15 +139,23 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_ADD:
   case OAO_OP_MUL: {
     if (n_in != 2) return OAO_E_INPUT_COUNT;
-    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
     if (!same_shape(&in[1], in[0].dims, in[0].rank)) return OAO_E_INPUT_SHAPE;
     if (nd->op == OAO_OP_ADD) {
+      /* the wide form (§3.6): an int32 operand or output carries a residual stream, zero point 0 */
+      uint32_t wide_a = in[0].dtype == OAO_INT32, wide_b = in[1].dtype == OAO_INT32, wide_y = nd->out_dtype == OAO_INT32;
+      if ((!wide_a && in[0].dtype != OAO_INT8) || (!wide_b && in[1].dtype != OAO_INT8)) return OAO_E_INPUT_DTYPE;
       if (nd->n_attr != 12) return OAO_E_ATTR_COUNT;
       if (!ok_zero(attr(nd, 0)) || !ok_rq(attr(nd, 1), attr(nd, 2)) || !ok_zero(attr(nd, 3)) || !ok_rq(attr(nd, 4), attr(nd, 5)) ||
-          !ok_rq(attr(nd, 6), attr(nd, 7)) || !ok_zero(attr(nd, 8)) || !ok_clamp(attr(nd, 9), attr(nd, 10)) ||
-          !in_range(attr(nd, 11), 0, 20))
+          !ok_rq(attr(nd, 6), attr(nd, 7)) || !in_range(attr(nd, 11), 0, (wide_a || wide_b) ? 13 : 20))
         return OAO_E_ATTR_VALUE;
-    } else {
+      if ((wide_a && attr(nd, 0) != 0) || (wide_b && attr(nd, 3) != 0)) return OAO_E_ATTR_VALUE;
+      if (wide_y ? (attr(nd, 8) != 0 || attr(nd, 9) > attr(nd, 10)) : (!ok_zero(attr(nd, 8)) || !ok_clamp(attr(nd, 9), attr(nd, 10))))
+        return OAO_E_ATTR_VALUE;
+      if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
+      break;
+    }
+    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    {
       if (nd->n_attr != 7) return OAO_E_ATTR_COUNT;
       if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || !ok_rq(attr(nd, 2), attr(nd, 3)) || !ok_zero(attr(nd, 4)) ||
           !ok_clamp(attr(nd, 5), attr(nd, 6)))
@@ -249,7 +257,8 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_LAYERNORM: {
     if (n_in != 3) return OAO_E_INPUT_COUNT;
     if (nd->n_attr != 8) return OAO_E_ATTR_COUNT;
-    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT8 || in[2].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if ((in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) || in[1].dtype != OAO_INT8 || in[2].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if (in[0].dtype == OAO_INT32 && attr(nd, 0) != 0) return OAO_E_ATTR_VALUE;
     uint32_t d = in[0].dims[in[0].rank - 1];
     if (d > 16384 || in[1].rank != 1 || in[1].dims[0] != d || in[2].rank != 1 || in[2].dims[0] != d) return OAO_E_INPUT_SHAPE;
     if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || attr(nd, 2) < 1 || !ok_rq(attr(nd, 3), attr(nd, 4)) || !ok_zero(attr(nd, 5)) ||
@@ -633,18 +642,27 @@ static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_
   }
 }
 
+/* A wide (int32) operand is clamped to ±WIDE_MAX (its zero point is 0), so that d·2^lshift with
+   lshift <= 13 stays below 2^31 (§3.6). */
+#define WIDE_MAX 131071
+
+static int32_t operand(const oao_tensor *t, uint32_t i, int32_t z) {
+  if (t->dtype == OAO_INT32) return clampi(((const int32_t *)(uintptr_t)t->data)[i], -WIDE_MAX, WIDE_MAX);
+  return (int32_t)((const int8_t *)(uintptr_t)t->data)[i] - z;
+}
+
 static void add(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
-  const int8_t *a = (const int8_t *)(uintptr_t)in[0].data;
-  const int8_t *b = (const int8_t *)(uintptr_t)in[1].data;
   int32_t az = attr(nd, 0), am = attr(nd, 1), as = attr(nd, 2), bz = attr(nd, 3), bm = attr(nd, 4), bs = attr(nd, 5);
   int32_t m = attr(nd, 6), s = attr(nd, 7), yz = attr(nd, 8), lo = attr(nd, 9), hi = attr(nd, 10);
   int32_t scale = 1 << attr(nd, 11);
+  uint32_t wide_y = nd->out_dtype == OAO_INT32;
   for (uint32_t i = 0; i < n; i++) {
-    int32_t ta = oao_rq(((int32_t)a[i] - az) * scale, am, as); /* |(a-az)·2^20| < 2^28 */
-    int32_t tb = oao_rq(((int32_t)b[i] - bz) * scale, bm, bs);
+    int32_t ta = oao_rq(operand(&in[0], i, az) * scale, am, as); /* |d·2^lshift| < 2^31 */
+    int32_t tb = oao_rq(operand(&in[1], i, bz) * scale, bm, bs);
     int32_t sum = (int32_t)((uint32_t)ta + (uint32_t)tb);
-    int32_t r = (int32_t)((uint32_t)oao_rq(sum, m, s) + (uint32_t)yz);
-    y[i] = (int8_t)clampi(r, lo, hi);
+    int32_t r = clampi((int32_t)((uint32_t)oao_rq(sum, m, s) + (uint32_t)yz), lo, hi);
+    if (wide_y) ((int32_t *)(uintptr_t)y)[i] = r;
+    else y[i] = (int8_t)r;
   }
 }
 
@@ -879,27 +897,39 @@ static void gather(const oao_tensor *in, int8_t *y) {
   }
 }
 
+/* p / 2^k rounded half away from zero (k in 0..62) */
+static int64_t rshr64(int64_t p, uint32_t k) {
+  if (k == 0) return p;
+  int64_t half = (int64_t)1 << (k - 1);
+  return p >= 0 ? (p + half) >> k : -((-p + half) >> k);
+}
+
 static void layernorm(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
-  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   const int8_t *g = (const int8_t *)(uintptr_t)in[1].data;
   const int32_t *b = (const int32_t *)(uintptr_t)in[2].data;
   int32_t xz = attr(nd, 0), gz = attr(nd, 1), eps = attr(nd, 2), m = attr(nd, 3), s = attr(nd, 4), yz = attr(nd, 5);
   int32_t lo = attr(nd, 6), hi = attr(nd, 7);
   uint32_t D = in[0].dims[in[0].rank - 1];
-  int32_t Di = (int32_t)D;
+  int64_t Di = (int64_t)D;
+  /* a wide (int32) input: c is shifted right by k = max(0, bitlen(D) − 5) so that |c| <= 2^23 as for int8 */
+  uint32_t k = 0;
+  if (in[0].dtype == OAO_INT32) {
+    uint32_t bits = 0;
+    for (uint32_t v = D; v != 0; v >>= 1) bits++;
+    k = bits > 5 ? bits - 5 : 0;
+  }
   for (uint32_t r = 0; r < n; r += D) {
-    const int8_t *xr = x + r;
-    int32_t S = 0; /* |S| <= 255 · 2^14 */
-    for (uint32_t i = 0; i < D; i++) S += (int32_t)xr[i] - xz;
+    int64_t S = 0; /* |S| <= 2^14 · 2^17 */
+    for (uint32_t i = 0; i < D; i++) S += (int64_t)operand(&in[0], r + i, xz);
     uint64_t Q = 0; /* Σ c² <= 2^14 · 2^46 */
     for (uint32_t i = 0; i < D; i++) {
-      int64_t c = (int64_t)(Di * ((int32_t)xr[i] - xz) - S); /* |c| < 2^23 */
+      int64_t c = rshr64(Di * (int64_t)operand(&in[0], r + i, xz) - S, k); /* |c| <= 2^23 */
       Q += (uint64_t)(c * c);
     }
     uint32_t sd = (uint32_t)isqrt64(udiv64(Q, D) + (uint64_t)(uint32_t)eps); /* >= 1 (eps >= 1), < 2^31 */
     uint64_t inv = udiv64((uint64_t)1 << 40, sd);
     for (uint32_t i = 0; i < D; i++) {
-      int64_t c = (int64_t)(Di * ((int32_t)xr[i] - xz) - S);
+      int64_t c = rshr64(Di * (int64_t)operand(&in[0], r + i, xz) - S, k);
       int64_t p = c * (int64_t)inv; /* |c| < sqrt(D)·(sd+1) so |p| < 2^48 */
       int64_t half = (int64_t)1 << 27;
       int32_t t = (int32_t)(p >= 0 ? (p + half) >> 28 : -((-p + half) >> 28)); /* |t| <= 2^20 */
