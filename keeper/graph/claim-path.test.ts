@@ -118,8 +118,8 @@ describe("the claim path equals a straightforward computation of §3.1–3.5", (
   it("on the text-generation graph (generate.oao, 9,901 nodes, a 20-byte prompt)", () => {
     const fx = JSON.parse(readFileSync(join(models, "text_lm/fixture.json"), "utf8")) as { windows: number[][] };
     check("text_lm/generate.oao", int8Tensor([20], Int8Array.from(fx.windows[0]!.slice(0, 20))), {
-      traceRoot: "0xde23a8dec0abc992c151426da0d17c0c971ff6709d2181e5838e0c40806afd08",
-      digest: "0xa2a3a0feb737c54c02f91cd4e1acabc9c6f3b4bab240b8aa17804a2f1ef600d9",
+      traceRoot: "0x847071de2c61e0175a9f502c3bf7daea2efdad29d579c0c18edbee38ccbd30cd",
+      digest: "0x97625a2ff3be59de2369678a0af9da433539370b8304f7e178e7ae257d85944f",
     });
   }, 120_000);
 
