@@ -43,6 +43,13 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const inputs = [i8([M, K]), i8([N, K]), ...(withBias ? [i32([N], 1 << 20)] : [])];
       const [m, s] = rqPair();
       const [lo, hi] = clampPair();
+      if (rand() < 0.3) {
+        // int32 output (a language model's logits): identity rq or a random one, any i32 zero point and clamp
+        const [m32, s32] = rand() < 0.5 ? [2 ** 30, 30] : [m, s];
+        const lo32 = rand() < 0.5 ? -(2 ** 31) : int(-(2 ** 31), 0), hi32 = rand() < 0.5 ? 2 ** 31 - 1 : int(Math.max(lo32, -1000), 2 ** 31 - 1);
+        const yz32 = rand() < 0.5 ? 0 : int(-(2 ** 31), 2 ** 31 - 1);
+        return { name: "Gemm(int32)", inputs, node: { op, inputs: refs(inputs.length), outDtype: DType.int32, outShape: [M, N], attrs: [zero(), zero(), m32, s32, yz32, lo32, hi32] } };
+      }
       return { name: "Gemm", inputs, node: { op, inputs: refs(inputs.length), outDtype: DType.int8, outShape: [M, N], attrs: [zero(), zero(), m, s, zero(), lo, hi] } };
     }
     case Op.Add: {
@@ -110,7 +117,8 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const V = int(1, 20), D = int(1, 12);
       const idShape = rand() < 0.5 ? [int(1, 6)] : [int(1, 3), int(1, 4)];
       const ids = int32Tensor(idShape, Array.from({ length: idShape.reduce((p, d) => p * d, 1) }, () => (rand() < 0.15 ? int(-3, V + 3) : int(0, V - 1))));
-      return { name: "Gather", inputs: [i8([V, D]), ids], node: { op, inputs: refs(2), outDtype: DType.int8, outShape: [...idShape, D], attrs: [] } };
+      const int32 = rand() < 0.3;
+      return { name: int32 ? "Gather(int32)" : "Gather", inputs: [int32 ? i32([V, D], 2 ** 31 - 1) : i8([V, D]), ids], node: { op, inputs: refs(2), outDtype: int32 ? DType.int32 : DType.int8, outShape: [...idShape, D], attrs: [] } };
     }
     case Op.LayerNorm: {
       const extreme = rand() < 0.1;
@@ -192,8 +200,12 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
     case Op.ArgMax: {
       const shape = rand() < 0.5 ? [int(1, 40)] : [int(1, 3), int(1, 40)];
       const narrow = rand() < 0.5; // few distinct values: ties
-      const x = int8Tensor(shape, Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (narrow ? int(-2, 2) : int(-128, 127))));
-      return { name: "ArgMax", inputs: [x], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: [...shape.slice(0, -1), 1], attrs: [] } };
+      const int32 = rand() < 0.3;
+      const count = shape.reduce((p, d) => p * d, 1);
+      const x = int32
+        ? int32Tensor(shape, Array.from({ length: count }, () => (narrow ? int(-2, 2) : pick([int(-(2 ** 31), 2 ** 31 - 1), 2 ** 31 - 1, -(2 ** 31)]))))
+        : int8Tensor(shape, Array.from({ length: count }, () => (narrow ? int(-2, 2) : int(-128, 127))));
+      return { name: int32 ? "ArgMax(int32)" : "ArgMax", inputs: [x], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: [...shape.slice(0, -1), 1], attrs: [] } };
     }
     case Op.TokenWindow: {
       const C = int(1, 40);

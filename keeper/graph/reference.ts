@@ -51,12 +51,15 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
       const N = inputs[1]!.shape[0]!;
       const w = inputs[1]!.data;
       const b = inputs[2]?.data;
+      const y32 = new Int32Array(n); // an int32 output keeps the clamped value; int8 holds it as is (|v| <= 127)
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {
           let acc = b ? b[j]! : 0;
           for (let k = 0; k < K; k++) acc = add32(acc, (x0[i * K + k]! - xz) * (w[j * K + k]! - wz));
-          y[i * N + j] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
+          y32[i * N + j] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
         }
+      if (node.outDtype === DType.int32) return { dtype: DType.int32, shape: [...node.outShape], data: y32 };
+      y.set(y32);
       break;
     }
     case Op.Add: {
@@ -146,11 +149,12 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
     case Op.Gather: {
       const [V, D] = inputs[0]!.shape as [number, number];
       const ids = inputs[1]!.data;
+      const out = inputs[0]!.dtype === DType.int8 ? new Int8Array(n) : new Int32Array(n);
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
-        for (let j = 0; j < D; j++) y[i * D + j] = id >= 0 && id < V ? x0[id * D + j]! : 0;
+        for (let j = 0; j < D; j++) out[i * D + j] = id >= 0 && id < V ? x0[id * D + j]! : 0;
       }
-      break;
+      return withData(inputs[0]!.dtype, node.outShape, out);
     }
     case Op.LayerNorm: {
       const [xz, gz, eps, m, s, yz, lo, hi] = a as [number, number, number, number, number, number, number, number];

@@ -118,7 +118,10 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
       const fx = loadLmFixture("char_gpt");
       const full = buildModel(importOnnx(new Uint8Array(readFileSync(fx.files.get(opset)!)), fx.calibration, { name: "char_gpt", report: false }).spec);
       const C = fx.context, T = 12;
+      // the importer gives a language model int32 logits (no ties by rounding), and generation reads them as int32
+      expect(full.output.dtype).toBe(DType.int32);
       const gen = buildModel(generationSpec(full, T).spec);
+      expect(gen.nodes.filter((m) => m.op === Op.ArgMax).length).toBe(T);
       const fullExec = new Executor(full);
       const list = [...prompts(C, fx.heldout, opset), ...endingPrompts(fullExec, fx.heldout, C)];
       expectBitExact(full, gen, T, list);

@@ -245,8 +245,8 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
   const n = full.nodes.length;
   const last = full.nodes[n - 1]!;
   const outKind = kindOf(nodeSlot(n));
-  if (outKind.kind !== "row" || last.outDtype !== DType.int8 || elementCount(last.outShape) !== C * VOCAB || prod(last.outShape.slice(0, outKind.axis)) !== 1) {
-    throw new GenerateError(`the model's output (${nodeName(n)}, ${last.outDtype === DType.int8 ? "int8" : "int32"} [${last.outShape}]) is not the next-byte logits at every position, int8 [1, C, ${VOCAB}] = [1, ${C}, ${VOCAB}]`);
+  if (outKind.kind !== "row" || elementCount(last.outShape) !== C * VOCAB || prod(last.outShape.slice(0, outKind.axis)) !== 1) {
+    throw new GenerateError(`the model's output (${nodeName(n)}, ${last.outDtype === DType.int8 ? "int8" : "int32"} [${last.outShape}]) is not the next-byte logits at every position, int8 or int32 [1, C, ${VOCAB}] = [1, ${C}, ${VOCAB}]`);
   }
   // a weight-only node read row by row (or a cache built from one) is fine; caches read by scores must come from rows
   for (const [k, c] of caches) if (kindOf(c.slot).kind !== "row") throw new GenerateError(`${nodeName(k)}: its keys/values do not depend on the tokens`);
@@ -297,7 +297,7 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
   const argmaxIn = [...idsRow.slice(0, -1), VOCAB];
   const argmax = (logitsRow: number) => emit({ op: Op.ArgMax, inputs: [reshape(logitsRow, argmaxIn)], outDtype: DType.int32, outShape: [...idsRow], attrs: [] });
   const position = (k: number) => emit({ op: Op.Position, inputs: [w], outDtype: DType.int32, outShape: [1], attrs: [k] });
-  const gatherRow = (table: number, pos: number) => emit({ op: Op.Gather, inputs: [table, pos], outDtype: DType.int8, outShape: [1, outShape(table)[1]!], attrs: [] });
+  const gatherRow = (table: number, pos: number) => emit({ op: Op.Gather, inputs: [table, pos], outDtype: outDtype(table), outShape: [1, outShape(table)[1]!], attrs: [] });
   const logitsTable = reshape(prefill.get(nodeSlot(n))!, [C, VOCAB]);
   let token = argmax(gatherRow(logitsTable, position(-1)));
   let out = emit({ op: Op.Emit, inputs: [token, w], outDtype: DType.int8, outShape: [T], attrs: [0, T] });

@@ -1529,6 +1529,12 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
     }
   const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
   const wide = wideTensors(ops, outName);
+  // a language model's logits (token ids in, a clamp-free Gemm behind Reshapes out): int32 at the
+  // accumulator's scale, so no two logits tie at the maximum by rounding to 256 levels
+  let logits: string | undefined = outName;
+  for (let p = ops.find((o) => o.output === logits); p?.kind === "reshape"; p = ops.find((o) => o.output === logits)) logits = p.inputs[0]!;
+  const head = ops.find((o) => o.output === logits);
+  if (!intInput || head?.kind !== "gemm" || head.clamp) logits = undefined;
 
   const q = new Map<string, QuantParams>();
   const ref = new Map<string, number>([[inName, inputSlot()]]);
@@ -1593,6 +1599,12 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
           const bias = Array.from({ length: N }, (_, j) => Math.round((op.b ? op.b.data[j]! : 0) / (xScale * ws)) - zeroTerm(j));
           if (bias.some((b) => Math.abs(b) >= 2 ** 31)) throw new OnnxImportError(`${op.src}: a bias does not fit int32 at scale ${xq.scale * ws}`);
           inputs.push(addWeight(int32Tensor([N], bias)));
+        }
+        if (op.output === logits) {
+          // the exact accumulator: identity rq, zero point 0, the whole i32 range
+          const [m, s] = quantizeMultiplier(1);
+          push({ op: Op.Gemm, inputs, outDtype: DType.int32, outShape, attrs: [xZero, 0, m, s, 0, -(2 ** 31), 2 ** 31 - 1] }, op.output, { scale: xScale * ws, zeroPoint: 0 }, op);
+          break;
         }
         const [m, s] = quantizeMultiplier((xScale * ws) / y.scale);
         const [qmin, qmax] = clampQ(op.clamp, y);

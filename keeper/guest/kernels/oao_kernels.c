@@ -127,12 +127,14 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
       if (in[2].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
       if (in[2].rank != 1 || in[2].dims[0] != in[1].dims[0]) return OAO_E_INPUT_SHAPE;
     }
-    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || !ok_rq(attr(nd, 2), attr(nd, 3)) || !ok_zero(attr(nd, 4)) ||
-        !ok_clamp(attr(nd, 5), attr(nd, 6)))
+    /* an int32 output (a language model's logits) keeps the requantized sum unclamped to int8:
+       its zero point and clamp may be any i32 (qmin <= qmax) */
+    int wide = nd->out_dtype == OAO_INT32;
+    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || !ok_rq(attr(nd, 2), attr(nd, 3)) ||
+        !(wide ? attr(nd, 5) <= attr(nd, 6) : ok_zero(attr(nd, 4)) && ok_clamp(attr(nd, 5), attr(nd, 6))))
       return OAO_E_ATTR_VALUE;
     dims[0] = in[0].dims[0];
     dims[1] = in[1].dims[0];
-    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
     if (nd->out_rank != 2 || nd->out_dims[0] != dims[0] || nd->out_dims[1] != dims[1]) return OAO_E_OUTPUT_SHAPE;
     break;
   }
@@ -244,11 +246,11 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_GATHER: {
     if (n_in != 2) return OAO_E_INPUT_COUNT;
     if (nd->n_attr != 0) return OAO_E_ATTR_COUNT;
-    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if ((in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) || in[1].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
     if (in[0].rank != 2 || in[1].rank > OAO_MAX_RANK - 1) return OAO_E_INPUT_SHAPE;
     for (uint32_t i = 0; i < in[1].rank; i++) dims[i] = in[1].dims[i];
     dims[in[1].rank] = in[0].dims[1];
-    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_dtype != in[0].dtype) return OAO_E_OUTPUT_DTYPE;
     if (nd->out_rank != in[1].rank + 1) return OAO_E_OUTPUT_SHAPE;
     for (uint32_t i = 0; i < nd->out_rank; i++)
       if (nd->out_dims[i] != dims[i]) return OAO_E_OUTPUT_SHAPE;
@@ -340,7 +342,7 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_ARGMAX: {
     if (n_in != 1) return OAO_E_INPUT_COUNT;
     if (nd->n_attr != 0) return OAO_E_ATTR_COUNT;
-    if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    if (in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
     if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
     if (nd->out_rank != in[0].rank || nd->out_dims[nd->out_rank - 1] != 1) return OAO_E_OUTPUT_SHAPE;
     for (uint32_t i = 0; i + 1 < nd->out_rank; i++)
@@ -617,6 +619,7 @@ static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_
   const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   const int8_t *w = (const int8_t *)(uintptr_t)in[1].data;
   const int32_t *b = n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0;
+  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0; /* int32 output: the clamped value itself */
   uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
   int32_t xz = attr(nd, 0), wz = attr(nd, 1), m = attr(nd, 2), s = attr(nd, 3), yz = attr(nd, 4);
   int32_t lo = attr(nd, 5), hi = attr(nd, 6);
@@ -633,8 +636,9 @@ static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_
         for (uint32_t i = i0; i < i0 + rows; i++) {
           for (uint32_t j = j0; j < j0 + cols; j++) {
             uint32_t acc = (b ? (uint32_t)b[j] : 0) + t[(i - i0) * 4 + (j - j0)] - sx[i - i0] - cs[j - jc];
-            int32_t r = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
-            y[i * N + j] = (int8_t)clampi(r, lo, hi);
+            int32_t r = clampi((int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz), lo, hi);
+            if (y32) y32[i * N + j] = r;
+            else y[i * N + j] = (int8_t)r;
           }
         }
       }
@@ -881,15 +885,16 @@ static uint64_t isqrt64(uint64_t v) {
   return res;
 }
 
-static void gather(const oao_tensor *in, int8_t *y) {
-  const int8_t *table = (const int8_t *)(uintptr_t)in[0].data;
+static void gather(const oao_tensor *in, uint8_t *y) {
+  const uint8_t *table = (const uint8_t *)(uintptr_t)in[0].data;
   const int32_t *ids = (const int32_t *)(uintptr_t)in[1].data;
-  uint32_t V = in[0].dims[0], D = in[0].dims[1], n = numel(in[1].dims, in[1].rank);
+  /* D = a row's bytes: rows are copied as bytes whatever the table's dtype */
+  uint32_t V = in[0].dims[0], D = in[0].dims[1] * (in[0].dtype == OAO_INT32 ? 4u : 1u), n = numel(in[1].dims, in[1].rank);
   for (uint32_t i = 0; i < n; i++) {
     int32_t id = ids[i];
-    int8_t *row = y + i * D;
+    uint8_t *row = y + i * D;
     if (id >= 0 && (uint32_t)id < V) {
-      const int8_t *src = table + (uint32_t)id * D;
+      const uint8_t *src = table + (uint32_t)id * D;
       for (uint32_t j = 0; j < D; j++) row[j] = src[j];
     } else {
       for (uint32_t j = 0; j < D; j++) row[j] = 0; /* out-of-range id: a zero row */
@@ -1050,8 +1055,19 @@ static void slice(const node_desc *nd, const oao_tensor *in, uint8_t *y, const u
 }
 
 static void argmax(const oao_tensor *in, int32_t *y) {
-  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   uint32_t N = in[0].dims[in[0].rank - 1], rows = numel(in[0].dims, in[0].rank) / N;
+  if (in[0].dtype == OAO_INT32) { /* a language model's int32 logits */
+    const int32_t *x = (const int32_t *)(uintptr_t)in[0].data;
+    for (uint32_t r = 0; r < rows; r++) {
+      const int32_t *xr = x + r * N;
+      uint32_t best = 0;
+      for (uint32_t j = 1; j < N; j++)
+        if (xr[j] > xr[best]) best = j; /* the first maximum wins */
+      y[r] = (int32_t)best;
+    }
+    return;
+  }
+  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   for (uint32_t r = 0; r < rows; r++) {
     const int8_t *xr = x + r * N;
     uint32_t best = 0;
@@ -1195,7 +1211,7 @@ int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *i
   }
   case OAO_OP_CONV2D: OAO_CONV2D(&nd, inputs, n_inputs, y, nd.out_dims); break;
   case OAO_OP_MAXPOOL: maxpool(&nd, inputs, y, nd.out_dims); break;
-  case OAO_OP_GATHER: gather(inputs, y); break;
+  case OAO_OP_GATHER: gather(inputs, (uint8_t *)y); break;
   case OAO_OP_LAYERNORM: layernorm(&nd, inputs, y, n); break;
   case OAO_OP_LUT: lut(&nd, inputs, y, n); break;
   case OAO_OP_MATMUL: OAO_MATMUL(&nd, inputs, y); break;

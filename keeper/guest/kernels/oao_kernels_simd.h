@@ -19,9 +19,19 @@ static inline uint32_t hsum_u32(v128_t v) {
   return (uint32_t)wasm_i32x4_extract_lane(v, 0);
 }
 
+static inline int32_t requant32(uint32_t acc, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi) {
+  return clampi((int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz), lo, hi);
+}
+
 static inline int8_t requant(uint32_t acc, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi) {
-  int32_t r = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
-  return (int8_t)clampi(r, lo, hi);
+  return (int8_t)requant32(acc, m, s, yz, lo, hi);
+}
+
+/* output element i of dot_rows: int8, or int32 (a Gemm's int32 output) when y32 is set */
+static inline void put(int8_t *y, int32_t *y32, uint32_t i, uint32_t acc, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi) {
+  int32_t r = requant32(acc, m, s, yz, lo, hi);
+  if (y32) y32[i] = r;
+  else y[i] = (int8_t)r;
 }
 
 /*
@@ -56,10 +66,11 @@ static inline __attribute__((always_inline)) void dot_tile(const int8_t *x, uint
 
 /*
  * y[i·ldy + j] = requant(bias[j] + Σ_k (x[i·K + k] - xz)·(w[j·K + k] - wz)) for i < M, j < N:
- * Gemm's loop (and MatMul's with a transposed right operand). bias may be 0.
+ * Gemm's loop (and MatMul's with a transposed right operand). bias may be 0; with y32 the outputs
+ * are int32 there instead (put).
  */
 static void dot_rows_simd(const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int32_t xz,
-                          int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y) {
+                          int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y, int32_t *y32) {
   uint32_t acc[8];
   uint32_t i = 0;
   for (; i + 2 <= M; i += 2) {
@@ -69,11 +80,11 @@ static void dot_rows_simd(const int8_t *x, const int8_t *w, const int32_t *bias,
       dot_tile(xr, K, w + j * K, K, K, xz, wz, 2, 4, acc);
       for (uint32_t r = 0; r < 2; r++)
         for (uint32_t c = 0; c < 4; c++)
-          y[(i + r) * N + j + c] = requant(acc[r * 4 + c] + (bias ? (uint32_t)bias[j + c] : 0u), m, s, yz, lo, hi);
+          put(y, y32, (i + r) * N + j + c, acc[r * 4 + c] + (bias ? (uint32_t)bias[j + c] : 0u), m, s, yz, lo, hi);
     }
     for (; j < N; j++) {
       dot_tile(xr, K, w + j * K, K, K, xz, wz, 2, 1, acc);
-      for (uint32_t r = 0; r < 2; r++) y[(i + r) * N + j] = requant(acc[r] + (bias ? (uint32_t)bias[j] : 0u), m, s, yz, lo, hi);
+      for (uint32_t r = 0; r < 2; r++) put(y, y32, (i + r) * N + j, acc[r] + (bias ? (uint32_t)bias[j] : 0u), m, s, yz, lo, hi);
     }
   }
   for (; i < M; i++) {
@@ -81,11 +92,11 @@ static void dot_rows_simd(const int8_t *x, const int8_t *w, const int32_t *bias,
     uint32_t j = 0;
     for (; j + 4 <= N; j += 4) {
       dot_tile(xr, K, w + j * K, K, K, xz, wz, 1, 4, acc);
-      for (uint32_t c = 0; c < 4; c++) y[i * N + j + c] = requant(acc[c] + (bias ? (uint32_t)bias[j + c] : 0u), m, s, yz, lo, hi);
+      for (uint32_t c = 0; c < 4; c++) put(y, y32, i * N + j + c, acc[c] + (bias ? (uint32_t)bias[j + c] : 0u), m, s, yz, lo, hi);
     }
     for (; j < N; j++) {
       dot_tile(xr, K, w + j * K, K, K, xz, wz, 1, 1, acc);
-      y[i * N + j] = requant(acc[0] + (bias ? (uint32_t)bias[j] : 0u), m, s, yz, lo, hi);
+      put(y, y32, i * N + j, acc[0] + (bias ? (uint32_t)bias[j] : 0u), m, s, yz, lo, hi);
     }
   }
 }
@@ -134,7 +145,7 @@ static uint32_t sum_i8(const int8_t *p, uint32_t K) {
  * rows, column sums once per 4 columns; the 4 columns' weights then stay in cache over the chunk.
  */
 static void dot_rows_corr(const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int32_t xz,
-                          int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y) {
+                          int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y, int32_t *y32) {
   uint32_t sx[ROWS_CHUNK], acc[8], swc[4];
   uint32_t kzz = K * (uint32_t)xz * (uint32_t)wz;
   for (uint32_t i0 = 0; i0 < M; i0 += ROWS_CHUNK) {
@@ -150,11 +161,11 @@ static void dot_rows_corr(const int8_t *x, const int8_t *w, const int32_t *bias,
         if (nc == 4) {
           dot_tile_raw(xr, K, w + j * K, K, K, 2, 4, acc);
           for (uint32_t a = 0; a < 2; a++)
-            for (uint32_t c = 0; c < 4; c++) y[(i0 + r + a) * N + j + c] = requant(acc[a * 4 + c] - sx[r + a] + swc[c], m, s, yz, lo, hi);
+            for (uint32_t c = 0; c < 4; c++) put(y, y32, (i0 + r + a) * N + j + c, acc[a * 4 + c] - sx[r + a] + swc[c], m, s, yz, lo, hi);
         } else {
           for (uint32_t c = 0; c < nc; c++) {
             dot_tile_raw(xr, K, w + (j + c) * K, K, K, 2, 1, acc);
-            for (uint32_t a = 0; a < 2; a++) y[(i0 + r + a) * N + j + c] = requant(acc[a] - sx[r + a] + swc[c], m, s, yz, lo, hi);
+            for (uint32_t a = 0; a < 2; a++) put(y, y32, (i0 + r + a) * N + j + c, acc[a] - sx[r + a] + swc[c], m, s, yz, lo, hi);
           }
         }
       }
@@ -162,7 +173,7 @@ static void dot_rows_corr(const int8_t *x, const int8_t *w, const int32_t *bias,
         const int8_t *xr = x + (i0 + r) * K;
         for (uint32_t c = 0; c < nc; c++) {
           dot_tile_raw(xr, K, w + (j + c) * K, K, K, 1, 1, acc);
-          y[(i0 + r) * N + j + c] = requant(acc[0] - sx[r] + swc[c], m, s, yz, lo, hi);
+          put(y, y32, (i0 + r) * N + j + c, acc[0] - sx[r] + swc[c], m, s, yz, lo, hi);
         }
       }
     }
@@ -172,8 +183,8 @@ static void dot_rows_corr(const int8_t *x, const int8_t *w, const int32_t *bias,
 /* Gemm's loop: few rows (batch 1: the weights are read once anyway) with the zero points subtracted
    in the tile, many rows with them folded out (dot_rows_corr). Both give the same bytes. */
 static void dot_rows(const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int32_t xz,
-                     int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y) {
-  (M >= 8 ? dot_rows_corr : dot_rows_simd)(x, w, bias, M, N, K, xz, wz, m, s, yz, lo, hi, y);
+                     int32_t wz, int32_t m, int32_t s, int32_t yz, int32_t lo, int32_t hi, int8_t *y, int32_t *y32) {
+  (M >= 8 ? dot_rows_corr : dot_rows_simd)(x, w, bias, M, N, K, xz, wz, m, s, yz, lo, hi, y, y32);
 }
 
 static void gemm_simd(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
@@ -181,7 +192,8 @@ static void gemm_simd(const node_desc *nd, const oao_tensor *in, uint32_t n_in, 
   const int8_t *w = (const int8_t *)(uintptr_t)in[1].data;
   const int32_t *b = n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0;
   uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
-  dot_rows(x, w, b, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y);
+  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0;
+  dot_rows(x, w, b, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y, y32);
 }
 
 /*
@@ -199,7 +211,7 @@ static void matmul_simd(const node_desc *nd, const oao_tensor *in, int8_t *y) {
     const int8_t *ab = a + bb * M * K, *b0 = bm + bb * K * N;
     int8_t *yb = y + bb * M * N;
     if (tb) {
-      dot_rows(ab, b0, 0, M, N, K, az, bz, m, s, yz, lo, hi, yb);
+      dot_rows(ab, b0, 0, M, N, K, az, bz, m, s, yz, lo, hi, yb, 0);
       continue;
     }
     v128_t vbz = wasm_i16x8_splat((int16_t)bz);
