@@ -118,8 +118,8 @@ describe("the claim path equals a straightforward computation of §3.1–3.5", (
   it("on the text-generation graph (generate.oao, 9,901 nodes, a 20-byte prompt)", () => {
     const fx = JSON.parse(readFileSync(join(models, "text_lm/fixture.json"), "utf8")) as { windows: number[][] };
     check("text_lm/generate.oao", int8Tensor([20], Int8Array.from(fx.windows[0]!.slice(0, 20))), {
-      traceRoot: "0x847071de2c61e0175a9f502c3bf7daea2efdad29d579c0c18edbee38ccbd30cd",
-      digest: "0x97625a2ff3be59de2369678a0af9da433539370b8304f7e178e7ae257d85944f",
+      traceRoot: "0xb7ab232e96831e33584ce6825cdf7f57060e27b30ddc8f7c28ba7eeccb115845",
+      digest: "0x1906190a196ddf4813d88de7a473ad696f371652c2c75b1a1fd5507a14c03c5c",
     });
   }, 120_000);
 
