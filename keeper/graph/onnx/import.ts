@@ -1501,8 +1501,6 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   });
   const inputNote = inputLimitNote({ input: { dtype: intInput ? DType.int32 : DType.int8, shape: inShape } });
   if (inputNote !== undefined) notes.push(inputNote);
-  const outBytes = numel(shapes.get(outName)!);
-  if (outBytes > 4096) notes.push(`the output has ${outBytes} int8 values: a deployment's TaskManager accepts claims of at most maxOutputBytes (4096 by default), so a keeper's commit reverts with OutputTooLarge; return fewer values (a language model: the last position's logits, x[:, -1, :])`);
   const percentile = opts.clipPercentile ?? 99.99;
   // activation ranges
   const stride = new Map<string, number>();
@@ -1722,6 +1720,9 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
         throw new OnnxImportError(`internal: op ${op.kind} left after folding`);
     }
   }
+  const outNode = nodes[nodes.length - 1]!, outValues = numel(outNode.outShape);
+  const outBytes = outValues * (outNode.outDtype === DType.int32 ? 4 : 1);
+  if (outBytes > 4096) notes.push(`the output has ${outBytes} bytes (${outValues} ${outNode.outDtype === DType.int32 ? "int32" : "int8"} values): a deployment's TaskManager accepts claims of at most maxOutputBytes (4096 by default), so a keeper's commit reverts with OutputTooLarge; return fewer values (a language model: the last position's logits, x[:, -1, :])`);
   const spec: ModelSpec = {
     input: { dtype: intInput ? DType.int32 : DType.int8, shape: inShape },
     nodes,

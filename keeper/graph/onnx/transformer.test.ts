@@ -42,6 +42,11 @@ describe("transformer language models exported from PyTorch (scripts/models/expo
         const model = buildModel(r.spec);
         models.set(opset, model);
         expect(model.input).toEqual({ dtype: DType.int32, shape: [1, fx.context] });
+        // an output above maxOutputBytes is noted in bytes: char_gpt's int32 logits at every position are 4 bytes each
+        const outValues = model.output.shape.reduce((a, b) => a * b, 1), outBytes = outValues * (model.output.dtype === DType.int32 ? 4 : 1);
+        const outNote = r.notes.find((n) => n.includes("OutputTooLarge"));
+        if (outBytes > 4096) expect(outNote).toMatch(new RegExp(`^the output has ${outBytes} bytes \\(${outValues} int(8|32) values\\)`));
+        else expect(outNote).toBeUndefined();
         const ops = model.nodes.map((n) => OP_NAMES[n.op]!);
         const count = (op: string) => ops.filter((o) => o === op).length;
         // token embedding, 2 × (2 LayerNorms, q/k/v/out/up/down Gemms, 2 MatMuls, a CausalSoftmax,
