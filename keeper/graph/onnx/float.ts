@@ -147,14 +147,7 @@ function conv2d(a: Float64Array, inShape: number[], op: FloatOp, outShape: numbe
 const clampTo = (v: number, c: [number, number] | undefined) => (c ? Math.min(c[1], Math.max(c[0], v)) : v);
 
 /** Float interpretation of the program: every tensor's value (activation names → values). */
-export function runFloat(
-  ops: readonly FloatOp[],
-  shapes: ReadonlyMap<string, number[]>,
-  inName: string,
-  x: Float64Array,
-  /** called with each op's output before later ops read it (it may change it in place: a quantization probe) */
-  after?: (op: FloatOp, y: Float64Array) => void,
-): Map<string, Float64Array> {
+export function runFloat(ops: readonly FloatOp[], shapes: ReadonlyMap<string, number[]>, inName: string, x: Float64Array): Map<string, Float64Array> {
   const vals = new Map<string, Float64Array>([[inName, x]]);
   for (const op of ops) {
     const a = vals.get(op.inputs[0]!)!;
@@ -311,7 +304,6 @@ export function runFloat(
         break;
       }
     }
-    after?.(op, y);
     vals.set(op.output, y);
   }
   return vals;

@@ -1378,11 +1378,11 @@ const SAMPLE_EXTREME_QUANTILE = 0.9;
  * samples' extremes (their 10th for the minimum).
  */
 class RangeStats {
-  private readonly vals = new Map<string, { min: number; max: number; kept: number[]; mins: number[]; maxs: number[] }>();
+  private readonly vals = new Map<string, { kept: number[]; mins: number[]; maxs: number[] }>();
   constructor(private readonly stride: Map<string, number>) {}
   add(name: string, v: Float64Array): void {
     let s = this.vals.get(name);
-    if (!s) this.vals.set(name, (s = { min: Infinity, max: -Infinity, kept: [], mins: [], maxs: [] }));
+    if (!s) this.vals.set(name, (s = { kept: [], mins: [], maxs: [] }));
     const st = this.stride.get(name) ?? 1;
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < v.length; i++) {
@@ -1391,14 +1391,12 @@ class RangeStats {
       if (x > hi) hi = x;
       if (i % st === 0) s.kept.push(x);
     }
-    s.min = Math.min(s.min, lo);
-    s.max = Math.max(s.max, hi);
     s.mins.push(lo);
     s.maxs.push(hi);
   }
   range(name: string, percentile: number): [number, number] {
     const s = this.vals.get(name)!;
-    if (percentile >= 100 || s.kept.length < 100) return [s.min, s.max];
+    if (percentile >= 100 || s.kept.length < 100) return [s.mins.reduce((a, b) => Math.min(a, b)), s.maxs.reduce((a, b) => Math.max(a, b))];
     const sorted = Float64Array.from(s.kept).sort();
     const at = (a: Float64Array, p: number) => a[Math.min(a.length - 1, Math.max(0, Math.round(p * (a.length - 1))))]!;
     // values beyond the pooled percentile are still kept when at least 1 sample in 10 reaches them:
@@ -1474,13 +1472,6 @@ export function checkSamples(samples: readonly (readonly unknown[])[]): void {
       if (Math.abs(v) > MAX_CALIBRATION_MAGNITUDE) throw new OnnxImportError(`sample ${i}, element ${j}: ${shown} is beyond ±1e6 (absurd for a model input: check the data's units and parsing)`);
     });
   });
-}
-
-/** The importer's float program of an ONNX model (after folding and fusing), for calibration studies. */
-export function floatProgram(bytes: Uint8Array): { ops: FloatOp[]; shapes: Map<string, number[]>; inName: string; outName: string } {
-  const mapped = mapGraph(bytes);
-  const { ops, outName } = fuse(mapped.ops, mapped.shapes, mapped.outName);
-  return { ops, shapes: mapped.shapes, inName: mapped.inName, outName };
 }
 
 /** Imports an ONNX model, quantizing post-training from calibration samples (flat arrays in the input layout). */
