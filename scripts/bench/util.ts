@@ -27,8 +27,17 @@ export async function medianRate(n: number, rounds: number, fn: () => unknown): 
  * user runs it) and returns the last stdout line parsed. Its stderr (progress) goes to `ctx.log`.
  */
 export function runOaoJson<T = Record<string, unknown>>(ctx: BenchContext, args: string[]): Promise<T> {
+  return runJson<T>(ctx, process.execPath, [join(ctx.repo, "bin", "oao.js"), ...args, "--json"], `oao ${args.join(" ")}`);
+}
+
+/** Runs a TypeScript script of the repository (`tsx <script> <args>`) the same way; its last stdout line is JSON. */
+export function runScriptJson<T = Record<string, unknown>>(ctx: BenchContext, script: string, args: string[]): Promise<T> {
+  return runJson<T>(ctx, join(ctx.repo, "node_modules", ".bin", "tsx"), [join(ctx.repo, script), ...args], `tsx ${script} ${args.join(" ")}`);
+}
+
+function runJson<T>(ctx: BenchContext, command: string, argv: string[], label: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ctx.repo, "bin", "oao.js"), ...args, "--json"], {
+    const child = spawn(command, argv, {
       cwd: ctx.repo,
       env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -47,11 +56,11 @@ export function runOaoJson<T = Record<string, unknown>>(ctx: BenchContext, args:
     child.on("error", reject);
     child.on("close", (code) => {
       const last = stdout.trim().split("\n").pop() ?? "";
-      if (code !== 0) return reject(new Error(`oao ${args.join(" ")} exited ${code}: ${stderr.trim().split("\n").pop() ?? ""}`));
+      if (code !== 0) return reject(new Error(`${label} exited ${code}: ${stderr.trim().split("\n").pop() ?? ""}`));
       try {
         resolve(JSON.parse(last) as T);
       } catch {
-        reject(new Error(`oao ${args.join(" ")}: the last stdout line is not JSON: ${last.slice(0, 200)}`));
+        reject(new Error(`${label}: the last stdout line is not JSON: ${last.slice(0, 200)}`));
       }
     });
   });

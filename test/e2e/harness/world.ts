@@ -8,7 +8,7 @@ import { decodeFunctionData, parseEther, parseEventLogs, parseGwei, zeroAddress,
 import { encodeTensor, quantizeInput, toHex } from "../../../keeper/graph/index.ts";
 import { loadMnist } from "../../../keeper/graph/train/mnist-data.ts";
 import { loadModelFile, resolveModelPath } from "../../../keeper/src/service/models.ts";
-import { createLocalWorld, devKey } from "../../../keeper/src/demo/world.ts";
+import { createLocalWorld, devKey, type GameParams } from "../../../keeper/src/demo/world.ts";
 import { TaskManagerAbi } from "../../../sdk/src/abis/generated.ts";
 
 export const mnistFile = resolveModelPath("mnist");
@@ -18,8 +18,8 @@ const samples = loadMnist().test;
 /** The request input of MNIST test sample `k`. */
 export const mnistInput = (k: number): Hex => toHex(encodeTensor(quantizeInput(mnist, Array.from(samples[k]!.pixels)))) as Hex;
 
-export async function createE2eWorld(rpc: string) {
-  const world = await createLocalWorld({ rpc });
+export async function createE2eWorld(rpc: string, options: { game?: Partial<GameParams> } = {}) {
+  const world = await createLocalWorld({ rpc, ...options });
   const modelId = await world.registerModel(mnist);
   const contracts = { aiOracle: world.addresses.aiOracle, taskManager: world.addresses.taskManager, staking: world.addresses.staking };
   const wallets = await world.conn.viem.getWalletClients();
