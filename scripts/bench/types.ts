@@ -31,6 +31,13 @@ export interface Metric {
   unit: string;
   /** One line: what it is and how it was measured. */
   description: string;
+  /**
+   * Which way is better, for the regression gate against the committed run (run.ts `gateOf`); default from the
+   * unit: rates (`…/s`) higher, times, gas, transactions and memory lower, anything else (counts, `ratio`) not gated.
+   */
+  better?: "higher" | "lower" | "none";
+  /** Allowed relative worsening before the gate fails (default from the unit: 0 for gas/txs, 0.5 for times and rates). */
+  tolerance?: number;
 }
 
 export interface BenchTable {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BEGIN, END, formatValue, renderBlock, spliceBlock } from "../../scripts/bench/report.ts";
-import { nestMetrics, parseArgs } from "../../scripts/bench/run.ts";
+import { describeRegression, findRegressions, gateOf, nestMetrics, parseArgs, type Baseline } from "../../scripts/bench/run.ts";
 import { renderChart, shortNumber } from "../../scripts/bench/svg.ts";
 import type { BenchChart, SectionResult } from "../../scripts/bench/types.ts";
 
@@ -18,13 +18,43 @@ const info = { mode: "quick" as const, date: "2026-11-22 10:00 UTC", command: "n
 
 describe("bench runner", () => {
   it("parses its arguments and refuses unknown ones with the usage", () => {
-    expect(parseArgs(["--quick", "--json"])).toEqual({ quick: true, json: true, write: true, only: undefined });
+    expect(parseArgs(["--quick", "--json"])).toEqual({ quick: true, json: true, write: true, only: undefined, accept: false });
     // A partial run never replaces the docs' whole-run block.
-    expect(parseArgs(["--only", "vm,graph"])).toEqual({ quick: false, json: false, write: false, only: ["vm", "graph"] });
+    expect(parseArgs(["--only", "vm,graph"])).toEqual({ quick: false, json: false, write: false, only: ["vm", "graph"], accept: false });
+    expect(parseArgs(["--accept"]).accept).toBe(true);
     expect(parseArgs(["--no-write"]).write).toBe(false);
     expect(() => parseArgs(["--only", "vm,nope"])).toThrow(/unknown section\(s\) nope; known: vm, graph/);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown argument --fast; usage: npm run bench/);
     expect(() => parseArgs(["--only"])).toThrow(/comma-separated/);
+  });
+
+  it("fails a figure worse than the committed run's beyond its noise allowance, and nothing else", () => {
+    const baseline: Baseline = {
+      meta: { mode: "full", date: "2026-12-06 10:00 UTC", machine: "test box", command: "npm run bench" },
+      metrics: { "vm.stepsPerSecond": 100e6, "oracle.lifecycleGas": 887_456, "dispute.seconds": 0.7, "graph.vsOnnxruntime": 0.4, "graph.alphaMin": 2000, "keeper.heapMiB": 200 },
+    };
+    const m = (key: string, value: number | null, unit: string, extra: { better?: "higher" | "lower" | "none"; tolerance?: number } = {}) => ({ key, value, unit, description: "", ...extra });
+    // Directions and allowances from the unit, or given by the metric.
+    expect(gateOf({ unit: "steps/s" })).toEqual({ better: "higher", tolerance: 0.5 });
+    expect(gateOf({ unit: "gas" })).toEqual({ better: "lower", tolerance: 0 });
+    expect(gateOf({ unit: "ratio" }).better).toBe("none");
+    expect(gateOf({ unit: "ratio", better: "higher" }).better).toBe("higher");
+    const regressions = findRegressions(
+      [
+        m("vm.stepsPerSecond", 40e6, "steps/s"), // 60% slower: beyond the 50% allowance
+        m("oracle.lifecycleGas", 887_457, "gas"), // one gas more: gas is deterministic
+        m("dispute.seconds", 1.0, "s"), // 43% slower: within noise
+        m("graph.vsOnnxruntime", 0.1, "ratio", { better: "higher" }), // 75% worse
+        m("graph.alphaMin", 9000, "ratio"), // not gated
+        m("keeper.heapMiB", 150, "MiB"), // better
+        m("scale.new", 5, "s"), // not in the baseline
+        m("dispute.large.gas", null, "gas"), // not measured
+      ],
+      baseline,
+    );
+    expect(regressions.map((r) => r.key)).toEqual(["vm.stepsPerSecond", "oracle.lifecycleGas", "graph.vsOnnxruntime"]);
+    expect(describeRegression(regressions[0]!)).toBe("REGRESSION vm.stepsPerSecond: 100,000,000 → 40,000,000 steps/s (worse by 60%; noise allowance 50%)");
+    expect(findRegressions([m("oracle.lifecycleGas", 800_000, "gas"), m("vm.stepsPerSecond", 60e6, "steps/s")], baseline)).toEqual([]);
   });
 
   it("nests dotted metric keys and refuses a key that is both a value and a prefix", () => {
