@@ -164,7 +164,7 @@ async function runDemo(opts: DemoOpts): Promise<void> {
     // A keeper measures every node's guest steps against the game's trace before serving a model (minutes for this
     // one, cached in its data directory by `oao keeper run`); the demo's fresh keepers skip it: production's depth
     // above holds the shipped model's largest node (it needs 27, docs/text-generation.md).
-    await textDemo({ ...demo, prompt, input, fault, serveLongNodes: true });
+    await textDemo({ ...demo, prompt, input, fault, skipStepCheck: "oao demo: the text model's largest node fits production's depth" });
   } else await digitDemo({ ...demo, digits, fault: fault ?? parseFault("graph:2") });
 }
 
@@ -184,8 +184,8 @@ interface DemoContext {
 type Parties = Awaited<ReturnType<typeof createParties>>;
 
 /** Stakes both keepers and says who they are and what the stake is. */
-async function startKeepers(d: DemoContext, fault: Fault, serveLongNodes = false): Promise<Parties> {
-  const parties = await createParties(d.world, { model: d.model, modelId: d.modelId, modelFile: d.modelFile, fault, seed: d.seed, accounts: d.accounts, serveLongNodes });
+async function startKeepers(d: DemoContext, fault: Fault, skipStepCheck?: string): Promise<Parties> {
+  const parties = await createParties(d.world, { model: d.model, modelId: d.modelId, modelFile: d.modelFile, fault, seed: d.seed, accounts: d.accounts, skipStepCheck });
   const stake = (await d.world.contracts.staking.read.getAccount([parties.honest.address])).active;
   const bond = await d.world.contracts.taskManager.read.claimBond();
   d.say(`▸ Two keepers staked ${d.units.format(stake)} each (${d.units.symbol} is the stake token, MockStakeToken on this local chain, ${d.units.decimals} decimals); every claim or challenge locks a bond of ${d.units.format(bond)}:`);
@@ -320,11 +320,11 @@ function figures(d: DemoContext, result: PlayResult) {
 }
 
 /** The text demo: a prompt through the ORA-style OAOPromptConsumer, an altered continuation disputed, the honest text delivered. */
-async function textDemo(d: DemoContext & { prompt: string; input: Uint8Array; fault: Fault | undefined; serveLongNodes: boolean }): Promise<void> {
+async function textDemo(d: DemoContext & { prompt: string; input: Uint8Array; fault: Fault | undefined; skipStepCheck: string }): Promise<void> {
   const { world, model, modelId, say } = d;
   const honestOutput = encodeTensor(executorFor(model).run(decodeRequestInput(model, d.input)).output);
   const fault = d.fault ?? defaultTokenFault(honestOutput);
-  const parties = await startKeepers(d, fault, d.serveLongNodes);
+  const parties = await startKeepers(d, fault, d.skipStepCheck);
   try {
     const consumer = await world.conn.viem.deployContract("OAOPromptConsumer", [world.addresses.aiOracle]);
     say(`▸ Consumer OAOPromptConsumer at ${consumer.address} (written to ORA's interface: it sends bytes(prompt) with requestCallback and stores string(output) in aiOracleCallback)`);

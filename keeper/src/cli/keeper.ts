@@ -20,7 +20,7 @@ import { createDisputeAgent } from "../dispute/scheduler.ts";
 import { createKeeperCompute } from "../service/compute-pool.ts";
 import type { Compute } from "../service/compute.ts";
 import { withModelProblems } from "../service/health.ts";
-import { crashHookFromEnv, faultMode, serveLongNodesFromEnv, type FaultMode } from "../service/fault-mode.ts";
+import { crashHookFromEnv, faultMode, skipStepCheckFromEnv, type FaultMode } from "../service/fault-mode.ts";
 
 interface CommonOpts {
   config?: string;
@@ -143,7 +143,7 @@ export function buildKeeperCommand(): Command {
     .option("--fault-seed <n>", "seed of the fault's unspecified positions (default 1)")
     .action(async (opts: CommonOpts) => {
       const config = configFrom(opts);
-      const rt = await createKeeperRuntime(config, loadSigningKey(), { serveLongNodes: serveLongNodesFromEnv(process.env) });
+      const rt = await createKeeperRuntime(config, loadSigningKey(), { skipStepCheck: skipStepCheckFromEnv(process.env) });
       const fault = faultMode(rt, opts.fault ?? config.fault, opts.faultSeed);
       const crashBeforeSend = crashHookFromEnv(process.env, rt.log);
       const { service, compute } = createKeeperService(rt, { fault, crashBeforeSend, claimEvery: 60 }); // withdraws earnings about once a minute at the default poll interval

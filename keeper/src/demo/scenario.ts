@@ -66,7 +66,8 @@ export async function createParties(
     modelFile: string;
     fault: Fault;
     seed: number;
-    serveLongNodes?: boolean;
+    /** The keepers skip the start-up step check (`createKeeperRuntime`'s `skipStepCheck`), for this reason. */
+    skipStepCheck?: string;
     /** Dev account indices of the two keepers (default 1 and 2: HONEST_ACCOUNT, CHEATER_ACCOUNT). */
     accounts?: { honest: number; cheater: number };
     /** Each keeper's logger (default: silent, or OAO_LOG_LEVEL). */
@@ -104,7 +105,7 @@ export async function createParties(
       transport: options.transport ?? world.transport,
       models,
       elf: world.elf,
-      serveLongNodes: p.serveLongNodes,
+      skipStepCheck: p.skipStepCheck,
       log: p.logFor?.(name) ?? createLogger({ level: process.env.OAO_LOG_LEVEL ?? "silent" }),
       metrics: createMetrics({ defaultMetrics: false }),
     });

@@ -70,7 +70,7 @@ export async function simulateOnChain(p: ChainSimulationParams): Promise<ChainSi
   const modelId = await world.registerModel(p.model);
   // A deployment too shallow for the model is simulated on purpose (the game ends undecided): the
   // keepers serve the model anyway, where a keeper serving users would refuse it (§6.0).
-  const parties = await createParties(world, { model: p.model, modelId, modelFile: p.modelFile, fault: p.fault, seed: p.seed, serveLongNodes: true });
+  const parties = await createParties(world, { model: p.model, modelId, modelFile: p.modelFile, fault: p.fault, seed: p.seed, skipStepCheck: "oao dispute simulate: the deployment's depth is the simulation's choice" });
   try {
     const fee = await world.contracts.aiOracle.read.estimateFee([modelId, 0n]);
     const hash = await world.contracts.aiOracle.write.requestCallback([modelId, toHex(encodeTensor(p.input)) as Hex, zeroAddress, 0n, "0x"], { value: fee });

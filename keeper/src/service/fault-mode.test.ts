@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.ts";
-import { crashHookFromEnv, faultMode, serveLongNodesFromEnv } from "./fault-mode.ts";
+import { crashHookFromEnv, faultMode, skipStepCheckFromEnv } from "./fault-mode.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { ModelBook } from "./models.ts";
@@ -35,9 +35,9 @@ describe("oao keeper run --fault", () => {
     expect(() => hook({ kind: "commit", requestId: 1n, target: 0n, status: "open", attempts: 0, lastError: null, notBefore: 0 })).not.toThrow();
   });
   it("OAO_TEST_SERVE_LONG_NODES is 1 or unset", () => {
-    expect(serveLongNodesFromEnv({})).toBe(false);
-    expect(serveLongNodesFromEnv({ OAO_TEST_SERVE_LONG_NODES: "" })).toBe(false);
-    expect(serveLongNodesFromEnv({ OAO_TEST_SERVE_LONG_NODES: "1" })).toBe(true);
-    expect(() => serveLongNodesFromEnv({ OAO_TEST_SERVE_LONG_NODES: "yes" })).toThrow(/expected 1/);
+    expect(skipStepCheckFromEnv({})).toBeUndefined();
+    expect(skipStepCheckFromEnv({ OAO_TEST_SERVE_LONG_NODES: "" })).toBeUndefined();
+    expect(skipStepCheckFromEnv({ OAO_TEST_SERVE_LONG_NODES: "1" })).toMatch(/OAO_TEST_SERVE_LONG_NODES=1/);
+    expect(() => skipStepCheckFromEnv({ OAO_TEST_SERVE_LONG_NODES: "yes" })).toThrow(/expected 1/);
   });
 });

@@ -88,10 +88,10 @@ export function crashHookFromEnv(env: NodeJS.ProcessEnv, log: KeeperRuntime["log
   };
 }
 
-/** `OAO_TEST_SERVE_LONG_NODES=1`: `createKeeperRuntime`'s `serveLongNodes` (tests only); unset or empty: false. */
-export function serveLongNodesFromEnv(env: NodeJS.ProcessEnv): boolean {
+/** `OAO_TEST_SERVE_LONG_NODES=1` (tests only): `createKeeperRuntime`'s `skipStepCheck` reason; unset, empty or 0: undefined. */
+export function skipStepCheckFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const v = env.OAO_TEST_SERVE_LONG_NODES;
-  if (v === undefined || v === "" || v === "0") return false;
+  if (v === undefined || v === "" || v === "0") return undefined;
   if (v !== "1") throw new ConfigError(`OAO_TEST_SERVE_LONG_NODES=${JSON.stringify(v)}: expected 1 (or unset)`);
-  return true;
+  return "OAO_TEST_SERVE_LONG_NODES=1 (tests only)";
 }

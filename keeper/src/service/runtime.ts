@@ -66,15 +66,12 @@ export async function createKeeperRuntime(
     /** The guest program to dispute with (default: keeper/guest/build/oao_node.elf). */
     elf?: Uint8Array;
     /**
-     * Serve models with a node longer than the game's VM trace instead of refusing them. Only for
-     * `oao dispute simulate` showing what the chain does then (the game ends undecided); a keeper
-     * serving users never sets it.
-     */
-    serveLongNodes?: boolean;
-    /**
-     * Serve without measuring the guest's VM steps on every node (the depth check), giving the reason, which is
-     * logged: `oao devnet`, whose game has the production depth its shipped models were checked against when
-     * imported, so a start does not spend minutes in the guest (a generation graph's prefill nodes).
+     * Serve without measuring the guest's VM steps on every node against the game's trace (docs/protocol.md §6.0),
+     * so a model with a node longer than the trace is served too; the reason is logged at start-up. Set by tools
+     * only, never by a keeper serving users: `oao devnet` and `oao demo`'s text model (production's depth, which
+     * their shipped models were checked against when imported, without minutes of guest runs at start),
+     * `oao dispute simulate` (a deployment too shallow for its model on purpose: the game ends undecided) and
+     * `OAO_TEST_SERVE_LONG_NODES=1` (tests).
      */
     skipStepCheck?: string;
     /** Responder settings (e.g. `window`: transactions in flight) over the config's. */
@@ -122,11 +119,10 @@ export async function createKeeperRuntime(
     }
   }
   const elf = options.elf ?? new Uint8Array(readFileSync(GUEST_ELF_PATH));
-  if (options.serveLongNodes) log.warn({ vmTraceDepth }, "serving models whose nodes may not fit the game's VM trace (simulation only)");
-  if (options.skipStepCheck) log.info({ vmTraceDepth, reason: options.skipStepCheck }, "not measuring the models' VM steps against the game's trace");
+  if (options.skipStepCheck) log.warn({ vmTraceDepth, reason: options.skipStepCheck }, "not measuring the models' VM steps against the game's trace: a node longer than it is served");
   const problems = await models.verifyAgainstChain({
     guestPrestate: absolutePrestate(elf),
-    vmTraceDepth: options.serveLongNodes || options.skipStepCheck ? undefined : vmTraceDepth,
+    vmTraceDepth: options.skipStepCheck ? undefined : vmTraceDepth,
     nodeSteps: nodeStepsCache(join(config.dataDir, "vm-steps.json"), elf, log),
     readModel: async (modelId) => {
       try {
