@@ -4,12 +4,12 @@
  */
 import { type Bytes32 } from "./hash.ts";
 import { GraphError, InputError } from "./errors.ts";
-import { decodeSlot, SlotKind } from "./ops.ts";
+import { decodeSlot, encodeNodeDesc, Op, SlotKind, type NodeDesc } from "./ops.ts";
 import { buildTrace, type Trace } from "./state.ts";
-import { dtypeName, tensorHash, type Tensor } from "./tensor.ts";
+import { DType, dtypeName, elementCount, tensorHash, type Tensor } from "./tensor.ts";
 import { KernelRuntime, type KernelRuntimeOptions, type MemTensor } from "./kernels.ts";
 import type { KernelPath } from "./wasm.ts";
-import { checkModelInput, type Model } from "./model.ts";
+import { checkModelInput, isTextModel, type Model } from "./model.ts";
 
 export interface RunResult {
   output: Tensor;
@@ -22,11 +22,64 @@ export interface RunResult {
 /** Node k (1-based) and its computed output → a replacement output, or undefined to keep it. */
 export type NodeReplacer = (k: number, output: Tensor) => Tensor | undefined;
 
+/** The most requests one batched run takes (`runBatch` splits larger sets). */
+export const MAX_BATCH = 64;
+
+/**
+ * Ops whose result for each index of axis 0 depends only on that index of their batched operands (the input and
+ * earlier nodes' outputs), given which operand positions are batched and the conditions on the attributes: a model
+ * made of these, with every activation of leading dimension 1, runs N requests as one graph whose axis 0 is N, and
+ * row b of every node output is exactly request b's (integer kernels, no reduction across axis 0). Anything else
+ * (attention over a sequence, the text ops, a weight as an elementwise operand) runs request by request.
+ */
+const BATCHED_OPERANDS: Partial<Record<number, { batched: readonly number[]; ok?: (node: NodeDesc) => boolean }>> = {
+  [Op.Gemm]: { batched: [0] }, // x [M,K] (M = 1 → N); w, b are weights
+  [Op.Add]: { batched: [0, 1] },
+  [Op.Mul]: { batched: [0, 1] },
+  [Op.Relu]: { batched: [0] },
+  [Op.Softmax]: { batched: [0] }, // over the last axis (rank ≥ 2: checked with the shapes)
+  [Op.Reshape]: { batched: [0] },
+  [Op.Conv2D]: { batched: [0] }, // x [N,C,H,W]
+  [Op.MaxPool]: { batched: [0] },
+  [Op.LayerNorm]: { batched: [0] }, // per last-axis row
+  [Op.Lut]: { batched: [0] },
+  [Op.MatMul]: { batched: [0, 1] }, // both activations: a per-batch product (a weight operand is refused below)
+  [Op.Transpose]: { batched: [0], ok: (n) => n.attrs[0] === 0 }, // axis 0 stays axis 0
+  [Op.Slice]: { batched: [0], ok: (n) => n.attrs[0] !== 0 }, // not along axis 0
+  [Op.ArgMax]: { batched: [0] }, // over the last axis
+};
+
+/** The batched node descriptions for `n` requests, or a reason the model runs request by request. */
+export function batchPlan(model: Model, n: number): { nodeBytes: Uint8Array[] } | { reason: string } {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BATCH) return { reason: `batch size ${n} is outside 1..${MAX_BATCH}` };
+  if (isTextModel(model)) return { reason: "a text model's input has no batch axis" };
+  if (model.input.shape.length < 2 || model.input.shape[0] !== 1) return { reason: `the input [${model.input.shape.join(",")}] has no leading dimension 1` };
+  const nodeBytes: Uint8Array[] = [];
+  for (const [i, node] of model.nodes.entries()) {
+    const rule = BATCHED_OPERANDS[node.op];
+    const where = `node ${i + 1}`;
+    if (!rule || (rule.ok && !rule.ok(node))) return { reason: `${where}: op ${node.op} is not batched along axis 0` };
+    if (node.outShape.length < 2 || node.outShape[0] !== 1) return { reason: `${where}: output [${node.outShape.join(",")}] has no leading dimension 1` };
+    for (const [j, ref] of node.inputs.entries()) {
+      const { kind } = decodeSlot(ref);
+      const activation = kind !== SlotKind.weight;
+      if (activation !== rule.batched.includes(j)) return { reason: `${where}: operand ${j} is ${activation ? "an activation where a weight is expected" : "a weight where an activation is expected"}` };
+    }
+    nodeBytes.push(encodeNodeDesc({ ...node, outShape: [n, ...node.outShape.slice(1)] }));
+  }
+  return { nodeBytes };
+}
+
 export class Executor {
   private readonly runtime: KernelRuntime;
   private readonly weightMem: MemTensor[];
   private readonly descMem: { ptr: number; len: number }[];
   private readonly base: number;
+  /**
+   * Per batch size, the batched node descriptions (written into kernel memory above `base` on each batched run, so
+   * the runtime's permanent part stays as loaded), or why the model does not batch.
+   */
+  private readonly batchDescs = new Map<number, Uint8Array[] | string>();
 
   /**
    * Copies the weights into a fresh runtime, or, given the runtime the model file was decoded in
@@ -138,6 +191,94 @@ export class Executor {
       return this.execute(input).map((m) => this.runtime.readTensor(m));
     } finally {
       this.runtime.release(this.base);
+    }
+  }
+
+  /**
+   * Runs several requests' inputs; the result for each is exactly `run(inputs[b])` (node outputs, states,
+   * traceRoot). A model made of batch-separable ops (`batchPlan`) runs up to MAX_BATCH inputs as one graph of
+   * leading dimension N (one kernel call per node for all of them: the per-node overhead and the weights' reads are
+   * shared); any other model, or one input, runs them one by one. Every input is checked first (an InputError names
+   * its index).
+   */
+  runBatch(inputs: readonly Tensor[]): RunResult[] {
+    for (const [b, input] of inputs.entries()) {
+      try {
+        this.checkInput(input);
+      } catch (e) {
+        if (e instanceof InputError) throw new InputError(`batch input ${b}: ${e.message}`);
+        throw e;
+      }
+    }
+    const out: RunResult[] = [];
+    for (let at = 0; at < inputs.length; at += MAX_BATCH) {
+      const chunk = inputs.slice(at, at + MAX_BATCH);
+      const descs = chunk.length > 1 ? this.batchDescriptions(chunk.length) : undefined;
+      if (descs === undefined) {
+        for (const input of chunk) out.push(this.run(input));
+        continue;
+      }
+      for (const nodeOutputs of this.executeBatch(chunk, descs)) {
+        const inputHash = tensorHash(chunk[out.length - at]!);
+        const trace = buildTrace(inputHash, this.model.weightsRoot, nodeOutputs.map(tensorHash));
+        out.push({ output: nodeOutputs[nodeOutputs.length - 1]!, nodeOutputs, inputHash, trace });
+      }
+    }
+    return out;
+  }
+
+  /** Whether `runBatch` of `n` inputs runs them as one graph, and if not why (for logs and benchmarks). */
+  batchable(n: number): { batched: true } | { batched: false; reason: string } {
+    const plan = batchPlan(this.model, n);
+    return "reason" in plan ? { batched: false, reason: plan.reason } : { batched: true };
+  }
+
+  private batchDescriptions(n: number): Uint8Array[] | undefined {
+    let d = this.batchDescs.get(n);
+    if (d === undefined) {
+      const plan = batchPlan(this.model, n);
+      d = "reason" in plan ? plan.reason : plan.nodeBytes;
+      this.batchDescs.set(n, d);
+    }
+    return typeof d === "string" ? undefined : d;
+  }
+
+  /** The batched graph: per input, every node's output (row b of each batched output). */
+  private executeBatch(inputs: readonly Tensor[], descs: readonly Uint8Array[]): Tensor[][] {
+    const rt = this.runtime;
+    const n = inputs.length;
+    rt.release(this.base);
+    try {
+      const first = inputs[0]!;
+      const per = elementCount(first.shape);
+      const shape = [n, ...first.shape.slice(1)];
+      const joined = first.dtype === DType.int8 ? new Int8Array(per * n) : new Int32Array(per * n);
+      inputs.forEach((t, b) => joined.set(t.data, b * per));
+      const inMem = rt.writeTensor({ dtype: first.dtype, shape, data: joined } as Tensor);
+      const outMem: MemTensor[] = [];
+      this.model.nodes.forEach((node, i) => {
+        const ins = node.inputs.map((ref) => {
+          const { kind, index } = decodeSlot(ref);
+          return kind === SlotKind.input ? inMem : kind === SlotKind.weight ? this.weightMem[index]! : outMem[index - 1]!;
+        });
+        const bytes = descs[i]!;
+        const ptr = rt.writeBytes(bytes);
+        const out = rt.allocTensor({ dtype: node.outDtype, shape: [n, ...node.outShape.slice(1)] });
+        rt.runNode(ptr, bytes.length, ins, out);
+        outMem.push(out);
+      });
+      const perRequest: Tensor[][] = inputs.map(() => []);
+      this.model.nodes.forEach((node, i) => {
+        const all = rt.readTensor(outMem[i]!);
+        const size = elementCount(node.outShape);
+        for (let b = 0; b < n; b++) {
+          const data = all.data.slice(b * size, (b + 1) * size);
+          perRequest[b]!.push({ dtype: node.outDtype, shape: [...node.outShape], data } as Tensor);
+        }
+      });
+      return perRequest;
+    } finally {
+      rt.release(this.base);
     }
   }
 
