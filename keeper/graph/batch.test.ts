@@ -28,6 +28,8 @@ function randomInputs(model: Model, n: number, seed: number): Tensor[] {
 /** Every request's batched result must be its own run's, byte for byte. */
 function expectSameAsSingleRuns(exec: Executor, inputs: Tensor[], label: string): void {
   const batched = exec.runBatch(inputs);
+  const outputs = exec.inferBatch(inputs);
+  outputs.forEach((t, b) => expect(bytes(t).equals(bytes(batched[b]!.output)), `${label}: inferBatch ${b}`).toBe(true));
   expect(batched).toHaveLength(inputs.length);
   inputs.forEach((input, b) => {
     const one = exec.run(input);

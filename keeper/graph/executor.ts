@@ -227,6 +227,19 @@ export class Executor {
     return out;
   }
 
+  /** Runs several inputs without hashing (batched as `runBatch` does): each one's output tensor, equal to `infer(x)`. */
+  inferBatch(inputs: readonly Tensor[]): Tensor[] {
+    inputs.forEach((input) => this.checkInput(input));
+    const out: Tensor[] = [];
+    for (let at = 0; at < inputs.length; at += MAX_BATCH) {
+      const chunk = inputs.slice(at, at + MAX_BATCH);
+      const descs = chunk.length > 1 ? this.batchDescriptions(chunk.length) : undefined;
+      if (descs === undefined) for (const input of chunk) out.push(this.infer(input));
+      else for (const outputs of this.executeBatch(chunk, descs, false)) out.push(outputs[0]!);
+    }
+    return out;
+  }
+
   /** Whether `runBatch` of `n` inputs runs them as one graph, and if not why (for logs and benchmarks). */
   batchable(n: number): { batched: true } | { batched: false; reason: string } {
     const plan = batchPlan(this.model, n);
@@ -243,8 +256,8 @@ export class Executor {
     return typeof d === "string" ? undefined : d;
   }
 
-  /** The batched graph: per input, every node's output (row b of each batched output). */
-  private executeBatch(inputs: readonly Tensor[], descs: readonly Uint8Array[]): Tensor[][] {
+  /** The batched graph: per input, every node's output (row b of each batched output), or only the last node's. */
+  private executeBatch(inputs: readonly Tensor[], descs: readonly Uint8Array[], allNodes = true): Tensor[][] {
     const rt = this.runtime;
     const n = inputs.length;
     rt.release(this.base);
@@ -269,6 +282,7 @@ export class Executor {
       });
       const perRequest: Tensor[][] = inputs.map(() => []);
       this.model.nodes.forEach((node, i) => {
+        if (!allNodes && i < this.model.nodes.length - 1) return;
         const all = rt.readTensor(outMem[i]!);
         const size = elementCount(node.outShape);
         for (let b = 0; b < n; b++) {

@@ -50,6 +50,21 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     for (const x of floats) await session.run({ [inName]: new ort.Tensor("float32", x, [1, 784]) });
   });
   const ortBatch = await medianRate(n, rounds, () => session.run({ [inName]: new ort.Tensor("float32", batch, [n, 784]) }));
+  // Batches of 64 (the keeper's default batchSize): ours batched (Executor.inferBatch/runBatch) vs onnxruntime's.
+  const B = 64;
+  const chunks = <T,>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / B) }, (_, i) => xs.slice(i * B, (i + 1) * B));
+  const inputChunks = chunks(inputs);
+  const floatChunks = chunks(floats).map((c) => {
+    const a = new Float32Array(784 * c.length);
+    c.forEach((x, i) => a.set(x, 784 * i));
+    return { a, len: c.length };
+  });
+  if (!exec.batchable(B).batched) throw new Error("the MNIST model does not batch");
+  const oursBatch = await medianRate(n, rounds, () => inputChunks.forEach((c) => exec.inferBatch(c)));
+  const oursBatchTrace = await medianRate(n, rounds, () => inputChunks.forEach((c) => exec.runBatch(c)));
+  const ortBatch64 = await medianRate(n, rounds, async () => {
+    for (const c of floatChunks) await session.run({ [inName]: new ort.Tensor("float32", c.a, [c.len, 784]) });
+  });
   await session.release();
 
   ctx.log("  oao model check --model mnist (every node natively and in the VM)…");
@@ -67,6 +82,8 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       { key: "graph.samplesPerSecondCommitted", value: rate(oursTrace), unit: "samples/s", description: "the same with the full commitment (every tensor hash, State_k, traceRoot)" },
       { key: "graph.vsOnnxruntime", value: sig(oursInfer / ort1), unit: "ratio", description: "our throughput / onnxruntime-node's (float32 CPU) on the same model, batch 1", better: "higher" },
       { key: "graph.vsOnnxruntimeCommitted", value: sig(oursTrace / ort1), unit: "ratio", description: "the same with all commitments computed", better: "higher" },
+      { key: "graph.samplesPerSecondBatch64", value: rate(oursBatch), unit: "samples/s", description: "our int8 executor, MNIST, batches of 64 (Executor.inferBatch), inference only" },
+      { key: "graph.vsOnnxruntimeBatch64", value: sig(oursBatch / ortBatch64), unit: "ratio", description: "the same / onnxruntime-node's (float32 CPU) in batches of 64", better: "higher" },
       { key: "graph.alphaMin", value: Math.round(check.alpha), unit: "ratio", description: "smallest VM time / native time over MNIST's nodes (`oao model check`)" },
     ],
     tables: [
@@ -79,6 +96,9 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
           ["ours, int8 wasm kernels, batch 1, inference only", rate(oursInfer), sig(oursInfer / ort1)],
           ["ours, batch 1, with every tensor hash, State_k and traceRoot", rate(oursTrace), sig(oursTrace / ort1)],
           ["onnxruntime-node float32 CPU, batch 1", rate(ort1), 1],
+          ["ours, int8, batches of 64 (Executor.inferBatch), inference only", rate(oursBatch), sig(oursBatch / ort1)],
+          ["ours, batches of 64 (Executor.runBatch), with every tensor hash, State_k and traceRoot", rate(oursBatchTrace), sig(oursBatchTrace / ort1)],
+          ["onnxruntime-node float32 CPU, batches of 64", rate(ortBatch64), sig(ortBatch64 / ort1)],
           [`onnxruntime-node float32 CPU, one batch of ${n}`, rate(ortBatch), sig(ortBatch / ort1)],
         ],
         notes:
@@ -121,6 +141,8 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
               { x: "ours", y: rate(oursInfer) },
               { x: "ours+commit", y: rate(oursTrace) },
               { x: "ort batch 1", y: rate(ort1) },
+              { x: "ours batch 64", y: rate(oursBatch) },
+              { x: "ort batch 64", y: rate(ortBatch64) },
               { x: `ort batch ${n}`, y: rate(ortBatch) },
             ],
           },

@@ -172,6 +172,11 @@ export function createComputePool(params: ComputePoolParams): ComputePool {
       const label = describeJob({ type: "claim", modelId: job.modelId });
       return submit<ComputedClaim>("claim", { type: "claim", file: fileOf(job.modelId, label), modelId: job.modelId, input: job.input }, label);
     },
+    async claimBatch(modelId: bigint, inputs: readonly Uint8Array[]): Promise<(ComputedClaim | Error)[]> {
+      const label = `${describeJob({ type: "claim", modelId })} (a batch of ${inputs.length})`;
+      const replies = await submit<({ error: { name: string; message: string } } | ComputedClaim)[]>("claim", { type: "claims", file: fileOf(modelId, label), modelId, inputs: [...inputs] }, label);
+      return replies.map((r) => ("error" in r ? rebuildError(r.error) : r));
+    },
     async solve(job: GameJob): Promise<Action[]> {
       const label = describeJob({ type: "solve", modelId: job.modelId, game: job.game });
       if (!params.elf) throw new KeeperError(`cannot solve ${label}: this compute pool was made without the guest program (elf)`);

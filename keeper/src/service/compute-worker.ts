@@ -8,11 +8,12 @@
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import { InputError } from "../../graph/index.ts";
 import { claimOnly, createGameSolver, type GameJob } from "./compute.ts";
-import { computeClaim } from "./inference.ts";
+import { computeClaim, computeClaims } from "./inference.ts";
 import { loadModel } from "./models.ts";
 
 export type WorkerJob =
   | { id: number; type: "claim"; file: string; modelId: bigint; input: Uint8Array }
+  | { id: number; type: "claims"; file: string; modelId: bigint; inputs: Uint8Array[] }
   | ({ id: number; type: "solve"; file: string } & GameJob)
   | { id: number; type: "forget"; game: string };
 
@@ -44,6 +45,9 @@ function run(job: WorkerJob): unknown {
   switch (job.type) {
     case "claim":
       return claimOnly(computeClaim(modelAt(job.file).executor, job.input));
+    case "claims":
+      // Errors cross the thread as { error } (an Error object would arrive as a plain object).
+      return computeClaims(modelAt(job.file).executor, job.inputs).map((c) => (c instanceof Error ? { error: { name: c.name, message: c.message } } : claimOnly(c)));
     case "solve":
       if (!games) throw new Error("this compute thread was started without the guest program: it cannot solve games");
       fileOf.set(job.modelId, job.file);

@@ -12,7 +12,7 @@ import { claimTraces } from "../../game/vm-provider.ts";
 import type { Action, GameView, Side } from "../../game/types.ts";
 import { InputError, toHex, type Executor, type Model, type RunResult } from "../../graph/index.ts";
 import { KeeperError } from "../errors.ts";
-import { computeClaim, decodeRequestInput, type ComputedClaim } from "./inference.ts";
+import { computeClaim, computeClaims, decodeRequestInput, type ComputedClaim } from "./inference.ts";
 import type { ModelBook } from "./models.ts";
 
 /** A request's claim computation: which model, on which input bytes. */
@@ -44,6 +44,14 @@ export interface Compute {
    * it to keep today's one-tick answer.
    */
   claimNow?(job: ClaimJob): ComputedClaim;
+  /**
+   * The claims of several requests of one model as one batched run (inference.ts `computeClaims`): per job its claim,
+   * or the error its input gives (the others are still computed). Rejects as a whole only when the computation
+   * itself did not finish (`ComputeWorkerError`).
+   */
+  claimBatch(modelId: bigint, inputs: readonly Uint8Array[]): Promise<(ComputedClaim | Error)[]>;
+  /** The same on the calling thread, when this compute runs there. */
+  claimBatchNow?(modelId: bigint, inputs: readonly Uint8Array[]): (ComputedClaim | Error)[];
   /** The actions our side sends next in a game (keeper/game/solver.ts `solve` over the honest traces). */
   solve(job: GameJob): Promise<Action[]>;
   /** Drops what is kept for a game (it ended, or a rollback forgot it). */
@@ -113,10 +121,13 @@ export function createInThreadCompute(models: ModelBook, elf?: Uint8Array): Comp
   };
   const games = elf ? createGameSolver(executorOf, elf) : undefined;
   const claimNow = (job: ClaimJob) => computeClaim(executorOf(job.modelId).executor, job.input);
+  const claimBatchNow = (modelId: bigint, inputs: readonly Uint8Array[]) => computeClaims(executorOf(modelId).executor, inputs);
   return {
     threads: 0,
     claimNow,
     claim: async (job) => claimNow(job),
+    claimBatchNow,
+    claimBatch: async (modelId, inputs) => claimBatchNow(modelId, inputs),
     async solve(job) {
       if (!games) throw new KeeperError(`cannot solve game ${job.game}: this compute was made without the guest program (elf)`);
       return games.solve(job);

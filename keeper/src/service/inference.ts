@@ -34,6 +34,31 @@ export function decodeRequestInput(model: Model, input: Uint8Array) {
 }
 
 export function computeClaim(executor: Executor, input: Uint8Array): ComputedClaim {
-  const run = executor.run(decodeRequestInput(executor.model, input));
+  return claimOfRun(executor.run(decodeRequestInput(executor.model, input)));
+}
+
+function claimOfRun(run: RunResult): ComputedClaim {
   return { output: encodeTensor(run.output), traceRoot: toHex(run.trace.traceRoot) as `0x${string}`, proof: claimProof(run.trace), run };
+}
+
+/**
+ * The claims of several requests of one model, computed as one batch where the model batches (Executor.runBatch:
+ * each claim exactly `computeClaim`'s); an input the model cannot take gives its error at its index, the others are
+ * still computed.
+ */
+export function computeClaims(executor: Executor, inputs: readonly Uint8Array[]): (ComputedClaim | Error)[] {
+  const out: (ComputedClaim | Error)[] = new Array(inputs.length);
+  const decoded: { at: number; tensor: ReturnType<typeof decodeRequestInput> }[] = [];
+  inputs.forEach((input, at) => {
+    try {
+      const tensor = decodeRequestInput(executor.model, input);
+      executor.checkInput(tensor);
+      decoded.push({ at, tensor });
+    } catch (error) {
+      out[at] = error instanceof Error ? error : new Error(String(error));
+    }
+  });
+  const runs = executor.runBatch(decoded.map((d) => d.tensor));
+  decoded.forEach((d, i) => (out[d.at] = claimOfRun(runs[i]!)));
+  return out;
 }

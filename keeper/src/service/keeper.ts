@@ -28,7 +28,7 @@ import type { KeeperMetrics } from "./metrics.ts";
 import type { KeeperStore, RequestCursor, RequestStatus, StoredIntent, StoredRequest } from "../store/store.ts";
 import { KeeperError } from "../errors.ts";
 import { ChainStatus, decide, decodeRevert, isStakeError, shortError, owes, retryDelay, type Decision, type DecidePolicy, type OwedAction, type RequestView } from "./reconcile.ts";
-import { computeClaim, type ComputedClaim } from "./inference.ts";
+import { computeClaim, computeClaims, type ComputedClaim } from "./inference.ts";
 import { ComputeWorkerError, type Compute } from "./compute.ts";
 import type { ModelBook } from "./models.ts";
 import { encodeClaimCall } from "./claims.ts";
@@ -375,6 +375,59 @@ export function createKeeper(params: KeeperParams): Keeper {
     if (params.fault) claim = params.fault(claim, request);
     computed.set(request.requestId, claim);
     return claim;
+  }
+
+  /**
+   * Starts the claims of `requests` as batches, one per model with two or more requests not yet computed or
+   * computing (docs/protocol.md §6.0 "Batches"): in-thread they are computed here, on a compute pool each batch is
+   * one job and every request of it is in flight until it ends. `claimFor` then finds each claim as if computed
+   * alone (same bytes); a request whose input the model refuses gets its error there, alone.
+   */
+  function startBatches(requests: readonly StoredRequest[]): void {
+    const compute = params.compute;
+    const now = compute === undefined ? (id: bigint, inputs: readonly Uint8Array[]) => computeClaims(models.get(id)!.executor, inputs) : compute.claimBatchNow;
+    const byModel = new Map<bigint, StoredRequest[]>();
+    for (const r of requests) {
+      if (computed.has(r.requestId) || inflight.has(r.requestId)) continue;
+      const loaded = models.get(r.modelId);
+      if (!loaded || !loaded.executor.batchable(2).batched) continue;
+      byModel.set(r.modelId, [...(byModel.get(r.modelId) ?? []), r]);
+    }
+    for (const [modelId, group] of byModel) {
+      if (group.length < 2) continue;
+      const inputs = group.map((r) => r.input);
+      if (now) {
+        const claims = now(modelId, inputs);
+        group.forEach((r, i) => {
+          const c = claims[i]!;
+          if (!(c instanceof Error)) computed.set(r.requestId, params.fault ? params.fault(c, r) : c);
+        });
+        metrics.claimBatches.inc();
+        continue;
+      }
+      const entries = group.map((r) => {
+        const entry: { settled: boolean; claim?: ComputedClaim; error?: unknown } = { settled: false };
+        inflight.set(r.requestId, entry);
+        return entry;
+      });
+      compute!
+        .claimBatch(modelId, inputs)
+        .then(
+          (claims) =>
+            entries.forEach((e, i) => {
+              const c = claims[i]!;
+              if (c instanceof Error) e.error = c;
+              else e.claim = c;
+            }),
+          (error: unknown) => entries.forEach((e) => (e.error = error)),
+        )
+        .finally(() => {
+          for (const e of entries) e.settled = true;
+          metrics.claimBatches.inc();
+          if (wake) wake();
+          else woken = true;
+        });
+    }
   }
 
   function handleLog(log_: Log): void {
@@ -855,6 +908,7 @@ export function createKeeper(params: KeeperParams): Keeper {
     if (cap <= 0) return;
     const requests = await ourTurn();
     if (requests.length === 0) return;
+    startBatches(requests.slice(0, Math.min(cap, budget.left)));
     const intents: { intent: StoredIntent; request: StoredRequest; started: number }[] = [];
     for (const request of requests) {
       if (intents.length >= cap || intents.length >= budget.left) break;

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 export interface KeeperMetrics {
   registry: Registry;
   requestsSeen: Counter;
+  /** Claim batches computed (several requests of one model in one run, Executor.runBatch). */
+  claimBatches: Counter;
   commits: Counter;
   challenges: Counter;
   gamesWon: Counter;
@@ -38,6 +40,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Keepe
   return {
     registry,
     requestsSeen: new Counter({ name: "oao_keeper_requests_seen_total", help: "Requests observed on chain", registers }),
+    claimBatches: new Counter({ name: "oao_keeper_claim_batches_total", help: "Claim computations of several requests of one model run as one batch", registers }),
     commits: new Counter({ name: "oao_keeper_commits_total", help: "Claims this keeper committed", registers }),
     challenges: new Counter({ name: "oao_keeper_challenges_total", help: "Challenges this keeper opened", registers }),
     gamesWon: new Counter({ name: "oao_keeper_games_won_total", help: "Dispute games won", registers }),
