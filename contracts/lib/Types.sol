@@ -163,7 +163,6 @@ struct Request {
     /// @dev The model is a text model (copied at request time): every delivery passes the output bytes up to, not
     /// including, the first 0x00 (docs/protocol.md §1.7).
     bool textModel;
-    uint256 modelId;
     /// @dev The input's chunk root (docs/protocol.md §3.2): keccak256(input) for an input of one chunk (4096 bytes).
     bytes32 inputHash;
     /// @dev The fee parts, fixed at request time; they sum to what was escrowed.
@@ -172,6 +171,8 @@ struct Request {
     uint128 protocolFee;
     /// @dev `modelFee` is in the model's fee token, not wei (copied from the model at request time).
     bool feeInToken;
+    /// @dev Packed beside protocolFee and feeInToken (model ids are the registry's counter and fit 64 bits).
+    uint64 modelId;
     bytes callbackData;
 }
 
@@ -191,14 +192,16 @@ struct RequestHeader {
 }
 
 /// @notice One claim: an operator's output for a request and its commitment to the whole computation.
+/// @dev Four storage slots: (operator, windowEnd, status, openGames), (requestId, committedAt, bond), outputHash,
+/// traceRoot. Request ids are the oracle's counter and fit 64 bits.
 struct Claim {
-    uint256 requestId;
     address operator;
     /// @dev End of this claim's challenge window (only meaningful while it is standing).
     uint64 windowEnd;
     ClaimStatus status;
     /// @dev Games against this claim still to be decided: the open one (at most one at a time) plus the queued ones.
-    uint32 openGames;
+    uint24 openGames;
+    uint64 requestId;
     uint64 committedAt;
     uint128 bond;
     bytes32 outputHash;
@@ -214,7 +217,8 @@ struct Game {
     GameStatus status;
 }
 
-/// @notice Per-request lifecycle state held by the task manager.
+/// @notice Per-request lifecycle state held by the task manager, as its `getTask` view returns it (stored packed in one
+/// slot, `TaskManager.TaskState`).
 struct Task {
     RequestStatus status;
     /// @dev A redelivery is due (AtCommit mode, the standing claim changed after a delivery).

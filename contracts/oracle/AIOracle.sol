@@ -521,7 +521,7 @@ contract AIOracle is IAIOracleExtended, ModelRegistry, Ownable2Step, ReentrancyG
             // solhint-disable-next-line avoid-tx-origin
             r.refundRecipient = parent == 0 ? tx.origin : _requests[parent].refundRecipient;
         }
-        r.modelId = p.modelId;
+        r.modelId = SafeCast.toUint64(p.modelId);
         // The input tensor's chunk root (docs/protocol.md §3.2, §3.4): keccak256(input) for one chunk.
         r.inputHash = GraphCommitments.chunkRoot(p.input);
         r.modelFee = SafeCast.toUint128(modelFee);

@@ -77,7 +77,15 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     /// A switch applies only to requests made after it (docs/protocol.md §1.10).
     Checkpoints.Trace160 private _gameFactories;
     uint256 private _claimCount;
-    mapping(uint256 requestId => Task) private _tasks;
+    /// @dev A request's lifecycle in one slot; the delivered output is the claim `deliveredClaimId`'s (0: none yet).
+    struct TaskState {
+        RequestStatus status;
+        bool deliveryPending;
+        uint64 standingClaimId;
+        uint64 deliveredClaimId;
+    }
+
+    mapping(uint256 requestId => TaskState) private _tasks;
     mapping(uint256 claimId => Claim) private _claims;
     mapping(uint256 claimId => bytes) private _outputs;
     mapping(address game => Game) private _games;
@@ -125,18 +133,18 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         returns (uint256 claimId)
     {
         RequestHeader memory request = _oracle.getRequestHeader(requestId);
-        Task storage task = _tasks[requestId];
+        TaskState storage task = _tasks[requestId];
         if (task.status != RequestStatus.None) revert RequestNotOpen(requestId, _status(requestId, task));
         if (block.timestamp > request.deadline) revert DeadlinePassed(requestId, request.deadline, block.timestamp);
 
         claimId = _newClaim(requestId, request, output, proof, ClaimStatus.Standing);
         uint64 windowEnd = _claims[claimId].windowEnd;
         task.status = RequestStatus.Committed;
-        task.standingClaimId = claimId;
+        task.standingClaimId = claimId.toUint64();
         emit ClaimCommitted(requestId, claimId, msg.sender, keccak256(output), proof.traceRoot, windowEnd, output);
 
         _staking.lock(msg.sender, _claimBond);
-        if (request.deliveryMode == DeliveryMode.AtCommit) _deliver(requestId, task, output, keccak256(output));
+        if (request.deliveryMode == DeliveryMode.AtCommit) _deliver(requestId, task, output, claimId);
     }
 
     /// @inheritdoc ITaskManager
@@ -145,7 +153,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 claimId, address game)
     {
-        Task storage task = _tasks[requestId];
+        TaskState storage task = _tasks[requestId];
         if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
         uint256 defenderId = task.standingClaimId;
         Claim storage defender = _claims[defenderId];
@@ -230,7 +238,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             return;
         }
 
-        Task storage task = _tasks[requestId];
+        TaskState storage task = _tasks[requestId];
         if (winner == GameWinner.Undecided) {
             // §5.4: the guest could not decide the disputed node (unfinished at the game's last VM step, or
             // panicked): neither claim is verifiable, so neither loses and no output of this request can finalize.
@@ -252,11 +260,11 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         uint64 windowEnd = (block.timestamp + _challengeWindow).toUint64();
         challenger.status = ClaimStatus.Standing;
         challenger.windowEnd = windowEnd;
-        task.standingClaimId = challengerId;
+        task.standingClaimId = challengerId.toUint64();
         // AtCommit requests were called back with an older output; {deliver} gives them the new one (and nothing is
         // due if the new standing output is the one they already have).
         if (_oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit) {
-            task.deliveryPending = task.deliveredOutputHash != challenger.outputHash;
+            task.deliveryPending = _claims[task.deliveredClaimId].outputHash != challenger.outputHash;
         }
         // With one game at a time, this challenger is the only one that played the defeated claim: the whole winner
         // share is its. Challenges still queued against the defeated claim can be released ({releaseChallenge}).
@@ -267,7 +275,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ITaskManager
     function finalize(uint256 requestId) external nonReentrant {
-        Task storage task = _tasks[requestId];
+        TaskState storage task = _tasks[requestId];
         if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
         Claim storage claim = _claims[task.standingClaimId];
         if (block.timestamp <= claim.windowEnd) {
@@ -283,7 +291,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         if (count > MAX_FINALIZE_BATCH) revert FinalizeBatchTooLarge(count, MAX_FINALIZE_BATCH);
         for (uint256 j; j < count; ++j) {
             uint256 requestId = requestIds[j];
-            Task storage task = _tasks[requestId];
+            TaskState storage task = _tasks[requestId];
             if (!_finalizable(task)) continue;
             RequestHeader memory request = _oracle.getRequestHeader(requestId);
             // Guard (docs/protocol.md §1.7): an id runs only with its whole reserve left, so neither a callback (held
@@ -304,16 +312,16 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ITaskManager
     function deliver(uint256 requestId) external nonReentrant {
-        Task storage task = _tasks[requestId];
+        TaskState storage task = _tasks[requestId];
         if (task.status != RequestStatus.Committed || !task.deliveryPending) revert NoDeliveryPending(requestId);
         uint256 claimId = task.standingClaimId;
-        _deliver(requestId, task, _outputs[claimId], _claims[claimId].outputHash);
+        _deliver(requestId, task, _outputs[claimId], claimId);
     }
 
     /// @inheritdoc ITaskManager
     function expire(uint256 requestId) external nonReentrant {
         RequestHeader memory request = _oracle.getRequestHeader(requestId);
-        Task storage task = _tasks[requestId];
+        TaskState storage task = _tasks[requestId];
         uint8 errorCode = ErrorCodes.EXPIRED;
         if (task.status == RequestStatus.Cancelled) {
             // A game found the request undecidable (§5.4): refundable at once.
@@ -353,7 +361,13 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ITaskManager
     function getTask(uint256 requestId) external view returns (Task memory) {
-        return _tasks[requestId];
+        TaskState storage t = _tasks[requestId];
+        return Task({
+            status: t.status,
+            deliveryPending: t.deliveryPending,
+            standingClaimId: t.standingClaimId,
+            deliveredOutputHash: t.deliveredClaimId == 0 ? bytes32(0) : _claims[t.deliveredClaimId].outputHash
+        });
     }
 
     /// @inheritdoc ITaskManager
@@ -448,7 +462,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         // output slot is `output`, so any two claims agree at leaf 0 and differ at leaf n, where a game starts.
         _finalStates[claimId] = _verifiedFinalState(request, output, proof);
         _claims[claimId] = Claim({
-            requestId: requestId,
+            requestId: requestId.toUint64(),
             operator: msg.sender,
             windowEnd: status == ClaimStatus.Standing ? (block.timestamp + _challengeWindow).toUint64() : 0,
             status: status,
@@ -493,7 +507,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev Whether {finalize} of this task would succeed: a standing claim past its window with no game to decide.
-    function _finalizable(Task storage task) private view returns (bool) {
+    function _finalizable(TaskState storage task) private view returns (bool) {
         if (task.status != RequestStatus.Committed) return false;
         Claim storage claim = _claims[task.standingClaimId];
         return block.timestamp > claim.windowEnd && claim.openGames == 0;
@@ -503,7 +517,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     /// payments, plus, when a delivery is due, the callback's gas limit grossed up by 64/63 twice (EIP-150 at the
     /// oracle call and at the callback call, as {ExactGasCall} requires) and the cost of reading, logging and passing
     /// on the output.
-    function _finalizeReserve(Task storage task, RequestHeader memory request) private view returns (uint256 reserve) {
+    function _finalizeReserve(TaskState storage task, RequestHeader memory request) private view returns (uint256 reserve) {
         reserve = FINALIZE_GAS_RESERVE;
         if (request.deliveryMode != DeliveryMode.AtFinality && !task.deliveryPending) return reserve;
         uint256 outputWords = (_outputs[task.standingClaimId].length + 31) / 32;
@@ -512,7 +526,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev {finalize} after its checks: accept the standing claim, unlock its bond, deliver if due, settle the fees.
-    function _finalize(uint256 requestId, Task storage task, RequestHeader memory request) private {
+    function _finalize(uint256 requestId, TaskState storage task, RequestHeader memory request) private {
         uint256 claimId = task.standingClaimId;
         Claim storage claim = _claims[claimId];
         claim.status = ClaimStatus.Accepted;
@@ -521,20 +535,20 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         _staking.unlock(claim.operator, claim.bond);
 
         if (request.deliveryMode == DeliveryMode.AtFinality || task.deliveryPending) {
-            _deliver(requestId, task, _outputs[claimId], claim.outputHash);
+            _deliver(requestId, task, _outputs[claimId], claimId);
         }
         task.status = RequestStatus.Delivered;
         _oracle.settle(requestId, claim.operator, msg.sender);
     }
 
     /// @dev Record the delivery, then let the oracle run the callback (state is final before the call).
-    function _deliver(uint256 requestId, Task storage task, bytes memory output, bytes32 outputHash) private {
+    function _deliver(uint256 requestId, TaskState storage task, bytes memory output, uint256 claimId) private {
         task.deliveryPending = false;
-        task.deliveredOutputHash = outputHash;
+        task.deliveredClaimId = claimId.toUint64();
         _oracle.deliver(requestId, output, msg.sender);
     }
 
-    function _status(uint256 requestId, Task storage task) private view returns (RequestStatus) {
+    function _status(uint256 requestId, TaskState storage task) private view returns (RequestStatus) {
         RequestStatus stored = task.status;
         if (stored == RequestStatus.None) {
             if (requestId == 0 || requestId > _oracle.requestCount()) return RequestStatus.None;
