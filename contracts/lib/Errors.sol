@@ -94,7 +94,7 @@ error ChallengeWindowOpen(uint256 requestId, uint64 windowEnd, uint256 timestamp
 /// @notice A competing claim must have a different output than the standing claim.
 error SameOutput(uint256 requestId, bytes32 outputHash);
 error CannotChallengeOwnClaim(uint256 claimId, address operator);
-error GamesOpen(uint256 requestId, uint24 openGames);
+error GamesOpen(uint256 requestId, uint32 openGames);
 error NoDeliveryPending(uint256 requestId);
 /// @notice A {finalizeMany} call got more ids than `max` (`TaskManager.MAX_FINALIZE_BATCH`); split it.
 error FinalizeBatchTooLarge(uint256 count, uint256 max);

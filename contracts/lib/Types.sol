@@ -191,17 +191,17 @@ struct RequestHeader {
     uint16 inputLength;
 }
 
-/// @notice One claim: an operator's output for a request and its commitment to the whole computation.
-/// @dev Four storage slots: (operator, windowEnd, status, openGames), (requestId, committedAt, bond), outputHash,
-/// traceRoot. Request ids are the oracle's counter and fit 64 bits.
+/// @notice One claim: an operator's output for a request and its commitment to the whole computation, as the task
+/// manager's `getClaim` view returns it (stored packed in 3 slots, `TaskManager.ClaimState`; `outputHash` is
+/// keccak256 of the stored output).
 struct Claim {
+    uint256 requestId;
     address operator;
     /// @dev End of this claim's challenge window (only meaningful while it is standing).
     uint64 windowEnd;
     ClaimStatus status;
     /// @dev Games against this claim still to be decided: the open one (at most one at a time) plus the queued ones.
-    uint24 openGames;
-    uint64 requestId;
+    uint32 openGames;
     uint64 committedAt;
     uint128 bond;
     bytes32 outputHash;

@@ -86,7 +86,21 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     }
 
     mapping(uint256 requestId => TaskState) private _tasks;
-    mapping(uint256 claimId => Claim) private _claims;
+    /// @dev A claim in 3 slots: (operator, windowEnd, status, openGames), (requestId, committedAt, bond), traceRoot.
+    /// Its output is in `_outputs` and its outputHash is keccak256 of it (`_outputHashOf`); `getClaim` returns the
+    /// whole {Claim}. Ids are counters: request ids fit 64 bits, and 2^24 open games on one claim would lock 2^24 bonds.
+    struct ClaimState {
+        address operator;
+        uint64 windowEnd;
+        ClaimStatus status;
+        uint24 openGames;
+        uint64 requestId;
+        uint64 committedAt;
+        uint128 bond;
+        bytes32 traceRoot;
+    }
+
+    mapping(uint256 claimId => ClaimState) private _claims;
     mapping(uint256 claimId => bytes) private _outputs;
     mapping(address game => Game) private _games;
     /// @dev State_n of each claim, checked at posting (docs/protocol.md §3.5); a game's phase 2 starts from it.
@@ -156,11 +170,11 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         TaskState storage task = _tasks[requestId];
         if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
         uint256 defenderId = task.standingClaimId;
-        Claim storage defender = _claims[defenderId];
+        ClaimState storage defender = _claims[defenderId];
         if (block.timestamp > defender.windowEnd) {
             revert ChallengeWindowClosed(requestId, defender.windowEnd, block.timestamp);
         }
-        if (keccak256(output) == defender.outputHash) revert SameOutput(requestId, defender.outputHash);
+        if (keccak256(output) == _outputHashOf(defenderId)) revert SameOutput(requestId, keccak256(output));
         if (msg.sender == defender.operator) revert CannotChallengeOwnClaim(defenderId, msg.sender);
 
         // Guard (docs/protocol.md §1.6, DESIGN invariant 7): one game at a time per standing claim. A second
@@ -190,9 +204,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ITaskManager
     function releaseChallenge(uint256 claimId) external nonReentrant {
-        Claim storage claim = _existingClaim(claimId);
+        ClaimState storage claim = _existingClaim(claimId);
         uint256 targetId = _challengeTarget[claimId];
-        Claim storage target = _claims[targetId];
+        ClaimState storage target = _claims[targetId];
         // Guard: a queued challenge keeps its bond locked for as long as its game may still be played, i.e. while
         // its target stands; once the target is defeated or released its game can no longer change the request.
         if (claim.status != ClaimStatus.Queued || target.status == ClaimStatus.Standing) {
@@ -212,8 +226,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         uint256 requestId = game.requestId;
         uint256 defenderId = game.defenderClaimId;
         uint256 challengerId = game.challengerClaimId;
-        Claim storage defender = _claims[defenderId];
-        Claim storage challenger = _claims[challengerId];
+        ClaimState storage defender = _claims[defenderId];
+        ClaimState storage challenger = _claims[challengerId];
         // Only the standing claim has an open game, and it stands until that game (its only one) is decided.
         defender.openGames -= 1;
         delete _activeGame[defenderId];
@@ -264,7 +278,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         // AtCommit requests were called back with an older output; {deliver} gives them the new one (and nothing is
         // due if the new standing output is the one they already have).
         if (_oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit) {
-            task.deliveryPending = _claims[task.deliveredClaimId].outputHash != challenger.outputHash;
+            task.deliveryPending = _outputHashOf(task.deliveredClaimId) != _outputHashOf(challengerId);
         }
         // With one game at a time, this challenger is the only one that played the defeated claim: the whole winner
         // share is its. Challenges still queued against the defeated claim can be released ({releaseChallenge}).
@@ -277,7 +291,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     function finalize(uint256 requestId) external nonReentrant {
         TaskState storage task = _tasks[requestId];
         if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
-        Claim storage claim = _claims[task.standingClaimId];
+        ClaimState storage claim = _claims[task.standingClaimId];
         if (block.timestamp <= claim.windowEnd) {
             revert ChallengeWindowOpen(requestId, claim.windowEnd, block.timestamp);
         }
@@ -366,13 +380,24 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             status: t.status,
             deliveryPending: t.deliveryPending,
             standingClaimId: t.standingClaimId,
-            deliveredOutputHash: t.deliveredClaimId == 0 ? bytes32(0) : _claims[t.deliveredClaimId].outputHash
+            deliveredOutputHash: _outputHashOf(t.deliveredClaimId)
         });
     }
 
     /// @inheritdoc ITaskManager
     function getClaim(uint256 claimId) external view returns (Claim memory) {
-        return _existingClaim(claimId);
+        ClaimState storage c = _existingClaim(claimId);
+        return Claim({
+            requestId: c.requestId,
+            operator: c.operator,
+            windowEnd: c.windowEnd,
+            status: c.status,
+            openGames: c.openGames,
+            committedAt: c.committedAt,
+            bond: c.bond,
+            outputHash: _outputHashOf(claimId),
+            traceRoot: c.traceRoot
+        });
     }
 
     /// @inheritdoc ITaskManager
@@ -461,7 +486,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         // Guard (docs/protocol.md §3.5): the trace starts at this request's State_0 and ends at a State_n whose
         // output slot is `output`, so any two claims agree at leaf 0 and differ at leaf n, where a game starts.
         _finalStates[claimId] = _verifiedFinalState(request, output, proof);
-        _claims[claimId] = Claim({
+        _claims[claimId] = ClaimState({
             requestId: requestId.toUint64(),
             operator: msg.sender,
             windowEnd: status == ClaimStatus.Standing ? (block.timestamp + _challengeWindow).toUint64() : 0,
@@ -469,7 +494,6 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             openGames: 0,
             committedAt: uint64(block.timestamp),
             bond: _claimBond,
-            outputHash: keccak256(output),
             traceRoot: traceRoot
         });
         _outputs[claimId] = output;
@@ -500,16 +524,16 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             challengerClaimId: challengerId,
             status: GameStatus.Open
         });
-        Claim storage c = _claims[challengerId];
+        ClaimState storage c = _claims[challengerId];
         emit ClaimChallenged(
-            requestId, defenderId, challengerId, c.operator, game, c.outputHash, c.traceRoot, _outputs[challengerId]
+            requestId, defenderId, challengerId, c.operator, game, _outputHashOf(challengerId), c.traceRoot, _outputs[challengerId]
         );
     }
 
     /// @dev Whether {finalize} of this task would succeed: a standing claim past its window with no game to decide.
     function _finalizable(TaskState storage task) private view returns (bool) {
         if (task.status != RequestStatus.Committed) return false;
-        Claim storage claim = _claims[task.standingClaimId];
+        ClaimState storage claim = _claims[task.standingClaimId];
         return block.timestamp > claim.windowEnd && claim.openGames == 0;
     }
 
@@ -528,10 +552,10 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     /// @dev {finalize} after its checks: accept the standing claim, unlock its bond, deliver if due, settle the fees.
     function _finalize(uint256 requestId, TaskState storage task, RequestHeader memory request) private {
         uint256 claimId = task.standingClaimId;
-        Claim storage claim = _claims[claimId];
+        ClaimState storage claim = _claims[claimId];
         claim.status = ClaimStatus.Accepted;
         task.status = RequestStatus.Finalized;
-        emit RequestFinalized(requestId, claimId, claim.operator, claim.outputHash);
+        emit RequestFinalized(requestId, claimId, claim.operator, _outputHashOf(claimId));
         _staking.unlock(claim.operator, claim.bond);
 
         if (request.deliveryMode == DeliveryMode.AtFinality || task.deliveryPending) {
@@ -566,7 +590,12 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         return IDisputeGameFactory(address(_gameFactories.upperLookupRecent(requestId.toUint96())));
     }
 
-    function _existingClaim(uint256 claimId) private view returns (Claim storage claim) {
+    /// @dev keccak256 of a claim's output (0 for claim id 0, "no claim").
+    function _outputHashOf(uint256 claimId) private view returns (bytes32) {
+        return claimId == 0 ? bytes32(0) : keccak256(_outputs[claimId]);
+    }
+
+    function _existingClaim(uint256 claimId) private view returns (ClaimState storage claim) {
         claim = _claims[claimId];
         if (claim.status == ClaimStatus.None) revert UnknownClaim(claimId);
     }
