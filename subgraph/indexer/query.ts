@@ -149,95 +149,114 @@ export function createQueryEngine(source: QuerySource, schemaSdl: string): { sch
     return a < b ? -1 : a > b ? 1 : 0;
   };
 
-  const textOp = (op: string, value: string, arg: string, cls: string): boolean => {
+  const textOp = (op: string, cls: string, arg: string): ((value: string) => boolean) => {
     const nocase = op.endsWith("_nocase");
-    const [v, a] = nocase ? [value.toLowerCase(), arg.toLowerCase()] : [value, arg];
     const base = op.replace(/_nocase$/, "").replace(/^_not/, "");
-    let hit: boolean;
+    const a = nocase ? arg.toLowerCase() : arg;
+    let hit: (v: string) => boolean;
     if (cls === "Bytes") {
-      // Whole bytes only: the argument's hex at an even offset of the value's.
-      const hv = v.slice(2);
-      const ha = a.slice(2);
       if (base !== "_contains") fail(`${op} is not a Bytes filter`);
-      hit = false;
-      for (let i = hv.indexOf(ha); i !== -1; i = hv.indexOf(ha, i + 1)) if (i % 2 === 0) hit = true;
-    } else hit = base === "_contains" ? v.includes(a) : base === "_starts_with" ? v.startsWith(a) : v.endsWith(a);
-    return op.startsWith("_not") ? !hit : hit;
+      // Whole bytes only: the argument's hex at an even offset of the value's.
+      hit = (v) => {
+        for (let i = v.indexOf(a.slice(2), 2); i !== -1; i = v.indexOf(a.slice(2), i + 1)) if (i % 2 === 0) return true;
+        return false;
+      };
+    } else hit = base === "_contains" ? (v) => v.includes(a) : base === "_starts_with" ? (v) => v.startsWith(a) : (v) => v.endsWith(a);
+    const negate = op.startsWith("_not");
+    return (value) => hit(nocase ? value.toLowerCase() : value) !== negate;
   };
 
-  const test = (r: Row, f: FieldInfo, op: string, raw: unknown, path: string): boolean => {
-    const stored = r.data.get(f.name);
-    const value = stored && stored.kind !== "Null" ? stored : null;
+  type Predicate = (r: Row) => boolean;
+  const stored = (r: Row, f: FieldInfo): StoreValue | null => {
+    const v = r.data.get(f.name);
+    return v && v.kind !== "Null" ? v : null;
+  };
+
+  /** One `field_op: value` condition; the value is checked here, before any row. */
+  const condition = (f: FieldInfo, op: string, raw: unknown, path: string): Predicate => {
     const cls = classOf(f);
     if (raw === null) {
-      if (op === "") return value === null;
-      if (op === "_not") return value !== null;
+      if (op === "") return (r) => stored(r, f) === null;
+      if (op === "_not") return (r) => stored(r, f) !== null;
       return fail(`${path}: null can only be compared with \`${f.name}\` and \`${f.name}_not\``);
     }
-    if (value === null) return false;
+    const list = (what: string): unknown[] => (Array.isArray(raw) ? raw : fail(`${path}: expected a list of ${what}`));
     if (f.list) {
-      if (value.kind !== "Array" || !Array.isArray(raw)) return fail(`${path}: expected a list`);
       const nocase = op.endsWith("_nocase");
-      const norm = (s: Scalar) => (nocase && typeof s === "string" ? s.toLowerCase() : s);
-      const have = value.value.map((v) => norm(fromStore(v)));
-      const want = raw.map((x, i) => norm(fromFilter(cls, x, `${path}[${i}]`)));
-      const has = (w: Scalar) => have.some((h) => compare(h, w) === 0);
-      const same = have.length === want.length && have.every((h, i) => compare(h, want[i]!) === 0);
-      if (op === "") return same;
-      if (op === "_not") return !same;
-      if (op === "_contains" || op === "_contains_nocase") return want.every(has);
-      if (op === "_not_contains" || op === "_not_contains_nocase") return !want.every(has);
+      const norm = (x: Scalar) => (nocase && typeof x === "string" ? x.toLowerCase() : x);
+      const want = list(cls).map((x, i) => norm(fromFilter(cls, x, `${path}[${i}]`)));
+      const items = (r: Row) => {
+        const v = stored(r, f);
+        return v?.kind === "Array" ? v.value.map((x) => norm(fromStore(x))) : null;
+      };
+      const has = (have: Scalar[]) => want.every((w) => have.some((h) => compare(h, w) === 0));
+      const same = (have: Scalar[]) => have.length === want.length && have.every((h, i) => compare(h, want[i]!) === 0);
+      const on = (fn: (have: Scalar[]) => boolean): Predicate => (r) => {
+        const have = items(r);
+        return have !== null && fn(have);
+      };
+      if (op === "") return on(same);
+      if (op === "_not") return on((h) => !same(h));
+      if (op === "_contains" || op === "_contains_nocase") return on(has);
+      if (op === "_not_contains" || op === "_not_contains_nocase") return on((h) => !has(h));
       return fail(`${path}: ${op} is not a filter of list fields`);
     }
-    const v = fromStore(value);
+    const on = (fn: (v: Scalar) => boolean): Predicate => (r) => {
+      const v = stored(r, f);
+      return v !== null && fn(fromStore(v)); // SQL: a comparison with null is never true
+    };
     if (op === "_in" || op === "_not_in") {
-      if (!Array.isArray(raw)) return fail(`${path}: expected a list`);
-      const hit = raw.some((x, i) => compare(v, fromFilter(cls, x, `${path}[${i}]`)) === 0);
-      return op === "_in" ? hit : !hit;
+      const set = list(cls).map((x, i) => fromFilter(cls, x, `${path}[${i}]`));
+      const hit = (v: Scalar) => set.some((x) => compare(v, x) === 0);
+      return on(op === "_in" ? hit : (v) => !hit(v));
     }
     const arg = fromFilter(cls, raw, path);
     switch (op) {
       case "":
-        return compare(v, arg) === 0;
+        return on((v) => compare(v, arg) === 0);
       case "_not":
-        return compare(v, arg) !== 0;
+        return on((v) => compare(v, arg) !== 0);
       case "_gt":
-        return compare(v, arg) > 0;
+        return on((v) => compare(v, arg) > 0);
       case "_gte":
-        return compare(v, arg) >= 0;
+        return on((v) => compare(v, arg) >= 0);
       case "_lt":
-        return compare(v, arg) < 0;
+        return on((v) => compare(v, arg) < 0);
       case "_lte":
-        return compare(v, arg) <= 0;
-      default:
-        if (typeof v !== "string" || typeof arg !== "string") return fail(`${path}: ${op} applies to strings and bytes only`);
-        return textOp(op, v, arg, cls);
+        return on((v) => compare(v, arg) <= 0);
+      default: {
+        if (typeof arg !== "string") return fail(`${path}: ${op} applies to strings and bytes only`);
+        const text = textOp(op, cls, arg);
+        return on((v) => typeof v === "string" && text(v));
+      }
     }
   };
 
-  const matches = (r: Row, where: Where, path: string): boolean => {
+  /** A `where` input of `type` as a predicate: every key checked (and every value coerced) once. */
+  const compileWhere = (type: string, where: Where, path: string): Predicate => {
+    const info = entities.get(type)!;
+    const parts: Predicate[] = [];
     for (const [key, raw] of Object.entries(where)) {
       const at = `${path}.${key}`;
       if (key === "and" || key === "or") {
-        const subs = (raw ?? []) as Where[];
-        const hit = (w: Where, i: number) => matches(r, w, `${at}[${i}]`);
-        if (key === "and" ? !subs.every(hit) : !subs.some(hit)) return false;
+        const subs = ((raw ?? []) as Where[]).map((w, i) => compileWhere(type, w, `${at}[${i}]`));
+        parts.push(key === "and" ? (r) => subs.every((p) => p(r)) : (r) => subs.some((p) => p(r)));
         continue;
       }
       if (key === "_change_block") fail(`${at}: _change_block filters are not supported by the dev indexer (it keeps no history)`);
-      const info = entities.get(r.type)!;
       if (key.endsWith("_") && info.fields.has(key.slice(0, -1))) {
         const f = info.fields.get(key.slice(0, -1))!;
-        if (raw === null) fail(`${at}: a nested filter needs an object`);
-        if (!referenced(r, f).some((x) => matches(x, raw as Where, at))) return false;
+        if (raw === null || typeof raw !== "object") fail(`${at}: a nested filter needs an object`);
+        const sub = compileWhere(f.type, raw as Where, at);
+        parts.push((r) => referenced(r, f).some(sub));
         continue;
       }
       const op = OPS.find((o) => key.endsWith(o) && info.fields.has(key.slice(0, -o.length))) ?? "";
-      const f = fieldOf(r.type, op ? key.slice(0, -op.length) : key, path);
+      const f = fieldOf(type, op ? key.slice(0, -op.length) : key, path);
       if (f.derivedFrom) fail(`${at}: \`${f.name}\` is derived; filter it with \`${f.name}_\``);
-      if (!test(r, f, op, raw, at)) return false;
+      parts.push(condition(f, op, raw, at));
     }
-    return true;
+    return (r) => parts.every((p) => p(r));
   };
 
   const sortKey = (r: Row, orderBy: string): Scalar | null => {
@@ -253,13 +272,13 @@ export function createQueryEngine(source: QuerySource, schemaSdl: string): { sch
     return v && v.kind !== "Null" ? fromStore(v) : null;
   };
 
-  const collection = (rows: Row[], args: Record<string, unknown>): Row[] => {
+  const collection = (rows: Row[], type: string, args: Record<string, unknown>): Row[] => {
     const first = (args.first as number | undefined) ?? 100;
     const skip = (args.skip as number | undefined) ?? 0;
     if (first < 0 || first > MAX_FIRST) fail(`The \`first\` argument must be between 0 and ${MAX_FIRST}, but is ${first}`);
     if (skip < 0 || skip > MAX_SKIP) fail(`The \`skip\` argument must be between 0 and ${MAX_SKIP}, but is ${skip}`);
     const where = args.where as Where | undefined | null;
-    const filtered = where ? rows.filter((r) => matches(r, where, "where")) : rows;
+    const filtered = where ? rows.filter(compileWhere(type, where, "where")) : rows;
     const orderBy = (args.orderBy as string | undefined) ?? "id";
     const desc = args.orderDirection === "desc";
     const keyed = filtered.map((r) => ({ r, k: sortKey(r, orderBy), id: fromStore(r.data.get("id")!) }));
@@ -317,13 +336,13 @@ export function createQueryEngine(source: QuerySource, schemaSdl: string): { sch
       }
       checkBlock(args.block);
       if (root.single) return get(root.type, args.id as string);
-      return collection(all(root.type), args);
+      return collection(all(root.type), root.type, args);
     }
     if (isRow(parent)) {
       const f = fieldOf(parent.type, info.fieldName, parent.type);
       if (entities.has(f.type)) {
         const rows = referenced(parent, f);
-        return f.list ? collection(rows, args) : (rows[0] ?? null);
+        return f.list ? collection(rows, f.type, args) : (rows[0] ?? null);
       }
       const v = parent.data.get(f.name);
       return v ? toGraphql(v) : null;
