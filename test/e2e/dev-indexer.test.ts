@@ -4,7 +4,8 @@
  * answers two MNIST requests — one through the DigitClassifier consumer contract (requester ≠ txFrom), one
  * from an account directly — and a cheating keeper falsely challenges both and loses both games. The guide's
  * SDK calls are checked against the chain's own state: while a game is open, and after everything is final.
- * Last, a block it indexed is reverted away: the indexer stops and says so, and the freshness check fails.
+ * Last, the failures it stops on: a handler that fails (an indexer started without the oracle's requests), and a
+ * block it indexed reverted away; either way it says so, and the freshness check fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zeroAddress, type Address, type Hex } from "viem";
@@ -15,6 +16,7 @@ import {
   getIndexedRequests,
   getOperatorScorecards,
   getSlashes,
+  getSubgraphFreshness,
   type SubgraphClient,
 } from "../../sdk/src/subgraph/index.ts";
 import { requestStatuses } from "../../sdk/src/contracts.ts";
@@ -180,6 +182,32 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
     expect(slashed.map((s) => s.transactionHash).sort()).toEqual(events.map((e) => e.id.split("/")[0]).sort());
     for (const s of slashed) expect(s.operator).toBe(lower(parties.cheater.address));
     expect(await getSlashes(subgraph, { operator: parties.honest.address })).toEqual([]);
+  });
+
+  it("a failing handler stops indexing as graph-node fails the subgraph: synced() rejects with its error, _meta says so", async () => {
+    const contracts = subgraphNetworks(world.addresses, world.startBlock).localhost!;
+    const head = await world.publicClient.getBlockNumber();
+    // The oracle indexed only from after the requests: TaskManager's ClaimCommitted handler finds no Request.
+    const broken = await startDevIndexer({
+      client: world.publicClient,
+      port: 0,
+      deployment: { network: "localhost", contracts: { ...contracts, AIOracle: { ...contracts.AIOracle, startBlock: Number(head) + 1 } } },
+      pollIntervalMs: 50,
+    });
+    try {
+      const error = await broken.synced().then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/^handleClaimCommitted failed on ClaimCommitted \(block \d+, log \d+, tx 0x[0-9a-f]{64}\): Request \d+ is not indexed/);
+      const failedAt = BigInt(/block (\d+)/.exec(error!.message)![1]!);
+      const f = await getSubgraphFreshness(world.publicClient, createSubgraphClient({ url: broken.url }));
+      expect(f.hasIndexingErrors).toBe(true);
+      expect(f.fresh).toBe(false);
+      expect(f.subgraphBlock).toBeLessThan(failedAt);
+    } finally {
+      await broken.close();
+    }
   });
 
   it("assertSubgraphFresh passes at the head; a reverted block stops the indexer and the check fails", async () => {
