@@ -113,7 +113,23 @@ export function createChainIndexer(p: ChainIndexerParams): ChainIndexer {
     return created;
   };
 
-  /** One block: its logs, then those of the sources created in it (repeatedly). Returns whether any were created. */
+  /** Once a block's handlers ran, its RPC calls are retried in place: running them again would apply its events twice. */
+  const retrying = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await call();
+      } catch (e) {
+        if (stopped) throw e;
+        p.log.warn({ err: (e as Error).message }, `${what} failed; retrying`);
+        await new Promise((r) => setTimeout(r, pollIntervalMs));
+      }
+    }
+  };
+
+  /**
+   * One block: its logs, then those of the sources created in it (repeatedly); `head` moves to it. Returns
+   * whether any source was created.
+   */
   const indexBlock = async (number: bigint, logs: Log[]): Promise<boolean> => {
     const block = (await p.client.getBlock({ blockNumber: number, includeTransactions: true })) as unknown as RawBlock;
     p.store.clearInBlock();
@@ -121,9 +137,11 @@ export function createChainIndexer(p: ChainIndexerParams): ChainIndexer {
     let any = false;
     while (created.length > 0) {
       any = true;
-      const more = await p.client.getLogs({ address: created.map((s) => s.address), fromBlock: number, toBlock: number });
+      const addresses = created.map((s) => s.address);
+      const more = await retrying(`getLogs of new data sources in block ${number}`, () => p.client.getLogs({ address: addresses, fromBlock: number, toBlock: number }));
       created = await runLogs(more.filter((l) => !l.removed).sort(byPosition), block);
     }
+    head = { number, hash: block.hash, timestamp: block.timestamp };
     return any;
   };
 
@@ -156,8 +174,10 @@ export function createChainIndexer(p: ChainIndexerParams): ChainIndexer {
         break;
       }
     }
-    const end = await p.client.getBlock({ blockNumber: to });
-    head = { number: to, hash: end.hash, timestamp: end.timestamp };
+    if (head.number !== to || head.hash === null) {
+      const end = await p.client.getBlock({ blockNumber: to });
+      head = { number: to, hash: end.hash, timestamp: end.timestamp };
+    }
     p.log.info({ fromBlock: from.toString(), toBlock: to.toString(), events, blocksWithEvents: blocks.filter((b) => b <= to).length, dataSources: sources.length }, "indexed blocks");
     settle();
     return to < chainHead;
