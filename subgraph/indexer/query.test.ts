@@ -167,6 +167,10 @@ describe("dev indexer queries", () => {
     expect(await errors(`{ pets(where: { name: "nobody", _change_block: { number_gte: 1 } }) { id } }`)).toEqual([
       "where._change_block: _change_block filters are not supported by the dev indexer (it keeps no history)",
     ]);
+    expect(await errors(`{ pets(where: { color: Red, or: [{ n: "9" }, { name: "Tom" }] }) { id } }`)).toEqual([
+      "where: Cannot mix column filters with 'or' operator at the same level. Found column filter(s) 'color' alongside 'or' operator (graph-node's rule: repeat them inside each 'or' clause)",
+    ]);
+    expect(await ids(`{ or: [{ color: Red, n: "9" }, { color: Red, name: "Tom" }] }`)).toEqual(["1"]);
     expect(await errors(`{ pets(first: 1001) { id } }`)).toEqual(["The `first` argument must be between 0 and 1000, but is 1001"]);
     expect(await errors(`{ pets(skip: 5001) { id } }`)).toEqual(["The `skip` argument must be between 0 and 5000, but is 5001"]);
     expect(await errors(`{ stats(interval: hour) { id } }`)).toEqual(["stats: aggregations (Stat) are computed by graph-node; the dev indexer does not compute them"]);

@@ -6,7 +6,8 @@
  *   entity-list fields, `@derivedFrom` lists included; single references resolved to their entity.
  * - `where`: equality, `_not`, `_in`, `_not_in`, `_gt`, `_gte`, `_lt`, `_lte`, the string and bytes
  *   `_contains`/`_starts_with`/`_ends_with` families (with `_not_` and `_nocase`), list `_contains`,
- *   nested `field_` filters, `and`/`or`; comparisons with a null field are false, as in SQL.
+ *   nested `field_` filters, `and`/`or` (`or` beside column filters refused, as graph-node does); comparisons
+ *   with a null field are false, as in SQL.
  * - `orderBy` an own scalar field or `ref__field`, ties broken by id in the same direction; with
  *   no `orderBy`, by id. Nulls last ascending, first descending (Postgres' default).
  * - BigInt, BigDecimal, Int8 and Timestamp as decimal strings, Bytes as lowercase 0x-hex.
@@ -236,6 +237,11 @@ export function createQueryEngine(source: QuerySource, schemaSdl: string): { sch
   const compileWhere = (type: string, where: Where, path: string): Predicate => {
     const info = entities.get(type)!;
     const parts: Predicate[] = [];
+    // graph-node refuses this at query time (its schema accepts it): the SDK's documents must not do it.
+    const columns = Object.keys(where).filter((k) => k !== "or" && k !== "and" && k !== "_change_block");
+    if ("or" in where && columns.length > 0) {
+      fail(`${path}: Cannot mix column filters with 'or' operator at the same level. Found column filter(s) ${columns.map((c) => `'${c}'`).join(", ")} alongside 'or' operator (graph-node's rule: repeat them inside each 'or' clause)`);
+    }
     for (const [key, raw] of Object.entries(where)) {
       const at = `${path}.${key}`;
       if (key === "and" || key === "or") {
