@@ -150,6 +150,11 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
     const ofRequest = await getDisputes(subgraph, { requestId: viaContract });
     expect(ofRequest).toHaveLength(1);
     expect(ofRequest[0]!.requestId).toBe(viaContract);
+    // By operator (either side), with the other filters: graph-node's rule on `or` holds here too.
+    expect((await getDisputes(subgraph, { operator: parties.honest.address })).map((d) => d.game).sort()).toEqual(play.games.map(lower).sort());
+    const cheaterOnRequest = await getDisputes(subgraph, { operator: parties.cheater.address, requestId: viaContract });
+    expect(cheaterOnRequest.map((d) => d.game)).toEqual([ofRequest[0]!.game]);
+    expect(await getDisputes(subgraph, { operator: parties.cheater.address, open: true })).toEqual([]);
   });
 
   it("getOperatorScorecards({ first: 20 }) matches the staking contract's accounts", async () => {
