@@ -19,13 +19,14 @@ import {
   getSubgraphFreshness,
   type SubgraphClient,
 } from "../../sdk/src/subgraph/index.ts";
-import { requestStatuses } from "../../sdk/src/contracts.ts";
+import { disputeGameAbi, requestStatuses } from "../../sdk/src/contracts.ts";
 import { SubgraphStaleError } from "../../sdk/src/errors/subgraph.ts";
 import { parseFault } from "../../keeper/game/faults.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
 import { createLocalWorld, type LocalWorld } from "../../keeper/src/demo/world.ts";
 import { closeParties, createParties, playUntilFinal, readSlashes, type PlayResult } from "../../keeper/src/demo/scenario.ts";
 import { subgraphNetworks } from "../../keeper/src/demo/subgraph-networks.ts";
+import { boundNode } from "../../keeper/src/demo/story.ts";
 import { startDevIndexer, type DevIndexer } from "../../subgraph/indexer/server.ts";
 
 const modelFile = resolveModelPath("mnist");
@@ -146,6 +147,13 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
       expect(d.resolvedAt).not.toBeNull();
       expect(d.phase).toBe("Resolved");
       expect(d.decidedBy).toMatch(/^(Step|Timeout|Agreement)$/);
+      // Indexed by the DisputeGame template created in ClaimChallenged's block: the game's own events.
+      const narrowed = await world.publicClient.getContractEvents({ address: d.game, abi: disputeGameAbi, eventName: "RangeNarrowed", fromBlock: world.startBlock });
+      expect(narrowed.length).toBeGreaterThan(0);
+      expect(d.rounds).toBe(narrowed.length);
+      expect(d.nodeIndex).toBe(BigInt(await boundNode(world, d.game)));
+      const [lo, hi] = await world.publicClient.readContract({ address: d.game, abi: disputeGameAbi, functionName: "range" });
+      expect({ lo: d.lo, hi: d.hi }).toEqual({ lo, hi });
     }
     const ofRequest = await getDisputes(subgraph, { requestId: viaContract });
     expect(ofRequest).toHaveLength(1);
