@@ -91,7 +91,8 @@ export function createChainIndexer(p: ChainIndexerParams): ChainIndexer {
         const handler = source.kind.handlers.get(log.topics[0]!);
         if (!handler) continue; // an event the manifest does not index
         const transaction = block.transactions.find((t): t is EventTransaction => typeof t !== "string" && t.hash === log.transactionHash);
-        if (!transaction) throw new Error(`block ${block.number} has no transaction ${log.transactionHash} of log ${log.logIndex}`);
+        // Fatal, not retried: handlers of this block may have run already.
+        if (!transaction) throw new ReorgError(`block ${block.number} has no transaction ${log.transactionHash} of its log ${log.logIndex}: the node's block and logs disagree (a reorg?); restart the dev indexer`);
         const { created: made } = await runner.run(source.kind.wasmFile, source.address, {
           handler: handler.handler,
           event: handler.event,
