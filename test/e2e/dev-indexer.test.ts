@@ -19,7 +19,8 @@ import {
   getSubgraphFreshness,
   type SubgraphClient,
 } from "../../sdk/src/subgraph/index.ts";
-import { disputeGameAbi, requestStatuses } from "../../sdk/src/contracts.ts";
+import { claimStatuses, disputeGameAbi, requestStatuses } from "../../sdk/src/contracts.ts";
+import { RequestDetailDocument } from "../../sdk/src/subgraph/documents.ts";
 import { SubgraphStaleError } from "../../sdk/src/errors/subgraph.ts";
 import { parseFault } from "../../keeper/game/faults.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
@@ -134,6 +135,34 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
     expect(d.requester).toBe(lower(world.owner.account.address));
     // Nothing is Committed or Challenged any more.
     expect(await getIndexedRequests(subgraph, { txFrom: user, status: ["Committed", "Challenged"] })).toEqual([]);
+  });
+
+  it("RequestDetailDocument: the consumer's request with its claims (as TaskManager has them), its game and its callbacks", async () => {
+    const { request } = await subgraph.request(RequestDetailDocument, { id: viaContract.toString() });
+    expect(request).not.toBeNull();
+    const claims = request!.claims;
+    expect(claims).toHaveLength(2); // the honest answer and the false challenge
+    expect(claims.map((c) => BigInt(c.id))).toEqual(claims.map((c) => BigInt(c.id)).sort((a, b) => (a < b ? -1 : 1)));
+    for (const c of claims) {
+      const onChain = await world.contracts.taskManager.read.getClaim([BigInt(c.id)]);
+      expect({ id: c.id, operator: c.operator.id, status: c.status, outputHash: c.outputHash, traceRoot: c.traceRoot, openGames: c.openGames, committedAt: c.committedAt }).toEqual({
+        id: c.id,
+        operator: lower(onChain.operator),
+        status: claimStatuses[onChain.status],
+        outputHash: onChain.outputHash,
+        traceRoot: onChain.traceRoot,
+        openGames: onChain.openGames,
+        committedAt: onChain.committedAt.toString(),
+      });
+    }
+    expect(claims.map((c) => c.status)).toEqual(["Accepted", "Defeated"]);
+    expect(claims[1]!.target).toEqual({ id: claims[0]!.id });
+    expect(request!.disputes.map((d) => d.challengerClaim.id)).toEqual([claims[1]!.id]);
+    // The consumer's callback ran (AtCommit delivery) and succeeded: what the contract recorded.
+    expect(request!.callbacks).toHaveLength(request!.callbackCount);
+    expect(request!.callbacks.length).toBeGreaterThan(0);
+    expect(request!.callbacks.every((cb) => cb.success && !cb.isError)).toBe(true);
+    expect(request!.lastCallbackSucceeded).toBe((await world.contracts.aiOracle.read.getRequest([viaContract])).lastCallbackSucceeded);
   });
 
   it("getDisputes: both games resolved for the defender, none open", async () => {
