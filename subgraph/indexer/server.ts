@@ -6,14 +6,14 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { loadSchema } from "../tests/runner/schema.ts";
 import { subgraphDir } from "../tests/runner/run.ts";
 import { EntityStore } from "../tests/runner/store.ts";
 import { createChainIndexer, type IndexedBlock, type IndexerLog } from "./indexer.ts";
 import { createQueryEngine } from "./query.ts";
-import { BUILD_MANIFEST, DEVNET_NETWORKS, dataSourcesFor, loadBuild, readDeployment, type Deployment } from "./sources.ts";
+import { BUILD_MANIFEST, DEVNET_NETWORKS, dataSourcesFor, loadBuild, newerSources, readDeployment, type Deployment } from "./sources.ts";
 
 export interface StartDevIndexerParams {
   /** The chain's JSON-RPC URL (or `client`). */
@@ -68,13 +68,19 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export async function startDevIndexer(p: StartDevIndexerParams = {}): Promise<DevIndexer> {
   if (!p.client && !p.rpcUrl) throw new Error("startDevIndexer: pass rpcUrl (the chain's JSON-RPC URL) or client");
   const client = p.client ?? (createPublicClient({ transport: http(p.rpcUrl) }) as PublicClient);
-  const build = loadBuild(p.manifest ?? BUILD_MANIFEST);
   const deployment = typeof p.deployment === "object" ? p.deployment : readDeployment(p.deployment ?? DEVNET_NETWORKS, p.network);
+  const manifest = p.manifest ?? BUILD_MANIFEST;
+  const build = loadBuild(manifest);
   const sources = dataSourcesFor(build, deployment);
-  const schemaFile = join(subgraphDir, "schema.graphql");
+  // The schema the mappings were built with, beside them.
+  const schemaFile = join(dirname(manifest), "schema.graphql");
   const schema = loadSchema(schemaFile);
   const store = new EntityStore(schema);
   const log = p.log ?? silent;
+  const stale = manifest === BUILD_MANIFEST ? newerSources(manifest) : [];
+  if (stale.length > 0) {
+    log.warn({ newer: stale.map((f) => relative(subgraphDir, f)) }, "subgraph/build is older than these sources: rebuild it (npm run subgraph:codegen && npm run subgraph:build)");
+  }
   const indexer = createChainIndexer({ client, sources, kinds: build.kinds, store, network: deployment.network, log, ...(p.pollIntervalMs ? { pollIntervalMs: p.pollIntervalMs } : {}) });
   const engine = createQueryEngine(
     { store, schema, head: indexer.head, hasIndexingErrors: () => indexer.failure() !== null, deployment: `oao-dev-indexer/${deployment.network}` },

@@ -5,7 +5,7 @@
  * subgraph/subgraph.devnet.yaml). Each manifest event handler is matched to its ABI event by the
  * signature the manifest writes (`Name(indexed address,uint256)`), and keyed by its topic 0.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { getAddress, toEventSelector, type AbiEvent, type Address, type Hex } from "viem";
 import { abiEventSignatures, readManifest, type ManifestSource } from "../tools/manifest.ts";
@@ -67,6 +67,17 @@ export function loadBuild(manifest = BUILD_MANIFEST): { sources: ManifestSource[
     kinds.set(source.name, kind);
   }
   return { sources, kinds };
+}
+
+/**
+ * The subgraph sources (schema, manifest, mappings) changed since `graph build` wrote `manifest`, if any:
+ * the compiled mappings would not be the ones in subgraph/src.
+ */
+export function newerSources(manifest = BUILD_MANIFEST): string[] {
+  const built = statSync(manifest).mtimeMs;
+  const src = join(subgraphDir, "src");
+  const files = [join(subgraphDir, "schema.graphql"), join(subgraphDir, "subgraph.yaml"), ...readdirSync(src).map((f) => join(src, f))];
+  return files.filter((f) => statSync(f).mtimeMs > built);
 }
 
 /**
