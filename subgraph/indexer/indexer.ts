@@ -7,12 +7,12 @@
  *
  * Built for a development chain: it does not follow reorgs. It checks, every poll, that the last block
  * it indexed is still on the chain, and stops with an error naming the block when it is not (a devnet
- * restarted or reverted). A failing handler stops indexing too (graph-node fails the subgraph): the
- * store keeps what earlier blocks wrote, and `_meta.hasIndexingErrors` becomes true.
+ * restarted or reverted). A failing handler stops indexing too (graph-node fails the subgraph): its
+ * block is rolled back (blocks are applied whole), and `_meta.hasIndexingErrors` becomes true.
  */
 import type { Address, Hex, Log, PublicClient } from "viem";
-import type { EntityStore } from "../tests/runner/store.ts";
 import { HandlerError, MappingRunner, type EventBlock, type EventTransaction } from "./mapping.ts";
+import type { BlockStore } from "./block-store.ts";
 import type { DataSource, DataSourceKind } from "./sources.ts";
 
 /** The pino calls the indexer makes (any pino Logger fits). */
@@ -33,7 +33,7 @@ export interface ChainIndexerParams {
   sources: DataSource[];
   /** Every data source kind of the build, templates included (by name). */
   kinds: Map<string, DataSourceKind>;
-  store: EntityStore;
+  store: BlockStore;
   /** What `dataSource.network()` returns. */
   network: string;
   log: IndexerLog;
@@ -134,14 +134,24 @@ export function createChainIndexer(p: ChainIndexerParams): ChainIndexer {
   const indexBlock = async (number: bigint, logs: Log[]): Promise<boolean> => {
     const block = (await p.client.getBlock({ blockNumber: number, includeTransactions: true })) as unknown as RawBlock;
     p.store.clearInBlock();
-    let created = await runLogs(logs, block);
+    p.store.begin();
+    const sourceCount = sources.length;
     let any = false;
-    while (created.length > 0) {
-      any = true;
-      const addresses = created.map((s) => s.address);
-      const more = await retrying(`getLogs of new data sources in block ${number}`, () => p.client.getLogs({ address: addresses, fromBlock: number, toBlock: number }));
-      created = await runLogs(more.filter((l) => !l.removed).sort(byPosition), block);
+    try {
+      let created = await runLogs(logs, block);
+      while (created.length > 0) {
+        any = true;
+        const addresses = created.map((s) => s.address);
+        const more = await retrying(`getLogs of new data sources in block ${number}`, () => p.client.getLogs({ address: addresses, fromBlock: number, toBlock: number }));
+        created = await runLogs(more.filter((l) => !l.removed).sort(byPosition), block);
+      }
+    } catch (e) {
+      // The block is applied whole or not at all, its new data sources too.
+      p.store.rollback();
+      sources.length = sourceCount;
+      throw e;
     }
+    p.store.commit();
     head = { number, hash: block.hash, timestamp: block.timestamp };
     return any;
   };

@@ -10,7 +10,7 @@ import { dirname, join, relative } from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { loadSchema } from "../tests/runner/schema.ts";
 import { subgraphDir } from "../tests/runner/run.ts";
-import { EntityStore } from "../tests/runner/store.ts";
+import { BlockStore } from "./block-store.ts";
 import { createChainIndexer, type IndexedBlock, type IndexerLog } from "./indexer.ts";
 import { createQueryEngine } from "./query.ts";
 import { BUILD_MANIFEST, DEVNET_NETWORKS, dataSourcesFor, loadBuild, newerSources, readDeployment, type Deployment } from "./sources.ts";
@@ -75,7 +75,7 @@ export async function startDevIndexer(p: StartDevIndexerParams = {}): Promise<De
   // The schema the mappings were built with, beside them.
   const schemaFile = join(dirname(manifest), "schema.graphql");
   const schema = loadSchema(schemaFile);
-  const store = new EntityStore(schema);
+  const store = new BlockStore(schema);
   const log = p.log ?? silent;
   const stale = manifest === BUILD_MANIFEST ? newerSources(manifest) : [];
   if (stale.length > 0) {

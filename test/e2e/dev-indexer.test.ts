@@ -4,9 +4,11 @@
  * answers two MNIST requests — one through the DigitClassifier consumer contract (requester ≠ txFrom), one
  * from an account directly — and a cheating keeper falsely challenges both and loses both games. The guide's
  * SDK calls are checked against the chain's own state: while a game is open, and after everything is final.
- * Last, the failures it stops on: a handler that fails (an indexer started without the oracle's requests), and a
+ * Last, the failures it stops on: a handler that fails (an indexer started without the committed claims), and a
  * block it indexed reverted away; either way it says so, and the freshness check fails.
  */
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zeroAddress, type Address, type Hex } from "viem";
 import {
@@ -226,14 +228,19 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
     expect(await getSlashes(subgraph, { operator: parties.honest.address })).toEqual([]);
   });
 
-  it("a failing handler stops indexing as graph-node fails the subgraph: synced() rejects with its error, _meta says so", async () => {
+  it("a failing handler stops indexing as graph-node fails the subgraph: its block rolled back, synced() rejects, _meta says so", async () => {
     const contracts = subgraphNetworks(world.addresses, world.startBlock).localhost!;
-    const head = await world.publicClient.getBlockNumber();
-    // The oracle indexed only from after the requests: TaskManager's ClaimCommitted handler finds no Request.
+    // The task manager indexed only from after the commits: the challenge's ClaimChallenged handler finds no
+    // defending claim. Its block first locked the challenger's bond (Staking's StakeLocked, a lower log index).
+    const commits = await world.contracts.taskManager.getEvents.ClaimCommitted({}, { fromBlock: world.startBlock });
+    const after = commits.reduce((m, l) => (l.blockNumber > m ? l.blockNumber : m), 0n) + 1n;
+    const [challenge] = await world.contracts.taskManager.getEvents.ClaimChallenged({}, { fromBlock: after });
+    const locks = await world.contracts.staking.getEvents.StakeLocked({}, { fromBlock: challenge!.blockNumber, toBlock: challenge!.blockNumber });
+    expect(locks.some((l) => l.logIndex < challenge!.logIndex)).toBe(true);
     const broken = await startDevIndexer({
       client: world.publicClient,
       port: 0,
-      deployment: { network: "localhost", contracts: { ...contracts, AIOracle: { ...contracts.AIOracle, startBlock: Number(head) + 1 } } },
+      deployment: { network: "localhost", contracts: { ...contracts, TaskManager: { ...contracts.TaskManager, startBlock: Number(after) } } },
       pollIntervalMs: 50,
     });
     try {
@@ -241,12 +248,23 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
         () => null,
         (e: Error) => e,
       );
-      expect(error?.message).toMatch(/^handleClaimCommitted failed on ClaimCommitted \(block \d+, log \d+, tx 0x[0-9a-f]{64}\): Request \d+ is not indexed/);
-      const failedAt = BigInt(/block (\d+)/.exec(error!.message)![1]!);
+      expect(error?.message).toMatch(/^handleClaimChallenged failed on ClaimChallenged \(block \d+, log \d+, tx 0x[0-9a-f]{64}\): Claim \d+ is not indexed/);
+      expect(error?.message).toContain(`(block ${challenge!.blockNumber}, log ${challenge!.logIndex}, tx ${challenge!.transactionHash})`);
       const f = await getSubgraphFreshness(world.publicClient, createSubgraphClient({ url: broken.url }));
       expect(f.hasIndexingErrors).toBe(true);
       expect(f.fresh).toBe(false);
-      expect(f.subgraphBlock).toBeLessThan(failedAt);
+      expect(f.subgraphBlock).toBe(challenge!.blockNumber - 1n);
+      // Rolled back whole: the lock indexed before the failing log is not in the store, the block before is.
+      const movements = async (b: bigint) =>
+        (
+          await createSubgraphClient({ url: broken.url }).request(
+            parse(`query($b: BigInt!) { stakeMovements(where: { blockNumber: $b }) { event } }`) as TypedDocumentNode<{ stakeMovements: { event: string }[] }, { b: string }>,
+            { b: b.toString() },
+          )
+        ).stakeMovements;
+      expect(await movements(challenge!.blockNumber)).toEqual([]);
+      const earlier = await world.contracts.staking.getEvents.StakeLocked({}, { fromBlock: world.startBlock, toBlock: challenge!.blockNumber - 1n });
+      expect(await movements(earlier.at(-1)!.blockNumber)).toContainEqual({ event: "StakeLocked" });
     } finally {
       await broken.close();
     }
