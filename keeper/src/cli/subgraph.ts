@@ -10,7 +10,6 @@ import { Command } from "commander";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { InputError } from "../../graph/errors.ts";
 import { DEVNET_NETWORKS, readDeployment } from "../../../subgraph/indexer/sources.ts";
-import { startDevIndexer } from "../../../subgraph/indexer/server.ts";
 import { createLogger } from "../service/logger.ts";
 
 interface ServeOpts {
@@ -52,6 +51,7 @@ async function serve(opts: ServeOpts): Promise<void> {
     }
   }
   const log = createLogger({ level: process.env.OAO_LOG_LEVEL ?? "info", name: "oao-subgraph" });
+  const { startDevIndexer } = await import("../../../subgraph/indexer/server.ts"); // graphql and the mappings' host: only here
   const indexer = await startDevIndexer({ client, port, host: opts.host, deployment, log });
   const first = Math.min(...Object.values(deployment.contracts).map((c) => c.startBlock));
   console.error(`oao subgraph serve: GraphQL at ${indexer.url}, indexing ${opts.rpc} (${deployment.network}) from block ${first}. Ctrl-C to stop.`);
