@@ -21,6 +21,7 @@ import {
   getSubgraphFreshness,
   type SubgraphClient,
 } from "../../sdk/src/subgraph/index.ts";
+import { getDispute } from "../../sdk/src/actions/getDispute.ts";
 import { claimStatuses, disputeGameAbi, requestStatuses } from "../../sdk/src/contracts.ts";
 import { RequestDetailDocument } from "../../sdk/src/subgraph/documents.ts";
 import { SubgraphStaleError } from "../../sdk/src/errors/subgraph.ts";
@@ -52,7 +53,16 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
   let modelId: bigint;
   let play: PlayResult;
   /** What the guide's calls returned while the first game was open. */
-  let duringGame: { game: Address; open: Awaited<ReturnType<typeof getDisputes>>; mine: Awaited<ReturnType<typeof getIndexedRequests>>; chainStatus: string } | undefined;
+  let duringGame:
+    | {
+        game: Address;
+        open: Awaited<ReturnType<typeof getDisputes>>;
+        mine: Awaited<ReturnType<typeof getIndexedRequests>>;
+        chainStatus: string;
+        ofRequest: Awaited<ReturnType<typeof getDisputes>>[number] | undefined;
+        live: Awaited<ReturnType<typeof getDispute>> | undefined;
+      }
+    | undefined;
 
   const chainStatus = async (requestId: bigint) => requestStatuses[await world.contracts.aiOracle.read.getStatus([requestId])]!;
 
@@ -87,7 +97,10 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
       // docs/frontend-guide.md: "my" requests through a consumer contract, and the open games.
       const mine = await getIndexedRequests(subgraph, { txFrom: user, status: ["Committed", "Challenged"] });
       const open = await getDisputes(subgraph, { open: true });
-      duringGame = { game: lower(e.game), open, mine, chainStatus: await chainStatus(viaContract) };
+      // And the guide's game panel: the request's open game from the subgraph, then the game itself from the chain.
+      const [game] = await getDisputes(subgraph, { requestId: e.requestId, open: true });
+      const live = game && (await getDispute(world.publicClient, { address: game.game }));
+      duringGame = { game: lower(e.game), open, mine, chainStatus: await chainStatus(viaContract), ofRequest: game, live };
     });
     await indexer.synced();
   }, 900_000);
@@ -114,6 +127,20 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
     expect(mine[0]!.status).toBe(chainStatus);
     expect(mine[0]!.txFrom).toBe(user);
     expect(mine[0]!.requester).toBe(classifier);
+    // getDisputes({ requestId, open: true }) then getDispute: the same game in the same phase and range; the
+    // chess clocks as the guide computes them from the subgraph (used + now − runningSince while running).
+    const { ofRequest, live } = duringGame!;
+    expect(ofRequest?.game).toBe(game);
+    expect(live).toBeDefined();
+    expect({ phase: ofRequest!.phase, lo: ofRequest!.lo, hi: ofRequest!.hi }).toEqual({ phase: live!.phase, lo: live!.lo, hi: live!.hi });
+    for (const side of ["defender", "challenger"] as const) {
+      const { used, runningSince } = ofRequest!.clocks[side];
+      expect({ side, running: runningSince !== null, used: used + (runningSince === null ? 0n : live!.timestamp - runningSince) }).toEqual({
+        side,
+        running: live!.clocks[side].running,
+        used: live!.clocks[side].used,
+      });
+    }
   });
 
   it("getIndexedRequests({ requester: consumerContract }) returns the consumer's request as the chain has it", async () => {
