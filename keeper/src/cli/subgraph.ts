@@ -2,15 +2,21 @@
  * `oao subgraph serve`: a development indexer for the subgraph, where graph-node cannot run (no Docker).
  *   oao subgraph serve [--rpc http://127.0.0.1:8545] [--port 8000] [--host 127.0.0.1]
  *                      [--deployment subgraph/networks.devnet.json] [--network localhost]
- * Runs the compiled mappings (subgraph/build, from `npm run subgraph:build`) on the chain's logs from the
+ * Runs the compiled mappings (subgraph/build: built first by `npm run subgraph:codegen` and `npm run subgraph:build`
+ * when missing or older than subgraph/src, the schema or the manifest) on the chain's logs from the
  * deployment's start block on, keeps the entities in memory and serves GraphQL at graph-node's path
  * (subgraph/indexer/). Logs one JSON line per indexed batch on stderr; runs until SIGINT/SIGTERM.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { InputError } from "../../graph/errors.ts";
-import { DEVNET_NETWORKS, readDeployment } from "../../../subgraph/indexer/sources.ts";
+import { BUILD_MANIFEST, DEVNET_NETWORKS, newerSources, readDeployment } from "../../../subgraph/indexer/sources.ts";
 import { createLogger } from "../service/logger.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 interface ServeOpts {
   rpc: string;
@@ -50,6 +56,7 @@ async function serve(opts: ServeOpts): Promise<void> {
       throw new InputError(`${opts.deployment}: ${name} at ${address} has no code on the chain at ${opts.rpc}; pass the --deployment of that chain (oao devnet writes ${DEVNET_NETWORKS})`);
     }
   }
+  buildSubgraphIfNeeded();
   const log = createLogger({ level: process.env.OAO_LOG_LEVEL ?? "info", name: "oao-subgraph" });
   const { startDevIndexer } = await import("../../../subgraph/indexer/server.ts"); // graphql and the mappings' host: only here
   const indexer = await startDevIndexer({ client, port, host: opts.host, deployment, log });
@@ -59,4 +66,15 @@ async function serve(opts: ServeOpts): Promise<void> {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });
   await indexer.close();
+}
+
+/** Runs `graph codegen` and `graph build` when subgraph/build is missing or older than the subgraph's sources. */
+function buildSubgraphIfNeeded(): void {
+  const why = !existsSync(BUILD_MANIFEST) ? "is missing" : newerSources().length > 0 ? "is older than the subgraph's sources" : null;
+  if (!why) return;
+  console.error(`oao subgraph serve: subgraph/build ${why}: building it (npm run subgraph:codegen && npm run subgraph:build)…`);
+  for (const script of ["subgraph:codegen", "subgraph:build"]) {
+    const r = spawnSync("npm", ["run", script, "--silent"], { cwd: REPO_ROOT, stdio: ["ignore", 2, 2] });
+    if (r.status !== 0) throw new Error(`\`npm run ${script}\` failed (its output is above); fix the subgraph and run oao subgraph serve again`);
+  }
 }
