@@ -65,6 +65,13 @@ describe("subgraph queries", () => {
     expect(dispute!.clocks.defender).toEqual({ used: 160n, runningSince: null });
   });
 
+  it("getDisputes of an operator repeats the other filters inside each `or` clause (graph-node refuses them beside it)", async () => {
+    const client = recording({ disputes: [] });
+    await getDisputes(client, { requestId: 7n, open: true, operator: OP });
+    const op = OP.toLowerCase();
+    expect(client.calls[0]!.variables.where).toEqual({ or: [{ request: "7", winner: null, defender: op }, { request: "7", winner: null, challenger: op }] });
+  });
+
   it("getIndexedRequests filters by Cancelled and returns when the request was cancelled", async () => {
     const row = {
       id: "7",

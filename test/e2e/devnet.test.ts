@@ -4,7 +4,7 @@
  * status` naming the stake token, and `oao demo --rpc` refusing dev accounts the devnet's keeper uses.
  * And `oao devnet` writes the subgraph's addresses for its own deployment (subgraph/networks.devnet.json and
  * subgraph/subgraph.devnet.yaml): each names the right contract, events are found from its startBlock, and the
- * generated manifest builds with graph-cli.
+ * generated manifest builds with graph-cli; `oao subgraph serve` indexes the devnet from that networks file.
  */
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,13 +12,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPublicClient, createWalletClient, getAddress, http, parseAbi, type Address } from "viem";
+import { createPublicClient, createWalletClient, getAddress, http, parseAbi, zeroAddress, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { readManifest } from "../../subgraph/tools/manifest.ts";
 import { devKey } from "../../keeper/src/demo/world.ts";
 import { AIOracleAbi } from "../../sdk/src/abis/generated.ts";
+import { requestStatuses } from "../../sdk/src/contracts.ts";
 import { devnetWalkthrough } from "../dapp/devnet-walkthrough.ts";
+import { assertSubgraphFresh, createSubgraphClient, getIndexedRequests } from "../../sdk/src/subgraph/index.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +35,8 @@ interface DevnetInfo {
   rpc: string;
   contracts: Record<string, Address>;
   startBlock: string;
+  /** The devnet's keeper. */
+  keeper: Address;
   subgraph: { networks: string; manifest: string };
 }
 
@@ -170,6 +174,42 @@ describe("oao devnet and the subgraph", () => {
     const from = BigInt(local.AIOracle!.startBlock);
     expect((await client.getLogs({ address: local.AIOracle!.address, fromBlock: from })).length).toBeGreaterThan(0);
     expect((await client.getLogs({ address: local.Staking!.address, fromBlock: from })).length).toBeGreaterThan(0);
+  });
+
+  it("oao subgraph serve indexes the devnet from the networks file it wrote (subgraph/README.md)", { timeout: 120_000 }, async () => {
+    // The README's commands: `oao subgraph serve` beside `oao devnet`, with the default --deployment.
+    const serve = spawn(process.execPath, [`${root}bin/oao.js`, "subgraph", "serve", "--rpc", info.rpc, "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    serve.stderr!.on("data", (d) => (log += d));
+    try {
+      for (let i = 0; i < 300 && !/GraphQL at (\S+),/.test(log); i++) await sleep(100);
+      const subgraph = createSubgraphClient({ url: /GraphQL at (\S+),/.exec(log)?.[1] ?? `(no URL in: ${log})` });
+      const client = createPublicClient({ transport: http(info.rpc) });
+      const wallet = createWalletClient({ account: privateKeyToAccount(devKey(5)), chain: hardhat, transport: http(info.rpc) });
+      const fee = await client.readContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "estimateFee", args: [1n, 0n] });
+      await client.waitForTransactionReceipt({
+        hash: await wallet.writeContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "requestCallback", args: [1n, `0x${"00".repeat(784)}`, zeroAddress, 0n, "0x"], value: fee }),
+      });
+      const requestId = await client.readContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "requestCount" });
+      // The devnet's keeper commits it; the indexer follows.
+      let mine: Awaited<ReturnType<typeof getIndexedRequests>> = [];
+      for (let i = 0; i < 600 && mine[0]?.status !== "Committed"; i++) {
+        await sleep(100);
+        mine = await getIndexedRequests(subgraph, { txFrom: wallet.account.address, status: ["Committed"] }).catch(() => []);
+      }
+      expect(mine.map((r) => r.requestId)).toContain(requestId);
+      expect(mine.find((r) => r.requestId === requestId)).toMatchObject({ requester: wallet.account.address.toLowerCase(), answeredBy: info.keeper.toLowerCase(), modelId: 1n });
+      await assertSubgraphFresh(client, subgraph, { maxLag: 2n });
+      // Every request the devnet has, in the chain's status.
+      const all = await getIndexedRequests(subgraph, { first: 1000 });
+      expect(all.map((r) => r.requestId)).toEqual(Array.from({ length: Number(requestId) }, (_, i) => requestId - BigInt(i)));
+      for (const r of all) {
+        const status = await client.readContract({ address: info.contracts.aiOracle!, abi: AIOracleAbi, functionName: "getStatus", args: [r.requestId] });
+        expect({ id: r.requestId, status: r.status }).toEqual({ id: r.requestId, status: requestStatuses[status] });
+      }
+    } finally {
+      serve.kill("SIGINT");
+    }
   });
 
   it("writes subgraph.devnet.yaml with those addresses, and it builds", { timeout: 180_000 }, () => {

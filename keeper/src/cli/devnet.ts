@@ -145,7 +145,7 @@ async function runDevnet(opts: DevnetOpts): Promise<void> {
     console.error(
       `  Results are final after the ${LOCAL_CHALLENGE_WINDOW} s challenge window of chain time: move the clock with evm_increaseTime and mine a block (docs/dapp-guide.md §3).`,
     );
-    console.error(`  Subgraph: ${subgraph.manifest} (subgraph/README.md, "Indexing oao devnet").`);
+    console.error(`  Subgraph: ${subgraph.manifest} (subgraph/README.md, "Indexing oao devnet"); without Docker: npx oao subgraph serve --rpc ${rpc}`);
     const stop = new AbortController();
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
     await service.run(stop.signal, config.pollIntervalMs);

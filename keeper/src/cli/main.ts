@@ -1,7 +1,8 @@
 /**
  * The `oao` command line. Each command group lives in its own module and is registered here:
  * `oao vm …` (cli/vm.ts), `oao model …` (cli/model.ts), `oao dispute …` (cli/dispute.ts),
- * `oao keeper …` (cli/keeper.ts), `oao demo` (cli/demo.ts), `oao devnet` (cli/devnet.ts).
+ * `oao keeper …` (cli/keeper.ts), `oao demo` (cli/demo.ts), `oao devnet` (cli/devnet.ts),
+ * `oao subgraph serve` (cli/subgraph.ts).
  *
  * Convention for every command with `--json`: human-readable progress goes to stderr, and the last
  * line of stdout is exactly one JSON object (bigints as decimal strings).
@@ -14,6 +15,7 @@ import { buildDisputeCommand } from "./dispute.ts";
 import { buildKeeperCommand } from "./keeper.ts";
 import { buildDemoCommand } from "./demo.ts";
 import { buildDevnetCommand } from "./devnet.ts";
+import { buildSubgraphCommand } from "./subgraph.ts";
 import { describeCliError } from "./errors.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(buildKeeperCommand());
   program.addCommand(buildDemoCommand());
   program.addCommand(buildDevnetCommand());
+  program.addCommand(buildSubgraphCommand());
   return program;
 }
 

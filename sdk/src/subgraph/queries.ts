@@ -163,10 +163,13 @@ export async function getDisputes(
   subgraph: SubgraphClient,
   { requestId, operator, open, first = 100, skip = 0 }: Page & { requestId?: bigint; operator?: Address; open?: boolean },
 ): Promise<IndexedDispute[]> {
-  const where: DisputeFilter = {};
-  if (requestId !== undefined) where.request = requestId.toString();
-  if (open) where.winner = null;
-  if (operator) where.or = [{ defender: operator.toLowerCase() }, { challenger: operator.toLowerCase() }];
+  const base: DisputeFilter = {};
+  if (requestId !== undefined) base.request = requestId.toString();
+  if (open) base.winner = null;
+  // graph-node refuses `or` beside other filters at the same level: they are repeated inside each clause.
+  const where: DisputeFilter = operator
+    ? { or: [{ ...base, defender: operator.toLowerCase() }, { ...base, challenger: operator.toLowerCase() }] }
+    : base;
   const data = await subgraph.request(DisputesDocument, { where, first, skip });
   return RowReader.list(data, "disputes", "Dispute").map(toDispute);
 }

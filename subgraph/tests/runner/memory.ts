@@ -24,6 +24,11 @@ export const TypeId = {
   TypedMapEntryStringStoreValue: 34,
   TypedMapStringStoreValue: 36,
   ArrayEthereumValue: 15,
+  ArrayEventParam: 19,
+  EventParam: 23,
+  EthereumTransaction: 24,
+  EthereumBlock: 25,
+  EthereumEvent: 33,
 } as const;
 
 export interface AsExports {
