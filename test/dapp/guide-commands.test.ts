@@ -39,6 +39,11 @@ const COVERED: Record<string, { file: string; runs: string | RegExp }[]> = {
   "oao devnet --keeper-account": [{ file: "test/e2e/devnet.test.ts", runs: /"--keeper-account"/ }],
   "oao demo": [{ file: "test/e2e/demo.test.ts", runs: /bin\/oao\.js|"demo"/ }],
   "oao demo --rpc": [{ file: "test/e2e/devnet.test.ts", runs: /"demo", "--rpc"/ }],
+  // The dev indexer beside the devnet (its default deployment: the networks file the devnet wrote).
+  "npx oao subgraph serve": [
+    { file: "test/e2e/devnet.test.ts", runs: /"subgraph", "serve", "--rpc", info\.rpc, "--port", "0"\]/ },
+    { file: "test/e2e/subgraph-serve.test.ts", runs: /"subgraph", "serve", "--rpc"/ },
+  ],
   // Models.
   "oao model run": [{ file: "keeper/src/cli/model.test.ts", runs: /run\(\["run"/ }],
   "npx oao model info --json": [{ file: "keeper/src/cli/model.test.ts", runs: /"info"/ }],
