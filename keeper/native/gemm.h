@@ -1,0 +1,335 @@
+/*
+ * The native addon's int8 GEMM (Gemm, and MatMul through it), included by kernels.c after
+ * oao_kernels.c: it uses that file's node_desc, attr, clampi and oao_rq, so the requantization is
+ * the kernels' own code.
+ *
+ * y[i][j] = requant(bias[j] + Σ_k (x[i][k] - xz)·(w[j][k] - wz)), x: M×K, w: N×K, both row-major
+ * along k. The inner products are raw, Σ x·w, and the zero points come back through
+ *   Σ (x - xz)(w - wz) = Σ x·w - wz·Σ_k x[i][k] - xz·Σ_k w[j][k] + K·xz·wz,
+ * an identity of integers, so also modulo 2^32, where every term is computed (uint32_t). Addition
+ * modulo 2^32 does not depend on order, so any blocking, vector width or split over threads gives the
+ * scalar kernel's accumulator, and then its bytes.
+ *
+ * - avx512-vnni: vpdpbusd multiplies unsigned by signed bytes and adds groups of 4 into int32 lanes,
+ *   wrapping (not the saturating vpdpbusds). x's bytes go in with the sign bit flipped, x + 128 as
+ *   u8, so the lanes hold Σ (x + 128)·w = Σ x·w + 128·Σ w: the column sums take the 128 back out.
+ * - avx2: bytes widened to int16 (vpmovsxbw), vpmaddwd multiplies pairs into int32 exactly
+ *   (|x·w| <= 16384), vpaddd accumulates.
+ * - c: the kernels' own scalar gemm (oao_kernels.c), over row ranges when threaded.
+ * Large products are split by columns over the threads (pthreads: the call stays synchronous and
+ * the operands stay where they are; see README.md).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OAO_NATIVE_X86 1
+#include <immintrin.h>
+#endif
+
+enum { OAO_ISA_C = 0, OAO_ISA_AVX2 = 1, OAO_ISA_AVX512_VNNI = 2 };
+static const char *const OAO_ISA_NAMES[] = {"c", "avx2", "avx512-vnni"};
+
+/* below this many multiply-accumulates a product runs on the calling thread only */
+#define OAO_THREAD_MIN_MACS (1u << 22)
+#define OAO_MAX_THREADS 16
+
+typedef struct {
+  const int8_t *x, *w;
+  const int32_t *bias; /* may be 0 */
+  uint32_t M, N, K;
+  int32_t xz, wz, m, s, yz, lo, hi;
+  int8_t *y;    /* int8 output, or */
+  int32_t *y32; /* int32 output (a Gemm's wide output) */
+  const uint32_t *row_corr; /* wz·Σ_k x[i][k], per row */
+} oao_gemm;
+
+static inline void gemm_store(const oao_gemm *g, uint32_t i, uint32_t j, uint32_t acc) {
+  int32_t r = clampi((int32_t)((uint32_t)oao_rq((int32_t)acc, g->m, g->s) + (uint32_t)g->yz), g->lo, g->hi);
+  if (g->y32) g->y32[i * g->N + j] = r;
+  else g->y[i * g->N + j] = (int8_t)r;
+}
+
+/* Σ_k p[k] modulo 2^32 */
+static uint32_t sum_bytes(const int8_t *p, uint32_t K) {
+  uint32_t s = 0;
+  for (uint32_t k = 0; k < K; k++) s += (uint32_t)(int32_t)p[k];
+  return s;
+}
+
+/* what column j adds besides Σ x·w + (its lanes' bias)·Σ w and the row's correction */
+static inline uint32_t col_corr(const oao_gemm *g, uint32_t j, uint32_t lane_bias) {
+  uint32_t kzz = g->K * (uint32_t)g->xz * (uint32_t)g->wz;
+  return (g->bias ? (uint32_t)g->bias[j] : 0u) + kzz - (lane_bias + (uint32_t)g->xz) * sum_bytes(g->w + (size_t)j * g->K, g->K);
+}
+
+#ifdef OAO_NATIVE_X86
+
+/* ---- avx512-vnni: tiles of up to 4 rows × 4 columns, 64 k per step ---- */
+
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+/* s[v] = Σ lanes of a[v] for 16 vectors, in 45 instructions (a transposing tree instead of 16 reductions) */
+static inline VNNI_TARGET __attribute__((always_inline)) __m512i hsum16(const __m512i *a) {
+  __m512i p[8], q[4];
+  for (int v = 0; v < 8; v++) p[v] = _mm512_add_epi32(_mm512_unpacklo_epi32(a[2 * v], a[2 * v + 1]), _mm512_unpackhi_epi32(a[2 * v], a[2 * v + 1]));
+  for (int v = 0; v < 4; v++) q[v] = _mm512_add_epi32(_mm512_unpacklo_epi64(p[2 * v], p[2 * v + 1]), _mm512_unpackhi_epi64(p[2 * v], p[2 * v + 1]));
+  /* q[v]: in each 128-bit lane, that lane's partial sums of a[4v..4v+3] */
+  __m512i r0 = _mm512_add_epi32(_mm512_shuffle_i32x4(q[0], q[1], 0x88), _mm512_shuffle_i32x4(q[0], q[1], 0xdd));
+  __m512i r1 = _mm512_add_epi32(_mm512_shuffle_i32x4(q[2], q[3], 0x88), _mm512_shuffle_i32x4(q[2], q[3], 0xdd));
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(r0, r1, 0x88), _mm512_shuffle_i32x4(r0, r1, 0xdd));
+}
+
+static inline VNNI_TARGET __attribute__((always_inline)) void vnni_tile(const oao_gemm *g, uint32_t i0, uint32_t j0, const uint32_t *cc,
+                                                                         uint32_t MR, uint32_t NR) {
+  const uint32_t K = g->K;
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  __m512i a[16];
+  for (int v = 0; v < 16; v++) a[v] = _mm512_setzero_si512();
+  const int8_t *xr = g->x + (size_t)i0 * K, *wr = g->w + (size_t)j0 * K;
+  uint32_t k = 0;
+  for (; k + 64 <= K; k += 64) {
+    __m512i xv[4], wv[4];
+    for (uint32_t r = 0; r < MR; r++) xv[r] = _mm512_xor_si512(_mm512_loadu_si512((const void *)(xr + (size_t)r * K + k)), flip);
+    for (uint32_t c = 0; c < NR; c++) wv[c] = _mm512_loadu_si512((const void *)(wr + (size_t)c * K + k));
+    for (uint32_t r = 0; r < MR; r++)
+      for (uint32_t c = 0; c < NR; c++) a[r * 4 + c] = _mm512_dpbusd_epi32(a[r * 4 + c], xv[r], wv[c]);
+  }
+  if (k < K) { /* the tail: masked-out bytes load as 0 (x then 128, w 0: products 0) */
+    __mmask64 mk = (__mmask64)((1ull << (K - k)) - 1); /* K - k < 64 */
+    __m512i xv[4], wv[4];
+    for (uint32_t r = 0; r < MR; r++) xv[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, xr + (size_t)r * K + k), flip);
+    for (uint32_t c = 0; c < NR; c++) wv[c] = _mm512_maskz_loadu_epi8(mk, wr + (size_t)c * K + k);
+    for (uint32_t r = 0; r < MR; r++)
+      for (uint32_t c = 0; c < NR; c++) a[r * 4 + c] = _mm512_dpbusd_epi32(a[r * 4 + c], xv[r], wv[c]);
+  }
+  uint32_t s[16];
+  _mm512_storeu_si512((void *)s, hsum16(a));
+  for (uint32_t r = 0; r < MR; r++)
+    for (uint32_t c = 0; c < NR; c++) gemm_store(g, i0 + r, j0 + c, s[r * 4 + c] - g->row_corr[i0 + r] + cc[c]);
+}
+
+#define VNNI_TILE_CASE(R, C) \
+  case (R) * 8 + (C): vnni_tile(g, i0, j0, cc, R, C); break;
+
+static VNNI_TARGET void vnni_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
+  uint32_t cc[4];
+  for (uint32_t j0 = j_begin; j0 < j_end; j0 += 4) {
+    uint32_t nc = j_end - j0 < 4 ? j_end - j0 : 4;
+    for (uint32_t c = 0; c < nc; c++) cc[c] = col_corr(g, j0 + c, 128u);
+    for (uint32_t i0 = 0; i0 < g->M; i0 += 4) {
+      uint32_t nr = g->M - i0 < 4 ? g->M - i0 : 4;
+      switch (nr * 8 + nc) {
+        VNNI_TILE_CASE(1, 1) VNNI_TILE_CASE(1, 2) VNNI_TILE_CASE(1, 3) VNNI_TILE_CASE(1, 4)
+        VNNI_TILE_CASE(2, 1) VNNI_TILE_CASE(2, 2) VNNI_TILE_CASE(2, 3) VNNI_TILE_CASE(2, 4)
+        VNNI_TILE_CASE(3, 1) VNNI_TILE_CASE(3, 2) VNNI_TILE_CASE(3, 3) VNNI_TILE_CASE(3, 4)
+        VNNI_TILE_CASE(4, 1) VNNI_TILE_CASE(4, 2) VNNI_TILE_CASE(4, 3) VNNI_TILE_CASE(4, 4)
+      default: break;
+      }
+    }
+  }
+}
+
+/* ---- avx2: tiles of up to 3 rows × 4 columns, 16 k per step ---- */
+
+#define AVX2_TARGET __attribute__((target("avx2")))
+
+static inline AVX2_TARGET uint32_t hsum8(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return (uint32_t)_mm_cvtsi128_si32(s);
+}
+
+static inline AVX2_TARGET __attribute__((always_inline)) void avx2_tile(const oao_gemm *g, uint32_t i0, uint32_t j0, const uint32_t *cc,
+                                                                         uint32_t MR, uint32_t NR) {
+  const uint32_t K = g->K;
+  __m256i a[12];
+  for (int v = 0; v < 12; v++) a[v] = _mm256_setzero_si256();
+  const int8_t *xr = g->x + (size_t)i0 * K, *wr = g->w + (size_t)j0 * K;
+  uint32_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    __m256i xv[3];
+    for (uint32_t r = 0; r < MR; r++) xv[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(xr + (size_t)r * K + k)));
+    for (uint32_t c = 0; c < NR; c++) {
+      __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(wr + (size_t)c * K + k)));
+      for (uint32_t r = 0; r < MR; r++) a[r * 4 + c] = _mm256_add_epi32(a[r * 4 + c], _mm256_madd_epi16(xv[r], wv));
+    }
+  }
+  for (uint32_t r = 0; r < MR; r++) {
+    for (uint32_t c = 0; c < NR; c++) {
+      uint32_t t = hsum8(a[r * 4 + c]);
+      for (uint32_t kk = k; kk < K; kk++) t += (uint32_t)((int32_t)xr[(size_t)r * K + kk] * (int32_t)wr[(size_t)c * K + kk]);
+      gemm_store(g, i0 + r, j0 + c, t - g->row_corr[i0 + r] + cc[c]);
+    }
+  }
+}
+
+#define AVX2_TILE_CASE(R, C) \
+  case (R) * 8 + (C): avx2_tile(g, i0, j0, cc, R, C); break;
+
+static AVX2_TARGET void avx2_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
+  uint32_t cc[4];
+  for (uint32_t j0 = j_begin; j0 < j_end; j0 += 4) {
+    uint32_t nc = j_end - j0 < 4 ? j_end - j0 : 4;
+    for (uint32_t c = 0; c < nc; c++) cc[c] = col_corr(g, j0 + c, 0u);
+    for (uint32_t i0 = 0; i0 < g->M; i0 += 3) {
+      uint32_t nr = g->M - i0 < 3 ? g->M - i0 : 3;
+      switch (nr * 8 + nc) {
+        AVX2_TILE_CASE(1, 1) AVX2_TILE_CASE(1, 2) AVX2_TILE_CASE(1, 3) AVX2_TILE_CASE(1, 4)
+        AVX2_TILE_CASE(2, 1) AVX2_TILE_CASE(2, 2) AVX2_TILE_CASE(2, 3) AVX2_TILE_CASE(2, 4)
+        AVX2_TILE_CASE(3, 1) AVX2_TILE_CASE(3, 2) AVX2_TILE_CASE(3, 3) AVX2_TILE_CASE(3, 4)
+      default: break;
+      }
+    }
+  }
+}
+#endif /* OAO_NATIVE_X86 */
+
+/* ---- dispatch and threads ---- */
+
+/* the best instruction set this CPU (and OS: the cpu-support builtins check XCR0) runs */
+static int gemm_best_isa(void) {
+#ifdef OAO_NATIVE_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) return OAO_ISA_AVX512_VNNI;
+  if (__builtin_cpu_supports("avx2")) return OAO_ISA_AVX2;
+#endif
+  return OAO_ISA_C;
+}
+
+/* settings of the process (set at load, or by setIsa / setThreads for tests and benchmarks) */
+static int gemm_isa = -1;
+static uint32_t gemm_threads = 1;
+
+/* columns [j_begin, j_end) of the product (a multiple of 4 apart except at N) */
+static void gemm_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
+#ifdef OAO_NATIVE_X86
+  if (gemm_isa == OAO_ISA_AVX512_VNNI) vnni_columns(g, j_begin, j_end);
+  else avx2_columns(g, j_begin, j_end);
+#else
+  (void)g, (void)j_begin, (void)j_end;
+#endif
+}
+
+typedef struct {
+  const oao_gemm *g;
+  uint32_t j_begin, j_end;
+} gemm_part;
+
+static void *gemm_part_run(void *arg) {
+  const gemm_part *p = (const gemm_part *)arg;
+  gemm_columns(p->g, p->j_begin, p->j_end);
+  return 0;
+}
+
+/* The product over the process's threads: column ranges of whole 4-column tiles; the calling
+   thread takes the first. A thread that cannot start leaves its part to the caller. */
+static void gemm_vector(oao_gemm *g) {
+  uint32_t *row_corr = (uint32_t *)malloc(sizeof(uint32_t) * g->M);
+  if (!row_corr) abort(); /* M·4 bytes: nothing sensible to do without them */
+  for (uint32_t i = 0; i < g->M; i++) row_corr[i] = sum_bytes(g->x + (size_t)i * g->K, g->K) * (uint32_t)g->wz;
+  g->row_corr = row_corr;
+  uint64_t macs = (uint64_t)g->M * g->N * g->K;
+  uint32_t tiles = (g->N + 3) / 4, T = macs >= OAO_THREAD_MIN_MACS ? gemm_threads : 1;
+  if (T > tiles) T = tiles;
+  gemm_part parts[OAO_MAX_THREADS];
+  pthread_t tid[OAO_MAX_THREADS];
+  int started[OAO_MAX_THREADS] = {0};
+  for (uint32_t t = 0; t < T; t++) {
+    uint32_t a = tiles * t / T * 4, b = tiles * (t + 1) / T * 4;
+    parts[t] = (gemm_part){g, a, b < g->N ? b : g->N};
+  }
+  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, gemm_part_run, &parts[t]) == 0;
+  gemm_part_run(&parts[0]);
+  for (uint32_t t = 1; t < T; t++) {
+    if (started[t]) pthread_join(tid[t], 0);
+    else gemm_part_run(&parts[t]);
+  }
+  free(row_corr);
+}
+
+typedef struct {
+  const node_desc *nd;
+  oao_tensor in[3];
+  uint32_t n_in;
+  int8_t *y;
+} gemm_rows_part;
+
+static void *gemm_rows_run(void *arg) {
+  gemm_rows_part *p = (gemm_rows_part *)arg;
+  gemm(p->nd, p->in, p->n_in, p->y);
+  return 0;
+}
+
+/* The scalar kernel's gemm over row ranges (each output row depends only on its own input row). */
+static void gemm_c(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
+  uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
+  uint32_t T = (uint64_t)M * N * K >= OAO_THREAD_MIN_MACS ? gemm_threads : 1, out_size = nd->out_dtype == OAO_INT32 ? 4u : 1u;
+  if (T > M) T = M;
+  gemm_rows_part parts[OAO_MAX_THREADS];
+  pthread_t tid[OAO_MAX_THREADS];
+  int started[OAO_MAX_THREADS] = {0};
+  for (uint32_t t = 0; t < T; t++) {
+    uint32_t a = M * t / T, b = M * (t + 1) / T;
+    parts[t].nd = nd;
+    parts[t].n_in = n_in;
+    for (uint32_t i = 0; i < n_in; i++) parts[t].in[i] = in[i];
+    parts[t].in[0].data = in[0].data + a * K;
+    parts[t].in[0].dims[0] = b - a;
+    parts[t].y = y + (size_t)a * N * out_size;
+  }
+  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, gemm_rows_run, &parts[t]) == 0;
+  gemm_rows_run(&parts[0]);
+  for (uint32_t t = 1; t < T; t++) {
+    if (started[t]) pthread_join(tid[t], 0);
+    else gemm_rows_run(&parts[t]);
+  }
+}
+
+static oao_gemm gemm_args(const node_desc *nd, const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int8_t *y,
+                          int32_t *y32) {
+  oao_gemm g = {x, w, bias, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y, y32, 0};
+  return g;
+}
+
+/* Gemm (validated): x [M, K], w [N, K], optional int32 bias [N]; int8 or int32 output. */
+static void gemm_native(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
+  if (gemm_isa == OAO_ISA_C) {
+    gemm_c(nd, in, n_in, y);
+    return;
+  }
+  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0;
+  oao_gemm g = gemm_args(nd, (const int8_t *)(uintptr_t)in[0].data, (const int8_t *)(uintptr_t)in[1].data,
+                         n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0, in[0].dims[0], in[1].dims[0], in[0].dims[1], y32 ? 0 : y, y32);
+  gemm_vector(&g);
+}
+
+/* MatMul (validated): a [B, M, K] by b [B, N, K] (transposed) or [B, K, N], which is transposed to
+   [N, K] first (K·N bytes per batch, against M·N·K multiply-accumulates). */
+static void matmul_native(const node_desc *nd, const oao_tensor *in, int8_t *y) {
+  if (gemm_isa == OAO_ISA_C) {
+    matmul(nd, in, y);
+    return;
+  }
+  const int8_t *a = (const int8_t *)(uintptr_t)in[0].data, *bm = (const int8_t *)(uintptr_t)in[1].data;
+  int32_t tb = attr(nd, 7);
+  uint32_t B = in[0].dims[0], M = in[0].dims[1], K = in[0].dims[2], N = in[1].dims[tb ? 1 : 2];
+  int8_t *bt = tb ? 0 : (int8_t *)malloc((size_t)N * K);
+  if (!tb && !bt) {
+    matmul(nd, in, y); /* no room for the transpose: the scalar kernel, the same bytes */
+    return;
+  }
+  for (uint32_t bb = 0; bb < B; bb++) {
+    const int8_t *w = bm + (size_t)bb * K * N;
+    if (!tb) {
+      for (uint32_t k = 0; k < K; k++)
+        for (uint32_t j = 0; j < N; j++) bt[(size_t)j * K + k] = w[(size_t)k * N + j];
+      w = bt;
+    }
+    oao_gemm g = gemm_args(nd, a + (size_t)bb * M * K, w, 0, M, N, K, y + (size_t)bb * M * N, 0);
+    gemm_vector(&g);
+  }
+  free(bt);
+}
