@@ -9,8 +9,10 @@
  * use. A run copies the tensor structs and adds the base to each data offset. Every offset and length
  * from JS is checked against the memory's size before use (wasm would trap; here it would be a write
  * anywhere). Growing works as WebAssembly.Memory.grow does for JS: the old ArrayBuffer is detached.
- * Within the mapping's capacity the memory grows in place; beyond it the contents move to a mapping
- * twice as large, which stays alive until the last ArrayBuffer over it is collected.
+ * Within the mapping's capacity (a power of two) the memory grows in place; beyond it the contents
+ * move to a larger mapping; a mapping stays until the last ArrayBuffer over it is collected, and its
+ * capacity is reported to V8 as external memory so that dead runtimes are collected in time (the
+ * 4 GiB of address space is shared by every runtime of the process).
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -41,13 +43,14 @@ static uint64_t (*oao_native_stream_state(void))[25] { return &native_stream_sta
 
 #define PAGE_BYTES 65536u
 #define LOW_LIMIT (1ull << 32)
-#define MAP_STEP (64ull << 20) /* capacities and placements are multiples of 64 MiB */
-#define HEAP_BASE 4096u        /* offsets below it stay unused, as wasm's data section */
+#define MIN_CAP (1ull << 20) /* capacities are powers of two from 1 MiB */
+#define HEAP_BASE 4096u       /* offsets below it stay unused, as wasm's data section */
 
 typedef struct {
   uint8_t *base;
   size_t cap;
   atomic_int refs; /* the memory's own, plus one per ArrayBuffer over it */
+  napi_env env;    /* told of the capacity, so that its GC collects dead runtimes' memories */
 } region;
 
 typedef struct {
@@ -55,37 +58,52 @@ typedef struct {
   size_t len;
 } memory;
 
-static region *region_map(size_t bytes) {
-  size_t cap = (bytes + MAP_STEP - 1) / MAP_STEP * MAP_STEP;
-  if (cap == 0 || cap > LOW_LIMIT - MAP_STEP) return 0;
 #ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0 /* a hint then; the address is checked below */
+#define MAP_FIXED_NOREPLACE 0 /* a hint then; the address is checked */
 #endif
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
 #endif
-  for (uint64_t at = MAP_STEP * 4; at + cap <= LOW_LIMIT; at += MAP_STEP) {
-    void *p = mmap((void *)(uintptr_t)at, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (p == MAP_FAILED) continue;
-    if ((uint64_t)(uintptr_t)p + cap > LOW_LIMIT) {
-      munmap(p, cap);
-      continue;
-    }
-    region *r = (region *)malloc(sizeof(region));
-    if (!r) {
-      munmap(p, cap);
-      return 0;
-    }
-    r->base = (uint8_t *)p;
-    r->cap = cap;
-    atomic_init(&r->refs, 1);
-    return r;
-  }
+
+static void *map_at(uint64_t at, size_t cap, int extra) {
+  void *p = mmap((void *)(uintptr_t)at, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra, -1, 0);
+  if (p == MAP_FAILED) return 0;
+  if ((uint64_t)(uintptr_t)p + cap <= LOW_LIMIT) return p;
+  munmap(p, cap);
   return 0;
+}
+
+/* A mapping of at least `bytes` ending below 4 GiB: where the kernel puts a MAP_32BIT one (x86-64 Linux:
+   the low 2 GiB), else the first free slot of its size from 64 MiB up (address space only: pages are
+   committed when touched). */
+static region *region_map(napi_env env, size_t bytes) {
+  size_t cap = MIN_CAP;
+  while (cap < bytes && cap < LOW_LIMIT / 2) cap *= 2;
+  if (cap < bytes) return 0;
+  void *p = 0;
+#ifdef MAP_32BIT
+  p = map_at(0, cap, MAP_32BIT);
+#endif
+  for (uint64_t at = 64ull << 20; !p && at + cap <= LOW_LIMIT; at += cap) p = map_at(at, cap, MAP_FIXED_NOREPLACE);
+  if (!p) return 0;
+  region *r = (region *)malloc(sizeof(region));
+  if (!r) {
+    munmap(p, cap);
+    return 0;
+  }
+  r->base = (uint8_t *)p;
+  r->cap = cap;
+  r->env = env;
+  atomic_init(&r->refs, 1);
+  int64_t total;
+  napi_adjust_external_memory(env, (int64_t)cap, &total);
+  return r;
 }
 
 static void region_unref(region *r) {
   if (atomic_fetch_sub(&r->refs, 1) == 1) {
+    int64_t total;
+    napi_adjust_external_memory(r->env, -(int64_t)r->cap, &total);
     munmap(r->base, r->cap);
     free(r);
   }
@@ -165,7 +183,7 @@ static napi_value memory_create(napi_env env, napi_callback_info info) {
   memory *m = (memory *)malloc(sizeof(memory));
   if (!m) return throw_range(env, "oao_native: out of memory");
   m->len = ((size_t)bytes + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
-  m->r = region_map(m->len > MAP_STEP ? m->len : MAP_STEP);
+  m->r = region_map(env, m->len);
   if (!m->r) {
     free(m);
     return throw_range(env, "oao_native: cannot map the kernels' memory below 4 GiB (the kernels' tensor addresses are 32-bit)");
@@ -199,9 +217,9 @@ static napi_value memory_grow(napi_env env, napi_callback_info info) {
   if (!m) return 0;
   size_t old = m->len, want = old + (size_t)pages * PAGE_BYTES;
   int32_t result = (int32_t)(old / PAGE_BYTES);
-  if (want > LOW_LIMIT - MAP_STEP * 8) result = -1; /* past what the 32-bit addresses (and wasm32) allow */
+  if (want > LOW_LIMIT / 2) result = -1; /* 2 GiB: what a mapping below 4 GiB can hold here */
   else if (want > m->r->cap) {
-    region *r = region_map(want > 2 * m->r->cap ? want : 2 * m->r->cap);
+    region *r = region_map(env, want);
     if (!r) result = -1;
     else {
       memcpy(r->base, m->r->base, old);
