@@ -59,6 +59,7 @@ export function parseKernelThreads(value: string | undefined, source = "OAO_KERN
 
 function load(): NativeAddon | undefined {
   if (addon || loadError !== undefined) return addon;
+  const threads = parseKernelThreads(typeof process === "undefined" ? undefined : process.env.OAO_KERNEL_THREADS);
   if (!existsSync(NATIVE_ADDON_FILE)) {
     loadError = `the native addon is not built (${NATIVE_ADDON_FILE} is missing): ${NATIVE_BUILD_HINT}`;
     return undefined;
@@ -69,7 +70,6 @@ function load(): NativeAddon | undefined {
     loadError = `the native addon does not load (${(cause as Error).message.split("\n")[0]}): rebuild it with \`npm run build:native\``;
     return undefined;
   }
-  const threads = parseKernelThreads(typeof process === "undefined" ? undefined : process.env.OAO_KERNEL_THREADS);
   if (threads !== undefined) addon.setThreads(threads);
   return addon;
 }
