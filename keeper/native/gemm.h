@@ -16,10 +16,11 @@
  * - avx2: bytes widened to int16 (vpmovsxbw), vpmaddwd multiplies pairs into int32 exactly
  *   (|x·w| <= 16384), vpaddd accumulates.
  * - c: the kernels' own scalar gemm (oao_kernels.c), over row ranges when threaded.
- * Large products are split by columns over the threads (pthreads: the call stays synchronous and
- * the operands stay where they are; see README.md).
+ * Large products are split by columns over the threads, in chunks taken as the threads come free
+ * (pthreads: the call stays synchronous and the operands stay where they are; see README.md).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,40 +214,42 @@ static void gemm_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
 #endif
 }
 
+/* Threads take chunks of columns from a shared counter until none are left: a thread slowed by other
+   load on the machine takes fewer, so two threads are not held back by the slower one. */
+#define OAO_CHUNK_COLS 32u /* a multiple of the 4-column tiles */
+
 typedef struct {
   const oao_gemm *g;
-  uint32_t j_begin, j_end;
-} gemm_part;
+  atomic_uint next; /* first column of the next chunk */
+} gemm_work;
 
-static void *gemm_part_run(void *arg) {
-  const gemm_part *p = (const gemm_part *)arg;
-  gemm_columns(p->g, p->j_begin, p->j_end);
-  return 0;
+static void *gemm_work_run(void *arg) {
+  gemm_work *w = (gemm_work *)arg;
+  for (;;) {
+    uint32_t j = atomic_fetch_add(&w->next, OAO_CHUNK_COLS);
+    if (j >= w->g->N) return 0;
+    gemm_columns(w->g, j, w->g->N - j < OAO_CHUNK_COLS ? w->g->N : j + OAO_CHUNK_COLS);
+  }
 }
 
-/* The product over the process's threads: column ranges of whole 4-column tiles; the calling
-   thread takes the first. A thread that cannot start leaves its part to the caller. */
+/* The product over the process's threads (the calling one among them; a thread that cannot start
+   leaves its share to the others). */
 static void gemm_vector(oao_gemm *g) {
   uint32_t *row_corr = (uint32_t *)malloc(sizeof(uint32_t) * g->M);
   if (!row_corr) abort(); /* M·4 bytes: nothing sensible to do without them */
   for (uint32_t i = 0; i < g->M; i++) row_corr[i] = sum_bytes(g->x + (size_t)i * g->K, g->K) * (uint32_t)g->wz;
   g->row_corr = row_corr;
   uint64_t macs = (uint64_t)g->M * g->N * g->K;
-  uint32_t tiles = (g->N + 3) / 4, T = macs >= OAO_THREAD_MIN_MACS ? gemm_threads : 1;
-  if (T > tiles) T = tiles;
-  gemm_part parts[OAO_MAX_THREADS];
+  uint32_t chunks = (g->N + OAO_CHUNK_COLS - 1) / OAO_CHUNK_COLS, T = macs >= OAO_THREAD_MIN_MACS ? gemm_threads : 1;
+  if (T > chunks) T = chunks;
+  gemm_work work = {g, 0};
+  atomic_init(&work.next, 0);
   pthread_t tid[OAO_MAX_THREADS];
   int started[OAO_MAX_THREADS] = {0};
-  for (uint32_t t = 0; t < T; t++) {
-    uint32_t a = tiles * t / T * 4, b = tiles * (t + 1) / T * 4;
-    parts[t] = (gemm_part){g, a, b < g->N ? b : g->N};
-  }
-  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, gemm_part_run, &parts[t]) == 0;
-  gemm_part_run(&parts[0]);
-  for (uint32_t t = 1; t < T; t++) {
+  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, gemm_work_run, &work) == 0;
+  gemm_work_run(&work);
+  for (uint32_t t = 1; t < T; t++)
     if (started[t]) pthread_join(tid[t], 0);
-    else gemm_part_run(&parts[t]);
-  }
   free(row_corr);
 }
 
