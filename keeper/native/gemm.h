@@ -33,7 +33,7 @@ enum { OAO_ISA_C = 0, OAO_ISA_AVX2 = 1, OAO_ISA_AVX512_VNNI = 2 };
 static const char *const OAO_ISA_NAMES[] = {"c", "avx2", "avx512-vnni"};
 
 /* below this many multiply-accumulates a product runs on the calling thread only */
-#define OAO_THREAD_MIN_MACS (1u << 22)
+#define OAO_THREAD_MIN_MACS (1u << 23)
 #define OAO_MAX_THREADS 16
 
 typedef struct {
