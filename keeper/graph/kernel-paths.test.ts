@@ -18,7 +18,7 @@ import {
   type KernelExports,
   type KernelPath,
 } from "./wasm.ts";
-import { configureNativeKernels, NATIVE_ISAS, nativeKernels, type NativeIsa } from "./native.ts";
+import { configureNativeKernels, NATIVE_ISAS, nativeKernels, nativeRequantCheck, type NativeIsa } from "./native.ts";
 import { buildGpt } from "./gpt/gpt.ts";
 import { buildModel } from "./model.ts";
 import { inputSlot, weightSlot } from "./ops.ts";
@@ -145,6 +145,12 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
     expect(rt.rq(123456789, 2 ** 31 - 1, 31)).toBe(wasm.scalar.rq(123456789, 2 ** 31 - 1, 31));
     expect(() => configureNativeKernels({ threads: 0 })).toThrow(/1\.\.16/);
     expect(() => configureNativeKernels({ isa: "sse" as NativeIsa })).toThrow(/avx512-vnni, avx2 or c/);
+  });
+
+  it("the AVX-512 GEMM's vector requantization equals oao_rq + zero point + clamp on 1.6 million values", () => {
+    const bad = nativeRequantCheck(100_000, 12345);
+    if (status?.best === "avx512-vnni") expect(bad).toBe(0);
+    else expect(bad).toBe(-1);
   });
 
   it("the native memory grows like a wasm memory: the old buffer detached, the contents kept", () => {

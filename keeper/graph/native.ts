@@ -33,6 +33,7 @@ interface NativeAddon {
   info(): { isa: NativeIsa; best: NativeIsa; threads: number; heapBase: number };
   setIsa(isa: NativeIsa): void;
   setThreads(n: number): void;
+  requantCheck(n: number, seed: number): number;
 }
 
 /** Where the build puts the addon. */
@@ -98,6 +99,14 @@ export function configureNativeKernels(settings: { isa?: NativeIsa; threads?: nu
   if (settings.isa !== undefined) a.setIsa(settings.isa);
   if (settings.threads !== undefined) a.setThreads(settings.threads);
   return { isa: before.isa, threads: before.threads };
+}
+
+/**
+ * Compares the AVX-512 GEMM's vector requantization with oao_rq's on `n` × 16 pseudo-random and edge
+ * values: the number of mismatches, or -1 where that path does not run (no AVX-512 VNNI).
+ */
+export function nativeRequantCheck(n: number, seed: number): number {
+  return required("nativeRequantCheck").requantCheck(n, seed);
 }
 
 /** The native memory as a WasmMemory: `buffer` is replaced (the old one detached) when it grows. */

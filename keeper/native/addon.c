@@ -413,6 +413,19 @@ static napi_value set_isa(napi_env env, napi_callback_info info) {
   return 0;
 }
 
+/* requantCheck(n, seed) -> mismatches of the vector requantization against oao_rq's (-1: not run on this CPU) */
+static napi_value requant_check(napi_env env, napi_callback_info info) {
+  napi_value argv[2], out;
+  uint32_t n, seed;
+  if (!get_args(env, info, 2, argv) || !get_u32(env, argv[0], &n) || !get_u32(env, argv[1], &seed)) return 0;
+  int64_t bad = -1;
+#ifdef OAO_NATIVE_X86
+  if (isa_available(OAO_ISA_AVX512_VNNI)) bad = requant16_check(n, seed);
+#endif
+  CHECK(env, napi_create_int64(env, bad, &out));
+  return out;
+}
+
 /* setThreads(n): 1..16 */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -437,7 +450,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"nodeValidate", node_validate},   {"nodeRun", node_run},                   {"rq", rq},
       {"keccak256", keccak256},          {"keccakStreamBegin", keccak_stream_begin}, {"keccakStreamUpdate", keccak_stream_update},
       {"keccakStreamEnd", keccak_stream_end}, {"info", info_get},                 {"setIsa", set_isa},
-      {"setThreads", set_threads},
+      {"setThreads", set_threads},       {"requantCheck", requant_check},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

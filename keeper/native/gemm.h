@@ -82,6 +82,58 @@ static inline VNNI_TARGET __attribute__((always_inline)) __m512i hsum16(const __
   return _mm512_add_epi32(_mm512_shuffle_i32x4(r0, r1, 0x88), _mm512_shuffle_i32x4(r0, r1, 0xdd));
 }
 
+/*
+ * oao_rq(v, m, s) + yz, clamped to [lo, hi], on 16 lanes: the scalar gemm_store's value, lane by lane.
+ * oao_rq rounds p = v·m (exact in int64, |p| < 2^62) half away from zero: p >= 0 ? (p + h) >> s :
+ * -((-p + h) >> s), h = 2^(s-1). Branch-free with σ = p >> 63 (0 or -1): q = (|p| + h) >> s, then
+ * (q ^ σ) - σ is q or -q; |p| + h < 2^63, so the shift may be logical. The low 32 bits are the result
+ * (oao_rq's truncation); + yz wraps as the scalar uint32_t addition; lo <= hi (validated), so
+ * min(max(·, lo), hi) is clampi. keeper/graph/kernel-paths.test.ts checks it against oao_rq
+ * (requantCheck) besides every GEMM output.
+ */
+static inline VNNI_TARGET __attribute__((always_inline)) __m512i rq_even(__m512i v, __m512i m, __m512i h, __m128i s) {
+  __m512i p = _mm512_mul_epi32(v, m); /* the even lanes' v·m, signed 32×32 -> 64 */
+  __m512i sign = _mm512_srai_epi64(p, 63);
+  __m512i q = _mm512_srl_epi64(_mm512_add_epi64(_mm512_abs_epi64(p), h), s);
+  return _mm512_sub_epi64(_mm512_xor_si512(q, sign), sign);
+}
+
+static inline VNNI_TARGET __attribute__((always_inline)) __m512i requant16(__m512i acc, const oao_gemm *g) {
+  __m512i m = _mm512_set1_epi64((int64_t)g->m), h = _mm512_set1_epi64((int64_t)1 << (g->s - 1));
+  __m128i s = _mm_cvtsi32_si128(g->s);
+  __m512i even = rq_even(acc, m, h, s), odd = rq_even(_mm512_srli_epi64(acc, 32), m, h, s);
+  __m512i r = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  r = _mm512_add_epi32(r, _mm512_set1_epi32(g->yz));
+  return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(g->lo)), _mm512_set1_epi32(g->hi));
+}
+
+/* Mismatches between requant16 and the scalar requantization over n pseudo-random (v, m, s, yz, lo, hi),
+   edge values among them (a self-check for the tests). */
+static VNNI_TARGET uint32_t requant16_check(uint32_t n, uint32_t seed) {
+  static const int32_t edges_v[] = {0, 1, -1, 2147483647, -2147483647 - 1, 65535, -65536};
+  static const int32_t edges_m[] = {0, 1, 2147483647, 1 << 30};
+  static const int32_t edges_s[] = {1, 2, 31, 32, 61, 62};
+  uint32_t x = seed | 1, bad = 0, v[16], got[16];
+#define NEXT() (x ^= x << 13, x ^= x >> 17, x ^= x << 5, x)
+  for (uint32_t it = 0; it < n; it++) {
+    oao_gemm g;
+    memset(&g, 0, sizeof g);
+    g.m = it % 3 == 0 ? edges_m[NEXT() % 4] : (int32_t)(NEXT() >> 1);
+    g.s = it % 3 == 1 ? edges_s[NEXT() % 6] : (int32_t)(1 + NEXT() % 62);
+    g.yz = it % 4 == 0 ? (int32_t)NEXT() : (int32_t)(NEXT() % 256) - 128;
+    g.lo = it % 4 == 0 ? -2147483647 - 1 : (int32_t)(NEXT() % 129) - 128;
+    g.hi = it % 4 == 0 ? 2147483647 : g.lo + (int32_t)(NEXT() % (uint32_t)(128 - g.lo));
+    for (int l = 0; l < 16; l++) v[l] = l < 7 && it % 2 ? (uint32_t)edges_v[l] : NEXT();
+    _mm512_storeu_si512((void *)got, requant16(_mm512_loadu_si512((const void *)v), &g));
+    for (int l = 0; l < 16; l++) {
+      int32_t want = clampi((int32_t)((uint32_t)oao_rq((int32_t)v[l], g.m, g.s) + (uint32_t)g.yz), g.lo, g.hi);
+      bad += (int32_t)got[l] != want;
+    }
+  }
+#undef NEXT
+  return bad;
+}
+
 static inline VNNI_TARGET __attribute__((always_inline)) void vnni_tile(const oao_gemm *g, uint32_t i0, uint32_t j0, const uint32_t *cc,
                                                                          uint32_t MR, uint32_t NR) {
   const uint32_t K = g->K;
@@ -105,17 +157,26 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_tile(const oa
     for (uint32_t r = 0; r < MR; r++)
       for (uint32_t c = 0; c < NR; c++) a[r * 4 + c] = _mm512_dpbusd_epi32(a[r * 4 + c], xv[r], wv[c]);
   }
-  uint32_t s[16];
-  _mm512_storeu_si512((void *)s, hsum16(a));
-  for (uint32_t r = 0; r < MR; r++)
-    for (uint32_t c = 0; c < NR; c++) gemm_store(g, i0 + r, j0 + c, s[r * 4 + c] - g->row_corr[i0 + r] + cc[c]);
+  /* lane r·4 + c: the tile's output (r, c), its corrections added (lanes past MR, NR: unused) */
+  uint32_t rc[16], out[16];
+  for (uint32_t r = 0; r < 4; r++)
+    for (uint32_t c = 0; c < 4; c++) rc[r * 4 + c] = cc[c] - g->row_corr[i0 + (r < MR ? r : 0)];
+  __m512i acc = _mm512_add_epi32(hsum16(a), _mm512_loadu_si512((const void *)rc));
+  _mm512_storeu_si512((void *)out, requant16(acc, g));
+  for (uint32_t r = 0; r < MR; r++) {
+    for (uint32_t c = 0; c < NR; c++) {
+      size_t at = (size_t)(i0 + r) * g->N + j0 + c;
+      if (g->y32) g->y32[at] = (int32_t)out[r * 4 + c];
+      else g->y[at] = (int8_t)out[r * 4 + c];
+    }
+  }
 }
 
 #define VNNI_TILE_CASE(R, C) \
   case (R) * 8 + (C): vnni_tile(g, i0, j0, cc, R, C); break;
 
 static VNNI_TARGET void vnni_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
-  uint32_t cc[4];
+  uint32_t cc[4] = {0, 0, 0, 0};
   for (uint32_t j0 = j_begin; j0 < j_end; j0 += 4) {
     uint32_t nc = j_end - j0 < 4 ? j_end - j0 : 4;
     for (uint32_t c = 0; c < nc; c++) cc[c] = col_corr(g, j0 + c, 128u);
