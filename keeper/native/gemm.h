@@ -38,6 +38,7 @@ static const char *const OAO_ISA_NAMES[] = {"c", "avx2", "avx512-vnni"};
 
 typedef struct {
   const int8_t *x, *w;
+  const uint8_t *xu;   /* avx512-vnni: x + 128 as u8 (sign bits flipped), made once per product */
   const int32_t *bias; /* may be 0 */
   uint32_t M, N, K;
   int32_t xz, wz, m, s, yz, lo, hi;
@@ -137,22 +138,22 @@ static VNNI_TARGET uint32_t requant16_check(uint32_t n, uint32_t seed) {
 static inline VNNI_TARGET __attribute__((always_inline)) void vnni_tile(const oao_gemm *g, uint32_t i0, uint32_t j0, const uint32_t *cc,
                                                                          uint32_t MR, uint32_t NR) {
   const uint32_t K = g->K;
-  const __m512i flip = _mm512_set1_epi8((char)0x80);
   __m512i a[16];
   for (int v = 0; v < 16; v++) a[v] = _mm512_setzero_si512();
-  const int8_t *xr = g->x + (size_t)i0 * K, *wr = g->w + (size_t)j0 * K;
+  const uint8_t *xr = g->xu + (size_t)i0 * K;
+  const int8_t *wr = g->w + (size_t)j0 * K;
   uint32_t k = 0;
   for (; k + 64 <= K; k += 64) {
     __m512i xv[4], wv[4];
-    for (uint32_t r = 0; r < MR; r++) xv[r] = _mm512_xor_si512(_mm512_loadu_si512((const void *)(xr + (size_t)r * K + k)), flip);
+    for (uint32_t r = 0; r < MR; r++) xv[r] = _mm512_loadu_si512((const void *)(xr + (size_t)r * K + k));
     for (uint32_t c = 0; c < NR; c++) wv[c] = _mm512_loadu_si512((const void *)(wr + (size_t)c * K + k));
     for (uint32_t r = 0; r < MR; r++)
       for (uint32_t c = 0; c < NR; c++) a[r * 4 + c] = _mm512_dpbusd_epi32(a[r * 4 + c], xv[r], wv[c]);
   }
-  if (k < K) { /* the tail: masked-out bytes load as 0 (x then 128, w 0: products 0) */
+  if (k < K) { /* the tail: masked-out bytes load as 0 (products 0) */
     __mmask64 mk = (__mmask64)((1ull << (K - k)) - 1); /* K - k < 64 */
     __m512i xv[4], wv[4];
-    for (uint32_t r = 0; r < MR; r++) xv[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, xr + (size_t)r * K + k), flip);
+    for (uint32_t r = 0; r < MR; r++) xv[r] = _mm512_maskz_loadu_epi8(mk, xr + (size_t)r * K + k);
     for (uint32_t c = 0; c < NR; c++) wv[c] = _mm512_maskz_loadu_epi8(mk, wr + (size_t)c * K + k);
     for (uint32_t r = 0; r < MR; r++)
       for (uint32_t c = 0; c < NR; c++) a[r * 4 + c] = _mm512_dpbusd_epi32(a[r * 4 + c], xv[r], wv[c]);
@@ -300,6 +301,13 @@ static void gemm_vector(oao_gemm *g) {
   if (!row_corr) abort(); /* M·4 bytes: nothing sensible to do without them */
   for (uint32_t i = 0; i < g->M; i++) row_corr[i] = sum_bytes(g->x + (size_t)i * g->K, g->K) * (uint32_t)g->wz;
   g->row_corr = row_corr;
+  uint8_t *xu = 0;
+  if (gemm_isa == OAO_ISA_AVX512_VNNI) {
+    size_t n = (size_t)g->M * g->K;
+    if (!(xu = (uint8_t *)malloc(n ? n : 1))) abort();
+    for (size_t i = 0; i < n; i++) xu[i] = (uint8_t)((uint8_t)g->x[i] ^ 0x80u);
+    g->xu = xu;
+  }
   uint64_t macs = (uint64_t)g->M * g->N * g->K;
   uint32_t chunks = (g->N + OAO_CHUNK_COLS - 1) / OAO_CHUNK_COLS, T = macs >= OAO_THREAD_MIN_MACS ? gemm_threads : 1;
   if (T > chunks) T = chunks;
@@ -311,6 +319,7 @@ static void gemm_vector(oao_gemm *g) {
   gemm_work_run(&work);
   for (uint32_t t = 1; t < T; t++)
     if (started[t]) pthread_join(tid[t], 0);
+  free(xu);
   free(row_corr);
 }
 
@@ -354,7 +363,7 @@ static void gemm_c(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int
 
 static oao_gemm gemm_args(const node_desc *nd, const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int8_t *y,
                           int32_t *y32) {
-  oao_gemm g = {x, w, bias, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y, y32, 0};
+  oao_gemm g = {x, w, 0, bias, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y, y32, 0};
   return g;
 }
 
