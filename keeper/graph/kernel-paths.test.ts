@@ -204,6 +204,37 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
     }
   }
 
+  /** randomNodeCase's Add and LayerNorm (every form: int8/int32 operands and outputs) at 70 rows: at least 2^14 output elements, so split over the threads. */
+  function largeElementwiseCases(rand: () => number): NodeCase[] {
+    const grow = (t: Tensor, shape: number[]): Tensor => {
+      const n = elementCount(shape);
+      const data = t.dtype === DType.int8 ? new Int8Array(n) : new Int32Array(n);
+      for (let i = 0; i < n; i++) data[i] = t.data[(i * 7919) % t.data.length]! ^ (t.dtype === DType.int8 ? 0 : (i * 2654435761) & 0x3ffff);
+      return { dtype: t.dtype, shape, data } as Tensor;
+    };
+    const cases: NodeCase[] = [];
+    for (let i = 0; cases.length < 24 && i < 400; i++) {
+      const add = randomNodeCase(Op.Add, rand);
+      const shape = [70, 301];
+      cases.push({ name: `${add.name} [70,301]`, inputs: add.inputs.map((t) => grow(t, shape)), node: { ...add.node, outShape: shape } });
+      const ln = randomNodeCase(Op.LayerNorm, rand);
+      const D = ln.inputs[0]!.shape[ln.inputs[0]!.shape.length - 1]!;
+      if (D * 70 < 16384) continue;
+      const lnShape = [70, D];
+      cases.push({ name: `LayerNorm [70,${D}]`, inputs: [grow(ln.inputs[0]!, lnShape), ...ln.inputs.slice(1)], node: { ...ln.node, outShape: lnShape } });
+    }
+    return cases;
+  }
+
+  it("Add and LayerNorm split over 2 threads: the same bytes as one thread and the wasm builds", () => {
+    const cases = largeElementwiseCases(seededRandom(21));
+    expect(cases.some((c) => c.node.op === Op.LayerNorm) && cases.some((c) => c.inputs.some((t) => t.dtype === DType.int32))).toBe(true);
+    for (const threads of [2, 1]) {
+      configureNativeKernels({ threads });
+      cases.forEach((c, i) => check(c, `${threads} threads, case ${i}: ${c.name}`, false));
+    }
+  });
+
   it("a whole model (a GPT-2-shaped decoder, 64 tokens, width 256) through Executor: the same trace and output on native (each instruction set, 1 and 2 threads) and wasm", () => {
     const model = buildModel(buildGpt({ vocab: 256, positions: 64, width: 256, heads: 4, layers: 2, seqLen: 64, seed: 5, fullSequence: true }));
     const prompt = int32Tensor([64], Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256));

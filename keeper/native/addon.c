@@ -294,7 +294,22 @@ static napi_value node_validate(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* nodeRun(handle, desc, len, inputs, nIn, out) -> status: oao_node_run, Gemm and MatMul through gemm.h */
+/* Add and LayerNorm (each output element, or row, from the same element or row of the inputs) are split
+   over the threads from this many output elements: the scalar kernels on ranges, the same bytes. */
+#define OAO_SPLIT_MIN_ELEMENTS 16384u
+
+static void add_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
+  (void)n_in;
+  add(nd, in, y, n);
+}
+
+static void layernorm_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
+  (void)n_in;
+  layernorm(nd, in, y, n);
+}
+
+/* nodeRun(handle, desc, len, inputs, nIn, out) -> status: oao_node_run; Gemm and MatMul through gemm.h,
+   Add and LayerNorm split over the threads */
 static napi_value node_run(napi_env env, napi_callback_info info) {
   node_args a;
   napi_value out;
@@ -311,8 +326,11 @@ static napi_value node_run(napi_env env, napi_callback_info info) {
       return throw_range(env, "oao_native: the output tensor lies outside the kernels' memory");
     o.data += (uint32_t)(uintptr_t)a.m->r->base;
     int8_t *y = (int8_t *)(uintptr_t)o.data;
+    uint32_t T = n >= OAO_SPLIT_MIN_ELEMENTS ? gemm_threads : 1, D = in[0].dims[in[0].rank - 1];
     if (nd.op == OAO_OP_GEMM) gemm_native(&nd, in, a.n_in, y);
     else if (nd.op == OAO_OP_MATMUL) matmul_native(&nd, in, y);
+    else if (nd.op == OAO_OP_ADD && T > 1) run_split(add_part, &nd, in, a.n_in, 3u, y, n, 1, T);
+    else if (nd.op == OAO_OP_LAYERNORM && T > 1 && in[0].rank > 1) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, T);
     else rc = oao_node_run(desc, a.desc_len, in, a.n_in, &o);
   }
   CHECK(env, napi_create_int32(env, rc, &out));

@@ -323,42 +323,81 @@ static void gemm_vector(oao_gemm *g) {
   free(row_corr);
 }
 
-typedef struct {
-  const node_desc *nd;
-  oao_tensor in[3];
-  uint32_t n_in;
-  int8_t *y;
-} gemm_rows_part;
+/* ---- the scalar kernels over ranges of rows or elements, one range per thread ---- */
 
-static void *gemm_rows_run(void *arg) {
-  gemm_rows_part *p = (gemm_rows_part *)arg;
-  gemm(p->nd, p->in, p->n_in, p->y);
+/* A kernel's call on part of its output: the tensor structs with their data moved to the part. */
+typedef struct {
+  void (*run)(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n);
+  const node_desc *nd;
+  oao_tensor in[OAO_MAX_INPUTS];
+  uint32_t n_in, n;
+  int8_t *y;
+} node_part;
+
+static void *node_part_run(void *arg) {
+  node_part *p = (node_part *)arg;
+  p->run(p->nd, p->in, p->n_in, p->y, p->n);
   return 0;
+}
+
+/* Runs the parts, parts[0] on the calling thread (a thread that cannot start runs on it too). */
+static void run_parts(node_part *parts, uint32_t T) {
+  pthread_t tid[OAO_MAX_THREADS];
+  int started[OAO_MAX_THREADS] = {0};
+  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, node_part_run, &parts[t]) == 0;
+  node_part_run(&parts[0]);
+  for (uint32_t t = 1; t < T; t++) {
+    if (started[t]) pthread_join(tid[t], 0);
+    else node_part_run(&parts[t]);
+  }
+}
+
+/*
+ * Splits a node whose output rows of `row` elements each depend only on the same rows of the inputs
+ * `split_in` (a bit set; the other inputs, weights, are whole in every part) into up to T parts of
+ * whole rows, and runs them. `rows` rows in all; element sizes from the dtypes.
+ */
+static void run_split(void (*run)(const node_desc *, const oao_tensor *, uint32_t, int8_t *, uint32_t), const node_desc *nd, const oao_tensor *in,
+                      uint32_t n_in, uint32_t split_in, int8_t *y, uint32_t rows, uint32_t row, uint32_t T) {
+  node_part parts[OAO_MAX_THREADS];
+  uint32_t out_size = nd->out_dtype == OAO_INT32 ? 4u : 1u;
+  if (T > rows) T = rows;
+  if (T < 1) T = 1;
+  for (uint32_t t = 0; t < T; t++) {
+    uint32_t a = (uint32_t)((uint64_t)rows * t / T), b = (uint32_t)((uint64_t)rows * (t + 1) / T);
+    node_part *p = &parts[t];
+    p->run = run, p->nd = nd, p->n_in = n_in, p->n = (b - a) * row;
+    for (uint32_t i = 0; i < n_in; i++) {
+      p->in[i] = in[i];
+      if (split_in >> i & 1) p->in[i].data = in[i].data + a * row * (in[i].dtype == OAO_INT32 ? 4u : 1u); /* dims stay: the kernels split here read only their last one */
+    }
+    p->y = y + (size_t)a * row * out_size;
+  }
+  run_parts(parts, T);
+}
+
+static void gemm_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
+  (void)n;
+  gemm(nd, in, n_in, y);
 }
 
 /* The scalar kernel's gemm over row ranges (each output row depends only on its own input row). */
 static void gemm_c(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
   uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
-  uint32_t T = (uint64_t)M * N * K >= OAO_THREAD_MIN_MACS ? gemm_threads : 1, out_size = nd->out_dtype == OAO_INT32 ? 4u : 1u;
+  uint32_t T = (uint64_t)M * N * K >= OAO_THREAD_MIN_MACS ? gemm_threads : 1;
+  node_part parts[OAO_MAX_THREADS];
+  uint32_t out_size = nd->out_dtype == OAO_INT32 ? 4u : 1u;
   if (T > M) T = M;
-  gemm_rows_part parts[OAO_MAX_THREADS];
-  pthread_t tid[OAO_MAX_THREADS];
-  int started[OAO_MAX_THREADS] = {0};
   for (uint32_t t = 0; t < T; t++) {
     uint32_t a = M * t / T, b = M * (t + 1) / T;
-    parts[t].nd = nd;
-    parts[t].n_in = n_in;
-    for (uint32_t i = 0; i < n_in; i++) parts[t].in[i] = in[i];
-    parts[t].in[0].data = in[0].data + a * K;
-    parts[t].in[0].dims[0] = b - a;
-    parts[t].y = y + (size_t)a * N * out_size;
+    node_part *p = &parts[t];
+    p->run = gemm_part, p->nd = nd, p->n_in = n_in, p->n = 0;
+    for (uint32_t i = 0; i < n_in; i++) p->in[i] = in[i];
+    p->in[0].data = in[0].data + a * K;
+    p->in[0].dims[0] = b - a;
+    p->y = y + (size_t)a * N * out_size;
   }
-  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, gemm_rows_run, &parts[t]) == 0;
-  gemm_rows_run(&parts[0]);
-  for (uint32_t t = 1; t < T; t++) {
-    if (started[t]) pthread_join(tid[t], 0);
-    else gemm_rows_run(&parts[t]);
-  }
+  run_parts(parts, T);
 }
 
 static oao_gemm gemm_args(const node_desc *nd, const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int8_t *y,
