@@ -20,6 +20,7 @@
  * (pthreads: the call stays synchronous and the operands stay where they are; see README.md).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,63 @@ static int gemm_best_isa(void) {
 static int gemm_isa = -1;
 static uint32_t gemm_threads = 1;
 
+/*
+ * The threads: a parallel loop over `chunks` pieces of work, the calling thread among its workers.
+ * Helpers are started detached and claim chunks from a shared counter; the caller claims too, then
+ * waits only for chunks a helper has claimed and not finished. A helper that the OS has not run yet
+ * (the other core busy) therefore costs nothing but its start: when it runs it finds no chunk and
+ * leaves. `ctx` is used only under a claimed chunk, so it may live on the caller's stack; the
+ * counters, which a late helper still reads, live on the heap until both sides are done with them.
+ */
+typedef struct {
+  void (*fn)(void *ctx, uint32_t chunk);
+  void *ctx;
+  uint32_t chunks;
+  atomic_uint next, done;
+  atomic_int refs;
+} parallel_loop;
+
+static void parallel_unref(parallel_loop *l) {
+  if (atomic_fetch_sub(&l->refs, 1) == 1) free(l);
+}
+
+static void parallel_work(parallel_loop *l) {
+  for (uint32_t c; (c = atomic_fetch_add(&l->next, 1)) < l->chunks;) {
+    l->fn(l->ctx, c);
+    atomic_fetch_add(&l->done, 1);
+  }
+}
+
+static void *parallel_helper(void *arg) {
+  parallel_work((parallel_loop *)arg);
+  parallel_unref((parallel_loop *)arg);
+  return 0;
+}
+
+static void parallel_for(uint32_t chunks, uint32_t threads, void (*fn)(void *ctx, uint32_t chunk), void *ctx) {
+  parallel_loop *l = threads > 1 && chunks > 1 ? (parallel_loop *)malloc(sizeof(parallel_loop)) : 0;
+  if (!l) { /* one thread (or no memory for the counters): the loop itself */
+    for (uint32_t c = 0; c < chunks; c++) fn(ctx, c);
+    return;
+  }
+  l->fn = fn, l->ctx = ctx, l->chunks = chunks;
+  atomic_init(&l->next, 0);
+  atomic_init(&l->done, 0);
+  atomic_init(&l->refs, 1);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  for (uint32_t t = 1; t < threads && t < chunks; t++) {
+    pthread_t tid;
+    atomic_fetch_add(&l->refs, 1);
+    if (pthread_create(&tid, &attr, parallel_helper, l) != 0) atomic_fetch_sub(&l->refs, 1);
+  }
+  pthread_attr_destroy(&attr);
+  parallel_work(l);
+  while (atomic_load(&l->done) < chunks) sched_yield(); /* the chunks helpers have claimed */
+  parallel_unref(l);
+}
+
 /* columns [j_begin, j_end) of the product (a multiple of 4 apart except at N) */
 static void gemm_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
 #ifdef OAO_NATIVE_X86
@@ -276,26 +334,16 @@ static void gemm_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
 #endif
 }
 
-/* Threads take chunks of columns from a shared counter until none are left: a thread slowed by other
-   load on the machine takes fewer, so two threads are not held back by the slower one. */
+/* Columns in chunks, taken as the threads come free. */
 #define OAO_CHUNK_COLS 32u /* a multiple of the 4-column tiles */
 
-typedef struct {
-  const oao_gemm *g;
-  atomic_uint next; /* first column of the next chunk */
-} gemm_work;
-
-static void *gemm_work_run(void *arg) {
-  gemm_work *w = (gemm_work *)arg;
-  for (;;) {
-    uint32_t j = atomic_fetch_add(&w->next, OAO_CHUNK_COLS);
-    if (j >= w->g->N) return 0;
-    gemm_columns(w->g, j, w->g->N - j < OAO_CHUNK_COLS ? w->g->N : j + OAO_CHUNK_COLS);
-  }
+static void gemm_chunk(void *ctx, uint32_t chunk) {
+  const oao_gemm *g = (const oao_gemm *)ctx;
+  uint32_t j = chunk * OAO_CHUNK_COLS;
+  gemm_columns(g, j, g->N - j < OAO_CHUNK_COLS ? g->N : j + OAO_CHUNK_COLS);
 }
 
-/* The product over the process's threads (the calling one among them; a thread that cannot start
-   leaves its share to the others). */
+/* The product over the process's threads. */
 static void gemm_vector(oao_gemm *g) {
   uint32_t *row_corr = (uint32_t *)malloc(sizeof(uint32_t) * g->M);
   if (!row_corr) abort(); /* M·4 bytes: nothing sensible to do without them */
@@ -309,71 +357,56 @@ static void gemm_vector(oao_gemm *g) {
     g->xu = xu;
   }
   uint64_t macs = (uint64_t)g->M * g->N * g->K;
-  uint32_t chunks = (g->N + OAO_CHUNK_COLS - 1) / OAO_CHUNK_COLS, T = macs >= OAO_THREAD_MIN_MACS ? gemm_threads : 1;
-  if (T > chunks) T = chunks;
-  gemm_work work = {g, 0};
-  atomic_init(&work.next, 0);
-  pthread_t tid[OAO_MAX_THREADS];
-  int started[OAO_MAX_THREADS] = {0};
-  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, gemm_work_run, &work) == 0;
-  gemm_work_run(&work);
-  for (uint32_t t = 1; t < T; t++)
-    if (started[t]) pthread_join(tid[t], 0);
+  parallel_for((g->N + OAO_CHUNK_COLS - 1) / OAO_CHUNK_COLS, macs >= OAO_THREAD_MIN_MACS ? gemm_threads : 1, gemm_chunk, g);
   free(xu);
   free(row_corr);
 }
 
-/* ---- the scalar kernels over ranges of rows or elements, one range per thread ---- */
+/* ---- the scalar kernels over ranges of rows, in chunks over the threads ---- */
 
-/* A kernel's call on part of its output: the tensor structs with their data moved to the part. */
+/*
+ * A node whose output rows each depend only on the same rows of some inputs (`split_in`, a bit set;
+ * the others, weights, are whole for every row): the kernel `run` on chunks of whole rows, each
+ * call given the tensor structs with their data moved to the chunk. A row is `in_row[i]` elements
+ * of input i and `out_row` of the output; `rows` rows in all.
+ */
 typedef struct {
   void (*run)(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n);
   const node_desc *nd;
-  oao_tensor in[OAO_MAX_INPUTS];
-  uint32_t n_in, n;
+  const oao_tensor *in;
+  uint32_t n_in, split_in, rows, rows_per_chunk, out_row, in_row[OAO_MAX_INPUTS];
   int8_t *y;
-} node_part;
+} row_split;
 
-static void *node_part_run(void *arg) {
-  node_part *p = (node_part *)arg;
-  p->run(p->nd, p->in, p->n_in, p->y, p->n);
-  return 0;
-}
-
-/* Runs the parts, parts[0] on the calling thread (a thread that cannot start runs on it too). */
-static void run_parts(node_part *parts, uint32_t T) {
-  pthread_t tid[OAO_MAX_THREADS];
-  int started[OAO_MAX_THREADS] = {0};
-  for (uint32_t t = 1; t < T; t++) started[t] = pthread_create(&tid[t], 0, node_part_run, &parts[t]) == 0;
-  node_part_run(&parts[0]);
-  for (uint32_t t = 1; t < T; t++) {
-    if (started[t]) pthread_join(tid[t], 0);
-    else node_part_run(&parts[t]);
-  }
-}
-
-/*
- * Splits a node whose output rows of `row` elements each depend only on the same rows of the inputs
- * `split_in` (a bit set; the other inputs, weights, are whole in every part) into up to T parts of
- * whole rows, and runs them. `rows` rows in all; element sizes from the dtypes.
- */
-static void run_split(void (*run)(const node_desc *, const oao_tensor *, uint32_t, int8_t *, uint32_t), const node_desc *nd, const oao_tensor *in,
-                      uint32_t n_in, uint32_t split_in, int8_t *y, uint32_t rows, uint32_t row, uint32_t T) {
-  node_part parts[OAO_MAX_THREADS];
-  uint32_t out_size = nd->out_dtype == OAO_INT32 ? 4u : 1u;
-  if (T > rows) T = rows;
-  if (T < 1) T = 1;
-  for (uint32_t t = 0; t < T; t++) {
-    uint32_t a = (uint32_t)((uint64_t)rows * t / T), b = (uint32_t)((uint64_t)rows * (t + 1) / T);
-    node_part *p = &parts[t];
-    p->run = run, p->nd = nd, p->n_in = n_in, p->n = (b - a) * row;
-    for (uint32_t i = 0; i < n_in; i++) {
-      p->in[i] = in[i];
-      if (split_in >> i & 1) p->in[i].data = in[i].data + a * row * (in[i].dtype == OAO_INT32 ? 4u : 1u); /* dims stay: the kernels split here read only their last one */
+static void row_chunk(void *ctx, uint32_t chunk) {
+  const row_split *r = (const row_split *)ctx;
+  uint32_t a = chunk * r->rows_per_chunk, b = r->rows - a < r->rows_per_chunk ? r->rows : a + r->rows_per_chunk;
+  oao_tensor in[OAO_MAX_INPUTS];
+  for (uint32_t i = 0; i < r->n_in; i++) {
+    in[i] = r->in[i];
+    if (r->split_in >> i & 1) {
+      in[i].data = r->in[i].data + a * r->in_row[i] * (r->in[i].dtype == OAO_INT32 ? 4u : 1u);
+      in[i].dims[0] = in[i].rank > 1 ? b - a : in[i].dims[0]; /* Gemm's x: its rows; the others read only their last dim */
     }
-    p->y = y + (size_t)a * row * out_size;
   }
-  run_parts(parts, T);
+  uint32_t out_size = r->nd->out_dtype == OAO_INT32 ? 4u : 1u;
+  r->run(r->nd, in, r->n_in, r->y + (size_t)a * r->out_row * out_size, (b - a) * r->out_row);
+}
+
+/* Splits into chunks of about a quarter of a thread's share (some slack for a busy core), runs them. */
+static void run_rows(row_split *r, uint32_t threads) {
+  uint32_t want = threads > 1 ? threads * 4 : 1;
+  r->rows_per_chunk = (r->rows + want - 1) / want;
+  if (r->rows_per_chunk < 1) r->rows_per_chunk = 1;
+  parallel_for((r->rows + r->rows_per_chunk - 1) / r->rows_per_chunk, threads, row_chunk, r);
+}
+
+/* An elementwise node or a row-wise one (`row` output elements a row, as many of each split input). */
+static void run_split(void (*run)(const node_desc *, const oao_tensor *, uint32_t, int8_t *, uint32_t), const node_desc *nd, const oao_tensor *in,
+                      uint32_t n_in, uint32_t split_in, int8_t *y, uint32_t rows, uint32_t row, uint32_t threads) {
+  row_split r = {run, nd, in, n_in, split_in, rows, 1, row, {0}, y};
+  for (uint32_t i = 0; i < n_in; i++) r.in_row[i] = row;
+  run_rows(&r, threads);
 }
 
 static void gemm_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
@@ -384,20 +417,8 @@ static void gemm_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, 
 /* The scalar kernel's gemm over row ranges (each output row depends only on its own input row). */
 static void gemm_c(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
   uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
-  uint32_t T = (uint64_t)M * N * K >= OAO_THREAD_MIN_MACS ? gemm_threads : 1;
-  node_part parts[OAO_MAX_THREADS];
-  uint32_t out_size = nd->out_dtype == OAO_INT32 ? 4u : 1u;
-  if (T > M) T = M;
-  for (uint32_t t = 0; t < T; t++) {
-    uint32_t a = M * t / T, b = M * (t + 1) / T;
-    node_part *p = &parts[t];
-    p->run = gemm_part, p->nd = nd, p->n_in = n_in, p->n = 0;
-    for (uint32_t i = 0; i < n_in; i++) p->in[i] = in[i];
-    p->in[0].data = in[0].data + a * K;
-    p->in[0].dims[0] = b - a;
-    p->y = y + (size_t)a * N * out_size;
-  }
-  run_parts(parts, T);
+  row_split r = {gemm_part, nd, in, n_in, 1u, M, 1, N, {K}, y};
+  run_rows(&r, (uint64_t)M * N * K >= OAO_THREAD_MIN_MACS ? gemm_threads : 1);
 }
 
 static oao_gemm gemm_args(const node_desc *nd, const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int8_t *y,
