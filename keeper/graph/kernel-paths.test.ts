@@ -226,12 +226,17 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
     return cases;
   }
 
-  it("Add and LayerNorm split over 2 threads: the same bytes as one thread and the wasm builds", () => {
+  it("Add and LayerNorm split over 2 threads, at each instruction set: the same bytes as one thread and the wasm builds", () => {
     const cases = largeElementwiseCases(seededRandom(21));
     expect(cases.some((c) => c.node.op === Op.LayerNorm) && cases.some((c) => c.inputs.some((t) => t.dtype === DType.int32))).toBe(true);
-    for (const threads of [2, 1]) {
-      configureNativeKernels({ threads });
-      cases.forEach((c, i) => check(c, `${threads} threads, case ${i}: ${c.name}`, false));
+    for (const isa of isas) {
+      for (const threads of [2, 1]) {
+        configureNativeKernels({ isa, threads });
+        cases.forEach((c, i) => check(c, `${isa}/${threads} case ${i}: ${c.name}`, false));
+        // the random (small) Add cases too: the vector Add's masked tails
+        const rand = seededRandom(7000 + threads);
+        for (let i = 0; i < 100; i++) check(randomNodeCase(Op.Add, rand), `${isa}/${threads} small Add ${i}`, true);
+      }
     }
   });
 

@@ -38,6 +38,9 @@ static _Thread_local uint64_t native_stream_state[25];
 static uint64_t (*oao_native_stream_state(void))[25] { return &native_stream_state; }
 
 #include "gemm.h"
+#ifdef OAO_NATIVE_X86
+#include "add.h"
+#endif
 
 /* ---- memory below 4 GiB ---- */
 
@@ -298,8 +301,15 @@ static napi_value node_validate(napi_env env, napi_callback_info info) {
    over the threads from this many output elements: the scalar kernels on ranges, the same bytes. */
 #define OAO_SPLIT_MIN_ELEMENTS 16384u
 
+/* Add: on 16 lanes where the AVX-512 GEMM runs (add.h), else the kernels' own */
 static void add_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
   (void)n_in;
+#ifdef OAO_NATIVE_X86
+  if (gemm_isa == OAO_ISA_AVX512_VNNI) {
+    add_vnni(nd, in, y, n);
+    return;
+  }
+#endif
   add(nd, in, y, n);
 }
 
@@ -329,7 +339,7 @@ static napi_value node_run(napi_env env, napi_callback_info info) {
     uint32_t T = n >= OAO_SPLIT_MIN_ELEMENTS ? gemm_threads : 1, D = in[0].dims[in[0].rank - 1];
     if (nd.op == OAO_OP_GEMM) gemm_native(&nd, in, a.n_in, y);
     else if (nd.op == OAO_OP_MATMUL) matmul_native(&nd, in, y);
-    else if (nd.op == OAO_OP_ADD && T > 1) run_split(add_part, &nd, in, a.n_in, 3u, y, n, 1, T);
+    else if (nd.op == OAO_OP_ADD) run_split(add_part, &nd, in, a.n_in, 3u, y, n, 1, T);
     else if (nd.op == OAO_OP_LAYERNORM && T > 1 && in[0].rank > 1) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, T);
     else rc = oao_node_run(desc, a.desc_len, in, a.n_in, &o);
   }

@@ -71,7 +71,7 @@ static inline uint32_t col_corr(const oao_gemm *g, uint32_t j, uint32_t lane_bia
 
 /* ---- avx512-vnni: tiles of up to 4 rows × 4 columns, 64 k per step ---- */
 
-#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
 /* s[v] = Σ lanes of a[v] for 16 vectors, in 45 instructions (a transposing tree instead of 16 reductions) */
 static inline VNNI_TARGET __attribute__((always_inline)) __m512i hsum16(const __m512i *a) {
@@ -100,12 +100,16 @@ static inline VNNI_TARGET __attribute__((always_inline)) __m512i rq_even(__m512i
   return _mm512_sub_epi64(_mm512_xor_si512(q, sign), sign);
 }
 
+/* oao_rq(v, m, s) on 16 int32 lanes (m >= 0, s in 1..62: validated attributes) */
+static inline VNNI_TARGET __attribute__((always_inline)) __m512i rq16(__m512i v, int32_t m32, int32_t s32) {
+  __m512i m = _mm512_set1_epi64((int64_t)m32), h = _mm512_set1_epi64((int64_t)1 << (s32 - 1));
+  __m128i s = _mm_cvtsi32_si128(s32);
+  __m512i even = rq_even(v, m, h, s), odd = rq_even(_mm512_srli_epi64(v, 32), m, h, s);
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
 static inline VNNI_TARGET __attribute__((always_inline)) __m512i requant16(__m512i acc, const oao_gemm *g) {
-  __m512i m = _mm512_set1_epi64((int64_t)g->m), h = _mm512_set1_epi64((int64_t)1 << (g->s - 1));
-  __m128i s = _mm_cvtsi32_si128(g->s);
-  __m512i even = rq_even(acc, m, h, s), odd = rq_even(_mm512_srli_epi64(acc, 32), m, h, s);
-  __m512i r = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  r = _mm512_add_epi32(r, _mm512_set1_epi32(g->yz));
+  __m512i r = _mm512_add_epi32(rq16(acc, g->m, g->s), _mm512_set1_epi32(g->yz));
   return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(g->lo)), _mm512_set1_epi32(g->hi));
 }
 
@@ -257,7 +261,8 @@ static AVX2_TARGET void avx2_columns(const oao_gemm *g, uint32_t j_begin, uint32
 static int gemm_best_isa(void) {
 #ifdef OAO_NATIVE_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) return OAO_ISA_AVX512_VNNI;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+    return OAO_ISA_AVX512_VNNI;
   if (__builtin_cpu_supports("avx2")) return OAO_ISA_AVX2;
 #endif
   return OAO_ISA_C;
