@@ -313,8 +313,15 @@ static void add_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, i
   add(nd, in, y, n);
 }
 
+/* LayerNorm: its elementwise passes on vector lanes where the AVX-512 GEMM runs (add.h), else the kernels' own */
 static void layernorm_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
   (void)n_in;
+#ifdef OAO_NATIVE_X86
+  if (gemm_isa == OAO_ISA_AVX512_VNNI) {
+    layernorm_vnni(nd, in, y, n);
+    return;
+  }
+#endif
   layernorm(nd, in, y, n);
 }
 
@@ -340,7 +347,7 @@ static napi_value node_run(napi_env env, napi_callback_info info) {
     if (nd.op == OAO_OP_GEMM) gemm_native(&nd, in, a.n_in, y);
     else if (nd.op == OAO_OP_MATMUL) matmul_native(&nd, in, y);
     else if (nd.op == OAO_OP_ADD) run_split(add_part, &nd, in, a.n_in, 3u, y, n, 1, T);
-    else if (nd.op == OAO_OP_LAYERNORM && T > 1 && in[0].rank > 1) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, T);
+    else if (nd.op == OAO_OP_LAYERNORM) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, in[0].rank > 1 ? T : 1);
     else rc = oao_node_run(desc, a.desc_len, in, a.n_in, &o);
   }
   CHECK(env, napi_create_int32(env, rc, &out));

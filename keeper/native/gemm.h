@@ -71,7 +71,7 @@ static inline uint32_t col_corr(const oao_gemm *g, uint32_t j, uint32_t lane_bia
 
 /* ---- avx512-vnni: tiles of up to 4 rows × 4 columns, 64 k per step ---- */
 
-#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 /* s[v] = Σ lanes of a[v] for 16 vectors, in 45 instructions (a transposing tree instead of 16 reductions) */
 static inline VNNI_TARGET __attribute__((always_inline)) __m512i hsum16(const __m512i *a) {
@@ -261,7 +261,8 @@ static AVX2_TARGET void avx2_columns(const oao_gemm *g, uint32_t j_begin, uint32
 static int gemm_best_isa(void) {
 #ifdef OAO_NATIVE_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vnni"))
     return OAO_ISA_AVX512_VNNI;
   if (__builtin_cpu_supports("avx2")) return OAO_ISA_AVX2;
 #endif
