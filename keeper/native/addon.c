@@ -39,7 +39,7 @@ static uint64_t (*oao_native_stream_state(void))[25] { return &native_stream_sta
 
 #include "gemm.h"
 #ifdef OAO_NATIVE_X86
-#include "add.h"
+#include "ops_avx512.h"
 #endif
 
 /* ---- memory below 4 GiB ---- */
@@ -301,7 +301,7 @@ static napi_value node_validate(napi_env env, napi_callback_info info) {
    over the threads from this many output elements: the scalar kernels on ranges, the same bytes. */
 #define OAO_SPLIT_MIN_ELEMENTS 16384u
 
-/* Add: on 16 lanes where the AVX-512 GEMM runs (add.h), else the kernels' own */
+/* Add: on 16 lanes where the AVX-512 GEMM runs (ops_avx512.h), else the kernels' own */
 static void add_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
   (void)n_in;
 #ifdef OAO_NATIVE_X86
@@ -313,7 +313,7 @@ static void add_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, i
   add(nd, in, y, n);
 }
 
-/* LayerNorm: its elementwise passes on vector lanes where the AVX-512 GEMM runs (add.h), else the kernels' own */
+/* LayerNorm: its elementwise passes on vector lanes where the AVX-512 GEMM runs (ops_avx512.h), else the kernels' own */
 static void layernorm_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
   (void)n_in;
 #ifdef OAO_NATIVE_X86

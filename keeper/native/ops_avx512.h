@@ -1,6 +1,8 @@
 /*
- * Add on 16 lanes (avx512-vnni machines), included by addon.c after gemm.h: oao_kernels.c's `add`
- * element by element, with its requantizations in rq16 (gemm.h, equal to oao_rq). Per element:
+ * Add and LayerNorm on AVX-512 lanes (the machines the avx512-vnni GEMM runs on), included by addon.c
+ * after gemm.h, whose rq16 (equal to oao_rq) they use.
+ *
+ * Add: oao_kernels.c's `add` element by element, 16 lanes at a time. Per element:
  *   ta = rq(operand(a)·2^ls, am, as), tb = rq(operand(b)·2^ls, bm, bs),
  *   y = clamp(rq(ta + tb, m, s) + yz, lo, hi),
  * operand = x - z for int8, the value clamped to ±WIDE_MAX for int32 (§3.6); the product by 2^ls is a
