@@ -1,7 +1,7 @@
 /*
- * The native addon's int8 GEMM (Gemm, and MatMul through it), included by kernels.c after
- * oao_kernels.c: it uses that file's node_desc, attr, clampi and oao_rq, so the requantization is
- * the kernels' own code.
+ * The native addon's int8 GEMM (Gemm, and MatMul through it), included by addon.c after
+ * oao_kernels.c: it uses that file's node_desc, attr, clampi and oao_rq (the scalar requantization;
+ * the avx512-vnni path's requant16 is its branch-free vector form, checked equal by requant16_check).
  *
  * y[i][j] = requant(bias[j] + Σ_k (x[i][k] - xz)·(w[j][k] - wz)), x: M×K, w: N×K, both row-major
  * along k. The inner products are raw, Σ x·w, and the zero points come back through
