@@ -65,12 +65,20 @@ function load(): NativeAddon | undefined {
     loadError = `the native addon is not built (${NATIVE_ADDON_FILE} is missing): ${NATIVE_BUILD_HINT}`;
     return undefined;
   }
+  let loaded: NativeAddon;
   try {
-    addon = createRequire(import.meta.url)(NATIVE_ADDON_FILE) as NativeAddon;
+    loaded = createRequire(import.meta.url)(NATIVE_ADDON_FILE) as NativeAddon;
   } catch (cause) {
     loadError = `the native addon does not load (${(cause as Error).message.split("\n")[0]}): rebuild it with \`npm run build:native\``;
     return undefined;
   }
+  try {
+    loaded.memoryCreate(65536); // its memory must map below 4 GiB (not on every OS): find out now, not in a runtime
+  } catch (cause) {
+    loadError = `the native addon loads but cannot map its memory (${(cause as Error).message})`;
+    return undefined;
+  }
+  addon = loaded;
   if (threads !== undefined) addon.setThreads(threads);
   return addon;
 }
