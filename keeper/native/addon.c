@@ -346,6 +346,7 @@ static napi_value node_run(napi_env env, napi_callback_info info) {
     uint32_t T = n >= OAO_SPLIT_MIN_ELEMENTS ? gemm_threads : 1, D = in[0].dims[in[0].rank - 1];
     if (nd.op == OAO_OP_GEMM) gemm_native(&nd, in, a.n_in, y);
     else if (nd.op == OAO_OP_MATMUL) matmul_native(&nd, in, y);
+    else if (nd.op == OAO_OP_CONV2D) conv2d_native(&nd, in, a.n_in, y, nd.out_dims);
     else if (nd.op == OAO_OP_ADD) run_split(add_part, &nd, in, a.n_in, 3u, y, n, 1, T);
     else if (nd.op == OAO_OP_LAYERNORM) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, in[0].rank > 1 ? T : 1);
     else rc = oao_node_run(desc, a.desc_len, in, a.n_in, &o);

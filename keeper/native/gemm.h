@@ -1,5 +1,5 @@
 /*
- * The native addon's int8 GEMM (Gemm, and MatMul through it), included by addon.c after
+ * The native addon's int8 GEMM (Gemm, and MatMul and Conv2D through it), included by addon.c after
  * oao_kernels.c: it uses that file's node_desc, attr, clampi and oao_rq (the scalar requantization;
  * the avx512-vnni path's requant16 is its branch-free vector form, checked equal by requant16_check).
  *
@@ -45,7 +45,8 @@ typedef struct {
   int32_t xz, wz, m, s, yz, lo, hi;
   int8_t *y;    /* int8 output, or */
   int32_t *y32; /* int32 output (a Gemm's wide output) */
-  const uint32_t *row_corr; /* wz·Σ_k x[i][k], per row */
+  const uint32_t *row_corr; /* wz·Σ_k x[i][k] - row_bias[i], per row */
+  const int32_t *row_bias;  /* a bias per row instead of per column (Conv2D), or 0 */
 } oao_gemm;
 
 static inline void gemm_store(const oao_gemm *g, uint32_t i, uint32_t j, uint32_t acc) {
@@ -353,7 +354,8 @@ static void gemm_chunk(void *ctx, uint32_t chunk) {
 static void gemm_vector(oao_gemm *g) {
   uint32_t *row_corr = (uint32_t *)malloc(sizeof(uint32_t) * g->M);
   if (!row_corr) abort(); /* M·4 bytes: nothing sensible to do without them */
-  for (uint32_t i = 0; i < g->M; i++) row_corr[i] = sum_bytes(g->x + (size_t)i * g->K, g->K) * (uint32_t)g->wz;
+  for (uint32_t i = 0; i < g->M; i++)
+    row_corr[i] = sum_bytes(g->x + (size_t)i * g->K, g->K) * (uint32_t)g->wz - (g->row_bias ? (uint32_t)g->row_bias[i] : 0u);
   g->row_corr = row_corr;
   uint8_t *xu = 0;
   if (gemm_isa == OAO_ISA_AVX512_VNNI) {
@@ -429,7 +431,7 @@ static void gemm_c(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int
 
 static oao_gemm gemm_args(const node_desc *nd, const int8_t *x, const int8_t *w, const int32_t *bias, uint32_t M, uint32_t N, uint32_t K, int8_t *y,
                           int32_t *y32) {
-  oao_gemm g = {x, w, 0, bias, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y, y32, 0};
+  oao_gemm g = {x, w, 0, bias, M, N, K, attr(nd, 0), attr(nd, 1), attr(nd, 2), attr(nd, 3), attr(nd, 4), attr(nd, 5), attr(nd, 6), y, y32, 0, 0};
   return g;
 }
 
@@ -471,4 +473,51 @@ static void matmul_native(const node_desc *nd, const oao_tensor *in, int8_t *y) 
     gemm_vector(&g);
   }
   free(bt);
+}
+
+/*
+ * Conv2D (validated) as GEMMs, one per image and group: the group's weights [Og, L] (L = Cg·KH·KW, as
+ * they lie) by the output positions' taps [P, L] (im2col), y[o][p] in the output's own layout. A tap
+ * outside the input is filled with xz: it adds (xz - xz)·(w - wz) = 0, as the scalar kernel, which
+ * skips it. The weights take the GEMM's left side, so the zero points swap sides and the bias is per
+ * row.
+ */
+static void conv2d_native(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, const uint32_t *od) {
+  const int8_t *x = (const int8_t *)(uintptr_t)in[0].data, *w = (const int8_t *)(uintptr_t)in[1].data;
+  const int32_t *b = n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0;
+  int32_t xz = attr(nd, 0), sh = attr(nd, 7), sw = attr(nd, 8), pt = attr(nd, 9), pl = attr(nd, 10), dh = attr(nd, 13), dw = attr(nd, 14);
+  uint32_t group = (uint32_t)attr(nd, 15);
+  uint32_t N = in[0].dims[0], C = in[0].dims[1], H = in[0].dims[2], W = in[0].dims[3];
+  uint32_t O = in[1].dims[0], Cg = in[1].dims[1], KH = in[1].dims[2], KW = in[1].dims[3];
+  uint32_t OH = od[2], OW = od[3], Og = O / group, P = OH * OW, L = Cg * KH * KW;
+  int8_t *cols = gemm_isa == OAO_ISA_C ? 0 : (int8_t *)malloc((size_t)P * L);
+  if (!cols) { /* the c path, or no room for the taps: the scalar kernel, the same bytes */
+    conv2d(nd, in, n_in, y, od);
+    return;
+  }
+  for (uint32_t nn = 0; nn < N; nn++) {
+    for (uint32_t gi = 0; gi < group; gi++) {
+      int8_t *col = cols;
+      for (uint32_t oh = 0; oh < OH; oh++) {
+        for (uint32_t ow = 0; ow < OW; ow++) {
+          for (uint32_t c = 0; c < Cg; c++) {
+            const int8_t *xc = x + ((size_t)nn * C + gi * Cg + c) * H * W;
+            for (uint32_t ki = 0; ki < KH; ki++) {
+              int32_t ih = (int32_t)oh * sh - pt + (int32_t)ki * dh;
+              for (uint32_t kj = 0; kj < KW; kj++) {
+                int32_t iw = (int32_t)ow * sw - pl + (int32_t)kj * dw;
+                *col++ = ih >= 0 && ih < (int32_t)H && iw >= 0 && iw < (int32_t)W ? xc[(uint32_t)ih * W + (uint32_t)iw] : (int8_t)xz;
+              }
+            }
+          }
+        }
+      }
+      oao_gemm g = gemm_args(nd, w + (size_t)gi * Og * L, cols, 0, Og, P, L, y + ((size_t)nn * O + gi * Og) * P, 0);
+      g.xz = attr(nd, 1); /* the weights' zero point: they are the left operand here */
+      g.wz = xz;
+      g.row_bias = b ? b + gi * Og : 0;
+      gemm_vector(&g);
+    }
+  }
+  free(cols);
 }
