@@ -190,9 +190,9 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
 
   for (const isa of isas) {
     for (const threads of [1, 2]) {
-      it(`${isa}, ${threads} thread${threads === 1 ? "" : "s"}: Gemm and MatMul random cases, odd and large shapes, extreme values, GPT-2 shapes`, () => {
+      it(`${isa}, ${threads} thread${threads === 1 ? "" : "s"}: Gemm, MatMul and Conv2D random cases, odd and large shapes, extreme values, GPT-2 shapes`, () => {
         configureNativeKernels({ isa, threads });
-        for (const op of [Op.Gemm, Op.MatMul]) {
+        for (const op of [Op.Gemm, Op.MatMul, Op.Conv2D]) {
           const rand = seededRandom(5000 + op);
           for (let i = 0; i < 100; i++) check(randomNodeCase(op, rand), `${isa}/${threads} ${OP_NAMES[op]} case ${i}`, true);
         }
