@@ -1,12 +1,14 @@
 /**
  * Kernel micro-benchmark for docs/benchmarks.md (`npm run bench:kernels -- [--json] [--quick]
- * [--extra NAME=FILE.wasm ...]`): the Gemm kernel's GMAC/s on the scalar and the SIMD wasm builds at
- * GPT-2-small and MNIST shapes, and the MNIST model's batch-1 latency through the Executor on each
- * build. Every shape's output is compared byte for byte across the builds (a mismatch fails the run).
+ * [--extra NAME=FILE.wasm ...]`): the Gemm kernel's GMAC/s on the scalar and the SIMD wasm builds and,
+ * when the addon is built (`npm run build:native`), on the native kernels at each instruction set this
+ * CPU runs and at 1 and 2 threads, at GPT-2-small and MNIST shapes; and the MNIST model's batch-1
+ * latency through the Executor on each build. Every shape's output is compared byte for byte across the
+ * builds (a mismatch fails the run).
  * `--extra` adds another build of the kernels (e.g. an older kernels.wasm) to the Gemm table.
  * `--gpt [DIR]` adds the GPT-2-small-shaped model (`npm run model:gpt` first; default
- * .oao/models/gpt2-small): one 64-token forward pass per build (Executor.infer), the traceRoot of
- * `run` compared across the builds, and where the time goes per op.
+ * .oao/models/gpt2-small): one 64-token forward pass per build (Executor.infer; native at 1 and 2
+ * threads), the traceRoot of `run` compared across the builds, and where the time goes per op.
  *
  * Timing: each figure is the best and the median of several rounds (each round long enough to be
  * well above timer resolution). Machines are shared: report the best, quote the median as context.
@@ -22,7 +24,8 @@ import { decodeModelFile } from "../keeper/graph/model.ts";
 import { Executor } from "../keeper/graph/executor.ts";
 import { quantizeInput } from "../keeper/graph/quant.ts";
 import { loadMnist } from "../keeper/graph/train/mnist-data.ts";
-import { KERNEL_PATHS, kernelsLogLine, simdSupported } from "../keeper/graph/wasm.ts";
+import { KERNEL_PATHS, kernelPathUnavailable, kernelsLogLine, simdSupported, type KernelPath } from "../keeper/graph/wasm.ts";
+import { configureNativeKernels, instantiateNativeKernels, NATIVE_ISAS, nativeKernels } from "../keeper/graph/native.ts";
 import { DType, type Tensor } from "../keeper/graph/tensor.ts";
 import { KernelRuntime, type MemTensor } from "../keeper/graph/kernels.ts";
 import { decodeSlot, OP_NAMES, SlotKind } from "../keeper/graph/ops.ts";
@@ -43,18 +46,31 @@ interface Exports {
 }
 const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: object } } }).WebAssembly;
 
-const builds: { name: string; bytes: Uint8Array }[] = [{ name: "scalar", bytes: Buffer.from(KERNELS_SCALAR_WASM_BASE64, "base64") }];
-if (simdSupported()) builds.push({ name: "simd", bytes: Buffer.from(KERNELS_SIMD_WASM_BASE64, "base64") });
+/** A build to time: a fresh instance of it, and the process settings it needs (the native ones are global). */
+interface Build {
+  name: string;
+  instantiate: () => Exports;
+  setup?: () => void;
+}
+const wasmBuild = (name: string, bytes: Uint8Array): Build => ({ name, instantiate: () => new WA.Instance(new WA.Module(bytes), {}).exports as unknown as Exports });
+const builds: Build[] = [wasmBuild("scalar", Buffer.from(KERNELS_SCALAR_WASM_BASE64, "base64"))];
+if (simdSupported()) builds.push(wasmBuild("simd", Buffer.from(KERNELS_SIMD_WASM_BASE64, "base64")));
+const native = nativeKernels();
+if (native.loaded) {
+  for (const isa of NATIVE_ISAS.slice(NATIVE_ISAS.indexOf(native.best))) {
+    for (const threads of [1, 2]) builds.push({ name: `native ${isa} ×${threads}`, instantiate: () => instantiateNativeKernels(), setup: () => configureNativeKernels({ isa, threads }) });
+  }
+}
 args.forEach((a, i) => {
   if (a !== "--extra") return;
   const [name, file] = (args[i + 1] ?? "").split("=");
   if (!name || !file) throw new Error("--extra NAME=FILE.wasm");
-  builds.push({ name, bytes: new Uint8Array(readFileSync(file)) });
+  builds.push(wasmBuild(name, new Uint8Array(readFileSync(file))));
 });
 
 /** One Gemm node on one build, inputs written once; `run()` recomputes it in place. */
-function gemmRunner(bytes: Uint8Array, M: number, K: number, N: number, seed: number) {
-  const ex = new WA.Instance(new WA.Module(bytes), {}).exports as unknown as Exports;
+function gemmRunner(build: Build, M: number, K: number, N: number, seed: number) {
+  const ex = build.instantiate();
   let top = Math.ceil(ex.__heap_base.value / 16) * 16;
   const alloc = (n: number) => {
     const p = top;
@@ -126,6 +142,7 @@ const SHAPES: [string, number, number, number][] = [
 ];
 
 log(kernelsLogLine());
+if (!native.loaded) log(`no native kernels in this run: ${native.reason}`);
 log(`machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores; node ${process.version}`);
 const rounds = quick ? 3 : 7;
 const target = quick ? 0.6 : 2;
@@ -134,7 +151,8 @@ for (const [label, M, K, N] of SHAPES) {
   const row: (typeof gemm)[number] = { shape: label, M, K, N, gmacs: {} };
   let ref: Uint8Array | undefined;
   for (const b of builds) {
-    const r = gemmRunner(b.bytes, M, K, N, 7);
+    b.setup?.();
+    const r = gemmRunner(b, M, K, N, 7);
     r.run();
     const out = r.output();
     if (ref && !Buffer.from(ref).equals(Buffer.from(out))) throw new Error(`${label}: ${b.name} output differs from ${builds[0]!.name}`);
@@ -151,20 +169,32 @@ const model = decodeModelFile(new Uint8Array(readFileSync(join(repo, "keeper/mod
 const digits = loadMnist().test.slice(0, quick ? 200 : 1000).map((s) => quantizeInput(model, Array.from(s.pixels)));
 const mnist: Record<string, { bestUs: number; medianUs: number }> = {};
 let refOut: string | undefined;
-for (const path of KERNEL_PATHS) {
-  if (path === "simd" && !simdSupported()) continue;
+const nativeDefault = native.loaded ? { isa: native.best, threads: native.threads } : undefined;
+/** The builds runnable here; native at 1 and 2 threads (its best instruction set). */
+interface PathRun {
+  name: string;
+  path: KernelPath;
+  setup?: () => void;
+}
+const pathRuns = KERNEL_PATHS.filter((p) => kernelPathUnavailable(p) === undefined).flatMap((path): PathRun[] =>
+  path === "native" && nativeDefault
+    ? [1, 2].map((threads) => ({ name: `native ${nativeDefault.isa} ×${threads}`, path, setup: () => void configureNativeKernels({ isa: nativeDefault.isa, threads }) }))
+    : [{ name: path, path }],
+);
+for (const { name, path, setup } of pathRuns) {
+  setup?.();
   const exec = new Executor(model, undefined, { kernels: path });
   const outs = digits.map((x) => Array.from(exec.infer(x).data).join(",")).join(";");
-  if (refOut !== undefined && outs !== refOut) throw new Error(`MNIST: ${path} outputs differ`);
+  if (refOut !== undefined && outs !== refOut) throw new Error(`MNIST: ${name} outputs differ`);
   refOut ??= outs;
   let i = 0;
   const t = time(() => exec.infer(digits[i++ % digits.length]!), target, rounds);
-  mnist[path] = { bestUs: t.best * 1e6, medianUs: t.median * 1e6 };
-  log(`MNIST batch 1 (Executor.infer), ${path}: ${(t.best * 1e6).toFixed(1)} µs best, ${(t.median * 1e6).toFixed(1)} µs median`);
+  mnist[name] = { bestUs: t.best * 1e6, medianUs: t.median * 1e6 };
+  log(`MNIST batch 1 (Executor.infer), ${name}: ${(t.best * 1e6).toFixed(1)} µs best, ${(t.median * 1e6).toFixed(1)} µs median`);
 }
 
 /** Milliseconds per op (summed over the model's nodes) for one forward pass on a fresh runtime. */
-function opProfile(m: Model, input: Tensor, kernels: "scalar" | "simd"): Record<string, number> {
+function opProfile(m: Model, input: Tensor, kernels: KernelPath): Record<string, number> {
   const rt = new KernelRuntime({ kernels });
   const weights = m.weights.map((w) => rt.writeTensor(w));
   const descs = m.nodeBytes.map((b) => ({ ptr: rt.writeBytes(b), len: b.length }));
@@ -196,11 +226,11 @@ if (args.includes("--gpt")) {
   const prompt = int32Tensor([T], Array.from({ length: T }, (_, i) => (i * 7919 + 13) % 50257));
   const per: Record<string, unknown> = {};
   let root: string | undefined;
-  for (const path of KERNEL_PATHS) {
-    if (path === "simd" && !simdSupported()) continue;
+  for (const { name, path, setup } of pathRuns) {
+    setup?.();
     const exec = new Executor(gpt, undefined, { kernels: path });
     const r = toHex(exec.run(prompt).trace.traceRoot);
-    if (root !== undefined && r !== root) throw new Error(`GPT: the ${path} traceRoot differs`);
+    if (root !== undefined && r !== root) throw new Error(`GPT: the ${name} traceRoot differs`);
     root ??= r;
     const n = path === "scalar" ? (quick ? 1 : 3) : quick ? 3 : 7;
     const times: number[] = [];
@@ -211,8 +241,8 @@ if (args.includes("--gpt")) {
     }
     times.sort((a, b) => a - b);
     const profile = opProfile(gpt, prompt, path);
-    per[path] = { bestMs: times[0], medianMs: times[Math.floor(times.length / 2)], runs: times.length, profileMs: profile };
-    log(`GPT (${gpt.nodes.length} nodes, ${T} tokens), ${path}: infer best ${times[0]!.toFixed(0)} ms, median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms of ${times.length}; per op: ${Object.entries(profile).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")} ms`);
+    per[name] = { bestMs: times[0], medianMs: times[Math.floor(times.length / 2)], runs: times.length, profileMs: profile };
+    log(`GPT (${gpt.nodes.length} nodes, ${T} tokens), ${name}: infer best ${times[0]!.toFixed(0)} ms, median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms of ${times.length}; per op: ${Object.entries(profile).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")} ms`);
   }
   log(`GPT traceRoot (the same on every build): ${root}`);
   gptResult = { model: gpt.metadata.name, traceRoot: root, ...per };

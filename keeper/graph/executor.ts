@@ -85,7 +85,7 @@ export class Executor {
    * Copies the weights into a fresh runtime, or, given the runtime the model file was decoded in
    * place into (`decodeModelFile(view of runtime memory, runtime)`), uses its int8 weights where
    * they already lie: one resident copy of the weights. The runtime then belongs to this executor.
-   * `options.kernels` forces the wasm build ("scalar" or "simd"; default: wasm.ts's selection).
+   * `options.kernels` forces the build ("native", "simd" or "scalar"; default: wasm.ts's selection).
    */
   constructor(
     readonly model: Model,
@@ -115,7 +115,7 @@ export class Executor {
     return this.base;
   }
 
-  /** The wasm build of the kernels this executor runs ("scalar" or "simd"). */
+  /** The build of the kernels this executor runs ("native", "simd" or "scalar"). */
   get kernels(): KernelPath {
     return this.runtime.kernels;
   }

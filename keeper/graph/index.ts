@@ -56,7 +56,8 @@ export {
 } from "./model.ts";
 export { stateHash, initialState, NodesTree, buildTrace, traceProof, claimProof, verifyClaim, type Trace, type ClaimProof } from "./state.ts";
 export { KernelRuntime, KERNEL_ERRORS, ResidentInt8Tensor, type KernelRuntimeOptions, type MemTensor, type TensorSpec } from "./kernels.ts";
-export { KERNEL_PATHS, kernelSelection, kernelsLogLine, parseKernelPath, simdSupported, type KernelPath, type KernelSelection } from "./wasm.ts";
+export { KERNEL_PATHS, kernelPathLabel, kernelPathUnavailable, kernelSelection, kernelsLogLine, parseKernelPath, simdSupported, type KernelPath, type KernelSelection } from "./wasm.ts";
+export { configureNativeKernels, nativeKernels, NATIVE_ISAS, type NativeIsa, type NativeStatus } from "./native.ts";
 export { Executor, type RunResult } from "./executor.ts";
 export { quantizeInput, dequantize } from "./quant.ts";
 export { buildGpt, gptParamCount, geluTable, GPT2_SMALL, GPT_TINY, type GptConfig } from "./gpt/gpt.ts";

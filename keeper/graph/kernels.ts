@@ -1,9 +1,9 @@
 /**
- * The C kernels (keeper/guest/kernels/oao_kernels.c) compiled to wasm32 and embedded in
- * kernels-wasm.ts: the native side of the "dual compilation" (the guest runs the same C as MIPS).
- * A KernelRuntime owns one wasm instance and a bump allocator over its linear memory. It runs the
- * SIMD or the scalar build (wasm.ts: `OAO_KERNELS`, or `new KernelRuntime({ kernels })`); both give
- * the same bytes.
+ * The C kernels (keeper/guest/kernels/oao_kernels.c) compiled for the keeper: the native side of
+ * the "dual compilation" (the guest runs the same C as MIPS). A KernelRuntime owns one instance of a
+ * build and a bump allocator over its linear memory: the native addon (native.ts), the SIMD or the
+ * scalar wasm build (wasm.ts: `OAO_KERNELS`, or `new KernelRuntime({ kernels })`); all give the same
+ * bytes.
  */
 import { instantiateKernels, kernelSelection, type KernelExports, type KernelPath, type WasmMemory } from "./wasm.ts";
 import { GraphError } from "./errors.ts";
@@ -40,7 +40,7 @@ export interface MemTensor extends TensorSpec {
 /**
  * An int8 tensor that lives in a KernelRuntime's memory (a model's weights loaded in place, §3.7):
  * `data` is re-derived from the memory's current buffer on every access, because growing a
- * WebAssembly.Memory detaches its old buffer (and every view of it). Use `data` at once; do not
+ * WebAssembly.Memory (or the native one, which behaves alike) detaches its old buffer (and every view of it). Use `data` at once; do not
  * keep it across a call that may allocate in the runtime (an Executor run). `data` is a prototype
  * getter, so spreading the tensor drops it (a loud `undefined`) rather than freezing a stale view.
  */
@@ -61,7 +61,7 @@ export class ResidentInt8Tensor implements Int8Tensor {
 }
 
 export interface KernelRuntimeOptions {
-  /** Which wasm build to run (default: the process's selection, wasm.ts `kernelSelection`). */
+  /** Which build to run: "native", "simd" or "scalar" (default: the process's selection, wasm.ts `kernelSelection`). */
   kernels?: KernelPath;
 }
 
@@ -70,7 +70,7 @@ export class KernelRuntime {
   private top: number;
   private readonly scratch: number;
   private claimed = false;
-  /** The wasm build this runtime runs. */
+  /** The build this runtime runs. */
   readonly kernels: KernelPath;
 
   constructor(options: KernelRuntimeOptions = {}) {

@@ -1,14 +1,19 @@
 /**
- * Instantiates the kernels' wasm module (kernels-wasm.ts, built from keeper/guest/kernels/*.c by
- * build-wasm.sh). Two builds of the same C, bit-exact with each other and with the guest:
- * - "simd": wasm SIMD128, the hot kernels (Gemm, MatMul, Conv2D) in oao_kernels_simd.h;
+ * Instantiates the kernels (keeper/guest/kernels/*.c): three builds of the same C, bit-exact with each
+ * other and with the guest:
+ * - "native": the Node-API addon (keeper/native/, native.ts), the C compiled for the host, Gemm and
+ *   MatMul on an AVX-512 VNNI or AVX2 int8 GEMM over threads; present when built (at npm install);
+ * - "simd": wasm SIMD128 (kernels-wasm.ts, built by build-wasm.sh), the hot kernels (Gemm, MatMul,
+ *   Conv2D) in oao_kernels_simd.h;
  * - "scalar": plain wasm32, the fallback for an engine without SIMD128.
- * Which one runs is decided once per process: `OAO_KERNELS=scalar|simd|auto` (default auto:
- * simd when the engine validates a tiny SIMD module), or per runtime with an explicit path.
+ * Which one runs is decided once per process: `OAO_KERNELS=native|simd|scalar|auto` (default auto:
+ * native when the addon loads, else simd when the engine validates a tiny SIMD module, else scalar),
+ * or per runtime with an explicit path. Each build's instance has the same interface (KernelExports).
  * The project's TS lib has no DOM/WebAssembly types: the few used are declared here.
  */
 import { KERNELS_SCALAR_WASM_BASE64, KERNELS_SIMD_WASM_BASE64 } from "./kernels-wasm.ts";
 import { GraphError } from "./errors.ts";
+import { instantiateNativeKernels, nativeKernels } from "./native.ts";
 
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -34,9 +39,9 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** The two builds of the kernels. */
-export type KernelPath = "scalar" | "simd";
-export const KERNEL_PATHS: readonly KernelPath[] = ["scalar", "simd"];
+/** The builds of the kernels. */
+export type KernelPath = "scalar" | "simd" | "native";
+export const KERNEL_PATHS: readonly KernelPath[] = ["scalar", "simd", "native"];
 
 /**
  * A minimal module using SIMD128 and the instruction the Gemm kernel is built on:
@@ -67,6 +72,16 @@ export function simdSupported(): boolean {
   return simdSupport;
 }
 
+/** Why a build cannot run in this process, or undefined when it can. */
+export function kernelPathUnavailable(path: KernelPath): string | undefined {
+  if (path === "simd" && !simdSupported()) return "this engine does not support wasm SIMD128";
+  if (path === "native") {
+    const n = nativeKernels();
+    if (!n.loaded) return n.reason;
+  }
+  return undefined;
+}
+
 /** Which build runs by default in this process, and why (for a start-up log line). */
 export interface KernelSelection {
   path: KernelPath;
@@ -75,44 +90,59 @@ export interface KernelSelection {
 
 let selection: KernelSelection | undefined;
 
-/** Parses a requested path: "scalar", "simd", or "auto"/"" (undefined = choose). */
+/** Parses a requested path: "native", "simd", "scalar", or "auto"/"" (undefined = choose). */
 export function parseKernelPath(value: string | undefined, source = "OAO_KERNELS"): KernelPath | undefined {
   const v = (value ?? "").trim().toLowerCase();
   if (v === "" || v === "auto") return undefined;
-  if (v === "scalar" || v === "simd") return v;
-  throw new GraphError(`${source}=${value}: expected scalar, simd or auto`);
+  if (v === "scalar" || v === "simd" || v === "native") return v;
+  throw new GraphError(`${source}=${value}: expected native, simd, scalar or auto`);
 }
 
-/** Checks a requested path can run here (simd needs SIMD128). */
+/** Checks a requested path can run here (simd needs SIMD128, native the built addon). */
 export function checkKernelPath(path: KernelPath, source: string): KernelPath {
   if (path === "simd" && !simdSupported()) throw new GraphError(`${source} asks for the simd kernels but this engine does not support wasm SIMD128`);
+  if (path === "native") {
+    const n = nativeKernels();
+    if (!n.loaded) throw new GraphError(`${source} asks for the native kernels but ${n.reason}`);
+  }
   return path;
 }
 
-/** The default path of this process: OAO_KERNELS if set, else simd where supported, else scalar. */
+/** The default path of this process: OAO_KERNELS if set, else native when the addon loads, else simd where supported, else scalar. */
 export function kernelSelection(): KernelSelection {
   if (!selection) {
     const env = typeof process === "undefined" ? undefined : process.env.OAO_KERNELS;
     const forced = parseKernelPath(env);
+    const native = nativeKernels();
     selection = forced
       ? { path: checkKernelPath(forced, `OAO_KERNELS=${env}`), reason: `forced by OAO_KERNELS=${env}` }
-      : simdSupported()
-        ? { path: "simd", reason: "wasm SIMD128 supported" }
-        : { path: "scalar", reason: "wasm SIMD128 not supported by this engine" };
+      : native.loaded
+        ? { path: "native", reason: "addon built at install" }
+        : simdSupported()
+          ? { path: "simd", reason: `wasm SIMD128 supported; no native kernels: ${native.reason}` }
+          : { path: "scalar", reason: `wasm SIMD128 not supported by this engine; no native kernels: ${native.reason}` };
   }
   return selection;
+}
+
+/** What a path is, for logs: "native avx512-vnni, 2 threads" or "wasm simd". */
+export function kernelPathLabel(path: KernelPath): string {
+  if (path !== "native") return `wasm ${path}`;
+  const n = nativeKernels();
+  return n.loaded ? `native ${n.isa}, ${n.threads} thread${n.threads === 1 ? "" : "s"}` : "native (not loaded)";
 }
 
 /** A one-line description of the default kernels, e.g. for a start-up log. */
 export function kernelsLogLine(): string {
   const s = kernelSelection();
-  return `graph kernels: wasm ${s.path} (${s.reason})`;
+  return `graph kernels: ${kernelPathLabel(s.path)} (${s.reason})`;
 }
 
 const modules = new Map<KernelPath, object>();
 
 /** A fresh instance (own linear memory) of the given build (default: the process's selection). */
 export function instantiateKernels(path: KernelPath = kernelSelection().path): KernelExports {
+  if (path === "native") return instantiateNativeKernels();
   let mod = modules.get(path);
   if (!mod) {
     if (path === "simd") checkKernelPath(path, "instantiateKernels");

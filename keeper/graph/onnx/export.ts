@@ -1,6 +1,7 @@
 /**
- * A minimal ONNX writer (float32 initializers, opset 13) for tests and benchmarks: builds models to
- * feed onnxruntime-node (the float reference) and the importer.
+ * A minimal ONNX writer (float32 initializers, int64 and int8 ones for shapes and quantized weights;
+ * opset 13) for tests and benchmarks: builds models to feed onnxruntime-node (the float reference) and
+ * the importer. Typed-array data is written as raw little-endian bytes (large weights).
  */
 import onnxPkg from "onnx-proto";
 import type { Mlp } from "../train/mlp.ts";
@@ -21,7 +22,7 @@ export interface OnnxGraphSpec {
   /** int64: an integer input (token ids) */
   input: { name: string; shape: (number | string)[]; int64?: boolean };
   output: { name: string; shape: (number | string)[] };
-  initializers: { name: string; shape: number[]; data: ArrayLike<number>; int64?: boolean }[];
+  initializers: { name: string; shape: number[]; data: ArrayLike<number>; int64?: boolean; int8?: boolean }[];
   nodes: OnnxNodeSpec[];
 }
 
@@ -30,6 +31,16 @@ function valueInfo(name: string, shape: (number | string)[], int64 = false) {
     name,
     type: { tensorType: { elemType: int64 ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
   };
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** ONNX raw_data: the elements' little-endian bytes. */
+function rawBytes(a: Float32Array | Int8Array): Uint8Array {
+  if (a instanceof Int8Array || LITTLE_ENDIAN_HOST) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const out = new DataView(new ArrayBuffer(a.byteLength));
+  a.forEach((v, i) => out.setFloat32(4 * i, v, true));
+  return new Uint8Array(out.buffer);
 }
 
 export function encodeOnnx(g: OnnxGraphSpec): Uint8Array {
@@ -44,7 +55,11 @@ export function encodeOnnx(g: OnnxGraphSpec): Uint8Array {
       initializer: g.initializers.map((t) =>
         t.int64
           ? { name: t.name, dims: t.shape, dataType: onnx.TensorProto.DataType.INT64, int64Data: Array.from(t.data) }
-          : { name: t.name, dims: t.shape, dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(t.data) },
+          : t.int8
+            ? { name: t.name, dims: t.shape, dataType: onnx.TensorProto.DataType.INT8, rawData: rawBytes(t.data instanceof Int8Array ? t.data : Int8Array.from(t.data)) }
+            : t.data instanceof Float32Array
+              ? { name: t.name, dims: t.shape, dataType: onnx.TensorProto.DataType.FLOAT, rawData: rawBytes(t.data) }
+              : { name: t.name, dims: t.shape, dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(t.data) },
       ),
       node: g.nodes.map((n, i) => ({
         opType: n.op,

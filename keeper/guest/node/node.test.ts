@@ -6,7 +6,7 @@ import { Executor } from "../../graph/executor.ts";
 import { inputSlot, nodeSlot, Op, weightSlot } from "../../graph/ops.ts";
 import { refNode } from "../../graph/reference.ts";
 import { ALL_OPS, nextLetterTextSpec, randomNodeCase, seededRandom, TEXT_GENERATION_OPS, vectorKernelCases } from "../../graph/fixtures.ts";
-import { KERNEL_PATHS, simdSupported } from "../../graph/wasm.ts";
+import { KERNEL_PATHS, kernelPathUnavailable } from "../../graph/wasm.ts";
 import { nodeCheck } from "../../graph/preimages.ts";
 import { DType, int32Tensor, int8Tensor, type Tensor } from "../../graph/tensor.ts";
 import { keccak } from "../../graph/hash.ts";
@@ -142,8 +142,8 @@ describe.skipIf(!available)(`guest node program ${where} vs the native wasm kern
     });
   }
 
-  it("Gemm, MatMul, Conv2D at odd shapes and extreme values: the guest agrees with both wasm builds", async () => {
-    const paths = KERNEL_PATHS.filter((p) => p === "scalar" || simdSupported());
+  it("Gemm, MatMul, Conv2D at odd shapes and extreme values: the guest agrees with every build here (wasm, native)", async () => {
+    const paths = KERNEL_PATHS.filter((p) => kernelPathUnavailable(p) === undefined);
     const cases = vectorKernelCases(seededRandom(77));
     for (const [i, c] of cases.entries()) {
       const model = oneNodeModel(c.node, c.inputs);

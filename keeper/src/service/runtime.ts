@@ -31,7 +31,7 @@ import { createMetrics, type KeeperMetrics } from "./metrics.ts";
 import type { Readiness } from "./http.ts";
 import { loadModelFile, ModelBook, resolveModelPath, type LoadedModel } from "./models.ts";
 import { ConfigError } from "../errors.ts";
-import { kernelSelection } from "../../graph/wasm.ts";
+import { kernelPathLabel, kernelSelection } from "../../graph/wasm.ts";
 
 export interface KeeperRuntime {
   config: KeeperConfig;
@@ -81,11 +81,11 @@ export async function createKeeperRuntime(
   const log = options.log ?? createLogger({ level: config.logLevel });
   let kernels;
   try {
-    kernels = kernelSelection(); // OAO_KERNELS=scalar|simd|auto
+    kernels = kernelSelection(); // OAO_KERNELS=native|simd|scalar|auto
   } catch (cause) {
     throw new ConfigError((cause as Error).message, { cause });
   }
-  log.info({ kernels: kernels.path, reason: kernels.reason }, `graph kernels: wasm ${kernels.path}`);
+  log.info({ kernels: kernels.path, reason: kernels.reason }, `graph kernels: ${kernelPathLabel(kernels.path)}`);
   const metrics = options.metrics ?? createMetrics();
   // Every call has a deadline short enough for liveness, and every failed call is counted (a frozen node shows).
   const transport = instrumentTransport(options.transport ?? http(config.rpcUrl, { retryCount: 1, timeout: config.rpcTimeoutMs }), {
