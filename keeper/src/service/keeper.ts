@@ -391,9 +391,7 @@ export function createKeeper(params: KeeperParams): Keeper {
       if (computed.has(r.requestId) || inflight.has(r.requestId)) continue;
       const loaded = models.get(r.modelId);
       if (!loaded || !loaded.executor.batchable(2).batched) continue;
-      let group = byModel.get(r.modelId);
-      if (!group) byModel.set(r.modelId, (group = []));
-      group.push(r);
+      byModel.set(r.modelId, [...(byModel.get(r.modelId) ?? []), r]);
     }
     for (const [modelId, group] of byModel) {
       if (group.length < 2) continue;
