@@ -242,8 +242,9 @@ export class Executor {
 
   /** Whether `runBatch` of `n` inputs runs them as one graph, and if not why (for logs and benchmarks). */
   batchable(n: number): { batched: true } | { batched: false; reason: string } {
-    const plan = batchPlan(this.model, n);
-    return "reason" in plan ? { batched: false, reason: plan.reason } : { batched: true };
+    this.batchDescriptions(n); // planned once per batch size, then cached
+    const d = this.batchDescs.get(n)!;
+    return typeof d === "string" ? { batched: false, reason: d } : { batched: true };
   }
 
   private batchDescriptions(n: number): Uint8Array[] | undefined {

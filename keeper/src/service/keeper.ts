@@ -391,7 +391,9 @@ export function createKeeper(params: KeeperParams): Keeper {
       if (computed.has(r.requestId) || inflight.has(r.requestId)) continue;
       const loaded = models.get(r.modelId);
       if (!loaded || !loaded.executor.batchable(2).batched) continue;
-      byModel.set(r.modelId, [...(byModel.get(r.modelId) ?? []), r]);
+      let group = byModel.get(r.modelId);
+      if (!group) byModel.set(r.modelId, (group = []));
+      group.push(r);
     }
     for (const [modelId, group] of byModel) {
       if (group.length < 2) continue;
