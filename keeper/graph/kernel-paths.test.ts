@@ -21,6 +21,8 @@ import {
 import { configureNativeKernels, NATIVE_ISAS, nativeKernels, nativeRequantCheck, type NativeIsa } from "./native.ts";
 import { buildGpt } from "./gpt/gpt.ts";
 import { buildModel } from "./model.ts";
+import { toHex } from "./hash.ts";
+import { startTsWorker } from "../src/service/ts-worker.ts";
 import { inputSlot, weightSlot } from "./ops.ts";
 
 function runKernel(rt: KernelRuntime, desc: Uint8Array, inputs: Tensor[]): Tensor {
@@ -257,6 +259,27 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
       }
     }
   });
+
+  it("the thread pool under callers on three JS threads at once (compute workers): every run's trace equals wasm's", async () => {
+    // The pool's helpers are shared by the process; loops published by different callers overlap. Each
+    // caller must still get its own bytes, whichever helper ran which chunk, at 2 and at 3 threads.
+    const config = { vocab: 256, positions: 64, width: 256, heads: 4, layers: 2, seqLen: 64, seed: 6, fullSequence: true };
+    const model = buildModel(buildGpt(config));
+    const prompt = int32Tensor([64], Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256));
+    const want = toHex(new Executor(model, undefined, { kernels: "scalar" }).run(prompt).trace.traceRoot);
+    for (const threads of [2, 3]) {
+      configureNativeKernels({ isa: isas[0], threads });
+      const workers = [0, 1].map(() => startTsWorker(new URL("./native-pool-worker.ts", import.meta.url), { workerData: { config, runs: 4 } }, { tsx: true }));
+      const posted = workers.map((w) => new Promise<string[]>((resolve, reject) => (w.once("message", resolve), w.once("error", reject))));
+      const exec = new Executor(model, undefined, { kernels: "native" });
+      const mine: string[] = [];
+      for (let r = 0; r < 6; r++) mine.push(toHex(exec.run(prompt).trace.traceRoot));
+      const theirs = (await Promise.all(posted)).flat();
+      await Promise.all(workers.map((w) => w.terminate()));
+      expect(theirs.length, `${threads} threads: runs posted by the workers`).toBe(8);
+      for (const [i, root] of [...mine, ...theirs].entries()) expect(root, `${threads} threads, run ${i}`).toBe(want);
+    }
+  }, 120_000);
 
   it("the hasher on native memory gives the wasm hasher's keccak256 (one-shot and streamed)", () => {
     const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 131) & 255);

@@ -325,6 +325,45 @@ static void layernorm_part(const node_desc *nd, const oao_tensor *in, uint32_t n
   layernorm(nd, in, y, n);
 }
 
+/*
+ * Transpose (validated): the kernel's element order with the odometer on the outer axes only. Runs
+ * along the output's last axis are copied at their input stride, a contiguous run (stride 1, as when
+ * the last axis stays last) with memcpy. Data movement only: the same bytes as the kernel's.
+ */
+static void transpose_native(const node_desc *nd, const oao_tensor *in, uint8_t *y, const uint32_t *od) {
+  const uint8_t *x = (const uint8_t *)(uintptr_t)in[0].data;
+  uint32_t rank = in[0].rank, es = in[0].dtype == OAO_INT32 ? 4u : 1u;
+  uint32_t in_stride[OAO_MAX_RANK], step[OAO_MAX_RANK], idx[OAO_MAX_RANK];
+  uint32_t st = 1;
+  for (uint32_t i = rank; i > 0; i--) {
+    in_stride[i - 1] = st;
+    st *= in[0].dims[i - 1];
+  }
+  for (uint32_t i = 0; i < rank; i++) {
+    step[i] = in_stride[attr(nd, i)];
+    idx[i] = 0;
+  }
+  uint32_t last = rank - 1, run = od[last], stride = step[last], runs = numel(od, rank) / run;
+  uint32_t src = 0;
+  for (uint32_t r = 0; r < runs; r++) {
+    uint8_t *dst = y + (size_t)r * run * es;
+    if (stride == 1) memcpy(dst, x + (size_t)src * es, (size_t)run * es);
+    else if (es == 1)
+      for (uint32_t j = 0; j < run; j++) dst[j] = x[src + (size_t)j * stride];
+    else
+      for (uint32_t j = 0; j < run; j++) memcpy(dst + 4 * j, x + 4 * (src + (size_t)j * stride), 4);
+    for (uint32_t i = last; i > 0; i--) { /* the odometer over the outer axes */
+      uint32_t a = i - 1;
+      if (++idx[a] < od[a]) {
+        src += step[a];
+        break;
+      }
+      src -= step[a] * (idx[a] - 1);
+      idx[a] = 0;
+    }
+  }
+}
+
 /* nodeRun(handle, desc, len, inputs, nIn, out) -> status: oao_node_run; Gemm and MatMul through gemm.h,
    Add and LayerNorm split over the threads */
 static napi_value node_run(napi_env env, napi_callback_info info) {
@@ -346,6 +385,7 @@ static napi_value node_run(napi_env env, napi_callback_info info) {
     uint32_t T = n >= OAO_SPLIT_MIN_ELEMENTS ? gemm_threads : 1, D = in[0].dims[in[0].rank - 1];
     if (nd.op == OAO_OP_GEMM) gemm_native(&nd, in, a.n_in, y);
     else if (nd.op == OAO_OP_MATMUL) matmul_native(&nd, in, y);
+    else if (nd.op == OAO_OP_TRANSPOSE) transpose_native(&nd, in, (uint8_t *)y, nd.out_dims);
     else if (nd.op == OAO_OP_CONV2D) conv2d_native(&nd, in, a.n_in, y, nd.out_dims);
     else if (nd.op == OAO_OP_ADD) run_split(add_part, &nd, in, a.n_in, 3u, y, n, 1, T);
     else if (nd.op == OAO_OP_LAYERNORM) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, in[0].rank > 1 ? T : 1);

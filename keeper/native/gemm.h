@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define OAO_NATIVE_X86 1
@@ -184,11 +185,17 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_tile(const oa
 
 static VNNI_TARGET void vnni_columns(const oao_gemm *g, uint32_t j_begin, uint32_t j_end) {
   uint32_t cc[4] = {0, 0, 0, 0};
+  /* The next 4 weight rows (contiguous) are prefetched while this block's row tiles run, a share per
+     tile: the weights stream from memory once per product and would otherwise stall the first tile. */
+  const uint32_t tiles = (g->M + 3) / 4, lines = (4 * g->K + 63) / 64, per_tile = (lines + tiles - 1) / tiles;
   for (uint32_t j0 = j_begin; j0 < j_end; j0 += 4) {
     uint32_t nc = j_end - j0 < 4 ? j_end - j0 : 4;
     for (uint32_t c = 0; c < nc; c++) cc[c] = col_corr(g, j0 + c, 128u);
-    for (uint32_t i0 = 0; i0 < g->M; i0 += 4) {
+    const char *next = j0 + 8 <= g->N ? (const char *)(g->w + (size_t)(j0 + 4) * g->K) : 0;
+    for (uint32_t i0 = 0, t = 0; i0 < g->M; i0 += 4, t++) {
       uint32_t nr = g->M - i0 < 4 ? g->M - i0 : 4;
+      if (next)
+        for (uint32_t l = t * per_tile; l < (t + 1) * per_tile && l < lines; l++) _mm_prefetch(next + (size_t)l * 64, _MM_HINT_T0);
       switch (nr * 8 + nc) {
         VNNI_TILE_CASE(1, 1) VNNI_TILE_CASE(1, 2) VNNI_TILE_CASE(1, 3) VNNI_TILE_CASE(1, 4)
         VNNI_TILE_CASE(2, 1) VNNI_TILE_CASE(2, 2) VNNI_TILE_CASE(2, 3) VNNI_TILE_CASE(2, 4)
@@ -276,19 +283,37 @@ static uint32_t gemm_threads = 1;
 
 /*
  * The threads: a parallel loop over `chunks` pieces of work, the calling thread among its workers.
- * Helpers are started detached and claim chunks from a shared counter; the caller claims too, then
- * waits only for chunks a helper has claimed and not finished. A helper that the OS has not run yet
- * (the other core busy) therefore costs nothing but its start: when it runs it finds no chunk and
- * leaves. `ctx` is used only under a claimed chunk, so it may live on the caller's stack; the
- * counters, which a late helper still reads, live on the heap until both sides are done with them.
+ * Helpers are a pool of threads started once (as many as the largest thread count asked for, less
+ * the caller) that claim chunks from the loop's shared counter; the caller claims too, then waits
+ * only for chunks a helper has claimed and not finished. A helper that the OS has not run yet (the
+ * other core busy) therefore costs nothing: when it runs it finds no chunk and goes back to waiting.
+ * After a loop a helper spins for about OAO_POOL_SPIN_NS on the job counter (a model's next node
+ * comes within microseconds), then sleeps on a condition variable until the next loop's broadcast.
+ * `ctx` is used only under a claimed chunk, so it may live on the caller's stack; the loop's
+ * counters, which a late helper still reads, live on the heap until everyone is done with them (the
+ * pool holds a reference to the latest loop). Loops from several JS threads (compute workers) may
+ * overlap: each loop's caller finishes whatever its helpers do not take, so each is complete.
  */
 typedef struct {
   void (*fn)(void *ctx, uint32_t chunk);
   void *ctx;
   uint32_t chunks;
-  atomic_uint next, done;
+  uint32_t helpers; /* at most this many pool threads join the loop */
+  atomic_uint next, done, joined;
   atomic_int refs;
 } parallel_loop;
+
+#define OAO_POOL_SPIN_NS 100000ll
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t wake;
+  parallel_loop *job;  /* the latest loop (a reference), or 0 */
+  uint64_t gen;        /* loops published, under mu */
+  uint32_t started;    /* pool threads running */
+  uint32_t sleeping;   /* pool threads waiting on `wake` */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0};
+static atomic_uint_fast64_t pool_gen; /* pool.gen, read without the lock while spinning */
 
 static void parallel_unref(parallel_loop *l) {
   if (atomic_fetch_sub(&l->refs, 1) == 1) free(l);
@@ -301,10 +326,60 @@ static void parallel_work(parallel_loop *l) {
   }
 }
 
-static void *parallel_helper(void *arg) {
-  parallel_work((parallel_loop *)arg);
-  parallel_unref((parallel_loop *)arg);
+static int64_t pool_now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+static void *pool_thread(void *arg) {
+  (void)arg;
+  uint64_t seen = atomic_load(&pool_gen);
+  for (;;) {
+    int64_t until = pool_now_ns() + OAO_POOL_SPIN_NS;
+    for (uint32_t i = 0; atomic_load_explicit(&pool_gen, memory_order_acquire) == seen; i++) {
+#ifdef OAO_NATIVE_X86
+      _mm_pause();
+#endif
+      if ((i & 255) == 255 && pool_now_ns() > until) break;
+    }
+    pthread_mutex_lock(&pool.mu);
+    while (pool.gen == seen) {
+      pool.sleeping++;
+      pthread_cond_wait(&pool.wake, &pool.mu);
+      pool.sleeping--;
+    }
+    seen = pool.gen;
+    parallel_loop *l = pool.job;
+    if (l) atomic_fetch_add(&l->refs, 1);
+    pthread_mutex_unlock(&pool.mu);
+    if (!l) continue;
+    if (atomic_fetch_add(&l->joined, 1) < l->helpers) parallel_work(l);
+    parallel_unref(l);
+  }
   return 0;
+}
+
+/* Publishes a loop to the pool, starting pool threads up to `helpers` (fewer if the OS refuses). */
+static void pool_publish(parallel_loop *l, uint32_t helpers) {
+  parallel_loop *old;
+  pthread_mutex_lock(&pool.mu);
+  while (pool.started < helpers) {
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&tid, &attr, pool_thread, 0);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) break;
+    pool.started++;
+  }
+  old = pool.job;
+  pool.job = l; /* the caller gave the pool its reference */
+  atomic_store_explicit(&pool_gen, ++pool.gen, memory_order_release);
+  if (pool.sleeping) pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mu);
+  if (old) parallel_unref(old);
 }
 
 static void parallel_for(uint32_t chunks, uint32_t threads, void (*fn)(void *ctx, uint32_t chunk), void *ctx) {
@@ -314,18 +389,12 @@ static void parallel_for(uint32_t chunks, uint32_t threads, void (*fn)(void *ctx
     return;
   }
   l->fn = fn, l->ctx = ctx, l->chunks = chunks;
+  l->helpers = (threads < chunks ? threads : chunks) - 1;
   atomic_init(&l->next, 0);
   atomic_init(&l->done, 0);
-  atomic_init(&l->refs, 1);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  for (uint32_t t = 1; t < threads && t < chunks; t++) {
-    pthread_t tid;
-    atomic_fetch_add(&l->refs, 1);
-    if (pthread_create(&tid, &attr, parallel_helper, l) != 0) atomic_fetch_sub(&l->refs, 1);
-  }
-  pthread_attr_destroy(&attr);
+  atomic_init(&l->joined, 0);
+  atomic_init(&l->refs, 2); /* the caller's and the pool's */
+  pool_publish(l, l->helpers);
   parallel_work(l);
   while (atomic_load(&l->done) < chunks) sched_yield(); /* the chunks helpers have claimed */
   parallel_unref(l);
