@@ -1,34 +1,37 @@
 /**
  * GPT-2-small forward pass: the native kernels against onnxruntime-node, side by side, at 1 and 2
- * threads (`npm run bench:gpt-ort -- [--json] [--runs N] [DIR]`; DIR default .oao/models/gpt2-small,
- * from `npm run model:gpt`). onnxruntime runs a GPT-2-small graph of the same shape (12 pre-LayerNorm
- * blocks, d = 768, 12 heads, 64 tokens, the 50,257-token tied head on the last position), written here
- * with keeper/graph/onnx/export.ts: float32, and int8 the way onnxruntime's dynamic quantization
- * writes a MatMul (DynamicQuantizeLinear, MatMulInteger, scale). Its weights are seeded random floats
- * (timing does not depend on them); ours is the .oao model (its own seeded weights). Each figure is the
- * best and median of N passes after one warm-up.
+ * threads (`npm run bench:gpt-ort -- [--json] [--runs N] [--size NAME]`; NAME one of the bench's
+ * scale sizes, default gpt2-small, generated into .oao/models/NAME if absent, as `npm run model:gpt`
+ * does). onnxruntime runs a graph of the same shape (pre-LayerNorm blocks of the size's width, heads
+ * and layers, its tokens, the tied head on the last position), written here with
+ * keeper/graph/onnx/export.ts: float32, and int8 the way onnxruntime's dynamic quantization writes a
+ * MatMul (DynamicQuantizeLinear, MatMulInteger, scale). Its weights are seeded random floats (timing
+ * does not depend on them); ours is the .oao model (its own seeded weights). Each figure is the best
+ * and median of N passes after one warm-up. `npm run bench`'s native section runs this script.
  */
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
 import * as ort from "onnxruntime-node";
-import { decodeModelFile } from "../keeper/graph/model.ts";
 import { Executor } from "../keeper/graph/executor.ts";
 import { int32Tensor } from "../keeper/graph/tensor.ts";
 import { configureNativeKernels, nativeKernels } from "../keeper/graph/native.ts";
 import { encodeOnnx, type OnnxGraphSpec, type OnnxNodeSpec } from "../keeper/graph/onnx/export.ts";
+import { ensureGptModel } from "./lib/gpt-model.ts";
+import { SCALE_SIZES } from "./bench/scale.ts";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const runs = Number(args[args.indexOf("--runs") + 1] ?? 0) || 7;
 const repo = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const dir = resolve(args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--runs") ?? join(repo, ".oao", "models", "gpt2-small"));
+const sizeName = args.includes("--size") ? args[args.indexOf("--size") + 1] : "gpt2-small";
+const size = SCALE_SIZES.find((s) => s.name === sizeName);
+if (!size) throw new Error(`--size ${sizeName}: expected one of ${SCALE_SIZES.map((s) => s.name).join(", ")}`);
 const log = (s: string) => console.error(s);
 
-const T = 64, D = 768, H = 12, L = 12, V = 50257;
+const { seqLen: T, width: D, heads: H, layers: L, vocab: V } = size.config;
 
-/** A GPT-2-small graph; `int8`: every weight MatMul dynamically quantized (uint8 × int8 → int32). */
+/** The size's GPT graph; `int8`: every weight MatMul dynamically quantized (uint8 × int8 → int32). */
 function gptOnnx(int8: boolean): Uint8Array {
   let seed = 1;
   const rnd = (n: number, scale: number) => {
@@ -53,7 +56,7 @@ function gptOnnx(int8: boolean): Uint8Array {
     return out;
   };
   const scalar = (v: number) => init(t("c"), [], [v]);
-  const eps = scalar(1e-5), half = scalar(0.5), one = scalar(1), sqrt2 = scalar(Math.SQRT2), attnScale = scalar(1 / 8);
+  const eps = scalar(1e-5), half = scalar(0.5), one = scalar(1), sqrt2 = scalar(Math.SQRT2), attnScale = scalar(1 / Math.sqrt(D / H));
   const layerNorm = (x: string) => {
     const g = init(t("ln_g"), [D], new Float32Array(D).fill(1)), b = init(t("ln_b"), [D], new Float32Array(D));
     const xc = op("Sub", [x, op("ReduceMean", [x], { ints: { axes: [-1] } })]);
@@ -104,8 +107,7 @@ const result: Record<string, { bestMs: number; medianMs: number }> = {};
 const native = nativeKernels();
 log(`machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores; node ${process.version}; native: ${native.loaded ? `${native.isa}` : native.reason}`);
 if (native.loaded) {
-  const buf = readFileSync(join(dir, "model.oao"));
-  const gpt = decodeModelFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  const gpt = ensureGptModel(repo, size.name, size.config, log).model;
   const prompt = int32Tensor([T], Array.from({ length: T }, (_, i) => (i * 7919 + 13) % V));
   const exec = new Executor(gpt, undefined, { kernels: "native" });
   exec.infer(prompt);
@@ -141,4 +143,4 @@ for (const int8 of [false, true]) {
     await session.release();
   }
 }
-if (json) console.log(JSON.stringify({ date: new Date().toISOString(), machine: cpus()[0]?.model, cores: cpus().length, node: process.version, ort: ort.env.versions?.common, runs, result }));
+if (json) console.log(JSON.stringify({ date: new Date().toISOString(), size: size.name, native: native.loaded ? native.isa : null, machine: cpus()[0]?.model, cores: cpus().length, node: process.version, ort: ort.env.versions?.common, runs, result }));

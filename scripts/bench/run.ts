@@ -19,6 +19,7 @@ import type { BenchContext, BenchSection, Metric, MetricValue } from "./types.ts
 export const SECTIONS: { id: string; module: string }[] = [
   { id: "vm", module: "./vm.ts" },
   { id: "graph", module: "./graph.ts" },
+  { id: "native", module: "./native.ts" },
   { id: "dispute", module: "./dispute.ts" },
   { id: "keeper", module: "./keeper.ts" },
   { id: "oracle", module: "./oracle.ts" },
