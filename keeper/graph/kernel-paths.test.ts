@@ -242,6 +242,36 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
     }
   });
 
+  /** randomNodeCase's Lut, CausalSoftmax and MatMul (both right-operand layouts) at sizes the native addon splits over the threads: Lut and CausalSoftmax from 2^14 elements (the softmax by whole matrices), MatMul by batch from 2^20 MACs when each batch is below 2^23. */
+  function largeSplitCases(rand: () => number): NodeCase[] {
+    const fill = (shape: number[]): Tensor => ({ dtype: DType.int8, shape, data: Int8Array.from({ length: elementCount(shape) }, () => Math.floor(rand() * 256) - 128) }) as Tensor;
+    const cases: NodeCase[] = [];
+    for (let i = 0; i < 4; i++) {
+      const lut = randomNodeCase(Op.Lut, rand);
+      const shape = [70, 301 + i];
+      cases.push({ name: `Lut [70,${301 + i}]`, inputs: [fill(shape)], node: { ...lut.node, outShape: shape } });
+      const sm = randomNodeCase(Op.CausalSoftmax, rand);
+      const smShape = [12 + i, 37 + i, 40 + i]; // R < C: the mask's offset C - R
+      cases.push({ name: `CausalSoftmax [${smShape}]`, inputs: [fill(smShape)], node: { ...sm.node, outShape: smShape } });
+      const mm = randomNodeCase(Op.MatMul, rand);
+      const tb = i % 2;
+      const [B, M, K, N] = [12 - i, 64 + i, 64 - i, 64 + 3 * i];
+      const attrs = [...mm.node.attrs.slice(0, 7), tb];
+      cases.push({ name: `MatMul${tb ? "(transB)" : ""} [${B},${M},${K}]·${tb ? `[${B},${N},${K}]` : `[${B},${K},${N}]`}`, inputs: [fill([B, M, K]), fill(tb ? [B, N, K] : [B, K, N])], node: { ...mm.node, outShape: [B, M, N], attrs } });
+    }
+    return cases;
+  }
+
+  it("Lut, CausalSoftmax and batched MatMul split over 2 threads, at each instruction set: the same bytes as one thread, the wasm builds and the reference", () => {
+    const cases = largeSplitCases(seededRandom(31));
+    for (const isa of isas) {
+      for (const threads of [2, 1]) {
+        configureNativeKernels({ isa, threads });
+        cases.forEach((c, i) => check(c, `${isa}/${threads} case ${i}: ${c.name}`, true));
+      }
+    }
+  });
+
   it("a whole model (a GPT-2-shaped decoder, 64 tokens, width 256) through Executor: the same trace and output on native (each instruction set, 1 and 2 threads) and wasm", () => {
     const model = buildModel(buildGpt({ vocab: 256, positions: 64, width: 256, heads: 4, layers: 2, seqLen: 64, seed: 5, fullSequence: true }));
     const prompt = int32Tensor([64], Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 256));

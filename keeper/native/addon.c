@@ -364,8 +364,20 @@ static void transpose_native(const node_desc *nd, const oao_tensor *in, uint8_t 
   }
 }
 
+/* Lut, elementwise: the kernels' own on ranges of elements */
+static void lut_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
+  (void)n_in;
+  lut(nd, in, y, n);
+}
+
+/* CausalSoftmax on whole [R, C] matrices (the mask depends on the row within its matrix) */
+static void causal_softmax_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
+  (void)n_in;
+  causal_softmax(nd, in, y, n);
+}
+
 /* nodeRun(handle, desc, len, inputs, nIn, out) -> status: oao_node_run; Gemm and MatMul through gemm.h,
-   Add and LayerNorm split over the threads */
+   Add, LayerNorm, Lut and CausalSoftmax split over the threads */
 static napi_value node_run(napi_env env, napi_callback_info info) {
   node_args a;
   napi_value out;
@@ -388,7 +400,11 @@ static napi_value node_run(napi_env env, napi_callback_info info) {
     else if (nd.op == OAO_OP_TRANSPOSE) transpose_native(&nd, in, (uint8_t *)y, nd.out_dims);
     else if (nd.op == OAO_OP_CONV2D) conv2d_native(&nd, in, a.n_in, y, nd.out_dims);
     else if (nd.op == OAO_OP_ADD) run_split(add_part, &nd, in, a.n_in, 3u, y, n, 1, T);
-    else if (nd.op == OAO_OP_LAYERNORM) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, in[0].rank > 1 ? T : 1);
+    else if (nd.op == OAO_OP_LUT) run_split(lut_part, &nd, in, a.n_in, 1u, y, n, 1, T);
+    else if (nd.op == OAO_OP_CAUSALSOFTMAX && in[0].rank > 2) {
+      uint32_t RC = in[0].dims[in[0].rank - 1] * in[0].dims[in[0].rank - 2];
+      run_split(causal_softmax_part, &nd, in, a.n_in, 1u, y, n / RC, RC, T);
+    } else if (nd.op == OAO_OP_LAYERNORM) run_split(layernorm_part, &nd, in, a.n_in, 1u, y, n / D, D, in[0].rank > 1 ? T : 1);
     else rc = oao_node_run(desc, a.desc_len, in, a.n_in, &o);
   }
   CHECK(env, napi_create_int32(env, rc, &out));

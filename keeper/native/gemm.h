@@ -419,8 +419,8 @@ static void gemm_chunk(void *ctx, uint32_t chunk) {
   gemm_columns(g, j, g->N - j < OAO_CHUNK_COLS ? g->N : j + OAO_CHUNK_COLS);
 }
 
-/* The product over the process's threads. */
-static void gemm_vector(oao_gemm *g) {
+/* The product over `threads` threads (from 2^23 multiply-accumulates; else the caller's alone). */
+static void gemm_vector_on(oao_gemm *g, uint32_t threads) {
   uint32_t *row_corr = (uint32_t *)malloc(sizeof(uint32_t) * g->M);
   if (!row_corr) abort(); /* M·4 bytes: nothing sensible to do without them */
   for (uint32_t i = 0; i < g->M; i++)
@@ -434,10 +434,13 @@ static void gemm_vector(oao_gemm *g) {
     g->xu = xu;
   }
   uint64_t macs = (uint64_t)g->M * g->N * g->K;
-  parallel_for((g->N + OAO_CHUNK_COLS - 1) / OAO_CHUNK_COLS, macs >= OAO_THREAD_MIN_MACS ? gemm_threads : 1, gemm_chunk, g);
+  parallel_for((g->N + OAO_CHUNK_COLS - 1) / OAO_CHUNK_COLS, macs >= OAO_THREAD_MIN_MACS ? threads : 1, gemm_chunk, g);
   free(xu);
   free(row_corr);
 }
+
+/* The product over the process's threads. */
+static void gemm_vector(oao_gemm *g) { gemm_vector_on(g, gemm_threads); }
 
 /* ---- the scalar kernels over ranges of rows, in chunks over the threads ---- */
 
@@ -517,30 +520,67 @@ static void gemm_native(const node_desc *nd, const oao_tensor *in, uint32_t n_in
 }
 
 /* MatMul (validated): a [B, M, K] by b [B, N, K] (transposed) or [B, K, N], which is transposed to
-   [N, K] first (K·N bytes per batch, against M·N·K multiply-accumulates). */
+   [N, K] first (K·N bytes per batch, against M·N·K multiply-accumulates). Batches too small to split
+   (a GPT's per-head attention products, 64·64·64) run side by side over the threads instead, from
+   2^20 multiply-accumulates in all: each batch's bytes come from one thread either way. */
+#define OAO_MATMUL_BATCH_MIN_MACS (1u << 20)
+
+typedef struct {
+  const node_desc *nd;
+  const int8_t *a, *bm;
+  int8_t *y;
+  uint32_t M, N, K, tb;
+} matmul_batches;
+
+/* batch bb of the product on the calling thread; `bt` K·N bytes of room for the transpose (or 0 when tb) */
+static void matmul_batch(const matmul_batches *mb, uint32_t bb, int8_t *bt, uint32_t threads) {
+  uint32_t M = mb->M, N = mb->N, K = mb->K;
+  const int8_t *w = mb->bm + (size_t)bb * K * N;
+  if (!mb->tb) {
+    for (uint32_t k = 0; k < K; k++)
+      for (uint32_t j = 0; j < N; j++) bt[(size_t)j * K + k] = w[(size_t)k * N + j];
+    w = bt;
+  }
+  oao_gemm g = gemm_args(mb->nd, mb->a + (size_t)bb * M * K, w, 0, M, N, K, mb->y + (size_t)bb * M * N, 0);
+  gemm_vector_on(&g, threads);
+}
+
+typedef struct {
+  const matmul_batches *mb;
+  int8_t *bts; /* per chunk: K·N bytes (chunks of one batch each) */
+} matmul_split;
+
+static void matmul_chunk(void *ctx, uint32_t chunk) {
+  const matmul_split *ms = (const matmul_split *)ctx;
+  int8_t *bt = ms->bts ? ms->bts + (size_t)chunk * ms->mb->K * ms->mb->N : 0;
+  matmul_batch(ms->mb, chunk, bt, 1);
+}
+
 static void matmul_native(const node_desc *nd, const oao_tensor *in, int8_t *y) {
   if (gemm_isa == OAO_ISA_C) {
     matmul(nd, in, y);
     return;
   }
-  const int8_t *a = (const int8_t *)(uintptr_t)in[0].data, *bm = (const int8_t *)(uintptr_t)in[1].data;
   int32_t tb = attr(nd, 7);
   uint32_t B = in[0].dims[0], M = in[0].dims[1], K = in[0].dims[2], N = in[1].dims[tb ? 1 : 2];
+  matmul_batches mb = {nd, (const int8_t *)(uintptr_t)in[0].data, (const int8_t *)(uintptr_t)in[1].data, y, M, N, K, (uint32_t)tb};
+  uint64_t per = (uint64_t)M * N * K;
+  if (gemm_threads > 1 && B > 1 && per < OAO_THREAD_MIN_MACS && per * B >= OAO_MATMUL_BATCH_MIN_MACS) {
+    /* every batch's transpose room up front, so a helper never meets a failed allocation */
+    int8_t *bts = tb ? 0 : (int8_t *)malloc((size_t)B * N * K);
+    if (tb || bts) {
+      matmul_split ms = {&mb, bts};
+      parallel_for(B, gemm_threads, matmul_chunk, &ms);
+      free(bts);
+      return;
+    }
+  }
   int8_t *bt = tb ? 0 : (int8_t *)malloc((size_t)N * K);
   if (!tb && !bt) {
     matmul(nd, in, y); /* no room for the transpose: the scalar kernel, the same bytes */
     return;
   }
-  for (uint32_t bb = 0; bb < B; bb++) {
-    const int8_t *w = bm + (size_t)bb * K * N;
-    if (!tb) {
-      for (uint32_t k = 0; k < K; k++)
-        for (uint32_t j = 0; j < N; j++) bt[(size_t)j * K + k] = w[(size_t)k * N + j];
-      w = bt;
-    }
-    oao_gemm g = gemm_args(nd, a + (size_t)bb * M * K, w, 0, M, N, K, y + (size_t)bb * M * N, 0);
-    gemm_vector(&g);
-  }
+  for (uint32_t bb = 0; bb < B; bb++) matmul_batch(&mb, bb, bt, gemm_threads);
   free(bt);
 }
 
