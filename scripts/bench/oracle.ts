@@ -15,6 +15,7 @@ async function run(): Promise<SectionResult> {
   };
   const lifecycles: [string, string[]][] = [
     ["request with callback → commit (delivered at once) → finalize", ["requestCallback (callback)", "commit + delivery", "finalize"]],
+    ["the same, steady state (an operator that has committed and finalized before)", ["requestCallback (callback), steady state", "commit + delivery, steady state", "finalize, steady state"]],
     ["request at finality → commit → finalize (delivered then)", ["requestWithOptions (at finality)", "commit", "finalize + delivery"]],
     ["request → commit + delivery → challenge → overturn → redeliver → finalize (toy game)", ["requestCallback (callback)", "commit + delivery", "challenge", "resolveGame (overturn + slash)", "deliver (after overturn)", "finalize"]],
   ];
@@ -24,7 +25,8 @@ async function run(): Promise<SectionResult> {
       { key: "oracle.requestGas", value: gas("requestCallback (callback)"), unit: "gas", description: "OAO requestCallback with a callback contract" },
       { key: "oracle.commitGas", value: gas("commit + delivery"), unit: "gas", description: "a keeper's commit with the §3.5 claim proof, bond lock and the callback delivery" },
       { key: "oracle.finalizeGas", value: gas("finalize"), unit: "gas", description: "unlock the bond and settle the fee after the challenge window" },
-      { key: "oracle.lifecycleGas", value: totals[0]![2], unit: "gas", description: "a whole undisputed request: request + commit (delivered) + finalize, all parties" },
+      { key: "oracle.lifecycleGas", value: totals[0]![2], unit: "gas", description: "a whole undisputed request: request + commit (delivered) + finalize, all parties (an operator's first)" },
+      { key: "oracle.steadyLifecycleGas", value: totals[1]![2], unit: "gas", description: "the same later in a deployment's life: an operator that has committed and finalized before" },
     ],
     tables: [
       {

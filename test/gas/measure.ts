@@ -111,6 +111,19 @@ export async function measureGas(): Promise<GasSnapshot> {
   );
   record("requestBatchInference (4 items)", batch.gasUsed, "ORA batch: 4 requests with a callback, 5-byte inputs, one payment");
 
+  // The steady state of a running keeper: the same request → commit + delivery → finalize by an operator that has
+  // committed and finalized before (its bond record in staking exists), as every request after its first.
+  const steady = await w.send(
+    w.aiOracle.write.requestCallback([w.modelId, "0x0102030405", w.receiver.address, CB_GAS, "0xc0ffee"], { account: user.account, value: fee }),
+  );
+  record("requestCallback (callback), steady state", steady.gasUsed, "the same request later in a deployment's life");
+  const steadyId = await w.aiOracle.read.requestCount();
+  const steadyCommit = await w.commit(bob, steadyId, OUTPUT_A, TRACE_A);
+  record("commit + delivery, steady state", steadyCommit.gasUsed, "by an operator whose earlier bonds were all released: its lock record is rewritten, not created");
+  await w.afterWindow();
+  const steadyFinalize = await w.finalize(steadyId);
+  record("finalize, steady state", steadyFinalize.gasUsed, "unlock (the lock record keeps its marker: no refund) + settlement");
+
   return out;
 }
 

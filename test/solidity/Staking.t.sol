@@ -153,6 +153,28 @@ contract StakingTest is Test {
         assertEq(staking.lockedBy(slasher, op), 0);
     }
 
+    /// @dev A slasher's lock record never returns to zero once used: lockedBy still reads 0 after a full release, and
+    /// the operator's next bond rewrites the slot instead of creating it (the keeper's one-claim-at-a-time case).
+    function test_lock_reusesTheRecordAfterAFullRelease() public {
+        vm.startPrank(slasher);
+        uint256 g0 = gasleft();
+        staking.lock(op, 10 ether);
+        uint256 firstLock = g0 - gasleft();
+        staking.unlock(op, 10 ether);
+        assertEq(staking.lockedBy(slasher, op), 0);
+        assertEq(_account(op).locked, 0);
+        g0 = gasleft();
+        staking.lock(op, 10 ether);
+        uint256 secondLock = g0 - gasleft();
+        assertEq(staking.lockedBy(slasher, op), 10 ether);
+        assertEq(staking.slash(op, 10 ether, winner, requester), 10 ether);
+        assertEq(staking.lockedBy(slasher, op), 0);
+        vm.expectRevert(abi.encodeWithSelector(LockUnderflow.selector, op, 0, 1));
+        staking.unlock(op, 1);
+        vm.stopPrank();
+        assertLt(secondLock + 15_000, firstLock, "the second lock rewrites the record");
+    }
+
     /// @dev Two slashers lock on one operator: each releases only its own part.
     function test_unlock_onlyTheCallersOwnLocks() public {
         address other = makeAddr("otherSlasher");
