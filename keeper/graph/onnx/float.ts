@@ -146,8 +146,17 @@ function conv2d(a: Float64Array, inShape: number[], op: FloatOp, outShape: numbe
 
 const clampTo = (v: number, c: [number, number] | undefined) => (c ? Math.min(c[1], Math.max(c[0], v)) : v);
 
-/** Float interpretation of the program: every tensor's value (activation names → values). */
-export function runFloat(ops: readonly FloatOp[], shapes: ReadonlyMap<string, number[]>, inName: string, x: Float64Array): Map<string, Float64Array> {
+/**
+ * Float interpretation of the program. Runs it on one input; every tensor's values by name. `after`, if given, sees each op's output
+ * before later ops read it and may change it in place (scripts/models/simulate_quant.ts rounds activations there).
+ */
+export function runFloat(
+  ops: readonly FloatOp[],
+  shapes: ReadonlyMap<string, number[]>,
+  inName: string,
+  x: Float64Array,
+  after?: (op: FloatOp, y: Float64Array) => void,
+): Map<string, Float64Array> {
   const vals = new Map<string, Float64Array>([[inName, x]]);
   for (const op of ops) {
     const a = vals.get(op.inputs[0]!)!;
@@ -304,6 +313,7 @@ export function runFloat(ops: readonly FloatOp[], shapes: ReadonlyMap<string, nu
         break;
       }
     }
+    after?.(op, y);
     vals.set(op.output, y);
   }
   return vals;

@@ -1475,25 +1475,25 @@ export function checkSamples(samples: readonly (readonly unknown[])[]): void {
 }
 
 /** Imports an ONNX model, quantizing post-training from calibration samples (flat arrays in the input layout). */
-export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], opts: ImportOptions = {}): ImportedModel {
+/** The importer's float program of an ONNX graph: its ops after constant folding and pattern matching (float.ts). */
+export function floatProgram(bytes: Uint8Array) {
   const mapped = mapGraph(bytes);
-  const { inName, inShape, shapes, notes } = mapped;
-  const { ops, outName } = fuse(mapped.ops, shapes, mapped.outName);
-  if (ops.length === 0) throw new OnnxImportError("the graph computes nothing (its output is its input)");
-  if (calibration.length === 0) throw new OnnxImportError("calibration needs at least one sample");
-  checkSamples(calibration);
-  const want = numel(inShape);
-  calibration.forEach((s, i) => {
-    if (s.length !== want) throw new OnnxImportError(`calibration sample ${i} has ${s.length} values, the model input [${inShape}] takes ${want}`);
-  });
-  const intInput = mapped.intInput;
-  if (intInput) calibration.forEach((s, i) => {
-    if (s.some((v) => !Number.isInteger(v))) throw new OnnxImportError(`calibration sample ${i}: the model takes integer token ids, got a non-integer value`);
-  });
-  const inputNote = inputLimitNote({ input: { dtype: intInput ? DType.int32 : DType.int8, shape: inShape } });
-  if (inputNote !== undefined) notes.push(inputNote);
-  const percentile = opts.clipPercentile ?? 99.99;
-  // activation ranges
+  const { ops, outName } = fuse(mapped.ops, mapped.shapes, mapped.outName);
+  return { ...mapped, ops, outName };
+}
+
+/**
+ * The activation ranges the importer quantizes with, from the float program's values on the calibration
+ * samples: per tensor its `percentile` range (the pooled values, widened to what 1 sample in 10 reaches), and
+ * min/max for the output, the inputs of Softmax/LogSoftmax/CausalSoftmax/LayerNorm, residual sums and the
+ * branches added into them (each back through its Reshapes/Transposes/Slices). Also each sample's float output.
+ */
+export function calibrationRanges(
+  program: Pick<ReturnType<typeof floatProgram>, "ops" | "shapes" | "inName" | "outName">,
+  calibration: readonly number[][],
+  percentile: number,
+): { range: (name: string) => [number, number]; floatOutputs: Float64Array[] } {
+  const { ops, shapes, inName, outName } = program;
   const stride = new Map<string, number>();
   for (const [n, s] of shapes) stride.set(n, Math.max(1, Math.ceil((numel(s) * calibration.length) / 200_000)));
   const stats = new RangeStats(stride);
@@ -1516,7 +1516,29 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
       t = p.inputs[0]!;
       noClip.add(t);
     }
-  const range = (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile);
+  return { range: (n: string): [number, number] => stats.range(n, noClip.has(n) ? 100 : percentile), floatOutputs };
+}
+
+export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], opts: ImportOptions = {}): ImportedModel {
+  const program = floatProgram(bytes);
+  const { inName, inShape, shapes, notes, ops, outName } = program;
+  const mapped = program;
+  if (ops.length === 0) throw new OnnxImportError("the graph computes nothing (its output is its input)");
+  if (calibration.length === 0) throw new OnnxImportError("calibration needs at least one sample");
+  checkSamples(calibration);
+  const want = numel(inShape);
+  calibration.forEach((s, i) => {
+    if (s.length !== want) throw new OnnxImportError(`calibration sample ${i} has ${s.length} values, the model input [${inShape}] takes ${want}`);
+  });
+  const intInput = mapped.intInput;
+  if (intInput) calibration.forEach((s, i) => {
+    if (s.some((v) => !Number.isInteger(v))) throw new OnnxImportError(`calibration sample ${i}: the model takes integer token ids, got a non-integer value`);
+  });
+  const inputNote = inputLimitNote({ input: { dtype: intInput ? DType.int32 : DType.int8, shape: inShape } });
+  if (inputNote !== undefined) notes.push(inputNote);
+  const percentile = opts.clipPercentile ?? 99.99;
+  // activation ranges
+  const { range, floatOutputs } = calibrationRanges(program, calibration, percentile);
   const wide = wideTensors(ops, outName);
   // a language model's logits (token ids in, a clamp-free Gemm behind Reshapes out): int32 at the
   // accumulator's scale, so no two logits tie at the maximum by rounding to 256 levels
