@@ -1617,6 +1617,13 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
           push({ op: Op.Gemm, inputs, outDtype: DType.int32, outShape, attrs: [xZero, 0, m, s, 0, -(2 ** 31), 2 ** 31 - 1] }, op.output, { scale: xScale * ws, zeroPoint: 0 }, op);
           break;
         }
+        if (op.kind === "gemm" && wide.has(op.output)) {
+          // a branch into a residual stream: int32 at ±32767 levels of its calibrated range (§3.6, Gemm's int32 output)
+          const yw = wideParams(...range(op.output));
+          const [m, s] = quantizeMultiplier((xScale * ws) / yw.scale);
+          push({ op: Op.Gemm, inputs, outDtype: DType.int32, outShape, attrs: [xZero, 0, m, s, 0, -WIDE_LEVELS, WIDE_LEVELS] }, op.output, yw, op);
+          break;
+        }
         const [m, s] = quantizeMultiplier((xScale * ws) / y.scale);
         const [qmin, qmax] = clampQ(op.clamp, y);
         const base = [xZero, 0, m, s, y.zeroPoint, Math.min(qmin, qmax), qmax];
@@ -1772,6 +1779,14 @@ function wideTensors(ops: readonly FloatOp[], outName: string): Set<string> {
     if (op.kind !== "add" || op.output === outName) continue;
     const rs = readers(op.output);
     if (rs.length > 0 && rs.every((r) => (r.kind === "add" && r.output !== outName) || r.kind === "layernorm")) wide.add(op.output);
+  }
+  // the branches added into a residual stream: a Gemm without a clamp whose every reader is a wide Add of two
+  // activations (attention's output projection, the MLP's down projection) outputs int32 at the stream's 2^16
+  // levels too, instead of rounding its sum to 256 levels before it joins a stream that keeps 65,535
+  for (const op of ops) {
+    if (op.kind !== "gemm" || op.clamp || op.output === outName) continue;
+    const rs = readers(op.output);
+    if (rs.length > 0 && rs.every((r) => r.kind === "add" && !r.c && wide.has(r.output))) wide.add(op.output);
   }
   return wide;
 }

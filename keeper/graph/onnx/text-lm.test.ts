@@ -15,8 +15,8 @@ import { DType } from "../tensor.ts";
 const DIR = new URL("../../models/text_lm/", import.meta.url);
 const V = 256;
 // measured on the committed model (scripts/models/eval_text_lm.ts, docs/text-generation.md), each with a margin:
-// argmax agreement 97.2%, int8/float loss 1.000, logit correlation >= 0.999, 7 of 7 prompts' next byte
-const ARGMAX_MIN = 0.96;
+// argmax agreement 98.1% (97.2% before the wide branch Gemms), int8/float loss 1.001, logit correlation >= 0.999, 7 of 7 prompts' next byte
+const ARGMAX_MIN = 0.975;
 const LOSS_RATIO_MAX = 1.02;
 const CORRELATION_MIN = 0.998;
 const PROMPTS_MIN = 7;
