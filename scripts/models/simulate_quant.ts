@@ -99,8 +99,14 @@ const ALL_CONFIGS: Config[] = [
   { name: "all activations 12-bit, weights 12-bit", bits: all(12), weights: 12 },
   { name: "all activations 16-bit, weights 16-bit", bits: all(16), weights: 16 },
   { name: "today but branchOut 16-bit, weights 12-bit", bits: { ...today, branchOut: 16 }, weights: 12 },
+  { name: "today but branchOut 16-bit, weights 16-bit", bits: { ...today, branchOut: 16 }, weights: 16 },
+  { name: "today but branchOut 16-bit (the importer of 2026-12-07)", bits: { ...today, branchOut: 16 }, weights: 8 },
 ];
-const configs = args.configs === undefined ? ALL_CONFIGS : args.configs.split(",").map((i) => ALL_CONFIGS[Number(i)]!);
+const configs = args.configs === undefined ? ALL_CONFIGS : args.configs.split(",").map((i) => {
+  const c = ALL_CONFIGS[Number(i)];
+  if (!c) throw new Error(`--configs: ${i} is not a configuration; they are:\n${ALL_CONFIGS.map((x, j) => `  ${j}: ${x.name}`).join("\n")}`);
+  return c;
+});
 
 /** The op with its weights rounded to `bits` (symmetric per tensor, as the importer's int8). */
 function roundedWeights(o: FloatOp, bits: number): FloatOp {
