@@ -158,8 +158,10 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     { key: "textgen.fullPassSecondsPerToken", value: sig(fullPassSeconds), unit: "s/token", description: "greedy decoding by full forward passes of the full-sequence model (no cache), per token" },
     { key: "textgen.largestNodeSteps", value: largest.steps, unit: "steps", description: "guest VM steps of the generation graph's largest node (must stay below 2^32)" },
     { key: "textgen.disputeSeconds", value: sig(dispute.disputeSeconds), unit: "s", description: "on-chain dispute of one generation (token:K at a random token), game appears → resolved, in-process chain" },
-    { key: "textgen.disputeTransactions", value: dispute.transactions, unit: "txs", description: "that dispute: all keeper transactions of the request" },
-    { key: "textgen.disputeGas", value: Number(dispute.gasUsed), unit: "gas", description: "that dispute: gas of all keeper transactions of the request" },
+    // K is drawn per run (the issue's "cheat at a random token"): the disputed node, so the moves' proofs and the
+    // step's witness, differ from run to run; the gate allows that spread (measured: 7.06M–7.11M gas over four runs).
+    { key: "textgen.disputeTransactions", value: dispute.transactions, unit: "txs", description: "that dispute: all keeper transactions of the request (K random: varies a little)", tolerance: 0.15 },
+    { key: "textgen.disputeGas", value: Number(dispute.gasUsed), unit: "gas", description: "that dispute: gas of all keeper transactions of the request (K random: varies by ~1%)", tolerance: 0.03 },
   ];
   const mb = (b: number) => sig(b / 2 ** 20, 3);
   return {

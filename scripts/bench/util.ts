@@ -10,16 +10,23 @@ export function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Runs `fn` once to warm up, then `rounds` times; the median rate `n / seconds`. */
-export async function medianRate(n: number, rounds: number, fn: () => unknown): Promise<number> {
-  await fn();
-  const rates: number[] = [];
+/**
+ * Runs each of `fns` once to warm up, then `rounds` rounds in which each runs once in turn, so that a disturbance
+ * of the shared machine (another job taking a core for a while) falls on the measurements alike instead of on one
+ * of them; per name the best rate `n / seconds` (the least disturbed round: interference only slows) and the median.
+ */
+export async function interleavedRates<K extends string>(n: number, rounds: number, fns: Record<K, () => unknown>): Promise<Record<K, { best: number; median: number }>> {
+  const names = Object.keys(fns) as K[];
+  for (const k of names) await fns[k]();
+  const rates = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    await fn();
-    rates.push(n / ((performance.now() - t0) / 1000));
+    for (const k of names) {
+      const t0 = performance.now();
+      await fns[k]();
+      rates[k].push(n / ((performance.now() - t0) / 1000));
+    }
   }
-  return median(rates);
+  return Object.fromEntries(names.map((k) => [k, { best: Math.max(...rates[k]), median: median(rates[k]) }])) as Record<K, { best: number; median: number }>;
 }
 
 /**
