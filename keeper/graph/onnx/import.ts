@@ -1521,8 +1521,7 @@ export function calibrationRanges(
 
 export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], opts: ImportOptions = {}): ImportedModel {
   const program = floatProgram(bytes);
-  const { inName, inShape, shapes, notes, ops, outName } = program;
-  const mapped = program;
+  const { inName, inShape, shapes, notes, ops, outName, intInput } = program;
   if (ops.length === 0) throw new OnnxImportError("the graph computes nothing (its output is its input)");
   if (calibration.length === 0) throw new OnnxImportError("calibration needs at least one sample");
   checkSamples(calibration);
@@ -1530,7 +1529,6 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   calibration.forEach((s, i) => {
     if (s.length !== want) throw new OnnxImportError(`calibration sample ${i} has ${s.length} values, the model input [${inShape}] takes ${want}`);
   });
-  const intInput = mapped.intInput;
   if (intInput) calibration.forEach((s, i) => {
     if (s.some((v) => !Number.isInteger(v))) throw new OnnxImportError(`calibration sample ${i}: the model takes integer token ids, got a non-integer value`);
   });
