@@ -164,7 +164,7 @@ contract DisputeGame is IFaultDisputeGame {
         _nodeCount = model.nodeCount;
 
         // The input tensor's hash (docs/protocol.md §3.4): for a text model, of int8 [the request's input length].
-        bytes32 inputHash = GraphCommitments.requestInputHash(mc, request.inputHash, request.inputLength);
+        bytes32 inputHash = GraphCommitments.requestInputHash(mc.inputMode, mc.inputHeader, request.inputHash, request.inputLength);
         _lo = 0;
         _hi = model.nodeCount;
         _agreed = GraphCommitments.initialState(inputHash, mc.weightsRoot, model.nodeCount);

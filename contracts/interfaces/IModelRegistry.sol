@@ -49,6 +49,11 @@ interface IModelRegistry {
     /// metadataHash, input and output tensor headers). Reverts UnknownModel.
     function getModelCommitment(uint256 modelId) external view returns (GraphCommitments.ModelCommitment memory);
 
+    /// @notice The part of a model's commitment that the §3.5 checks of a claim read (its node count, input mode,
+    /// weights root and tensor headers; no input header for a text model): fewer storage reads than
+    /// {getModelCommitment} on every commit and challenge. Reverts UnknownModel.
+    function getClaimModel(uint256 modelId) external view returns (GraphCommitments.ClaimModel memory);
+
     /// @notice Number of models registered (the highest id).
     function modelCount() external view returns (uint256);
 }

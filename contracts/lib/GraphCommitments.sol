@@ -67,6 +67,16 @@ library GraphCommitments {
         bytes outputHeader;
     }
 
+    /// @notice The part of a model's commitment the §3.5 checks of a claim read (IModelRegistry.getClaimModel):
+    /// `inputHeader` is empty for a text model, whose input header comes from the request (§3.4).
+    struct ClaimModel {
+        uint32 nodeCount;
+        uint8 inputMode;
+        bytes32 weightsRoot;
+        bytes inputHeader;
+        bytes outputHeader;
+    }
+
     /// @notice What a claim poster supplies for the §3.5 checks.
     struct ClaimProof {
         bytes32 traceRoot;
@@ -220,15 +230,15 @@ library GraphCommitments {
      * of one chunk). The header is the model's input header for a fixed model and int8 [inputLength] for a text
      * model (§3.3).
      */
-    function requestInputHash(ModelCommitment memory m, bytes32 inputChunkRoot, uint256 inputLength)
+    function requestInputHash(uint8 inputMode, bytes memory inputHeader, bytes32 inputChunkRoot, uint256 inputLength)
         internal
         pure
         returns (bytes32)
     {
-        if (m.inputMode == INPUT_MODE_TEXT) {
+        if (inputMode == INPUT_MODE_TEXT) {
             return keccak256(abi.encodePacked(DTYPE_INT8, uint8(1), uint32(inputLength), inputChunkRoot));
         }
-        return keccak256(abi.encodePacked(m.inputHeader, inputChunkRoot));
+        return keccak256(abi.encodePacked(inputHeader, inputChunkRoot));
     }
 
     function stateHash(bytes32 inputHash, bytes32 weightsRoot, bytes32 nodesRoot) internal pure returns (bytes32 h) {

@@ -192,8 +192,8 @@ struct RequestHeader {
 }
 
 /// @notice One claim: an operator's output for a request and its commitment to the whole computation, as the task
-/// manager's `getClaim` view returns it (stored packed in 3 slots, `TaskManager.ClaimState`; `outputHash` is
-/// keccak256 of the stored output).
+/// manager's `getClaim` view returns it (stored packed in 2 slots, `TaskManager.ClaimState`; `outputHash` is
+/// keccak256 of the stored output; when it was committed is in its `ClaimCommitted` or `ClaimChallenged` event).
 struct Claim {
     uint256 requestId;
     address operator;
@@ -202,7 +202,7 @@ struct Claim {
     ClaimStatus status;
     /// @dev Games against this claim still to be decided: the open one (at most one at a time) plus the queued ones.
     uint32 openGames;
-    uint64 committedAt;
+    /// @dev The bond its operator locked (the task manager's `claimBond`).
     uint128 bond;
     bytes32 outputHash;
     /// @dev Merkle root over the graph states [State_0 .. State_n] (docs/protocol.md §3).

@@ -118,6 +118,18 @@ abstract contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function getClaimModel(uint256 modelId) external view returns (GraphCommitments.ClaimModel memory m) {
+        GraphCommitments.ModelCommitment storage c = _commitments[modelId];
+        m.nodeCount = c.nodeCount;
+        // Every registered model has nodes (decodeModelDescriptor): the slot read anyway tells registered ids apart.
+        if (m.nodeCount == 0) revert UnknownModel(modelId);
+        m.inputMode = c.inputMode;
+        m.weightsRoot = c.weightsRoot;
+        if (m.inputMode != GraphCommitments.INPUT_MODE_TEXT) m.inputHeader = c.inputHeader;
+        m.outputHeader = c.outputHeader;
+    }
+
+    /// @inheritdoc IModelRegistry
     function modelCount() external view returns (uint256) {
         return _modelCount;
     }

@@ -78,26 +78,36 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     Checkpoints.Trace160 private _gameFactories;
     uint256 private _claimCount;
     /// @dev A request's lifecycle in one slot; the delivered output is the claim `deliveredClaimId`'s (0: none yet).
+    /// `deliveryMode` and `gasLimit` are the request's, copied at the first commit so that finalizing reads no header.
     struct TaskState {
         RequestStatus status;
         bool deliveryPending;
         uint64 standingClaimId;
         uint64 deliveredClaimId;
+        DeliveryMode deliveryMode;
+        uint64 gasLimit;
     }
 
     mapping(uint256 requestId => TaskState) private _tasks;
-    /// @dev A claim in 3 slots: (operator, windowEnd, status, openGames), (requestId, committedAt, bond), traceRoot.
-    /// Its output is in `_outputs` and its outputHash is keccak256 of it (`_outputHashOf`); `getClaim` returns the
-    /// whole {Claim}. Ids are counters: request ids fit 64 bits, and 2^24 open games on one claim would lock 2^24 bonds.
+    /// @dev A claim in 2 slots: (operator, windowEnd, status, requestId), traceRoot. Its output is in `_outputs` and
+    /// its outputHash is keccak256 of it (`_outputHashOf`); its bond is `_claimBond` (immutable); the games against
+    /// it are in `_defenses`; `getClaim` returns the whole {Claim}. Request ids are the oracle's counter: 48 bits hold
+    /// them; a window end is a timestamp plus a window of at most 2^32 s: 40 bits hold it.
     struct ClaimState {
         address operator;
-        uint64 windowEnd;
+        uint40 windowEnd;
         ClaimStatus status;
-        uint24 openGames;
-        uint64 requestId;
-        uint64 committedAt;
-        uint128 bond;
+        uint48 requestId;
         bytes32 traceRoot;
+    }
+
+    /// @dev The games against a standing claim in one slot, written only once it is challenged: the open game (at most
+    /// one at a time, docs/protocol.md §1.6), the index of the next queued challenge in `_queue`, and how many games
+    /// are still to be decided (the open one plus the queued ones; each backed by a bond, so 2^32 is out of reach).
+    struct Defense {
+        address activeGame;
+        uint64 queueHead;
+        uint32 openGames;
     }
 
     mapping(uint256 claimId => ClaimState) private _claims;
@@ -107,11 +117,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 claimId => bytes32) private _finalStates;
     /// @dev The claim each queued challenge waits to play (set only for queued claims: a game records its own pair).
     mapping(uint256 challengerId => uint256 defenderId) private _challengeTarget;
-    /// @dev The game open against a standing claim (at most one at a time, docs/protocol.md §1.6).
-    mapping(uint256 defenderId => address) private _activeGame;
-    /// @dev Challenges waiting for a game against a standing claim, in order; `_queueHead` is the next one.
+    mapping(uint256 defenderId => Defense) private _defenses;
+    /// @dev Challenges waiting for a game against a standing claim, in order; `Defense.queueHead` is the next one.
     mapping(uint256 defenderId => uint256[]) private _queue;
-    mapping(uint256 defenderId => uint256) private _queueHead;
 
     /// @param challengeWindow_ Seconds a standing claim can be challenged.
     /// @param claimBond_ Stake locked by every claim, slashed if it loses a game.
@@ -127,7 +135,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     ) Ownable(owner_) {
         if (address(oracle_) == address(0) || address(staking_) == address(0)) revert ZeroAddress();
         if (address(gameFactory_) == address(0)) revert ZeroAddress();
-        if (challengeWindow_ == 0 || claimBond_ == 0 || maxOutputBytes_ == 0) revert InvalidTaskManagerConfig();
+        if (challengeWindow_ == 0 || challengeWindow_ > type(uint32).max || claimBond_ == 0 || maxOutputBytes_ == 0) {
+            revert InvalidTaskManagerConfig();
+        }
         _oracle = oracle_;
         _staking = staking_;
         _challengeWindow = challengeWindow_;
@@ -155,6 +165,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         uint64 windowEnd = _claims[claimId].windowEnd;
         task.status = RequestStatus.Committed;
         task.standingClaimId = claimId.toUint64();
+        task.deliveryMode = request.deliveryMode;
+        task.gasLimit = request.gasLimit;
         emit ClaimCommitted(requestId, claimId, msg.sender, keccak256(output), proof.traceRoot, windowEnd, output);
 
         _staking.lock(msg.sender, _claimBond);
@@ -181,25 +193,18 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         // challenger waits in a queue instead of playing alongside, so no game against a claim can be decided while
         // another one against it is being played: an attacker cannot defeat its own claim through a second address
         // while an honest game on it is open, and take the winner share or leave that game moot.
-        bool queued = _activeGame[defenderId] != address(0);
+        Defense storage defense = _defenses[defenderId];
+        bool queued = defense.activeGame != address(0);
         claimId =
             _newClaim(requestId, _oracle.getRequestHeader(requestId), output, proof, queued ? ClaimStatus.Queued : ClaimStatus.Challenging);
         unchecked {
             // One open or queued game per challenger claim, each backed by a bond: cannot reach 2^32.
-            defender.openGames += 1;
+            defense.openGames += 1;
         }
         _staking.lock(msg.sender, _claimBond);
 
-        if (queued) {
-            _challengeTarget[claimId] = defenderId;
-            uint256[] storage queue = _queue[defenderId];
-            queue.push(claimId);
-            emit ChallengeQueued(
-                requestId, defenderId, claimId, msg.sender, queue.length - 1 - _queueHead[defenderId], keccak256(output), proof.traceRoot
-            );
-        } else {
-            game = _openGame(requestId, defenderId, claimId);
-        }
+        if (queued) _enqueue(requestId, defenderId, claimId, defense.queueHead, keccak256(output), proof.traceRoot);
+        else game = _openGame(requestId, defenderId, claimId);
     }
 
     /// @inheritdoc ITaskManager
@@ -213,9 +218,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             revert ChallengeNotReleasable(claimId, claim.status, targetId, target.status);
         }
         claim.status = ClaimStatus.Released;
-        target.openGames -= 1;
+        _defenses[targetId].openGames -= 1;
         emit ChallengeReleased(claim.requestId, claimId, targetId);
-        _staking.unlock(claim.operator, claim.bond);
+        _staking.unlock(claim.operator, _claimBond);
     }
 
     /// @inheritdoc ITaskManager
@@ -229,8 +234,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         ClaimState storage defender = _claims[defenderId];
         ClaimState storage challenger = _claims[challengerId];
         // Only the standing claim has an open game, and it stands until that game (its only one) is decided.
-        defender.openGames -= 1;
-        delete _activeGame[defenderId];
+        Defense storage defense = _defenses[defenderId];
+        defense.openGames -= 1;
+        defense.activeGame = address(0);
         // The requester's share of a slash goes where its refunds go (docs/protocol.md §1.5): a consumer contract
         // could not claim it from the staking contract.
         address requester = _oracle.refundAccount(requestId);
@@ -238,13 +244,14 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         if (winner == GameWinner.Defender) {
             game.status = GameStatus.DefenderWon;
             challenger.status = ClaimStatus.Defeated;
-            uint256 slashed = _staking.slash(challenger.operator, challenger.bond, defender.operator, requester);
+            uint256 slashed = _staking.slash(challenger.operator, _claimBond, defender.operator, requester);
             emit GameResolved(msg.sender, requestId, winner, defenderId, challengerId, slashed);
             // The standing claim stays; the next queued challenger (if any) gets its game now.
-            uint256 head = _queueHead[defenderId];
+            uint256 head = defense.queueHead;
             uint256[] storage queue = _queue[defenderId];
             if (head < queue.length) {
-                _queueHead[defenderId] = head + 1;
+                // Fewer entries than bonds ever locked: 64 bits hold the index.
+                defense.queueHead = uint64(head + 1);
                 uint256 nextId = queue[head];
                 _claims[nextId].status = ClaimStatus.Challenging;
                 _openGame(requestId, defenderId, nextId);
@@ -264,25 +271,25 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             task.standingClaimId = 0;
             emit GameResolved(msg.sender, requestId, winner, defenderId, challengerId, 0);
             emit RequestCancelled(requestId, msg.sender, defenderId, challengerId);
-            _staking.unlock(defender.operator, defender.bond);
-            _staking.unlock(challenger.operator, challenger.bond);
+            _staking.unlock(defender.operator, _claimBond);
+            _staking.unlock(challenger.operator, _claimBond);
             return;
         }
 
         game.status = GameStatus.ChallengerWon;
         defender.status = ClaimStatus.Defeated;
-        uint64 windowEnd = (block.timestamp + _challengeWindow).toUint64();
+        uint40 windowEnd = (block.timestamp + _challengeWindow).toUint40();
         challenger.status = ClaimStatus.Standing;
         challenger.windowEnd = windowEnd;
         task.standingClaimId = challengerId.toUint64();
         // AtCommit requests were called back with an older output; {deliver} gives them the new one (and nothing is
         // due if the new standing output is the one they already have).
-        if (_oracle.getRequestHeader(requestId).deliveryMode == DeliveryMode.AtCommit) {
+        if (task.deliveryMode == DeliveryMode.AtCommit) {
             task.deliveryPending = _outputHashOf(task.deliveredClaimId) != _outputHashOf(challengerId);
         }
         // With one game at a time, this challenger is the only one that played the defeated claim: the whole winner
         // share is its. Challenges still queued against the defeated claim can be released ({releaseChallenge}).
-        uint256 defenderSlashed = _staking.slash(defender.operator, defender.bond, challenger.operator, requester);
+        uint256 defenderSlashed = _staking.slash(defender.operator, _claimBond, challenger.operator, requester);
         emit GameResolved(msg.sender, requestId, winner, challengerId, defenderId, defenderSlashed);
         emit ClaimOverturned(requestId, defenderId, challengerId, windowEnd);
     }
@@ -295,8 +302,9 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         if (block.timestamp <= claim.windowEnd) {
             revert ChallengeWindowOpen(requestId, claim.windowEnd, block.timestamp);
         }
-        if (claim.openGames != 0) revert GamesOpen(requestId, claim.openGames);
-        _finalize(requestId, task, _oracle.getRequestHeader(requestId));
+        uint32 openGames = _defenses[task.standingClaimId].openGames;
+        if (openGames != 0) revert GamesOpen(requestId, openGames);
+        _finalize(requestId, task);
     }
 
     /// @inheritdoc ITaskManager
@@ -307,12 +315,11 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             uint256 requestId = requestIds[j];
             TaskState storage task = _tasks[requestId];
             if (!_finalizable(task)) continue;
-            RequestHeader memory request = _oracle.getRequestHeader(requestId);
             // Guard (docs/protocol.md §1.7): an id runs only with its whole reserve left, so neither a callback (held
             // to its gas limit by the oracle) nor the finalization itself can run the batch out of gas; an id that
             // does not fit is skipped (it stays finalizable) and cheaper ids after it still run.
-            if (gasleft() < _finalizeReserve(task, request)) continue;
-            _finalize(requestId, task, request);
+            if (gasleft() < _finalizeReserve(task, task.deliveryMode, task.gasLimit)) continue;
+            _finalize(requestId, task);
             unchecked {
                 ++finalized;
             }
@@ -321,7 +328,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ITaskManager
     function finalizeGasReserve(uint256 requestId) external view returns (uint256) {
-        return _finalizeReserve(_tasks[requestId], _oracle.getRequestHeader(requestId));
+        RequestHeader memory request = _oracle.getRequestHeader(requestId);
+        return _finalizeReserve(_tasks[requestId], request.deliveryMode, request.gasLimit);
     }
 
     /// @inheritdoc ITaskManager
@@ -392,9 +400,8 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             operator: c.operator,
             windowEnd: c.windowEnd,
             status: c.status,
-            openGames: c.openGames,
-            committedAt: c.committedAt,
-            bond: c.bond,
+            openGames: _defenses[claimId].openGames,
+            bond: _claimBond,
             outputHash: _outputHashOf(claimId),
             traceRoot: c.traceRoot
         });
@@ -419,13 +426,13 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc ITaskManager
     function activeGame(uint256 claimId) external view returns (address) {
-        return _activeGame[claimId];
+        return _defenses[claimId].activeGame;
     }
 
     /// @inheritdoc ITaskManager
     function queuedChallenges(uint256 claimId) external view returns (uint256[] memory ids) {
         uint256[] storage queue = _queue[claimId];
-        uint256 head = _queueHead[claimId];
+        uint256 head = _defenses[claimId].queueHead;
         ids = new uint256[](queue.length - head);
         for (uint256 j; j < ids.length; ++j) ids[j] = queue[head + j];
     }
@@ -487,13 +494,10 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         // output slot is `output`, so any two claims agree at leaf 0 and differ at leaf n, where a game starts.
         _finalStates[claimId] = _verifiedFinalState(request, output, proof);
         _claims[claimId] = ClaimState({
-            requestId: requestId.toUint64(),
             operator: msg.sender,
-            windowEnd: status == ClaimStatus.Standing ? (block.timestamp + _challengeWindow).toUint64() : 0,
+            windowEnd: status == ClaimStatus.Standing ? (block.timestamp + _challengeWindow).toUint40() : 0,
             status: status,
-            openGames: 0,
-            committedAt: uint64(block.timestamp),
-            bond: _claimBond,
+            requestId: requestId.toUint48(),
             traceRoot: traceRoot
         });
         _outputs[claimId] = output;
@@ -505,19 +509,28 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         bytes calldata output,
         GraphCommitments.ClaimProof calldata proof
     ) private view returns (bytes32) {
-        GraphCommitments.ModelCommitment memory m =
-            IModelRegistry(address(_oracle)).getModelCommitment(request.modelId);
-        bytes32 inputHash = GraphCommitments.requestInputHash(m, request.inputHash, request.inputLength);
+        GraphCommitments.ClaimModel memory m = IModelRegistry(address(_oracle)).getClaimModel(request.modelId);
+        bytes32 inputHash = GraphCommitments.requestInputHash(m.inputMode, m.inputHeader, request.inputHash, request.inputLength);
         bytes32 outputHash = GraphCommitments.tensorHash(m.outputHeader, output);
         GraphCommitments.verifyClaim(inputHash, m.weightsRoot, m.nodeCount, outputHash, proof);
         return GraphCommitments.stateHash(inputHash, m.weightsRoot, proof.finalNodesRoot);
+    }
+
+    /// @dev Queues `claimId` behind the game open against `defenderId` (whose next queued entry is at `head`).
+    function _enqueue(uint256 requestId, uint256 defenderId, uint256 claimId, uint256 head, bytes32 outputHash, bytes32 traceRoot)
+        private
+    {
+        _challengeTarget[claimId] = defenderId;
+        uint256[] storage queue = _queue[defenderId];
+        queue.push(claimId);
+        emit ChallengeQueued(requestId, defenderId, claimId, msg.sender, queue.length - 1 - head, outputHash, traceRoot);
     }
 
     /// @dev Opens the game between the standing claim `defenderId` and `challengerId` (status Challenging).
     function _openGame(uint256 requestId, uint256 defenderId, uint256 challengerId) private returns (address game) {
         game = address(_gameFactoryFor(requestId).createGame(requestId, defenderId, challengerId));
         if (game == address(0) || _games[game].status != GameStatus.None) revert InvalidGame(game);
-        _activeGame[defenderId] = game;
+        _defenses[defenderId].activeGame = game;
         _games[game] = Game({
             requestId: requestId,
             defenderClaimId: defenderId,
@@ -533,32 +546,36 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     /// @dev Whether {finalize} of this task would succeed: a standing claim past its window with no game to decide.
     function _finalizable(TaskState storage task) private view returns (bool) {
         if (task.status != RequestStatus.Committed) return false;
-        ClaimState storage claim = _claims[task.standingClaimId];
-        return block.timestamp > claim.windowEnd && claim.openGames == 0;
+        uint256 claimId = task.standingClaimId;
+        return block.timestamp > _claims[claimId].windowEnd && _defenses[claimId].openGames == 0;
     }
 
     /// @dev Gas {finalizeMany} keeps in hand before finalizing `requestId`: a fixed reserve for the bookkeeping and
     /// payments, plus, when a delivery is due, the callback's gas limit grossed up by 64/63 twice (EIP-150 at the
     /// oracle call and at the callback call, as {ExactGasCall} requires) and the cost of reading, logging and passing
     /// on the output.
-    function _finalizeReserve(TaskState storage task, RequestHeader memory request) private view returns (uint256 reserve) {
+    function _finalizeReserve(TaskState storage task, DeliveryMode deliveryMode, uint256 gasLimit)
+        private
+        view
+        returns (uint256 reserve)
+    {
         reserve = FINALIZE_GAS_RESERVE;
-        if (request.deliveryMode != DeliveryMode.AtFinality && !task.deliveryPending) return reserve;
+        if (deliveryMode != DeliveryMode.AtFinality && !task.deliveryPending) return reserve;
         uint256 outputWords = (_outputs[task.standingClaimId].length + 31) / 32;
         reserve += DELIVERY_GAS_RESERVE + outputWords * DELIVERY_GAS_PER_OUTPUT_WORD
-            + uint256(request.gasLimit) * 64 * 64 / (63 * 63);
+            + gasLimit * 64 * 64 / (63 * 63);
     }
 
     /// @dev {finalize} after its checks: accept the standing claim, unlock its bond, deliver if due, settle the fees.
-    function _finalize(uint256 requestId, TaskState storage task, RequestHeader memory request) private {
+    function _finalize(uint256 requestId, TaskState storage task) private {
         uint256 claimId = task.standingClaimId;
         ClaimState storage claim = _claims[claimId];
         claim.status = ClaimStatus.Accepted;
         task.status = RequestStatus.Finalized;
         emit RequestFinalized(requestId, claimId, claim.operator, _outputHashOf(claimId));
-        _staking.unlock(claim.operator, claim.bond);
+        _staking.unlock(claim.operator, _claimBond);
 
-        if (request.deliveryMode == DeliveryMode.AtFinality || task.deliveryPending) {
+        if (task.deliveryMode == DeliveryMode.AtFinality || task.deliveryPending) {
             _deliver(requestId, task, _outputs[claimId], claimId);
         }
         task.status = RequestStatus.Delivered;
@@ -579,7 +596,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             RequestHeader memory request = _oracle.getRequestHeader(requestId);
             return block.timestamp > request.deadline ? RequestStatus.Expired : RequestStatus.Requested;
         }
-        if (stored == RequestStatus.Committed && _claims[task.standingClaimId].openGames != 0) {
+        if (stored == RequestStatus.Committed && _defenses[task.standingClaimId].openGames != 0) {
             return RequestStatus.Challenged;
         }
         return stored;

@@ -554,6 +554,10 @@ contract TaskManagerTest is CoreFixture {
         new TaskManager(o, s, IDisputeGameFactory(address(0)), owner, WINDOW, BOND, MAX_OUTPUT);
         vm.expectRevert(abi.encodeWithSelector(InvalidTaskManagerConfig.selector));
         new TaskManager(o, s, f, owner, 0, BOND, MAX_OUTPUT);
+        // A window end is stored in 40 bits: the window is at most 2^32 - 1 s (136 years).
+        vm.expectRevert(abi.encodeWithSelector(InvalidTaskManagerConfig.selector));
+        new TaskManager(o, s, f, owner, uint64(type(uint32).max) + 1, BOND, MAX_OUTPUT);
+        assertEq(new TaskManager(o, s, f, owner, type(uint32).max, BOND, MAX_OUTPUT).challengeWindow(), type(uint32).max);
         vm.expectRevert(abi.encodeWithSelector(InvalidTaskManagerConfig.selector));
         new TaskManager(o, s, f, owner, WINDOW, 0, MAX_OUTPUT);
         vm.expectRevert(abi.encodeWithSelector(InvalidTaskManagerConfig.selector));

@@ -45,6 +45,25 @@ contract TextModelsTest is CoreFixture {
         assertEq(oracle.getModelCommitment(modelId).inputMode, 0);
     }
 
+    function test_getClaimModel_isTheClaimCheckPartOfTheCommitment() public {
+        uint256 id = oracle.registerModel(_textParams(GraphTrace.int8Header(CONTEXT), 1));
+        for (uint256 k; k < 2; ++k) {
+            uint256 mid = k == 0 ? id : modelId;
+            GraphCommitments.ModelCommitment memory c = oracle.getModelCommitment(mid);
+            GraphCommitments.ClaimModel memory m = oracle.getClaimModel(mid);
+            assertEq(m.nodeCount, c.nodeCount);
+            assertEq(m.inputMode, c.inputMode);
+            assertEq(m.weightsRoot, c.weightsRoot);
+            assertEq(m.outputHeader, c.outputHeader);
+            // A text model's input header comes from the request (§3.4): the claim check does not read the stored one.
+            assertEq(m.inputHeader, k == 0 ? bytes("") : c.inputHeader);
+        }
+        vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, uint256(99)));
+        oracle.getClaimModel(99);
+        vm.expectRevert(abi.encodeWithSelector(UnknownModel.selector, uint256(0)));
+        oracle.getClaimModel(0);
+    }
+
     function test_register_version2Fixed_isFixed() public {
         uint256 id = oracle.registerModel(_textParams(GraphTrace.int8Header(5), 0));
         assertEq(oracle.getModel(id).inputMode, 0);

@@ -158,7 +158,7 @@ abstract contract CoreFixture is Test {
         bytes32[] memory outs = new bytes32[](m.nodeCount);
         for (uint256 k = 1; k < m.nodeCount; ++k) outs[k - 1] = keccak256(abi.encode(salt, k));
         outs[m.nodeCount - 1] = GraphCommitments.tensorHash(m.outputHeader, output);
-        bytes32 inputHash = GraphCommitments.requestInputHash(m, request.inputHash, request.inputLength);
+        bytes32 inputHash = GraphCommitments.requestInputHash(m.inputMode, m.inputHeader, request.inputHash, request.inputLength);
         return GraphTrace.claimProof(GraphTrace.build(inputHash, m.weightsRoot, outs));
     }
 
