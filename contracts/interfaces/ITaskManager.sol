@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {Claim, Game, GameWinner, RequestStatus, Task} from "../lib/Types.sol";
+import {Claim, ClaimOpening, Game, GameWinner, RequestStatus, Task} from "../lib/Types.sol";
 import {GraphCommitments} from "../lib/GraphCommitments.sol";
 
 /// @title ITaskManager
 /// @notice The result lifecycle of a request: commit, challenge (through dispute games), overturn, finalize,
 /// deliver, expire. See docs/protocol.md §1.4.
 interface ITaskManager {
-    /// @notice An operator answered a request; the claim is standing until `windowEnd` at least.
+    /// @notice An operator answered a request; the claim is standing until `windowEnd` at least. `traceRoot` and
+    /// `finalState` (its State_n, checked) are the claim's {ClaimOpening}: a challenge against it passes them.
     event ClaimCommitted(
         uint256 indexed requestId,
         uint256 indexed claimId,
         address indexed operator,
         bytes32 outputHash,
         bytes32 traceRoot,
+        bytes32 finalState,
         uint64 windowEnd,
         bytes output
     );
@@ -28,6 +30,7 @@ interface ITaskManager {
         address game,
         bytes32 outputHash,
         bytes32 traceRoot,
+        bytes32 finalState,
         bytes output
     );
     /// @notice A competing claim was posted while a game was open against the standing claim: it waits, at
@@ -39,7 +42,8 @@ interface ITaskManager {
         address challenger,
         uint256 position,
         bytes32 outputHash,
-        bytes32 traceRoot
+        bytes32 traceRoot,
+        bytes32 finalState
     );
     /// @notice A queued challenge was dropped unslashed because its target stopped standing; its bond is free.
     event ChallengeReleased(uint256 indexed requestId, uint256 indexed claimId, uint256 indexed targetClaimId);
@@ -80,10 +84,14 @@ interface ITaskManager {
     /// @notice Post a competing claim (different output, same §3.5 proofs as {commit}) against the standing claim
     /// during its window. Locks a bond and opens a game between the two, or, when a game is already open against
     /// the standing claim, queues the claim for the next game (`game` is then address(0); {ClaimChallenged} names
-    /// the game when it opens).
-    function challenge(uint256 requestId, bytes calldata output, GraphCommitments.ClaimProof calldata proof)
-        external
-        returns (uint256 claimId, address game);
+    /// the game when it opens). `standing` is the standing claim's opening, from the event that posted it
+    /// ({ClaimCommitted}, {ClaimChallenged} or {ChallengeQueued}); reverts WrongClaimOpening if it is not that one.
+    function challenge(
+        uint256 requestId,
+        bytes calldata output,
+        GraphCommitments.ClaimProof calldata proof,
+        ClaimOpening calldata standing
+    ) external returns (uint256 claimId, address game);
 
     /// @notice Unlock the bond of a queued challenge whose target claim no longer stands (it was defeated, or the
     /// request was cancelled). Anyone; the bond returns to the challenger's free stake.
@@ -123,12 +131,18 @@ interface ITaskManager {
     function getStatus(uint256 requestId) external view returns (RequestStatus);
     function isFinalized(uint256 requestId) external view returns (bool);
     function getTask(uint256 requestId) external view returns (Task memory);
-    /// @notice A claim; reverts UnknownClaim.
+    /// @notice A claim; reverts UnknownClaim. Its `traceRoot` is 0 until the claim is opened (a committed claim at its
+    /// first challenge; a challenger's at once).
     function getClaim(uint256 claimId) external view returns (Claim memory);
     /// @notice A claim's output bytes; reverts UnknownClaim.
     function getClaimOutput(uint256 claimId) external view returns (bytes memory);
-    /// @notice A claim's State_n (docs/protocol.md §3.5), checked when it was posted; reverts UnknownClaim.
+    /// @notice A claim's State_n (docs/protocol.md §3.5), checked when it was posted; 0 until the claim is opened (as
+    /// `getClaim`'s `traceRoot`). Reverts UnknownClaim.
     function getClaimFinalState(uint256 claimId) external view returns (bytes32);
+
+    /// @notice keccak256(abi.encode(traceRoot, finalState)) of a claim's opening: what a commit stores, and what
+    /// `challenge`'s `standing` must hash to. Reverts UnknownClaim.
+    function getClaimCommitment(uint256 claimId) external view returns (bytes32);
     function getGame(address game) external view returns (Game memory);
     /// @notice The game open against `claimId` (address(0) if none).
     function activeGame(uint256 claimId) external view returns (address);

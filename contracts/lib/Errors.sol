@@ -94,6 +94,9 @@ error ChallengeWindowOpen(uint256 requestId, uint64 windowEnd, uint256 timestamp
 /// @notice A competing claim must have a different output than the standing claim.
 error SameOutput(uint256 requestId, bytes32 outputHash);
 error CannotChallengeOwnClaim(uint256 claimId, address operator);
+/// @notice The standing claim's opening passed to `challenge` is not the one it was committed with (its
+/// `ClaimCommitted`, `ClaimChallenged` or `ChallengeQueued` event has the right `traceRoot` and `finalState`).
+error WrongClaimOpening(uint256 claimId, bytes32 traceRoot, bytes32 finalState);
 error GamesOpen(uint256 requestId, uint32 openGames);
 error NoDeliveryPending(uint256 requestId);
 /// @notice A {finalizeMany} call got more ids than `max` (`TaskManager.MAX_FINALIZE_BATCH`); split it.

@@ -192,7 +192,8 @@ struct RequestHeader {
 }
 
 /// @notice One claim: an operator's output for a request and its commitment to the whole computation, as the task
-/// manager's `getClaim` view returns it (stored packed in 2 slots, `TaskManager.ClaimState`; `outputHash` is
+/// manager's `getClaim` view returns it (stored packed in 1 slot, `TaskManager.ClaimState`, beside its output and its
+/// {ClaimOpening} or that opening's hash; `outputHash` is
 /// keccak256 of the stored output; when it was committed is in its `ClaimCommitted` or `ClaimChallenged` event).
 struct Claim {
     uint256 requestId;
@@ -205,8 +206,17 @@ struct Claim {
     /// @dev The bond its operator locked (the task manager's `claimBond`).
     uint128 bond;
     bytes32 outputHash;
-    /// @dev Merkle root over the graph states [State_0 .. State_n] (docs/protocol.md §3).
+    /// @dev Merkle root over the graph states [State_0 .. State_n] (docs/protocol.md §3); 0 for a committed claim
+    /// not yet challenged (only its hash with State_n is stored: {ClaimOpening}; the claim's event has it).
     bytes32 traceRoot;
+}
+
+/// @notice What a game needs of a claim (docs/protocol.md §1.8): its trace root and its State_n (leaf n, checked when
+/// the claim was posted). A commit stores only their hash; the first challenge against the claim passes them
+/// (from the claim's event) and the task manager keeps them from then on. A challenger's claim is opened at once.
+struct ClaimOpening {
+    bytes32 traceRoot;
+    bytes32 finalState;
 }
 
 /// @notice One dispute game between a defender (standing) claim and a challenger claim.

@@ -5,7 +5,7 @@ import {IAIOracleCallbackReceiver} from "../interfaces/IAIOracleCallbackReceiver
 import {IAIOracleExtended} from "../interfaces/IAIOracleExtended.sol";
 import {ITaskManager} from "../interfaces/ITaskManager.sol";
 import {GraphCommitments} from "../lib/GraphCommitments.sol";
-import {GameWinner} from "../lib/Types.sol";
+import {ClaimOpening, GameWinner} from "../lib/Types.sol";
 
 // Test-only callback contracts that misbehave in every way a callback can; the tests prove each harmless.
 
@@ -139,7 +139,7 @@ contract ReenteringReceiver is IAIOracleCallbackReceiver {
         // The newest request (the nested one if made here): committing to it from inside a callback is forbidden too.
         uint256 newest = oracle.requestCount();
         _try("commit", address(taskManager), abi.encodeCall(ITaskManager.commit, (newest, output, proof)));
-        _try("challenge", address(taskManager), abi.encodeCall(ITaskManager.challenge, (requestId, hex"99", proof)));
+        _try("challenge", address(taskManager), abi.encodeCall(ITaskManager.challenge, (requestId, hex"99", proof, ClaimOpening(bytes32(0), bytes32(0)))));
         _try("releaseChallenge", address(taskManager), abi.encodeCall(ITaskManager.releaseChallenge, (1)));
         _try("resolveGame", address(taskManager), abi.encodeCall(ITaskManager.resolveGame, (GameWinner.Challenger)));
         _try("finalize", address(taskManager), abi.encodeCall(ITaskManager.finalize, (requestId)));

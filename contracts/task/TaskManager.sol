@@ -15,6 +15,7 @@ import {GraphCommitments} from "../lib/GraphCommitments.sol";
 import {ErrorCodes} from "../lib/ErrorCodes.sol";
 import {
     Claim,
+    ClaimOpening,
     ClaimStatus,
     DeliveryMode,
     Game,
@@ -44,6 +45,7 @@ import {
     SameOutput,
     UnknownClaim,
     UnknownGame,
+    WrongClaimOpening,
     ZeroAddress,
     ZeroTraceRoot
 } from "../lib/Errors.sol";
@@ -89,16 +91,16 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     }
 
     mapping(uint256 requestId => TaskState) private _tasks;
-    /// @dev A claim in 2 slots: (operator, windowEnd, status, requestId), traceRoot. Its output is in `_outputs` and
-    /// its outputHash is keccak256 of it (`_outputHashOf`); its bond is `_claimBond` (immutable); the games against
-    /// it are in `_defenses`; `getClaim` returns the whole {Claim}. Request ids are the oracle's counter: 48 bits hold
-    /// them; a window end is a timestamp plus a window of at most 2^32 s: 40 bits hold it.
+    /// @dev A claim in 1 slot: (operator, windowEnd, status, requestId). Its output is in `_outputs` and its
+    /// outputHash is keccak256 of it (`_outputHashOf`); its bond is `_claimBond` (immutable); its trace root and
+    /// State_n are in `_openings` once opened, else their hash in `_commitments`; the games against it are in
+    /// `_defenses`; `getClaim` returns the whole {Claim}. Request ids are the oracle's counter: 48 bits hold them; a
+    /// window end is a timestamp plus a window of at most 2^32 s: 40 bits hold it.
     struct ClaimState {
         address operator;
         uint40 windowEnd;
         ClaimStatus status;
         uint48 requestId;
-        bytes32 traceRoot;
     }
 
     /// @dev The games against a standing claim in one slot, written only once it is challenged: the open game (at most
@@ -113,8 +115,12 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 claimId => ClaimState) private _claims;
     mapping(uint256 claimId => bytes) private _outputs;
     mapping(address game => Game) private _games;
-    /// @dev State_n of each claim, checked at posting (docs/protocol.md §3.5); a game's phase 2 starts from it.
-    mapping(uint256 claimId => bytes32) private _finalStates;
+    /// @dev A committed claim's keccak256(abi.encode(traceRoot, State_n)), State_n checked at posting (docs/protocol.md
+    /// §3.5): a game needs both, but only once the claim is challenged, so a commit stores one slot, not two.
+    mapping(uint256 claimId => bytes32) private _commitments;
+    /// @dev The trace root and State_n of each claim a game may play: a challenger's from its posting, a committed
+    /// claim's from its first challenge (checked against `_commitments`). A game's phase 2 starts from State_n.
+    mapping(uint256 claimId => ClaimOpening) private _openings;
     /// @dev The claim each queued challenge waits to play (set only for queued claims: a game records its own pair).
     mapping(uint256 challengerId => uint256 defenderId) private _challengeTarget;
     mapping(uint256 defenderId => Defense) private _defenses;
@@ -161,33 +167,28 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         if (task.status != RequestStatus.None) revert RequestNotOpen(requestId, _status(requestId, task));
         if (block.timestamp > request.deadline) revert DeadlinePassed(requestId, request.deadline, block.timestamp);
 
-        claimId = _newClaim(requestId, request, output, proof, ClaimStatus.Standing);
+        bytes32 finalState;
+        (claimId, finalState) = _newClaim(requestId, request, output, proof, ClaimStatus.Standing);
         uint64 windowEnd = _claims[claimId].windowEnd;
         task.status = RequestStatus.Committed;
         task.standingClaimId = claimId.toUint64();
         task.deliveryMode = request.deliveryMode;
         task.gasLimit = request.gasLimit;
-        emit ClaimCommitted(requestId, claimId, msg.sender, keccak256(output), proof.traceRoot, windowEnd, output);
+        emit ClaimCommitted(requestId, claimId, msg.sender, keccak256(output), proof.traceRoot, finalState, windowEnd, output);
 
         _staking.lock(msg.sender, _claimBond);
         if (request.deliveryMode == DeliveryMode.AtCommit) _deliver(requestId, task, output, claimId);
     }
 
     /// @inheritdoc ITaskManager
-    function challenge(uint256 requestId, bytes calldata output, GraphCommitments.ClaimProof calldata proof)
-        external
-        nonReentrant
-        returns (uint256 claimId, address game)
-    {
-        TaskState storage task = _tasks[requestId];
-        if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
-        uint256 defenderId = task.standingClaimId;
-        ClaimState storage defender = _claims[defenderId];
-        if (block.timestamp > defender.windowEnd) {
-            revert ChallengeWindowClosed(requestId, defender.windowEnd, block.timestamp);
-        }
-        if (keccak256(output) == _outputHashOf(defenderId)) revert SameOutput(requestId, keccak256(output));
-        if (msg.sender == defender.operator) revert CannotChallengeOwnClaim(defenderId, msg.sender);
+    function challenge(
+        uint256 requestId,
+        bytes calldata output,
+        GraphCommitments.ClaimProof calldata proof,
+        ClaimOpening calldata standing
+    ) external nonReentrant returns (uint256 claimId, address game) {
+        uint256 defenderId = _challengeable(requestId, output);
+        _open(defenderId, standing);
 
         // Guard (docs/protocol.md §1.6, DESIGN invariant 7): one game at a time per standing claim. A second
         // challenger waits in a queue instead of playing alongside, so no game against a claim can be decided while
@@ -195,7 +196,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         // while an honest game on it is open, and take the winner share or leave that game moot.
         Defense storage defense = _defenses[defenderId];
         bool queued = defense.activeGame != address(0);
-        claimId =
+        (claimId,) =
             _newClaim(requestId, _oracle.getRequestHeader(requestId), output, proof, queued ? ClaimStatus.Queued : ClaimStatus.Challenging);
         unchecked {
             // One open or queued game per challenger claim, each backed by a bond: cannot reach 2^32.
@@ -203,7 +204,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         }
         _staking.lock(msg.sender, _claimBond);
 
-        if (queued) _enqueue(requestId, defenderId, claimId, defense.queueHead, keccak256(output), proof.traceRoot);
+        if (queued) _enqueue(requestId, defenderId, claimId, defense.queueHead, keccak256(output));
         else game = _openGame(requestId, defenderId, claimId);
     }
 
@@ -403,7 +404,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             openGames: _defenses[claimId].openGames,
             bond: _claimBond,
             outputHash: _outputHashOf(claimId),
-            traceRoot: c.traceRoot
+            traceRoot: _openings[claimId].traceRoot
         });
     }
 
@@ -416,7 +417,14 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc ITaskManager
     function getClaimFinalState(uint256 claimId) external view returns (bytes32) {
         _existingClaim(claimId);
-        return _finalStates[claimId];
+        return _openings[claimId].finalState;
+    }
+
+    /// @inheritdoc ITaskManager
+    function getClaimCommitment(uint256 claimId) external view returns (bytes32) {
+        _existingClaim(claimId);
+        ClaimOpening storage opened = _openings[claimId];
+        return opened.traceRoot != bytes32(0) ? _commitmentOf(opened.traceRoot, opened.finalState) : _commitments[claimId];
     }
 
     /// @inheritdoc ITaskManager
@@ -484,7 +492,7 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         bytes calldata output,
         GraphCommitments.ClaimProof calldata proof,
         ClaimStatus status
-    ) private returns (uint256 claimId) {
+    ) private returns (uint256 claimId, bytes32 finalState) {
         if (output.length == 0) revert EmptyOutput();
         if (output.length > _maxOutputBytes) revert OutputTooLarge(output.length, _maxOutputBytes);
         bytes32 traceRoot = proof.traceRoot;
@@ -492,15 +500,41 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
         claimId = ++_claimCount;
         // Guard (docs/protocol.md §3.5): the trace starts at this request's State_0 and ends at a State_n whose
         // output slot is `output`, so any two claims agree at leaf 0 and differ at leaf n, where a game starts.
-        _finalStates[claimId] = _verifiedFinalState(request, output, proof);
+        finalState = _verifiedFinalState(request, output, proof);
+        // A standing claim is played only if challenged: its hash now, its opening then. A challenger plays at once
+        // (or when dequeued, from a game's resolution, where no caller passes anything).
+        if (status == ClaimStatus.Standing) _commitments[claimId] = _commitmentOf(traceRoot, finalState);
+        else _openings[claimId] = ClaimOpening({traceRoot: traceRoot, finalState: finalState});
         _claims[claimId] = ClaimState({
             operator: msg.sender,
             windowEnd: status == ClaimStatus.Standing ? (block.timestamp + _challengeWindow).toUint40() : 0,
             status: status,
-            requestId: requestId.toUint48(),
-            traceRoot: traceRoot
+            requestId: requestId.toUint48()
         });
         _outputs[claimId] = output;
+    }
+
+    /// @dev Checks `opening` against claim `claimId` (its stored opening, or the hash its commit stored) and keeps it.
+    function _open(uint256 claimId, ClaimOpening calldata opening) private {
+        ClaimOpening storage opened = _openings[claimId];
+        bytes32 traceRoot = opened.traceRoot;
+        if (traceRoot != bytes32(0)) {
+            if (traceRoot != opening.traceRoot || opened.finalState != opening.finalState) {
+                revert WrongClaimOpening(claimId, opening.traceRoot, opening.finalState);
+            }
+            return;
+        }
+        // Guard: the only opening that hashes to the commitment is the one the commit checked (keccak256 is
+        // collision resistant; a zero trace root never passed the commit's checks).
+        if (opening.traceRoot == bytes32(0) || _commitmentOf(opening.traceRoot, opening.finalState) != _commitments[claimId]) {
+            revert WrongClaimOpening(claimId, opening.traceRoot, opening.finalState);
+        }
+        opened.traceRoot = opening.traceRoot;
+        opened.finalState = opening.finalState;
+    }
+
+    function _commitmentOf(bytes32 traceRoot, bytes32 finalState) private pure returns (bytes32) {
+        return keccak256(abi.encode(traceRoot, finalState));
     }
 
     /// @dev The §3.5 checks of a claim against the request's input and the registered model; returns its State_n.
@@ -517,13 +551,27 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev Queues `claimId` behind the game open against `defenderId` (whose next queued entry is at `head`).
-    function _enqueue(uint256 requestId, uint256 defenderId, uint256 claimId, uint256 head, bytes32 outputHash, bytes32 traceRoot)
-        private
-    {
+    function _enqueue(uint256 requestId, uint256 defenderId, uint256 claimId, uint256 head, bytes32 outputHash) private {
         _challengeTarget[claimId] = defenderId;
         uint256[] storage queue = _queue[defenderId];
         queue.push(claimId);
-        emit ChallengeQueued(requestId, defenderId, claimId, msg.sender, queue.length - 1 - head, outputHash, traceRoot);
+        ClaimOpening storage opened = _openings[claimId];
+        emit ChallengeQueued(
+            requestId, defenderId, claimId, msg.sender, queue.length - 1 - head, outputHash, opened.traceRoot, opened.finalState
+        );
+    }
+
+    /// @dev The standing claim of `requestId` if the caller may challenge it with `output` now.
+    function _challengeable(uint256 requestId, bytes calldata output) private view returns (uint256 defenderId) {
+        TaskState storage task = _tasks[requestId];
+        if (task.status != RequestStatus.Committed) revert NotCommitted(requestId, _status(requestId, task));
+        defenderId = task.standingClaimId;
+        ClaimState storage defender = _claims[defenderId];
+        if (block.timestamp > defender.windowEnd) {
+            revert ChallengeWindowClosed(requestId, defender.windowEnd, block.timestamp);
+        }
+        if (keccak256(output) == _outputHashOf(defenderId)) revert SameOutput(requestId, keccak256(output));
+        if (msg.sender == defender.operator) revert CannotChallengeOwnClaim(defenderId, msg.sender);
     }
 
     /// @dev Opens the game between the standing claim `defenderId` and `challengerId` (status Challenging).
@@ -538,8 +586,17 @@ contract TaskManager is ITaskManager, Ownable2Step, ReentrancyGuardTransient {
             status: GameStatus.Open
         });
         ClaimState storage c = _claims[challengerId];
+        ClaimOpening storage opened = _openings[challengerId];
         emit ClaimChallenged(
-            requestId, defenderId, challengerId, c.operator, game, _outputHashOf(challengerId), c.traceRoot, _outputs[challengerId]
+            requestId,
+            defenderId,
+            challengerId,
+            c.operator,
+            game,
+            _outputHashOf(challengerId),
+            opened.traceRoot,
+            opened.finalState,
+            _outputs[challengerId]
         );
     }
 

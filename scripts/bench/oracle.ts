@@ -16,6 +16,7 @@ async function run(): Promise<SectionResult> {
   const lifecycles: [string, string[]][] = [
     ["request with callback → commit (delivered at once) → finalize", ["requestCallback (callback)", "commit + delivery", "finalize"]],
     ["the same, steady state (an operator that has committed and finalized before)", ["requestCallback (callback), steady state", "commit + delivery, steady state", "finalize, steady state"]],
+    ["ORA's Prompt pattern as the consumer, steady state", ["calculateAIResult (ORA Prompt), steady state", "commit + delivery (ORA Prompt), steady state", "finalize (ORA Prompt), steady state"]],
     ["request at finality → commit → finalize (delivered then)", ["requestWithOptions (at finality)", "commit", "finalize + delivery"]],
     ["request → commit + delivery → challenge → overturn → redeliver → finalize (toy game)", ["requestCallback (callback)", "commit + delivery", "challenge", "resolveGame (overturn + slash)", "deliver (after overturn)", "finalize"]],
   ];

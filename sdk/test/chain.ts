@@ -24,6 +24,7 @@ import {
   toHex,
 } from "viem";
 import { type ClaimProofArg, claimProofFor, syntheticDescriptor } from "../../test/utils/claims.ts";
+import { readStandingOpening } from "../../keeper/src/service/claims.ts";
 import {
   AIOracleAbi,
   DisputeGameAbi,
@@ -194,7 +195,7 @@ export async function challenge(d: Deployment, from: Address, requestId: bigint,
     address: d.addresses.taskManager,
     abi: TaskManagerAbi,
     functionName: "challenge",
-    args: [requestId, output, await proofFor(d, requestId, output)],
+    args: [requestId, output, await proofFor(d, requestId, output), await readStandingOpening(d.publicClient, d.addresses.taskManager, requestId)],
     account: from,
   });
   const hash = await d.wallet(from).writeContract(request);

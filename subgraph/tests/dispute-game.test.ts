@@ -99,12 +99,12 @@ function openGame(): void {
   makeRequest(7, 1, 1000, 3);
   handleClaimCommitted(
     changetype<ClaimCommitted>(
-      mockEvent([uint(7), uint(1), addr(OP), fixed(bytes32(0x0a)), fixed(bytes32(0x0b)), uint(1630), dyn(Bytes.fromHexString("0x05"))], 1030, 10, 0),
+      mockEvent([uint(7), uint(1), addr(OP), fixed(bytes32(0x0a)), fixed(bytes32(0x0b)), fixed(bytes32(0x1b)), uint(1630), dyn(Bytes.fromHexString("0x05"))], 1030, 10, 0),
     ),
   );
   handleClaimChallenged(
     changetype<ClaimChallenged>(
-      mockEvent([uint(7), uint(1), uint(2), addr(CHALLENGER), addr(GAME), fixed(bytes32(0x0c)), fixed(bytes32(0x0d)), dyn(Bytes.fromHexString("0x09"))], 1100, 11, 3),
+      mockEvent([uint(7), uint(1), uint(2), addr(CHALLENGER), addr(GAME), fixed(bytes32(0x0c)), fixed(bytes32(0x0d)), fixed(bytes32(0x1d)), dyn(Bytes.fromHexString("0x09"))], 1100, 11, 3),
     ),
   );
   // Emitted while the factory initialized the game (before ClaimChallenged), handled after it.

@@ -48,7 +48,7 @@ function id(tx: i32, logIndex: i32): string {
 function commit(claimId: i32, output: string, timestamp: i64, tx: i32): void {
   handleClaimCommitted(
     changetype<ClaimCommitted>(
-      mockEvent([uint(7), uint(claimId), addr(OP), fixed(bytes32(0x0a)), fixed(bytes32(0x0b)), uint(timestamp + 600), dyn(Bytes.fromHexString(output))], timestamp, tx, 0),
+      mockEvent([uint(7), uint(claimId), addr(OP), fixed(bytes32(0x0a)), fixed(bytes32(0x0b)), fixed(bytes32(0x1b)), uint(timestamp + 600), dyn(Bytes.fromHexString(output))], timestamp, tx, 0),
     ),
   );
 }
@@ -62,7 +62,7 @@ function openedGame(defenderClaim: i32, claimId: i32, challenger: Address, game:
   handleClaimChallenged(
     changetype<ClaimChallenged>(
       mockEvent(
-        [uint(7), uint(defenderClaim), uint(claimId), addr(challenger), addr(address(game)), fixed(bytes32(0x0c)), fixed(bytes32(0x0d)), dyn(Bytes.fromHexString(output))],
+        [uint(7), uint(defenderClaim), uint(claimId), addr(challenger), addr(address(game)), fixed(bytes32(0x0c)), fixed(bytes32(0x0d)), fixed(bytes32(0x1d)), dyn(Bytes.fromHexString(output))],
         timestamp,
         tx,
         logIndex,
@@ -75,7 +75,7 @@ function openedGame(defenderClaim: i32, claimId: i32, challenger: Address, game:
 function queue(claimId: i32, challenger: Address, position: i32, timestamp: i64, tx: i32): void {
   handleChallengeQueued(
     changetype<ChallengeQueued>(
-      mockEvent([uint(7), uint(1), uint(claimId), addr(challenger), uint(position), fixed(bytes32(0x0e)), fixed(bytes32(0x0f))], timestamp, tx, 1),
+      mockEvent([uint(7), uint(1), uint(claimId), addr(challenger), uint(position), fixed(bytes32(0x0e)), fixed(bytes32(0x0f)), fixed(bytes32(0x1f))], timestamp, tx, 1),
     ),
   );
 }

@@ -14,6 +14,7 @@ import { loadMnist as loadDigits } from "../../keeper/graph/train/mnist-data.ts"
 import { toHex as graphHex } from "../../keeper/graph/hash.ts";
 import { Trace as VmTrace, traceWitnesses, type PreimageSource, type StepWitness } from "../../keeper/vm/index.ts";
 import { GUEST_ELF, Phase, Side, hx, proofArg, type Protocol } from "./chain.ts";
+import { readStandingOpening } from "../../keeper/src/service/claims.ts";
 
 export interface Claimant {
   wallet: Protocol["wallets"]["alice"];
@@ -49,7 +50,10 @@ export function mnistClaims(p: Protocol, sample: number, faultNode: number) {
 
 export async function postClaim(p: Protocol, kind: "commit" | "challenge", requestId: bigint, c: Claimant, gas: Gas) {
   const args = [requestId, hx(c.output), proofArg(claimProof(c.trace))] as const;
-  const hash = kind === "commit" ? await p.tm.write.commit(args, { account: c.wallet.account }) : await p.tm.write.challenge(args, { account: c.wallet.account });
+  const hash =
+    kind === "commit"
+      ? await p.tm.write.commit(args, { account: c.wallet.account })
+      : await p.tm.write.challenge([...args, await readStandingOpening(p.publicClient, p.tm.address, requestId)], { account: c.wallet.account });
   const r = await p.wait(hash);
   (gas[kind] ??= []).push(r.gasUsed);
   return r;

@@ -3,7 +3,8 @@
  * fault proxy, cheating `oao keeper run --fault` processes beside it, and for the run's length, seeded: requests,
  * SIGKILLs of the honest keeper (restarted on its database), random RPC faults (dropped connections, HTTP 503s,
  * JSON-RPC errors, delays), spells of refused transactions, and reorgs (evm_revert to an earlier snapshot). Then the
- * faults stop and the chain's clock is moved on whenever no game is open. Judged from the final chain only:
+ * faults stop and the chain's clock is moved on whenever no game is open (or a game is stalled on a party other than
+ * the honest keeper: never while the honest keeper owes a move). Judged from the final chain only:
  * every request finalized with the honest operator's claim standing (every wrong claim challenged and beaten,
  * every answerable request answered) and no intent (commit/challenge/expire of a request) mined twice.
  *
@@ -128,6 +129,24 @@ describe.skipIf(!anvilAvailable)(`keeper soak on anvil (seed ${SEED}, ${SECONDS}
       }
       return false;
     };
+    // A game in which the honest keeper owes a move (its clock runs): it is computing (a VM trace takes long on a
+    // loaded machine) or restarting, not gone. Moving the clock then would run its game clock out under it.
+    const clockAbi = parseAbi(["function player(uint8) view returns (address)", "function clock(uint8) view returns (uint64, uint64)"]);
+    const honestOwesMove = async (ids: bigint[]) => {
+      for (const id of ids) {
+        const task = await world.contracts.taskManager.read.getTask([id]);
+        if (task.standingClaimId === 0n) continue;
+        const game = await world.contracts.taskManager.read.activeGame([task.standingClaimId]);
+        if (game === zeroAddress) continue;
+        for (const side of [0, 1] as const) {
+          const who = await world.publicClient.readContract({ address: game, abi: clockAbi, functionName: "player", args: [side] });
+          if (who.toLowerCase() !== honestAddress.toLowerCase()) continue;
+          const [, runningSince] = await world.publicClient.readContract({ address: game, abi: clockAbi, functionName: "clock", args: [side] });
+          if (runningSince !== 0n) return true;
+        }
+      }
+      return false;
+    };
     const settleUntil = Date.now() + 300_000;
     // Nobody sending for a while (a game waits on a party that stopped, a window is open): the chain's clock moves on.
     const nonces = async () => {
@@ -156,9 +175,10 @@ describe.skipIf(!anvilAvailable)(`keeper soak on anvil (seed ${SEED}, ${SECONDS}
         last = now;
         quietSince = Date.now();
       }
-      if (!(await gameOpen(pending)) || Date.now() - quietSince > 20_000) {
+      const stalled = async () => Date.now() - quietSince > 20_000 && !(await honestOwesMove(pending));
+      if (!(await gameOpen(pending)) || (await stalled())) {
         await honestCaughtUp();
-        if (!(await gameOpen(pending)) || Date.now() - quietSince > 20_000) {
+        if (!(await gameOpen(pending)) || (await stalled())) {
           await world.advanceTime(3_601n);
           quietSince = Date.now();
         }

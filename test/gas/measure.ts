@@ -124,6 +124,22 @@ export async function measureGas(): Promise<GasSnapshot> {
   const steadyFinalize = await w.finalize(steadyId);
   record("finalize, steady state", steadyFinalize.gasUsed, "unlock (the lock record keeps its marker: no refund) + settlement");
 
+  // The same steady state with ORA's Prompt pattern as the consumer (test/solidity/ora/OraPrompt.sol, written to
+  // ORA's published interface): the user calls the consumer, which requests and keeps the request; its callback
+  // stores the output twice (under the request and under the prompt). The consumer's own storage is the same on
+  // any oracle with ORA's interface, so this is the lifecycle to set beside ORA's request + invokeCallback.
+  const prompt = await w.viem.deployContract("OraPrompt", [w.aiOracle.address], { client: { wallet: user } });
+  await w.send(prompt.write.setCallbackGasLimit!([w.modelId, CB_GAS], { account: user.account }));
+  const promptFee = await prompt.read.estimateFee!([w.modelId]) as bigint;
+  const promptRequest = await w.send(prompt.write.calculateAIResult!([w.modelId, "hello"], { account: user.account, value: promptFee }));
+  record("calculateAIResult (ORA Prompt), steady state", promptRequest.gasUsed, "a 5-byte prompt through ORA's Prompt pattern (OraPrompt), which keeps the request");
+  const promptId = await w.aiOracle.read.requestCount();
+  const promptCommit = await w.commit(bob, promptId, OUTPUT_A, TRACE_A);
+  record("commit + delivery (ORA Prompt), steady state", promptCommit.gasUsed, "the callback stores the 1-byte output under the request and under the prompt");
+  await w.afterWindow();
+  const promptFinalize = await w.finalize(promptId);
+  record("finalize (ORA Prompt), steady state", promptFinalize.gasUsed, "unlock + settlement, nothing to deliver");
+
   return out;
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, type Hex } from "viem";
 import { encodeTensor, toHex } from "../../keeper/graph/index.ts";
+import { readClaimOpening } from "../../keeper/src/service/claims.ts";
 import { createComputePool } from "../../keeper/src/service/compute-pool.ts";
 import { createInThreadCompute } from "../../keeper/src/service/compute.ts";
 import { resolveModelPath } from "../../keeper/src/service/models.ts";
@@ -46,7 +47,9 @@ describe("a keeper computes the claims of pending requests as batches", () => {
         const task = await tb.core.taskManager.read.getTask([id]);
         const claim = await tb.core.taskManager.read.getClaim([task.standingClaimId]);
         const own = tb.executor.run(tb.inputOf(samples[i]!));
-        expect(claim.traceRoot, `request ${id}`).toBe(toHex(own.trace.traceRoot));
+        // The trace root is in the claim's event (the chain keeps its hash with State_n until a challenge).
+        const opening = await readClaimOpening(await tb.conn.viem.getPublicClient(), tb.core.taskManager.address, task.standingClaimId, 0n);
+        expect(opening.traceRoot, `request ${id}`).toBe(toHex(own.trace.traceRoot));
         expect(claim.outputHash).toBe(keccak256(toHex(encodeTensor(own.output)) as Hex));
       }
     }, 120_000);

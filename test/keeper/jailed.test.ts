@@ -22,7 +22,7 @@ import { parseKeeperConfig } from "../../keeper/src/service/config.ts";
 import { createKeeperRuntime } from "../../keeper/src/service/runtime.ts";
 import { createLogger } from "../../keeper/src/service/logger.ts";
 import { createMetrics } from "../../keeper/src/service/metrics.ts";
-import { claimProofArg } from "../../keeper/src/service/claims.ts";
+import { claimProofArg, readStandingOpening } from "../../keeper/src/service/claims.ts";
 import type { Responder } from "../../keeper/src/chain/responder.ts";
 import { graphClaim } from "../../keeper/game/graph-provider.ts";
 import { encodeTensor, toHex } from "../../keeper/graph/index.ts";
@@ -98,7 +98,8 @@ describe("a jailed keeper waits for its jail to end, ready again after", () => {
     const ours = (await tb.core.taskManager.read.getTask([a])).standingClaimId;
     const wrong = graphClaim(tb.executor.run(tb.inputOf(60)), tb.model.weightsRoot, { wrongFrom: 1, salt: 60 });
     const attacker = tb.wallets[3]!.account;
-    await tb.core.taskManager.write.challenge([a, toHex(encodeTensor(wrong.output)) as Hex, claimProofArg(wrong.proof)], { account: attacker });
+    const standing = await readStandingOpening(await tb.conn.viem.getPublicClient(), tb.core.taskManager.address, a);
+    await tb.core.taskManager.write.challenge([a, toHex(encodeTensor(wrong.output)) as Hex, claimProofArg(wrong.proof), standing], { account: attacker });
     const game = await tb.conn.viem.getContractAt("ToyDisputeGame", (await tb.core.taskManager.read.activeGame([ours])) as Address);
     await game.write.resolve([1], { account: tb.wallets[0]!.account }); // GameWinner.Challenger: we are slashed and jailed
     const { jailedUntil } = await tb.core.staking.read.getAccount([me]);

@@ -20,7 +20,7 @@ import { createKeeper } from "../../keeper/src/service/keeper.ts";
 import { createLogger } from "../../keeper/src/service/logger.ts";
 import { createMetrics } from "../../keeper/src/service/metrics.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
-import { claimProofArg } from "../../keeper/src/service/claims.ts";
+import { claimProofArg, readStandingOpening } from "../../keeper/src/service/claims.ts";
 import { encodeTensor, Executor, quantizeInput, toHex } from "../../keeper/graph/index.ts";
 import { graphClaim } from "../../keeper/game/graph-provider.ts";
 import { loadMnist } from "../../keeper/graph/train/mnist-data.ts";
@@ -103,7 +103,8 @@ describe("keeper against an attacker playing both sides", () => {
     const honestClaims: bigint[] = [];
     for (let k = 1; k <= ROUNDS; k++) {
       // The attacker's next address challenges its own standing claim first: that game is the open one.
-      await core.taskManager.write.challenge(wrong(k), { account: attackers[k]!.account });
+      const standingOpening = await readStandingOpening(publicClient, core.taskManager.address, 1n);
+      await core.taskManager.write.challenge([...wrong(k), standingOpening], { account: attackers[k]!.account });
       const own = await lastGame();
       // The keeper sees a wrong standing claim and challenges it: queued behind the attacker's game.
       await keeper.tick();

@@ -22,10 +22,12 @@ import {
   parseAbi,
   parseEther,
   toHex,
+  zeroHash,
 } from "viem";
 
 import { OracleDevModule } from "../../ignition/modules/dev/OracleDev.ts";
 import { claimProofFor, syntheticDescriptor } from "../utils/claims.ts";
+import { readStandingOpening } from "../../keeper/src/service/claims.ts";
 
 export const MIN_STAKE = 100n * 10n ** 18n;
 export const BOND = 10n * 10n ** 18n;
@@ -318,11 +320,18 @@ export async function createOracleWorld() {
     return await deployed.aiOracle.read.modelCount();
   }
 
+  /** The standing claim's opening (from its posting log), or zeros when none stands: the chain then names the fault. */
+  async function standingOpening(id: bigint) {
+    const { standingClaimId } = await deployed.taskManager.read.getTask([id]);
+    return standingClaimId === 0n ? { traceRoot: zeroHash, finalState: zeroHash } : readStandingOpening(publicClient, deployed.taskManager.address, id);
+  }
+
   /** Posts a competing claim; returns the toy game it opened. */
   async function challenge(operator: Wallet, id: bigint, output: Hex, traceRoot: Hex) {
     const proof = await proofFor(id, output, traceRoot);
+    const standing = await standingOpening(id);
     const receipt = await send(
-      deployed.taskManager.write.challenge([id, output, proof], { account: operator.account, gas: TX_GAS }),
+      deployed.taskManager.write.challenge([id, output, proof, standing], { account: operator.account, gas: TX_GAS }),
     );
     const ev = eventsNamed(receipt, "ClaimChallenged")[0];
     if (ev === undefined) throw new Error("no ClaimChallenged event");
@@ -333,8 +342,9 @@ export async function createOracleWorld() {
   /** A challenge while a game is open against the standing claim: queued (docs/protocol.md §1.6). */
   async function challengeQueued(operator: Wallet, id: bigint, output: Hex, traceRoot: Hex) {
     const proof = await proofFor(id, output, traceRoot);
+    const standing = await standingOpening(id);
     const receipt = await send(
-      deployed.taskManager.write.challenge([id, output, proof], { account: operator.account, gas: TX_GAS }),
+      deployed.taskManager.write.challenge([id, output, proof, standing], { account: operator.account, gas: TX_GAS }),
     );
     const ev = eventsNamed(receipt, "ChallengeQueued")[0];
     if (ev === undefined) throw new Error("no ChallengeQueued event");

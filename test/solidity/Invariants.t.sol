@@ -7,7 +7,7 @@ import {RevertingReceiver} from "../../contracts/mocks/HostileReceivers.sol";
 import {ToyDisputeGame} from "../../contracts/mocks/ToyDisputeGame.sol";
 import {IAIOracle} from "../../contracts/interfaces/IAIOracle.sol";
 import {
-    Claim, ClaimStatus, DeliveryMode, FeeState, Game, GameStatus, GameWinner, Request, RequestStatus
+    Claim, ClaimOpening, ClaimStatus, DeliveryMode, FeeState, Game, GameStatus, GameWinner, Request, RequestStatus
 } from "../../contracts/lib/Types.sol";
 
 /// @dev An ORA-style consumer: forwards its caller's payment, has no receive() and no way to move ETH or tokens.
@@ -59,11 +59,17 @@ contract InvariantsTest is CoreFixture {
                 paidIn += _randomRequest(r);
             } else if (action < 6) {
                 vm.prank(op);
-                try tm.commit{gas: 3_000_000}(id, _output(r), _proof(_output(r), keccak256(abi.encode(r)))) {} catch {}
+                try tm.commit{gas: 3_000_000}(id, _output(r), _proof(_output(r), keccak256(abi.encode(r)))) returns (uint256 c) {
+                    _openings[c] = _opening(_output(r), keccak256(abi.encode(r)));
+                } catch {}
             } else if (action < 8) {
+                // The standing claim's opening as its event has it (zero when there is none: the challenge fails).
+                ClaimOpening memory standing = _openings[tm.getTask(id).standingClaimId];
                 vm.prank(op);
                 // Opens a game, or queues the claim behind the open one.
-                try tm.challenge(id, _output(r), _proof(_output(r), keccak256(abi.encode(r, 1)))) {} catch {}
+                try tm.challenge(id, _output(r), _proof(_output(r), keccak256(abi.encode(r, 1))), standing) returns (uint256 c, address) {
+                    _openings[c] = _opening(_output(r), keccak256(abi.encode(r, 1)));
+                } catch {}
             } else if (action < 10 && factory.gameCount() != 0) {
                 uint256 n = factory.gameCount();
                 ToyDisputeGame g = ToyDisputeGame(factory.gameAt(n - 1 - (r % 2) % n));

@@ -201,6 +201,8 @@ contract MultiChunkInputsTest is CoreFixture {
         GraphCommitments.ClaimProof memory p = _claim(keccak256(abi.encodePacked(header, _refChunkRoot(input))), OUTPUT_A);
         vm.prank(alice);
         uint256 claimId = tm.commit(requestId, OUTPUT_A, p);
-        assertEq(tm.getClaim(claimId).traceRoot, p.traceRoot);
+        // The commit stores the hash of its opening (the trace root and the State_n it checked).
+        bytes32 sn = GraphCommitments.stateHash(keccak256(abi.encodePacked(header, _refChunkRoot(input))), WEIGHTS_ROOT, p.finalNodesRoot);
+        assertEq(tm.getClaimCommitment(claimId), keccak256(abi.encode(p.traceRoot, sn)));
     }
 }

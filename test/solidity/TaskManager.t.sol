@@ -12,7 +12,7 @@ import {ToyDisputeGame, ToyDisputeGameFactory} from "../../contracts/mocks/ToyDi
 import {RecordingReceiver} from "../../contracts/mocks/RecordingReceiver.sol";
 import {GraphCommitments} from "../../contracts/lib/GraphCommitments.sol";
 import {
-    Claim, ClaimStatus, DeliveryMode, Game, GameStatus, GameWinner, RequestStatus, Task, FeeState
+    Claim, ClaimOpening, ClaimStatus, DeliveryMode, Game, GameStatus, GameWinner, RequestStatus, Task, FeeState
 } from "../../contracts/lib/Types.sol";
 import "../../contracts/lib/Errors.sol";
 
@@ -34,14 +34,25 @@ contract TaskManagerTest is CoreFixture {
         uint256 id = _requestNoCallback();
         vm.expectEmit(address(tm));
         emit ITaskManager.ClaimCommitted(
-            id, 1, alice, keccak256(OUTPUT_A), _proof(OUTPUT_A, TRACE_A).traceRoot, uint64(block.timestamp + WINDOW), OUTPUT_A
+            id,
+            1,
+            alice,
+            keccak256(OUTPUT_A),
+            _proof(OUTPUT_A, TRACE_A).traceRoot,
+            _opening(OUTPUT_A, TRACE_A).finalState,
+            uint64(block.timestamp + WINDOW),
+            OUTPUT_A
         );
         uint256 claimId = _commit(alice, id, OUTPUT_A, TRACE_A);
         Claim memory c = tm.getClaim(claimId);
         assertEq(c.requestId, id);
         assertEq(c.operator, alice);
         assertEq(c.outputHash, keccak256(OUTPUT_A));
-        assertEq(c.traceRoot, _proof(OUTPUT_A, TRACE_A).traceRoot);
+        // Only the opening's hash is stored until a challenge opens the claim.
+        assertEq(c.traceRoot, bytes32(0));
+        assertEq(tm.getClaimFinalState(claimId), bytes32(0));
+        ClaimOpening memory o = _opening(OUTPUT_A, TRACE_A);
+        assertEq(tm.getClaimCommitment(claimId), keccak256(abi.encode(o.traceRoot, o.finalState)));
         assertEq(c.bond, BOND);
         assertEq(c.windowEnd, block.timestamp + WINDOW);
         assertEq(uint8(c.status), uint8(ClaimStatus.Standing));
@@ -187,23 +198,24 @@ contract TaskManagerTest is CoreFixture {
     function test_challenge_rejectsBadInput() public {
         uint256 id = _requestNoCallback();
         vm.expectRevert(abi.encodeWithSelector(NotCommitted.selector, id, RequestStatus.Requested));
+        ClaimOpening memory standing = _opening(OUTPUT_A, TRACE_A);
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B), standing);
 
         _commit(alice, id, OUTPUT_A, TRACE_A);
         vm.expectRevert(abi.encodeWithSelector(SameOutput.selector, id, keccak256(OUTPUT_A)));
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_B));
+        tm.challenge(id, OUTPUT_A, _proof(OUTPUT_A, TRACE_B), standing);
         vm.expectRevert(abi.encodeWithSelector(CannotChallengeOwnClaim.selector, uint256(1), alice));
         vm.prank(alice);
-        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B), standing);
         address stranger = makeAddr("stranger");
         vm.expectRevert(abi.encodeWithSelector(StakeBelowMinimum.selector, stranger, 0, MIN_STAKE));
         vm.prank(stranger);
-        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B), standing);
         vm.expectRevert(abi.encodeWithSelector(ZeroTraceRoot.selector));
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_B, _zeroRootProof());
+        tm.challenge(id, OUTPUT_B, _zeroRootProof(), standing);
 
         uint64 windowEnd = uint64(block.timestamp + WINDOW);
         vm.warp(windowEnd + 1);
@@ -211,7 +223,49 @@ contract TaskManagerTest is CoreFixture {
             abi.encodeWithSelector(ChallengeWindowClosed.selector, id, windowEnd, uint256(windowEnd) + 1)
         );
         vm.prank(bob);
-        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B));
+        tm.challenge(id, OUTPUT_B, _proof(OUTPUT_B, TRACE_B), standing);
+    }
+
+    /// The attack: a challenger opening the standing claim with a trace root or State_n of its choosing, so that the
+    /// game would be played against a trace the defender never committed to.
+    function test_challenge_rejectsAWrongOpeningOfTheStandingClaim() public {
+        uint256 id = _requestNoCallback();
+        uint256 standingId = _commit(alice, id, OUTPUT_A, TRACE_A);
+        ClaimOpening memory right = _opening(OUTPUT_A, TRACE_A);
+        GraphCommitments.ClaimProof memory proof = _proof(OUTPUT_B, TRACE_B);
+        ClaimOpening[4] memory wrong = [
+            ClaimOpening({traceRoot: right.traceRoot, finalState: keccak256("another State_n")}),
+            ClaimOpening({traceRoot: keccak256("another trace"), finalState: right.finalState}),
+            ClaimOpening({traceRoot: bytes32(0), finalState: bytes32(0)}),
+            _opening(OUTPUT_B, TRACE_B) // the challenger's own
+        ];
+        for (uint256 k; k < wrong.length; ++k) {
+            vm.expectRevert(
+                abi.encodeWithSelector(WrongClaimOpening.selector, standingId, wrong[k].traceRoot, wrong[k].finalState)
+            );
+            vm.prank(bob);
+            tm.challenge(id, OUTPUT_B, proof, wrong[k]);
+        }
+        assertEq(tm.getClaim(standingId).traceRoot, bytes32(0));
+        assertEq(staking.getAccount(bob).locked, 0);
+
+        // The right one opens it: the game reads both claims' trace roots and final states.
+        (uint256 cId,) = _challenge(bob, id, OUTPUT_B, TRACE_B);
+        assertEq(tm.getClaim(standingId).traceRoot, right.traceRoot);
+        assertEq(tm.getClaimFinalState(standingId), right.finalState);
+        assertEq(tm.getClaimCommitment(standingId), keccak256(abi.encode(right.traceRoot, right.finalState)));
+        ClaimOpening memory challenger = _opening(OUTPUT_B, TRACE_B);
+        assertEq(tm.getClaim(cId).traceRoot, challenger.traceRoot);
+        assertEq(tm.getClaimFinalState(cId), challenger.finalState);
+        assertEq(tm.getClaimCommitment(cId), keccak256(abi.encode(challenger.traceRoot, challenger.finalState)));
+
+        // Once opened, a later challenge (queued) must pass the same opening.
+        vm.expectRevert(abi.encodeWithSelector(WrongClaimOpening.selector, standingId, right.traceRoot, wrong[0].finalState));
+        vm.prank(carol);
+        tm.challenge(id, OUTPUT_C, _proof(OUTPUT_C, TRACE_C), wrong[0]);
+        vm.prank(carol);
+        tm.challenge(id, OUTPUT_C, _proof(OUTPUT_C, TRACE_C), right);
+        assertEq(tm.queuedChallenges(standingId).length, 1);
     }
 
     function test_challenge_opensGame() public {
@@ -334,7 +388,7 @@ contract TaskManagerTest is CoreFixture {
         (uint256 c1, ToyDisputeGame g1) = _challenge(bob, id, OUTPUT_B, TRACE_B);
         bytes32 traceC = _proofFor(id, OUTPUT_C, TRACE_C).traceRoot;
         vm.expectEmit(address(tm));
-        emit ITaskManager.ChallengeQueued(id, 1, c1 + 1, carol, 0, keccak256(OUTPUT_C), traceC);
+        emit ITaskManager.ChallengeQueued(id, 1, c1 + 1, carol, 0, keccak256(OUTPUT_C), traceC, _openingFor(id, OUTPUT_C, TRACE_C).finalState);
         (uint256 c2, ToyDisputeGame g2) = _challenge(carol, id, OUTPUT_C, TRACE_C);
         assertEq(address(g2), address(0));
         assertEq(factory.gameCount(), 1);

@@ -226,16 +226,24 @@ contract TextModelsTest is CoreFixture {
     // ------------------------------------------------------------------ claims (§3.4) and delivery (§1.7)
 
     /// @dev A claim's trace on a text request, built from the tensor int8 [L] (not the model's int8 [C] header).
-    function _textProof(bytes memory prompt, bytes memory output, bytes32 salt, uint256 headerLen)
+    function _textTrace(bytes memory prompt, bytes memory output, bytes32 salt, uint256 headerLen)
         internal
         pure
-        returns (GraphCommitments.ClaimProof memory)
+        returns (GraphTrace.Trace memory)
     {
         bytes32[] memory outs = new bytes32[](NODES);
         for (uint256 k = 1; k < NODES; ++k) outs[k - 1] = keccak256(abi.encode(salt, k));
         outs[NODES - 1] = GraphCommitments.tensorHash(GraphTrace.int8Header(T), output);
         bytes32 inputHash = keccak256(abi.encodePacked(GraphTrace.int8Header(uint32(headerLen)), keccak256(prompt)));
-        return GraphTrace.claimProof(GraphTrace.build(inputHash, WEIGHTS_ROOT, outs));
+        return GraphTrace.build(inputHash, WEIGHTS_ROOT, outs);
+    }
+
+    function _textProof(bytes memory prompt, bytes memory output, bytes32 salt, uint256 headerLen)
+        internal
+        pure
+        returns (GraphCommitments.ClaimProof memory)
+    {
+        return GraphTrace.claimProof(_textTrace(prompt, output, salt, headerLen));
     }
 
     function _requestText(uint256 id, bytes memory prompt, address callback) internal returns (uint256 r) {
@@ -297,7 +305,9 @@ contract TextModelsTest is CoreFixture {
         vm.prank(alice);
         tm.commit(r, hex"61000000", _textProof(prompt, hex"61000000", TRACE_A, 2));
         vm.prank(bob);
-        (, address g) = tm.challenge(r, hex"62630062", _textProof(prompt, hex"62630062", TRACE_B, 2));
+        (, address g) = tm.challenge(
+            r, hex"62630062", _textProof(prompt, hex"62630062", TRACE_B, 2), GraphTrace.opening(_textTrace(prompt, hex"61000000", TRACE_A, 2))
+        );
         _resolve(ToyDisputeGame(g), GameWinner.Challenger);
         tm.deliver(r);
         assertEq(rec.deliveryCount(), 2);

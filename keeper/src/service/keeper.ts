@@ -31,7 +31,7 @@ import { ChainStatus, decide, decodeRevert, isStakeError, shortError, owes, retr
 import { computeClaim, computeClaims, type ComputedClaim } from "./inference.ts";
 import { ComputeWorkerError, type Compute } from "./compute.ts";
 import type { ModelBook } from "./models.ts";
-import { encodeClaimCall } from "./claims.ts";
+import { encodeClaimCall, readStandingOpening } from "./claims.ts";
 import { evaluateReadiness, readinessBoundMs, type LoopState } from "./health.ts";
 import { createWatchdog, watchSends, type GameWatch, type WatchLimits } from "./watchdog.ts";
 import { commitNotBefore, peerRank } from "./peers.ts";
@@ -680,7 +680,9 @@ export function createKeeper(params: KeeperParams): Keeper {
       recordOwnClaims(await responder.submit({ kind: "commit", to, data, gas }), request.requestId);
       metrics.commits.inc();
     } else if (intent.kind === "challenge") {
-      const data = encodeClaimCall("challenge", request.requestId, claimFor(request));
+      // The claim the chain challenges is the one standing now; its opening comes from the event that posted it.
+      const standing = await withRetry(() => readStandingOpening(publicClient, to, request.requestId, request.blockNumber));
+      const data = encodeClaimCall("challenge", request.requestId, claimFor(request), standing);
       params.crashBeforeSend?.(intent);
       recordOwnClaims(await responder.submit({ kind: "challenge", to, data }), request.requestId);
       metrics.challenges.inc();

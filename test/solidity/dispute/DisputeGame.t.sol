@@ -13,7 +13,7 @@ import "../../../contracts/dispute/lib/DisputeErrors.sol";
 import {PreimageOracle} from "../../../contracts/vm/PreimageOracle.sol";
 import {IBigStepper} from "../../../contracts/vm/interfaces/IBigStepper.sol";
 import {ToyStepper} from "../../../contracts/mocks/ToyStepper.sol";
-import {ClaimStatus, GameStatus, GameWinner, ModelParams, RequestStatus} from "../../../contracts/lib/Types.sol";
+import {ClaimOpening, ClaimStatus, GameStatus, GameWinner, ModelParams, RequestStatus} from "../../../contracts/lib/Types.sol";
 import {NotCommitted, UnknownGame} from "../../../contracts/lib/Errors.sol";
 
 /// @dev The real game and factory with the real task manager, staking and preimage oracle; the VM is the toy
@@ -97,9 +97,16 @@ contract DisputeGameTest is CoreFixture {
 
     function _post(Party memory x, uint256 id, bool isCommit) internal returns (address g) {
         GraphCommitments.ClaimProof memory proof = GraphTrace.claimProof(x.trace);
-        vm.prank(x.op);
-        if (isCommit) tm.commit(id, x.output, proof);
-        else (, g) = tm.challenge(id, x.output, proof);
+        uint256 claimId;
+        if (isCommit) {
+            vm.prank(x.op);
+            claimId = tm.commit(id, x.output, proof);
+        } else {
+            ClaimOpening memory standing = _standingOpening(id);
+            vm.prank(x.op);
+            (claimId, g) = tm.challenge(id, x.output, proof, standing);
+        }
+        _openings[claimId] = GraphTrace.opening(x.trace);
     }
 
     function _moveGraph(DisputeGame game, Party memory x) internal {
@@ -250,7 +257,7 @@ contract DisputeGameTest is CoreFixture {
         vm.prank(alice);
         tm.commit(id, OUT_C, GraphTrace.claimProof(cheat));
         vm.prank(bob);
-        (, address g) = tm.challenge(id, OUT_H, GraphTrace.claimProof(honest));
+        (, address g) = tm.challenge(id, OUT_H, GraphTrace.claimProof(honest), GraphTrace.opening(cheat));
         DisputeGame game = DisputeGame(g);
         assertEq(game.agreedValue(), honest.states[0]);
         assertEq(game.agreedValue(), GraphCommitments.initialState(inputHash, WEIGHTS_ROOT, NODES));

@@ -15,12 +15,15 @@ import {IDisputeGameFactory} from "../../../contracts/interfaces/IDisputeGame.so
 import {MockStakeToken} from "../../../contracts/mocks/MockStakeToken.sol";
 import {ToyDisputeGame, ToyDisputeGameFactory} from "../../../contracts/mocks/ToyDisputeGame.sol";
 import {
-    DeliveryMode, GameWinner, ModelParams, OracleConfig, RequestHeader, RequestParams
+    ClaimOpening, DeliveryMode, GameWinner, ModelParams, OracleConfig, RequestHeader, RequestParams
 } from "../../../contracts/lib/Types.sol";
 
 /// @dev The whole core deployed and wired as the production modules do, with a toy dispute game, one model and
 /// three staked operators.
 abstract contract CoreFixture is Test {
+    /// @dev The openings of the claims this fixture posted (what a keeper reads from their events).
+    mapping(uint256 claimId => ClaimOpening) internal _openings;
+
     uint256 internal constant MIN_STAKE = 100 ether;
     uint128 internal constant BOND = 10 ether;
     uint64 internal constant WINDOW = 1 hours;
@@ -141,6 +144,12 @@ abstract contract CoreFixture is Test {
         return GraphTrace.build(inputHash, WEIGHTS_ROOT, outs);
     }
 
+    /// @dev The opening (trace root, State_n) of the claim `_proof(output, salt)` posts.
+    function _opening(bytes memory output, bytes32 salt) internal pure returns (ClaimOpening memory) {
+        GraphTrace.Trace memory t = _trace(output, salt);
+        return ClaimOpening({traceRoot: t.traceRoot, finalState: t.states[t.states.length - 1]});
+    }
+
     /// @dev The §3.5 proof of a claim on `output` (see {_trace}).
     function _proof(bytes memory output, bytes32 salt) internal pure returns (GraphCommitments.ClaimProof memory) {
         return GraphTrace.claimProof(_trace(output, salt));
@@ -160,6 +169,27 @@ abstract contract CoreFixture is Test {
         outs[m.nodeCount - 1] = GraphCommitments.tensorHash(m.outputHeader, output);
         bytes32 inputHash = GraphCommitments.requestInputHash(m.inputMode, m.inputHeader, request.inputHash, request.inputLength);
         return GraphTrace.claimProof(GraphTrace.build(inputHash, m.weightsRoot, outs));
+    }
+
+    /// @dev The opening (trace root, State_n) of the claim `_proofFor(id, output, salt)` posts.
+    function _openingFor(uint256 id, bytes memory output, bytes32 salt) internal view returns (ClaimOpening memory) {
+        GraphCommitments.ClaimProof memory p = _proofFor(id, output, salt);
+        RequestHeader memory request = oracle.getRequestHeader(id);
+        GraphCommitments.ModelCommitment memory m = oracle.getModelCommitment(request.modelId);
+        bytes32 inputHash = GraphCommitments.requestInputHash(m.inputMode, m.inputHeader, request.inputHash, request.inputLength);
+        return ClaimOpening({traceRoot: p.traceRoot, finalState: GraphCommitments.stateHash(inputHash, m.weightsRoot, p.finalNodesRoot)});
+    }
+
+    /// @dev The opening of request `id`'s standing claim, as a keeper reads it from the claim's event: recorded by
+    /// {_commit} and {_challenge} (a test that posts a claim directly records it with {_record}).
+    function _standingOpening(uint256 id) internal view returns (ClaimOpening memory o) {
+        uint256 claimId = tm.getTask(id).standingClaimId;
+        o = _openings[claimId];
+        require(o.traceRoot != bytes32(0), "CoreFixture: no recorded opening for the standing claim");
+    }
+
+    function _record(uint256 claimId, uint256 id, bytes memory output, bytes32 salt) internal {
+        _openings[claimId] = _openingFor(id, output, salt);
     }
 
     function _zeroRootProof() internal pure returns (GraphCommitments.ClaimProof memory p) {
@@ -211,6 +241,7 @@ abstract contract CoreFixture is Test {
         GraphCommitments.ClaimProof memory proof = _proofFor(id, output, traceRoot);
         vm.prank(operator);
         claimId = tm.commit{gas: 5_000_000}(id, output, proof);
+        _record(claimId, id, output, traceRoot);
     }
 
     function _challenge(address operator, uint256 id, bytes memory output, bytes32 traceRoot)
@@ -218,9 +249,11 @@ abstract contract CoreFixture is Test {
         returns (uint256 claimId, ToyDisputeGame game)
     {
         GraphCommitments.ClaimProof memory proof = _proofFor(id, output, traceRoot);
-        vm.prank(operator);
         address g;
-        (claimId, g) = tm.challenge(id, output, proof);
+        ClaimOpening memory standing = _standingOpening(id);
+        vm.prank(operator);
+        (claimId, g) = tm.challenge(id, output, proof, standing);
+        _record(claimId, id, output, traceRoot);
         game = ToyDisputeGame(g);
     }
 

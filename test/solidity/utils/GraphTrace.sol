@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {GraphCommitments} from "../../../contracts/lib/GraphCommitments.sol";
+import {ClaimOpening} from "../../../contracts/lib/Types.sol";
 
 /// @dev Builds docs/protocol.md §3 commitments in Solidity tests: model descriptors, graph-state traces and their
 /// proofs (the same construction as keeper/graph/state.ts, which the vitest differential tests pin).
@@ -82,6 +83,11 @@ library GraphTrace {
     /// @dev Proof of trace leaf `index`.
     function traceProof(Trace memory t, uint256 index) internal pure returns (bytes32[] memory) {
         return proof(_padded(t.states), index);
+    }
+
+    /// @dev A claim's opening (trace root, State_n), as its event carries it.
+    function opening(Trace memory t) internal pure returns (ClaimOpening memory) {
+        return ClaimOpening({traceRoot: t.traceRoot, finalState: t.states[t.states.length - 1]});
     }
 
     function claimProof(Trace memory t) internal pure returns (GraphCommitments.ClaimProof memory p) {
