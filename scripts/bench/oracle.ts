@@ -28,6 +28,7 @@ async function run(): Promise<SectionResult> {
       { key: "oracle.finalizeGas", value: gas("finalize"), unit: "gas", description: "unlock the bond and settle the fee after the challenge window" },
       { key: "oracle.lifecycleGas", value: totals[0]![2], unit: "gas", description: "a whole undisputed request: request + commit (delivered) + finalize, all parties (an operator's first)" },
       { key: "oracle.steadyLifecycleGas", value: totals[1]![2], unit: "gas", description: "the same later in a deployment's life: an operator that has committed and finalized before" },
+      { key: "oracle.promptLifecycleGas", value: totals[2]![2], unit: "gas", description: "the same with ORA's Prompt pattern as the consumer (OraPrompt): ORA's request + invokeCallback is 671k (issue 16; goal ≤ 1.0×)" },
     ],
     tables: [
       {
