@@ -203,7 +203,7 @@ export async function qemuTimes(elfPath: string, check: NodeCheck, runs: number,
 }
 
 /** bench_loop's iteration count as a node check's local datum (what runGuestQemu serves). */
-function benchLoopCheck(iterations: number): NodeCheck {
+export function benchLoopCheck(iterations: number): NodeCheck {
   return { locals: new Map([[BENCH_LOOP_ITERATIONS_IDENT, benchLoopIterationsDatum(iterations)]]), preimages: { byKey: new Map() } } as unknown as NodeCheck;
 }
 

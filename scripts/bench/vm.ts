@@ -8,11 +8,54 @@
  * a ~23M-step trace (1,000,000 iterations) instead of the 115M-step one. Gas does not depend on the
  * machine: quick and full measure the same.
  */
-import { BENCH_LOOP_BENCH_ITERATIONS } from "../../keeper/guest/inputs.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BENCH_LOOP_BENCH_ITERATIONS, benchLoopPreimages } from "../../keeper/guest/inputs.ts";
+import { hasQemu } from "../../keeper/guest/node/qemu.ts";
+import { preimageSource } from "../../keeper/guest/node/vm.ts";
+import type { PreimageSource } from "../../keeper/vm/index.ts";
 import { measureStepGas } from "../../test/vm/gas-benchmark.ts";
-import { measureDeepWitnesses, measureFastMode, readBenchLoop } from "../bench-vm.ts";
-import type { BenchContext, BenchSection, SectionResult } from "./types.ts";
-import { sig } from "./util.ts";
+import { benchLoopCheck, bigGemmCheck, measureDeepWitnesses, measureFastMode, measureModes, qemuTimes, readBenchLoop } from "../bench-vm.ts";
+import type { BenchContext, BenchSection, Metric, SectionResult } from "./types.ts";
+import { runScriptJson, sig } from "./util.ts";
+
+interface GuestStepsJson {
+  rows: { name: string; op: string; macs: number; kernelStepsPerMac: number; checkStepsPerMac: number }[];
+}
+
+/** bench_loop's iterations for the qemu comparison: 920M steps, so that qemu runs for several of its 10 ms ticks. */
+const QEMU_LOOP_ITERATIONS = 40_000_000;
+
+/**
+ * Fast mode (the block translator) against qemu-mips on the same ELFs, per CPU second, `runs` runs each
+ * (interleaved): bench_loop (an ALU loop) and the node program checking GPT-2 small's largest Gemm (64×768 ·
+ * 3072×768). qemu's CPU time comes from /usr/bin/time in 10 ms ticks, so each side's time is the sum over the runs
+ * (a best-of would pick a quantization low). The ratio is qemu's CPU time over ours: the fraction of qemu's speed
+ * fast mode reaches (issue 16's goal ≥ 0.25).
+ */
+async function vsQemu(ctx: BenchContext, runs: number) {
+  if (!hasQemu()) return undefined;
+  const elfDir = join(ctx.repo, "keeper", "guest", "build");
+  const gemm = bigGemmCheck(64, 768, 3072);
+  const n = (x: number) => x.toLocaleString("en-US");
+  const programs = [
+    { name: `bench_loop.elf, ${n(QEMU_LOOP_ITERATIONS)} iterations (ALU loop)`, file: "bench_loop.elf", preimages: benchLoopPreimages(QEMU_LOOP_ITERATIONS) as PreimageSource, check: benchLoopCheck(QEMU_LOOP_ITERATIONS) },
+    { name: "oao_node.elf checking a one-node Gemm 64×768 · 3072×768 (compiled C)", file: "oao_node.elf", preimages: preimageSource(gemm), check: gemm },
+  ];
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const rows = [];
+  for (const p of programs) {
+    ctx.log(`  fast mode vs qemu-mips: ${p.name}, ${runs} runs each…`);
+    const path = join(elfDir, p.file);
+    const t = measureModes(p.name, new Uint8Array(readFileSync(path)), p.preimages, runs);
+    const q = await qemuTimes(path, p.check, runs);
+    const jit = sum(t.jit);
+    const qemu = q.cpu.length > 0 ? sum(q.cpu) : 0;
+    const steps = t.steps * runs;
+    rows.push({ name: p.name, steps: t.steps, jitPerCpuS: steps / jit, qemuPerCpuS: qemu > 0 ? steps / qemu : null, ratio: qemu > 0 ? qemu / jit : null });
+  }
+  return rows;
+}
 
 const QUICK_WITNESS_ITERATIONS = 1_000_000;
 
@@ -36,6 +79,37 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
   const deep = measureDeepWitnesses(elf, { iterations: witnessIterations, log });
   ctx.log("  MIPS.step gas per instruction class (cancun and prague chains)…");
   const gas = await measureStepGas();
+  const qemu = await vsQemu(ctx, ctx.quick ? 3 : 5);
+  ctx.log(`  guest VM steps per multiply-accumulate (scripts/bench-guest-steps.ts${ctx.quick ? " --quick" : ""})…`);
+  const steps = await runScriptJson<GuestStepsJson>(ctx, "scripts/bench-guest-steps.ts", ctx.quick ? ["--quick", "--json"] : ["--json"]);
+  const gemmRows = steps.rows.filter((r) => r.op === "Gemm");
+  const largestGemm = gemmRows.reduce((a, b) => (b.macs > a.macs ? b : a));
+  const extra: Metric[] = [
+    {
+      key: "vm.jitVsQemuAlu",
+      value: qemu?.[0]?.ratio == null ? null : sig(qemu[0].ratio),
+      unit: "ratio",
+      description: "fast mode's speed as a fraction of qemu-mips's, per CPU second, bench_loop.elf (ALU loop), CPU time summed over the runs (goal ≥ 0.25; null without qemu-mips)",
+      better: "higher",
+      tolerance: 0.5,
+    },
+    {
+      key: "vm.jitVsQemuGemm",
+      value: qemu?.[1]?.ratio == null ? null : sig(qemu[1].ratio),
+      unit: "ratio",
+      description: "the same on oao_node.elf checking GPT-2 small's largest Gemm, 64×768 · 3072×768 (compiled C) (goal ≥ 0.25)",
+      better: "higher",
+      tolerance: 0.5,
+    },
+    {
+      key: "vm.guestGemmStepsPerMac",
+      value: sig(largestGemm.kernelStepsPerMac),
+      unit: "steps/MAC",
+      description: `guest VM steps per multiply-accumulate of the Gemm kernel at the largest shape measured, ${largestGemm.name.replace(/:$/, "")} (goal ≤ 4; small shapes pay the per-output requantization: the table)`,
+      better: "lower",
+      tolerance: 0.02,
+    },
+  ];
 
   const n = (x: number) => x.toLocaleString("en-US");
   const traceNote = `a ${n(deep.traceSteps)}-step trace${ctx.quick ? " (quick mode; the full bench uses 115M steps)" : ""}`;
@@ -79,6 +153,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
         unit: "gas",
         description: `the most expensive step transaction with its witness in calldata (${worstTx.witness}), prague (EIP-7623 floor)`,
       },
+      ...extra,
     ],
     tables: [
       {
@@ -99,6 +174,26 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
           `5,000,000 iterations make ${n(fast.steps)} steps. Each witness is checked by \`verifyStep\` (the post-state ` +
           "hash recomputed from the witness bytes alone). A cold witness costs a snapshot restore, at most " +
           `${n(deep.snapshotInterval)} fast steps and hashing the pages written since that snapshot.`,
+      },
+      ...(qemu === undefined
+        ? []
+        : [
+            {
+              title: "Fast mode (block translator) vs qemu-mips on the same ELF",
+              command: "npm run bench:vm -- --modes",
+              columns: ["program", "steps", "fast mode, M steps per CPU-s", "qemu-mips, M steps per CPU-s", "fast mode ÷ qemu (goal ≥ 0.25)"],
+              numeric: [false, true, true, true, true],
+              rows: qemu.map((r) => [r.name, r.steps, sig(r.jitPerCpuS / 1e6), r.qemuPerCpuS === null ? "< 10 ms" : sig(r.qemuPerCpuS / 1e6), r.ratio === null ? "–" : sig(r.ratio)]),
+              notes: `CPU time summed over the runs of each side (5, or 3 in quick mode; interleaved with the interpreter's); qemu-mips timed by /usr/bin/time (user + system, 10 ms ticks), its process start included; both runs end in the same exit.`,
+            },
+          ]),
+      {
+        title: "Guest VM steps per multiply-accumulate (kernel alone and whole node check)",
+        command: `npm run bench:guest-steps${ctx.quick ? " -- --quick" : ""}`,
+        columns: ["op, shape", "MACs", "kernel steps / MAC", "node check steps / MAC"],
+        numeric: [false, true, true, true],
+        rows: steps.rows.map((r) => [r.name.replace(/:$/, ""), r.macs, sig(r.kernelStepsPerMac), sig(r.checkStepsPerMac)]),
+        notes: "keeper/guest/build/oao_node.elf in fast mode; the kernel's steps are the node check's minus the same check with the kernel stubbed out (docs/benchmarks.md \"Guest: VM steps per multiply-accumulate\"). Goal (issue 16): the Gemm ≤ 4 steps per MAC.",
       },
       {
         title: "MIPS.step gas per instruction class",
