@@ -3,6 +3,7 @@
  * program run whole and stopped at seeded random step budgets (mid-block included), state hash at
  * every stop; failures (trap.elf, crafted failing instructions inside blocks); self-modifying code
  * (a block storing into its own page, the host writing code between runs, a snapshot's machine);
+ * syscalls inside blocks (preimage reads, output, exit, a read into the block's own page, failures, the memory cap);
  * and seeded random instruction sequences, branches and delay slots included.
  */
 import { readFileSync } from "node:fs";
@@ -214,6 +215,158 @@ describe("jit: the memory cap stops every mode at the same step, in the state be
     expect(outcomes[0]!.pages).toBe(100);
     expect(outcomes[0]!.step).toBeGreaterThan(0);
     for (const o of outcomes.slice(1)) expect(o).toEqual(outcomes[0]);
+  });
+});
+
+describe("jit: syscalls inside a block (a call out to the interpreter's handleSyscall)", () => {
+  const READ = 4003;
+  const data = new Uint8Array(37).map((_, i) => (i * 29 + 5) & 0xff);
+  /** A crafted machine whose preimage key is the keccak key of `bytes`, at `offset` of its framed preimage. */
+  const withPreimage = (code: number[], regs: Record<number, number>, bytes = data, offset = 0) => () => {
+    const m = crafted(code, regs);
+    const source = new MapPreimageSource();
+    m.preimages = source;
+    m.preimageKey = source.addKeccak(bytes).slice();
+    m.preimageOffset = offset;
+    return m;
+  };
+  // read(5, r8, 4) until it returns 0: the syscall sits mid-block in a block that loops in itself
+  const readLoop = [
+    asm("addiu", { rs: 0, rt: 2, imm: READ }),
+    asm("addiu", { rs: 0, rt: 4, imm: 5 }),
+    asm("addu", { rs: 8, rt: 0, rd: 5 }),
+    asm("addiu", { rs: 0, rt: 6, imm: 4 }),
+    asm("syscall"),
+    asm("addu", { rs: 8, rt: 2, rd: 8 }),
+    asm("addu", { rs: 9, rt: 2, rd: 9 }),
+    asm("bne", { rs: 2, rt: 0, imm: -8 }),
+    asm("sll"),
+    INVALID,
+  ];
+
+  it("a preimage read loop: every mode reads the same bytes to the same state, at every stop", () => {
+    const rng = new Rng(0x5c);
+    for (const start of [DATA_BASE, DATA_BASE + 1, DATA_BASE + 4095 - 8]) {
+      for (const budgets of [[10_000], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10_000], [4, 5, 10_000], Array.from({ length: 40 }, () => 1 + rng.below(20)).concat([10_000])]) {
+        const seen = compareModes(withPreimage(readLoop, { 8: start }), budgets);
+        expect(seen.at(-1)).toEqual({ ok: false, reason: "InvalidInstruction" });
+      }
+    }
+    const before = jitStats();
+    const m = withPreimage(readLoop, { 8: DATA_BASE + 1 })();
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect(m.registers[9]).toBe(8 + data.length);
+    expect(m.memory.readBytes(DATA_BASE + 9, data.length)).toEqual(data);
+    // Every read ran inside the translated block (the failing INVALID is the interpreter's, and throws).
+    expect(jitStats().interpretedSteps - before.interpretedSteps).toBe(0);
+  });
+
+  it("exit mid-block stops every mode at the exit, with the instructions after it not run", () => {
+    const code = [asm("addiu", { rs: 3, rt: 3, imm: 1 }), asm("addiu", { rs: 0, rt: 2, imm: 4246 }), asm("addiu", { rs: 0, rt: 4, imm: 7 }), asm("syscall"), asm("addiu", { rs: 3, rt: 3, imm: 1 }), INVALID];
+    for (const budgets of [[10_000], [1, 1, 1, 1, 1], [3, 10], [4]]) compareModes(() => crafted(code), budgets);
+    const m = crafted(code);
+    expect(runFast(m, 10_000, JIT_NOW)).toBe(4);
+    expect([m.exited, m.exitCode, m.step, m.registers[3], m.pc]).toEqual([true, 7, 4, 1, CODE_BASE + 12]);
+  });
+
+  it("writes to stdout from a loop: the same output in every mode", () => {
+    const code = [
+      asm("addiu", { rs: 0, rt: 2, imm: 4004 }),
+      asm("addiu", { rs: 0, rt: 4, imm: 1 }),
+      asm("addu", { rs: 8, rt: 0, rd: 5 }),
+      asm("addiu", { rs: 0, rt: 6, imm: 3 }),
+      asm("syscall"),
+      asm("addiu", { rs: 10, rt: 10, imm: -1 }),
+      asm("bne", { rs: 10, rt: 0, imm: -7 }),
+      asm("addiu", { rs: 8, rt: 8, imm: 1 }),
+      INVALID,
+    ];
+    for (const budgets of [[10_000], [5, 6, 7, 10_000], [2, 2, 2, 2, 2, 2, 2, 10_000]]) compareModes(() => crafted(code, { 8: DATA_BASE, 10: 5 }), budgets);
+    const m = crafted(code, { 8: DATA_BASE, 10: 5 });
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect(Buffer.from(m.stdout.bytes()).toString("hex")).toBe("112233223344334455445566556677");
+  });
+
+  it("a read that writes an instruction later into the block's own page runs the new instruction", () => {
+    const patched = asm("addiu", { rs: 3, rt: 3, imm: 100 });
+    const word = new Uint8Array([patched >>> 24, (patched >>> 16) & 0xff, (patched >>> 8) & 0xff, patched & 0xff]);
+    const code = [
+      asm("addiu", { rs: 0, rt: 2, imm: READ }),
+      asm("addiu", { rs: 0, rt: 4, imm: 5 }),
+      asm("addiu", { rs: 0, rt: 6, imm: 4 }),
+      asm("syscall"),
+      asm("addiu", { rs: 3, rt: 3, imm: 1 }), // replaced by the read: +100
+      asm("addiu", { rs: 3, rt: 3, imm: 1 }),
+      INVALID,
+    ];
+    const regs = { 5: CODE_BASE + 16 };
+    for (const budgets of [[10_000], [4, 10_000], [1, 1, 1, 1, 1, 1, 10_000]]) compareModes(withPreimage(code, regs, word, 8), budgets);
+    const m = withPreimage(code, regs, word, 8)();
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect(m.registers[3]).toBe(101);
+  });
+
+  it("a load after a read into a page shared with a snapshot sees the read's bytes (the block's page caches are dropped)", () => {
+    const code = [
+      asm("lw", { rs: 8, rt: 10, imm: 0 }),
+      asm("addiu", { rs: 0, rt: 2, imm: READ }),
+      asm("addiu", { rs: 0, rt: 4, imm: 5 }),
+      asm("addu", { rs: 8, rt: 0, rd: 5 }),
+      asm("addiu", { rs: 0, rt: 6, imm: 4 }),
+      asm("syscall"),
+      asm("lw", { rs: 8, rt: 11, imm: 0 }),
+      asm("addu", { rs: 12, rt: 11, rd: 12 }),
+      asm("addiu", { rs: 8, rt: 8, imm: 4 }),
+      asm("bne", { rs: 8, rt: 13, imm: -10 }),
+      asm("addu", { rs: 14, rt: 10, rd: 14 }),
+      INVALID,
+    ];
+    const make = () => {
+      const m = withPreimage(code, { 8: DATA_BASE, 13: DATA_BASE + 32 }, data, 8)();
+      m.snapshot(); // every page now shared copy-on-write: the read replaces the data page's object
+      return m;
+    };
+    for (const budgets of [[10_000], [7, 10_000], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10_000]]) compareModes(make, budgets);
+    const m = make();
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    let sum = 0;
+    for (let i = 0; i < 8; i++) sum = (sum + ((data[4 * i]! << 24) | (data[4 * i + 1]! << 16) | (data[4 * i + 2]! << 8) | data[4 * i + 3]!)) | 0;
+    expect(m.registers[12]).toBe(sum);
+  });
+
+  it("a failing read mid-block (no preimage source) leaves the state before it in every mode", () => {
+    const code = [asm("addiu", { rs: 0, rt: 2, imm: READ }), asm("addiu", { rs: 0, rt: 4, imm: 5 }), asm("addiu", { rs: 0, rt: 6, imm: 4 }), asm("syscall"), asm("addiu", { rs: 3, rt: 3, imm: 1 }), INVALID];
+    for (const budgets of [[10_000], [2, 10_000], [3, 10_000]]) {
+      const seen = compareModes(() => crafted(code, { 5: DATA_BASE }), budgets);
+      expect(seen.at(-1)).toEqual({ ok: false, reason: "PreimageNotFound" });
+    }
+    const m = crafted(code, { 5: DATA_BASE });
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect([m.step, m.pc, m.registers[2], m.registers[6]]).toEqual([3, CODE_BASE + 12, READ, 4]);
+  });
+
+  it("reads into a new page each round stop at the memory cap at the same step in every mode", () => {
+    // read(5, r5, 4); r5 += 4096: each round's read writes a page never written before
+    const code = [
+      asm("addiu", { rs: 0, rt: 2, imm: READ }),
+      asm("addiu", { rs: 0, rt: 4, imm: 5 }),
+      asm("addiu", { rs: 0, rt: 6, imm: 4 }),
+      asm("syscall"),
+      asm("bne", { rs: 5, rt: 7, imm: -5 }),
+      asm("addiu", { rs: 5, rt: 5, imm: 4096 }),
+      INVALID,
+    ];
+    const far = DATA_BASE + 0x100000;
+    const make = () => {
+      const m = withPreimage(code, { 5: far, 7: far + 4096 * 40 }, new Uint8Array(4000))();
+      m.memory.maxPages = m.memory.pageCount + 6;
+      return m;
+    };
+    for (const budgets of [[1000], [1, 1, 1, 1000], [5, 1000], [3, 7, 1000]]) {
+      const seen = compareModes(make, budgets);
+      const last = seen.at(-1)!;
+      expect(!last.ok && last.reason).toMatch(/^VmMemoryLimitError: memory cap reached/);
+    }
   });
 });
 

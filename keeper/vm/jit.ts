@@ -6,8 +6,11 @@
  *
  * Exactness: a block runs only when the whole block fits in the remaining step budget and pc is
  * not in a delay slot; a block holds only instructions whose semantics are inlined here
- * (everything else ends the block before it: syscalls, invalid encodings, `srl`/`srlv` rotations,
- * `ext`/`ins` out of range, a branch in a delay slot); an instruction that may fail (an unaligned
+ * (everything else ends the block before it: invalid encodings, `srl`/`srlv` rotations,
+ * `ext`/`ins` out of range, a branch or syscall in a delay slot); a syscall is a call out: the block writes its
+ * registers back, the machine runs the interpreter's own `handleSyscall`, and the block reloads its registers and
+ * forgets its page caches (leaving if pc did not move on, as after an exit, or if its own page was replaced); an
+ * instruction that may fail (an unaligned
  * lw/lh/sw/sh/ll/sc, div by zero, a trap that holds) is guarded: when the guard holds, the block
  * stores the state before that instruction and returns, and the interpreter executes it (and
  * throws, as the reference does). A store that needs a new page beyond the memory's cap (`Memory.maxPages`) exits
@@ -24,8 +27,8 @@
  * Speed: a block is translated once its start has been entered `threshold` times (cold code stays
  * interpreted: `new Function` costs more than running it a few times); each block links to the two
  * successors it last went to (checked by page object, no lookup); a block whose branch targets its
- * own start loops inside its function while another round fits in the budget; each load and store
- * site keeps the page it last touched.
+ * own start loops inside its function while another round fits in the budget; each base register
+ * keeps the page its loads (and its stores) last touched.
  */
 import { mulHiS, mulHiU } from "./instructions.ts";
 import type { Machine } from "./machine.ts";
@@ -50,7 +53,15 @@ export type BlockFn = (
   mem: Memory,
   pg: Int32Array,
   budget: number,
+  sys: SyscallCall,
 ) => number;
+
+/**
+ * A block's call out for the syscall at its instruction `k` (0-based, rounds of a loop counted): the block has
+ * written its registers back and put pc, nextPC (lo, hi) in `c`; the call runs the syscall on the machine (the
+ * interpreter's implementation) and puts the new pc and nextPC in `c`.
+ */
+export type SyscallCall = (k: number) => void;
 
 /** A block start: its length (0: the first instruction is not translated), code once hot. */
 interface Block {
@@ -86,10 +97,11 @@ function pageBlocksFor(maxBlock: number): PageBlocks {
 const fnCache = new Map<string, BlockFn>();
 const FN_CACHE_LIMIT = 1 << 16;
 
-/** How a word is translated: not at all, as a plain instruction, or as a branch/jump. */
+/** How a word is translated: not at all, as a plain instruction, as a branch/jump, or as a syscall (a call out). */
 const NONE = 0;
 const PLAIN = 1;
 const BRANCH = 2;
+const SYSCALL = 3;
 
 /** The class of an instruction word (decides block boundaries; mirrors `emit`). */
 function classify(insn: number): number {
@@ -109,12 +121,14 @@ function classify(insn: number): number {
         case 0x08:
         case 0x09:
           return BRANCH;
+        case 0x0c:
+          return SYSCALL;
         case 0x00: case 0x03: case 0x04: case 0x07: case 0x0a: case 0x0b: case 0x0f:
         case 0x10: case 0x11: case 0x12: case 0x13: case 0x18: case 0x19: case 0x1a: case 0x1b:
         case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26: case 0x27:
         case 0x2a: case 0x2b: case 0x34: case 0x36:
           return PLAIN;
-        default: // syscall, invalid
+        default: // invalid
           return NONE;
       }
     case 0x01:
@@ -145,7 +159,7 @@ function scanBlock(page: Int32Array, wi: number, maxBlock: number): number {
     const k = classify(page[wi + n]! >>> 0);
     if (k === NONE) return n;
     if (k === BRANCH) {
-      // The branch and its delay slot, if the slot is in this page and a plain instruction.
+      // The branch and its delay slot, if the slot is in this page and a plain instruction (not a syscall).
       if (wi + n + 1 < 1024 && n + 2 <= maxBlock && classify(page[wi + n + 1]! >>> 0) === PLAIN) return n + 2;
       return n;
     }
@@ -194,12 +208,22 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
    * checks z: it does not go round again).
    */
   const exitAfter = (i: number): string => {
+
     if (i === len - 1) return "";
     const a = (pc + 4 * (i + 1)) | 0;
     return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ~(s + ${i + 1}); } }`;
   };
-  let loadSites = 0;
-  let storeSites = 0;
+  /** Page caches, one per base register (not per site: fewer live variables, and sites off one base share a page). */
+  const loadCaches = new Map<number, number>();
+  const storeCaches = new Map<number, number>();
+  const cacheOf = (caches: Map<number, number>, base: number): number => {
+    let k = caches.get(base);
+    if (k === undefined) {
+      k = caches.size;
+      caches.set(base, k);
+    }
+    return k;
+  };
   let hasBranch = false;
   /** The branch can go back to the block's start (a static target equal to pc). */
   let loops = false;
@@ -221,15 +245,16 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const load = (align: number, value: (w: string) => string): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
       if (rt === 0) return guard === "" ? "" : `${ea()} ${guard}`;
-      // lpN/lqN: the page this load site last read (index, object), until a store's slow path.
-      const k = loadSites++;
+      // lpN/lqN: the page the loads off base register rs last read (index, object), until a store's slow path
+      // or a syscall.
+      const k = cacheOf(loadCaches, rs);
       return `${ea()} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
     };
     const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
-      // spN/sqN: a page this store site knows writable in place (index, object). The slow path
+      // spN/sqN: a page the stores off rs know writable in place (index, object). The slow path
       // (prepareWrite) may replace that page's object: the load sites forget their pages.
-      const k = storeSites++;
+      const k = cacheOf(storeCaches, rs);
       return (
         `${ea()} ${guard} p = a >>> 12; ` +
         `if (p !== sp${k}) { if (flags[p] !== 3) { if (slots[p] === 0 && mem.pageCount >= mem.maxPages) ${bail(i)} mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
@@ -252,6 +277,16 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
           case 0x0a: s = rd === 0 ? "" : `if (${R(rt)} === 0) ${W(rd, R(rs))}`; break;
           case 0x0b: s = rd === 0 ? "" : `if (${R(rt)} !== 0) ${W(rd, R(rs))}`; break;
           case 0x0f: s = ""; break; // sync
+          case 0x0c: {
+            // syscall: registers back, the machine runs it, registers and page caches reloaded (it may write
+            // r2/r7 and memory, and replace page objects). Leave after it if pc is not the next instruction (an
+            // exit leaves pc on the syscall) or it replaced this block's page.
+            const a = (pc + 4 * (i + 1)) | 0;
+            s =
+              `@WB c[0] = ${addr}; c[1] = ${a}; sys(s + ${i}); @RELOAD @INV @SINV ` +
+              `if (c[0] !== ${a} || store[slots[${pageIndex}]] !== pg) return ~(s + ${i + 1});`;
+            break;
+          }
           case 0x10: HL(false); s = W(rd, "hi"); break;
           case 0x11: HL(true); s = `hi = ${R(rs)};`; break;
           case 0x12: HL(false); s = W(rd, "lo"); break;
@@ -384,17 +419,19 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     ...regs.map((n) => `r${n} = r[${n}]`),
     ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),
     "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0",
-    ...Array.from({ length: loadSites }, (_, k) => `lp${k} = -1, lq${k} = pg`),
-    ...Array.from({ length: storeSites }, (_, k) => `sp${k} = -1, sq${k} = pg`),
+    ...Array.from({ length: loadCaches.size }, (_, k) => `lp${k} = -1, lq${k} = pg`),
+    ...Array.from({ length: storeCaches.size }, (_, k) => `sp${k} = -1, sq${k} = pg`),
     "t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
   ];
-  const inv = Array.from({ length: loadSites }, (_, k) => `lp${k} = -1;`).join(" ");
-  const code = body.join("\n").replaceAll("@WB", wb).replaceAll("@INV", inv);
+  const inv = Array.from({ length: loadCaches.size }, (_, k) => `lp${k} = -1;`).join(" ");
+  const sinv = Array.from({ length: storeCaches.size }, (_, k) => `sp${k} = -1;`).join(" ");
+  const reload = regs.map((n) => `r${n} = r[${n}];`).join(" ");
+  const code = body.join("\n").replaceAll("@WB", wb).replaceAll("@INV", inv).replaceAll("@SINV", sinv).replaceAll("@RELOAD", reload);
   const main = loops
     ? `for (;;) {\n${code}\ns += ${len};\nif (np !== ${pc | 0} || s > budget - ${len} || z !== 0) break;\n}`
     : `${code}\ns = ${len};`;
   return (
-    `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget) {\n` +
+    `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget, sys) {\n` +
     `let ${decl.join(", ")};\n${main}\n${exit}\n};`
   );
 }
@@ -446,6 +483,8 @@ function blocksOf(mem: Memory, pi: number, page: Int32Array, table: PageBlocks):
 
 /** Runs `n` steps with the interpreter (it syncs and reads the machine). */
 export type Interpreter = (m: Machine, n: number) => number;
+/** Executes the syscall at the machine's pc (the interpreter's own: `handleSyscall`); does not touch the step counter. */
+export type SyscallStep = (m: Machine) => void;
 
 /** Counters since the process started (or the last reset): what ran translated, what interpreted. */
 export interface JitStats {
@@ -484,6 +523,7 @@ export function runJit(
   m: Machine,
   maxSteps: number,
   interpret: Interpreter,
+  syscall: SyscallStep,
   threshold = DEFAULT_JIT_THRESHOLD,
   maxBlock = MAX_BLOCK,
 ): number {
@@ -504,8 +544,24 @@ export function runJit(
   let blocks: (Block | undefined)[] = [];
   /** The block that last ran whole: pc is one of its exits, and nextPC is pc + 4. */
   let prev: Block | null = null;
+  /** Counted here and added to `stats` once (a global object's fields are slow to bump per block). */
+  let blockRuns = 0;
+  let interpreted = 0;
+  /** The machine's step count when the running block started. */
+  let blockStart = start;
+  const sys: SyscallCall = (k) => {
+    m.pc = c[0]! >>> 0;
+    m.nextPC = c[1]! >>> 0;
+    m.lo = c[2]! >>> 0;
+    m.hi = c[3]! >>> 0;
+    m.step = blockStart + k;
+    syscall(m);
+    c[0] = m.pc | 0;
+    c[1] = m.nextPC | 0;
+  };
   c[2] = m.lo | 0;
   c[3] = m.hi | 0;
+  try {
   while (done < maxSteps) {
     let run = 1;
     let b: Block | null | undefined = null;
@@ -548,18 +604,17 @@ export function runJit(
         if (b.len <= maxSteps - done) {
           c[0] = pc;
           c[1] = nextPC;
-          const n = fn(r, c, store, slots, flags, mem, b.page, maxSteps - done);
-          stats.blockRuns++;
+          blockStart = start + done;
+          const n = fn(r, c, store, slots, flags, mem, b.page, maxSteps - done, sys);
+          blockRuns++;
           pc = c[0]!;
           nextPC = c[1]!;
           if (n >= 0) {
-            stats.blockSteps += n;
             done += n;
             prev = b;
             continue;
           }
           // A side exit: the instruction there fails, or a store replaced this page.
-          stats.blockSteps += ~n;
           done += ~n;
         } else {
           run = maxSteps - done;
@@ -578,13 +633,18 @@ export function runJit(
     m.hi = c[3]! >>> 0;
     m.step = start + done;
     const k = interpret(m, Math.min(run, maxSteps - done));
-    stats.interpretedSteps += k;
+    interpreted += k;
     done += k;
     pc = m.pc | 0;
     nextPC = m.nextPC | 0;
     c[2] = m.lo | 0;
     c[3] = m.hi | 0;
     if (m.exited) break;
+  }
+  } finally {
+    stats.blockRuns += blockRuns;
+    stats.interpretedSteps += interpreted;
+    stats.blockSteps += done - interpreted;
   }
   m.pc = pc >>> 0;
   m.nextPC = nextPC >>> 0;

@@ -107,7 +107,7 @@ export function runFast(m: Machine, maxSteps: number, options: FastOptions = {})
   if (m.registers[0] !== 0) return runReference(m, maxSteps);
   if ((options.mode ?? vmMode()) === "jit") {
     const io = machineIO(m);
-    return runJit(m, maxSteps, (mm, n) => runInterpreter(mm, n, io), options.jitThreshold, options.jitMaxBlock);
+    return runJit(m, maxSteps, (mm, n) => runInterpreter(mm, n, io), (mm) => handleSyscall(mm, io), options.jitThreshold, options.jitMaxBlock);
   }
   return runInterpreter(m, maxSteps);
 }
