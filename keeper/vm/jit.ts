@@ -97,11 +97,15 @@ function pageBlocksFor(maxBlock: number): PageBlocks {
 const fnCache = new Map<string, BlockFn>();
 const FN_CACHE_LIMIT = 1 << 16;
 
-/** How a word is translated: not at all, as a plain instruction, as a branch/jump, or as a syscall (a call out). */
+/**
+ * How a word is translated: not at all, as a plain instruction, as a jump (ends the block), as a conditional branch
+ * (the block may go on along its not-taken path), or as a syscall (a call out).
+ */
 const NONE = 0;
 const PLAIN = 1;
 const BRANCH = 2;
 const SYSCALL = 3;
+const COND = 4;
 
 /** The class of an instruction word (decides block boundaries; mirrors `emit`). */
 function classify(insn: number): number {
@@ -132,9 +136,11 @@ function classify(insn: number): number {
           return NONE;
       }
     case 0x01:
-      return rt === 0x00 || rt === 0x01 || rt === 0x10 || rt === 0x11 ? BRANCH : NONE;
-    case 0x02: case 0x03: case 0x04: case 0x05: case 0x06: case 0x07:
+      return rt === 0x00 || rt === 0x01 || rt === 0x10 || rt === 0x11 ? COND : NONE;
+    case 0x02: case 0x03:
       return BRANCH;
+    case 0x04: case 0x05: case 0x06: case 0x07:
+      return COND;
     case 0x08: case 0x09: case 0x0a: case 0x0b: case 0x0c: case 0x0d: case 0x0e: case 0x0f:
       return PLAIN;
     case 0x1c:
@@ -152,16 +158,23 @@ function classify(insn: number): number {
   }
 }
 
-/** The length of the block starting at word `wi` of `page` (0 if its first word is not translated). */
+/**
+ * The length of the block starting at word `wi` of `page` (0 if its first word is not translated). A block goes on
+ * past a conditional branch and its delay slot along the not-taken path (a taken branch leaves it), except past a
+ * branch back to the block's start: that is a loop's back edge, and the block loops in itself.
+ */
 function scanBlock(page: Int32Array, wi: number, maxBlock: number): number {
   let n = 0;
   while (n < maxBlock && wi + n < 1024) {
-    const k = classify(page[wi + n]! >>> 0);
+    const insn = page[wi + n]! >>> 0;
+    const k = classify(insn);
     if (k === NONE) return n;
-    if (k === BRANCH) {
+    if (k === BRANCH || k === COND) {
       // The branch and its delay slot, if the slot is in this page and a plain instruction (not a syscall).
-      if (wi + n + 1 < 1024 && n + 2 <= maxBlock && classify(page[wi + n + 1]! >>> 0) === PLAIN) return n + 2;
-      return n;
+      if (!(wi + n + 1 < 1024 && n + 2 <= maxBlock && classify(page[wi + n + 1]! >>> 0) === PLAIN)) return n;
+      if (k === BRANCH || wi + n + 1 + ((insn << 16) >> 16) === wi) return n + 2;
+      n += 2;
+      continue;
     }
     n++;
   }
@@ -196,6 +209,10 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   const body: string[] = [];
   /** The exit that leaves the state before instruction i (the interpreter runs it next). */
   let inSlot = false;
+  /** The instruction being emitted follows a branch (it is that branch's delay slot). */
+  let slotNext = false;
+  /** A conditional branch's not-taken pc, for the exit after its delay slot when it is taken. */
+  let branchFall = 0;
   const bail = (i: number): string => {
     const a = (pc + 4 * i) | 0;
     const next = inSlot ? "np" : i32(a + 4);
@@ -208,10 +225,11 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
    * checks z: it does not go round again).
    */
   const exitAfter = (i: number): string => {
-
     if (i === len - 1) return "";
     const a = (pc + 4 * (i + 1)) | 0;
-    return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { @WB c[0] = ${a}; c[1] = ${i32(a + 4)}; return ~(s + ${i + 1}); } }`;
+    // In a delay slot the next pc is the branch's (np).
+    const next = inSlot ? "c[0] = np; c[1] = (np + 4) | 0;" : `c[0] = ${a}; c[1] = ${i32(a + 4)};`;
+    return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { @WB ${next} return ~(s + ${i + 1}); } }`;
   };
   /** Page caches, one per base register (not per site: fewer live variables, and sites off one base share a page). */
   const loadCaches = new Map<number, number>();
@@ -224,9 +242,10 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     }
     return k;
   };
-  let hasBranch = false;
-  /** The branch can go back to the block's start (a static target equal to pc). */
+  /** The last branch can go back to the block's start (a static target equal to pc). */
   let loops = false;
+  /** The block ends with a branch and its delay slot (it leaves to np), not by falling off its end. */
+  const endsInBranch = len >= 2 && (classify(words[len - 2]! >>> 0) === BRANCH || classify(words[len - 2]! >>> 0) === COND);
   for (let i = 0; i < len; i++) {
     const insn = words[i]! >>> 0;
     const addr = (pc + 4 * i) | 0;
@@ -242,6 +261,10 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const target = i32(addr + 4 + (simm << 2));
     const fall = i32(addr + 8);
     const ea = (): string => `a = (${R(rs)} + ${simm}) | 0;`;
+    const branch = (): void => {
+      slotNext = true;
+      branchFall = (addr + 8) | 0;
+    };
     const load = (align: number, value: (w: string) => string): string => {
       const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
       if (rt === 0) return guard === "" ? "" : `${ea()} ${guard}`;
@@ -262,7 +285,8 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
       );
     };
     let s: string;
-    if (i === len - 1 && hasBranch) inSlot = true;
+    inSlot = slotNext;
+    slotNext = false;
     switch (op) {
       case 0x00:
         switch (fn) {
@@ -272,8 +296,8 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
           case 0x04: s = W(rd, `${R(rt)} << (${R(rs)} & 31)`); break;
           case 0x06: s = W(rd, `(${R(rt)} >>> (${R(rs)} & 31)) | 0`); break;
           case 0x07: s = W(rd, `${R(rt)} >> (${R(rs)} & 31)`); break;
-          case 0x08: s = `np = ${R(rs)};`; hasBranch = true; break;
-          case 0x09: s = `np = ${R(rs)}; ${W(rd, link)}`; hasBranch = true; break;
+          case 0x08: s = `np = ${R(rs)};`; branch(); break;
+          case 0x09: s = `np = ${R(rs)}; ${W(rd, link)}`; branch(); break;
           case 0x0a: s = rd === 0 ? "" : `if (${R(rt)} === 0) ${W(rd, R(rs))}`; break;
           case 0x0b: s = rd === 0 ? "" : `if (${R(rt)} !== 0) ${W(rd, R(rs))}`; break;
           case 0x0f: s = ""; break; // sync
@@ -318,22 +342,22 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
         // bltz, bgez, bltzal, bgezal: the condition on rs before the link (rs may be r31)
         const cond = rt === 0x00 || rt === 0x10 ? `${R(rs)} < 0` : `${R(rs)} >= 0`;
         s = `np = ${cond} ? ${target} : ${fall};` + (rt >= 0x10 ? W(31, link) : "");
-        hasBranch = true;
-        loops = Number(target) === (pc | 0);
+        branch();
+        loops = i === len - 2 && Number(target) === (pc | 0);
         break;
       }
       case 0x02:
       case 0x03: {
         const dest = ((addr + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
         s = `np = ${i32(dest)};` + (op === 0x03 ? W(31, link) : "");
-        hasBranch = true;
-        loops = (dest | 0) === (pc | 0);
+        branch();
+        loops = i === len - 2 && (dest | 0) === (pc | 0);
         break;
       }
-      case 0x04: s = `np = ${R(rs)} === ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
-      case 0x05: s = `np = ${R(rs)} !== ${R(rt)} ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
-      case 0x06: s = `np = ${R(rs)} <= 0 ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
-      case 0x07: s = `np = ${R(rs)} > 0 ? ${target} : ${fall};`; hasBranch = true; loops = Number(target) === (pc | 0); break;
+      case 0x04: s = `np = ${R(rs)} === ${R(rt)} ? ${target} : ${fall};`; branch(); loops = i === len - 2 && Number(target) === (pc | 0); break;
+      case 0x05: s = `np = ${R(rs)} !== ${R(rt)} ? ${target} : ${fall};`; branch(); loops = i === len - 2 && Number(target) === (pc | 0); break;
+      case 0x06: s = `np = ${R(rs)} <= 0 ? ${target} : ${fall};`; branch(); loops = i === len - 2 && Number(target) === (pc | 0); break;
+      case 0x07: s = `np = ${R(rs)} > 0 ? ${target} : ${fall};`; branch(); loops = i === len - 2 && Number(target) === (pc | 0); break;
       case 0x08: case 0x09: s = W(rt, `(${R(rs)} + ${simm}) | 0`); break;
       case 0x0a: s = W(rt, `${R(rs)} < ${simm} ? 1 : 0`); break;
       case 0x0b: s = W(rt, `${R(rs)} >>> 0 < ${simm >>> 0} ? 1 : 0`); break;
@@ -408,13 +432,15 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
       case 0x33: s = ""; break; // pref
       default: throw new Error(`unreachable: opcode 0x${op.toString(16)}`);
     }
+    // After a delay slot inside the block: leave to np unless the branch fell through.
+    if (inSlot && i < len - 1) s += ` if (np !== ${branchFall}) { @WB c[0] = np; c[1] = (np + 4) | 0; return s + ${i + 1}; }`;
     body.push(`/* ${(addr >>> 0).toString(16)} */ ${s}`);
   }
   const regs = [...used].sort((a, b) => a - b);
   const wb =
     [...written].sort((a, b) => a - b).map((n) => `r[${n}] = r${n};`).join(" ") + (hiLoWritten ? " c[2] = lo; c[3] = hi;" : "");
   const end = (pc + 4 * len) | 0;
-  const exit = hasBranch ? `${wb} c[0] = np; c[1] = (np + 4) | 0; return s;` : `${wb} c[0] = ${end}; c[1] = ${i32(end + 4)}; return s;`;
+  const exit = endsInBranch ? `${wb} c[0] = np; c[1] = (np + 4) | 0; return s;` : `${wb} c[0] = ${end}; c[1] = ${i32(end + 4)}; return s;`;
   const decl = [
     ...regs.map((n) => `r${n} = r[${n}]`),
     ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),

@@ -106,11 +106,23 @@ export function runFast(m: Machine, maxSteps: number, options: FastOptions = {})
   // (nothing writes r0), which only the reference step models.
   if (m.registers[0] !== 0) return runReference(m, maxSteps);
   if ((options.mode ?? vmMode()) === "jit") {
-    const io = machineIO(m);
-    return runJit(m, maxSteps, (mm, n) => runInterpreter(mm, n, io), (mm) => handleSyscall(mm, io), options.jitThreshold, options.jitMaxBlock);
+    // In chunks that keep the translator's step counts small integers (V8 deoptimizes it when they outgrow them).
+    let done = 0;
+    while (done < maxSteps && !m.exited) {
+      const k = runJit(m, Math.min(maxSteps - done, JIT_CHUNK), jitInterpret, jitSyscall, options.jitThreshold, options.jitMaxBlock);
+      if (k === 0) break;
+      done += k;
+    }
+    return done;
   }
   return runInterpreter(m, maxSteps);
 }
+
+/** Steps per call of the translator. */
+const JIT_CHUNK = 1 << 30;
+/** The translator's interpreter and syscall: module-level, so that V8 sees one call target across runs. */
+const jitInterpret = (m: Machine, n: number): number => runInterpreter(m, n);
+const jitSyscall = (m: Machine): void => handleSyscall(m, m);
 
 function runReference(m: Machine, maxSteps: number): number {
   const start = m.step;
