@@ -3,7 +3,7 @@
  * program run whole and stopped at seeded random step budgets (mid-block included), state hash at
  * every stop; failures (trap.elf, crafted failing instructions inside blocks); self-modifying code
  * (a block storing into its own page, the host writing code between runs, a snapshot's machine);
- * syscalls inside blocks (preimage reads, output, exit, a read into the block's own page, failures, the memory cap);
+ * blocks going on past conditional branches; syscalls inside blocks (preimage reads, output, exit, a read into the block's own page, failures, the memory cap);
  * and seeded random instruction sequences, branches and delay slots included.
  */
 import { readFileSync } from "node:fs";
@@ -215,6 +215,49 @@ describe("jit: the memory cap stops every mode at the same step, in the state be
     expect(outcomes[0]!.pages).toBe(100);
     expect(outcomes[0]!.step).toBeGreaterThan(0);
     for (const o of outcomes.slice(1)) expect(o).toEqual(outcomes[0]);
+  });
+});
+
+describe("jit: a block goes on past a conditional branch along its not-taken path", () => {
+  // index 1: beq r4, r0 -> index 6; its delay slot at 2; the not-taken path 3..5 in the same block
+  const code = (slot: number) => [
+    asm("addiu", { rs: 3, rt: 3, imm: 1 }),
+    asm("beq", { rs: 4, rt: 0, imm: 4 }),
+    slot,
+    asm("addiu", { rs: 6, rt: 6, imm: 1 }),
+    asm("bne", { rs: 3, rt: 7, imm: -5 }),
+    asm("addiu", { rs: 8, rt: 8, imm: 1 }),
+    asm("addiu", { rs: 9, rt: 9, imm: 1 }),
+    INVALID,
+  ];
+  const budgets = [[10_000], [1, 1, 1, 1, 1, 1, 1, 10_000], [2, 3, 10_000], [3, 4, 5, 10_000]];
+
+  it("taken and not taken, in a loop: the same states as the interpreter at every stop", () => {
+    for (const r4 of [0, 1]) for (const b of budgets) compareModes(() => crafted(code(asm("addiu", { rs: 5, rt: 5, imm: 1 })), { 4: r4, 7: 20 }), b);
+    const m = crafted(code(asm("addiu", { rs: 5, rt: 5, imm: 1 })), { 4: 1, 7: 20 });
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect([m.registers[3], m.registers[5], m.registers[6], m.registers[8], m.registers[9]]).toEqual([20, 20, 20, 20, 1]);
+  });
+
+  it("a failing load in the delay slot of a taken branch inside a block leaves nextPC at the target", () => {
+    for (const b of budgets) {
+      const seen = compareModes(() => crafted(code(asm("lw", { rs: 1, rt: 10, imm: 2 })), { 1: DATA_BASE, 4: 0, 7: 20 }), b);
+      expect(seen.at(-1)).toEqual({ ok: false, reason: "UnalignedAccess" });
+    }
+    const m = crafted(code(asm("lw", { rs: 1, rt: 10, imm: 2 })), { 1: DATA_BASE, 4: 0, 7: 20 });
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect([m.pc, m.nextPC, m.step]).toEqual([CODE_BASE + 8, CODE_BASE + 24, 2]);
+  });
+
+  it("a store into the block's own page from the delay slot of a branch inside it (taken or not)", () => {
+    // the slot stores `addiu r9, r9, 100` over index 6 (the taken target): later rounds see it
+    const patched = asm("addiu", { rs: 9, rt: 9, imm: 100 });
+    for (const r4 of [0, 1]) {
+      for (const b of budgets) compareModes(() => crafted(code(asm("sw", { rs: 1, rt: 2, imm: 24 })), { 1: CODE_BASE, 2: patched, 4: r4, 7: 20 }), b);
+      const m = crafted(code(asm("sw", { rs: 1, rt: 2, imm: 24 })), { 1: CODE_BASE, 2: patched, 4: r4, 7: 20 });
+      expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+      expect(m.registers[9]).toBe(100);
+    }
   });
 });
 
