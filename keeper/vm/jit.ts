@@ -77,6 +77,9 @@ interface Block {
   next1: Block | null;
 }
 
+/** A block's count when its code failed to compile: it never reaches the threshold (a small integer, so V8 keeps the field one). */
+const NEVER = -(2 ** 30);
+
 function newBlock(len: number, fn: BlockFn | null, page: Int32Array): Block {
   return { len, fn, count: 0, page, pc0: 1, next0: null, pc1: 1, next1: null };
 }
@@ -183,6 +186,22 @@ function scanBlock(page: Int32Array, wi: number, maxBlock: number): number {
 
 const i32 = (x: number): string => String(x | 0);
 
+/** Byte loads read a page through an Int8Array view where the host is little-endian (every platform Node runs on). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** A byte cache's value before its first page (keeps the local one type). */
+const PG8 = new Int8Array(4096);
+const byteViews = new WeakMap<Int32Array, Int8Array>();
+
+/** The Int8Array view of a page object (made once per page object). */
+function byteView(page: Int32Array): Int8Array {
+  let v = byteViews.get(page);
+  if (v === undefined) {
+    v = new Int8Array(page.buffer, page.byteOffset, 4096);
+    byteViews.set(page, v);
+  }
+  return v;
+}
+
 /** Generates the source of the block of `words` at `pc` (pc, pc + 4, ...). */
 export function blockSource(pc: number, words: ArrayLike<number>): string {
   const len = words.length;
@@ -234,6 +253,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   /** Page caches, one per base register (not per site: fewer live variables, and sites off one base share a page). */
   const loadCaches = new Map<number, number>();
   const storeCaches = new Map<number, number>();
+  const byteCaches = new Map<number, number>();
   const cacheOf = (caches: Map<number, number>, base: number): number => {
     let k = caches.get(base);
     if (k === undefined) {
@@ -246,44 +266,57 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   let loops = false;
   /** The block ends with a branch and its delay slot (it leaves to np), not by falling off its end. */
   const endsInBranch = len >= 2 && (classify(words[len - 2]! >>> 0) === BRANCH || classify(words[len - 2]! >>> 0) === COND);
-  for (let i = 0; i < len; i++) {
-    const insn = words[i]! >>> 0;
-    const addr = (pc + 4 * i) | 0;
-    const op = insn >>> 26;
-    const rs = (insn >>> 21) & 31;
-    const rt = (insn >>> 16) & 31;
-    const rd = (insn >>> 11) & 31;
-    const sa = (insn >>> 6) & 31;
-    const fn = insn & 63;
-    const imm = insn & 0xffff;
-    const simm = (insn << 16) >> 16;
-    const link = i32(addr + 8);
-    const target = i32(addr + 4 + (simm << 2));
-    const fall = i32(addr + 8);
-    const ea = (): string => `a = (${R(rs)} + ${simm}) | 0;`;
-    const branch = (): void => {
-      slotNext = true;
-      branchFall = (addr + 8) | 0;
-    };
-    const load = (align: number, value: (w: string) => string): string => {
-      const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
-      if (rt === 0) return guard === "" ? "" : `${ea()} ${guard}`;
-      // lpN/lqN: the page the loads off base register rs last read (index, object), until a store's slow path
-      // or a syscall.
-      const k = cacheOf(loadCaches, rs);
-      return `${ea()} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
-    };
-    const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
-      const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
-      // spN/sqN: a page the stores off rs know writable in place (index, object). The slow path
-      // (prepareWrite) may replace that page's object: the load sites forget their pages.
-      const k = cacheOf(storeCaches, rs);
-      return (
-        `${ea()} ${guard} p = a >>> 12; ` +
-        `if (p !== sp${k}) { if (flags[p] !== 3) { if (slots[p] === 0 && mem.pageCount >= mem.maxPages) ${bail(i)} mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
-        `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
-      );
-    };
+  // The instruction being emitted (fields and addresses), read by the emitters below (defined once, not per instruction).
+  let i = 0, insn = 0, addr = 0, op = 0, rs = 0, rt = 0, rd = 0, sa = 0, fn = 0, imm = 0, simm = 0;
+  let link = "", target = "", fall = "";
+  const ea = (): string => `a = (${R(rs)} + ${simm}) | 0;`;
+  const branch = (): void => {
+    slotNext = true;
+    branchFall = (addr + 8) | 0;
+  };
+  const load = (align: number, value: (w: string) => string): string => {
+    const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
+    if (rt === 0) return guard === "" ? "" : `${ea()} ${guard}`;
+    // lpN/lqN: the page the loads off base register rs last read (index, object), until a store's slow path
+    // or a syscall.
+    const k = cacheOf(loadCaches, rs);
+    return `${ea()} ${guard} if (a >>> 12 !== lp${k}) { lp${k} = a >>> 12; lq${k} = store[slots[lp${k}]]; } w = lq${k}[(a >>> 2) & 1023]; ${W(rt, value("w"))}`;
+  };
+  /**
+   * lb/lbu through a byte view of the page (a little-endian host holds the big-endian word's byte k at k ^ 3):
+   * bpN/bqN, the page the byte loads off rs last read (index, Int8Array view), forgotten like lpN/lqN.
+   */
+  const loadByte = (unsigned: boolean): string => {
+    if (rt === 0) return "";
+    const k = cacheOf(byteCaches, rs);
+    const b = `bq${k}[(a & 4095) ^ 3]`;
+    return `${ea()} if (a >>> 12 !== bp${k}) { bp${k} = a >>> 12; w = slots[bp${k}]; bq${k} = byteView(store[w]); } ${W(rt, unsigned ? `${b} & 0xff` : b)}`;
+  };
+  const storeOp = (align: number, value: (old: string) => string, after = ""): string => {
+    const guard = align !== 0 ? `if ((a & ${align}) !== 0) ${bail(i)}` : "";
+    // spN/sqN: a page the stores off rs know writable in place (index, object). The slow path
+    // (prepareWrite) may replace that page's object: the load sites forget their pages.
+    const k = cacheOf(storeCaches, rs);
+    return (
+      `${ea()} ${guard} p = a >>> 12; ` +
+      `if (p !== sp${k}) { if (flags[p] !== 3) { if (slots[p] === 0 && mem.pageCount >= mem.maxPages) ${bail(i)} mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
+      `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
+    );
+  };
+  for (i = 0; i < len; i++) {
+    insn = words[i]! >>> 0;
+    addr = (pc + 4 * i) | 0;
+    op = insn >>> 26;
+    rs = (insn >>> 21) & 31;
+    rt = (insn >>> 16) & 31;
+    rd = (insn >>> 11) & 31;
+    sa = (insn >>> 6) & 31;
+    fn = insn & 63;
+    imm = insn & 0xffff;
+    simm = (insn << 16) >> 16;
+    link = i32(addr + 8);
+    target = i32(addr + 4 + (simm << 2));
+    fall = i32(addr + 8);
     let s: string;
     inSlot = slotNext;
     slotNext = false;
@@ -404,13 +437,13 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
           s = W(rd, `(${R(rt)} << 16) >> 16`);
         }
         break;
-      case 0x20: s = load(0, (w) => `(${w} << ((a & 3) << 3)) >> 24`); break; // lb
+      case 0x20: s = LITTLE_ENDIAN ? loadByte(false) : load(0, (w) => `(${w} << ((a & 3) << 3)) >> 24`); break; // lb
       case 0x21: s = load(1, (w) => `(${w} << ((a & 2) << 3)) >> 16`); break; // lh
       case 0x22: // lwl
         s = load(0, (w) => `(${w} << ((a & 3) << 3)) | (${R(rt)} & ((1 << ((a & 3) << 3)) - 1))`);
         break;
       case 0x23: case 0x30: s = load(3, (w) => w); break; // lw, ll
-      case 0x24: s = load(0, (w) => `(${w} >>> (24 - ((a & 3) << 3))) & 0xff`); break; // lbu
+      case 0x24: s = LITTLE_ENDIAN ? loadByte(true) : load(0, (w) => `(${w} >>> (24 - ((a & 3) << 3))) & 0xff`); break; // lbu
       case 0x25: s = load(1, (w) => `(${w} >>> (16 - ((a & 2) << 3))) & 0xffff`); break; // lhu
       case 0x26: // lwr
         s = load(0, (w) => `(${w} >>> (24 - ((a & 3) << 3))) | (${R(rt)} & ~(-1 >>> (24 - ((a & 3) << 3))))`);
@@ -447,9 +480,10 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0",
     ...Array.from({ length: loadCaches.size }, (_, k) => `lp${k} = -1, lq${k} = pg`),
     ...Array.from({ length: storeCaches.size }, (_, k) => `sp${k} = -1, sq${k} = pg`),
+    ...Array.from({ length: byteCaches.size }, (_, k) => `bp${k} = -1, bq${k} = PG8`),
     "t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0",
   ];
-  const inv = Array.from({ length: loadCaches.size }, (_, k) => `lp${k} = -1;`).join(" ");
+  const inv = [...Array.from({ length: loadCaches.size }, (_, k) => `lp${k} = -1;`), ...Array.from({ length: byteCaches.size }, (_, k) => `bp${k} = -1;`)].join(" ");
   const sinv = Array.from({ length: storeCaches.size }, (_, k) => `sp${k} = -1;`).join(" ");
   const reload = regs.map((n) => `r${n} = r[${n}];`).join(" ");
   const code = body.join("\n").replaceAll("@WB", wb).replaceAll("@INV", inv).replaceAll("@SINV", sinv).replaceAll("@RELOAD", reload);
@@ -471,7 +505,7 @@ function compileBlock(page: Int32Array, pc: number, len: number): BlockFn | null
   try {
     return compile(page, pc, len);
   } catch {
-    stats.failed++;
+    counters[FAILED] = counters[FAILED]! + 1;
     return null;
   }
 }
@@ -482,16 +516,18 @@ function compile(page: Int32Array, pc: number, len: number): BlockFn {
   const key = `${pc >>> 0}:${Array.from(words).join(",")}`;
   let fn = fnCache.get(key);
   if (fn === undefined) {
-    const factory = new Function("mulHiS", "mulHiU", blockSource(pc, words)) as (
+    const factory = new Function("mulHiS", "mulHiU", "byteView", "PG8", blockSource(pc, words)) as (
       s: typeof mulHiS,
       u: typeof mulHiU,
+      v: typeof byteView,
+      z: Int8Array,
     ) => BlockFn;
-    fn = factory(mulHiS, mulHiU);
+    fn = factory(mulHiS, mulHiU, byteView, PG8);
     if (fnCache.size >= FN_CACHE_LIMIT) fnCache.clear();
     fnCache.set(key, fn);
-    stats.compiled++;
+    counters[COMPILED] = counters[COMPILED]! + 1;
   } else {
-    stats.reused++;
+    counters[REUSED] = counters[REUSED]! + 1;
   }
   return fn;
 }
@@ -526,13 +562,19 @@ export interface JitStats {
   failed: number;
 }
 
-const stats: JitStats = { compiled: 0, reused: 0, blockRuns: 0, blockSteps: 0, interpretedSteps: 0, failed: 0 };
+/** The counters of JitStats, in a Float64Array (object fields that outgrow small integers make V8 deoptimize the dispatcher). */
+const counters = new Float64Array(6);
+const COMPILED = 0;
+const REUSED = 1;
+const BLOCK_RUNS = 2;
+const BLOCK_STEPS = 3;
+const INTERPRETED = 4;
+const FAILED = 5;
 
 export function jitStats(reset = false): JitStats {
-  const out = { ...stats };
-  if (reset) {
-    stats.compiled = stats.reused = stats.blockRuns = stats.blockSteps = stats.interpretedSteps = stats.failed = 0;
-  }
+  const c = counters;
+  const out: JitStats = { compiled: c[COMPILED]!, reused: c[REUSED]!, blockRuns: c[BLOCK_RUNS]!, blockSteps: c[BLOCK_STEPS]!, interpretedSteps: c[INTERPRETED]!, failed: c[FAILED]! };
+  if (reset) c.fill(0);
   return out;
 }
 
@@ -570,7 +612,7 @@ export function runJit(
   let blocks: (Block | undefined)[] = [];
   /** The block that last ran whole: pc is one of its exits, and nextPC is pc + 4. */
   let prev: Block | null = null;
-  /** Counted here and added to `stats` once (a global object's fields are slow to bump per block). */
+  /** Counted here and added to the counters once per call. */
   let blockRuns = 0;
   let interpreted = 0;
   /** The machine's step count when the running block started. */
@@ -609,7 +651,7 @@ export function runJit(
         if (b === undefined) {
           const len = scanBlock(page, wi, maxBlock);
           b = newBlock(len, len > 0 && threshold <= 0 ? compileBlock(page, pc, len) : null, page);
-          if (len > 0 && threshold <= 0 && b.fn === null) b.count = Number.NEGATIVE_INFINITY;
+          if (len > 0 && threshold <= 0 && b.fn === null) b.count = NEVER;
           blocks[wi] = b;
         }
         if (prev !== null) {
@@ -649,7 +691,7 @@ export function runJit(
         run = b.len;
         if (++b.count >= threshold) {
           b.fn = compileBlock(b.page, pc, b.len);
-          if (b.fn === null) b.count = Number.NEGATIVE_INFINITY;
+          if (b.fn === null) b.count = NEVER;
         }
       }
     }
@@ -668,9 +710,9 @@ export function runJit(
     if (m.exited) break;
   }
   } finally {
-    stats.blockRuns += blockRuns;
-    stats.interpretedSteps += interpreted;
-    stats.blockSteps += done - interpreted;
+    counters[BLOCK_RUNS] = counters[BLOCK_RUNS]! + blockRuns;
+    counters[INTERPRETED] = counters[INTERPRETED]! + interpreted;
+    counters[BLOCK_STEPS] = counters[BLOCK_STEPS]! + done - interpreted;
   }
   m.pc = pc >>> 0;
   m.nextPC = nextPC >>> 0;

@@ -4,7 +4,7 @@
  * step.ts execute it; `encodeState()` packs it (computing the memory root).
  */
 import { VmStepError } from "./errors.ts";
-import { type Hex, bytesEqual, toHex } from "./hex.ts";
+import { type Hex, toHex } from "./hex.ts";
 import { Memory, type MemorySnapshot } from "./memory.ts";
 import {
   type PreimagePart,
@@ -87,6 +87,13 @@ export interface MachineSnapshot {
 
 const DEFAULT_OUTPUT_LIMIT = 16 << 20;
 
+/** Two preimage keys (32 bytes each) are equal. */
+function keysEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== 32 || b.length !== 32) return false;
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class Machine implements SyscallState, SyscallIO {
   pc = 0;
   nextPC = 4;
@@ -106,6 +113,7 @@ export class Machine implements SyscallState, SyscallIO {
   preimages: PreimageSource | undefined;
   private cachedKey: Uint8Array | undefined;
   private cachedFrame: Uint8Array | undefined;
+  private fastIO: SyscallIO | undefined;
 
   constructor(memory: Memory = new Memory(), options: MachineOptions = {}) {
     this.memory = memory;
@@ -121,14 +129,35 @@ export class Machine implements SyscallState, SyscallIO {
 
   /** §4.5 readPreimage, served from the preimage source (framing the data). */
   readPreimage(key: Uint8Array, offset: number): PreimagePart {
-    if (this.cachedKey === undefined || !bytesEqual(this.cachedKey, key)) {
+    return this.readPreimageInto(key, offset, undefined);
+  }
+
+  /** readPreimage into `out` (its part overwritten) or a new part. */
+  private readPreimageInto(key: Uint8Array, offset: number, out: PreimagePart | undefined): PreimagePart {
+    if (this.cachedKey === undefined || !keysEqual(this.cachedKey, key)) {
       if (this.preimages === undefined) {
         throw new VmStepError("PreimageNotFound", [toHex(key)], "the guest read a preimage but the machine has no preimage source");
       }
       this.cachedFrame = framePreimage(this.preimages.getPreimage(key));
       this.cachedKey = key.slice();
     }
-    return preimagePart(this.cachedFrame!, key, offset);
+    return preimagePart(this.cachedFrame!, key, offset, out);
+  }
+
+  /**
+   * The io of the syscalls fast mode runs (jit.ts): this machine's, except that readPreimage fills one reused part,
+   * which handleSysRead reads at once and drops (witnesses keep their parts: they use `readPreimage`).
+   */
+  get syscallIO(): SyscallIO {
+    if (this.fastIO === undefined) {
+      const scratch: PreimagePart = { part: new Uint8Array(32), partLen: 0 };
+      this.fastIO = {
+        mem: this.memory,
+        readPreimage: (key, offset) => this.readPreimageInto(key, offset, scratch),
+        output: (fd, addr, count) => this.output(fd, addr, count),
+      };
+    }
+    return this.fastIO;
   }
 
   /** The unframed data under a key (for witnesses). */

@@ -82,15 +82,22 @@ export interface PreimagePart {
   partLen: number;
 }
 
-/** The 32 bytes at `offset` of the framed preimage (zero-padded) and their length (§4.5). */
-export function preimagePart(framed: Uint8Array, key: Uint8Array, offset: number): PreimagePart {
+/**
+ * The 32 bytes at `offset` of the framed preimage (zero-padded) and their length (§4.5), in `out` if given (its
+ * part overwritten: fast mode's syscalls reuse one) or a new part.
+ */
+export function preimagePart(framed: Uint8Array, key: Uint8Array, offset: number, out?: PreimagePart): PreimagePart {
   if (offset > framed.length) {
     throw new VmStepError("PartOffsetOOB", [toHex(key), offset], `offset ${offset} past the framed length ${framed.length}`);
   }
-  const part = new Uint8Array(32);
+  const res = out ?? { part: new Uint8Array(32), partLen: 0 };
+  const part = res.part;
   const partLen = Math.min(32, framed.length - offset);
-  part.set(framed.subarray(offset, offset + partLen));
-  return { part, partLen };
+  // Loops, not set(subarray)/fill: no view allocated (fast mode reads 4 bytes per call).
+  for (let i = 0; i < partLen; i++) part[i] = framed[offset + i]!;
+  if (out !== undefined) for (let i = partLen; i < 32; i++) part[i] = 0;
+  res.partLen = partLen;
+  return res;
 }
 
 /** Checks data against the limits and, for a keccak key, its hash (as the on-chain oracle does). */

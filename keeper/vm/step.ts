@@ -122,7 +122,7 @@ export function runFast(m: Machine, maxSteps: number, options: FastOptions = {})
 const JIT_CHUNK = 1 << 30;
 /** The translator's interpreter and syscall: module-level, so that V8 sees one call target across runs. */
 const jitInterpret = (m: Machine, n: number): number => runInterpreter(m, n);
-const jitSyscall = (m: Machine): void => handleSyscall(m, m);
+const jitSyscall = (m: Machine): void => handleSyscall(m, m.syscallIO);
 
 function runReference(m: Machine, maxSteps: number): number {
   const start = m.step;
