@@ -192,6 +192,16 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const PG8 = new Int8Array(4096);
 const byteViews = new WeakMap<Int32Array, Int8Array>();
 
+/**
+ * Makes page `p` writable in place for a store (Memory.prepareWrite), or returns false if that needs a new page
+ * beyond the memory's cap (the block leaves, and the interpreter fails the step).
+ */
+function writablePage(mem: Memory, p: number): boolean {
+  if (mem.slots[p] === 0 && mem.pageCount >= mem.maxPages) return false;
+  mem.prepareWrite(p);
+  return true;
+}
+
 /** The Int8Array view of a page object (made once per page object). */
 function byteView(page: Int32Array): Int8Array {
   let v = byteViews.get(page);
@@ -235,7 +245,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   const bail = (i: number): string => {
     const a = (pc + 4 * i) | 0;
     const next = inSlot ? "np" : i32(a + 4);
-    return `{ @WB c[0] = ${a}; c[1] = ${next}; return ~(s + ${i}); }`;
+    return `{ xa = ${a}; xn = ${next}; xs = ~(s + ${i}); break out; }`;
   };
   /**
    * After a store that took the slow path (z = 1: prepareWrite may have replaced a page object),
@@ -247,8 +257,8 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     if (i === len - 1) return "";
     const a = (pc + 4 * (i + 1)) | 0;
     // In a delay slot the next pc is the branch's (np).
-    const next = inSlot ? "c[0] = np; c[1] = (np + 4) | 0;" : `c[0] = ${a}; c[1] = ${i32(a + 4)};`;
-    return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { @WB ${next} return ~(s + ${i + 1}); } }`;
+    const next = inSlot ? "xa = np; xn = (np + 4) | 0;" : `xa = ${a}; xn = ${i32(a + 4)};`;
+    return `if (z !== 0) { z = 0; if (store[slots[${pageIndex}]] !== pg) { ${next} xs = ~(s + ${i + 1}); break out; } }`;
   };
   /** Page caches, one per base register (not per site: fewer live variables, and sites off one base share a page). */
   const loadCaches = new Map<number, number>();
@@ -299,7 +309,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     const k = cacheOf(storeCaches, rs);
     return (
       `${ea()} ${guard} p = a >>> 12; ` +
-      `if (p !== sp${k}) { if (flags[p] !== 3) { if (slots[p] === 0 && mem.pageCount >= mem.maxPages) ${bail(i)} mem.prepareWrite(p); @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
+      `if (p !== sp${k}) { if (flags[p] !== 3) { if (!wp(mem, p)) ${bail(i)} @INV z = 1; } sp${k} = p; sq${k} = store[slots[p]]; } ` +
       `q = (a >>> 2) & 1023; sq${k}[q] = ${value(`sq${k}[q]`)}; ${after} ${exitAfter(i)}`
     );
   };
@@ -341,7 +351,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
             const a = (pc + 4 * (i + 1)) | 0;
             s =
               `@WB c[0] = ${addr}; c[1] = ${a}; sys(s + ${i}); @RELOAD @INV @SINV ` +
-              `if (c[0] !== ${a} || store[slots[${pageIndex}]] !== pg) return ~(s + ${i + 1});`;
+              `if (c[0] !== ${a} || store[slots[${pageIndex}]] !== pg) { xa = c[0]; xn = c[1]; xs = ~(s + ${i + 1}); break out; }`;
             break;
           }
           case 0x10: HL(false); s = W(rd, "hi"); break;
@@ -466,7 +476,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
       default: throw new Error(`unreachable: opcode 0x${op.toString(16)}`);
     }
     // After a delay slot inside the block: leave to np unless the branch fell through.
-    if (inSlot && i < len - 1) s += ` if (np !== ${branchFall}) { @WB c[0] = np; c[1] = (np + 4) | 0; return s + ${i + 1}; }`;
+    if (inSlot && i < len - 1) s += ` if (np !== ${branchFall}) { xa = np; xn = (np + 4) | 0; xs = s + ${i + 1}; break out; }`;
     body.push(`/* ${(addr >>> 0).toString(16)} */ ${s}`);
   }
   const regs = [...used].sort((a, b) => a - b);
@@ -478,6 +488,8 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     ...regs.map((n) => `r${n} = r[${n}]`),
     ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),
     "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0",
+    // every exit but the end's: pc, nextPC, and the return value (steps, or ~steps for a side exit)
+    "xa = 0, xn = 0, xs = 0",
     ...Array.from({ length: loadCaches.size }, (_, k) => `lp${k} = -1, lq${k} = pg`),
     ...Array.from({ length: storeCaches.size }, (_, k) => `sp${k} = -1, sq${k} = pg`),
     ...Array.from({ length: byteCaches.size }, (_, k) => `bp${k} = -1, bq${k} = PG8`),
@@ -492,7 +504,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     : `${code}\ns = ${len};`;
   return (
     `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget, sys) {\n` +
-    `let ${decl.join(", ")};\n${main}\n${exit}\n};`
+    `let ${decl.join(", ")};\nout: {\n${main}\n${exit}\n}\n${wb} c[0] = xa; c[1] = xn; return xs;\n};`
   );
 }
 
@@ -516,13 +528,14 @@ function compile(page: Int32Array, pc: number, len: number): BlockFn {
   const key = `${pc >>> 0}:${Array.from(words).join(",")}`;
   let fn = fnCache.get(key);
   if (fn === undefined) {
-    const factory = new Function("mulHiS", "mulHiU", "byteView", "PG8", blockSource(pc, words)) as (
+    const factory = new Function("mulHiS", "mulHiU", "byteView", "PG8", "wp", blockSource(pc, words)) as (
       s: typeof mulHiS,
       u: typeof mulHiU,
       v: typeof byteView,
       z: Int8Array,
+      w: typeof writablePage,
     ) => BlockFn;
-    fn = factory(mulHiS, mulHiU, byteView, PG8);
+    fn = factory(mulHiS, mulHiU, byteView, PG8, writablePage);
     if (fnCache.size >= FN_CACHE_LIMIT) fnCache.clear();
     fnCache.set(key, fn);
     counters[COMPILED] = counters[COMPILED]! + 1;
