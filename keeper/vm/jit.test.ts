@@ -273,13 +273,17 @@ describe("jit: syscalls inside a block (a call out to the interpreter's handleSy
     m.preimageOffset = offset;
     return m;
   };
-  // read(5, r8, 4) until it returns 0: the syscall sits mid-block in a block that loops in itself
-  const readLoop = [
+  /** read(5, r<addr>, 4): the syscall and the 4 instructions setting its number and arguments. */
+  const read4 = (addr: number) => [
     asm("addiu", { rs: 0, rt: 2, imm: READ }),
     asm("addiu", { rs: 0, rt: 4, imm: 5 }),
-    asm("addu", { rs: 8, rt: 0, rd: 5 }),
+    asm("addu", { rs: addr, rt: 0, rd: 5 }),
     asm("addiu", { rs: 0, rt: 6, imm: 4 }),
     asm("syscall"),
+  ];
+  // read(5, r8, 4) until it returns 0: the syscall sits mid-block in a block that loops in itself
+  const readLoop = [
+    ...read4(8),
     asm("addu", { rs: 8, rt: 2, rd: 8 }),
     asm("addu", { rs: 9, rt: 2, rd: 9 }),
     asm("bne", { rs: 2, rt: 0, imm: -8 }),
@@ -352,11 +356,7 @@ describe("jit: syscalls inside a block (a call out to the interpreter's handleSy
   it("a load after a read into a page shared with a snapshot sees the read's bytes (the block's page caches are dropped)", () => {
     const code = [
       asm("lw", { rs: 8, rt: 10, imm: 0 }),
-      asm("addiu", { rs: 0, rt: 2, imm: READ }),
-      asm("addiu", { rs: 0, rt: 4, imm: 5 }),
-      asm("addu", { rs: 8, rt: 0, rd: 5 }),
-      asm("addiu", { rs: 0, rt: 6, imm: 4 }),
-      asm("syscall"),
+      ...read4(8),
       asm("lw", { rs: 8, rt: 11, imm: 0 }),
       asm("addu", { rs: 12, rt: 11, rd: 12 }),
       asm("addiu", { rs: 8, rt: 8, imm: 4 }),
