@@ -243,8 +243,9 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
   /** A conditional branch's not-taken pc, for the exit after its delay slot when it is taken. */
   let branchFall = 0;
   const bail = (i: number): string => {
-    // By index (xi), the pc and nextPC computed once at the exit: xk 1 outside a delay slot, 2 in one (nextPC = np).
-    return `{ xi = ${i}; xk = ${inSlot ? 2 : 1}; break out; }`;
+    const a = (pc + 4 * i) | 0;
+    const next = inSlot ? "np" : i32(a + 4);
+    return `{ xa = ${a}; xn = ${next}; xs = ~(s + ${i}); break out; }`;
   };
   /**
    * After a store that took the slow path (z = 1: prepareWrite may have replaced a page object),
@@ -488,7 +489,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     ...(hiLo ? ["lo = c[2]", "hi = c[3]"] : []),
     "a = 0, p = 0, q = 0, w = 0, np = 0, s = 0, z = 0",
     // every exit but the end's: pc, nextPC, and the return value (steps, or ~steps for a side exit)
-    "xa = 0, xn = 0, xs = 0, xi = 0, xk = 0",
+    "xa = 0, xn = 0, xs = 0",
     ...Array.from({ length: loadCaches.size }, (_, k) => `lp${k} = -1, lq${k} = pg`),
     ...Array.from({ length: storeCaches.size }, (_, k) => `sp${k} = -1, sq${k} = pg`),
     ...Array.from({ length: byteCaches.size }, (_, k) => `bp${k} = -1, bq${k} = PG8`),
@@ -503,9 +504,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     : `${code}\ns = ${len};`;
   return (
     `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget, sys) {\n` +
-    `let ${decl.join(", ")};\nout: {\n${main}\n${exit}\n}\n` +
-    `if (xk !== 0) { xa = (${pc | 0} + 4 * xi) | 0; xn = xk === 1 ? (xa + 4) | 0 : np; xs = ~(s + xi); }\n` +
-    `${wb} c[0] = xa; c[1] = xn; return xs;\n};`
+    `let ${decl.join(", ")};\nout: {\n${main}\n${exit}\n}\n${wb} c[0] = xa; c[1] = xn; return xs;\n};`
   );
 }
 
