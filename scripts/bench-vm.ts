@@ -134,11 +134,18 @@ const best = (xs: number[]): number => xs[0]!;
 const median = (xs: number[]): number => xs[Math.floor((xs.length - 1) / 2)]!;
 
 /** Runs `elf` (with `preimages`) to its exit in both modes, interleaved; checks both end equal. */
-export function measureModes(name: string, elf: Uint8Array, preimages: PreimageSource, runs: number, log?: (line: string) => void): ModeTimes {
+export function measureModes(
+  name: string,
+  elf: Uint8Array,
+  preimages: PreimageSource,
+  runs: number,
+  log?: (line: string) => void,
+  modes: readonly VmMode[] = ["interp", "jit"],
+): ModeTimes {
   const out: ModeTimes = { name, steps: 0, jit: [], interp: [], jitWall: [], interpWall: [] };
   let hash: string | undefined;
   for (let i = 0; i < runs; i++) {
-    for (const mode of ["interp", "jit"] as const) {
+    for (const mode of modes) {
       const m = loadElf(elf, { preimages });
       const r = timed(() => runFast(m, Number.MAX_SAFE_INTEGER, { mode }));
       if (!m.exited) throw new Error(`${name} did not exit`);

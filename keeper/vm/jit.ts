@@ -186,7 +186,7 @@ function scanBlock(page: Int32Array, wi: number, maxBlock: number): number {
 
 const i32 = (x: number): string => String(x | 0);
 
-/** Byte loads read a page through an Int8Array view where the host is little-endian (every platform Node runs on). */
+/** Byte loads read a page through an Int8Array view where the host is little-endian (x64, arm64); a big-endian host (s390x) shifts the word. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** A byte cache's value before its first page (keeps the local one type). */
 const PG8 = new Int8Array(4096);

@@ -4,7 +4,7 @@
  * step.ts execute it; `encodeState()` packs it (computing the memory root).
  */
 import { VmStepError } from "./errors.ts";
-import { type Hex, toHex } from "./hex.ts";
+import { type Hex, bytesEqual, toHex } from "./hex.ts";
 import { Memory, type MemorySnapshot } from "./memory.ts";
 import {
   type PreimagePart,
@@ -87,13 +87,6 @@ export interface MachineSnapshot {
 
 const DEFAULT_OUTPUT_LIMIT = 16 << 20;
 
-/** Two preimage keys (32 bytes each) are equal. */
-function keysEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== 32 || b.length !== 32) return false;
-  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export class Machine implements SyscallState, SyscallIO {
   pc = 0;
   nextPC = 4;
@@ -134,7 +127,7 @@ export class Machine implements SyscallState, SyscallIO {
 
   /** readPreimage into `out` (its part overwritten) or a new part. */
   private readPreimageInto(key: Uint8Array, offset: number, out: PreimagePart | undefined): PreimagePart {
-    if (this.cachedKey === undefined || !keysEqual(this.cachedKey, key)) {
+    if (this.cachedKey === undefined || !bytesEqual(this.cachedKey, key)) {
       if (this.preimages === undefined) {
         throw new VmStepError("PreimageNotFound", [toHex(key)], "the guest read a preimage but the machine has no preimage source");
       }
