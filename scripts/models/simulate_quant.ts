@@ -85,6 +85,8 @@ interface Config {
   name: string;
   bits: Partial<Record<Group, number>>;
   weights: number;
+  /** Weights rounded with one scale per output channel (a Gemm's row of w, an embedding's row) instead of per tensor. */
+  perChannel?: boolean;
 }
 const ACTS: Group[] = ["embedding", "lnOut", "qkv", "scores", "probs", "context", "mlpUp", "gelu", "branchOut", "other"];
 const all = (b: number): Partial<Record<Group, number>> => ({ ...Object.fromEntries(ACTS.map((g) => [g, b])), residual: 16 });
@@ -101,6 +103,19 @@ const ALL_CONFIGS: Config[] = [
   { name: "today but branchOut 16-bit, weights 12-bit", bits: { ...today, branchOut: 16 }, weights: 12 },
   { name: "today but branchOut 16-bit, weights 16-bit", bits: { ...today, branchOut: 16 }, weights: 16 },
   { name: "today but branchOut 16-bit (the importer of 2026-12-07)", bits: { ...today, branchOut: 16 }, weights: 8 },
+  { name: "all activations 16-bit, weights int8 per output channel", bits: all(16), weights: 8, perChannel: true },
+  { name: "all activations 16-bit, weights 10-bit", bits: all(16), weights: 10 },
+  { name: "all activations 16-bit, weights 12-bit", bits: all(16), weights: 12 },
+  { name: "all activations 14-bit, weights 12-bit", bits: all(14), weights: 12 },
+  { name: "all activations 12-bit, weights 16-bit", bits: all(12), weights: 16 },
+  { name: "all activations 14-bit, weights 14-bit", bits: all(14), weights: 14 },
+  { name: "all activations 16-bit, weights 12-bit per output channel", bits: all(16), weights: 12, perChannel: true },
+  { name: "all activations 14-bit, weights 10-bit per output channel", bits: all(14), weights: 10, perChannel: true },
+  { name: "14-bit but scores, probs, context int8; weights 12-bit", bits: { ...all(14), scores: 8, probs: 8, context: 8 }, weights: 12 },
+  { name: "14-bit but qkv, scores, probs, context int8; weights 12-bit", bits: { ...all(14), qkv: 8, scores: 8, probs: 8, context: 8 }, weights: 12 },
+  { name: "14-bit but probs int8; weights 12-bit", bits: { ...all(14), probs: 8 }, weights: 12 },
+  { name: "14-bit but mlpUp, gelu int8; weights 12-bit", bits: { ...all(14), mlpUp: 8, gelu: 8 }, weights: 12 },
+  { name: "14-bit but lnOut int8; weights 12-bit", bits: { ...all(14), lnOut: 8 }, weights: 12 },
 ];
 const configs = args.configs === undefined ? ALL_CONFIGS : args.configs.split(",").map((i) => {
   const c = ALL_CONFIGS[Number(i)];
@@ -109,21 +124,27 @@ const configs = args.configs === undefined ? ALL_CONFIGS : args.configs.split(",
 });
 
 /** The op with its weights rounded to `bits` (symmetric per tensor, as the importer's int8). */
-function roundedWeights(o: FloatOp, bits: number): FloatOp {
+function roundedWeights(o: FloatOp, bits: number, perChannel: boolean): FloatOp {
   const top = 2 ** (bits - 1) - 1;
   const r = (t: { shape: number[]; data: Float64Array } | undefined) => {
     if (!t) return t;
-    let m = 0;
-    for (const v of t.data) m = Math.max(m, Math.abs(v));
-    const s = Math.max(m, 1e-12) / top;
-    return { shape: t.shape, data: t.data.map((v) => Math.round(v / s) * s) };
+    const row = perChannel ? t.data.length / t.shape[0]! : t.data.length;
+    const data = new Float64Array(t.data.length);
+    for (let r0 = 0; r0 < t.data.length; r0 += row) {
+      let m = 0;
+      for (let i = r0; i < r0 + row; i++) m = Math.max(m, Math.abs(t.data[i]!));
+      const s = Math.max(m, 1e-12) / top;
+      for (let i = r0; i < r0 + row; i++) data[i] = Math.round(t.data[i]! / s) * s;
+    }
+    return { shape: t.shape, data };
   };
   return o.kind === "gemm" || o.kind === "conv" || o.kind === "gather" ? { ...o, w: r(o.w) } : o;
 }
-const opsByWeightBits = new Map<number, FloatOp[]>([[0, ops]]);
-const opsFor = (bits: number) => {
-  let o = opsByWeightBits.get(bits);
-  if (!o) opsByWeightBits.set(bits, (o = ops.map((op) => roundedWeights(op, bits))));
+const opsByWeightBits = new Map<string, FloatOp[]>([["0", ops]]);
+const opsFor = (bits: number, perChannel = false) => {
+  const key = bits === 0 ? "0" : `${bits}${perChannel ? "c" : ""}`;
+  let o = opsByWeightBits.get(key);
+  if (!o) opsByWeightBits.set(key, (o = ops.map((op) => roundedWeights(op, bits, perChannel))));
   return o;
 };
 
@@ -143,7 +164,7 @@ for (const c of configs) {
   const t = performance.now();
   let same = 0, n = 0;
   windows.forEach((w, wi) => {
-    const out = runFloat(opsFor(c.weights), shapes, inName, Float64Array.from(w), (op, y) => {
+    const out = runFloat(opsFor(c.weights, c.perChannel), shapes, inName, Float64Array.from(w), (op, y) => {
       const g = groups.get(op.output)!;
       const bits = c.bits[g];
       if (bits === undefined || g === "logits") return;
