@@ -50,6 +50,17 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
         const yz32 = rand() < 0.5 ? 0 : int(-(2 ** 31), 2 ** 31 - 1);
         return { name: "Gemm(int32)", inputs, node: { op, inputs: refs(inputs.length), outDtype: DType.int32, outShape: [M, N], attrs: [zero(), zero(), m32, s32, yz32, lo32, hi32] } };
       }
+      if (rand() < 0.4) {
+        // the wide form (§3.6): int32 x and w (zero points 0), 16-bit levels or any i32 (the sum modulo 2^32)
+        const mag = rand() < 0.3 ? 2 ** 31 - 1 : 32767;
+        const wideIns = [i32([M, K], mag), i32([N, K], rand() < 0.3 ? 2 ** 31 - 1 : 2047), ...(withBias ? [inputs[2]!] : [])];
+        const out32 = rand() < 0.5;
+        return {
+          name: out32 ? "Gemm(i32×i32→i32)" : "Gemm(i32×i32)",
+          inputs: wideIns,
+          node: { op, inputs: refs(wideIns.length), outDtype: out32 ? DType.int32 : DType.int8, outShape: [M, N], attrs: [0, 0, m, s, out32 ? 0 : zero(), out32 ? -32767 : lo, out32 ? 32767 : hi] },
+        };
+      }
       return { name: "Gemm", inputs, node: { op, inputs: refs(inputs.length), outDtype: DType.int8, outShape: [M, N], attrs: [zero(), zero(), m, s, zero(), lo, hi] } };
     }
     case Op.Add: {

@@ -3,7 +3,7 @@ import { KernelRuntime } from "./kernels.ts";
 import { encodeNodeDesc, Op, OP_NAMES } from "./ops.ts";
 import { refNode, refRq } from "./reference.ts";
 import { ALL_OPS, randomNodeCase, seededRandom } from "./fixtures.ts";
-import { DType, int8Tensor, type Tensor } from "./tensor.ts";
+import { DType, int32Tensor, int8Tensor, type Tensor } from "./tensor.ts";
 
 function runKernel(rt: KernelRuntime, desc: Uint8Array, inputs: Tensor[]): Tensor {
   const mark = rt.mark();
@@ -62,5 +62,21 @@ describe("quantized kernels (wasm) vs the TS reference", () => {
     expect(() => runKernel(rt, gemm({ attrs: [0, 0, 1] }), [x, w2])).toThrow(/number of attributes/);
     expect(() => runKernel(rt, gemm({ op: 99 }), [x, w2])).toThrow(/unknown op/);
     expect(() => runKernel(rt, gemm({}).subarray(0, 12), [x, w2])).toThrow(/truncated/);
+  });
+
+  it("Gemm's wide form: int32 x and w with zero points 0 (§3.6), nothing else", () => {
+    const x32 = int32Tensor([2, 3], [30000, -32767, 5, 1, 2, 3]);
+    const w32 = int32Tensor([4, 3], [2047, -2047, 1, 0, 0, 0, 1, 1, 1, -1, 2, -3]);
+    const gemm = (over: Partial<Parameters<typeof encodeNodeDesc>[0]>) =>
+      encodeNodeDesc({ op: Op.Gemm, inputs: [0, 1 << 24], outDtype: DType.int32, outShape: [2, 4], attrs: [0, 0, 2 ** 30, 30, 0, -(2 ** 31), 2 ** 31 - 1], ...over });
+    // row 0 · w: 30000·2047 + 32767·2047 + 5 = 128,484,054; 0; 30000 − 32767 + 5 = −2762; −30000 − 65534 − 15 = −95,549
+    expect(Array.from(runKernel(rt, gemm({}), [x32, w32]).data)).toEqual([128_484_054, 0, -2762, -95_549, 2047 - 4094 + 3, 0, 6, -1 + 4 - 9]);
+    expect(() => runKernel(rt, gemm({}), [x32, int8Tensor([4, 3], new Int8Array(12))])).toThrow(/dtype/);
+    expect(() => runKernel(rt, gemm({}), [int8Tensor([2, 3], new Int8Array(6)), w32])).toThrow(/dtype/);
+    expect(() => runKernel(rt, gemm({ attrs: [1, 0, 2 ** 30, 30, 0, -(2 ** 31), 2 ** 31 - 1] }), [x32, w32])).toThrow(/out of range/);
+    expect(() => runKernel(rt, gemm({ attrs: [0, -1, 2 ** 30, 30, 0, -(2 ** 31), 2 ** 31 - 1] }), [x32, w32])).toThrow(/out of range/);
+    // the sum is modulo 2^32: (2^31 − 1)·2 wraps to −2
+    const big = runKernel(rt, gemm({ outShape: [1, 1] }), [int32Tensor([1, 1], [2 ** 31 - 1]), int32Tensor([1, 1], [2])]);
+    expect(Array.from(big.data)).toEqual([-2]);
   });
 });

@@ -55,7 +55,8 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {
           let acc = b ? b[j]! : 0;
-          for (let k = 0; k < K; k++) acc = add32(acc, (x0[i * K + k]! - xz) * (w[j * K + k]! - wz));
+          // Math.imul: the wide form's int32 operands make products beyond 2^53 (modulo 2^32 is what counts)
+          for (let k = 0; k < K; k++) acc = add32(acc, Math.imul(x0[i * K + k]! - xz, w[j * K + k]! - wz));
           y32[i * N + j] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
         }
       if (node.outDtype === DType.int32) return { dtype: DType.int32, shape: [...node.outShape], data: y32 };

@@ -509,6 +509,11 @@ static oao_gemm gemm_args(const node_desc *nd, const int8_t *x, const int8_t *w,
 
 /* Gemm (validated): x [M, K], w [N, K], optional int32 bias [N]; int8 or int32 output. */
 static void gemm_native(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
+  if (in[0].dtype == OAO_INT32) {
+    /* the wide form: the kernels' own scalar loop on one thread (no vector path yet) */
+    gemm_wide(nd, in, n_in, y);
+    return;
+  }
   if (gemm_isa == OAO_ISA_C) {
     gemm_c(nd, in, n_in, y);
     return;

@@ -121,7 +121,9 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_GEMM: {
     if (n_in != 2 && n_in != 3) return OAO_E_INPUT_COUNT;
     if (nd->n_attr != 7) return OAO_E_ATTR_COUNT;
-    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    /* the wide form (§3.6): x and w both int32, zero points 0 */
+    int wide_in = in[0].dtype == OAO_INT32;
+    if ((!wide_in && in[0].dtype != OAO_INT8) || in[1].dtype != in[0].dtype) return OAO_E_INPUT_DTYPE;
     if (in[0].rank != 2 || in[1].rank != 2 || in[0].dims[1] != in[1].dims[1]) return OAO_E_INPUT_SHAPE;
     if (n_in == 3) {
       if (in[2].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
@@ -133,6 +135,7 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
     if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || !ok_rq(attr(nd, 2), attr(nd, 3)) ||
         !(wide ? attr(nd, 5) <= attr(nd, 6) : ok_zero(attr(nd, 4)) && ok_clamp(attr(nd, 5), attr(nd, 6))))
       return OAO_E_ATTR_VALUE;
+    if (wide_in && (attr(nd, 0) != 0 || attr(nd, 1) != 0)) return OAO_E_ATTR_VALUE;
     dims[0] = in[0].dims[0];
     dims[1] = in[1].dims[0];
     if (nd->out_rank != 2 || nd->out_dims[0] != dims[0] || nd->out_dims[1] != dims[1]) return OAO_E_OUTPUT_SHAPE;
@@ -642,6 +645,48 @@ static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_
           }
         }
       }
+    }
+  }
+}
+
+/* Gemm's wide form (validated: x, w int32, zero points 0): Σ_k x·w + b modulo 2^32, then as the int8 form.
+   2×4 tiles of accumulators (about 3 guest steps a multiply-accumulate), the edges one output at a time. */
+static void gemm_wide(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
+  const int32_t *x = (const int32_t *)(uintptr_t)in[0].data;
+  const int32_t *w = (const int32_t *)(uintptr_t)in[1].data;
+  const int32_t *b = n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0;
+  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0;
+  uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
+  int32_t m = attr(nd, 2), s = attr(nd, 3), yz = attr(nd, 4), lo = attr(nd, 5), hi = attr(nd, 6);
+  for (uint32_t i0 = 0; i0 < M; i0 += 2) {
+    uint32_t rows = M - i0 < 2 ? 1 : 2;
+    for (uint32_t j0 = 0; j0 < N; j0 += 4) {
+      uint32_t cols = N - j0 < 4 ? N - j0 : 4, t[8];
+      if (rows == 2 && cols == 4) {
+        const int32_t *x0 = x + i0 * K, *x1 = x0 + K, *w0 = w + j0 * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        for (uint32_t k = 0; k < K; k++) {
+          uint32_t p = (uint32_t)x0[k], q = (uint32_t)x1[k], c0 = (uint32_t)w0[k], c1 = (uint32_t)w1[k], c2 = (uint32_t)w2[k], c3 = (uint32_t)w3[k];
+          a0 += p * c0; a1 += p * c1; a2 += p * c2; a3 += p * c3;
+          a4 += q * c0; a5 += q * c1; a6 += q * c2; a7 += q * c3;
+        }
+        t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7;
+      } else {
+        for (uint32_t r = 0; r < rows; r++)
+          for (uint32_t c = 0; c < cols; c++) {
+            const int32_t *xr = x + (i0 + r) * K, *wc = w + (j0 + c) * K;
+            uint32_t a = 0;
+            for (uint32_t k = 0; k < K; k++) a += (uint32_t)xr[k] * (uint32_t)wc[k];
+            t[r * 4 + c] = a;
+          }
+      }
+      for (uint32_t r = 0; r < rows; r++)
+        for (uint32_t c = 0; c < cols; c++) {
+          uint32_t i = i0 + r, j = j0 + c, acc = (b ? (uint32_t)b[j] : 0) + t[r * 4 + c];
+          int32_t v = clampi((int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz), lo, hi);
+          if (y32) y32[i * N + j] = v;
+          else y[i * N + j] = (int8_t)v;
+        }
     }
   }
 }
@@ -1197,7 +1242,10 @@ int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *i
   uint32_t n = numel(nd.out_dims, nd.out_rank);
   int8_t *y = (int8_t *)(uintptr_t)out->data;
   switch (nd.op) {
-  case OAO_OP_GEMM: OAO_GEMM(&nd, inputs, n_inputs, y); break;
+  case OAO_OP_GEMM:
+    if (inputs[0].dtype == OAO_INT32) gemm_wide(&nd, inputs, n_inputs, y);
+    else OAO_GEMM(&nd, inputs, n_inputs, y);
+    break;
   case OAO_OP_ADD: add(&nd, inputs, y, n); break;
   case OAO_OP_MUL: mul(&nd, inputs, y, n); break;
   case OAO_OP_RELU: relu(&nd, inputs, y, n); break;
