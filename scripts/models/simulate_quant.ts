@@ -87,6 +87,8 @@ interface Config {
   weights: number;
   /** Weights rounded with one scale per output channel (a Gemm's row of w, an embedding's row) instead of per tensor. */
   perChannel?: boolean;
+  /** LayerNorm gains rounded to so many bits, symmetric per tensor (absent: float). */
+  gammaBits?: number;
 }
 const ACTS: Group[] = ["embedding", "lnOut", "qkv", "scores", "probs", "context", "mlpUp", "gelu", "branchOut", "other"];
 const all = (b: number): Partial<Record<Group, number>> => ({ ...Object.fromEntries(ACTS.map((g) => [g, b])), residual: 16 });
@@ -116,6 +118,8 @@ const ALL_CONFIGS: Config[] = [
   { name: "14-bit but probs int8; weights 12-bit", bits: { ...all(14), probs: 8 }, weights: 12 },
   { name: "14-bit but mlpUp, gelu int8; weights 12-bit", bits: { ...all(14), mlpUp: 8, gelu: 8 }, weights: 12 },
   { name: "14-bit but lnOut int8; weights 12-bit", bits: { ...all(14), lnOut: 8 }, weights: 12 },
+  { name: "all activations 14-bit, weights 12-bit, LayerNorm gains int8", bits: all(14), weights: 12, gammaBits: 8 },
+  { name: "all activations 14-bit, weights 12-bit, LayerNorm gains 12-bit", bits: all(14), weights: 12, gammaBits: 12 },
 ];
 const configs = args.configs === undefined ? ALL_CONFIGS : args.configs.split(",").map((i) => {
   const c = ALL_CONFIGS[Number(i)];
@@ -124,8 +128,8 @@ const configs = args.configs === undefined ? ALL_CONFIGS : args.configs.split(",
 });
 
 /** The op with its weights rounded to `bits` (symmetric per tensor, as the importer's int8). */
-function roundedWeights(o: FloatOp, bits: number, perChannel: boolean): FloatOp {
-  const top = 2 ** (bits - 1) - 1;
+function roundedWeights(o: FloatOp, bits: number, perChannel: boolean, gammaBits = 0): FloatOp {
+  const top = 2 ** ((gammaBits > 0 && o.kind === "layernorm" ? gammaBits : bits) - 1) - 1;
   const r = (t: { shape: number[]; data: Float64Array } | undefined) => {
     if (!t) return t;
     const row = perChannel ? t.data.length / t.shape[0]! : t.data.length;
@@ -138,13 +142,18 @@ function roundedWeights(o: FloatOp, bits: number, perChannel: boolean): FloatOp 
     }
     return { shape: t.shape, data };
   };
+  if (o.kind === "layernorm" && gammaBits > 0 && o.gamma) {
+    // the gain as the integer LayerNorm holds it: symmetric per tensor at gammaBits
+    const t = r({ shape: [1, o.gamma.length], data: o.gamma })!;
+    return { ...o, gamma: t.data };
+  }
   return o.kind === "gemm" || o.kind === "conv" || o.kind === "gather" ? { ...o, w: r(o.w) } : o;
 }
 const opsByWeightBits = new Map<string, FloatOp[]>([["0", ops]]);
-const opsFor = (bits: number, perChannel = false) => {
-  const key = bits === 0 ? "0" : `${bits}${perChannel ? "c" : ""}`;
+const opsFor = (bits: number, perChannel = false, gammaBits = 0) => {
+  const key = bits === 0 && gammaBits === 0 ? "0" : `${bits}${perChannel ? "c" : ""}g${gammaBits}`;
   let o = opsByWeightBits.get(key);
-  if (!o) opsByWeightBits.set(key, (o = ops.map((op) => roundedWeights(op, bits, perChannel))));
+  if (!o) opsByWeightBits.set(key, (o = ops.map((op) => roundedWeights(op, bits, perChannel, gammaBits))));
   return o;
 };
 
@@ -164,7 +173,7 @@ for (const c of configs) {
   const t = performance.now();
   let same = 0, n = 0;
   windows.forEach((w, wi) => {
-    const out = runFloat(opsFor(c.weights, c.perChannel), shapes, inName, Float64Array.from(w), (op, y) => {
+    const out = runFloat(opsFor(c.weights, c.perChannel, c.gammaBits), shapes, inName, Float64Array.from(w), (op, y) => {
       const g = groups.get(op.output)!;
       const bits = c.bits[g];
       if (bits === undefined || g === "logits") return;
