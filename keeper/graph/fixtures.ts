@@ -151,10 +151,20 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const [m, s] = [int(1 << 20, 2 ** 31 - 1), int(20, 45)];
       const [lo, hi] = clampPair();
       const eps = rand() < 0.5 ? 1 : int(1, 2 ** 31 - 1);
+      // the wide gain (int32, zero point 0: 12-bit levels or any i32, the product modulo 2^32) and the wide output
+      const wideG = rand() < 0.3, wideY = rand() < 0.3;
+      const g = wideG ? i32([D], rand() < 0.3 ? 2 ** 31 - 1 : 2047) : i8([D]);
+      const [ylo, yhi] = wideY ? (rand() < 0.5 ? [-8191, 8191] : [-(2 ** 31), 2 ** 31 - 1]) : [lo, hi];
       return {
-        name: `LayerNorm${wide ? "(int32)" : ""}${extreme ? "(D=16384, extreme)" : ""}`,
-        inputs: [x, i8([D]), i32([D], 1 << 24)],
-        node: { op, inputs: refs(3), outDtype: DType.int8, outShape: shape, attrs: [wide ? 0 : extreme ? 127 : zero(), zero(), eps, m, s, zero(), lo, hi] },
+        name: `LayerNorm${wide ? "(int32)" : ""}${wideG ? "(int32 gain)" : ""}${wideY ? "(→int32)" : ""}${extreme ? "(D=16384, extreme)" : ""}`,
+        inputs: [x, g, i32([D], 1 << 24)],
+        node: {
+          op,
+          inputs: refs(3),
+          outDtype: wideY ? DType.int32 : DType.int8,
+          outShape: shape,
+          attrs: [wide ? 0 : extreme ? 127 : zero(), wideG ? 0 : zero(), eps, m, s, wideY ? 0 : zero(), ylo, yhi],
+        },
       };
     }
     case Op.Lut: {

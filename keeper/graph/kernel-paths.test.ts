@@ -179,7 +179,14 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
     const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
     const i8 = (shape: number[]) => ({ dtype: DType.int8, shape, data: Int8Array.from({ length: elementCount(shape) }, () => int(-128, 127)) }) as Tensor;
     const shapes: [number, number, number, DType][] = [[64, 768, 2304, DType.int8], [64, 768, 3072, DType.int8], [64, 3072, 768, DType.int8], [67, 1000, 131, DType.int8], [9, 1000, 1001, DType.int8], [64, 768, 500, DType.int32]];
-    return shapes.map(([M, K, N, outDtype]) => {
+    // the wide form (int32 x and w): the scalar loop split over row ranges, 67·192·768 ≈ 2^23.3 multiply-accumulates
+    const i32 = (shape: number[], mag: number) => ({ dtype: DType.int32, shape, data: Int32Array.from({ length: elementCount(shape) }, () => int(-mag, mag)) }) as Tensor;
+    const wideIn: NodeCase = {
+      name: "Gemm 67x192·768x192 int32 x and w",
+      inputs: [i32([67, 192], 8191), i32([768, 192], 2047), i32([768], 1 << 20)],
+      node: { op: Op.Gemm, inputs: [inputSlot(), weightSlot(0), weightSlot(1)], outDtype: DType.int32, outShape: [67, 768], attrs: [0, 0, int(1 << 20, 2 ** 31 - 1), int(20, 40), 0, -32767, 32767] },
+    };
+    return [wideIn, ...shapes.map(([M, K, N, outDtype]) => {
       const inputs = [i8([M, K]), i8([N, K]), { dtype: DType.int32, shape: [N], data: Int32Array.from({ length: N }, () => int(-(2 ** 31), 2 ** 31 - 1)) } as Tensor];
       const wide = outDtype === DType.int32;
       return {
@@ -187,7 +194,7 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
         inputs,
         node: { op: Op.Gemm, inputs: [inputSlot(), weightSlot(0), weightSlot(1)], outDtype, outShape: [M, N], attrs: [int(-128, 127), int(-128, 127), int(1 << 20, 2 ** 31 - 1), int(20, 40), wide ? int(-5000, 5000) : int(-128, 127), wide ? -(2 ** 31) : -128, wide ? 2 ** 31 - 1 : 127] },
       };
-    });
+    })];
   }
 
   for (const isa of isas) {

@@ -162,6 +162,7 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
       const D = inputs[0]!.shape[inputs[0]!.shape.length - 1]!;
       const g = inputs[1]!.data, b = inputs[2]!.data;
       const d = wideOperand(inputs[0]!, xz);
+      const out = node.outDtype === DType.int32 ? new Int32Array(n) : y;
       // a wide (int32) input: c shifted right by k = max(0, bitlen(D) − 5), rounded half away from zero
       const k = inputs[0]!.dtype === DType.int32 ? BigInt(Math.max(0, D.toString(2).length - 5)) : 0n;
       const shr = (v: bigint) => (k === 0n ? v : v >= 0n ? (v + (1n << (k - 1n))) >> k : -((-v + (1n << (k - 1n))) >> k));
@@ -175,10 +176,12 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
         for (let i = 0; i < D; i++) {
           const p = c[i]! * inv;
           const t = Number(p >= 0n ? (p + (1n << 27n)) >> 28n : -((-p + (1n << 27n)) >> 28n));
-          const acc = add32(t * (g[i]! - gz), b[i]!);
-          y[r + i] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
+          // an int32 (wide) gain has zero point 0; the product is modulo 2^32 as the sum
+          const acc = add32(Math.imul(t, inputs[1]!.dtype === DType.int32 ? g[i]! : g[i]! - gz), b[i]!);
+          out[r + i] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
         }
       }
+      if (node.outDtype === DType.int32) return withData(DType.int32, node.outShape, out);
       break;
     }
     case Op.Lut:

@@ -494,6 +494,11 @@ static void gemm_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, 
   gemm(nd, in, n_in, y);
 }
 
+static void gemm_wide_part(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y, uint32_t n) {
+  (void)n;
+  gemm_wide(nd, in, n_in, y);
+}
+
 /* The scalar kernel's gemm over row ranges (each output row depends only on its own input row). */
 static void gemm_c(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
   uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
@@ -510,8 +515,10 @@ static oao_gemm gemm_args(const node_desc *nd, const int8_t *x, const int8_t *w,
 /* Gemm (validated): x [M, K], w [N, K], optional int32 bias [N]; int8 or int32 output. */
 static void gemm_native(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
   if (in[0].dtype == OAO_INT32) {
-    /* the wide form: the kernels' own scalar loop on one thread (no vector path yet) */
-    gemm_wide(nd, in, n_in, y);
+    /* the wide form: the kernels' own scalar loop over row ranges (no vector path yet) */
+    uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
+    row_split r = {gemm_wide_part, nd, in, n_in, 1u, M, 1, N, {K}, y};
+    run_rows(&r, (uint64_t)M * N * K >= OAO_THREAD_MIN_MACS ? gemm_threads : 1);
     return;
   }
   if (gemm_isa == OAO_ISA_C) {

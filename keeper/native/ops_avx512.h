@@ -44,7 +44,8 @@ static VNNI_TARGET void add_vnni(const node_desc *nd, const oao_tensor *in, int8
  * sums computed in int64 lanes; per element, with D the row length and k the wide input's shift:
  *   c = rshr(D·operand - S, k)                    (|c| <= 2^23: an int32)
  *   t = round(c·inv / 2^28), half away from zero  (|c·inv| < 2^48: exact in int64, |t| <= 2^20)
- *   y = clamp(rq(t·(g - gz) + b, m, s) + yz, lo, hi)   (t·(g - gz) in int32, + b wrapping as uint32)
+ *   y = clamp(rq(t·(g - gz) + b, m, s) + yz, lo, hi)   (t·(g - gz) in int32 modulo 2^32, + b wrapping as uint32;
+ *                                                    a wide gain is int32 with gz = 0; a wide output int32)
  * rshr and the rounding shift are rq_even's branch-free half-away rounding. Sums modulo 2^64 do not
  * depend on order.
  */
@@ -79,7 +80,9 @@ static inline LN_TARGET __attribute__((always_inline)) __m512i ln_c8(const oao_t
 
 static LN_TARGET void layernorm_vnni(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
   const int8_t *g = (const int8_t *)(uintptr_t)in[1].data;
+  const int32_t *g32 = in[1].dtype == OAO_INT32 ? (const int32_t *)(uintptr_t)in[1].data : 0; /* a wide gain (zero point 0) */
   const int32_t *b = (const int32_t *)(uintptr_t)in[2].data;
+  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0; /* a wide output */
   int32_t xz = attr(nd, 0), gz = attr(nd, 1), eps = attr(nd, 2), m = attr(nd, 3), s = attr(nd, 4), yz = attr(nd, 5);
   int32_t lo = attr(nd, 6), hi = attr(nd, 7);
   uint32_t D = in[0].dims[in[0].rank - 1], k = 0;
@@ -107,11 +110,13 @@ static LN_TARGET void layernorm_vnni(const node_desc *nd, const oao_tensor *in, 
       __mmask8 km = D - i >= 8 ? 0xFF : (__mmask8)((1u << (D - i)) - 1);
       __m512i t64 = rshr8(_mm512_mullo_epi64(ln_c8(&row, i, km, xz, (int64_t)D, S, k), inv), 28);
       __m256i t = _mm512_cvtepi64_epi32(t64); /* |t| <= 2^20 */
-      __m256i gv = _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_maskz_loadu_epi8(km, g + i)), _mm256_set1_epi32(gz));
-      __m256i acc = _mm256_add_epi32(_mm256_mullo_epi32(t, gv), _mm256_maskz_loadu_epi32(km, b + i));
+      __m256i gv = g32 ? _mm256_maskz_loadu_epi32(km, g32 + i)
+                       : _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_maskz_loadu_epi8(km, g + i)), _mm256_set1_epi32(gz));
+      __m256i acc = _mm256_add_epi32(_mm256_mullo_epi32(t, gv), _mm256_maskz_loadu_epi32(km, b + i)); /* modulo 2^32 */
       __m512i v = _mm512_add_epi32(rq16(_mm512_castsi256_si512(acc), m, s), _mm512_set1_epi32(yz));
       v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
-      _mm_mask_storeu_epi8(y + r + i, (__mmask16)km, _mm512_cvtepi32_epi8(v));
+      if (y32) _mm256_mask_storeu_epi32(y32 + r + i, km, _mm512_castsi512_si256(v));
+      else _mm_mask_storeu_epi8(y + r + i, (__mmask16)km, _mm512_cvtepi32_epi8(v));
     }
   }
 }

@@ -262,14 +262,18 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_LAYERNORM: {
     if (n_in != 3) return OAO_E_INPUT_COUNT;
     if (nd->n_attr != 8) return OAO_E_ATTR_COUNT;
-    if ((in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) || in[1].dtype != OAO_INT8 || in[2].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
-    if (in[0].dtype == OAO_INT32 && attr(nd, 0) != 0) return OAO_E_ATTR_VALUE;
+    /* the wide forms (§3.6): an int32 input, an int32 gain, an int32 output, each with zero point 0 */
+    if ((in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) || (in[1].dtype != OAO_INT8 && in[1].dtype != OAO_INT32) ||
+        in[2].dtype != OAO_INT32)
+      return OAO_E_INPUT_DTYPE;
+    if ((in[0].dtype == OAO_INT32 && attr(nd, 0) != 0) || (in[1].dtype == OAO_INT32 && attr(nd, 1) != 0)) return OAO_E_ATTR_VALUE;
     uint32_t d = in[0].dims[in[0].rank - 1];
     if (d > 16384 || in[1].rank != 1 || in[1].dims[0] != d || in[2].rank != 1 || in[2].dims[0] != d) return OAO_E_INPUT_SHAPE;
-    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || attr(nd, 2) < 1 || !ok_rq(attr(nd, 3), attr(nd, 4)) || !ok_zero(attr(nd, 5)) ||
-        !ok_clamp(attr(nd, 6), attr(nd, 7)))
+    if (nd->out_dtype != OAO_INT8 && nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
+    int wide_y = nd->out_dtype == OAO_INT32;
+    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || attr(nd, 2) < 1 || !ok_rq(attr(nd, 3), attr(nd, 4)) ||
+        (wide_y ? attr(nd, 5) != 0 || attr(nd, 6) > attr(nd, 7) : !ok_zero(attr(nd, 5)) || !ok_clamp(attr(nd, 6), attr(nd, 7))))
       return OAO_E_ATTR_VALUE;
-    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
     if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
     break;
   }
@@ -956,7 +960,9 @@ static int64_t rshr64(int64_t p, uint32_t k) {
 
 static void layernorm(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
   const int8_t *g = (const int8_t *)(uintptr_t)in[1].data;
+  const int32_t *g32 = in[1].dtype == OAO_INT32 ? (const int32_t *)(uintptr_t)in[1].data : 0; /* a wide gain */
   const int32_t *b = (const int32_t *)(uintptr_t)in[2].data;
+  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0; /* a wide output */
   int32_t xz = attr(nd, 0), gz = attr(nd, 1), eps = attr(nd, 2), m = attr(nd, 3), s = attr(nd, 4), yz = attr(nd, 5);
   int32_t lo = attr(nd, 6), hi = attr(nd, 7);
   uint32_t D = in[0].dims[in[0].rank - 1];
@@ -983,9 +989,11 @@ static void layernorm(const node_desc *nd, const oao_tensor *in, int8_t *y, uint
       int64_t p = c * (int64_t)inv; /* |c| < sqrt(D)·(sd+1) so |p| < 2^48 */
       int64_t half = (int64_t)1 << 27;
       int32_t t = (int32_t)(p >= 0 ? (p + half) >> 28 : -((-p + half) >> 28)); /* |t| <= 2^20 */
-      uint32_t acc = (uint32_t)(t * ((int32_t)g[i] - gz)) + (uint32_t)b[i];
-      int32_t v = (int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz);
-      y[r + i] = (int8_t)clampi(v, lo, hi);
+      uint32_t gi = g32 ? (uint32_t)g32[i] : (uint32_t)((int32_t)g[i] - gz);
+      uint32_t acc = (uint32_t)t * gi + (uint32_t)b[i]; /* modulo 2^32 */
+      int32_t v = clampi((int32_t)((uint32_t)oao_rq((int32_t)acc, m, s) + (uint32_t)yz), lo, hi);
+      if (y32) y32[r + i] = v;
+      else y[r + i] = (int8_t)v;
     }
   }
 }
