@@ -176,6 +176,16 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const tb = rand() < 0.5 ? 1 : 0;
       const [m, s] = rqPair();
       const [lo, hi] = clampPair();
+      if (rand() < 0.4) {
+        // the wide form (§3.6): int32 a and b (zero points 0), 14-bit levels or any i32 (modulo 2^32); int8 or int32 out
+        const mag = rand() < 0.3 ? 2 ** 31 - 1 : 8191;
+        const out32 = rand() < 0.6;
+        return {
+          name: `MatMul(i32${tb ? ", transB" : ""}${out32 ? "→i32" : ""})`,
+          inputs: [i32([B, M, K], mag), i32(tb ? [B, N, K] : [B, K, N], mag)],
+          node: { op, inputs: refs(2), outDtype: out32 ? DType.int32 : DType.int8, outShape: [B, M, N], attrs: [0, 0, m, s, out32 ? int(-1000, 1000) : zero(), out32 ? -8191 : lo, out32 ? 8191 : hi, tb] },
+        };
+      }
       return {
         name: tb ? "MatMul(transB)" : "MatMul",
         inputs: [i8([B, M, K]), i8(tb ? [B, N, K] : [B, K, N])],

@@ -192,16 +192,18 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
       const [B, M, K] = inputs[0]!.shape as [number, number, number];
       const N = inputs[1]!.shape[tb ? 1 : 2]!;
       const w = inputs[1]!.data;
+      const mm = node.outDtype === DType.int32 ? new Int32Array(n) : y;
       for (let bb = 0; bb < B; bb++)
         for (let i = 0; i < M; i++)
           for (let j = 0; j < N; j++) {
             let acc = 0;
             for (let k = 0; k < K; k++) {
               const bv = tb ? w[(bb * N + j) * K + k]! : w[(bb * K + k) * N + j]!;
-              acc = add32(acc, (x0[(bb * M + i) * K + k]! - az) * (bv - bz));
+              acc = add32(acc, Math.imul(x0[(bb * M + i) * K + k]! - az, bv - bz)); // modulo 2^32 (the wide form's int32 operands)
             }
-            y[(bb * M + i) * N + j] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
+            mm[(bb * M + i) * N + j] = clamp(add32(refRq(acc, m, s), yz), lo, hi);
           }
+      if (node.outDtype === DType.int32) return withData(DType.int32, node.outShape, mm);
       break;
     }
     case Op.CausalSoftmax: {

@@ -569,6 +569,11 @@ static void matmul_chunk(void *ctx, uint32_t chunk) {
 }
 
 static void matmul_native(const node_desc *nd, const oao_tensor *in, int8_t *y) {
+  if (in[0].dtype == OAO_INT32) {
+    /* the wide form: the kernels' own scalar loop (no vector path yet) */
+    matmul_wide(nd, in, y);
+    return;
+  }
   if (gemm_isa == OAO_ISA_C) {
     matmul(nd, in, y);
     return;

@@ -290,17 +290,20 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_MATMUL: {
     if (n_in != 2) return OAO_E_INPUT_COUNT;
     if (nd->n_attr != 8) return OAO_E_ATTR_COUNT;
-    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    /* the wide form (§3.6): a and b both int32, zero points 0; then also an int32 output (any i32 zero point and clamp) */
+    int wide_in = in[0].dtype == OAO_INT32, wide_y = nd->out_dtype == OAO_INT32;
+    if ((!wide_in && in[0].dtype != OAO_INT8) || in[1].dtype != in[0].dtype) return OAO_E_INPUT_DTYPE;
     int32_t tb = attr(nd, 7);
-    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || !ok_rq(attr(nd, 2), attr(nd, 3)) || !ok_zero(attr(nd, 4)) ||
-        !ok_clamp(attr(nd, 5), attr(nd, 6)) || (tb != 0 && tb != 1))
+    if (!ok_zero(attr(nd, 0)) || !ok_zero(attr(nd, 1)) || !ok_rq(attr(nd, 2), attr(nd, 3)) ||
+        !(wide_y ? attr(nd, 5) <= attr(nd, 6) : ok_zero(attr(nd, 4)) && ok_clamp(attr(nd, 5), attr(nd, 6))) || (tb != 0 && tb != 1))
       return OAO_E_ATTR_VALUE;
+    if (wide_in && (attr(nd, 0) != 0 || attr(nd, 1) != 0)) return OAO_E_ATTR_VALUE;
     if (in[0].rank != 3 || in[1].rank != 3 || in[0].dims[0] != in[1].dims[0]) return OAO_E_INPUT_SHAPE;
     if (in[0].dims[2] != in[1].dims[tb ? 2 : 1]) return OAO_E_INPUT_SHAPE;
     dims[0] = in[0].dims[0];
     dims[1] = in[0].dims[1];
     dims[2] = in[1].dims[tb ? 1 : 2];
-    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (nd->out_dtype != OAO_INT8 && !(wide_y && wide_in)) return OAO_E_OUTPUT_DTYPE;
     if (nd->out_rank != 3) return OAO_E_OUTPUT_SHAPE;
     for (uint32_t i = 0; i < 3; i++)
       if (nd->out_dims[i] != dims[i]) return OAO_E_OUTPUT_SHAPE;
@@ -653,24 +656,21 @@ static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_
   }
 }
 
-/* Gemm's wide form (validated: x, w int32, zero points 0): Σ_k x·w + b modulo 2^32, then as the int8 form.
+/* The wide forms of Gemm and MatMul (validated: int32 operands, zero points 0): y(i, j) = Σ_k x(i, k)·w(j, k) + b(j)
+   modulo 2^32, requantized, offset and clamped as the int8 forms; x(i, k) = x[i·K + k], w(j, k) = w[j·wj + k·wk].
    2×4 tiles of accumulators (about 3 guest steps a multiply-accumulate), the edges one output at a time. */
-static void gemm_wide(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
-  const int32_t *x = (const int32_t *)(uintptr_t)in[0].data;
-  const int32_t *w = (const int32_t *)(uintptr_t)in[1].data;
-  const int32_t *b = n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0;
-  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0;
-  uint32_t M = in[0].dims[0], K = in[0].dims[1], N = in[1].dims[0];
+static void wide_mm(const int32_t *x, const int32_t *w, uint32_t wj, uint32_t wk, const int32_t *b, uint32_t M, uint32_t N, uint32_t K,
+                    const node_desc *nd, int8_t *y, int32_t *y32) {
   int32_t m = attr(nd, 2), s = attr(nd, 3), yz = attr(nd, 4), lo = attr(nd, 5), hi = attr(nd, 6);
   for (uint32_t i0 = 0; i0 < M; i0 += 2) {
     uint32_t rows = M - i0 < 2 ? 1 : 2;
     for (uint32_t j0 = 0; j0 < N; j0 += 4) {
       uint32_t cols = N - j0 < 4 ? N - j0 : 4, t[8];
       if (rows == 2 && cols == 4) {
-        const int32_t *x0 = x + i0 * K, *x1 = x0 + K, *w0 = w + j0 * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        const int32_t *x0 = x + i0 * K, *x1 = x0 + K, *w0 = w + j0 * wj, *w1 = w0 + wj, *w2 = w1 + wj, *w3 = w2 + wj;
         uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        for (uint32_t k = 0; k < K; k++) {
-          uint32_t p = (uint32_t)x0[k], q = (uint32_t)x1[k], c0 = (uint32_t)w0[k], c1 = (uint32_t)w1[k], c2 = (uint32_t)w2[k], c3 = (uint32_t)w3[k];
+        for (uint32_t k = 0, o = 0; k < K; k++, o += wk) {
+          uint32_t p = (uint32_t)x0[k], q = (uint32_t)x1[k], c0 = (uint32_t)w0[o], c1 = (uint32_t)w1[o], c2 = (uint32_t)w2[o], c3 = (uint32_t)w3[o];
           a0 += p * c0; a1 += p * c1; a2 += p * c2; a3 += p * c3;
           a4 += q * c0; a5 += q * c1; a6 += q * c2; a7 += q * c3;
         }
@@ -678,9 +678,9 @@ static void gemm_wide(const node_desc *nd, const oao_tensor *in, uint32_t n_in, 
       } else {
         for (uint32_t r = 0; r < rows; r++)
           for (uint32_t c = 0; c < cols; c++) {
-            const int32_t *xr = x + (i0 + r) * K, *wc = w + (j0 + c) * K;
+            const int32_t *xr = x + (i0 + r) * K, *wc = w + (j0 + c) * wj;
             uint32_t a = 0;
-            for (uint32_t k = 0; k < K; k++) a += (uint32_t)xr[k] * (uint32_t)wc[k];
+            for (uint32_t k = 0, o = 0; k < K; k++, o += wk) a += (uint32_t)xr[k] * (uint32_t)wc[o];
             t[r * 4 + c] = a;
           }
       }
@@ -693,6 +693,22 @@ static void gemm_wide(const node_desc *nd, const oao_tensor *in, uint32_t n_in, 
         }
     }
   }
+}
+
+static void gemm_wide(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_t *y) {
+  uint32_t K = in[0].dims[1];
+  wide_mm((const int32_t *)(uintptr_t)in[0].data, (const int32_t *)(uintptr_t)in[1].data, K, 1, n_in == 3 ? (const int32_t *)(uintptr_t)in[2].data : 0,
+          in[0].dims[0], in[1].dims[0], K, nd, y, nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0);
+}
+
+/* MatMul's wide form, batch by batch: b [N, K] (transB) or [K, N] */
+static void matmul_wide(const node_desc *nd, const oao_tensor *in, int8_t *y) {
+  const int32_t *a = (const int32_t *)(uintptr_t)in[0].data, *bm = (const int32_t *)(uintptr_t)in[1].data;
+  int32_t tb = attr(nd, 7);
+  uint32_t B = in[0].dims[0], M = in[0].dims[1], K = in[0].dims[2], N = in[1].dims[tb ? 1 : 2];
+  int32_t *y32 = nd->out_dtype == OAO_INT32 ? (int32_t *)(void *)y : 0;
+  for (uint32_t bb = 0; bb < B; bb++)
+    wide_mm(a + bb * M * K, bm + bb * K * N, tb ? K : 1, tb ? 1 : N, 0, M, N, K, nd, y32 ? 0 : y + bb * M * N, y32 ? y32 + bb * M * N : 0);
 }
 
 /* A wide (int32) operand is clamped to ±WIDE_MAX (its zero point is 0), so that d·2^lshift with
@@ -1270,7 +1286,10 @@ int32_t oao_node_run(const uint8_t *desc, uint32_t desc_len, const oao_tensor *i
   case OAO_OP_GATHER: gather(inputs, (uint8_t *)y); break;
   case OAO_OP_LAYERNORM: layernorm(&nd, inputs, y, n); break;
   case OAO_OP_LUT: lut(&nd, inputs, y, n); break;
-  case OAO_OP_MATMUL: OAO_MATMUL(&nd, inputs, y); break;
+  case OAO_OP_MATMUL:
+    if (inputs[0].dtype == OAO_INT32) matmul_wide(&nd, inputs, y);
+    else OAO_MATMUL(&nd, inputs, y);
+    break;
   case OAO_OP_CAUSALSOFTMAX: causal_softmax(&nd, inputs, y, n); break;
   case OAO_OP_TRANSPOSE: transpose(&nd, inputs, (uint8_t *)y, nd.out_dims, n); break;
   case OAO_OP_SLICE: slice(&nd, inputs, (uint8_t *)y, nd.out_dims); break;
