@@ -169,6 +169,19 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
     }
     case Op.Lut: {
       const shape = [int(1, 3), int(1, 50)];
+      if (rand() < 0.5) {
+        // the wide form (§3.6): n + 1 int32 entries over [lo, lo + n·2^shift], the steps within the bound; inputs
+        // inside, around and far outside the table's range
+        const n = int(1, rand() < 0.2 ? 4096 : 300), sh = int(0, rand() < 0.2 ? 24 : 10);
+        const span = n * 2 ** sh;
+        const lo = int(-(2 ** 31), 2 ** 31 - 1 - span);
+        const step = Math.floor((2 ** 31 - 1) / 2 ** sh);
+        const t = [int(-(2 ** 30), 2 ** 30)];
+        for (let j = 0; j < n; j++) t.push(Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, t[j]! + int(-step, step))));
+        // the clamp may shorten a step, never lengthen it: every step stays within the bound
+        const x = int32Tensor(shape, Array.from({ length: shape[0]! * shape[1]! }, () => (rand() < 0.8 ? lo + int(0, span) : int(-(2 ** 31), 2 ** 31 - 1))));
+        return { name: `Lut(int32, ${n + 1} entries, shift ${sh})`, inputs: [x], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: shape, attrs: [lo, sh, ...t] } };
+      }
       return { name: "Lut", inputs: [i8(shape)], node: { op, inputs: refs(1), outDtype: DType.int8, outShape: shape, attrs: Array.from({ length: 256 }, () => zero()) } };
     }
     case Op.MatMul: {

@@ -251,26 +251,32 @@ describe.skipIf(!native.loaded)("the native kernels are bit-exact with the wasm 
 
   /** randomNodeCase's Lut, CausalSoftmax and MatMul (both right-operand layouts) at sizes the native addon splits over the threads: Lut and CausalSoftmax from 2^14 elements (the softmax by whole matrices), MatMul by batch from 2^20 MACs when each batch is below 2^23. */
   function largeSplitCases(rand: () => number): NodeCase[] {
-    const fill = (shape: number[]): Tensor => ({ dtype: DType.int8, shape, data: Int8Array.from({ length: elementCount(shape) }, () => Math.floor(rand() * 256) - 128) }) as Tensor;
+    /** Random values of `like`'s dtype (a wide form's int32: 14-bit levels and beyond). */
+    const fill = (shape: number[], like: Tensor): Tensor =>
+      (like.dtype === DType.int32
+        ? { dtype: DType.int32, shape, data: Int32Array.from({ length: elementCount(shape) }, () => Math.floor(rand() * 40000) - 20000) }
+        : { dtype: DType.int8, shape, data: Int8Array.from({ length: elementCount(shape) }, () => Math.floor(rand() * 256) - 128) }) as Tensor;
     const cases: NodeCase[] = [];
     for (let i = 0; i < 4; i++) {
       const lut = randomNodeCase(Op.Lut, rand);
       const shape = [70, 301 + i];
-      cases.push({ name: `Lut [70,${301 + i}]`, inputs: [fill(shape)], node: { ...lut.node, outShape: shape } });
+      cases.push({ name: `${lut.name} [70,${301 + i}]`, inputs: [fill(shape, lut.inputs[0]!)], node: { ...lut.node, outShape: shape } });
       const sm = randomNodeCase(Op.CausalSoftmax, rand);
       const smShape = [12 + i, 37 + i, 40 + i]; // R < C: the mask's offset C - R
-      cases.push({ name: `CausalSoftmax [${smShape}]`, inputs: [fill(smShape)], node: { ...sm.node, outShape: smShape } });
+      cases.push({ name: `${sm.name} [${smShape}]`, inputs: [fill(smShape, sm.inputs[0]!)], node: { ...sm.node, outShape: smShape } });
       const mm = randomNodeCase(Op.MatMul, rand);
       const tb = i % 2;
       const [B, M, K, N] = [12 - i, 64 + i, 64 - i, 64 + 3 * i];
       const attrs = [...mm.node.attrs.slice(0, 7), tb];
-      cases.push({ name: `MatMul${tb ? "(transB)" : ""} [${B},${M},${K}]·${tb ? `[${B},${N},${K}]` : `[${B},${K},${N}]`}`, inputs: [fill([B, M, K]), fill(tb ? [B, N, K] : [B, K, N])], node: { ...mm.node, outShape: [B, M, N], attrs } });
+      cases.push({ name: `${mm.name} [${B},${M},${K}]·${tb ? `[${B},${N},${K}]` : `[${B},${K},${N}]`}`, inputs: [fill([B, M, K], mm.inputs[0]!), fill(tb ? [B, N, K] : [B, K, N], mm.inputs[0]!)], node: { ...mm.node, outShape: [B, M, N], attrs } });
     }
     return cases;
   }
 
   it("Lut, CausalSoftmax and batched MatMul split over 2 threads, at each instruction set: the same bytes as one thread, the wasm builds and the reference", () => {
     const cases = largeSplitCases(seededRandom(31));
+    // the wide forms among them (int32 Lut and MatMul), split over the threads as the int8 ones
+    expect(cases.some((c) => c.node.op === Op.Lut && c.inputs[0]!.dtype === DType.int32) && cases.some((c) => c.node.op === Op.MatMul && c.inputs[0]!.dtype === DType.int32)).toBe(true);
     for (const isa of isas) {
       for (const threads of [2, 1]) {
         configureNativeKernels({ isa, threads });

@@ -184,9 +184,24 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
       if (node.outDtype === DType.int32) return withData(DType.int32, node.outShape, out);
       break;
     }
-    case Op.Lut:
+    case Op.Lut: {
+      if (inputs[0]!.dtype === DType.int32) {
+        // the wide form: the table a[2..] over [lo, lo + n·2^shift], linear between entries, rounded half away from zero
+        const [lo, sh] = a as [number, number];
+        const nt = a.length - 3;
+        const out = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const u = clamp(x0[i]!, lo, lo + nt * 2 ** sh) - lo;
+          const k = Math.min(Math.floor(u / 2 ** sh), nt - 1);
+          const t0 = a[2 + k]!, p = (a[3 + k]! - t0) * (u - k * 2 ** sh);
+          const r = sh === 0 ? p : Math.sign(p) * Math.floor((Math.abs(p) + 2 ** (sh - 1)) / 2 ** sh);
+          out[i] = t0 + r;
+        }
+        return withData(DType.int32, node.outShape, out);
+      }
       for (let i = 0; i < n; i++) y[i] = a[x0[i]! + 128]!;
       break;
+    }
     case Op.MatMul: {
       const [az, bz, m, s, yz, lo, hi, tb] = a as [number, number, number, number, number, number, number, number];
       const [B, M, K] = inputs[0]!.shape as [number, number, number];

@@ -279,6 +279,20 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   }
   case OAO_OP_LUT: {
     if (n_in != 1) return OAO_E_INPUT_COUNT;
+    if (in[0].dtype == OAO_INT32) {
+      /* the wide form (§3.6): lo, shift, t_0..t_n (1 <= n <= 4096), interpolated; exact in 32 bits by these bounds */
+      if (nd->n_attr < 4 || nd->n_attr > 4099) return OAO_E_ATTR_COUNT;
+      int32_t lo = attr(nd, 0), sh = attr(nd, 1);
+      uint32_t nt = nd->n_attr - 3;
+      if (!in_range(sh, 0, 24) || (int64_t)lo + ((int64_t)nt << sh) > 2147483647) return OAO_E_ATTR_VALUE;
+      for (uint32_t j = 0; j < nt; j++) {
+        int64_t d = (int64_t)attr(nd, 3 + j) - attr(nd, 2 + j);
+        if ((d < 0 ? -d : d) << sh > 2147483647) return OAO_E_ATTR_VALUE;
+      }
+      if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
+      if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
+      break;
+    }
     if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
     if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
     for (uint32_t i = 0; i < 256; i++)
@@ -1014,7 +1028,32 @@ static void layernorm(const node_desc *nd, const oao_tensor *in, int8_t *y, uint
   }
 }
 
+/* Lut's wide form (validated): the table t_0..t_nt over [lo, lo + nt·2^sh], linear between entries, rounded half away
+   from zero; no branch on the values (the guest's steps are the same for every input) */
+static void lut_wide(const node_desc *nd, const oao_tensor *in, int32_t *y, uint32_t n) {
+  const int32_t *x = (const int32_t *)(uintptr_t)in[0].data;
+  int32_t lo = attr(nd, 0);
+  uint32_t sh = (uint32_t)attr(nd, 1), nt = nd->n_attr - 3;
+  int32_t top = (int32_t)((uint32_t)lo + (nt << sh));
+  uint32_t half = sh ? 1u << (sh - 1) : 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t u = (uint32_t)clampi(x[i], lo, top) - (uint32_t)lo; /* 0 .. nt·2^sh */
+    uint32_t k = u >> sh;
+    k -= (uint32_t)(k >= nt); /* u = nt·2^sh: the last segment at its end */
+    uint32_t f = u - (k << sh);
+    int32_t t0 = attr(nd, 2 + k), d = attr(nd, 3 + k) - t0; /* |d|·2^sh < 2^31 */
+    int32_t p = d * (int32_t)f;
+    uint32_t sg = (uint32_t)(p >> 31), a = ((uint32_t)p ^ sg) - sg; /* |p| */
+    uint32_t q = (a + half) >> sh;
+    y[i] = t0 + (int32_t)((q ^ sg) - sg);
+  }
+}
+
 static void lut(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
+  if (in[0].dtype == OAO_INT32) {
+    lut_wide(nd, in, (int32_t *)(void *)y, n);
+    return;
+  }
   const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   int8_t table[256];
   for (uint32_t i = 0; i < 256; i++) table[i] = (int8_t)attr(nd, i);
