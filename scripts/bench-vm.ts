@@ -10,7 +10,7 @@
  *    several deep steps (around 100M), each verified from its bytes alone.
  * 3. Fast mode's two executors side by side (the block translator, jit.ts, and the interpreter
  *    alone) on bench_loop and on the node program (oao_node.elf) checking MNIST node 1 (a Gemm,
- *    1,218,507 steps) and a bigger one-node Gemm model; and the same ELFs under qemu-mips
+ *    1,218,509 steps) and a bigger one-node Gemm model; and the same ELFs under qemu-mips
  *    (keeper/guest/node/qemu.ts serves the oracle over fds 5/6), when it is installed.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";

@@ -36,6 +36,13 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
     return [lo, int(lo, 127)];
   };
   const refs = (n: number) => [inputSlot(), ...Array.from({ length: n - 1 }, (_, j) => weightSlot(j))];
+  /** A wide softmax's attributes (§3.6): shift, then exp(−d·scale) at 2^16 on n + 1 points d = j·2^shift. */
+  const wideExpTable = (): number[] => {
+    const n = int(1, rand() < 0.2 ? 4096 : 300), sh = int(0, 14), scale = (0.01 + rand() * 0.3) / 2 ** sh;
+    return [sh, ...Array.from({ length: n + 1 }, (_, j) => Math.max(j === 0 ? 1 : 0, Math.round(65536 * Math.exp(-j * 2 ** sh * scale))))];
+  };
+  /** Scores for a wide softmax: 14-bit levels, some rows at the int32 extremes. */
+  const wideScores = (shape: number[]) => (rand() < 0.2 ? i32(shape, 2 ** 31 - 1) : i32(shape, 8191));
   switch (op) {
     case Op.Gemm: {
       const M = int(1, 3), K = int(1, 70), N = int(1, 20);
@@ -210,6 +217,7 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const shape = rand() < 0.5 ? [R, C] : [int(1, 3), R, C];
       const scale = 0.01 + rand() * 0.3;
       const table = Array.from({ length: 256 }, (_, d) => Math.round(65536 * Math.exp(-d * scale)));
+      if (rand() < 0.4) return { name: "CausalSoftmax(int32)", inputs: [wideScores(shape)], node: { op, inputs: refs(1), outDtype: DType.int32, outShape: shape, attrs: wideExpTable() } };
       return { name: "CausalSoftmax", inputs: [i8(shape)], node: { op, inputs: refs(1), outDtype: DType.int8, outShape: shape, attrs: table } };
     }
     case Op.Transpose: {
@@ -275,6 +283,7 @@ export function randomNodeCase(op: number, rand: () => number): NodeCase {
       const scale = 0.01 + rand() * 0.3;
       const table = Array.from({ length: 256 }, (_, d) => Math.round(65536 * Math.exp(-d * scale)));
       const pos = int32Tensor([1], [pick([int(0, N - 1), int(0, N - 1), 0, N - 1, int(-3, N + 2), 2 ** 31 - 1, -(2 ** 31)])]);
+      if (rand() < 0.4) return { name: "PrefixSoftmax(int32)", inputs: [wideScores(shape), pos], node: { op, inputs: refs(2), outDtype: DType.int32, outShape: shape, attrs: wideExpTable() } };
       return { name: "PrefixSoftmax", inputs: [i8(shape), pos], node: { op, inputs: refs(2), outDtype: DType.int8, outShape: shape, attrs: table } };
     }
     case Op.Emit: {

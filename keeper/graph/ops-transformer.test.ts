@@ -207,7 +207,12 @@ describe("text-generation operators (17–21), hand-computed", () => {
     expect(() => ps([x, int32Tensor([2], [0, 0])])).toThrow(/wrong shape/);
     expect(() => ps([x, int32Tensor([1, 1], [0])])).toThrow(/wrong shape/);
     expect(() => ps([x, int8Tensor([1], [0])])).toThrow(/wrong dtype/);
-    expect(() => ps([int32Tensor([2, 3], new Int32Array(6)), pos(0)])).toThrow(/wrong dtype/);
+    // int32 scores are the wide form: its own table (shift, t_0..t_n) and an int32 output
+    const x32 = int32Tensor([2, 3], [5, 5, 5, 0, 9, -9]);
+    expect(() => ps([x32, pos(0)])).toThrow(/out of range/);
+    expect(() => ps([x32, pos(0)], { attrs: [0, 1, 0] })).toThrow(/output dtype/);
+    expect(() => ps([x32, pos(0)], { attrs: [0, 0, 0], outDtype: DType.int32 })).toThrow(/out of range/);
+    expect(Array.from(ps([x32, pos(1)], { attrs: [0, 1, 0], outDtype: DType.int32 }))).toEqual([16384, 16384, 0, 0, 32768, 0]);
     expect(() => ps([int8Tensor([32768], new Int8Array(32768)), pos(0)])).toThrow(/wrong shape/);
     expect(ps([int8Tensor([32767], new Int8Array(32767)), pos(0)])[0]).toBe(127);
     expect(() => ps([x])).toThrow(/number of inputs/);

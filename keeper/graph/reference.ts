@@ -39,6 +39,24 @@ function wideOperand(t: Tensor, zero: number): (v: number) => number {
 }
 const WIDE_MAX = 2 ** 17 - 1;
 
+/** A wide table's value at u in 0 .. n·2^sh: entries t[base ..], linear between them, rounded half away from zero. */
+function wideTable(t: readonly number[], base: number, n: number, sh: number, u: number): number {
+  const k = Math.min(Math.floor(u / 2 ** sh), n - 1);
+  const t0 = t[base + k]!, p = (t[base + 1 + k]! - t0) * (u - k * 2 ** sh);
+  return t0 + (sh === 0 ? p : Math.sign(p) * Math.floor((Math.abs(p) + 2 ** (sh - 1)) / 2 ** sh));
+}
+
+/** The wide softmaxes' row: e = the table at min(max − x, n·2^shift) over the columns `on`, probabilities at 2^15 levels (0 elsewhere). */
+function wideSoftmaxRow(a: readonly number[], x: ArrayLike<number>, base: number, len: number, on: (j: number) => boolean, out: Int32Array): void {
+  const sh = a[0]!, nt = a.length - 2;
+  let mx = -(2 ** 31);
+  for (let j = 0; j < len; j++) if (on(j)) mx = Math.max(mx, x[base + j]!);
+  const e = (j: number) => wideTable(a, 1, nt, sh, Math.min(mx - x[base + j]!, nt * 2 ** sh));
+  let sum = 0;
+  for (let j = 0; j < len; j++) if (on(j)) sum += e(j);
+  for (let j = 0; j < len; j++) out[base + j] = on(j) ? Math.min(Math.floor((e(j) * 32768 + Math.floor(sum / 2)) / sum), 32768) : 0;
+}
+
 export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
   const a = node.attrs;
   const n = elementCount(node.outShape);
@@ -190,13 +208,7 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
         const [lo, sh] = a as [number, number];
         const nt = a.length - 3;
         const out = new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          const u = clamp(x0[i]!, lo, lo + nt * 2 ** sh) - lo;
-          const k = Math.min(Math.floor(u / 2 ** sh), nt - 1);
-          const t0 = a[2 + k]!, p = (a[3 + k]! - t0) * (u - k * 2 ** sh);
-          const r = sh === 0 ? p : Math.sign(p) * Math.floor((Math.abs(p) + 2 ** (sh - 1)) / 2 ** sh);
-          out[i] = t0 + r;
-        }
+        for (let i = 0; i < n; i++) out[i] = wideTable(a, 2, nt, sh, clamp(x0[i]!, lo, lo + nt * 2 ** sh) - lo);
         return withData(DType.int32, node.outShape, out);
       }
       for (let i = 0; i < n; i++) y[i] = a[x0[i]! + 128]!;
@@ -224,6 +236,11 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
     case Op.CausalSoftmax: {
       const shape = inputs[0]!.shape;
       const C = shape[shape.length - 1]!, R = shape[shape.length - 2]!;
+      if (inputs[0]!.dtype === DType.int32) {
+        const out = new Int32Array(n);
+        for (let base = 0, row = 0; base < n; base += C, row = (row + 1) % R) wideSoftmaxRow(a, x0, base, C, (j) => j <= row + C - R, out);
+        return withData(DType.int32, node.outShape, out);
+      }
       for (let base = 0, row = 0; base < n; base += C, row = (row + 1) % R) {
         const allowed = row + (C - R) + 1;
         let mx = -128;
@@ -292,6 +309,11 @@ export function refNode(node: NodeDesc, inputs: readonly Tensor[]): Tensor {
     case Op.PrefixSoftmax: {
       const N = inputs[0]!.shape[inputs[0]!.shape.length - 1]!;
       const q = clamp(inputs[1]!.data[0]!, 0, N - 1);
+      if (inputs[0]!.dtype === DType.int32) {
+        const out = new Int32Array(n);
+        for (let base = 0; base < n; base += N) wideSoftmaxRow(a, x0, base, N, (j) => j <= q, out);
+        return withData(DType.int32, node.outShape, out);
+      }
       for (let base = 0; base < n; base += N) {
         let mx = -128;
         for (let j = 0; j <= q; j++) mx = Math.max(mx, x0[base + j]!);

@@ -3,7 +3,7 @@
  * On a local world with the real dispute game, a keeper refuses, with a message naming what is wrong,
  * a model whose registered absolute prestate is not its guest program's, a model id the registry does
  * not have, and a model with a node whose guest run does not fit the game's VM trace (MNIST's first
- * Gemm takes 1,218,507 steps: it needs vmTraceDepth 21, so a depth-20 game could not decide it).
+ * Gemm takes 1,218,509 steps: it needs vmTraceDepth 21, so a depth-20 game could not decide it).
  */
 import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -63,7 +63,7 @@ describe("the models a keeper serves", () => {
     // the refusals keep /readyz not ready, naming them
     expect(runtimeReadiness(rt, { ready: true })).toEqual({ ready: false, reason: expect.stringMatching(/^model not served: model \d+: .*; model 99: /) });
     const cache = JSON.parse(readFileSync(join(dataDir, "vm-steps.json"), "utf8")) as Record<string, number[]>;
-    expect(Object.values(cache)).toEqual([[1_218_507, 290_716, 281_895]]);
+    expect(Object.values(cache)).toEqual([[1_218_509, 290_718, 281_897]]);
   });
 
   it("refuses a model with a node longer than the game's VM trace, naming the node, its steps and the depth it needs", async () => {
@@ -72,7 +72,7 @@ describe("the models a keeper serves", () => {
     const { served, problems } = await startKeeper(world, { [String(id)]: "mnist" });
     expect(served).toEqual([]);
     expect(problems).toEqual([
-      expect.stringMatching(/^model 1: node 1 \(Gemm\) runs 1218507 VM steps, more than the 1048576 steps \(2\^20\) the game's VM trace covers; it needs vmTraceDepth >= 21/),
+      expect.stringMatching(/^model 1: node 1 \(Gemm\) runs 1218509 VM steps, more than the 1048576 steps \(2\^20\) the game's VM trace covers; it needs vmTraceDepth >= 21/),
     ]);
   });
 

@@ -83,6 +83,27 @@ static int ok_table(const node_desc *nd) {
   return 1;
 }
 
+/* Whether the wide table at attributes base.. (nt + 1 entries, each in lo..hi) keeps interp exact over nt·2^sh <= top */
+static int ok_wide_table(const node_desc *nd, uint32_t base, uint32_t nt, int32_t sh, int64_t top, int32_t lo, int32_t hi) {
+  if (nt < 1 || nt > 4096 || !in_range(sh, 0, 24) || ((int64_t)nt << sh) > top) return 0;
+  for (uint32_t j = 0; j <= nt; j++) {
+    if (!in_range(attr(nd, base + j), lo, hi)) return 0;
+    if (j < nt) {
+      int64_t d = (int64_t)attr(nd, base + 1 + j) - attr(nd, base + j);
+      if ((d < 0 ? -d : d) << sh > 2147483647) return 0;
+    }
+  }
+  return 1;
+}
+
+/* a wide softmax's attributes (§3.6): shift, t_0..t_n (1 <= n <= 4096), entries in 0..65536, t_0 >= 1; int32 output */
+static int32_t validate_wide_softmax(const node_desc *nd) {
+  if (nd->n_attr < 3 || nd->n_attr > 4098) return OAO_E_ATTR_COUNT;
+  if (!ok_wide_table(nd, 1, nd->n_attr - 2, attr(nd, 0), 2147483647, 0, 65536) || attr(nd, 1) < 1) return OAO_E_ATTR_VALUE;
+  if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
+  return OAO_OK;
+}
+
 static int32_t clampi(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 static int same_shape(const oao_tensor *a, const uint32_t *dims, uint32_t rank) {
@@ -282,13 +303,7 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
     if (in[0].dtype == OAO_INT32) {
       /* the wide form (§3.6): lo, shift, t_0..t_n (1 <= n <= 4096), interpolated; exact in 32 bits by these bounds */
       if (nd->n_attr < 4 || nd->n_attr > 4099) return OAO_E_ATTR_COUNT;
-      int32_t lo = attr(nd, 0), sh = attr(nd, 1);
-      uint32_t nt = nd->n_attr - 3;
-      if (!in_range(sh, 0, 24) || (int64_t)lo + ((int64_t)nt << sh) > 2147483647) return OAO_E_ATTR_VALUE;
-      for (uint32_t j = 0; j < nt; j++) {
-        int64_t d = (int64_t)attr(nd, 3 + j) - attr(nd, 2 + j);
-        if ((d < 0 ? -d : d) << sh > 2147483647) return OAO_E_ATTR_VALUE;
-      }
+      if (!ok_wide_table(nd, 2, nd->n_attr - 3, attr(nd, 1), 2147483647 - (int64_t)attr(nd, 0), INT32_MIN, INT32_MAX)) return OAO_E_ATTR_VALUE;
       if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
       if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
       break;
@@ -325,11 +340,16 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   }
   case OAO_OP_CAUSALSOFTMAX: {
     if (n_in != 1) return OAO_E_INPUT_COUNT;
-    if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
+    if (in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
     if (in[0].rank < 2 || in[0].dims[in[0].rank - 1] > 32767 || in[0].dims[in[0].rank - 2] > in[0].dims[in[0].rank - 1]) return OAO_E_INPUT_SHAPE;
-    if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
-    if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
-    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (in[0].dtype == OAO_INT32) {
+      int32_t rc = validate_wide_softmax(nd);
+      if (rc != OAO_OK) return rc;
+    } else {
+      if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
+      if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
+      if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    }
     if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
     break;
   }
@@ -410,11 +430,16 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
   case OAO_OP_PREFIXSOFTMAX: {
     /* x int8 [...,N] (N <= 32767), pos int32 [1] -> int8, shape of x */
     if (n_in != 2) return OAO_E_INPUT_COUNT;
-    if (in[0].dtype != OAO_INT8 || in[1].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
+    if ((in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) || in[1].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
     if (in[0].dims[in[0].rank - 1] > 32767 || in[1].rank != 1 || in[1].dims[0] != 1) return OAO_E_INPUT_SHAPE;
-    if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
-    if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
-    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    if (in[0].dtype == OAO_INT32) {
+      int32_t rc = validate_wide_softmax(nd);
+      if (rc != OAO_OK) return rc;
+    } else {
+      if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
+      if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
+      if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    }
     if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
     break;
   }
@@ -1028,25 +1053,27 @@ static void layernorm(const node_desc *nd, const oao_tensor *in, int8_t *y, uint
   }
 }
 
-/* Lut's wide form (validated): the table t_0..t_nt over [lo, lo + nt·2^sh], linear between entries, rounded half away
-   from zero; no branch on the values (the guest's steps are the same for every input) */
+/* A wide table (Lut, the softmaxes): entries t_0..t_nt at attributes base.., linear between them at u in
+   0 .. nt·2^sh, rounded half away from zero, exact in 32 bits (validated: |t_{k+1} - t_k|·2^sh < 2^31); no branch
+   on u (the guest's steps are the same for every input) */
+static int32_t interp(const node_desc *nd, uint32_t base, uint32_t nt, uint32_t sh, uint32_t u) {
+  uint32_t k = u >> sh;
+  k -= (uint32_t)(k >= nt); /* u = nt·2^sh: the last segment at its end */
+  uint32_t f = u - (k << sh);
+  int32_t t0 = attr(nd, base + k), d = attr(nd, base + 1 + k) - t0;
+  int32_t p = d * (int32_t)f;
+  uint32_t sg = (uint32_t)(p >> 31), a = ((uint32_t)p ^ sg) - sg; /* |p| */
+  uint32_t q = (a + (sh ? 1u << (sh - 1) : 0u)) >> sh;
+  return t0 + (int32_t)((q ^ sg) - sg);
+}
+
+/* Lut's wide form (validated): the table over [lo, lo + nt·2^sh] */
 static void lut_wide(const node_desc *nd, const oao_tensor *in, int32_t *y, uint32_t n) {
   const int32_t *x = (const int32_t *)(uintptr_t)in[0].data;
   int32_t lo = attr(nd, 0);
   uint32_t sh = (uint32_t)attr(nd, 1), nt = nd->n_attr - 3;
   int32_t top = (int32_t)((uint32_t)lo + (nt << sh));
-  uint32_t half = sh ? 1u << (sh - 1) : 0;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t u = (uint32_t)clampi(x[i], lo, top) - (uint32_t)lo; /* 0 .. nt·2^sh */
-    uint32_t k = u >> sh;
-    k -= (uint32_t)(k >= nt); /* u = nt·2^sh: the last segment at its end */
-    uint32_t f = u - (k << sh);
-    int32_t t0 = attr(nd, 2 + k), d = attr(nd, 3 + k) - t0; /* |d|·2^sh < 2^31 */
-    int32_t p = d * (int32_t)f;
-    uint32_t sg = (uint32_t)(p >> 31), a = ((uint32_t)p ^ sg) - sg; /* |p| */
-    uint32_t q = (a + half) >> sh;
-    y[i] = t0 + (int32_t)((q ^ sg) - sg);
-  }
+  for (uint32_t i = 0; i < n; i++) y[i] = interp(nd, 2, nt, sh, (uint32_t)clampi(x[i], lo, top) - (uint32_t)lo);
 }
 
 static void lut(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
@@ -1093,7 +1120,41 @@ static void matmul(const node_desc *nd, const oao_tensor *in, int8_t *y) {
   }
 }
 
+/* The wide softmaxes' exp: the table at d = max - x (0 .. 2^32 - 1), read at min(d, n·2^shift) */
+static uint32_t wide_exp(const node_desc *nd, uint32_t nt, uint32_t sh, uint32_t top, uint32_t d) {
+  return (uint32_t)interp(nd, 1, nt, sh, d < top ? d : top);
+}
+
+/* probability e/S at 2^15 levels, rounded to nearest, at most 2^15 (S >= e, S >= 1, e <= 65536: no overflow) */
+static uint32_t wide_prob(uint32_t e, uint32_t sum) {
+  uint32_t r = (e * 32768u + sum / 2u) / sum;
+  return r > 32768u ? 32768u : r;
+}
+
+/* CausalSoftmax's wide form (validated): int32 scores, int32 probabilities at 2^15 levels */
+static void causal_softmax_wide(const node_desc *nd, const oao_tensor *in, int32_t *y, uint32_t n) {
+  const int32_t *x = (const int32_t *)(uintptr_t)in[0].data;
+  uint32_t sh = (uint32_t)attr(nd, 0), nt = nd->n_attr - 2, top = nt << sh;
+  uint32_t C = in[0].dims[in[0].rank - 1], R = in[0].dims[in[0].rank - 2];
+  uint32_t row = 0;
+  for (uint32_t base = 0; base < n; base += C) {
+    uint32_t allowed = row + (C - R) + 1;
+    const int32_t *xr = x + base;
+    int32_t mx = INT32_MIN;
+    for (uint32_t j = 0; j < allowed; j++) mx = xr[j] > mx ? xr[j] : mx;
+    uint32_t sum = 0; /* <= 32767 · 65536 < 2^31, >= t_0 >= 1 */
+    for (uint32_t j = 0; j < allowed; j++) sum += wide_exp(nd, nt, sh, top, (uint32_t)mx - (uint32_t)xr[j]);
+    for (uint32_t j = 0; j < C; j++)
+      y[base + j] = j < allowed ? (int32_t)wide_prob(wide_exp(nd, nt, sh, top, (uint32_t)mx - (uint32_t)xr[j]), sum) : 0;
+    if (++row == R) row = 0;
+  }
+}
+
 static void causal_softmax(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
+  if (in[0].dtype == OAO_INT32) {
+    causal_softmax_wide(nd, in, (int32_t *)(void *)y, n);
+    return;
+  }
   const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   uint32_t table[256];
   for (uint32_t i = 0; i < 256; i++) table[i] = (uint32_t)attr(nd, i);
@@ -1236,7 +1297,40 @@ static void scatter_row(const oao_tensor *in, uint8_t *y, uint32_t n) {
   }
 }
 
+/* PrefixSoftmax's wide form (validated): as the int8 one, masks instead of branches on pos */
+static void prefix_softmax_wide(const node_desc *nd, const oao_tensor *in, int32_t *y, uint32_t n) {
+  const int32_t *x = (const int32_t *)(uintptr_t)in[0].data;
+  int32_t p = ((const int32_t *)(uintptr_t)in[1].data)[0];
+  uint32_t sh = (uint32_t)attr(nd, 0), nt = nd->n_attr - 2, top = nt << sh;
+  uint32_t N = in[0].dims[in[0].rank - 1];
+  uint32_t neg = mask_if(p < 0), big = mask_if(p > (int32_t)(N - 1u));
+  uint32_t q = pick_u32(big, N - 1u, (uint32_t)p & ~neg);
+  for (uint32_t base = 0; base < n; base += N) {
+    const int32_t *xr = x + base;
+    int32_t mx = INT32_MIN;
+    for (uint32_t j = 0; j < N; j++) {
+      int32_t v = (int32_t)pick_u32(mask_if(j <= q), (uint32_t)xr[j], (uint32_t)INT32_MIN);
+      mx = (int32_t)pick_u32(mask_if(v > mx), (uint32_t)v, (uint32_t)mx);
+    }
+    uint32_t sum = 0; /* >= t_0 >= 1: column 0 always takes part */
+    for (uint32_t j = 0; j < N; j++) {
+      uint32_t m = mask_if(j <= q);
+      uint32_t v = pick_u32(m, (uint32_t)xr[j], (uint32_t)INT32_MIN);
+      sum += wide_exp(nd, nt, sh, top, (uint32_t)mx - v) & m;
+    }
+    for (uint32_t j = 0; j < N; j++) {
+      uint32_t m = mask_if(j <= q);
+      uint32_t v = pick_u32(m, (uint32_t)xr[j], (uint32_t)INT32_MIN);
+      y[base + j] = (int32_t)wide_prob(wide_exp(nd, nt, sh, top, (uint32_t)mx - v) & m, sum); /* past q: e = 0, so 0 */
+    }
+  }
+}
+
 static void prefix_softmax(const node_desc *nd, const oao_tensor *in, int8_t *y, uint32_t n) {
+  if (in[0].dtype == OAO_INT32) {
+    prefix_softmax_wide(nd, in, (int32_t *)(void *)y, n);
+    return;
+  }
   const int8_t *x = (const int8_t *)(uintptr_t)in[0].data;
   int32_t p = ((const int32_t *)(uintptr_t)in[1].data)[0];
   uint32_t table[256];
