@@ -113,13 +113,18 @@ describe("the generation transform (keeper/graph/onnx/generate.ts)", () => {
     for (const o of ended) expect(o.subarray(o.indexOf(0)).every((b) => b === 0)).toBe(true);
   });
 
-  for (const opset of [13, 17]) {
-    it(`char_gpt opset ${opset}, T = 12: bit-exact with greedy full passes; the nodes the transform adds run the same in the guest VM`, () => {
+  for (const [opset, wide] of [[13, false], [17, false], [17, true]] as const) {
+    it(`char_gpt opset ${opset}${wide ? ", the wide import" : ""}, T = 12: bit-exact with greedy full passes; the nodes the transform adds run the same in the guest VM`, () => {
       const fx = loadLmFixture("char_gpt");
-      const full = buildModel(importOnnx(new Uint8Array(readFileSync(fx.files.get(opset)!)), fx.calibration, { name: "char_gpt", report: false }).spec);
+      const full = buildModel(importOnnx(new Uint8Array(readFileSync(fx.files.get(opset)!)), fx.calibration, { name: "char_gpt", report: false, wide }).spec);
       const C = fx.context, T = 12;
       // the importer gives a language model int32 logits (no ties by rounding), and generation reads them as int32
       expect(full.output.dtype).toBe(DType.int32);
+      // the wide import: every activation int32 (§3.6's wide forms), the weights too
+      if (wide) {
+        expect(full.nodes.every((n) => n.outDtype === DType.int32)).toBe(true);
+        expect(full.weights.every((w) => w.dtype === DType.int32)).toBe(true);
+      }
       const gen = buildModel(generationSpec(full, T).spec);
       expect(gen.nodes.filter((m) => m.op === Op.ArgMax).length).toBe(T);
       const fullExec = new Executor(full);

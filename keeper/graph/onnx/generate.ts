@@ -223,7 +223,9 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
             if (!a.probs) throw new GenerateError(`${what}: multiplies raw attention scores (no causal softmax between the two MatMuls); generation needs MatMul → CausalSoftmax → MatMul`);
             const valueAxis = transB ? 2 : 1;
             if (b.kind !== "row" || b.axis !== valueAxis) throw new GenerateError(`${what}: the values (${slotName(node.inputs[1]!)}) do not have their positions on the contracted axis ${valueAxis}`);
-            if (node.attrs[0] !== -128) throw new GenerateError(`${what}: the attention probabilities' zero point is ${node.attrs[0]}, not −128: masked positions would not contribute 0`);
+            // int8 probabilities have zero point −128; the wide form's int32 ones zero point 0 (docs/protocol.md §3.6)
+            const zero = node.outDtype === DType.int32 ? 0 : -128;
+            if (node.attrs[0] !== zero) throw new GenerateError(`${what}: the attention probabilities' zero point is ${node.attrs[0]}, not ${zero === 0 ? "0" : "−128"}: masked positions would not contribute 0`);
             caches.set(k, { slot: node.inputs[1]!, axis: b.axis });
             out = { kind: "row", axis: 1 };
             break;
@@ -348,14 +350,14 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
         case Op.MatMul: {
           const c = caches.get(k)!;
           const [B, , D] = outShape(cacheOf.get(c.slot)!) as [number, number, number];
-          const cache = emit({ op: Op.ScatterRow, inputs: [cacheOf.get(c.slot)!, reshape(ins[1]!, [B, 1, D]), p], outDtype: DType.int8, outShape: [B, C, D], attrs: [] });
+          const cache = emit({ op: Op.ScatterRow, inputs: [cacheOf.get(c.slot)!, reshape(ins[1]!, [B, 1, D]), p], outDtype: outDtype(cacheOf.get(c.slot)!), outShape: [B, C, D], attrs: [] });
           cacheOf.set(c.slot, cache);
           const probs = kindOf(node.inputs[0]!).kind === "scores";
-          y = emit({ op: Op.MatMul, inputs: [ins[0]!, cache], outDtype: DType.int8, outShape: shape, attrs: [...node.attrs.slice(0, 7), probs ? 0 : 1] });
+          y = emit({ op: Op.MatMul, inputs: [ins[0]!, cache], outDtype: node.outDtype, outShape: shape, attrs: [...node.attrs.slice(0, 7), probs ? 0 : 1] });
           break;
         }
         case Op.CausalSoftmax:
-          y = emit({ op: Op.PrefixSoftmax, inputs: [ins[0]!, p], outDtype: DType.int8, outShape: shape, attrs: node.attrs });
+          y = emit({ op: Op.PrefixSoftmax, inputs: [ins[0]!, p], outDtype: node.outDtype, outShape: shape, attrs: node.attrs });
           break;
         default:
           y = emit({ ...node, inputs: ins, outShape: shape });

@@ -134,6 +134,13 @@ export interface ImportOptions {
   clipPercentile?: number;
   /** compute the float-vs-int8 report on the calibration set (default true) */
   report?: boolean;
+  /**
+   * Every activation at 14 bits and every weight at 12 bits through the wide forms of §3.6 (int32 tensors), instead
+   * of int8: for a language model whose greedy text must follow its float model's (docs/text-generation.md). Only
+   * the transformer's ops have wide forms: Gemm, MatMul, LayerNorm, Add, Gather, CausalSoftmax, pointwise functions,
+   * and the shape ops.
+   */
+  wide?: boolean;
 }
 
 export interface NodeReport {
@@ -1571,6 +1578,145 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
   };
   const clampQ = (c: [number, number] | undefined, y: QuantParams): [number, number] =>
     c ? [c[0] === -Infinity ? -128 : quantizeValue(c[0], y), c[1] === Infinity ? 127 : quantizeValue(c[1], y)] : [-128, 127];
+  const W = opts.wide === true;
+  /** the wide import: each tensor's levels (its int32 values within ±levels) */
+  const lv = new Map<string, number>([[inName, 2 ** 31 - 1]]);
+  /** q and k of an attention's scores: fewer levels, so that levels² · K stays below 2^31 (§3.6's bound) */
+  const qkLevels = new Map<string, number>();
+  if (W) {
+    const producer = new Map(ops.map((o) => [o.output, o]));
+    const source = (t: string): string => {
+      const p = producer.get(t);
+      return p && (p.kind === "reshape" || p.kind === "transpose" || p.kind === "slice") ? source(p.inputs[0]!) : t;
+    };
+    const readers = (t: string): FloatOp[] =>
+      ops.filter((o) => o.inputs.includes(t)).flatMap((o) => (o.kind === "reshape" || o.kind === "transpose" || o.kind === "slice" ? readers(o.output) : [o]));
+    for (const mm of ops) {
+      if (mm.kind !== "matmul" || !readers(mm.output).some((r) => r.kind === "causalsoftmax")) continue;
+      const K = shapes.get(mm.inputs[0]!)!.at(-1)!;
+      for (const t of mm.inputs) qkLevels.set(source(t), Math.min(ACT_LEVELS, Math.floor(Math.sqrt((0.98 * 2 ** 31) / K))));
+    }
+  }
+  /** One op of the wide import (§3.6's wide forms): int32 tensors at ACT_LEVELS, weights at WEIGHT_LEVELS. */
+  const wideOp = (op: FloatOp, xq: QuantParams, xr: number, outShape: number[]): void => {
+    const inLevels = lv.get(op.inputs[0]!) ?? ACT_LEVELS;
+    const wideIn = () => {
+      for (const t of op.kind === "matmul" ? op.inputs : [op.inputs[0]!])
+        if (dtypes.get(t) !== DType.int32) throw new OnnxImportError(`${op.src}: the wide import needs an int32 input here (a token model's ids through Gather), got int8`);
+    };
+    const out = (node: NodeDesc, params: QuantParams, levels: number) => {
+      push(node, op.output, params, op);
+      lv.set(op.output, levels);
+    };
+    switch (op.kind) {
+      case "gemm": {
+        wideIn();
+        const N = op.w!.shape[0]!;
+        const wl = wideWeightLevels(op.w!.data, N, inLevels);
+        if (wl < WEIGHT_LEVELS) notes.push(`${op.src}: weights at ±${wl} levels instead of ±${WEIGHT_LEVELS}, so that the sum over inputs within ±${inLevels} stays below 2^31`);
+        const { q: wq, scale: ws } = quantizeWide(op.w!.data, wl);
+        const inputs = [xr, addWeight(int32Tensor([...op.w!.shape], wq))];
+        if (op.b) {
+          const bias = Array.from({ length: N }, (_, j) => Math.round(op.b!.data[j]! / (xq.scale * ws)));
+          if (bias.some((b) => Math.abs(b) >= 2 ** 30)) throw new OnnxImportError(`${op.src}: a bias does not fit the wide Gemm's accumulator at scale ${xq.scale * ws}`);
+          inputs.push(addWeight(int32Tensor([N], bias)));
+        }
+        if (op.output === logits) {
+          const [m, s] = quantizeMultiplier(1);
+          out({ op: Op.Gemm, inputs, outDtype: DType.int32, outShape, attrs: [0, 0, m, s, 0, -(2 ** 31), 2 ** 31 - 1] }, { scale: xq.scale * ws, zeroPoint: 0 }, 2 ** 31 - 1);
+          return;
+        }
+        const L = wide.has(op.output) ? WIDE_LEVELS : (qkLevels.get(op.output) ?? ACT_LEVELS);
+        let [lo, hi] = range(op.output);
+        if (op.clamp) [lo, hi] = [Math.max(lo, op.clamp[0]), Math.min(hi, op.clamp[1])];
+        const y = symmetricParams(lo, hi, L);
+        const [m, s] = quantizeMultiplier((xq.scale * ws) / y.scale);
+        const [qlo, qhi] = op.clamp ? [Math.max(-L, Math.round(op.clamp[0] / y.scale)), Math.min(L, Math.round(op.clamp[1] / y.scale))] : [-L, L];
+        out({ op: Op.Gemm, inputs, outDtype: DType.int32, outShape, attrs: [0, 0, m, s, 0, qlo, qhi] }, y, L);
+        return;
+      }
+      case "add": {
+        wideIn();
+        let bq: QuantParams, br: number;
+        if (op.c) {
+          const { q: cq, scale: cs } = quantizeWide(op.c.data, WEIGHT_LEVELS);
+          bq = { scale: cs, zeroPoint: 0 };
+          br = addWeight(int32Tensor([...outShape], cq));
+        } else [bq, br] = [q.get(op.inputs[1]!)!, ref.get(op.inputs[1]!)!];
+        const L = wide.has(op.output) ? WIDE_LEVELS : ACT_LEVELS;
+        const yq = symmetricParams(...range(op.output), L);
+        const twice = 2 * Math.max(xq.scale, bq.scale);
+        const [am, as] = quantizeMultiplier(xq.scale / twice);
+        const [bm, bs] = quantizeMultiplier(bq.scale / twice);
+        const [m, s] = quantizeMultiplier(twice / (2 ** 13 * yq.scale));
+        out({ op: Op.Add, inputs: [xr, br], outDtype: DType.int32, outShape, attrs: [0, am, as, 0, bm, bs, m, s, 0, -L, L, 13] }, yq, L);
+        return;
+      }
+      case "gather": {
+        const { q: tq, scale: ts } = quantizeWide(op.w!.data, WEIGHT_LEVELS);
+        out({ op: Op.Gather, inputs: [addWeight(int32Tensor([...op.w!.shape], tq)), xr], outDtype: DType.int32, outShape, attrs: [] }, { scale: ts, zeroPoint: 0 }, WEIGHT_LEVELS);
+        return;
+      }
+      case "layernorm": {
+        wideIn();
+        const D = outShape[outShape.length - 1]!;
+        const { q: gq, scale: gs } = quantizeWide(op.gamma!, WEIGHT_LEVELS);
+        const bias = Array.from(op.beta!, (v) => Math.round(v / (2 ** -12 * gs)));
+        if (bias.some((b) => Math.abs(b) >= 2 ** 30)) throw new OnnxImportError(`${op.src}: a LayerNorm shift does not fit int32`);
+        const k = Math.max(0, D.toString(2).length - 5);
+        const eps = Math.max(1, Math.round((op.eps! * D * D) / (xq.scale * xq.scale * 4 ** k)));
+        const y = symmetricParams(...range(op.output), ACT_LEVELS);
+        const [m, s] = quantizeMultiplier((2 ** -12 * gs) / y.scale);
+        const inputs = [xr, addWeight(int32Tensor([D], gq)), addWeight(int32Tensor([D], bias))];
+        out({ op: Op.LayerNorm, inputs, outDtype: DType.int32, outShape, attrs: [0, 0, Math.min(eps, 2 ** 31 - 1), m, s, 0, -ACT_LEVELS, ACT_LEVELS] }, y, ACT_LEVELS);
+        return;
+      }
+      case "matmul": {
+        wideIn();
+        const bq = q.get(op.inputs[1]!)!;
+        const y = symmetricParams(...range(op.output), ACT_LEVELS);
+        const [m, s] = quantizeMultiplier(((op.alpha ?? 1) * xq.scale * bq.scale) / y.scale);
+        out({ op: Op.MatMul, inputs: [xr, ref.get(op.inputs[1]!)!], outDtype: DType.int32, outShape, attrs: [0, 0, m, s, 0, -ACT_LEVELS, ACT_LEVELS, 0] }, y, ACT_LEVELS);
+        return;
+      }
+      case "causalsoftmax": {
+        wideIn();
+        // exp(−d·scale) at 2^16 on n + 1 points, down to where it rounds to 0 (d·scale = ln 2^17)
+        const { n, shift } = wideTableShape(Math.ceil(Math.log(2 ** 17) / xq.scale));
+        const table = Array.from({ length: n + 1 }, (_, j) => Math.max(j === 0 ? 1 : 0, Math.round(65536 * Math.exp(-j * 2 ** shift * xq.scale))));
+        out({ op: Op.CausalSoftmax, inputs: [xr], outDtype: DType.int32, outShape, attrs: [shift, ...table] }, { scale: 2 ** -15, zeroPoint: 0 }, 2 ** 15);
+        return;
+      }
+      case "pointwise": {
+        wideIn();
+        const pw = op.pw!;
+        const { n, shift } = wideTableShape(2 * inLevels);
+        const lo = -inLevels;
+        const real = Array.from({ length: n + 1 }, (_, j) => pw.fn(xq.scale * (lo + j * 2 ** shift)));
+        if (real.some((v) => !Number.isFinite(v))) throw new OnnxImportError(`${op.src}: ${pw.desc} is not finite over the input's range; keep its input away from 0`);
+        let [ylo, yhi] = range(op.output);
+        ylo = Math.max(ylo, Math.min(...real));
+        yhi = Math.min(yhi, Math.max(...real));
+        const y = symmetricParams(ylo, yhi, ACT_LEVELS);
+        const table = real.map((v) => Math.max(-ACT_LEVELS, Math.min(ACT_LEVELS, Math.round(v / y.scale))));
+        out({ op: Op.Lut, inputs: [xr], outDtype: DType.int32, outShape, attrs: [lo, shift, ...table] }, y, ACT_LEVELS);
+        return;
+      }
+      case "argmax":
+        out({ op: Op.ArgMax, inputs: [xr], outDtype: DType.int32, outShape, attrs: [] }, { scale: 1, zeroPoint: 0 }, 2 ** 31 - 1);
+        return;
+      case "transpose":
+      case "slice":
+      case "reshape": {
+        const opCode = op.kind === "transpose" ? Op.Transpose : op.kind === "slice" ? Op.Slice : Op.Reshape;
+        const attrs = op.kind === "transpose" ? op.perm! : op.kind === "slice" ? [op.axis!, op.start!] : [];
+        out({ op: opCode, inputs: [xr], outDtype: dtypes.get(op.inputs[0]!)!, outShape, attrs }, xq, inLevels);
+        return;
+      }
+      default:
+        throw new OnnxImportError(`${op.src}: the wide import has no wide form of ${op.kind} (it takes a transformer language model: Gemm, MatMul, LayerNorm, Add, Gather, causal Softmax, pointwise functions and shape ops)`);
+    }
+  };
   for (const op of ops) {
     const xq = q.get(op.inputs[0]!)!;
     const xr = ref.get(op.inputs[0]!)!;
@@ -1580,6 +1726,10 @@ export function importOnnx(bytes: Uint8Array, calibration: readonly number[][], 
       if (op.clamp) [lo, hi] = [Math.max(lo, op.clamp[0]), Math.min(hi, op.clamp[1])];
       return rangeParams(lo, hi);
     };
+    if (W) {
+      wideOp(op, xq, xr, outShape);
+      continue;
+    }
     switch (op.kind) {
       case "gemm":
       case "conv": {
@@ -1760,6 +1910,52 @@ const WIDE_LEVELS = 32767;
 function wideParams(min: number, max: number): QuantParams {
   const m = Math.max(Math.abs(min), Math.abs(max));
   return { scale: m > 0 ? m / WIDE_LEVELS : 1, zeroPoint: 0 };
+}
+
+/** The wide import's activation levels (14 bits) and weight levels (12 bits). */
+const ACT_LEVELS = 8191;
+const WEIGHT_LEVELS = 2047;
+
+/** Symmetric parameters of a tensor covering [min, max] on ±levels. */
+function symmetricParams(min: number, max: number, levels: number): QuantParams {
+  const m = Math.max(Math.abs(min), Math.abs(max));
+  return { scale: m > 0 ? m / levels : 1, zeroPoint: 0 };
+}
+
+/** Symmetric weights on ±levels, per tensor. */
+function quantizeWide(w: ArrayLike<number>, levels: number): { q: Int32Array; scale: number } {
+  let mx = 0;
+  for (let i = 0; i < w.length; i++) mx = Math.max(mx, Math.abs(w[i]!));
+  const scale = mx > 0 ? mx / levels : 1;
+  const q = new Int32Array(w.length);
+  for (let i = 0; i < w.length; i++) q[i] = Math.max(-levels, Math.min(levels, Math.round(w[i]! / scale)));
+  return { q, scale };
+}
+
+/**
+ * The weight levels of a wide Gemm over inputs within ±inLevels: WEIGHT_LEVELS, or fewer where the largest row's
+ * Σ|w| (in units of max|w|) would take the int32 accumulator past 2^31 (§3.6: exact only below it), with 2% room
+ * for the bias.
+ */
+function wideWeightLevels(w: ArrayLike<number>, rows: number, inLevels: number): number {
+  let mx = 0;
+  for (let i = 0; i < w.length; i++) mx = Math.max(mx, Math.abs(w[i]!));
+  if (mx === 0) return WEIGHT_LEVELS;
+  const per = w.length / rows;
+  let worst = 0;
+  for (let j = 0; j < rows; j++) {
+    let t = 0;
+    for (let k = j * per; k < (j + 1) * per; k++) t += Math.abs(w[k]!);
+    worst = Math.max(worst, t / mx);
+  }
+  return Math.max(1, Math.min(WEIGHT_LEVELS, Math.floor((0.98 * 2 ** 31) / (inLevels * worst))));
+}
+
+/** A wide table's entries f(lo + j·2^shift), j = 0..n, for an input range of `span` levels (n <= 1024). */
+function wideTableShape(span: number): { n: number; shift: number } {
+  let shift = 0;
+  while (Math.ceil(span / 2 ** shift) > 1024) shift++;
+  return { n: Math.max(1, Math.ceil(span / 2 ** shift)), shift };
 }
 
 /**

@@ -98,6 +98,14 @@ describe("PyTorch models exported to ONNX (scripts/models/export_fixtures.py)", 
     });
   }
 
+  it("the wide import takes transformer language models only, and says why not", () => {
+    const mn = loadFixture("mnist_net");
+    // a CNN on int8 pixels: its first Gemm/Conv has no int32 input and Conv has no wide form
+    expect(() => importOnnx(new Uint8Array(readFileSync(mn.files.get(17)!)), mn.calibration.slice(0, 4), { report: false, wide: true })).toThrow(/the wide import (needs an int32 input|has no wide form of conv)/);
+    const tab = loadFixture("tabular_mlp");
+    expect(() => importOnnx(new Uint8Array(readFileSync(tab.files.get(17)!)), tab.calibration.slice(0, 4), { report: false, wide: true })).toThrow(/the wide import needs an int32 input here/);
+  });
+
   it("tells the model owner what it decided: the dynamic batch axis, per-feature input parameters, LogSoftmax values", () => {
     const avg = importOnnx(new Uint8Array(readFileSync(loadFixture("avgpool_cnn").files.get(13)!)), loadFixture("avgpool_cnn").calibration.slice(0, 20), { report: false });
     expect(avg.notes.join("\n")).toMatch(/batch axis is dynamic \(batch\); fixed to 1/);

@@ -368,10 +368,11 @@ export function buildModelCommand(): Command {
     .option("--name <name>", "model name in the metadata")
     .option("--clip-percentile <p>", "percentile of each activation's calibration values its int8 range keeps (100 = min/max)", "99.99")
     .option("--generate <tokens>", "write the greedy text-generation graph of a decoder LM (ids [1, C] -> logits [1, C, 256]) instead: prompt int8 [1..C] -> <tokens> bytes (docs/protocol.md §3.9)")
+    .option("--wide", "every activation at 14 bits and weight at 12 bits (int32 tensors, the wide forms of docs/protocol.md §3.6) instead of int8: a transformer language model whose greedy text should follow its float model's")
     .option("--vm-trace-depth <n>", "the deployment's dispute game depth to check every node against (production: 32)", "32")
     .option("--no-step-check", "skip running every node in the VM once to check it fits the game's VM trace (oao model check does it later)")
     .option("--json", "one JSON object on stdout")
-    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; generate?: string; vmTraceDepth: string; stepCheck: boolean; json?: boolean }) => {
+    .action((file: string, opts: { calibration: string; out: string; name?: string; clipPercentile: string; generate?: string; wide?: boolean; vmTraceDepth: string; stepCheck: boolean; json?: boolean }) => {
       const depth = parseVmTraceDepth(opts.vmTraceDepth);
       if (!existsSync(file)) throw new InputError(`ONNX file not found: ${file}`);
       const clipPercentile = Number(opts.clipPercentile);
@@ -381,7 +382,7 @@ export function buildModelCommand(): Command {
       const samples = readSamples(opts.calibration);
       console.error(`importing ${file} with ${samples.length} calibration samples…`);
       const t0 = performance.now();
-      const imported = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, ""), clipPercentile });
+      const imported = importOnnx(new Uint8Array(readFileSync(file)), samples, { name: opts.name ?? file.replace(/^.*\//, "").replace(/\.onnx$/, ""), clipPercentile, wide: opts.wide === true });
       const { report } = imported;
       let spec = imported.spec;
       // the full-sequence graph's size notes do not apply to the generation graph's int8 [C] → int8 [T]
