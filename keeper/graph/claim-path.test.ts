@@ -118,8 +118,8 @@ describe("the claim path equals a straightforward computation of §3.1–3.5", (
   it("on the text-generation graph (generate.oao, 9,901 nodes, a 20-byte prompt)", () => {
     const fx = JSON.parse(readFileSync(join(models, "text_lm/fixture.json"), "utf8")) as { windows: number[][] };
     check("text_lm/generate.oao", int8Tensor([20], Int8Array.from(fx.windows[0]!.slice(0, 20))), {
-      traceRoot: "0xdaa38ec4cceb279a3692510a68dc1c78d9de54037af518c3c1112d98f74d47d7",
-      digest: "0xed4effeb4818b12fa58a7620b0f34a54c80a13ca4a96046ee1ef2f66fc874794",
+      traceRoot: "0x41415a8deed81a0bdb8c60256003a00f8e70fd12fad12bf11ba59ee749fb7c9f",
+      digest: "0x0756f813ba13130ca45cbdc815de22e35138a791c0ace541dc9c7d2b11fce04b",
     });
   }, 120_000);
 

@@ -1,7 +1,7 @@
 /**
  * keeper/models/text_lm/model.oao is what `oao model import text_lm.onnx --calibration
- * calibration.json --name text_lm` (default --clip-percentile 99.99) writes: the committed ONNX and
- * calibration windows rebuild it byte for byte (so the int8 file needs no torch to be trusted), and
+ * calibration.json --name text_lm --wide` (default --clip-percentile 99.99) writes: the committed ONNX and
+ * calibration windows rebuild it byte for byte (so the quantized file needs no torch to be trusted), and
  * generate.oao (the same command with `--generate 64`) is the generation transform of that import.
  * Slow-ish (the import reads the graph in float over 64 windows of 128 tokens): its own file.
  */
@@ -18,7 +18,7 @@ describe("the committed text language model rebuilds from its ONNX and calibrati
   it("importOnnx(text_lm.onnx, calibration.json) encodes to the committed model.oao byte for byte, its generation graph (T = 64) to generate.oao", () => {
     const calibration = JSON.parse(readFileSync(new URL("calibration.json", DIR), "utf8")) as number[][];
     expect(calibration).toHaveLength(64);
-    const { spec } = importOnnx(new Uint8Array(readFileSync(new URL("text_lm.onnx", DIR))), calibration, { name: "text_lm", clipPercentile: 99.99, report: false });
+    const { spec } = importOnnx(new Uint8Array(readFileSync(new URL("text_lm.onnx", DIR))), calibration, { name: "text_lm", clipPercentile: 99.99, report: false, wide: true });
     const rebuilt = encodeModelFile(buildModel(spec));
     const committed = new Uint8Array(readFileSync(new URL("model.oao", DIR)));
     expect(toHex(keccak(rebuilt))).toBe(toHex(keccak(committed)));

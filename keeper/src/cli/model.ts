@@ -419,7 +419,7 @@ export function buildModelCommand(): Command {
         console.log(`wrote ${out}: ${info.nodes.length} nodes, ${info.params} params, modelRoot ${info.modelRoot} (${(importMs / 1000).toFixed(1)} s)`);
         if (generation) console.log(`generation graph: prompt int8 [1..${generation.context}] -> ${generation.tokens} bytes, from the ${generation.sourceNodes}-node full-sequence graph (${generation.attentions} attention layers cached)`);
         if (!report) return;
-        console.log(`float vs int8 on the ${report.samples} calibration samples${generation ? " (the full-sequence graph)" : ""}: top-1 agreement ${(report.agreement * 100).toFixed(1)}%`);
+        console.log(`float vs ${opts.wide ? "the wide (14-bit) model" : "int8"} on the ${report.samples} calibration samples${generation ? " (the full-sequence graph)" : ""}: top-1 agreement ${(report.agreement * 100).toFixed(1)}%`);
         for (const n of report.nodes) console.log(`  ${String(n.node).padStart(3)}. ${n.op.padEnd(9)} rel. error ${(n.relError * 100).toFixed(2).padStart(6)}%  (${n.added >= 0 ? "+" : ""}${(n.added * 100).toFixed(2)})  ${n.onnx}`);
         if (report.worst) console.log(`the node that loses most: ${report.worst.node} (${report.worst.op}, from ${report.worst.onnx}): +${(report.worst.added * 100).toFixed(2)}% relative error`);
       });
