@@ -63,7 +63,7 @@ describe("the models a keeper serves", () => {
     // the refusals keep /readyz not ready, naming them
     expect(runtimeReadiness(rt, { ready: true })).toEqual({ ready: false, reason: expect.stringMatching(/^model not served: model \d+: .*; model 99: /) });
     const cache = JSON.parse(readFileSync(join(dataDir, "vm-steps.json"), "utf8")) as Record<string, number[]>;
-    expect(Object.values(cache)).toEqual([[1_218_509, 290_718, 281_897]]);
+    expect(Object.values(cache)).toEqual([[1_218_509, 290_718, 281_907]]);
   });
 
   it("refuses a model with a node longer than the game's VM trace, naming the node, its steps and the depth it needs", async () => {

@@ -96,12 +96,17 @@ static int ok_wide_table(const node_desc *nd, uint32_t base, uint32_t nt, int32_
   return 1;
 }
 
-/* a wide softmax's attributes (§3.6): shift, t_0..t_n (1 <= n <= 4096), entries in 0..65536, t_0 >= 1; int32 output */
-static int32_t validate_wide_softmax(const node_desc *nd) {
+/* a softmax's exp table and output (§3.6): table[0..255] and int8 probabilities, or (wide) shift, t_0..t_n
+   (1 <= n <= 4096, entries in 0..65536, t_0 >= 1) and int32 probabilities */
+static int32_t validate_softmax_table(const node_desc *nd, int wide) {
+  if (!wide) {
+    if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
+    if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
+    return nd->out_dtype == OAO_INT8 ? OAO_OK : OAO_E_OUTPUT_DTYPE;
+  }
   if (nd->n_attr < 3 || nd->n_attr > 4098) return OAO_E_ATTR_COUNT;
   if (!ok_wide_table(nd, 1, nd->n_attr - 2, attr(nd, 0), 2147483647, 0, 65536) || attr(nd, 1) < 1) return OAO_E_ATTR_VALUE;
-  if (nd->out_dtype != OAO_INT32) return OAO_E_OUTPUT_DTYPE;
-  return OAO_OK;
+  return nd->out_dtype == OAO_INT32 ? OAO_OK : OAO_E_OUTPUT_DTYPE;
 }
 
 static int32_t clampi(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -204,9 +209,10 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
     if (n_in != 1) return OAO_E_INPUT_COUNT;
     if (in[0].dtype != OAO_INT8) return OAO_E_INPUT_DTYPE;
     if (in[0].dims[in[0].rank - 1] > 32767) return OAO_E_INPUT_SHAPE;
-    if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
-    if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
-    if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
+    {
+      int32_t rc = validate_softmax_table(nd, 0);
+      if (rc != OAO_OK) return rc;
+    }
     if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
     break;
   }
@@ -342,13 +348,9 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
     if (n_in != 1) return OAO_E_INPUT_COUNT;
     if (in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
     if (in[0].rank < 2 || in[0].dims[in[0].rank - 1] > 32767 || in[0].dims[in[0].rank - 2] > in[0].dims[in[0].rank - 1]) return OAO_E_INPUT_SHAPE;
-    if (in[0].dtype == OAO_INT32) {
-      int32_t rc = validate_wide_softmax(nd);
+    {
+      int32_t rc = validate_softmax_table(nd, in[0].dtype == OAO_INT32);
       if (rc != OAO_OK) return rc;
-    } else {
-      if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
-      if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
-      if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
     }
     if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
     break;
@@ -428,17 +430,13 @@ static int32_t validate(const node_desc *nd, const oao_tensor *in, uint32_t n_in
     break;
   }
   case OAO_OP_PREFIXSOFTMAX: {
-    /* x int8 [...,N] (N <= 32767), pos int32 [1] -> int8, shape of x */
+    /* x int8 [...,N] (N <= 32767), pos int32 [1] -> int8, shape of x; or (wide) int32 x -> int32 */
     if (n_in != 2) return OAO_E_INPUT_COUNT;
     if ((in[0].dtype != OAO_INT8 && in[0].dtype != OAO_INT32) || in[1].dtype != OAO_INT32) return OAO_E_INPUT_DTYPE;
     if (in[0].dims[in[0].rank - 1] > 32767 || in[1].rank != 1 || in[1].dims[0] != 1) return OAO_E_INPUT_SHAPE;
-    if (in[0].dtype == OAO_INT32) {
-      int32_t rc = validate_wide_softmax(nd);
+    {
+      int32_t rc = validate_softmax_table(nd, in[0].dtype == OAO_INT32);
       if (rc != OAO_OK) return rc;
-    } else {
-      if (nd->n_attr != 256) return OAO_E_ATTR_COUNT;
-      if (!ok_table(nd)) return OAO_E_ATTR_VALUE;
-      if (nd->out_dtype != OAO_INT8) return OAO_E_OUTPUT_DTYPE;
     }
     if (!same_shape(&in[0], nd->out_dims, nd->out_rank)) return OAO_E_OUTPUT_SHAPE;
     break;
