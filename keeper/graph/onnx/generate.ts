@@ -108,6 +108,11 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
   kinds.set(inputSlot(), { kind: "row", axis: inAxis });
   full.weights.forEach((_, j) => kinds.set(weightSlot(j), { kind: "const" }));
   const kindOf = (ref: number) => kinds.get(ref)!;
+  /** the dtype of a slot of the full-sequence graph */
+  const dtypeOf = (ref: number) => {
+    const { kind, index } = decodeSlot(ref);
+    return kind === SlotKind.input ? full.input.dtype : kind === SlotKind.weight ? full.weights[index]!.dtype : full.nodes[index - 1]!.outDtype;
+  };
   /** per attention MatMul (node k): the cache its second operand is read from */
   const caches = new Map<number, CacheUse>();
   /** constants a row-wise Add/Mul reads row p of (the position embedding): their slots */
@@ -223,8 +228,8 @@ export function generationSpec(full: ModelSpec, T: number): { spec: ModelSpec; i
             if (!a.probs) throw new GenerateError(`${what}: multiplies raw attention scores (no causal softmax between the two MatMuls); generation needs MatMul → CausalSoftmax → MatMul`);
             const valueAxis = transB ? 2 : 1;
             if (b.kind !== "row" || b.axis !== valueAxis) throw new GenerateError(`${what}: the values (${slotName(node.inputs[1]!)}) do not have their positions on the contracted axis ${valueAxis}`);
-            // int8 probabilities have zero point −128; the wide form's int32 ones zero point 0 (docs/protocol.md §3.6)
-            const zero = node.outDtype === DType.int32 ? 0 : -128;
+            // int8 probabilities have zero point −128; the wide softmax's int32 ones zero point 0 (docs/protocol.md §3.6)
+            const zero = dtypeOf(node.inputs[0]!) === DType.int32 ? 0 : -128;
             if (node.attrs[0] !== zero) throw new GenerateError(`${what}: the attention probabilities' zero point is ${node.attrs[0]}, not ${zero === 0 ? "0" : "−128"}: masked positions would not contribute 0`);
             caches.set(k, { slot: node.inputs[1]!, axis: b.axis });
             out = { kind: "row", axis: 1 };

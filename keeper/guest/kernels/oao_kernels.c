@@ -1141,9 +1141,12 @@ static void causal_softmax_wide(const node_desc *nd, const oao_tensor *in, int32
     int32_t mx = INT32_MIN;
     for (uint32_t j = 0; j < allowed; j++) mx = xr[j] > mx ? xr[j] : mx;
     uint32_t sum = 0; /* <= 32767 · 65536 < 2^31, >= t_0 >= 1 */
-    for (uint32_t j = 0; j < allowed; j++) sum += wide_exp(nd, nt, sh, top, (uint32_t)mx - (uint32_t)xr[j]);
-    for (uint32_t j = 0; j < C; j++)
-      y[base + j] = j < allowed ? (int32_t)wide_prob(wide_exp(nd, nt, sh, top, (uint32_t)mx - (uint32_t)xr[j]), sum) : 0;
+    for (uint32_t j = 0; j < allowed; j++) { /* e into y (an int32 output holds it), then e/S in place */
+      uint32_t e = wide_exp(nd, nt, sh, top, (uint32_t)mx - (uint32_t)xr[j]);
+      y[base + j] = (int32_t)e;
+      sum += e;
+    }
+    for (uint32_t j = 0; j < C; j++) y[base + j] = j < allowed ? (int32_t)wide_prob((uint32_t)y[base + j], sum) : 0;
     if (++row == R) row = 0;
   }
 }
@@ -1311,16 +1314,14 @@ static void prefix_softmax_wide(const node_desc *nd, const oao_tensor *in, int32
       mx = (int32_t)pick_u32(mask_if(v > mx), (uint32_t)v, (uint32_t)mx);
     }
     uint32_t sum = 0; /* >= t_0 >= 1: column 0 always takes part */
-    for (uint32_t j = 0; j < N; j++) {
+    for (uint32_t j = 0; j < N; j++) { /* e into y (0 past q), then e/S in place */
       uint32_t m = mask_if(j <= q);
       uint32_t v = pick_u32(m, (uint32_t)xr[j], (uint32_t)INT32_MIN);
-      sum += wide_exp(nd, nt, sh, top, (uint32_t)mx - v) & m;
+      uint32_t e = wide_exp(nd, nt, sh, top, (uint32_t)mx - v) & m;
+      y[base + j] = (int32_t)e;
+      sum += e;
     }
-    for (uint32_t j = 0; j < N; j++) {
-      uint32_t m = mask_if(j <= q);
-      uint32_t v = pick_u32(m, (uint32_t)xr[j], (uint32_t)INT32_MIN);
-      y[base + j] = (int32_t)wide_prob(wide_exp(nd, nt, sh, top, (uint32_t)mx - v) & m, sum); /* past q: e = 0, so 0 */
-    }
+    for (uint32_t j = 0; j < N; j++) y[base + j] = (int32_t)wide_prob((uint32_t)y[base + j], sum); /* past q: e = 0, so 0 */
   }
 }
 
