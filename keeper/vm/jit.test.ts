@@ -3,7 +3,8 @@
  * program run whole and stopped at seeded random step budgets (mid-block included), state hash at
  * every stop; failures (trap.elf, crafted failing instructions inside blocks); self-modifying code
  * (a block storing into its own page, the host writing code between runs, a snapshot's machine);
- * blocks going on past conditional branches; syscalls inside blocks (preimage reads, output, exit, a read into the block's own page, failures, the memory cap);
+ * blocks going on past conditional branches; syscalls inside blocks (preimage reads, in the block or called out: every count and
+ * alignment, a key changed mid-loop, an offset past the end; output, exit, a read into the block's own page, failures, the memory cap);
  * and seeded random instruction sequences, branches and delay slots included.
  */
 import { readFileSync } from "node:fs";
@@ -306,6 +307,98 @@ describe("jit: syscalls inside a block (a call out to the interpreter's handleSy
     expect(m.memory.readBytes(DATA_BASE + 9, data.length)).toEqual(data);
     // Every read ran inside the translated block (the failing INVALID is the interpreter's, and throws).
     expect(jitStats().interpretedSteps - before.interpretedSteps).toBe(0);
+  });
+
+  it("in-block reads (no call out) of every count and alignment, to the end of the preimage, equal the interpreter's", () => {
+    // read(5, r8, r6) with r6 cycling 0..5 and r8 advancing by what the read returned: counts 0-3 read fewer bytes
+    const code = [
+      asm("addiu", { rs: 0, rt: 2, imm: READ }),
+      asm("addiu", { rs: 0, rt: 4, imm: 5 }),
+      asm("addu", { rs: 8, rt: 0, rd: 5 }),
+      asm("addiu", { rs: 10, rt: 10, imm: 1 }),
+      asm("andi", { rs: 10, rt: 6, imm: 7 }),
+      asm("syscall"),
+      asm("addu", { rs: 8, rt: 2, rd: 8 }),
+      asm("bne", { rs: 10, rt: 11, imm: -8 }),
+      asm("addu", { rs: 9, rt: 2, rd: 9 }),
+      INVALID,
+    ];
+    for (const start of [DATA_BASE, DATA_BASE + 2, DATA_BASE + 3]) {
+      for (const budgets of [[10_000], [6, 7, 10_000], [1, 2, 3, 5, 8, 13, 21, 10_000]]) {
+        const seen = compareModes(withPreimage(code, { 8: start, 11: 200 }), budgets);
+        expect(seen.at(-1)).toEqual({ ok: false, reason: "InvalidInstruction" });
+      }
+    }
+    const m = withPreimage(code, { 8: DATA_BASE + 3, 11: 200 })();
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect(m.registers[9]).toBe(8 + data.length);
+    expect(m.memory.readBytes(DATA_BASE + 3 + 8, data.length)).toEqual(data);
+  });
+
+  it("a key written mid-loop (in place) makes the next in-block read the new preimage's", () => {
+    // Each round reads 12 bytes of the current preimage to r12 (3 reads of 4), then writes the 32 key bytes at r13
+    // (8 writes of 4 to fd 6: the key array changes in place, the offset goes back to 0), alternating two keys.
+    const other = new Uint8Array(21).map((_, i) => (i * 13 + 1) & 0xff);
+    const code = [
+      asm("addiu", { rs: 0, rt: 16, imm: 3 }),
+      ...read4(12),
+      asm("addiu", { rs: 12, rt: 12, imm: 4 }),
+      asm("addiu", { rs: 16, rt: 16, imm: -1 }),
+      asm("bne", { rs: 16, rt: 0, imm: -8 }),
+      asm("sll"),
+      // write(6, r13 + 4k, 4) for k = 0..7
+      asm("addiu", { rs: 0, rt: 14, imm: 8 }),
+      asm("addu", { rs: 13, rt: 0, rd: 5 }),
+      asm("addiu", { rs: 0, rt: 2, imm: 4004 }),
+      asm("addiu", { rs: 0, rt: 4, imm: 6 }),
+      asm("addiu", { rs: 0, rt: 6, imm: 4 }),
+      asm("syscall"),
+      asm("addiu", { rs: 14, rt: 14, imm: -1 }),
+      asm("bne", { rs: 14, rt: 0, imm: -6 }),
+      asm("addiu", { rs: 5, rt: 5, imm: 4 }),
+      // the next round writes the other key: r13 ^= 32
+      asm("xori", { rs: 13, rt: 13, imm: 32 }),
+      asm("addiu", { rs: 15, rt: 15, imm: -1 }),
+      asm("bne", { rs: 15, rt: 0, imm: -22 }),
+      asm("sll"),
+      INVALID,
+    ];
+    const keys = DATA_BASE + 0x800;
+    const rounds = 6;
+    const make = () => {
+      const m = withPreimage(code, { 12: DATA_BASE, 13: keys, 15: rounds })();
+      const source = m.preimages as MapPreimageSource;
+      m.memory.setBytes(keys, source.addKeccak(other));
+      m.memory.setBytes(keys + 32, m.preimageKey);
+      return m;
+    };
+    for (const budgets of [[10_000], [5, 10_000], [1, 3, 7, 15, 31, 63, 10_000]]) {
+      const seen = compareModes(make, budgets);
+      expect(seen.at(-1)).toEqual({ ok: false, reason: "InvalidInstruction" });
+    }
+    const m = make();
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    // Round k read the first 12 bytes of its framed preimage (data's in even rounds, other's in odd ones).
+    const frame12 = (d: Uint8Array) => [0, 0, 0, 0, 0, 0, 0, d.length, d[0]!, d[1]!, d[2]!, d[3]!];
+    const want = Array.from({ length: rounds }, (_, k) => frame12(k % 2 === 0 ? data : other)).flat();
+    expect(Array.from(m.memory.readBytes(DATA_BASE, 12 * rounds))).toEqual(want);
+  });
+
+  it("a read at an offset past the preimage's end with its frame already fetched fails as the interpreter's does", () => {
+    const code = [...read4(8), asm("addiu", { rs: 8, rt: 8, imm: 4 }), ...read4(8), INVALID];
+    const make = () => {
+      const m = withPreimage(code, { 8: DATA_BASE }, data)();
+      runFast(m, 5, { mode: "interp" }); // the first read fetches the frame
+      m.preimageOffset = 8 + data.length + 1;
+      return m;
+    };
+    for (const budgets of [[10_000], [4, 10_000], [5, 10_000]]) {
+      const seen = compareModes(make, budgets);
+      expect(seen.at(-1)).toEqual({ ok: false, reason: "PartOffsetOOB" });
+    }
+    const m = make();
+    expect(() => runFast(m, 10_000, JIT_NOW)).toThrow(VmStepError);
+    expect([m.step, m.pc]).toEqual([10, CODE_BASE + 40]); // the second read's syscall
   });
 
   it("exit mid-block stops every mode at the exit, with the instructions after it not run", () => {

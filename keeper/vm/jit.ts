@@ -7,7 +7,8 @@
  * Exactness: a block runs only when the whole block fits in the remaining step budget and pc is
  * not in a delay slot; a block holds only instructions whose semantics are inlined here
  * (everything else ends the block before it: invalid encodings, `srl`/`srlv` rotations,
- * `ext`/`ins` out of range, a branch or syscall in a delay slot); a syscall is a call out: the block writes its
+ * `ext`/`ins` out of range, a branch or syscall in a delay slot); a preimage read that needs neither the source nor a new page object runs
+ * inside the block (`preimageRead`: the guest reads its weights 4 bytes per syscall); any other syscall is a call out: the block writes its
  * registers back, the machine runs the interpreter's own `handleSyscall`, and the block reloads its registers and
  * forgets its page caches (leaving if pc did not move on, as after an exit, or if its own page was replaced); an
  * instruction that may fail (an unaligned
@@ -32,7 +33,8 @@
  */
 import { mulHiS, mulHiU } from "./instructions.ts";
 import type { Machine } from "./machine.ts";
-import type { Memory } from "./memory.ts";
+import { type Memory, PAGE_READY } from "./memory.ts";
+import { Fd, Sys, mergeBytes } from "./syscalls.ts";
 
 /** Longest block translated (instructions). */
 export const MAX_BLOCK = 128;
@@ -54,6 +56,7 @@ export type BlockFn = (
   pg: Int32Array,
   budget: number,
   sys: SyscallCall,
+  m: Machine,
 ) => number;
 
 /**
@@ -202,6 +205,30 @@ function writablePage(mem: Memory, p: number): boolean {
   return true;
 }
 
+/**
+ * A preimage read (read on fd 5, §4.6) done inside a block when it needs no call out: the current key's framed
+ * preimage is the one the machine already fetched, the offset leaves at least one byte to read, and the destination
+ * word's page is writable in place (no page object changes, so the block's page caches stay valid). Reads what
+ * handleSysRead would (min(count, 4 - addr % 4, bytes left) bytes into the word at addr) and advances the offset;
+ * returns the bytes read, or 0 when the block must call out instead (handleSysRead then reads, fetches, or fails).
+ */
+function preimageRead(m: Machine, addr: number, count: number): number {
+  const frame = m.currentFrame();
+  if (frame === undefined) return 0;
+  const off = m.preimageOffset;
+  const a = addr & 3;
+  const n = Math.min(count >>> 0, 4 - a, frame.length - off);
+  if (n <= 0) return 0;
+  const mem = m.memory;
+  const pi = addr >>> 12;
+  if (mem.flags[pi] !== PAGE_READY) return 0;
+  const page = mem.store[mem.slots[pi]!]!;
+  const wi = (addr >>> 2) & 1023;
+  page[wi] = mergeBytes(page[wi]!, a, frame, off, n);
+  m.preimageOffset = (off + n) >>> 0;
+  return n;
+}
+
 /** The Int8Array view of a page object (made once per page object). */
 function byteView(page: Int32Array): Int8Array {
   let v = byteViews.get(page);
@@ -345,13 +372,15 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
           case 0x0b: s = rd === 0 ? "" : `if (${R(rt)} !== 0) ${W(rd, R(rs))}`; break;
           case 0x0f: s = ""; break; // sync
           case 0x0c: {
-            // syscall: registers back, the machine runs it, registers and page caches reloaded (it may write
+            // syscall: a preimage read that needs no call out runs here (preimageRead: v0 the bytes read, errno 0).
+            // Anything else: registers back, the machine runs it, registers and page caches reloaded (it may write
             // r2/r7 and memory, and replace page objects). Leave after it if pc is not the next instruction (an
             // exit leaves pc on the syscall) or it replaced this block's page.
             const a = (pc + 4 * (i + 1)) | 0;
             s =
+              `if (${R(2)} === ${Sys.READ} && ${R(4)} === ${Fd.PREIMAGE_READ} && (t0 = prd(m, ${R(5)}, ${R(6)})) !== 0) { ${W(2, "t0")} ${W(7, "0")} } else { ` +
               `@WB c[0] = ${addr}; c[1] = ${a}; sys(s + ${i}); @RELOAD @INV @SINV ` +
-              `if (c[0] !== ${a} || store[slots[${pageIndex}]] !== pg) { xa = c[0]; xn = c[1]; xs = ~(s + ${i + 1}); break out; }`;
+              `if (c[0] !== ${a} || store[slots[${pageIndex}]] !== pg) { xa = c[0]; xn = c[1]; xs = ~(s + ${i + 1}); break out; } }`;
             break;
           }
           case 0x10: HL(false); s = W(rd, "hi"); break;
@@ -503,7 +532,7 @@ export function blockSource(pc: number, words: ArrayLike<number>): string {
     ? `for (;;) {\n${code}\ns += ${len};\nif (np !== ${pc | 0} || s > budget - ${len} || z !== 0) break;\n}`
     : `${code}\ns = ${len};`;
   return (
-    `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget, sys) {\n` +
+    `"use strict";\nreturn function block_${(pc >>> 0).toString(16)}(r, c, store, slots, flags, mem, pg, budget, sys, m) {\n` +
     `let ${decl.join(", ")};\nout: {\n${main}\n${exit}\n}\n${wb} c[0] = xa; c[1] = xn; return xs;\n};`
   );
 }
@@ -528,14 +557,15 @@ function compile(page: Int32Array, pc: number, len: number): BlockFn {
   const key = `${pc >>> 0}:${Array.from(words).join(",")}`;
   let fn = fnCache.get(key);
   if (fn === undefined) {
-    const factory = new Function("mulHiS", "mulHiU", "byteView", "PG8", "wp", blockSource(pc, words)) as (
+    const factory = new Function("mulHiS", "mulHiU", "byteView", "PG8", "wp", "prd", blockSource(pc, words)) as (
       s: typeof mulHiS,
       u: typeof mulHiU,
       v: typeof byteView,
       z: Int8Array,
       w: typeof writablePage,
+      p: typeof preimageRead,
     ) => BlockFn;
-    fn = factory(mulHiS, mulHiU, byteView, PG8, writablePage);
+    fn = factory(mulHiS, mulHiU, byteView, PG8, writablePage, preimageRead);
     if (fnCache.size >= FN_CACHE_LIMIT) fnCache.clear();
     fnCache.set(key, fn);
     counters[COMPILED] = counters[COMPILED]! + 1;
@@ -686,7 +716,7 @@ export function runJit(
           c[0] = pc;
           c[1] = nextPC;
           blockStart = start + done;
-          const n = fn(r, c, store, slots, flags, mem, b.page, maxSteps - done, sys);
+          const n = fn(r, c, store, slots, flags, mem, b.page, maxSteps - done, sys, m);
           blockRuns++;
           pc = c[0]!;
           nextPC = c[1]!;

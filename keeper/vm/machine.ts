@@ -106,6 +106,10 @@ export class Machine implements SyscallState, SyscallIO {
   preimages: PreimageSource | undefined;
   private cachedKey: Uint8Array | undefined;
   private cachedFrame: Uint8Array | undefined;
+  /** cachedKey as 8 words, and the key array whose word view keyWords is (currentFrame). */
+  private cachedKeyWords: Int32Array | undefined;
+  private keyWordsOf: Uint8Array | undefined;
+  private keyWords: Int32Array | undefined;
   private fastIO: SyscallIO | undefined;
 
   constructor(memory: Memory = new Memory(), options: MachineOptions = {}) {
@@ -133,8 +137,28 @@ export class Machine implements SyscallState, SyscallIO {
       }
       this.cachedFrame = framePreimage(this.preimages.getPreimage(key));
       this.cachedKey = key.slice();
+      this.cachedKeyWords = key.length === 32 ? new Int32Array(this.cachedKey.buffer, 0, 8) : undefined;
     }
     return preimagePart(this.cachedFrame!, key, offset, out);
+  }
+
+  /**
+   * The framed preimage under the current key when it is the one already fetched (fast mode's in-block reads,
+   * jit.ts: no source call, no part copied), else undefined.
+   */
+  currentFrame(): Uint8Array | undefined {
+    const cached = this.cachedKeyWords;
+    if (cached === undefined) return undefined;
+    const key = this.preimageKey;
+    // The key compared as 8 words (it is 32 bytes long in every state); a view made once per key array.
+    if (key !== this.keyWordsOf) {
+      this.keyWordsOf = key;
+      this.keyWords = key.length === 32 && (key.byteOffset & 3) === 0 ? new Int32Array(key.buffer, key.byteOffset, 8) : undefined;
+    }
+    const k = this.keyWords;
+    if (k === undefined) return bytesEqual(this.cachedKey!, key) ? this.cachedFrame : undefined;
+    for (let i = 0; i < 8; i++) if (k[i] !== cached[i]) return undefined;
+    return this.cachedFrame;
   }
 
   /**

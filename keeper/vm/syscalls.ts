@@ -116,18 +116,23 @@ export function handleSysRead(s: SyscallState, io: SyscallIO, fd: number, addr: 
       const { part, partLen } = io.readPreimage(s.preimageKey, s.preimageOffset);
       const a = addr & 3;
       const n = Math.min(count, 4 - a, partLen);
-      let out = word;
-      for (let i = 0; i < n; i++) {
-        const shift = 24 - 8 * (a + i);
-        out = (out & ~(0xff << shift)) | (part[i]! << shift);
-      }
-      if (n > 0) io.mem.writeMem(wordAddr, out >>> 0);
+      if (n > 0) io.mem.writeMem(wordAddr, mergeBytes(word, a, part, 0, n));
       s.preimageOffset = (s.preimageOffset + n) >>> 0;
       return n;
     }
     default:
       return -EBADF;
   }
+}
+
+/** `word` (big-endian bytes) with its bytes a .. a + n - 1 replaced by bytes[start .. start + n - 1] (a + n <= 4). */
+export function mergeBytes(word: number, a: number, bytes: Uint8Array, start: number, n: number): number {
+  let out = word;
+  for (let i = 0; i < n; i++) {
+    const shift = 24 - 8 * (a + i);
+    out = (out & ~(0xff << shift)) | (bytes[start + i]! << shift);
+  }
+  return out >>> 0;
 }
 
 /** write(fd, addr, count) -> v0, or -errno. */
