@@ -63,6 +63,7 @@ export function handleClaimCommitted(event: ClaimCommittedEvent): void {
   claim.output = p.output;
   claim.outputHash = p.outputHash;
   claim.traceRoot = p.traceRoot;
+  claim.finalState = p.finalState;
   claim.status = "Standing";
   claim.windowEnd = p.windowEnd;
   claim.committedAt = event.block.timestamp;
@@ -88,6 +89,7 @@ export function handleClaimCommitted(event: ClaimCommittedEvent): void {
   e.operator = p.operator;
   e.outputHash = p.outputHash;
   e.traceRoot = p.traceRoot;
+  e.finalState = p.finalState;
   e.windowEnd = p.windowEnd;
   e.output = p.output;
   stamp(e, event);
@@ -105,6 +107,7 @@ function newChallengerClaim(
   challenger: Address,
   outputHash: Bytes,
   traceRoot: Bytes,
+  finalState: Bytes,
   status: string,
   event: ethereum.Event,
 ): Claim {
@@ -114,6 +117,7 @@ function newChallengerClaim(
   claim.operator = challenger;
   claim.outputHash = outputHash;
   claim.traceRoot = traceRoot;
+  claim.finalState = finalState;
   claim.status = status;
   claim.committedAt = event.block.timestamp;
   claim.transactionHash = event.transaction.hash;
@@ -132,7 +136,7 @@ export function handleChallengeQueued(event: ChallengeQueuedEvent): void {
   let p = event.params;
   let request = loadRequest(p.requestId);
   let defender = loadClaim(p.defenderClaimId);
-  let claim = newChallengerClaim(p.challengerClaimId, request, defender, p.challenger, p.outputHash, p.traceRoot, "Queued", event);
+  let claim = newChallengerClaim(p.challengerClaimId, request, defender, p.challenger, p.outputHash, p.traceRoot, p.finalState, "Queued", event);
   claim.queuePosition = p.position;
   claim.save();
   defender.save();
@@ -148,6 +152,7 @@ export function handleChallengeQueued(event: ChallengeQueuedEvent): void {
   e.position = p.position;
   e.outputHash = p.outputHash;
   e.traceRoot = p.traceRoot;
+  e.finalState = p.finalState;
   stamp(e, event);
   e.save();
 }
@@ -187,7 +192,7 @@ export function handleClaimChallenged(event: ClaimChallengedEvent): void {
 
   let claim = Claim.load(p.challengerClaimId.toString());
   if (claim == null) {
-    claim = newChallengerClaim(p.challengerClaimId, request, defender, p.challenger, p.outputHash, p.traceRoot, "Challenging", event);
+    claim = newChallengerClaim(p.challengerClaimId, request, defender, p.challenger, p.outputHash, p.traceRoot, p.finalState, "Challenging", event);
     defender.save();
   }
   claim.status = "Challenging";
@@ -207,6 +212,7 @@ export function handleClaimChallenged(event: ClaimChallengedEvent): void {
   e.game = p.game;
   e.outputHash = p.outputHash;
   e.traceRoot = p.traceRoot;
+  e.finalState = p.finalState;
   e.output = p.output;
   stamp(e, event);
   e.save();

@@ -104,6 +104,9 @@ describe("TaskManager", () => {
     assert.fieldEquals("Request", "7", "commitLatency", "30");
     assert.fieldEquals("Operator", OP.toHexString(), "answered", "1");
     assert.fieldEquals("ClaimCommitted", id(10, 0), "traceRoot", bytes32(0x0b).toHexString());
+    assert.fieldEquals("ClaimCommitted", id(10, 0), "finalState", bytes32(0x1b).toHexString());
+    assert.fieldEquals("Claim", "1", "traceRoot", bytes32(0x0b).toHexString());
+    assert.fieldEquals("Claim", "1", "finalState", bytes32(0x1b).toHexString());
   });
 
   test("a challenge opens a dispute and marks the request challenged", () => {
@@ -114,6 +117,9 @@ describe("TaskManager", () => {
     assert.fieldEquals("Claim", "1", "openGames", "1");
     assert.fieldEquals("Claim", "2", "status", "Challenging");
     assert.fieldEquals("Claim", "2", "dispute", GAME.toHexString());
+    assert.fieldEquals("Claim", "2", "traceRoot", bytes32(0x0d).toHexString());
+    assert.fieldEquals("Claim", "2", "finalState", bytes32(0x1d).toHexString());
+    assert.fieldEquals("ClaimChallenged", id(11, 1), "finalState", bytes32(0x1d).toHexString());
     assert.fieldEquals("Dispute", GAME.toHexString(), "defender", OP.toHexString());
     assert.fieldEquals("Dispute", GAME.toHexString(), "challenger", CHALLENGER.toHexString());
     assert.fieldEquals("Dispute", GAME.toHexString(), "winner", "null");
@@ -177,6 +183,8 @@ describe("TaskManager", () => {
     assert.fieldEquals("ChallengeQueued", id(13, 1), "position", "0");
     assert.fieldEquals("ChallengeQueued", id(13, 1), "challenger", CHALLENGER2.toHexString());
     assert.fieldEquals("ChallengeQueued", id(13, 1), "traceRoot", bytes32(0x0f).toHexString());
+    assert.fieldEquals("ChallengeQueued", id(13, 1), "finalState", bytes32(0x1f).toHexString());
+    assert.fieldEquals("Claim", "3", "finalState", bytes32(0x1f).toHexString());
     assert.entityCount("Dispute", 1);
   });
 

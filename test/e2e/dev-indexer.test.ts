@@ -26,6 +26,7 @@ import { claimStatuses, disputeGameAbi, requestStatuses } from "../../sdk/src/co
 import { RequestDetailDocument } from "../../sdk/src/subgraph/documents.ts";
 import { SubgraphStaleError } from "../../sdk/src/errors/subgraph.ts";
 import { parseFault } from "../../keeper/game/faults.ts";
+import { claimCommitment } from "../../keeper/src/service/claims.ts";
 import { loadModelFile, resolveModelPath } from "../../keeper/src/service/models.ts";
 import { createLocalWorld, type LocalWorld } from "../../keeper/src/demo/world.ts";
 import { closeParties, createParties, playUntilFinal, readSlashes, type PlayResult } from "../../keeper/src/demo/scenario.ts";
@@ -195,6 +196,9 @@ describe("the frontend guide's subgraph queries on the dev indexer", () => {
         openGames: onChain.openGames,
         committedAt: (await postedAt(BigInt(c.id))).toString(),
       });
+      // The indexed opening opens the claim's commitment on chain (what a challenge against it passes).
+      const opening = { traceRoot: c.traceRoot as Hex, finalState: c.finalState as Hex };
+      expect(claimCommitment(opening)).toBe(await tm.read.getClaimCommitment([BigInt(c.id)]));
     }
     expect(claims.map((c) => c.status)).toEqual(["Accepted", "Defeated"]);
     expect(claims[1]!.target).toEqual({ id: claims[0]!.id });

@@ -79,6 +79,8 @@ export interface ClaimRow {
   output: string | null;
   outputHash: string;
   traceRoot: string;
+  /** The claim's State_n: with traceRoot, the opening a challenge against this claim passes (docs/protocol.md §1.8). */
+  finalState: string;
   status: SubgraphClaimStatus;
   windowEnd: string | null;
   committedAt: string;
@@ -132,7 +134,7 @@ export const RequestDetailDocument = doc<
   { id: string }
 >(`query RequestDetail($id: ID!) {
   request(id: $id) {${requestFields}
-    claims(orderBy: claimId) { id operator { id } output outputHash traceRoot status windowEnd committedAt openGames target { id } queuePosition }
+    claims(orderBy: claimId) { id operator { id } output outputHash traceRoot finalState status windowEnd committedAt openGames target { id } queuePosition }
     disputes(orderBy: createdAt) {${disputeFields} }
     callbacks(orderBy: timestamp) { id isError success returnData timestamp }
   }
