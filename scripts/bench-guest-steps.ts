@@ -95,7 +95,25 @@ const RQ = [1_518_500_250, 38] as const;
 function gemm(rand: () => number, name: string, M: number, K: number, N: number): Case {
   return { name: `${name} ${M}×${K} · (${N}×${K})ᵀ`, op: Op.Gemm, kernel: "gemm", macs: M * K * N, inputs: [i8(rand, [M, K]), i8(rand, [N, K]), bias(rand, N)], outShape: [M, N], attrs: [3, -5, ...RQ, 1, -128, 127] };
 }
-function matmul(rand: () => number, name: string, B: number, M: number, K: number, N: number, tb: 0 | 1): Case {
+/** The wide form (§3.6): int32 x (±8191) and w (±2047), zero points 0, as `oao model import --wide` makes them. */
+function gemmWide(rand: () => number, name: string, M: number, K: number, N: number): Case {
+  const i32 = (shape: number[], mag: number) => int32Tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(rand() * (2 * mag + 1)) - mag));
+  return { name: `${name} ${M}×${K} · (${N}×${K})ᵀ`, op: Op.Gemm, kernel: "gemm_wide", macs: M * K * N, inputs: [i32([M, K], 8191), i32([N, K], 2047), bias(rand, N)], outShape: [M, N], attrs: [0, 0, ...RQ, 0, -128, 127] };
+}
+function matmul(rand: () => number, name: string, B: number, M: number, K: number, N: number, tb: 0 | 1, wide = false): Case {
+  const i32 = (shape: number[], mag: number) => int32Tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(rand() * (2 * mag + 1)) - mag));
+  const operand = (shape: number[]) => (wide ? i32(shape, 8191) : i8(rand, shape));
+  if (wide) {
+    return {
+      name: `${name} ${B}×${M}×${K} · ${tb ? `(${B}×${N}×${K})ᵀ` : `${B}×${K}×${N}`}`,
+      op: Op.MatMul,
+      kernel: "matmul_wide",
+      macs: B * M * K * N,
+      inputs: [operand([B, M, K]), operand(tb ? [B, N, K] : [B, K, N])],
+      outShape: [B, M, N],
+      attrs: [0, 0, ...RQ, 0, -128, 127, tb],
+    };
+  }
   return {
     name: `${name} ${B}×${M}×${K} · ${tb ? `(${B}×${N}×${K})ᵀ` : `${B}×${K}×${N}`}`,
     op: Op.MatMul,
@@ -126,8 +144,11 @@ function cases(): Case[] {
     gemm(rand, "MNIST layer 2, batch 1:", 1, 96, 10),
     gemm(rand, "odd tails:", 7, 129, 13),
     gemm(rand, "text_lm's largest node (MLP up of the prefill):", 128, 192, 768),
+    gemmWide(rand, "the same, wide (int32 x and w, `--wide`):", 128, 192, 768),
     matmul(rand, "attention scores QKᵀ (transB):", 4, 128, 48, 128, 1),
     matmul(rand, "attention · V:", 4, 128, 128, 48, 0),
+    matmul(rand, "attention scores, wide (int32 q, k):", 4, 128, 48, 128, 1, true),
+    matmul(rand, "attention · V, wide (int32 probabilities, v):", 4, 128, 128, 48, 0, true),
     conv(rand, "Conv2D:", 1, 28, 28, 8, 3, 1),
     conv(rand, "Conv2D:", 8, 14, 14, 16, 3, 1),
     conv(rand, "Conv2D:", 16, 7, 7, 16, 5, 0),

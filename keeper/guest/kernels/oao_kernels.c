@@ -693,9 +693,29 @@ static void gemm(const node_desc *nd, const oao_tensor *in, uint32_t n_in, int8_
   }
 }
 
+/*
+ * The wide 2×4 tile's k loops on MIPS, four k an iteration (as the int8 ones above): each k is 2 loads of x,
+ * 4 of w, 8 mul and 8 addu, so 95 instructions per 32 multiply-accumulates with the pointer steps and the
+ * branch (2.97 per MAC; clang 14 compiles the C loop to ~7, spilling the accumulators). Rows layout
+ * (w(c, k) = w_c[k]: Gemm, MatMul transB) or columns layout (the 4 columns adjacent, rows ldw bytes apart).
+ */
+#if defined(__mips__)
+#define OAO_WIDE_MAC2(wr, off, c) \
+  "lw   %[t2], " #off "(%[" #wr "])\n\tmul  %[t3], %[t0], %[t2]\n\taddu %[a0" #c "], %[a0" #c "], %[t3]\n\t" \
+  "mul  %[t3], %[t1], %[t2]\n\taddu %[a1" #c "], %[a1" #c "], %[t3]\n\t"
+#define OAO_WIDE_X(off) "lw   %[t0], " #off "(%[x0])\n\tlw   %[t1], " #off "(%[x1])\n\t"
+#define OAO_WIDE_ROWS2(off) OAO_WIDE_X(off) OAO_WIDE_MAC2(w0, off, 0) OAO_WIDE_MAC2(w1, off, 1) OAO_WIDE_MAC2(w2, off, 2) OAO_WIDE_MAC2(w3, off, 3)
+#define OAO_WIDE_COLS2(off) \
+  OAO_WIDE_X(off) OAO_WIDE_MAC2(w0, 0, 0) OAO_WIDE_MAC2(w0, 4, 1) OAO_WIDE_MAC2(w0, 8, 2) OAO_WIDE_MAC2(w0, 12, 3) "addu %[w0], %[w0], %[ldw]\n\t"
+#define OAO_WIDE_ACC \
+  [a00] "+r"(a[0]), [a01] "+r"(a[1]), [a02] "+r"(a[2]), [a03] "+r"(a[3]), [a10] "+r"(a[4]), [a11] "+r"(a[5]), [a12] "+r"(a[6]), \
+  [a13] "+r"(a[7]), [x0] "+r"(p0), [x1] "+r"(p1), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+#endif
+
 /* The wide forms of Gemm and MatMul (validated: int32 operands, zero points 0): y(i, j) = Σ_k x(i, k)·w(j, k) + b(j)
    modulo 2^32, requantized, offset and clamped as the int8 forms; x(i, k) = x[i·K + k], w(j, k) = w[j·wj + k·wk].
-   2×4 tiles of accumulators (about 3 guest steps a multiply-accumulate), the edges one output at a time. */
+   2×4 tiles of accumulators (about 3 guest steps a multiply-accumulate where wk or wj is 1: every Gemm and MatMul),
+   the edges one output at a time. */
 static void wide_mm(const int32_t *x, const int32_t *w, uint32_t wj, uint32_t wk, const int32_t *b, uint32_t M, uint32_t N, uint32_t K,
                     const node_desc *nd, int8_t *y, int32_t *y32) {
   int32_t m = attr(nd, 2), s = attr(nd, 3), yz = attr(nd, 4), lo = attr(nd, 5), hi = attr(nd, 6);
@@ -705,13 +725,33 @@ static void wide_mm(const int32_t *x, const int32_t *w, uint32_t wj, uint32_t wk
       uint32_t cols = N - j0 < 4 ? N - j0 : 4, t[8];
       if (rows == 2 && cols == 4) {
         const int32_t *x0 = x + i0 * K, *x1 = x0 + K, *w0 = w + j0 * wj, *w1 = w0 + wj, *w2 = w1 + wj, *w3 = w2 + wj;
-        uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        for (uint32_t k = 0, o = 0; k < K; k++, o += wk) {
-          uint32_t p = (uint32_t)x0[k], q = (uint32_t)x1[k], c0 = (uint32_t)w0[o], c1 = (uint32_t)w1[o], c2 = (uint32_t)w2[o], c3 = (uint32_t)w3[o];
-          a0 += p * c0; a1 += p * c1; a2 += p * c2; a3 += p * c3;
-          a4 += q * c0; a5 += q * c1; a6 += q * c2; a7 += q * c3;
+        uint32_t a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, k0 = 0;
+#if defined(__mips__)
+        if (K >= 4 && (wk == 1 || wj == 1)) {
+          const int32_t *p0 = x0, *p1 = x1, *end = x0 + (K & ~3u), *q0 = w0, *q1 = w1, *q2 = w2, *q3 = w3;
+          uint32_t t0, t1, t2, t3;
+          k0 = K & ~3u;
+          if (wk == 1)
+            __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_WIDE_ROWS2(0) OAO_WIDE_ROWS2(4) OAO_WIDE_ROWS2(8) OAO_WIDE_ROWS2(12)
+                    "addiu %[x0], %[x0], 16\n\taddiu %[x1], %[x1], 16\n\taddiu %[w0], %[w0], 16\n\taddiu %[w1], %[w1], 16\n\t"
+                    "addiu %[w2], %[w2], 16\n\tbne %[x0], %[end], 1b\n\taddiu %[w3], %[w3], 16\n\t.set pop"
+                    : OAO_WIDE_ACC, [w0] "+r"(q0), [w1] "+r"(q1), [w2] "+r"(q2), [w3] "+r"(q3)
+                    : [end] "r"(end)
+                    : "hi", "lo", "memory");
+          else
+            __asm__(".set push\n\t.set noreorder\n1:\n\t" OAO_WIDE_COLS2(0) OAO_WIDE_COLS2(4) OAO_WIDE_COLS2(8) OAO_WIDE_COLS2(12)
+                    "addiu %[x0], %[x0], 16\n\tbne %[x0], %[end], 1b\n\taddiu %[x1], %[x1], 16\n\t.set pop"
+                    : OAO_WIDE_ACC, [w0] "+r"(q0)
+                    : [end] "r"(end), [ldw] "r"(4 * wk)
+                    : "hi", "lo", "memory");
         }
-        t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7;
+#endif
+        for (uint32_t k = k0, o = k0 * wk; k < K; k++, o += wk) {
+          uint32_t p = (uint32_t)x0[k], q = (uint32_t)x1[k], c0 = (uint32_t)w0[o], c1 = (uint32_t)w1[o], c2 = (uint32_t)w2[o], c3 = (uint32_t)w3[o];
+          a[0] += p * c0; a[1] += p * c1; a[2] += p * c2; a[3] += p * c3;
+          a[4] += q * c0; a[5] += q * c1; a[6] += q * c2; a[7] += q * c3;
+        }
+        for (uint32_t c = 0; c < 8; c++) t[c] = a[c];
       } else {
         for (uint32_t r = 0; r < rows; r++)
           for (uint32_t c = 0; c < cols; c++) {
